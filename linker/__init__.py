@@ -1,0 +1,1 @@
+"""linker: graph-based identity resolution and need enrichment."""
