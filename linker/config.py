@@ -1,0 +1,302 @@
+"""One typed, validated configuration for a linkage run (``linker.toml``).
+
+Precedence: CLI options override the file, the file overrides the defaults. The object is frozen once loaded.
+Relative paths in a file are relative to that file's folder.
+
+Examples
+--------
+>>> cfg = Config.model_validate({"sources": {"customers": {"path": "c.csv"}, "accounts": {"path": "a.csv"}}})
+>>> cfg.resolution.link_threshold
+0.95
+>>> cfg.sources["customers"].file_format
+'csv'
+"""
+
+from __future__ import annotations
+
+import codecs
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from linker.contract import TABLES
+from linker.errors import ConfigError
+
+FORMATS = ("csv", "parquet", "jsonl")
+_SUFFIX_FORMAT = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
+                  ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+ID_TYPES = ("phone", "email", "device")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(_Model):
+    """Where one input table comes from and how its columns map to linker's roles."""
+
+    path: Path | None = Field(None, description="File to read. Omit when the table is given as a DataFrame.")
+    format: Literal["csv", "parquet", "jsonl"] | None = Field(
+        None, description="File format; inferred from the file suffix when omitted.")
+    encoding: str = Field("utf-8", description="Text encoding of CSV/JSONL files, e.g. gb18030 or gbk.")
+    delimiter: str = Field(",", description="CSV field delimiter.")
+    list_separator: str = Field(
+        ";|", description="Characters that separate values in a multi-valued cell (phones, emails ...).")
+    columns: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description="Role -> source column (or several columns, for multi-valued roles). "
+                    "Unmapped roles are read from the column of the same name when present.")
+    date_formats: list[str] = Field(
+        default_factory=list, description="Extra strptime formats tried after the built-in ones.")
+    keep_other_columns: bool = Field(
+        True, description="Keep unmapped columns of customers/accounts as properties (attributes map).")
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            return codecs.lookup(value).name
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r} (try utf-8, gb18030, gbk, utf-16)") from None
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_char(cls, value: str) -> str:
+        if len(value) != 1:
+            raise ValueError("the delimiter must be a single character")
+        return value
+
+    @property
+    def file_format(self) -> str | None:
+        """The declared format, or the one the file suffix implies."""
+        if self.format:
+            return self.format
+        if self.path is None:
+            return None
+        return _SUFFIX_FORMAT.get(self.path.suffix.lower())
+
+    def columns_for(self, role: str) -> list[str]:
+        """Source columns mapped to ``role`` (the role's own name when unmapped)."""
+        mapped = self.columns.get(role, role)
+        return [mapped] if isinstance(mapped, str) else list(mapped)
+
+
+class WeightsConfig(_Model):
+    """Evidence weights, in bits (log2 of the likelihood ratio), of the link score.
+
+    A pair's match weight is ``prior`` plus the weight of every comparison; its probability is
+    ``2**w / (1 + 2**w)``. Identifier weights are cut by ``log2`` of the number of other holders of the value
+    (term-frequency adjustment), so a value shared by many proves little.
+    """
+
+    prior: float = Field(-7.0, description="Weight of a pair before any evidence.")
+    phone_exact: float = Field(12.0, description="An exactly equal normalized phone.")
+    email_exact: float = Field(12.0, description="An exactly equal normalized email.")
+    device_exact: float = Field(9.0, description="An exactly equal normalized device ID.")
+    phone_near: float = Field(4.0, description="A phone one edit apart (typo, transposed digits).")
+    email_near: float = Field(4.0, description="An email whose local part is one edit apart.")
+    identifier_mismatch: float = Field(
+        -1.0, description="Both sides have identifiers of a type and none agree (people have several).")
+    name_exact: float = Field(4.0, description="Name similarity >= 0.95.")
+    name_close: float = Field(2.0, description="Name similarity >= 0.80 (one character, pinyin order).")
+    name_partial: float = Field(0.5, description="Name similarity >= 0.60.")
+    name_mismatch: float = Field(-1.5, description="Both names present and similarity < 0.60.")
+    city_match: float = Field(1.0)
+    city_mismatch: float = Field(-1.0)
+    birth_date_match: float = Field(3.0)
+    birth_date_mismatch: float = Field(-3.0)
+
+
+class ResolutionConfig(_Model):
+    """How candidate pairs are found, scored and decided."""
+
+    link_threshold: float = Field(0.95, gt=0, lt=1, description="Probability at or above which a pair links.")
+    review_threshold: float = Field(
+        0.5, gt=0, lt=1, description="Probability at or above which an unlinked pair is reported as ambiguous.")
+    margin_bits: float = Field(
+        3.0, ge=0, description="A winner must beat the runner-up customer by this many bits, else ambiguous.")
+    hub_degree: dict[str, int] = Field(
+        default_factory=lambda: {"phone": 20, "email": 20, "device": 10},
+        description="Per identifier type: a value held by more owners than this is a hub and never links.")
+    near_miss: bool = Field(True, description="Also find phones and emails one edit apart.")
+    weights: WeightsConfig = Field(default_factory=WeightsConfig)
+    rules_file: Path | None = Field(None, description="Manual overrides: force links, block identifier values.")
+
+    @field_validator("hub_degree")
+    @classmethod
+    def _hub_types(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(ID_TYPES))
+        if unknown:
+            raise ValueError(f"unknown identifier type(s) {unknown}; use {list(ID_TYPES)}")
+        if any(v < 1 for v in value.values()):
+            raise ValueError("hub degrees must be at least 1")
+        return {**{"phone": 20, "email": 20, "device": 10}, **value}
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> "ResolutionConfig":
+        if self.review_threshold > self.link_threshold:
+            raise ValueError("review_threshold must not exceed link_threshold")
+        return self
+
+
+class EnrichmentConfig(_Model):
+    """Behaviour aggregation and need signals."""
+
+    as_of: date | None = Field(None, description="Reference date; defaults to the latest event in the data.")
+    windows_days: list[int] = Field(default_factory=lambda: [30, 90, 365],
+                                    description="Aggregation windows, in days before as_of.")
+    taxonomy_file: Path | None = Field(None, description="Category taxonomy overriding the shipped one.")
+    signals_file: Path | None = Field(None, description="Need-signal rules overriding the shipped ones.")
+
+    @field_validator("windows_days")
+    @classmethod
+    def _positive_windows(cls, value: list[int]) -> list[int]:
+        if not value or any(v <= 0 for v in value):
+            raise ValueError("windows_days must be a non-empty list of positive day counts")
+        return sorted(set(value))
+
+
+class OutputConfig(_Model):
+    """Where and how results are written."""
+
+    dir: Path = Field(Path("linker-out"), description="Output folder (created if missing).")
+    formats: list[Literal["parquet", "csv", "jsonl"]] = Field(
+        default_factory=lambda: ["parquet", "csv", "jsonl"], description="Formats of the exported tables.")
+    graph_store: bool = Field(True, description="Load the embedded Cypher store (graph.lbug) after the run.")
+    pseudonymize: bool = Field(
+        False, description="Replace customer and account ids in exports by keyed pseudonyms (HMAC-SHA256).")
+    pseudonym_key_env: str = Field("LINKER_PSEUDONYM_KEY",
+                                   description="Environment variable holding the pseudonym key.")
+
+
+class EngineConfig(_Model):
+    """Resources of the DuckDB engine."""
+
+    memory_limit: str = Field("6GB", description="DuckDB memory limit; beyond it DuckDB spills to disk.")
+    threads: int | None = Field(None, ge=1, description="Worker threads; all cores when omitted.")
+
+
+class Config(_Model):
+    """The whole configuration of a run."""
+
+    region: str = Field("CN", description="Default phone region (ISO 3166 code) for numbers without +prefix.")
+    sources: dict[str, SourceConfig] = Field(description="Input tables by name.")
+    resolution: ResolutionConfig = Field(default_factory=ResolutionConfig)
+    enrichment: EnrichmentConfig = Field(default_factory=EnrichmentConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+
+    @field_validator("sources")
+    @classmethod
+    def _known_tables(cls, value: dict[str, SourceConfig]) -> dict[str, SourceConfig]:
+        problems = [f"unknown table {name!r} (tables: {', '.join(TABLES)})" for name in value if name not in TABLES]
+        problems += [f"table {name!r} is required" for name, t in TABLES.items()
+                     if not t.optional and name not in value]
+        for name, source in value.items():
+            if name not in TABLES:
+                continue
+            roles = set(TABLES[name].roles)
+            problems += [f"{name}: unknown role {role!r} in columns (roles: {', '.join(TABLES[name].roles)})"
+                         for role in source.columns if role not in roles]
+            if source.path is not None and source.file_format is None:
+                problems.append(f"{name}: cannot tell the format of {source.path.name}; set format = "
+                                f"'csv', 'parquet' or 'jsonl'")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        import phonenumbers
+
+        if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown phone region {value!r} (use an ISO 3166 code such as CN)")
+        return value.upper()
+
+
+def load_config(source: Path | str | dict[str, Any], overrides: dict[str, Any] | None = None) -> Config:
+    """Load, merge and validate a configuration.
+
+    Parameters
+    ----------
+    source
+        Path of a ``linker.toml`` file, or the same content as a dict (relative paths are then relative to the
+        current directory).
+    overrides
+        Dotted keys overriding the file, e.g. ``{"output.dir": "out", "resolution.link_threshold": 0.9}``.
+
+    Returns
+    -------
+    Config
+        The frozen configuration, with relative paths made absolute.
+
+    Raises
+    ------
+    ConfigError
+        With every problem found (missing file, TOML syntax, unknown keys, bad values).
+    """
+    origin = None
+    if isinstance(source, dict):
+        data, base = _deep_copy(source), Path.cwd()
+    else:
+        path = Path(source)
+        origin = str(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} not found; create one with `linker init` or pass --config",
+                              source=origin)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"not valid TOML: {e}", source=origin) from None
+        except UnicodeDecodeError:
+            raise ConfigError("the config file must be UTF-8", source=origin) from None
+        base = path.resolve().parent
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            _set_dotted(data, dotted, value)
+    _absolutize(data, base)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(_pydantic_problems(e), source=origin) from None
+
+
+def _pydantic_problems(error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "config"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling against the README's config reference)"
+        problems.append(f"{where}: {message}")
+    return problems
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    node = data
+    *parents, leaf = dotted.split(".")
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = value
+
+
+def _absolutize(data: dict[str, Any], base: Path) -> None:
+    def fix(node: dict[str, Any], key: str) -> None:
+        if isinstance(node, dict) and isinstance(node.get(key), str | Path):
+            p = Path(node[key]).expanduser()
+            node[key] = str(p if p.is_absolute() else base / p)
+
+    for source in (data.get("sources") or {}).values():
+        fix(source, "path")
+    fix(data.get("resolution") or {}, "rules_file")
+    fix(data.get("enrichment") or {}, "taxonomy_file")
+    fix(data.get("enrichment") or {}, "signals_file")
+    fix(data.get("output") or {}, "dir")
+
+
+def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in data.items()}

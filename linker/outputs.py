@@ -1,0 +1,93 @@
+"""Writing results: atomic files (temporary name, then rename), spreadsheet-safe CSV, the run manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from linker.sql import quote_ident, quote_literal
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it to ``target`` only if the block succeeds."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_text(target: Path, text: str) -> Path:
+    """Write ``text`` to ``target`` atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return target
+
+
+def write_json(target: Path, data: Any) -> Path:
+    """Write ``data`` as indented UTF-8 JSON, atomically."""
+    return write_text(target, json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def export_table(con: duckdb.DuckDBPyConnection, query: str, target_stem: Path, formats: list[str]) -> list[Path]:
+    """Export the result of ``query`` as ``<stem>.parquet``, ``.csv`` and/or ``.jsonl``, each atomically.
+
+    CSV cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or CR) are prefixed with
+    a single quote; nested values (lists, structs, maps) are written as JSON text in CSV.
+    """
+    written = []
+    for fmt in formats:
+        target = target_stem.with_suffix(f".{fmt}")
+        with atomic_path(target) as tmp:
+            if fmt == "parquet":
+                con.execute(f"COPY ({query}) TO {quote_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
+            elif fmt == "csv":
+                con.execute(f"COPY ({csv_safe_query(con, query)}) TO {quote_literal(str(tmp))} (HEADER, DELIMITER ',')")
+            elif fmt == "jsonl":
+                con.execute(f"COPY ({query}) TO {quote_literal(str(tmp))} (FORMAT json)")
+            else:
+                raise ValueError(f"unknown export format {fmt!r}")
+        written.append(target)
+    return written
+
+
+def csv_safe_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
+    """Wrap ``query`` so that its text cells cannot be run as spreadsheet formulas."""
+    described = con.execute(f"DESCRIBE {query}").fetchall()
+    columns = []
+    for name, dtype, *_ in described:
+        q = quote_ident(name)
+        if dtype == "VARCHAR":
+            columns.append(f"{_neutralize(q)} AS {q}")
+        elif dtype.endswith("]") or dtype.startswith(("STRUCT", "MAP", "JSON")):
+            columns.append(f"{_neutralize(f'CAST(to_json({q}) AS VARCHAR)')} AS {q}")
+        else:
+            columns.append(q)
+    return f"SELECT {', '.join(columns)} FROM ({query})"
+
+
+def _neutralize(expr: str) -> str:
+    starts = ", ".join(quote_literal(s) for s in _FORMULA_START)
+    return f"CASE WHEN left({expr}, 1) IN ({starts}) THEN '''' || {expr} ELSE {expr} END"
+
+
+def file_checksum(path: Path, *, chunk: int = 1 << 22) -> str:
+    """SHA-256 of a file, streamed."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,160 @@
+"""The main job: ingest -> normalize -> resolve -> enrich -> export -> graph, timed stage by stage."""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from linker import __version__
+from linker.config import Config
+from linker.engine import open_database
+from linker.ingest import IngestReport, ingest
+from linker.outputs import export_table, file_checksum, write_json
+from linker.preflight import check_inputs
+
+WORK_DB = "work.duckdb"
+StageHook = Callable[[str], AbstractContextManager[Any]]
+
+
+@dataclass
+class StageResult:
+    """Timing and volume of one stage."""
+
+    name: str
+    seconds: float
+    rows: int
+    peak_rss_mb: float
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else float("inf")
+
+
+@dataclass
+class RunResult:
+    """What a run did: per-table ingest counts, per-stage timings, result counts and files written."""
+
+    output_dir: Path
+    ingest: IngestReport
+    stages: list[StageResult] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready summary (also written as ``summary.json``)."""
+        return {
+            "version": __version__,
+            "output_dir": str(self.output_dir),
+            "tables": {name: {**asdict(t), "reconciles": t.reconciles} for name, t in self.ingest.tables.items()},
+            "counts": self.counts,
+            "stages": [{**asdict(s), "rows_per_second": round(s.rows_per_second, 1)} for s in self.stages],
+            "total_seconds": round(sum(s.seconds for s in self.stages), 3),
+            "files": [str(p.relative_to(self.output_dir)) for p in self.files],
+        }
+
+
+def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_hook: StageHook | None = None
+        ) -> RunResult:
+    """Run the whole pipeline and write every output into ``config.output.dir``.
+
+    Parameters
+    ----------
+    config
+        The validated configuration.
+    frames
+        Input tables given as DataFrames, by table name (they replace the files of those tables).
+    stage_hook
+        Called with each stage name; the context manager it returns wraps the stage (progress display).
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    ConfigError
+        The configuration does not fit the inputs (checked before any work).
+    InputError
+        A whole input file is unusable.
+    """
+    check_inputs(config, frames)
+    out = config.output.dir
+    out.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(timezone.utc)
+    db_path = out / WORK_DB
+    if db_path.exists():
+        db_path.unlink()
+    con = open_database(db_path, config.engine)
+    hook = stage_hook or (lambda name: nullcontext())
+    try:
+        with _stage(hook, "ingest", []) as timing:
+            report = ingest(con, config, frames=frames, workdir=out / ".work")
+            timing.rows = sum(t.rows_read for t in report.tables.values())
+        result = RunResult(out, report, stages=[timing])
+        for name, step in _STEPS:
+            with _stage(hook, name, result.stages) as timing:
+                timing.rows = step(con, config, result)
+        with _stage(hook, "export", result.stages) as timing:
+            result.files += _export_quarantine(con, config)
+            timing.rows = sum(t.quarantined for t in report.tables.values())
+        _write_run_files(result, config, frames, started)
+    finally:
+        con.close()
+    return result
+
+
+_STEPS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection, Config, RunResult], int]]] = []
+"""Stages between ingest and export, in order; each returns the number of rows it processed."""
+
+
+@contextmanager
+def _stage(hook: StageHook, name: str, stages: list[StageResult]) -> Iterator[StageResult]:
+    timing = StageResult(name, 0.0, 0, 0.0)
+    start = time.perf_counter()
+    with hook(name):
+        yield timing
+    timing.seconds = round(time.perf_counter() - start, 3)
+    timing.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    stages.append(timing)
+
+
+def _export_quarantine(con: duckdb.DuckDBPyConnection, config: Config) -> list[Path]:
+    target = config.output.dir / "quarantine"
+    files = []
+    for (table,) in con.execute("SELECT DISTINCT table_name FROM quarantine ORDER BY 1").fetchall():
+        files += export_table(con, f"SELECT * FROM quarantine WHERE table_name = '{table}' ORDER BY _row, line",
+                              target / table, ["csv"])
+    return files
+
+
+def _write_run_files(result: RunResult, config: Config, frames: dict[str, pd.DataFrame] | None,
+                     started: datetime) -> None:
+    out = config.output.dir
+    summary = result.summary()
+    inputs = {}
+    for name, source in config.sources.items():
+        if frames and name in frames:
+            inputs[name] = {"source": "<dataframe>", "rows": len(frames[name])}
+        elif source.path is not None:
+            inputs[name] = {"path": str(source.path), "sha256": file_checksum(source.path),
+                            "bytes": source.path.stat().st_size}
+    manifest = {
+        "linker_version": __version__,
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "inputs": inputs,
+        "config": json.loads(config.model_dump_json()),
+        **{k: summary[k] for k in ("tables", "counts", "stages", "total_seconds", "files")},
+    }
+    result.files.append(write_json(out / "summary.json", summary))
+    result.files.append(write_json(out / "manifest.json", manifest))
