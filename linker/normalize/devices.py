@@ -1,0 +1,99 @@
+"""Device ID normalization as SQL expressions, the value prefixed by its kind.
+
+=============  ==============================================  ===============================
+kind           accepted spelling                               normalized value
+=============  ==============================================  ===============================
+``imei``       15 digits, Luhn check digit                     ``imei:867530012345670``
+``uuid``       32 hex digits (IDFA, IDFV, OAID, any UUID)      ``uuid:6D92078A-8246-...`` upper
+``android_id`` 16 hex digits                                   ``aid:9774d56d682e549c`` lower
+=============  ==============================================  ===============================
+
+Spaces, dashes, braces, colons and a leading label (``IMEI:``, ``IDFA=``, ``aid:``, ``urn:uuid:`` ...)
+are ignored, so a normalized value normalizes to itself. Anything else is invalid rather than kept
+as an ``other:`` value: free text such as a device model or ``"iPhone"`` would link strangers.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from linker.normalize import junk
+from linker.normalize.junk import re_full, re_replace_all, sql_str
+
+_LABEL: Final = r"^(?:urn:uuid:|imei|meid|idfa|idfv|uuid|aid|android_?id|oaid|gaid|adid)\s*[:=]?\s*"
+_NOISE: Final = r"[\s\-{}:]"
+IMEI_LENGTH: Final = 15
+_DOUBLED: Final = "0246813579"  # Luhn: digit d doubled, digits summed
+
+
+def compact_sql(text: str) -> str:
+    """Return SQL for ``text`` upper-cased without its label and without spaces, dashes, braces, colons."""
+    return f"upper({re_replace_all(f'lower({text})', f'{_LABEL}|{_NOISE}')})"
+
+
+def kind_sql(compact: str) -> str:
+    """Return SQL for the device kind of a compact ID: ``imei``, ``uuid``, ``android_id`` or NULL."""
+    return (f"CASE WHEN {re_full(compact, '[0-9]{15}')} THEN 'imei' "
+            f"WHEN {re_full(compact, '[0-9A-F]{32}')} THEN 'uuid' "
+            f"WHEN {re_full(compact, '[0-9A-F]{16}')} THEN 'android_id' END")
+
+
+def value_sql(compact: str, kind: str) -> str:
+    """Return SQL for the kind-prefixed normalized value of a compact ID (NULL for unknown kinds)."""
+    dashed = " || '-' || ".join(f"substr({compact}, {start}, {n})"
+                                for start, n in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12)))
+    return (f"CASE {kind} WHEN 'imei' THEN 'imei:' || {compact} WHEN 'uuid' THEN 'uuid:' || {dashed} "
+            f"WHEN 'android_id' THEN 'aid:' || lower({compact}) END")
+
+
+def luhn_ok_sql(digits: str) -> str:
+    """Return SQL that is true when the 15 ``digits`` pass the Luhn check (IMEI check digit).
+
+    From the left, odd positions count as they are and even positions doubled (digit sum), using
+    only ``substr`` and ``CAST`` so the expression is plain SQL.
+    """
+    terms = []
+    for pos in range(1, IMEI_LENGTH + 1):
+        digit = f"CAST(substr({digits}, {pos}, 1) AS INTEGER)"
+        terms.append(digit if pos % 2 else f"CAST(substr('{_DOUBLED}', {digit} + 1, 1) AS INTEGER)")
+    return f"({' + '.join(terms)}) % 10 = 0"
+
+
+def invalid_sql(compact: str, kind: str) -> str:
+    """Return SQL for the invalid reason of a device ID, NULL when valid."""
+    all_digits = re_full(compact, "[0-9]+")
+    return (f"CASE WHEN {kind} = 'imei' THEN CASE WHEN NOT {luhn_ok_sql(compact)} "
+            f"THEN {sql_str(junk.BAD_CHECKSUM)} END "
+            f"WHEN {kind} IS NOT NULL THEN NULL "
+            f"WHEN {all_digits} AND length({compact}) < {IMEI_LENGTH} THEN {sql_str(junk.TOO_SHORT)} "
+            f"WHEN {all_digits} THEN {sql_str(junk.TOO_LONG)} "
+            f"ELSE {sql_str(junk.BAD_FORMAT)} END")
+
+
+def junk_sql(value: str) -> str:
+    """Return SQL that is ``'placeholder_device'`` for known placeholder values, else NULL."""
+    return f"CASE WHEN {junk.sql_in(value, junk.DEVICE_JUNK)} THEN {sql_str(junk.PLACEHOLDER_DEVICE)} END"
+
+
+def normalize_sql(rows: str, keep: str) -> str:
+    """Return a SELECT normalizing the device rows of relation ``rows``.
+
+    Parameters
+    ----------
+    rows : str
+        SQL relation with the source columns plus ``_n_t`` (folded, trimmed raw text).
+    keep : str
+        Comma-separated columns of ``rows`` to pass through.
+
+    Returns
+    -------
+    str
+        SQL selecting ``keep`` plus ``_n_cand`` (prefixed value), ``_n_kind``, ``_n_invalid``, ``_n_junk``.
+    """
+    layers = [
+        [("_d_c", compact_sql("_n_t"))],
+        [("_d_k", kind_sql("_d_c"))],
+        [("_d_v", value_sql("_d_c", "_d_k"))],
+    ]
+    return (f"SELECT {keep}, _d_v AS _n_cand, _d_k AS _n_kind, {invalid_sql('_d_c', '_d_k')} AS _n_invalid, "
+            f"{junk_sql('_d_v')} AS _n_junk FROM ({junk.nest(rows, layers)}) d")
