@@ -57,7 +57,8 @@ def run(config: ConfigOption = Path("linker.toml"), output: OutputOption = None,
     overrides = {"output.dir": str(output) if output else None, "enrichment.as_of": as_of,
                  "output.graph_store": False if no_graph else None}
     cfg = load_config(config, overrides)
-    result = linker.run(cfg, stage_hook=None if quiet else _progress_hook())
+    with _progress(quiet) as hook:
+        result = linker.run(cfg, stage_hook=hook)
     _report(result.summary(), quiet=quiet, as_json=json_summary)
 
 
@@ -82,26 +83,31 @@ def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Folder for
     """Generate a small realistic data set, run the whole pipeline on it and print a summary."""
     from linker.demo_run import run_demo
 
-    result = run_demo(output, customers=customers, accounts=accounts, events=events, seed=seed,
-                      stage_hook=None if quiet else _progress_hook())
+    with _progress(quiet) as hook:
+        result = run_demo(output, customers=customers, accounts=accounts, events=events, seed=seed,
+                          stage_hook=hook)
     _report(result.summary(), quiet=quiet, as_json=json_summary)
     if not quiet:
         err.print(f"Config and data: {output}/linker.toml, {output}/data/  Results: {result.output_dir}")
 
 
 # ---------------------------------------------------------------------------------------------- display
-def _progress_hook():  # type: ignore[no-untyped-def]
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
-                        transient=False)
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Any]:
+    """A stage hook showing one spinner line per stage on stderr (none when quiet)."""
+    if quiet:
+        yield None
+        return
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err)
 
     @contextmanager
     def hook(name: str) -> Iterator[None]:
-        with progress:
-            task = progress.add_task(name, total=None)
-            yield
-            progress.update(task, total=1, completed=1, description=f"{name} [green]done[/]")
+        task = progress.add_task(name, total=None)
+        yield
+        progress.update(task, total=1, completed=1, description=f"{name} [green]done[/]")
 
-    return hook
+    with progress:
+        yield hook
 
 
 def _report(summary: dict[str, Any], *, quiet: bool, as_json: bool) -> None:

@@ -39,6 +39,6 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether a table or view of this name exists in the main schema."""
     return bool(con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [name]
-    ).fetchone()[0] or con.execute(
+    ).fetchall()[0][0] or con.execute(
         "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND schema_name = 'main'", [name]
-    ).fetchone()[0])
+    ).fetchall()[0][0])

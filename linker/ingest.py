@@ -130,12 +130,12 @@ def _validate(con: duckdb.DuckDBPyConnection, contract: TableContract, source: S
     _quarantine_rows(con, checked, raw)
     con.execute(f"DROP TABLE {checked}")
 
-    accepted = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+    accepted = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
     reasons = dict(con.execute(
         "SELECT reason, count(*) FROM quarantine WHERE table_name = ? GROUP BY reason ORDER BY reason",
         [name]).fetchall())
     quarantined = sum(reasons.values())
-    rows_read = con.execute(f"SELECT count(*) FROM {raw.table}").fetchone()[0] + len(raw.malformed)
+    rows_read = con.execute(f"SELECT count(*) FROM {raw.table}").fetchall()[0][0] + len(raw.malformed)
     return TableReport(name, raw.source, rows_read, accepted, quarantined, reasons)
 
 

@@ -19,8 +19,11 @@ from linker import __version__
 from linker.config import Config
 from linker.engine import open_database
 from linker.ingest import IngestReport, ingest
+from linker.identifiers import build_identifiers
 from linker.outputs import export_table, file_checksum, write_json
 from linker.preflight import check_inputs
+from linker.resolve import resolve
+from linker.rules import load_rules
 
 WORK_DB = "work.duckdb"
 StageHook = Callable[[str], AbstractContextManager[Any]]
@@ -88,6 +91,7 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
         A whole input file is unusable.
     """
     check_inputs(config, frames)
+    rules = load_rules(config.resolution.rules_file)
     out = config.output.dir
     out.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc)
@@ -101,20 +105,20 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
             report = ingest(con, config, frames=frames, workdir=out / ".work")
             timing.rows = sum(t.rows_read for t in report.tables.values())
         result = RunResult(out, report, stages=[timing])
-        for name, step in _STEPS:
-            with _stage(hook, name, result.stages) as timing:
-                timing.rows = step(con, config, result)
+        with _stage(hook, "normalize", result.stages) as timing:
+            timing.rows = build_identifiers(con, region=config.region, rules=rules.identifiers)
+            result.counts["identifiers"] = timing.rows
+            result.counts["unusable identifiers"] = _count(con, "identifiers WHERE status <> 'usable'")
+        with _stage(hook, "resolve", result.stages) as timing:
+            result.counts.update(resolve(con, config.resolution, rules))
+            timing.rows = result.counts["candidate pairs"]
         with _stage(hook, "export", result.stages) as timing:
-            result.files += _export_quarantine(con, config)
-            timing.rows = sum(t.quarantined for t in report.tables.values())
+            result.files += _export(con, config)
+            timing.rows = sum(_count(con, t) for t in ("links", "clusters", "hubs"))
         _write_run_files(result, config, frames, started)
     finally:
         con.close()
     return result
-
-
-_STEPS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection, Config, RunResult], int]]] = []
-"""Stages between ingest and export, in order; each returns the number of rows it processed."""
 
 
 @contextmanager
@@ -128,12 +132,28 @@ def _stage(hook: StageHook, name: str, stages: list[StageResult]) -> Iterator[St
     stages.append(timing)
 
 
-def _export_quarantine(con: duckdb.DuckDBPyConnection, config: Config) -> list[Path]:
-    target = config.output.dir / "quarantine"
+def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    return int(con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0])
+
+
+EXPORTS = {
+    "links": "SELECT * EXCLUDE (evidence), to_json(evidence) AS evidence FROM links ORDER BY account_id, rank",
+    "hubs": "SELECT * FROM hubs",
+    "clusters": "SELECT * FROM clusters",
+    "identifier_issues": "SELECT owner_kind, owner_id, id_type, kind, status, reason, source_table, _row, _source "
+                         "FROM identifiers WHERE status <> 'usable' ORDER BY source_table, _row",
+}
+"""Exported tables: output file stem -> query over the run database."""
+
+
+def _export(con: duckdb.DuckDBPyConnection, config: Config) -> list[Path]:
+    out = config.output.dir
     files = []
+    for stem, query in EXPORTS.items():
+        files += export_table(con, query, out / stem, [f for f in config.output.formats if f != "jsonl"])
     for (table,) in con.execute("SELECT DISTINCT table_name FROM quarantine ORDER BY 1").fetchall():
         files += export_table(con, f"SELECT * FROM quarantine WHERE table_name = '{table}' ORDER BY _row, line",
-                              target / table, ["csv"])
+                              out / "quarantine" / table, ["csv"])
     return files
 
 

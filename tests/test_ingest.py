@@ -27,7 +27,7 @@ def test_clean_data_is_accepted_and_typed(dataset, tmp_path: Path, fmt: str) -> 
     assert {t: (r.rows_read, r.accepted, r.quarantined) for t, r in report.tables.items()} == {
         "customers": (3, 3, 0), "accounts": (3, 3, 0), "purchases": (2, 2, 0)}
     row = con.execute("SELECT phones, emails, birth_date::VARCHAR, income FROM customers WHERE customer_id = 'C2'"
-                      ).fetchone()
+                      ).fetchall()[0]
     assert row == (["13912345678", "021-87654321"], [], "1990-05-06", 12000.0)
     assert con.execute("SELECT amount, quantity FROM purchases ORDER BY _row").fetchall() == [(3999.0, 1), (899.0, 2)]
 
@@ -35,8 +35,8 @@ def test_clean_data_is_accepted_and_typed(dataset, tmp_path: Path, fmt: str) -> 
 def test_absent_optional_tables_are_empty_tables(dataset, tmp_path: Path) -> None:
     con, report = run_ingest(dataset(), tmp_path)
     assert "browsing" not in report.tables
-    assert con.execute("SELECT count(*) FROM browsing").fetchone()[0] == 0
-    assert con.execute("SELECT count(*) FROM transactions").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM browsing").fetchall()[0][0] == 0
+    assert con.execute("SELECT count(*) FROM transactions").fetchall()[0][0] == 0
 
 
 # one bad row per reason; each case: table, bad row values, expected reason and column
@@ -85,7 +85,7 @@ def test_quarantine_keeps_the_original_record_and_every_problem(dataset, tmp_pat
     frame = PURCHASES.assign(order_time=["bad", "2024-01-01"], amount=["x", "1"])
     con, _ = run_ingest(dataset("csv", purchases=frame), tmp_path)
     reason, detail, record = con.execute(
-        "SELECT reason, detail, record FROM quarantine WHERE table_name = 'purchases'").fetchone()
+        "SELECT reason, detail, record FROM quarantine WHERE table_name = 'purchases'").fetchall()[0]
     assert reason == "bad_date"
     assert detail == "order_time is not a date/time; amount is not a number"
     assert '"order_time":"bad"' in record
@@ -100,7 +100,7 @@ def test_column_mapping_renames_and_merges_columns(tmp_path: Path, dataset) -> N
         "columns": {"customer_id": "客户号", "name": "姓名", "phones": ["mobile", "home"]}}
     frame.to_csv(tmp_path / "c.csv", index=False)
     con, _ = run_ingest(config, tmp_path)
-    assert con.execute("SELECT customer_id, name, phones, attributes FROM customers").fetchone() == (
+    assert con.execute("SELECT customer_id, name, phones, attributes FROM customers").fetchall()[0] == (
         "C1", "张伟", ["13800138001", "010-12345678"], {"vip": "gold"})
 
 

@@ -1,0 +1,70 @@
+"""Candidate pairs: a customer and an account sharing a usable, non-hub identifier, exactly or one edit apart.
+
+Never all pairs: exact candidates come from an equi-join on (type, value); near misses from a deletion
+neighbourhood block (every value and each of its one-character deletions, hashed), verified with
+Damerau-Levenshtein distance 1, so a transposed digit or one character off is found in O(n * length).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+
+def find_candidates(con: duckdb.DuckDBPyConnection, *, near_miss: bool = True) -> int:
+    """Create ``pair_evidence``: one row per (customer, account, identifier match). Returns the pair count."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE owner_values AS
+        SELECT i.owner_kind, i.owner_id, i.id_type, i.value, min(i.since) AS since, min(i._row) AS _row,
+               any_value(i.raw) AS raw, d.customers, d.accounts
+        FROM identifiers i JOIN identifier_degrees d USING (id_type, value)
+        WHERE i.status = 'usable' AND i.owner_kind IN ('customer', 'account') AND NOT d.is_hub
+        GROUP BY ALL
+    """)
+    con.execute("""
+        CREATE OR REPLACE TABLE pair_evidence AS
+        SELECT c.owner_id AS customer_id, a.owner_id AS account_id, c.id_type, 'exact' AS match,
+               c.value AS customer_value, a.value AS account_value, c.since, c.customers, c.accounts
+        FROM owner_values c JOIN owner_values a USING (id_type, value)
+        WHERE c.owner_kind = 'customer' AND a.owner_kind = 'account'
+    """)
+    if near_miss:
+        _near_misses(con)
+    con.execute("DROP TABLE owner_values")
+    return con.execute("SELECT count(*) FROM (SELECT DISTINCT customer_id, account_id FROM pair_evidence)"
+                       ).fetchall()[0][0]
+
+
+def _near_misses(con: duckdb.DuckDBPyConnection) -> None:
+    """Add phones one edit apart, and emails whose local parts are one edit apart on the same domain."""
+    for id_type, prefix, body in (
+        ("phone", "''", "value"),
+        ("email", "'@' || split_part(value, '@', 2)", "split_part(value, '@', 1)"),
+    ):
+        # account values that found no exact customer value are the only ones worth a near-miss search
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE near_sides AS
+            SELECT DISTINCT owner_kind = 'customer' AS is_customer, value, {prefix} AS block, {body} AS body
+            FROM owner_values
+            WHERE id_type = '{id_type}'
+              AND (owner_kind = 'customer' OR value NOT IN (
+                    SELECT value FROM owner_values WHERE id_type = '{id_type}' AND owner_kind = 'customer'))
+        """)
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE near_keys AS
+            SELECT is_customer, value, body,
+                   hash(block || '|' || CASE WHEN i = 0 THEN body
+                                            ELSE substr(body, 1, i - 1) || substr(body, i + 1) END) AS k
+            FROM (SELECT *, unnest(range(0, length(body) + 1)) AS i FROM near_sides)
+        """)
+        con.execute(f"""
+            INSERT INTO pair_evidence
+            SELECT c.owner_id, a.owner_id, '{id_type}', 'near', c.value, a.value, c.since, c.customers, c.accounts
+            FROM (SELECT DISTINCT ck.value AS cval, ak.value AS aval
+                  FROM near_keys ck JOIN near_keys ak USING (k)
+                  WHERE ck.is_customer AND NOT ak.is_customer AND ck.value <> ak.value
+                    AND damerau_levenshtein(ck.body, ak.body) = 1
+                    AND split_part(ck.value, '@', 2) = split_part(ak.value, '@', 2)) p
+            JOIN owner_values c ON c.id_type = '{id_type}' AND c.owner_kind = 'customer' AND c.value = p.cval
+            JOIN owner_values a ON a.id_type = '{id_type}' AND a.owner_kind = 'account' AND a.value = p.aval
+        """)
+        con.execute("DROP TABLE near_keys; DROP TABLE near_sides")
