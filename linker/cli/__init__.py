@@ -140,6 +140,9 @@ def _report(summary: dict[str, Any], *, quiet: bool, as_json: bool) -> None:
     console.print(f"Total {summary['total_seconds']:.2f} s. Outputs in {summary['output_dir']}")
 
 
+# Command groups and commands living in their own modules register themselves on ``app`` when imported.
+# (imports at the bottom: they need ``app`` defined above)
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
