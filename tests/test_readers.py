@@ -33,7 +33,7 @@ def test_every_format_reads_the_same_text(con, tmp_path: Path, fmt: str) -> None
 def test_dataframe_source(con, tmp_path: Path) -> None:
     raw = load_raw(con, "customers", SourceConfig(), frame=CUSTOMERS, workdir=tmp_path)
     assert raw.source == "<dataframe>"
-    assert con.execute(f"SELECT count(*) FROM {raw.table}").fetchone()[0] == 3
+    assert con.execute(f"SELECT count(*) FROM {raw.table}").fetchall()[0][0] == 3
 
 
 @pytest.mark.parametrize("encoding", ["gb18030", "gbk", "utf-16"])
@@ -85,7 +85,7 @@ def test_parquet_list_columns_become_separated_text(con, tmp_path: Path) -> None
     path = tmp_path / "c.parquet"
     pd.DataFrame({"customer_id": ["C1"], "phones": [["138", "139"]]}).to_parquet(path)
     raw = load_raw(con, "customers", SourceConfig(path=path), workdir=tmp_path)
-    assert con.execute(f"SELECT phones FROM {raw.table}").fetchone()[0] == "138;139"
+    assert con.execute(f"SELECT phones FROM {raw.table}").fetchall()[0][0] == "138;139"
 
 
 @pytest.mark.parametrize(("content", "suffix", "expected"), [
