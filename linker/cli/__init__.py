@@ -91,6 +91,23 @@ def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Folder for
         err.print(f"Config and data: {output}/linker.toml, {output}/data/  Results: {result.output_dir}")
 
 
+@app.command()
+def explain(
+    identifier: Annotated[str, typer.Argument(help="Customer ID (or account ID with --account).")],
+    account: Annotated[bool, typer.Option("--account", help="IDENTIFIER is an account ID.")] = False,
+    run_dir: Annotated[Path, typer.Option(help="Folder of a finished run.")] = Path("linker-out"),
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Show why accounts were linked to a customer or not: every candidate with its evidence (values masked)."""
+    from linker.explain import explain_account, explain_customer, render_text
+
+    explanation = (explain_account if account else explain_customer)(run_dir, identifier)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(explanation, ensure_ascii=False, indent=2, default=str) + "\n")
+    else:
+        out.print(render_text(explanation), markup=False, highlight=False)
+
+
 # ---------------------------------------------------------------------------------------------- display
 @contextmanager
 def _progress(quiet: bool) -> Iterator[Any]:

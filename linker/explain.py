@@ -1,0 +1,153 @@
+"""Why was an account linked to a customer, or not: every candidate, decision and piece of evidence.
+
+Reads a finished run (``<run_dir>/work.duckdb``, opened read-only). Identifier values and names are masked.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from linker.errors import NotFoundError, RunNotFoundError
+from linker.pipeline import WORK_DB
+from linker.privacy import mask_name, mask_value
+
+
+def open_run(run_dir: Path) -> duckdb.DuckDBPyConnection:
+    """Open a finished run's database read-only.
+
+    Raises
+    ------
+    RunNotFoundError
+        If ``run_dir`` holds no run.
+    """
+    path = Path(run_dir) / WORK_DB
+    if not path.is_file():
+        raise RunNotFoundError(f"no run found in {run_dir} (expected {WORK_DB}); run `linker run` first or pass "
+                               f"--run-dir")
+    return duckdb.connect(str(path), read_only=True)
+
+
+def explain_customer(run_dir: Path, customer_id: str) -> dict[str, Any]:
+    """Everything resolution decided about one customer.
+
+    Returns
+    -------
+    dict
+        ``customer`` (masked name, cluster), ``identifiers`` (masked value, status, reason, holders, hub),
+        ``candidates`` (one per account: decision, reason, probability, weight, margin, evidence).
+
+    Raises
+    ------
+    NotFoundError
+        If the customer is not in the run (quarantined rows are not in it either).
+    """
+    with open_run(run_dir) as con:
+        row = _rows(con, "SELECT customer_id, name, city FROM customers WHERE customer_id = ?", [customer_id])
+        if not row:
+            raise NotFoundError(f"customer {customer_id!r} is not in the run in {run_dir} "
+                                f"(check quarantine/customers.csv if it was rejected at ingest)")
+        return {
+            "customer": {"customer_id": customer_id, "name": mask_name(row[0]["name"]), "city": row[0]["city"],
+                         "cluster_id": _cluster(con, "customer", customer_id)},
+            "identifiers": _identifiers(con, "customer", customer_id),
+            "candidates": _candidates(con, "customer_id", customer_id),
+        }
+
+
+def explain_account(run_dir: Path, account_id: str) -> dict[str, Any]:
+    """Everything resolution decided about one account: its identifiers and every candidate customer."""
+    with open_run(run_dir) as con:
+        row = _rows(con, "SELECT account_id, platform, name, last_seen_at FROM accounts WHERE account_id = ?",
+                    [account_id])
+        if not row:
+            raise NotFoundError(f"account {account_id!r} is not in the run in {run_dir} "
+                                f"(check quarantine/accounts.csv if it was rejected at ingest)")
+        return {
+            "account": {"account_id": account_id, "platform": row[0]["platform"], "name": mask_name(row[0]["name"]),
+                        "last_seen_at": str(row[0]["last_seen_at"]) if row[0]["last_seen_at"] else None,
+                        "cluster_id": _cluster(con, "account", account_id)},
+            "identifiers": _identifiers(con, "account", account_id),
+            "candidates": _candidates(con, "account_id", account_id),
+        }
+
+
+def _rows(con: duckdb.DuckDBPyConnection, query: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = con.execute(query, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, r)) for r in cursor.fetchall()]
+
+
+def _cluster(con: duckdb.DuckDBPyConnection, kind: str, member_id: str) -> str | None:
+    rows = con.execute("SELECT cluster_id FROM clusters WHERE member_kind = ? AND member_id = ?",
+                       [kind, member_id]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _identifiers(con: duckdb.DuckDBPyConnection, kind: str, owner_id: str) -> list[dict[str, Any]]:
+    rows = _rows(con, """
+        SELECT i.id_type, i.value, i.kind, i.status, i.reason, i.rule_reason, i.since, i.source_table, i._row,
+               d.customers, d.accounts, coalesce(d.is_hub, false) AS is_hub
+        FROM identifiers i LEFT JOIN identifier_degrees d USING (id_type, value)
+        WHERE i.owner_kind = ? AND i.owner_id = ?
+        ORDER BY i.id_type, i._row, i.value
+    """, [kind, owner_id])
+    out = []
+    for r in rows:
+        if r["status"] != "usable":
+            used = f"not used: {r['status']} ({r['reason']}{': ' + r['rule_reason'] if r['rule_reason'] else ''})"
+        elif r["is_hub"]:
+            used = f"not used: hub held by {r['customers']} customer(s) and {r['accounts']} account(s)"
+        else:
+            used = "used"
+        out.append({"id_type": r["id_type"], "value": mask_value(r["id_type"], r["value"]), "kind": r["kind"],
+                    "status": r["status"], "use": used, "since": str(r["since"]) if r["since"] else None,
+                    "customers": r["customers"], "accounts": r["accounts"],
+                    "source": f"{r['source_table']} row {r['_row']}"})
+    return out
+
+
+def _candidates(con: duckdb.DuckDBPyConnection, column: str, key: str) -> list[dict[str, Any]]:
+    rows = _rows(con, f"""
+        SELECT customer_id, account_id, decision, reason, probability, match_weight, rank, margin_bits,
+               competitors, to_json(evidence) AS evidence
+        FROM links WHERE {column} = ? ORDER BY match_weight DESC NULLS LAST, customer_id, account_id
+    """, [key])
+    for r in rows:
+        evidence = json.loads(r.pop("evidence"))
+        for item in evidence:
+            item["value"] = mask_value(item.get("id_type"), item.get("value"))
+            if item.get("note", "") and str(item["note"]).startswith("one edit apart: "):
+                item["note"] = "one edit apart: " + mask_value(item.get("id_type"), item["note"][16:])
+        r["evidence"] = evidence
+    return rows
+
+
+def render_text(explanation: dict[str, Any]) -> str:
+    """A plain-text rendering of an explanation, for the terminal."""
+    lines = []
+    head = explanation.get("customer") or explanation.get("account")
+    lines.append("  ".join(f"{k}: {v}" for k, v in head.items() if v is not None))
+    lines.append("")
+    lines.append("Identifiers:")
+    for i in explanation["identifiers"]:
+        lines.append(f"  {i['id_type']:<6} {i['value']:<28} {i['use']}  [{i['source']}]")
+    if not explanation["identifiers"]:
+        lines.append("  (none)")
+    lines.append("")
+    lines.append("Candidates:")
+    if not explanation["candidates"]:
+        lines.append("  (none: no usable identifier is shared with anyone, exactly or one edit apart)")
+    for c in explanation["candidates"]:
+        p = "-" if c["probability"] is None else f"{c['probability']:.4f}"
+        w = "-" if c["match_weight"] is None else f"{c['match_weight']:+.1f} bits"
+        lines.append(f"  customer {c['customer_id']} <- account {c['account_id']}: {c['decision'].upper()} "
+                     f"(p={p}, {w}) — {c['reason']}")
+        for e in c["evidence"]:
+            weight = "" if e.get("weight") is None else f"{e['weight']:+.1f}"
+            what = " ".join(str(x) for x in (e.get("value"), e.get("note")) if x)
+            lines.append(f"      {weight:>6}  {e['comparison']:<16} {what}")
+    return "\n".join(lines)

@@ -1,0 +1,161 @@
+"""Behaviour of hubs, candidates, scoring and decisions on small hand-made cases with known answers."""
+
+from __future__ import annotations
+
+ZHANG = {"customer_id": "C1", "name": "张伟", "phones": "13800138001", "emails": "zhangwei@163.com"}
+LI = {"customer_id": "C2", "name": "李娜", "phones": "13912345678"}
+
+
+def test_shared_phone_links_in_any_spelling(resolve_run) -> None:
+    run = resolve_run([ZHANG, LI], [
+        {"account_id": "A1", "name": "zhang wei", "phones": "+86 138-0013-8001"},
+        {"account_id": "A2", "name": "李娜", "phones": "0086 139 1234 5678"},
+    ])
+    assert run.linked() == {("C1", "A1"), ("C2", "A2")}
+
+
+def test_no_shared_identifier_means_no_candidate(resolve_run) -> None:
+    run = resolve_run([ZHANG], [{"account_id": "A1", "name": "张伟", "phones": "13700000001"}])
+    assert run.rows("SELECT * FROM links") == []
+
+
+def test_hub_phone_proves_nothing(resolve_run) -> None:
+    # a shop's delivery phone on 25 unrelated accounts, and one customer who also gave it
+    shop = "13512345678"
+    accounts = [{"account_id": f"A{i}", "name": f"买家{i}", "phones": shop} for i in range(25)]
+    run = resolve_run([{"customer_id": "C1", "name": "王芳", "phones": shop}], accounts)
+    assert run.rows("SELECT id_type, value, customers, accounts FROM hubs") == [("phone", "+8613512345678", 1, 25)]
+    assert run.rows("SELECT count(*) FROM links")[0][0] == 0
+
+
+def test_hub_threshold_is_configurable(resolve_run) -> None:
+    shop = "13512345678"
+    accounts = [{"account_id": f"A{i}", "phones": shop} for i in range(5)]
+    run = resolve_run([{"customer_id": "C1", "phones": shop}], accounts, hub_degree={"phone": 100})
+    assert run.rows("SELECT count(*) FROM hubs")[0][0] == 0
+    assert run.rows("SELECT count(*) FROM links")[0][0] == 5
+
+
+def test_junk_identifiers_never_link(resolve_run) -> None:
+    run = resolve_run(
+        [{"customer_id": "C1", "phones": "13800138000", "emails": "test@test.com",
+          "device_ids": "00000000-0000-0000-0000-000000000000"}],
+        [{"account_id": "A1", "phones": "13800138000", "emails": "test@test.com",
+          "device_ids": "00000000000000000000000000000000"}])
+    assert run.rows("SELECT count(*) FROM links")[0][0] == 0
+    assert {r[0] for r in run.rows("SELECT status FROM identifiers")} == {"junk"}
+
+
+def test_transposed_digits_are_a_near_miss_that_needs_corroboration(resolve_run) -> None:
+    run = resolve_run([ZHANG, {"customer_id": "C2", "name": "刘洋", "phones": "13612345678"}], [
+        {"account_id": "A1", "name": "张伟", "phones": "13800183001"},   # 1380013|8001 -> 1380018|3001
+        {"account_id": "A2", "name": "赵敏", "phones": "13612345687"},   # typo and an unrelated name
+    ])
+    evidence = run.rows("SELECT list_transform(evidence, lambda e: e.comparison) FROM links WHERE account_id = 'A1'")
+    assert "near_phone" in evidence[0][0]
+    assert run.decision("C1", "A1") == "linked"
+    assert run.decision("C2", "A2") == "rejected"
+
+
+def test_email_one_character_off_on_the_same_domain(resolve_run) -> None:
+    run = resolve_run([ZHANG], [{"account_id": "A1", "name": "张伟", "emails": "zhangwie@163.com"},
+                                {"account_id": "A2", "name": "张伟", "emails": "zhangwei@126.com"}])
+    assert run.rows("SELECT account_id FROM links") == [("A1",)]
+
+
+def test_household_device_is_ambiguous_not_linked(resolve_run) -> None:
+    tablet = "867530012345672"
+    family = [{"customer_id": f"C{i}", "name": n, "device_ids": tablet, "city": "成都"}
+              for i, n in enumerate(["陈建国", "陈丽", "陈小明"], 1)]
+    run = resolve_run(family, [{"account_id": "A1", "name": "", "device_ids": tablet}])
+    assert {run.decision(f"C{i}", "A1") for i in (1, 2, 3)} == {"ambiguous"}
+    assert run.linked() == set()
+    # the three customers competing for one account form one cluster
+    assert run.rows("SELECT DISTINCT cluster_size FROM clusters WHERE member_id IN ('C1', 'C2', 'C3')") == [(4,)]
+
+
+def test_clear_winner_takes_a_shared_device(resolve_run) -> None:
+    tablet = "867530012345672"
+    family = [{"customer_id": "C1", "name": "陈建国", "device_ids": tablet, "phones": "13711112222"},
+              {"customer_id": "C2", "name": "陈丽", "device_ids": tablet}]
+    run = resolve_run(family, [{"account_id": "A1", "name": "陈建国", "device_ids": tablet,
+                                "phones": "137 1111 2222"}])
+    assert run.decision("C1", "A1") == "linked"
+    assert run.decision("C2", "A1") == "rejected"
+
+
+def test_recycled_number_does_not_link(resolve_run) -> None:
+    # the account stopped in 2021; the customer got the number in 2023
+    run = resolve_run(
+        [{"customer_id": "C1", "name": "孙丽", "phones": "13899990000", "phone_since": "2023-03-01"}],
+        [{"account_id": "A1", "name": "马强", "phones": "13899990000", "last_seen_at": "2021-06-30"}])
+    assert run.decision("C1", "A1") == "rejected"
+    weight, note = run.rows("SELECT e.weight, e.note FROM (SELECT unnest(evidence) AS e FROM links) "
+                            "WHERE e.comparison = 'exact_phone'")[0]
+    assert weight == 0 and note.startswith("recycled")
+
+
+def test_number_held_before_the_account_ended_still_links(resolve_run) -> None:
+    run = resolve_run(
+        [{"customer_id": "C1", "name": "孙丽", "phones": "13899990000", "phone_since": "2019-03-01"}],
+        [{"account_id": "A1", "name": "孙丽", "phones": "13899990000", "last_seen_at": "2021-06-30"}])
+    assert run.decision("C1", "A1") == "linked"
+
+
+def test_rarer_values_weigh_more(resolve_run) -> None:
+    tablet = "867530012345672"
+    run = resolve_run([{"customer_id": "C1", "device_ids": tablet}, {"customer_id": "C2", "device_ids": tablet},
+                       {"customer_id": "C3", "device_ids": "A1B2C3D4E5F60718"}],
+                      [{"account_id": "A1", "device_ids": tablet}, {"account_id": "A2", "device_ids": "a1b2c3d4e5f60718"}])
+    weights = dict(run.rows("SELECT account_id, e.weight FROM (SELECT customer_id, account_id, unnest(evidence) AS e "
+                            "FROM links) WHERE e.comparison = 'exact_device' AND customer_id IN ('C1', 'C3')"))
+    assert weights["A2"] - weights["A1"] == 1.0   # log2(2 customers) bits less for the shared tablet
+
+
+def test_manual_overrides_win_and_say_why(resolve_run) -> None:
+    rules = """
+[[force_link]]
+customer_id = "C2"
+account_id = "A9"
+reason = "confirmed on a call"
+
+[[force_apart]]
+customer_id = "C1"
+account_id = "A1"
+reason = "different person, ticket 88"
+"""
+    run = resolve_run([ZHANG, LI], [{"account_id": "A1", "name": "张伟", "phones": "13800138001"},
+                                    {"account_id": "A9", "name": "xx"}], rules=rules)
+    assert run.rows("SELECT customer_id, account_id, decision, reason FROM links ORDER BY account_id") == [
+        ("C1", "A1", "rejected", "force_apart: different person, ticket 88"),
+        ("C2", "A9", "linked", "force_link: confirmed on a call"),
+    ]
+
+
+def test_blocked_identifier_from_rules(resolve_run) -> None:
+    rules = '[[identifiers.block]]\ntype = "phone"\nvalue = "13800138001"\nreason = "our call centre"\n'
+    run = resolve_run([ZHANG], [{"account_id": "A1", "name": "张伟", "phones": "13800138001"}], rules=rules)
+    assert run.rows("SELECT count(*) FROM links")[0][0] == 0
+    assert run.rows("SELECT DISTINCT reason, rule_reason FROM identifiers WHERE id_type = 'phone'") == [
+        ("blocked_by_rule", "our call centre")]
+
+
+def test_names_agree_across_scripts(resolve_run) -> None:
+    shared = {"phones": "13800138001"}
+    run = resolve_run([{**ZHANG, **shared}], [
+        {"account_id": "A1", "name": "Zhang Wei", **shared},
+        {"account_id": "A2", "name": "wei_zhang88", **shared},
+        {"account_id": "A3", "name": "张玮", **shared},       # a homophone: sounds the same, written differently
+        {"account_id": "A4", "name": "zhangw", **shared},
+        {"account_id": "A5", "name": "快乐的鱼", **shared},
+    ], hub_degree={"phone": 50})
+    levels = dict(run.rows("SELECT account_id, e.comparison FROM (SELECT account_id, unnest(evidence) AS e FROM links)"
+                           " WHERE e.comparison LIKE 'name%'"))
+    assert levels == {"A1": "name_exact", "A2": "name_exact", "A3": "name_close", "A4": "name_close",
+                      "A5": "name_mismatch"}
+
+
+def test_outputs_are_written(resolve_run) -> None:
+    run = resolve_run([ZHANG], [{"account_id": "A1", "name": "张伟", "phones": "13800138001"}])
+    for name in ("links.csv", "hubs.csv", "clusters.csv", "identifier_issues.csv", "manifest.json"):
+        assert (run.out / name).is_file(), name
