@@ -41,6 +41,9 @@ MERCHANT_CHAIN = np.concatenate([np.full(len(ms), pool in CHAIN_POOLS) for pool,
 ACTIONS = ("view", "search", "cart", "favorite")
 #: Browsing event keys: by account only, by device only, by both.
 BY_ACCOUNT, BY_DEVICE, BY_BOTH = 0, 1, 2
+#: For browsing on an account with a device: cumulative shares of the keys (account 83%, device 11%, both 6%),
+#: which makes about 5% of all browsing keyed by a device only.
+DEVICE_KEY_CDF = (0.83, 0.94)
 
 #: Relative frequency of events by hour of day (evenings are busiest).
 HOUR_WEIGHTS = np.array([2, 1, 0.5, 0.3, 0.3, 0.5, 1, 2, 3, 4, 4, 5, 6, 5, 4, 4, 4, 5, 6, 7, 8, 9, 8, 5],

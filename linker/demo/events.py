@@ -15,7 +15,7 @@ from linker.demo.arrays import (
 )
 from linker.demo.badrows import BROWSING, PURCHASES, TRANSACTIONS, break_events
 from linker.demo.catalog import (
-    ACTIONS, BY_ACCOUNT, BY_DEVICE, CATEGORY_LIST, CATEGORY_TEXT, CATEGORY_TOPIC, MCC_INDEX, MCC_TEXT,
+    ACTIONS, BY_ACCOUNT, BY_DEVICE, CATEGORY_LIST, DEVICE_KEY_CDF, CATEGORY_TEXT, CATEGORY_TOPIC, MCC_INDEX, MCC_TEXT,
     MERCHANT_CHAIN, MERCHANT_TEXT, POOL_CODES, TOPIC_CODES, TOPIC_LIST, Events, sample_times,
 )
 from linker.demo.customers import CITY_TEXT
@@ -106,7 +106,7 @@ def _background(rng: np.random.Generator, people: People, accounts: Accounts, fi
         amount=np.maximum(np.round(_MEDIAN_CENTS[code[p]] * np.exp(rng.normal(0, 0.6, k))), 100).astype(np.int64),
         quantity=np.where(rng.random(k) < 0.8, 1, rng.integers(2, 6, k)))
     k = int(b.sum())
-    key = np.searchsorted([0.92, 0.97], rng.random(k), side="right")
+    key = np.searchsorted(DEVICE_KEY_CDF, rng.random(k), side="right")
     key[device[who[b]] < 0] = BY_ACCOUNT
     browsing = Events.build(
         k, who=who[b], time=time[b], code=code[b],

@@ -15,7 +15,7 @@ import numpy as np
 from linker.demo.accounts import Accounts
 from linker.demo.arrays import DAY, rng_for
 from linker.demo.catalog import (
-    BY_ACCOUNT, BY_BOTH, BY_DEVICE, MCC_INDEX, POOL_CODES, TOPIC_CODES, Events, log_uniform_cents, sample_times,
+    BY_ACCOUNT, DEVICE_KEY_CDF, MCC_INDEX, POOL_CODES, TOPIC_CODES, Events, log_uniform_cents, sample_times,
 )
 from linker.demo.people import CLOSED, People
 from linker.demo.vocab import NEEDS
@@ -257,7 +257,7 @@ def plant_stories(seed: int, people: People, accounts: Accounts, account_device:
                     m, who=acct, time=time, code=code, amount=log_uniform_cents(rng, *step.amount, m),
                     quantity=np.where(rng.random(m) < 0.85, 1, rng.integers(2, 4, m)), story=np.ones(m, bool)))
             else:
-                key = np.searchsorted([0.92, 0.97], rng.random(m), side="right")
+                key = np.searchsorted(DEVICE_KEY_CDF, rng.random(m), side="right")
                 key[(account_device[acct] < 0) | step.decisive] = BY_ACCOUNT
                 batches["browse"].append(Events.build(
                     m, who=acct, time=time, code=code,
@@ -299,4 +299,5 @@ def _room_for_instalments(rng: np.random.Generator, people: People, planted: Pla
     income = np.maximum(people.income[c], (rng.uniform(7000, 20000, len(c)) * 100).round(-4).astype(np.int64))
     people.income[c] = income
     people.debt[c] = np.minimum(people.debt[c], (income * rng.uniform(0, 1.5, len(c))).astype(np.int64))
-    people.credit_limit[c] = np.maximum(people.credit_limit[c], people.debt[c] + 1_000_000)
+    room = -(-(people.debt[c] + 1_000_000) // 100_000) * 100_000  # debt + 10k, rounded up to 1000 yuan
+    people.credit_limit[c] = np.maximum(people.credit_limit[c], room)
