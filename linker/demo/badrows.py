@@ -60,7 +60,7 @@ def _pick(rng: np.random.Generator, pool: tuple[str, ...], k: int) -> list[str]:
 
 
 def break_events(rng: np.random.Generator, table: pa.Table, story: np.ndarray, spec: EventTable, row_offset: int,
-                 unknown_ids: pa.Array, log: TrapLog, at_least_one_each: bool) -> pa.Table:
+                 unknown_ids: pa.Array, log: TrapLog, at_least_one_each: bool) -> tuple[pa.Table, np.ndarray]:
     """Damage everyday rows in place and insert duplicates; log every broken row.
 
     Parameters
@@ -81,8 +81,8 @@ def break_events(rng: np.random.Generator, table: pa.Table, story: np.ndarray, s
 
     Returns
     -------
-    pyarrow.Table
-        The chunk with broken rows.
+    table, position : pyarrow.Table, numpy.ndarray
+        The chunk with broken rows, and the new position of every input row.
     """
     n = table.num_rows
     free = np.flatnonzero(~story)
@@ -91,7 +91,7 @@ def break_events(rng: np.random.Generator, table: pa.Table, story: np.ndarray, s
         k = max(k, len(spec.kinds))
     k = min(k, len(free))
     if not k:
-        return table
+        return table, np.arange(n)
     pos = np.sort(rng.choice(free, k, replace=False))
     kind = np.array(spec.kinds)[rng.permutation(np.arange(k) % len(spec.kinds))]
     cols = {c: table.column(c).combine_chunks() for c in table.column_names}
@@ -125,7 +125,7 @@ def break_events(rng: np.random.Generator, table: pa.Table, story: np.ndarray, s
     reasons = np.concatenate([kind[in_place], np.full(len(dup), "duplicate_id")])
     ids = merged.column(spec.id_col).combine_chunks().take(pa.array(rows - row_offset - 1))
     log.add("bad_row", spec.name, row=rows, entity_id=ids, detail=reasons.tolist())
-    return merged
+    return merged, where[:n]
 
 
 def insert_entity_rows(rng: np.random.Generator, table: pa.Table, donors: pa.Table, name: str, id_col: str,

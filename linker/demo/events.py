@@ -217,12 +217,13 @@ def write_events(seed: int, people: People, accounts: Accounts, story_purchases:
         pt = _render_purchases(purchases, out.purchases, account_id)
         bt = _render_browsing(crng, browsing, out.browsing, account_id, people, device, junk)
         if traps:
+            pt, _ = break_events(crng, pt, purchases.story, PURCHASES, out.purchases, unknown, log, i == 0)
             junk_rows = np.flatnonzero(junk)
-            log.add("junk_device", "browsing", row=out.browsing + junk_rows + 1,
-                    entity_id=bt.column("event_id").take(pa.array(junk_rows)), id_type="device",
-                    value=bt.column("device_id").take(pa.array(junk_rows)), detail="browsing keyed by a junk device")
-            pt = break_events(crng, pt, purchases.story, PURCHASES, out.purchases, unknown, log, i == 0)
-            bt = break_events(crng, bt, browsing.story | junk, BROWSING, out.browsing, unknown, log, i == 0)
+            junk_ids = bt.column("event_id").take(pa.array(junk_rows))
+            junk_dev = bt.column("device_id").take(pa.array(junk_rows))
+            bt, moved = break_events(crng, bt, browsing.story | junk, BROWSING, out.browsing, unknown, log, i == 0)
+            log.add("junk_device", "browsing", row=out.browsing + moved[junk_rows] + 1, entity_id=junk_ids,
+                    id_type="device", value=junk_dev, detail="browsing keyed by a junk device")
         writers["purchases"].write(pt)
         writers["browsing"].write(bt)
         out.purchases += pt.num_rows
@@ -270,7 +271,7 @@ def write_transactions(seed: int, people: People, story: Events, start: int, as_
         ev = _sorted(Events.concat([bg, stories[i]]))
         table = _render_transactions(crng, ev, written, customer_id, people)
         if traps:
-            table = break_events(crng, table, ev.story, TRANSACTIONS, written, unknown, log, i == 0)
+            table, _ = break_events(crng, table, ev.story, TRANSACTIONS, written, unknown, log, i == 0)
         writer.write(table)
         written += table.num_rows
     return written

@@ -31,7 +31,8 @@ _COMMON = np.array(
 _COMMON_CDF = np.stack([
     cdf([w if gender in (sex, "U") else 0.0 for _, gender, w in COMMON_GIVEN_NAMES]) for sex in ("M", "F")
 ])
-_CHAR_CDF = np.stack([cdf((_GIVEN_GENDER == sex) | (_GIVEN_GENDER == "U")) for sex in ("M", "F")])
+_CHAR_CDF = np.stack([cdf(((_GIVEN_GENDER == sex) | (_GIVEN_GENDER == "U")) & (np.arange(len(_GIVEN_GENDER)) > 0))
+                      for sex in ("M", "F")])
 
 
 def _same_sound() -> tuple[np.ndarray, np.ndarray]:
