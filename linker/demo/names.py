@@ -113,7 +113,7 @@ def sample_names(rng: np.random.Generator, female: np.ndarray) -> Names:
     n = len(female)
     row = female.astype(np.int64)
     surname = choose(rng, SURNAME_WEIGHT, n).astype(np.int16)
-    common = rng.random(n) < 0.55
+    common = rng.random(n) < 0.2
     pick = _COMMON[choose_rows(rng, _COMMON_CDF, row)]
     g1 = choose_rows(rng, _CHAR_CDF, row).astype(np.int16)
     g2 = choose_rows(rng, _CHAR_CDF, row).astype(np.int16)
