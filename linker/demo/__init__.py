@@ -1,7 +1,8 @@
 """Seeded demo data: bank customers, their online accounts and behaviour, traps, and the ground truth.
 
 >>> from linker.demo import DemoSpec, generate_demo  # doctest: +SKIP
->>> files = generate_demo(Path("demo"), DemoSpec(customers=500, accounts=1500, events=10_000))  # doctest: +SKIP
+>>> spec = DemoSpec(customers=500, accounts=1500, events=10_000)  # doctest: +SKIP
+>>> files = generate_demo(Path("demo"), spec)  # doctest: +SKIP
 
 See :mod:`linker.demo.traps` for the traps, :mod:`linker.demo.stories` for the need stories, and
 :mod:`linker.demo.vocab` for every raw category, MCC code and merchant the generator writes.
@@ -11,6 +12,13 @@ from linker.demo.generate import DemoFiles, DemoSpec, generate_demo
 from linker.demo.vocab import MCC_CODES, NEED_TOPICS, NEEDS, RAW_CATEGORIES, category_topics, topic_needs
 
 __all__ = [
-    "DemoFiles", "DemoSpec", "generate_demo", "MCC_CODES", "NEED_TOPICS", "NEEDS", "RAW_CATEGORIES",
-    "category_topics", "topic_needs",
+    "DemoFiles",
+    "DemoSpec",
+    "generate_demo",
+    "MCC_CODES",
+    "NEED_TOPICS",
+    "NEEDS",
+    "RAW_CATEGORIES",
+    "category_topics",
+    "topic_needs",
 ]

@@ -19,7 +19,6 @@ from linker.demo.names import one_off, pinyin_name
 from linker.demo.people import CITY_WEIGHT, People
 from linker.demo.vocab import CITIES, NICKNAMES, PLATFORM_HANDLE_PREFIXES, PLATFORMS
 
-
 REAL, ONE_OFF, PINYIN, NICKNAME, EMPTY = 0, 1, 2, 3, 4
 NAME_STYLE_WEIGHTS = (35, 5, 25, 20, 15)
 
@@ -93,8 +92,9 @@ def plan_account_counts(seed: int, n_customers: int, n_accounts: int, must_have:
     return counts
 
 
-def generate_accounts(seed: int, people: People, customer_counts: np.ndarray, n_accounts: int,
-                      as_of: int) -> Accounts:
+def generate_accounts(
+    seed: int, people: People, customer_counts: np.ndarray, n_accounts: int, as_of: int
+) -> Accounts:
     """Draw accounts for customers (``customer_counts``) and for the non-customers (the rest).
 
     Parameters
@@ -123,7 +123,7 @@ def generate_accounts(seed: int, people: People, customer_counts: np.ndarray, n_
     platform = choose(rng, _PLATFORM_WEIGHT, n).astype(np.int8)
     birth_year = people.birth_year()[owner]
     start_year = np.maximum(np.maximum(_PLATFORM_LAUNCH[platform], 2008), birth_year + 16)
-    first = (np.asarray(start_year - 1970, dtype="datetime64[Y]").astype("datetime64[D]").astype(np.int64))
+    first = np.asarray(start_year - 1970, dtype="datetime64[Y]").astype("datetime64[D]").astype(np.int64)
     first = np.minimum(first, as_of - 30)
     reg_day = first + ((as_of - 1 - first) * rng.random(n) ** 0.8).astype(np.int64)
     active = rng.random(n) < 0.72
@@ -163,8 +163,12 @@ def _choose_identifiers(rng: np.random.Generator, people: People, owner: np.ndar
 
     entries = Entries()
     rows = np.arange(n)
-    for kind, slots, values, order in ((PHONE, phone1, ph, 0.0), (PHONE, phone2, ph, 1.0),
-                                       (EMAIL, email, em, 0.0), (DEVICE, device, dv, 0.0)):
+    for kind, slots, values, order in (
+        (PHONE, phone1, ph, 0.0),
+        (PHONE, phone2, ph, 1.0),
+        (EMAIL, email, em, 0.0),
+        (DEVICE, device, dv, 0.0),
+    ):
         m = slots >= 0
         entries.add(rows[m], kind, slots[m], values[rows[m], slots[m]], order)
     return entries
@@ -193,17 +197,19 @@ def render_accounts(seed: int, accounts: Accounts, people: People) -> pa.Table:
     n = len(accounts)
     ent = accounts.entries
     spelled = ent.spell(rng, people, bank=False)
-    return pa.table({
-        "account_id": account_ids(n),
-        "platform": take(PLATFORM_TEXT, accounts.platform),
-        "name": account_names(rng, accounts, people),
-        "phones": ent.joined(spelled, PHONE, n),
-        "emails": ent.joined(spelled, EMAIL, n),
-        "device_ids": ent.joined(spelled, DEVICE, n),
-        "registered_at": time_text(accounts.registered),
-        "last_seen_at": time_text(accounts.last_seen),
-        "city": _cities(accounts, people),
-    })
+    return pa.table(
+        {
+            "account_id": account_ids(n),
+            "platform": take(PLATFORM_TEXT, accounts.platform),
+            "name": account_names(rng, accounts, people),
+            "phones": ent.joined(spelled, PHONE, n),
+            "emails": ent.joined(spelled, EMAIL, n),
+            "device_ids": ent.joined(spelled, DEVICE, n),
+            "registered_at": time_text(accounts.registered),
+            "last_seen_at": time_text(accounts.last_seen),
+            "city": _cities(accounts, people),
+        }
+    )
 
 
 def _cities(accounts: Accounts, people: People) -> pa.Array:
@@ -230,7 +236,9 @@ def account_names(rng: np.random.Generator, accounts: Accounts, people: People) 
     k = len(pos)
     pool = take(NICKNAMES, rng.integers(0, len(NICKNAMES), k))
     prefixes = [PLATFORM_HANDLE_PREFIXES[p] for p, _, _ in PLATFORMS]
-    handle = join(take(prefixes, accounts.platform[pos]), pc.cast(pa.array(rng.integers(1_000_000, 999_999_999, k)),
-                                                                  pa.string()))
+    handle = join(
+        take(prefixes, accounts.platform[pos]),
+        pc.cast(pa.array(rng.integers(1_000_000, 999_999_999, k)), pa.string()),
+    )
     parts.append((pos, pc.if_else(pa.array(rng.random(k) < 0.5), pool, handle)))
     return scatter(n, parts)

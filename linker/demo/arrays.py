@@ -8,8 +8,8 @@ that becomes the data buffer of an Arrow string array.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from datetime import date
-from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -39,7 +39,9 @@ def rng_for(seed: int, *keys: str | int) -> np.random.Generator:
     >>> int(rng_for(1, "a").integers(100)) == int(rng_for(1, "a").integers(100))
     True
     """
-    entropy = [int(seed) & 0xFFFFFFFF] + [zlib.crc32(k.encode()) if isinstance(k, str) else int(k) for k in keys]
+    entropy = [int(seed) & 0xFFFFFFFF] + [
+        zlib.crc32(k.encode()) if isinstance(k, str) else int(k) for k in keys
+    ]
     return np.random.default_rng(np.random.SeedSequence(entropy))
 
 

@@ -9,6 +9,7 @@ broken row is logged as trap ``bad_row`` with its file row and the reason in ``d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,8 +20,14 @@ from linker.demo.traps import TrapLog
 
 #: Share of rows broken on purpose.
 RATE = 0.002
-GARBAGE_TIMES = ("2024-02-30 10:00:00", "2024-13-01 08:00:00", "0000-00-00 00:00:00", "昨天 14:22", "not a date",
-                 "2024-06-31 25:61:00")
+GARBAGE_TIMES = (
+    "2024-02-30 10:00:00",
+    "2024-13-01 08:00:00",
+    "0000-00-00 00:00:00",
+    "昨天 14:22",
+    "not a date",
+    "2024-06-31 25:61:00",
+)
 GARBAGE_DATES = ("1985-02-30", "1990-13-01", "0000-00-00", "不详", "unknown", "19xx-05-01")
 GARBAGE_NUMBERS = ("1.2.3", "abc", "--", "十二元", "#VALUE!")
 
@@ -47,20 +54,46 @@ class EventTable:
     kinds: tuple[str, ...]
 
 
-PURCHASES = EventTable("purchases", "order_id", "order_time", "amount", "account_id",
-                       ("missing_id", "bad_timestamp", "bad_amount", "unknown_account", "duplicate_id"))
-BROWSING = EventTable("browsing", "event_id", "event_time", "dwell_seconds", "account_id",
-                      ("missing_id", "bad_timestamp", "bad_number", "no_key", "duplicate_id"))
-TRANSACTIONS = EventTable("transactions", "txn_id", "txn_time", "amount", "customer_id",
-                          ("missing_id", "bad_timestamp", "bad_amount", "unknown_customer", "duplicate_id"))
+PURCHASES = EventTable(
+    "purchases",
+    "order_id",
+    "order_time",
+    "amount",
+    "account_id",
+    ("missing_id", "bad_timestamp", "bad_amount", "unknown_account", "duplicate_id"),
+)
+BROWSING = EventTable(
+    "browsing",
+    "event_id",
+    "event_time",
+    "dwell_seconds",
+    "account_id",
+    ("missing_id", "bad_timestamp", "bad_number", "no_key", "duplicate_id"),
+)
+TRANSACTIONS = EventTable(
+    "transactions",
+    "txn_id",
+    "txn_time",
+    "amount",
+    "customer_id",
+    ("missing_id", "bad_timestamp", "bad_amount", "unknown_customer", "duplicate_id"),
+)
 
 
 def _pick(rng: np.random.Generator, pool: tuple[str, ...], k: int) -> list[str]:
     return [pool[i] for i in rng.integers(0, len(pool), k)]
 
 
-def break_events(rng: np.random.Generator, table: pa.Table, story: np.ndarray, spec: EventTable, row_offset: int,
-                 unknown_ids: pa.Array, log: TrapLog, at_least_one_each: bool) -> tuple[pa.Table, np.ndarray]:
+def break_events(
+    rng: np.random.Generator,
+    table: pa.Table,
+    story: np.ndarray,
+    spec: EventTable,
+    row_offset: int,
+    unknown_ids: pa.Array,
+    log: TrapLog,
+    at_least_one_each: bool,
+) -> tuple[pa.Table, np.ndarray]:
     """Damage everyday rows in place and insert duplicates; log every broken row.
 
     Parameters
@@ -96,7 +129,7 @@ def break_events(rng: np.random.Generator, table: pa.Table, story: np.ndarray, s
     kind = np.array(spec.kinds)[rng.permutation(np.arange(k) % len(spec.kinds))]
     cols = {c: table.column(c).combine_chunks() for c in table.column_names}
 
-    def damage(col: str, reason: str, values: list[str | None]) -> None:
+    def damage(col: str, reason: str, values: Sequence[str | None]) -> None:
         p = pos[kind == reason]
         cols[col] = replace_at(cols[col], p, values[: len(p)] if values else [None] * len(p))
 
@@ -107,7 +140,11 @@ def break_events(rng: np.random.Generator, table: pa.Table, story: np.ndarray, s
         damage(spec.number_col, reason, _pick(rng, GARBAGE_NUMBERS, int((kind == reason).sum())))
     for reason in ("unknown_account", "unknown_customer"):
         cnt = int((kind == reason).sum())
-        damage(spec.ref_col, reason, unknown_ids.take(pa.array(rng.integers(0, len(unknown_ids), cnt))).to_pylist())
+        damage(
+            spec.ref_col,
+            reason,
+            unknown_ids.take(pa.array(rng.integers(0, len(unknown_ids), cnt))).to_pylist(),
+        )
     if "no_key" in spec.kinds:
         cnt = int((kind == "no_key").sum())
         damage("account_id", "no_key", [None] * cnt)
@@ -128,8 +165,16 @@ def break_events(rng: np.random.Generator, table: pa.Table, story: np.ndarray, s
     return merged, where[:n]
 
 
-def insert_entity_rows(rng: np.random.Generator, table: pa.Table, donors: pa.Table, name: str, id_col: str,
-                       fresh_ids: pa.Array, kinds: dict[str, str], log: TrapLog) -> tuple[pa.Table, np.ndarray]:
+def insert_entity_rows(
+    rng: np.random.Generator,
+    table: pa.Table,
+    donors: pa.Table,
+    name: str,
+    id_col: str,
+    fresh_ids: pa.Array,
+    kinds: dict[str, str],
+    log: TrapLog,
+) -> tuple[pa.Table, np.ndarray]:
     """Insert broken extra rows into an entity table.
 
     Parameters
@@ -157,8 +202,11 @@ def insert_entity_rows(rng: np.random.Generator, table: pa.Table, donors: pa.Tab
     target = rng.integers(0, n, k)
     genuine_ids = table.column(id_col).combine_chunks()
     ids = fresh_ids.slice(0, k)
-    ids = replace_at(ids, np.flatnonzero(kind == "duplicate_id"),
-                     genuine_ids.take(pa.array(target[kind == "duplicate_id"])).to_pylist())
+    ids = replace_at(
+        ids,
+        np.flatnonzero(kind == "duplicate_id"),
+        genuine_ids.take(pa.array(target[kind == "duplicate_id"])).to_pylist(),
+    )
     ids = replace_at(ids, np.flatnonzero(kind == "missing_id"), [None] * int((kind == "missing_id").sum()))
     cols = {c: donors.column(c).combine_chunks() for c in donors.column_names}
     cols[id_col] = ids
@@ -166,11 +214,16 @@ def insert_entity_rows(rng: np.random.Generator, table: pa.Table, donors: pa.Tab
         if col == id_col:
             continue
         p = np.flatnonzero(kind == reason)
-        garbage = GARBAGE_TIMES if col.endswith("_at") else GARBAGE_DATES if "date" in col else GARBAGE_NUMBERS
+        garbage = (
+            GARBAGE_TIMES if col.endswith("_at") else GARBAGE_DATES if "date" in col else GARBAGE_NUMBERS
+        )
         cols[col] = replace_at(cols[col], p, _pick(rng, garbage, len(p)))
     extra = pa.table(cols).select(table.column_names)
-    after = np.where(kind == "duplicate_id", target + (rng.random(k) * (n - target)).astype(np.int64),
-                     rng.integers(0, n, k))
+    after = np.where(
+        kind == "duplicate_id",
+        target + (rng.random(k) * (n - target)).astype(np.int64),
+        rng.integers(0, n, k),
+    )
     keys = np.concatenate([2 * np.arange(n), 2 * after + 1])
     order = np.argsort(keys, kind="stable")
     merged = pa.concat_tables([table, extra]).take(pa.array(order))

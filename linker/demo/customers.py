@@ -68,18 +68,20 @@ def render_customers(seed: int, people: People, entries: Entries, rows: np.ndarr
     spelled = entries.spell(rng, people, bank=True)
     phone = entries.kind == PHONE
     since = date_text(np.maximum(entries.since[phone], 0))
-    return pa.table({
-        "customer_id": customer_ids(n),
-        "name": people.names.subset(rows).chinese(),
-        "phones": entries.joined(spelled, PHONE, n),
-        "emails": entries.joined(spelled, EMAIL, n),
-        "device_ids": entries.joined(spelled, DEVICE, n),
-        "phone_since": list_join(entries.owner[phone], entries.order[phone], since, n),
-        "birth_date": date_text(people.birth[rows]),
-        "gender": take(["M", "F"], people.female[rows].astype(np.int64)),
-        "city": take(CITY_TEXT, people.city[rows]),
-        "income": money(people.income[rows]),
-        "debt": money(people.debt[rows]),
-        "credit_limit": money(people.credit_limit[rows]),
-        "status": take(list(STATUSES), people.status[rows]),
-    })
+    return pa.table(
+        {
+            "customer_id": customer_ids(n),
+            "name": people.names.subset(rows).chinese(),
+            "phones": entries.joined(spelled, PHONE, n),
+            "emails": entries.joined(spelled, EMAIL, n),
+            "device_ids": entries.joined(spelled, DEVICE, n),
+            "phone_since": list_join(entries.owner[phone], entries.order[phone], since, n),
+            "birth_date": date_text(people.birth[rows]),
+            "gender": take(["M", "F"], people.female[rows].astype(np.int64)),
+            "city": take(CITY_TEXT, people.city[rows]),
+            "income": money(people.income[rows]),
+            "debt": money(people.debt[rows]),
+            "credit_limit": money(people.credit_limit[rows]),
+            "status": take(list(STATUSES), people.status[rows]),
+        }
+    )

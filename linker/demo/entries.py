@@ -13,8 +13,13 @@ import pyarrow as pa
 
 from linker.demo.arrays import list_join, scatter
 from linker.demo.identifiers import (
-    ACCOUNT_EMAIL_WEIGHTS, ACCOUNT_MOBILE_WEIGHTS, BANK_EMAIL_WEIGHTS, BANK_MOBILE_WEIGHTS, spell_devices,
-    spell_emails, spell_phones,
+    ACCOUNT_EMAIL_WEIGHTS,
+    ACCOUNT_MOBILE_WEIGHTS,
+    BANK_EMAIL_WEIGHTS,
+    BANK_MOBILE_WEIGHTS,
+    spell_devices,
+    spell_emails,
+    spell_phones,
 )
 from linker.demo.people import People
 
@@ -59,8 +64,16 @@ class Entries:
     def __len__(self) -> int:
         return len(self.owner)
 
-    def add(self, owner: np.ndarray, kind: int | np.ndarray, slot: int | np.ndarray, value: np.ndarray,
-            order: np.ndarray | float, raw: pa.Array | None = None, since: np.ndarray | int = -1) -> None:
+    def add(
+        self,
+        owner: np.ndarray,
+        kind: int | np.ndarray,
+        slot: int | np.ndarray,
+        value: np.ndarray,
+        order: np.ndarray | float,
+        raw: pa.Array | None = None,
+        since: np.ndarray | int = -1,
+    ) -> None:
         """Append entries (``raw`` for entries that are only a spelling)."""
         n = len(owner)
         self.owner = np.concatenate([self.owner, np.asarray(owner, dtype=np.int64)])
@@ -70,7 +83,9 @@ class Entries:
         self.order = np.concatenate([self.order, np.broadcast_to(np.asarray(order, dtype=np.float64), (n,))])
         self.typo = np.concatenate([self.typo, np.zeros(n, dtype=bool)])
         self.since = np.concatenate([self.since, np.broadcast_to(np.asarray(since, dtype=np.int64), (n,))])
-        self.raw = pa.concat_arrays([self.raw, pa.nulls(n, pa.string()) if raw is None else raw.cast(pa.string())])
+        self.raw = pa.concat_arrays(
+            [self.raw, pa.nulls(n, pa.string()) if raw is None else raw.cast(pa.string())]
+        )
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop the entries where ``mask`` is false."""
@@ -85,11 +100,21 @@ class Entries:
         parts: list[tuple[np.ndarray, pa.Array]] = []
         numeric = self.raw.is_null().to_numpy(zero_copy_only=False)
         pos = np.flatnonzero(numeric & (self.kind == PHONE))
-        parts.append((pos, spell_phones(rng, self.value[pos], BANK_MOBILE_WEIGHTS if bank else
-                                        ACCOUNT_MOBILE_WEIGHTS)))
+        parts.append(
+            (pos, spell_phones(rng, self.value[pos], BANK_MOBILE_WEIGHTS if bank else ACCOUNT_MOBILE_WEIGHTS))
+        )
         pos = np.flatnonzero(numeric & (self.kind == EMAIL))
-        parts.append((pos, spell_emails(rng, people.email_book, self.value[pos], BANK_EMAIL_WEIGHTS if bank else
-                                        ACCOUNT_EMAIL_WEIGHTS)))
+        parts.append(
+            (
+                pos,
+                spell_emails(
+                    rng,
+                    people.email_book,
+                    self.value[pos],
+                    BANK_EMAIL_WEIGHTS if bank else ACCOUNT_EMAIL_WEIGHTS,
+                ),
+            )
+        )
         pos = np.flatnonzero(numeric & (self.kind == DEVICE))
         parts.append((pos, spell_devices(rng, people.device_book, self.value[pos], bank=bank)))
         pos = np.flatnonzero(~numeric)

@@ -12,28 +12,71 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from linker.demo.accounts import Accounts, account_ids, generate_accounts, plan_account_counts, render_accounts
+from linker.demo.accounts import (
+    Accounts,
+    account_ids,
+    generate_accounts,
+    plan_account_counts,
+    render_accounts,
+)
 from linker.demo.arrays import date_text, days, rng_for, take
 from linker.demo.badrows import RATE, insert_entity_rows
 from linker.demo.customers import customer_entries, customer_ids, render_customers
 from linker.demo.events import (
-    BROWSING_COLUMNS, PURCHASE_COLUMNS, TRANSACTION_COLUMNS, account_devices, write_events, write_transactions,
+    BROWSING_COLUMNS,
+    PURCHASE_COLUMNS,
+    TRANSACTION_COLUMNS,
+    account_devices,
+    write_events,
+    write_transactions,
 )
 from linker.demo.identifiers import PLACEHOLDER_PHONES
 from linker.demo.people import People, generate_people
 from linker.demo.stories import Planted, plant_stories
 from linker.demo.traps import (
-    TrapLog, apply_households, assign_shop_phones, eligible_recycled, family_accounts, log_household_accounts,
-    plan_households, plant_customer_junk, plant_placeholders, plant_recycled, plant_shop_phones, plant_typos,
+    TrapLog,
+    apply_households,
+    assign_shop_phones,
+    eligible_recycled,
+    family_accounts,
+    log_household_accounts,
+    plan_households,
+    plant_customer_junk,
+    plant_placeholders,
+    plant_recycled,
+    plant_shop_phones,
+    plant_typos,
     trap_count,
 )
 from linker.demo.vocab import NEEDS
 from linker.demo.writer import FORMATS, TableWriter, write_table
 
-CUSTOMER_COLUMNS = ["customer_id", "name", "phones", "emails", "device_ids", "phone_since", "birth_date", "gender",
-                    "city", "income", "debt", "credit_limit", "status"]
-ACCOUNT_COLUMNS = ["account_id", "platform", "name", "phones", "emails", "device_ids", "registered_at",
-                   "last_seen_at", "city"]
+CUSTOMER_COLUMNS = [
+    "customer_id",
+    "name",
+    "phones",
+    "emails",
+    "device_ids",
+    "phone_since",
+    "birth_date",
+    "gender",
+    "city",
+    "income",
+    "debt",
+    "credit_limit",
+    "status",
+]
+ACCOUNT_COLUMNS = [
+    "account_id",
+    "platform",
+    "name",
+    "phones",
+    "emails",
+    "device_ids",
+    "registered_at",
+    "last_seen_at",
+    "city",
+]
 #: Non-customers own this many accounts on average.
 ACCOUNTS_PER_OTHER = 1.5
 
@@ -53,7 +96,8 @@ class DemoSpec:
     seed : int
         Same seed, same files (byte for byte for CSV).
     traps : bool
-        Plant the traps (placeholders, shop phone, junk devices, households, recycled phones, typos, bad rows).
+        Plant the traps (placeholders, shop phone, junk devices, households, recycled phones, typos, bad
+        rows).
     file_format : str
         ``"csv"`` or ``"parquet"``.
     encoding : str
@@ -108,8 +152,13 @@ class DemoFiles:
 
     def sources(self) -> dict[str, Path]:
         """The five source tables the pipeline reads, by table name."""
-        return {"customers": self.customers, "transactions": self.transactions, "accounts": self.accounts,
-                "purchases": self.purchases, "browsing": self.browsing}
+        return {
+            "customers": self.customers,
+            "transactions": self.transactions,
+            "accounts": self.accounts,
+            "purchases": self.purchases,
+            "browsing": self.browsing,
+        }
 
     def all(self) -> list[Path]:
         """Every file written."""
@@ -170,46 +219,91 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
     acc_rows = np.arange(1, spec.accounts + 1)
     if spec.traps:
         cust_table, cust_rows, acc_table, acc_rows = _bad_entities(
-            seed, people, cust_table, acc_table, bad_cust, bad_acc, log)
+            seed, people, cust_table, acc_table, bad_cust, bad_acc, log
+        )
     truth = out_dir / "truth"
     paths = {
         "customers": write_table(out_dir / "customers", cust_table, fmt, enc),
         "accounts": write_table(out_dir / "accounts", acc_table, fmt, enc),
     }
     owned = np.flatnonzero(accounts.owner < n_cust)
-    paths["account_owner"] = write_table(truth / "account_owner", pa.table({
-        "account_id": account_id.take(pa.array(owned)),
-        "customer_id": customer_id.take(pa.array(accounts.owner[owned]))}), fmt, enc)
+    paths["account_owner"] = write_table(
+        truth / "account_owner",
+        pa.table(
+            {
+                "account_id": account_id.take(pa.array(owned)),
+                "customer_id": customer_id.take(pa.array(accounts.owner[owned])),
+            }
+        ),
+        fmt,
+        enc,
+    )
     paths["needs"] = write_table(truth / "needs", _needs_table(planted, customer_id), fmt, enc)
     n_accounts_table = acc_table.num_rows
     del cust_table, acc_table
 
-    writers = {name: TableWriter(out_dir / name, cols, fmt, enc) for name, cols in
-               (("purchases", PURCHASE_COLUMNS), ("browsing", BROWSING_COLUMNS),
-                ("transactions", TRANSACTION_COLUMNS))}
+    writers = {
+        name: TableWriter(out_dir / name, cols, fmt, enc)
+        for name, cols in (
+            ("purchases", PURCHASE_COLUMNS),
+            ("browsing", BROWSING_COLUMNS),
+            ("transactions", TRANSACTION_COLUMNS),
+        )
+    }
     try:
-        counts_ev = write_events(seed, people, accounts, planted.purchases, planted.browsing, spec.events, start,
-                                 as_of, account_id, writers, log, spec.traps)
-        n_txn = write_transactions(seed, people, planted.transactions, start, as_of, customer_id,
-                                   writers["transactions"], log, spec.traps)
+        counts_ev = write_events(
+            seed,
+            people,
+            accounts,
+            planted.purchases,
+            planted.browsing,
+            spec.events,
+            start,
+            as_of,
+            account_id,
+            writers,
+            log,
+            spec.traps,
+        )
+        n_txn = write_transactions(
+            seed,
+            people,
+            planted.transactions,
+            start,
+            as_of,
+            customer_id,
+            writers["transactions"],
+            log,
+            spec.traps,
+        )
     finally:
         for w in writers.values():
             w.close()
     for name, w in writers.items():
         paths[name] = w.path
 
-    traps_table = log.table(rows={"customers": cust_rows, "accounts": acc_rows},
-                            ids={"customers": customer_id, "accounts": account_id})
+    traps_table = log.table(
+        rows={"customers": cust_rows, "accounts": acc_rows},
+        ids={"customers": customer_id, "accounts": account_id},
+    )
     paths["traps"] = write_table(truth / "traps", traps_table, fmt, enc)
     summary = {
         "spec": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(spec).items()},
-        "rows": {"customers": n_cust + (bad_cust if spec.traps else 0), "accounts": n_accounts_table,
-                 "purchases": counts_ev.purchases, "browsing": counts_ev.browsing, "transactions": n_txn},
+        "rows": {
+            "customers": n_cust + (bad_cust if spec.traps else 0),
+            "accounts": n_accounts_table,
+            "purchases": counts_ev.purchases,
+            "browsing": counts_ev.browsing,
+            "transactions": n_txn,
+        },
         "people": {"customers": n_cust, "non_customers_with_accounts": n_others},
         "accounts_owned_by_customers": int(len(owned)),
         "customers_with_accounts": int((counts > 0).sum()),
-        "story_events": {"purchases": len(planted.purchases), "browsing": len(planted.browsing),
-                         "transactions": len(planted.transactions)},
+        "story_events": {
+            "purchases": len(planted.purchases),
+            "browsing": len(planted.browsing),
+            "transactions": len(planted.transactions),
+        },
         "needs": dict(sorted(Counter(NEEDS[i] for i in planted.need.tolist()).items())),
         "traps": _trap_counts(traps_table),
     }
@@ -218,8 +312,17 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
     return DemoFiles(**{f.name: paths[f.name] for f in fields(DemoFiles)})
 
 
-def _plant(spec: DemoSpec, people: People, counts: np.ndarray, members: np.ndarray, household: np.ndarray,
-           log: TrapLog, rng: np.random.Generator, start: int, as_of: int) -> tuple[Accounts, Planted]:
+def _plant(
+    spec: DemoSpec,
+    people: People,
+    counts: np.ndarray,
+    members: np.ndarray,
+    household: np.ndarray,
+    log: TrapLog,
+    rng: np.random.Generator,
+    start: int,
+    as_of: int,
+) -> tuple[Accounts, Planted]:
     """Households and shop phones on people, accounts with their traps, then the need stories."""
     n_cust, n_acc = spec.customers, spec.accounts
     family_device = np.empty(0, dtype=np.int64)
@@ -232,21 +335,30 @@ def _plant(spec: DemoSpec, people: People, counts: np.ndarray, members: np.ndarr
     accounts = generate_accounts(spec.seed, people, counts, n_acc, as_of)
     if spec.traps:
         family = family_accounts(rng, people, accounts, members, family_device)
-        in_use = np.concatenate([people.mobiles_in_use(), shop_phones,
-                                 np.array([int(p) for p in PLACEHOLDER_PHONES])])
+        in_use = np.concatenate(
+            [people.mobiles_in_use(), shop_phones, np.array([int(p) for p in PLACEHOLDER_PHONES])]
+        )
         plant_typos(rng, people, accounts, family, log, in_use)
         plant_recycled(rng, people, accounts, recycled, as_of, days(date(2012, 1, 1)), log)
         per_shop = int(min(max(50, n_acc // 5000), n_acc // 10))
         plant_shop_phones(rng, accounts, shop_phones, per_shop, keeper, log)
         plant_placeholders(rng, accounts, trap_count(n_acc, 0.0015, 10), log)
         log_household_accounts(people, accounts, family_device, log)
-    planted = plant_stories(spec.seed, people, accounts, account_devices(accounts), start, as_of,
-                            max_events=spec.events // 2)
+    planted = plant_stories(
+        spec.seed, people, accounts, account_devices(accounts), start, as_of, max_events=spec.events // 2
+    )
     return accounts, planted
 
 
-def _bad_entities(seed: int, people: People, cust_table: pa.Table, acc_table: pa.Table, bad_cust: int,
-                  bad_acc: int, log: TrapLog) -> tuple[pa.Table, np.ndarray, pa.Table, np.ndarray]:
+def _bad_entities(
+    seed: int,
+    people: People,
+    cust_table: pa.Table,
+    acc_table: pa.Table,
+    bad_cust: int,
+    bad_acc: int,
+    log: TrapLog,
+) -> tuple[pa.Table, np.ndarray, pa.Table, np.ndarray]:
     """Insert broken customer and account rows made from spare people."""
     rng = rng_for(seed, "bad_entities")
     spare = np.arange(people.n_customers + people.n_others, len(people))
@@ -254,9 +366,20 @@ def _bad_entities(seed: int, people: People, cust_table: pa.Table, acc_table: pa
     n_cust = cust_table.num_rows
     fresh = customer_ids(n_cust + bad_cust + 1).slice(n_cust)
     cust_table, cust_rows = insert_entity_rows(
-        rng, cust_table, donors.slice(0, bad_cust), "customers", "customer_id", fresh,
-        {"duplicate_id": "customer_id", "missing_id": "customer_id", "bad_date": "birth_date",
-         "bad_amount": "income"}, log)
+        rng,
+        cust_table,
+        donors.slice(0, bad_cust),
+        "customers",
+        "customer_id",
+        fresh,
+        {
+            "duplicate_id": "customer_id",
+            "missing_id": "customer_id",
+            "bad_date": "birth_date",
+            "bad_amount": "income",
+        },
+        log,
+    )
     n_acc = acc_table.num_rows
     base = acc_table.take(pa.array(rng.integers(0, n_acc, bad_acc)))
     spare_acc = donors.slice(bad_cust, bad_acc)
@@ -265,26 +388,36 @@ def _bad_entities(seed: int, people: People, cust_table: pa.Table, acc_table: pa
         acc_donors = acc_donors.set_column(acc_donors.column_names.index(col), col, spare_acc.column(col))
     fresh = account_ids(n_acc + bad_acc + 1).slice(n_acc)
     acc_table, acc_rows = insert_entity_rows(
-        rng, acc_table, acc_donors, "accounts", "account_id", fresh,
-        {"duplicate_id": "account_id", "missing_id": "account_id", "bad_timestamp": "registered_at"}, log)
+        rng,
+        acc_table,
+        acc_donors,
+        "accounts",
+        "account_id",
+        fresh,
+        {"duplicate_id": "account_id", "missing_id": "account_id", "bad_timestamp": "registered_at"},
+        log,
+    )
     return cust_table, cust_rows, acc_table, acc_rows
 
 
 def _needs_table(planted: Planted, customer_id: pa.Array) -> pa.Table:
     order = np.lexsort((planted.need, planted.customer))
-    return pa.table({
-        "customer_id": customer_id.take(pa.array(planted.customer[order])),
-        "need": take(list(NEEDS), planted.need[order]),
-        "planted_at": date_text(planted.day[order]),
-    })
+    return pa.table(
+        {
+            "customer_id": customer_id.take(pa.array(planted.customer[order])),
+            "need": take(list(NEEDS), planted.need[order]),
+            "planted_at": date_text(planted.day[order]),
+        }
+    )
 
 
 def _trap_counts(table: pa.Table) -> dict[str, int]:
     if not table.num_rows:
         return {}
-    key = pc.binary_join_element_wise(table.column("trap"), table.column("table"), pc.fill_null(
-        table.column("detail"), ""), ":")
-    counts = Counter()
+    key = pc.binary_join_element_wise(
+        table.column("trap"), table.column("table"), pc.fill_null(table.column("detail"), ""), ":"
+    )
+    counts: Counter[str] = Counter()
     for k, v in Counter(key.to_pylist()).items():
         trap, tbl, detail = k.split(":", 2)
         name = f"{trap}/{tbl}" + (f"/{detail}" if trap == "bad_row" else "")

@@ -8,8 +8,8 @@ is written; only then are they spelled, each row in one of several styles (``+86
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linker.demo.arrays import (
-    as_str, choose, digits, fixed, fullwidth, hex_matrix, join, render, scatter, take,
+    as_str,
+    choose,
+    digits,
+    fixed,
+    fullwidth,
+    hex_matrix,
+    join,
+    render,
+    scatter,
+    take,
 )
 from linker.demo.vocab import CITIES, EMAIL_DOMAINS, MOBILE_PREFIXES
 
@@ -27,17 +36,39 @@ from linker.demo.vocab import CITIES, EMAIL_DOMAINS, MOBILE_PREFIXES
 PLACEHOLDER_PHONES: tuple[str, ...] = ("13800138000", "00000000000", "12345678901", "13888888888")
 
 MOBILE_TEMPLATES: tuple[str, ...] = (
-    "###########", "+86###########", "+86 ### #### ####", "0086-###########", "86 ###########",
-    "###-####-####", "### #### ####", "(###)########", "FULLWIDTH", "+86-###-####-####", "86###########",
+    "###########",
+    "+86###########",
+    "+86 ### #### ####",
+    "0086-###########",
+    "86 ###########",
+    "###-####-####",
+    "### #### ####",
+    "(###)########",
+    "FULLWIDTH",
+    "+86-###-####-####",
+    "86###########",
 )
 #: Style weights for mobiles on the bank side (cleaner) and on platform accounts.
 BANK_MOBILE_WEIGHTS = (80, 6, 2, 1, 1, 4, 3, 0, 0, 1, 2)
 ACCOUNT_MOBILE_WEIGHTS = (50, 10, 7, 4, 4, 7, 7, 3, 3, 2, 3)
 
 _LANDLINE_TEMPLATES = {
-    2: ("0##-########", "0##########", "(0##)########", "+86 ## #### ####", "0## ########", "+86-##-########"),
-    3: ("0###-########", "0###########", "(0###)########", "+86 ### #### ####", "0### ########",
-        "+86-###-########"),
+    2: (
+        "0##-########",
+        "0##########",
+        "(0##)########",
+        "+86 ## #### ####",
+        "0## ########",
+        "+86-##-########",
+    ),
+    3: (
+        "0###-########",
+        "0###########",
+        "(0###)########",
+        "+86 ### #### ####",
+        "0### ########",
+        "+86-###-########",
+    ),
 }
 LANDLINE_WEIGHTS = (55, 10, 10, 10, 10, 5)
 
@@ -48,7 +79,7 @@ _AREA_LEN = np.array([len(code) for _, code, _, _ in CITIES], dtype=np.int64)
 
 
 def is_mobile(values: np.ndarray) -> np.ndarray:
-    """Whether national numbers are mobiles (11 digits starting with 1); landlines are shorter or start 2-9."""
+    """Whether national numbers are mobiles (11 digits starting with 1), not landlines."""
     v = np.asarray(values, dtype=np.int64)
     return (v >= 10_000_000_000) & (v < 20_000_000_000)
 
@@ -204,8 +235,16 @@ GMAIL = [d for d, _, _ in EMAIL_DOMAINS].index("gmail.com")
 
 #: Email spelling styles: plain, Capitalized, UPPER, surrounding spaces, upper-case domain, gmail dots,
 #: gmail +tag, googlemail.com. The gmail-only styles fall back to plain for other domains.
-EMAIL_STYLES = ("plain", "capitalized", "upper", "spaces", "upper_domain", "gmail_dots", "gmail_tag",
-                "googlemail")
+EMAIL_STYLES = (
+    "plain",
+    "capitalized",
+    "upper",
+    "spaces",
+    "upper_domain",
+    "gmail_dots",
+    "gmail_tag",
+    "googlemail",
+)
 BANK_EMAIL_WEIGHTS = (85, 5, 3, 2, 2, 1, 1, 1)
 ACCOUNT_EMAIL_WEIGHTS = (55, 10, 6, 6, 5, 7, 6, 5)
 _TAGS = pa.array(["shop", "taobao", "jd", "news", "2023", "buy"], pa.string())
@@ -236,22 +275,40 @@ class EmailBook:
         return np.arange(start, len(self), dtype=np.int64)
 
 
-def _name_locals(rng: np.random.Generator, sur: pa.Array, giv: pa.Array, initials: pa.Array,
-                 birth_year: np.ndarray, gmail: np.ndarray) -> pa.Array:
+def _name_locals(
+    rng: np.random.Generator,
+    sur: pa.Array,
+    giv: pa.Array,
+    initials: pa.Array,
+    birth_year: np.ndarray,
+    gmail: np.ndarray,
+) -> pa.Array:
     n = len(sur)
     year = as_str(birth_year)
     suffix_kind = choose(rng, [25, 20, 20, 25, 10], n)
     lucky = take(["520", "666", "888", "123", "1314"], rng.integers(0, 5, n))
     rand = as_str(rng.integers(1, 10_000, n))
     suffixes = [pa.array([""] * n), year, pc.utf8_slice_codeunits(year, 2, 4), rand, lucky]
-    suffix = scatter(n, [(np.flatnonzero(suffix_kind == k), s.filter(pa.array(suffix_kind == k)))
-                         for k, s in enumerate(suffixes)])
+    suffix = scatter(
+        n,
+        [
+            (np.flatnonzero(suffix_kind == k), s.filter(pa.array(suffix_kind == k)))
+            for k, s in enumerate(suffixes)
+        ],
+    )
     style = choose(rng, [40, 15, 12, 18, 15], n)
     style[(style == 1) & gmail] = 0
     initials_suffix = pc.if_else(pa.array(suffix_kind == 0), year, suffix)
-    forms = [join(sur, giv, suffix), join(sur, ".", giv, suffix), join(sur, "_", giv, suffix),
-             join(giv, sur, suffix), join(initials, initials_suffix)]
-    return scatter(n, [(np.flatnonzero(style == k), f.filter(pa.array(style == k))) for k, f in enumerate(forms)])
+    forms = [
+        join(sur, giv, suffix),
+        join(sur, ".", giv, suffix),
+        join(sur, "_", giv, suffix),
+        join(giv, sur, suffix),
+        join(initials, initials_suffix),
+    ]
+    return scatter(
+        n, [(np.flatnonzero(style == k), f.filter(pa.array(style == k))) for k, f in enumerate(forms)]
+    )
 
 
 def _qq_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -260,8 +317,14 @@ def _qq_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
     return low + (rng.random(n) * (9 * low)).astype(np.int64)
 
 
-def sample_emails(rng: np.random.Generator, sur: pa.Array, giv: pa.Array, initials: pa.Array,
-                  birth_year: np.ndarray, taken: Sequence[str] = PLACEHOLDER_EMAILS) -> EmailBook:
+def sample_emails(
+    rng: np.random.Generator,
+    sur: pa.Array,
+    giv: pa.Array,
+    initials: pa.Array,
+    birth_year: np.ndarray,
+    taken: Sequence[str] = PLACEHOLDER_EMAILS,
+) -> EmailBook:
     """Draw one distinct email per person: QQ numbers at qq.com/foxmail.com, pinyin-based elsewhere.
 
     Parameters
@@ -289,8 +352,11 @@ def sample_emails(rng: np.random.Generator, sur: pa.Array, giv: pa.Array, initia
         if not len(dup):
             break
         k = len(dup)
-        fresh = pc.if_else(pa.array(numeric[dup]), as_str(_qq_numbers(rng, k)),
-                           join(local.take(pa.array(dup)), as_str(rng.integers(10, 100_000, k))))
+        fresh = pc.if_else(
+            pa.array(numeric[dup]),
+            as_str(_qq_numbers(rng, k)),
+            join(local.take(pa.array(dup)), as_str(rng.integers(10, 100_000, k))),
+        )
         local = _replace(local, dup, fresh)
     return EmailBook(local.cast(pa.string()), domain)
 
@@ -303,8 +369,9 @@ def _replace(values: pa.Array, positions: np.ndarray, new: pa.Array) -> pa.Array
     return combined.take(pa.array(where))
 
 
-def spell_emails(rng: np.random.Generator, book: EmailBook, index: np.ndarray,
-                 weights: Sequence[float]) -> pa.Array:
+def spell_emails(
+    rng: np.random.Generator, book: EmailBook, index: np.ndarray, weights: Sequence[float]
+) -> pa.Array:
     """Spell the emails at ``index``, each in a style drawn from ``weights`` (see :data:`EMAIL_STYLES`).
 
     Parameters
@@ -352,8 +419,17 @@ def spell_emails(rng: np.random.Generator, book: EmailBook, index: np.ndarray,
         for c in np.unique(cut):
             m = pa.array(cut == c)
             lo_c = lo.filter(m)
-            dotted.append((pos[cut == c], join(pc.utf8_slice_codeunits(lo_c, 0, int(c)), ".",
-                                               pc.utf8_slice_codeunits(lo_c, int(c)), "@gmail.com")))
+            dotted.append(
+                (
+                    pos[cut == c],
+                    join(
+                        pc.utf8_slice_codeunits(lo_c, 0, int(c)),
+                        ".",
+                        pc.utf8_slice_codeunits(lo_c, int(c)),
+                        "@gmail.com",
+                    ),
+                )
+            )
         parts.extend(dotted)
     pos, lo, do = sel(6)
     parts.append((pos, join(lo, "+", take(_TAGS, rng.integers(0, len(_TAGS), len(pos))), "@gmail.com")))
@@ -387,9 +463,9 @@ def typo_email_locals(rng: np.random.Generator, local: Sequence[str]) -> list[st
             ch = letters[int(rng.integers(len(letters)))]
             if ch == s[i]:
                 ch = "x" if s[i] != "x" else "y"
-            t = s[:i] + ch + s[i + 1:]
+            t = s[:i] + ch + s[i + 1 :]
         elif op < 0.75 and len(s) > 2:
-            t = s[:i] + s[i + 1:]
+            t = s[:i] + s[i + 1 :]
         else:
             t = s[:i] + s[i] + s[i:]
         out.append(t)
@@ -405,8 +481,13 @@ ZERO_IDFA = "00000000-0000-0000-0000-000000000000"
 JUNK_ANDROID_ID = "9774d56d682e549c"
 _JUNK_AID_VALUE = int(JUNK_ANDROID_ID, 16)
 
-IMEI_TEMPLATES = ("###############", "IMEI:###############", "##-######-######-#", "## ###### ###### #",
-                  "imei ###############")
+IMEI_TEMPLATES = (
+    "###############",
+    "IMEI:###############",
+    "##-######-######-#",
+    "## ###### ###### #",
+    "imei ###############",
+)
 BANK_IMEI_WEIGHTS = (90, 4, 2, 2, 2)
 ACCOUNT_IMEI_WEIGHTS = (60, 15, 10, 10, 5)
 #: IDFA styles: upper with dashes, lower with dashes, upper without dashes, lower without dashes.
@@ -502,11 +583,19 @@ def _uuid_matrix(hi: np.ndarray, lo: np.ndarray, upper: bool, dashes: bool) -> n
     if not dashes:
         return np.concatenate([h, l_], axis=1)
     dash = np.full((len(hi), 1), ord("-"), dtype=np.uint8)
-    return np.concatenate([h[:, :8], dash, h[:, 8:12], dash, h[:, 12:], dash, l_[:, :4], dash, l_[:, 4:]], axis=1)
+    return np.concatenate(
+        [h[:, :8], dash, h[:, 8:12], dash, h[:, 12:], dash, l_[:, :4], dash, l_[:, 4:]], axis=1
+    )
 
 
-def _spell(kind: np.ndarray, hi: np.ndarray, lo: np.ndarray, imei_style: np.ndarray, idfa_style: np.ndarray,
-           aid_style: np.ndarray) -> pa.Array:
+def _spell(
+    kind: np.ndarray,
+    hi: np.ndarray,
+    lo: np.ndarray,
+    imei_style: np.ndarray,
+    idfa_style: np.ndarray,
+    aid_style: np.ndarray,
+) -> pa.Array:
     n = len(kind)
     parts: list[tuple[np.ndarray, pa.Array]] = []
     for k, template in enumerate(IMEI_TEMPLATES):
@@ -524,7 +613,9 @@ def _spell(kind: np.ndarray, hi: np.ndarray, lo: np.ndarray, imei_style: np.ndar
     return scatter(n, parts)
 
 
-def spell_devices(rng: np.random.Generator, book: DeviceBook, index: np.ndarray, bank: bool = False) -> pa.Array:
+def spell_devices(
+    rng: np.random.Generator, book: DeviceBook, index: np.ndarray, bank: bool = False
+) -> pa.Array:
     """Spell the device IDs at ``index``, each in a style drawn from the bank or the account weights.
 
     Parameters
@@ -541,10 +632,19 @@ def spell_devices(rng: np.random.Generator, book: DeviceBook, index: np.ndarray,
     """
     idx = np.asarray(index, dtype=np.int64)
     n = len(idx)
-    imei_w, idfa_w, aid_w = ((BANK_IMEI_WEIGHTS, BANK_IDFA_WEIGHTS, BANK_AID_WEIGHTS) if bank else
-                             (ACCOUNT_IMEI_WEIGHTS, ACCOUNT_IDFA_WEIGHTS, ACCOUNT_AID_WEIGHTS))
-    return _spell(book.kind[idx], book.hi[idx], book.lo[idx], choose(rng, imei_w, n), choose(rng, idfa_w, n),
-                  choose(rng, aid_w, n))
+    imei_w, idfa_w, aid_w = (
+        (BANK_IMEI_WEIGHTS, BANK_IDFA_WEIGHTS, BANK_AID_WEIGHTS)
+        if bank
+        else (ACCOUNT_IMEI_WEIGHTS, ACCOUNT_IDFA_WEIGHTS, ACCOUNT_AID_WEIGHTS)
+    )
+    return _spell(
+        book.kind[idx],
+        book.hi[idx],
+        book.lo[idx],
+        choose(rng, imei_w, n),
+        choose(rng, idfa_w, n),
+        choose(rng, aid_w, n),
+    )
 
 
 def spell_junk_devices(rng: np.random.Generator, n: int, idfa: bool) -> pa.Array:

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from linker.demo.arrays import choose, choose_rows, cdf, join, scatter, take
+from linker.demo.arrays import cdf, choose, choose_rows, join, scatter, take
 from linker.demo.vocab import COMMON_GIVEN_NAMES, GIVEN_CHARS, SURNAMES
 
 SURNAME_TEXT = pa.array([s for s, _, _ in SURNAMES], pa.string())
@@ -26,13 +26,18 @@ _GIVEN_INDEX = {c: i + 1 for i, (c, _, _) in enumerate(GIVEN_CHARS)}
 _GIVEN_GENDER = np.array(["U"] + [g for _, _, g in GIVEN_CHARS])
 
 _COMMON = np.array(
-    [[_GIVEN_INDEX[g[0]], _GIVEN_INDEX[g[1]] if len(g) > 1 else 0] for g, _, _ in COMMON_GIVEN_NAMES], dtype=np.int16
+    [[_GIVEN_INDEX[g[0]], _GIVEN_INDEX[g[1]] if len(g) > 1 else 0] for g, _, _ in COMMON_GIVEN_NAMES],
+    dtype=np.int16,
 )
-_COMMON_CDF = np.stack([
-    cdf([w if gender in (sex, "U") else 0.0 for _, gender, w in COMMON_GIVEN_NAMES]) for sex in ("M", "F")
-])
-_CHAR_CDF = np.stack([cdf(((_GIVEN_GENDER == sex) | (_GIVEN_GENDER == "U")) & (np.arange(len(_GIVEN_GENDER)) > 0))
-                      for sex in ("M", "F")])
+_COMMON_CDF = np.stack(
+    [cdf([w if gender in (sex, "U") else 0.0 for _, gender, w in COMMON_GIVEN_NAMES]) for sex in ("M", "F")]
+)
+_CHAR_CDF = np.stack(
+    [
+        cdf(((_GIVEN_GENDER == sex) | (_GIVEN_GENDER == "U")) & (np.arange(len(_GIVEN_GENDER)) > 0))
+        for sex in ("M", "F")
+    ]
+)
 
 
 def _same_sound() -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +79,9 @@ class Names:
 
     def chinese(self) -> pa.Array:
         """The names in Chinese characters (``张伟``)."""
-        return join(take(SURNAME_TEXT, self.surname), take(GIVEN_TEXT, self.given1), take(GIVEN_TEXT, self.given2))
+        return join(
+            take(SURNAME_TEXT, self.surname), take(GIVEN_TEXT, self.given1), take(GIVEN_TEXT, self.given2)
+        )
 
     def surname_pinyin(self) -> pa.Array:
         """Pinyin of the surname, lower case (``zhang``)."""
@@ -86,8 +93,10 @@ class Names:
 
     def initials(self) -> pa.Array:
         """Pinyin initials, surname first (``zxy``)."""
-        first = [pc.utf8_slice_codeunits(a, 0, 1) for a in
-                 (self.surname_pinyin(), take(GIVEN_PINYIN, self.given1), take(GIVEN_PINYIN, self.given2))]
+        first = [
+            pc.utf8_slice_codeunits(a, 0, 1)
+            for a in (self.surname_pinyin(), take(GIVEN_PINYIN, self.given1), take(GIVEN_PINYIN, self.given2))
+        ]
         return join(*first)
 
 
@@ -190,4 +199,6 @@ def pinyin_name(rng: np.random.Generator, names: Names, birth_year: np.ndarray) 
         pc.utf8_upper(join(sur, giv, sep=" ")),
         join(sur, giv, year),
     ]
-    return scatter(n, [(np.flatnonzero(style == k), f.filter(pa.array(style == k))) for k, f in enumerate(forms)])
+    return scatter(
+        n, [(np.flatnonzero(style == k), f.filter(pa.array(style == k))) for k, f in enumerate(forms)]
+    )

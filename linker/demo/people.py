@@ -15,7 +15,13 @@ import numpy as np
 
 from linker.demo.arrays import choose, days, rng_for
 from linker.demo.identifiers import (
-    PLACEHOLDER_PHONES, DeviceBook, EmailBook, sample_devices, sample_emails, sample_landlines, sample_mobiles,
+    PLACEHOLDER_PHONES,
+    DeviceBook,
+    EmailBook,
+    sample_devices,
+    sample_emails,
+    sample_landlines,
+    sample_mobiles,
 )
 from linker.demo.names import Names, sample_names
 from linker.demo.vocab import CITIES
@@ -81,7 +87,7 @@ class People:
 
     def birth_year(self) -> np.ndarray:
         """Birth years."""
-        return (self.birth.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970)
+        return self.birth.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
 
     def mobiles_in_use(self) -> np.ndarray:
         """Every phone number any person has."""
@@ -90,7 +96,7 @@ class People:
 
 
 def _slots(rng: np.random.Generator, n: int, probs: list[float], private: np.ndarray) -> np.ndarray:
-    """Which of the three slots are filled: the first ``k`` (``k`` drawn from ``probs``) plus the private one."""
+    """Which of the three slots are filled: the first ``k`` (drawn from ``probs``) plus the private one."""
     k = choose(rng, probs, n)
     filled = np.zeros((n, 3), dtype=bool)
     filled[:, 0] = k >= 1
@@ -138,8 +144,13 @@ def generate_people(seed: int, n_customers: int, n_others: int, n_spare: int, as
     k_email = int(email_on.sum())
     owner = np.nonzero(email_on)[0]
     sub = names.subset(owner)
-    book = sample_emails(rng, sub.surname_pinyin(), sub.given_pinyin(), sub.initials(),
-                         (birth[owner].astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970))
+    book = sample_emails(
+        rng,
+        sub.surname_pinyin(),
+        sub.given_pinyin(),
+        sub.initials(),
+        (birth[owner].astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970),
+    )
     emails = np.full((n, 3), NONE, dtype=np.int64)
     emails[email_on] = np.arange(k_email)
 
@@ -153,16 +164,30 @@ def generate_people(seed: int, n_customers: int, n_others: int, n_spare: int, as
     phone_since = (earliest[:, None] + (rng.random((n, 2)) * span[:, None])).astype(np.int32)
 
     tier = CITY_TIER[city]
-    income = np.exp(rng.normal(np.log(7000), 0.55, n)) * np.where(tier == 1, 1.4, np.where(tier == 2, 1.0, 0.8))
+    income = np.exp(rng.normal(np.log(7000), 0.55, n)) * np.where(
+        tier == 1, 1.4, np.where(tier == 2, 1.0, 0.8)
+    )
     income = np.clip(np.round(income / 100) * 100, 2500, 300_000)
     debt = np.where(rng.random(n) < 0.4, 0.0, np.round(np.exp(rng.normal(np.log(income * 2.5), 0.9)), 2))
     limit = np.maximum(np.round(income * rng.uniform(1.5, 6, n), -3), 5000)
     status = choose(rng, [88, 8, 4], n).astype(np.int8)
     return People(
-        n_customers=n_customers, n_others=n_others, names=names, female=female, birth=birth, city=city,
-        phones=phones, phone_since=phone_since, emails=emails, devices=devices, email_book=book,
-        device_book=device_book, income=(income * 100).astype(np.int64), debt=(debt * 100).astype(np.int64),
-        credit_limit=(limit * 100).astype(np.int64), status=status,
+        n_customers=n_customers,
+        n_others=n_others,
+        names=names,
+        female=female,
+        birth=birth,
+        city=city,
+        phones=phones,
+        phone_since=phone_since,
+        emails=emails,
+        devices=devices,
+        email_book=book,
+        device_book=device_book,
+        income=(income * 100).astype(np.int64),
+        debt=(debt * 100).astype(np.int64),
+        credit_limit=(limit * 100).astype(np.int64),
+        status=status,
     )
 
 

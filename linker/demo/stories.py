@@ -15,7 +15,14 @@ import numpy as np
 from linker.demo.accounts import Accounts
 from linker.demo.arrays import DAY, rng_for
 from linker.demo.catalog import (
-    BY_ACCOUNT, DEVICE_KEY_CDF, MCC_INDEX, POOL_CODES, TOPIC_CODES, Events, log_uniform_cents, sample_times,
+    BY_ACCOUNT,
+    DEVICE_KEY_CDF,
+    MCC_INDEX,
+    POOL_CODES,
+    TOPIC_CODES,
+    Events,
+    log_uniform_cents,
+    sample_times,
 )
 from linker.demo.people import CLOSED, People
 from linker.demo.vocab import NEEDS
@@ -63,74 +70,106 @@ def _b(topics: tuple[str, ...], n: tuple[int, int], days: tuple[int, int], **kw:
     return Step("browse", topics, n, days, **kw)  # type: ignore[arg-type]
 
 
-def _p(topics: tuple[str, ...], n: tuple[int, int], days: tuple[int, int], amount: tuple[float, float],
-       **kw: object) -> Step:
+def _p(
+    topics: tuple[str, ...],
+    n: tuple[int, int],
+    days: tuple[int, int],
+    amount: tuple[float, float],
+    **kw: object,
+) -> Step:
     return Step("purchase", topics, n, days, amount, **kw)  # type: ignore[arg-type]
 
 
-def _t(mcc: str, merchants: str, n: tuple[int, int], days: tuple[int, int], amount: tuple[float, float],
-       **kw: object) -> Step:
+def _t(
+    mcc: str,
+    merchants: str,
+    n: tuple[int, int],
+    days: tuple[int, int],
+    amount: tuple[float, float],
+    **kw: object,
+) -> Step:
     return Step("txn", (), n, days, amount, mcc, merchants, **kw)  # type: ignore[arg-type]
 
 
 #: The need stories: steps, and the share of eligible customers that get the story.
 STORIES: dict[str, tuple[float, tuple[Step, ...]]] = {
-    "home_furnishing": (0.07, (
-        _b(("building_materials",), (2, 6), (-50, -25)),
-        _t("5211", "building_store", (1, 2), (-38, -24), (2000, 40000), group="materials"),
-        _p(("building_materials",), (1, 3), (-38, -24), (300, 8000), group="materials"),
-        _b(("furniture",), (2, 6), (-14, -1)),
-        _t("5712", "furniture_store", (1, 1), (0, 0), (3000, 30000), group="furniture", decisive=True),
-        _p(("furniture",), (1, 1), (0, 0), (1500, 15000), group="furniture", decisive=True),
-        _b(("mattress", "bedding"), (2, 6), (-7, 21)),
-        _p(("bedding",), (1, 1), (1, 20), (200, 1500), p=0.5),
-        _t("5719", "bedding_store", (1, 1), (1, 25), (300, 3000), p=0.2),
-    )),
-    "computer_upgrade": (0.06, (
-        _b(("laptop_entry",), (4, 12), (-50, -1)),
-        _b(("laptop_entry",), (1, 1), (0, 0), decisive=True),
-    )),
-    "photography": (0.05, (
-        _b(("camera",), (3, 8), (-30, -1)),
-        _p(("camera",), (1, 1), (0, 0), (3000, 20000), group="camera", decisive=True),
-        _t("5946", "camera_store", (1, 1), (0, 0), (3000, 25000), group="camera", decisive=True),
-        _b(("camera_lens", "camera_bag"), (1, 2), (1, 20), p=0.3),
-    )),
-    "travel": (0.08, (
-        _b(("flights", "hotels", "tours"), (3, 10), (-30, 0)),
-        _p(("luggage",), (1, 1), (-20, 5), (200, 1500), p=0.7),
-        _t("4511", "airline", (1, 1), (0, 0), (800, 8000), decisive=True),
-        _t("7011", "hotel", (1, 2), (3, 20), (300, 3000), p=0.7),
-        _p(("hotels",), (1, 1), (-10, 0), (300, 2500), p=0.4),
-        _t("4722", "travel_agency", (1, 1), (-15, -1), (1000, 9000), p=0.2),
-        _t("5948", "luggage_store", (1, 1), (-20, 5), (500, 3000), p=0.15),
-    )),
-    "education": (0.06, (
-        _b(("online_courses", "textbooks", "tutoring"), (3, 8), (-40, -1)),
-        _p(("textbooks",), (1, 3), (-20, 10), (30, 300), p=0.6),
-        _t("8220", "university", (1, 1), (0, 0), (2000, 30000), group="fee", decisive=True),
-        _t("8299", "school", (1, 1), (0, 0), (1000, 20000), group="fee", decisive=True),
-        _p(("online_courses",), (1, 1), (0, 0), (200, 6000), group="fee", decisive=True),
-        _t("5942", "book_store", (1, 1), (-20, 10), (50, 400), p=0.2),
-    )),
-    "new_baby": (0.07, (
-        _p(("maternity",), (1, 3), (-200, -60), (100, 600)),
-        _b(("stroller", "crib", "infant_formula"), (2, 5), (-40, 0)),
-        _p(("infant_formula",), (1, 1), (0, 0), (200, 600), decisive=True),
-        _p(("diapers",), (1, 4), (0, 60), (100, 300)),
-        _p(("stroller",), (1, 1), (-20, 20), (500, 4000), p=0.7),
-        _p(("crib",), (1, 1), (-30, 10), (800, 3000), p=0.5),
-        _t("5641", "baby_store", (1, 1), (-10, 30), (200, 2000), p=0.4),
-    )),
-    "car": (0.06, (
-        _b(("new_car",), (4, 10), (-45, -1)),
-        _b(("car_loan",), (1, 3), (-30, -1)),
-        _t("8299", "driving_school", (1, 1), (-150, -60), (3000, 6000), p=0.3),
-        _p(("driving_school",), (1, 1), (-150, -60), (3000, 6000), p=0.1),
-        _t("5511", "car_dealer", (1, 1), (0, 0), (5000, 20000), decisive=True),
-        _p(("car_accessories",), (1, 3), (1, 30), (50, 800)),
-        _t("5533", "auto_parts", (1, 1), (1, 40), (100, 1500), p=0.3),
-    )),
+    "home_furnishing": (
+        0.07,
+        (
+            _b(("building_materials",), (2, 6), (-50, -25)),
+            _t("5211", "building_store", (1, 2), (-38, -24), (2000, 40000), group="materials"),
+            _p(("building_materials",), (1, 3), (-38, -24), (300, 8000), group="materials"),
+            _b(("furniture",), (2, 6), (-14, -1)),
+            _t("5712", "furniture_store", (1, 1), (0, 0), (3000, 30000), group="furniture", decisive=True),
+            _p(("furniture",), (1, 1), (0, 0), (1500, 15000), group="furniture", decisive=True),
+            _b(("mattress", "bedding"), (2, 6), (-7, 21)),
+            _p(("bedding",), (1, 1), (1, 20), (200, 1500), p=0.5),
+            _t("5719", "bedding_store", (1, 1), (1, 25), (300, 3000), p=0.2),
+        ),
+    ),
+    "computer_upgrade": (
+        0.06,
+        (
+            _b(("laptop_entry",), (4, 12), (-50, -1)),
+            _b(("laptop_entry",), (1, 1), (0, 0), decisive=True),
+        ),
+    ),
+    "photography": (
+        0.05,
+        (
+            _b(("camera",), (3, 8), (-30, -1)),
+            _p(("camera",), (1, 1), (0, 0), (3000, 20000), group="camera", decisive=True),
+            _t("5946", "camera_store", (1, 1), (0, 0), (3000, 25000), group="camera", decisive=True),
+            _b(("camera_lens", "camera_bag"), (1, 2), (1, 20), p=0.3),
+        ),
+    ),
+    "travel": (
+        0.08,
+        (
+            _b(("flights", "hotels", "tours"), (3, 10), (-30, 0)),
+            _p(("luggage",), (1, 1), (-20, 5), (200, 1500), p=0.7),
+            _t("4511", "airline", (1, 1), (0, 0), (800, 8000), decisive=True),
+            _t("7011", "hotel", (1, 2), (3, 20), (300, 3000), p=0.7),
+            _p(("hotels",), (1, 1), (-10, 0), (300, 2500), p=0.4),
+            _t("4722", "travel_agency", (1, 1), (-15, -1), (1000, 9000), p=0.2),
+            _t("5948", "luggage_store", (1, 1), (-20, 5), (500, 3000), p=0.15),
+        ),
+    ),
+    "education": (
+        0.06,
+        (
+            _b(("online_courses", "textbooks", "tutoring"), (3, 8), (-40, -1)),
+            _p(("textbooks",), (1, 3), (-20, 10), (30, 300), p=0.6),
+            _t("8220", "university", (1, 1), (0, 0), (2000, 30000), group="fee", decisive=True),
+            _t("8299", "school", (1, 1), (0, 0), (1000, 20000), group="fee", decisive=True),
+            _p(("online_courses",), (1, 1), (0, 0), (200, 6000), group="fee", decisive=True),
+            _t("5942", "book_store", (1, 1), (-20, 10), (50, 400), p=0.2),
+        ),
+    ),
+    "new_baby": (
+        0.07,
+        (
+            _p(("maternity",), (1, 3), (-200, -60), (100, 600)),
+            _b(("stroller", "crib", "infant_formula"), (2, 5), (-40, 0)),
+            _p(("infant_formula",), (1, 1), (0, 0), (200, 600), decisive=True),
+            _p(("diapers",), (1, 4), (0, 60), (100, 300)),
+            _p(("stroller",), (1, 1), (-20, 20), (500, 4000), p=0.7),
+            _p(("crib",), (1, 1), (-30, 10), (800, 3000), p=0.5),
+            _t("5641", "baby_store", (1, 1), (-10, 30), (200, 2000), p=0.4),
+        ),
+    ),
+    "car": (
+        0.06,
+        (
+            _b(("new_car",), (4, 10), (-45, -1)),
+            _b(("car_loan",), (1, 3), (-30, -1)),
+            _t("8299", "driving_school", (1, 1), (-150, -60), (3000, 6000), p=0.3),
+            _p(("driving_school",), (1, 1), (-150, -60), (3000, 6000), p=0.1),
+            _t("5511", "car_dealer", (1, 1), (0, 0), (5000, 20000), decisive=True),
+            _p(("car_accessories",), (1, 3), (1, 30), (50, 800)),
+            _t("5533", "auto_parts", (1, 1), (1, 40), (100, 1500), p=0.3),
+        ),
+    ),
 }
 
 #: Age range of customers a story is planted on.
@@ -166,14 +205,24 @@ def expected_events(rate_scale: float = 1.0) -> float:
         for s in steps:
             if s.group:
                 groups[s.group] = groups.get(s.group, 0) + 1
-        per = sum((s.n[0] + s.n[1]) / 2 * s.p / (groups[s.group] if s.group else 1)
-                  for s in steps if s.table != "txn")
+        per = sum(
+            (s.n[0] + s.n[1]) / 2 * s.p / (groups[s.group] if s.group else 1)
+            for s in steps
+            if s.table != "txn"
+        )
         total += rate * per
     return total * rate_scale
 
 
-def plant_stories(seed: int, people: People, accounts: Accounts, account_device: np.ndarray, start: int,
-                  as_of: int, max_events: int) -> Planted:
+def plant_stories(
+    seed: int,
+    people: People,
+    accounts: Accounts,
+    account_device: np.ndarray,
+    start: int,
+    as_of: int,
+    max_events: int,
+) -> Planted:
     """Choose customers for every story and write their events.
 
     Parameters
@@ -221,8 +270,10 @@ def plant_stories(seed: int, people: People, accounts: Accounts, account_device:
         customers.append(chosen)
         needs.append(np.full(k, need_idx))
         decisive_days.append(day)
-        group_pick = {g: rng.integers(0, sum(1 for s in steps if s.group == g), k)
-                      for g in {s.group for s in steps if s.group}}
+        group_pick = {
+            g: rng.integers(0, sum(1 for s in steps if s.group == g), k)
+            for g in {s.group for s in steps if s.group}
+        }
         group_seen: dict[str, int] = {}
         for step in steps:
             use = rng.random(k) < step.p
@@ -244,31 +295,54 @@ def plant_stories(seed: int, people: People, accounts: Accounts, account_device:
             cust = chosen[story]
             if step.table == "txn":
                 pool = POOL_CODES[step.merchants]
-                batches["txn"].append(Events.build(
-                    m, who=cust, time=time, code=np.full(m, MCC_INDEX[step.mcc]),
-                    merchant=pool[rng.integers(0, len(pool), m)],
-                    amount=log_uniform_cents(rng, *step.amount, m), story=np.ones(m, bool)))
+                batches["txn"].append(
+                    Events.build(
+                        m,
+                        who=cust,
+                        time=time,
+                        code=np.full(m, MCC_INDEX[step.mcc]),
+                        merchant=pool[rng.integers(0, len(pool), m)],
+                        amount=log_uniform_cents(rng, *step.amount, m),
+                        story=np.ones(m, bool),
+                    )
+                )
                 continue
             acct = cust_acc[first[cust] + (rng.random(m) * count[cust]).astype(np.int64)]
             codes = np.concatenate([TOPIC_CODES[t] for t in step.topics])
             code = codes[rng.integers(0, len(codes), m)]
             if step.table == "purchase":
-                batches["purchase"].append(Events.build(
-                    m, who=acct, time=time, code=code, amount=log_uniform_cents(rng, *step.amount, m),
-                    quantity=np.where(rng.random(m) < 0.85, 1, rng.integers(2, 4, m)), story=np.ones(m, bool)))
+                batches["purchase"].append(
+                    Events.build(
+                        m,
+                        who=acct,
+                        time=time,
+                        code=code,
+                        amount=log_uniform_cents(rng, *step.amount, m),
+                        quantity=np.where(rng.random(m) < 0.85, 1, rng.integers(2, 4, m)),
+                        story=np.ones(m, bool),
+                    )
+                )
             else:
                 key = np.searchsorted(DEVICE_KEY_CDF, rng.random(m), side="right")
                 key[(account_device[acct] < 0) | step.decisive] = BY_ACCOUNT
-                batches["browse"].append(Events.build(
-                    m, who=acct, time=time, code=code,
-                    amount=np.clip(np.exp(rng.normal(np.log(600), 0.8, m)), 20, 36_000).astype(np.int64),
-                    action=np.searchsorted([0.55, 0.70, 0.85], rng.random(m), side="right"),
-                    key=key, story=np.ones(m, bool)))
+                batches["browse"].append(
+                    Events.build(
+                        m,
+                        who=acct,
+                        time=time,
+                        code=code,
+                        amount=np.clip(np.exp(rng.normal(np.log(600), 0.8, m)), 20, 36_000).astype(np.int64),
+                        action=np.searchsorted([0.55, 0.70, 0.85], rng.random(m), side="right"),
+                        key=key,
+                        story=np.ones(m, bool),
+                    )
+                )
     planted = Planted(
         customer=np.concatenate(customers) if customers else np.empty(0, np.int64),
         need=np.concatenate(needs) if needs else np.empty(0, np.int64),
         day=np.concatenate(decisive_days) if decisive_days else np.empty(0, np.int64),
-        purchases=Events.concat(batches["purchase"]), browsing=Events.concat(batches["browse"]),
+        purchases=Events.concat(batches["purchase"]),
+        browsing=Events.concat(batches["browse"]),
         transactions=Events.concat(batches["txn"]),
     )
     _widen_accounts(rng, accounts, planted, as_of)

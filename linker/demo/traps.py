@@ -28,17 +28,28 @@ Traps (names as written in the ``trap`` column):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from linker.demo.accounts import ONE_OFF, PINYIN, REAL, Accounts
-from linker.demo.arrays import DAY, choose, date_text, join, take
+from linker.demo.arrays import DAY, choose, date_text, join
 from linker.demo.entries import DEVICE, EMAIL, FOREIGN, ID_TYPES, PHONE, Entries
 from linker.demo.identifiers import (
-    ACCOUNT_MOBILE_WEIGHTS, JUNK_ANDROID_ID, PLACEHOLDER_EMAILS, PLACEHOLDER_PHONES, ZERO_IDFA, is_mobile,
-    phone_text, sample_devices, sample_mobiles, spell_digit_strings, spell_junk_devices, typo_email_locals,
+    ACCOUNT_MOBILE_WEIGHTS,
+    JUNK_ANDROID_ID,
+    PLACEHOLDER_EMAILS,
+    PLACEHOLDER_PHONES,
+    ZERO_IDFA,
+    is_mobile,
+    phone_text,
+    sample_devices,
+    sample_mobiles,
+    spell_digit_strings,
+    spell_junk_devices,
+    typo_email_locals,
     typo_phones,
 )
 from linker.demo.people import CLOSED, People
@@ -46,7 +57,7 @@ from linker.demo.people import CLOSED, People
 TRAP_COLUMNS = ("trap", "table", "row", "entity_id", "id_type", "value", "detail")
 
 
-def _arr(x: object, n: int) -> pa.Array:
+def _arr(x: Any, n: int) -> pa.Array:
     if isinstance(x, pa.Array | pa.ChunkedArray):
         return x.cast(pa.string()) if isinstance(x, pa.Array) else x.combine_chunks().cast(pa.string())
     if x is None:
@@ -62,20 +73,35 @@ class TrapLog:
 
     parts: list[dict[str, object]] = field(default_factory=list)
 
-    def add(self, trap: str, table: str, *, index: np.ndarray | None = None, row: np.ndarray | None = None,
-            entity_id: object = None, id_type: object = None, value: object = None, detail: object = None) -> None:
+    def add(
+        self,
+        trap: str,
+        table: str,
+        *,
+        index: np.ndarray | None = None,
+        row: np.ndarray | None = None,
+        entity_id: object = None,
+        id_type: object = None,
+        value: object = None,
+        detail: object = None,
+    ) -> None:
         """Log trap rows for entities at ``index`` of ``table`` (or at known file ``row`` numbers)."""
         ref = index if index is not None else row
         n = len(ref) if ref is not None else 0
         if not n:
             return
-        self.parts.append({
-            "trap": trap, "table": table,
-            "index": None if index is None else np.asarray(index, dtype=np.int64),
-            "row": None if row is None else np.asarray(row, dtype=np.int64),
-            "entity_id": _arr(entity_id, n), "id_type": _arr(id_type, n), "value": _arr(value, n),
-            "detail": _arr(detail, n),
-        })
+        self.parts.append(
+            {
+                "trap": trap,
+                "table": table,
+                "index": None if index is None else np.asarray(index, dtype=np.int64),
+                "row": None if row is None else np.asarray(row, dtype=np.int64),
+                "entity_id": _arr(entity_id, n),
+                "id_type": _arr(id_type, n),
+                "value": _arr(value, n),
+                "detail": _arr(detail, n),
+            }
+        )
 
     def table(self, rows: dict[str, np.ndarray], ids: dict[str, pa.Array]) -> pa.Table:
         """All logged rows as a text table.
@@ -97,9 +123,19 @@ class TrapLog:
             else:
                 row = pa.array(p["row"]).cast(pa.string())
                 entity = p["entity_id"]
-            out.append(pa.table({"trap": _arr(p["trap"], n), "table": _arr(p["table"], n), "row": row,
-                                 "entity_id": entity, "id_type": p["id_type"], "value": p["value"],
-                                 "detail": p["detail"]}))
+            out.append(
+                pa.table(
+                    {
+                        "trap": _arr(p["trap"], n),
+                        "table": _arr(p["table"], n),
+                        "row": row,
+                        "entity_id": entity,
+                        "id_type": p["id_type"],
+                        "value": p["value"],
+                        "detail": p["detail"],
+                    }
+                )
+            )
         if not out:
             return pa.table({c: pa.array([], pa.string()) for c in TRAP_COLUMNS})
         return pa.concat_tables(out)
@@ -111,6 +147,7 @@ def trap_count(n: int, share: float, least: int) -> int:
 
 
 # ------------------------------------------------------------------------------------------ people traps
+
 
 def plan_households(rng: np.random.Generator, n_customers: int) -> tuple[np.ndarray, np.ndarray]:
     """Pick family members among customers.
@@ -128,8 +165,9 @@ def plan_households(rng: np.random.Generator, n_customers: int) -> tuple[np.ndar
     return members, household
 
 
-def apply_households(rng: np.random.Generator, people: People, members: np.ndarray, household: np.ndarray,
-                     log: TrapLog) -> np.ndarray:
+def apply_households(
+    rng: np.random.Generator, people: People, members: np.ndarray, household: np.ndarray, log: TrapLog
+) -> np.ndarray:
     """Make families: the head's city, often the head's surname, and one shared device on every record.
 
     Returns
@@ -146,13 +184,20 @@ def apply_households(rng: np.random.Generator, people: People, members: np.ndarr
     device = people.device_book.extend(sample_devices(rng, n_house))[household]
     slot = np.where(people.devices[members, 0] < 0, 0, 1)
     people.devices[members, slot] = device
-    log.add("household", "customers", index=members, id_type="device", value=people.device_book.text(device),
-            detail=join("household H", pc.cast(pa.array(household), pa.string())))
+    log.add(
+        "household",
+        "customers",
+        index=members,
+        id_type="device",
+        value=people.device_book.text(device),
+        detail=join("household H", pc.cast(pa.array(household), pa.string())),
+    )
     return device
 
 
-def assign_shop_phones(rng: np.random.Generator, people: People, n_shops: int, avoid: np.ndarray,
-                       log: TrapLog) -> tuple[np.ndarray, int]:
+def assign_shop_phones(
+    rng: np.random.Generator, people: People, n_shops: int, avoid: np.ndarray, log: TrapLog
+) -> tuple[np.ndarray, int]:
     """Draw shop delivery phones; the first shop's number is also on its shopkeeper's customer record.
 
     Returns
@@ -164,15 +209,23 @@ def assign_shop_phones(rng: np.random.Generator, people: People, n_shops: int, a
     candidates = np.setdiff1d(np.arange(people.n_customers), avoid)
     keeper = int(rng.choice(candidates))
     people.phones[keeper, 1] = phones[0]
-    log.add("shop_phone", "customers", index=np.array([keeper]), id_type="phone", value=phone_text(phones[:1]),
-            detail="shopkeeper of shop 1")
+    log.add(
+        "shop_phone",
+        "customers",
+        index=np.array([keeper]),
+        id_type="phone",
+        value=phone_text(phones[:1]),
+        detail="shopkeeper of shop 1",
+    )
     return phones, keeper
 
 
 # ----------------------------------------------------------------------------------------- account traps
 
-def family_accounts(rng: np.random.Generator, people: People, accounts: Accounts, members: np.ndarray,
-                    device: np.ndarray) -> np.ndarray:
+
+def family_accounts(
+    rng: np.random.Generator, people: People, accounts: Accounts, members: np.ndarray, device: np.ndarray
+) -> np.ndarray:
     """Put the family device on one account of every member; 30% of those keep no other bank identifier.
 
     Returns
@@ -191,8 +244,12 @@ def family_accounts(rng: np.random.Generator, people: People, accounts: Accounts
     has = np.isin(acct, ent.owner[(ent.kind == DEVICE) & np.isin(ent.value, dev)])
     ent.add(acct[~has], DEVICE, slot[~has], dev[~has], 0.5)
     only = acct[rng.random(len(acct)) < 0.3]
-    drop = np.isin(ent.owner, only) & (ent.slot >= 0) & (ent.slot <= 1) & ~((ent.kind == DEVICE) & np.isin(
-        ent.value, dev))
+    drop = (
+        np.isin(ent.owner, only)
+        & (ent.slot >= 0)
+        & (ent.slot <= 1)
+        & ~((ent.kind == DEVICE) & np.isin(ent.value, dev))
+    )
     ent.keep(~drop)
     # a device-only account usually still has a phone: the owner's private SIM if there is one
     private = people.phones[accounts.owner[only], 2]
@@ -202,8 +259,14 @@ def family_accounts(rng: np.random.Generator, people: People, accounts: Accounts
     return acct
 
 
-def plant_typos(rng: np.random.Generator, people: People, accounts: Accounts, exclude: np.ndarray,
-                log: TrapLog, in_use: np.ndarray) -> None:
+def plant_typos(
+    rng: np.random.Generator,
+    people: People,
+    accounts: Accounts,
+    exclude: np.ndarray,
+    log: TrapLog,
+    in_use: np.ndarray,
+) -> None:
     """Replace one bank-known phone or email on ~3% of customers' accounts by a typo of it.
 
     The typo'd account keeps other evidence: another exact identifier, or else its owner's name.
@@ -211,8 +274,13 @@ def plant_typos(rng: np.random.Generator, people: People, accounts: Accounts, ex
     ent = accounts.entries
     cust_acc = accounts.owner < people.n_customers
     n_typo = max(1, round(0.03 * cust_acc.sum()))
-    ok = ((ent.kind == PHONE) | (ent.kind == EMAIL)) & (ent.slot >= 0) & (ent.slot <= 1) & ~np.isin(
-        ent.owner, exclude) & cust_acc[ent.owner]
+    ok = (
+        ((ent.kind == PHONE) | (ent.kind == EMAIL))
+        & (ent.slot >= 0)
+        & (ent.slot <= 1)
+        & ~np.isin(ent.owner, exclude)
+        & cust_acc[ent.owner]
+    )
     cand = np.flatnonzero(ok)
     cand = cand[rng.permutation(len(cand))]
     _, first = np.unique(ent.owner[cand], return_index=True)
@@ -228,8 +296,14 @@ def plant_typos(rng: np.random.Generator, people: People, accounts: Accounts, ex
         new[clash] = typo_phones(rng, ent.value[ph][clash])
     clash = np.isin(new, in_use)
     ph, new = ph[~clash], new[~clash]
-    log.add("typo", "accounts", index=ent.owner[ph], id_type="phone", value=phone_text(new),
-            detail=join("of ", phone_text(ent.value[ph])))
+    log.add(
+        "typo",
+        "accounts",
+        index=ent.owner[ph],
+        id_type="phone",
+        value=phone_text(new),
+        detail=join("of ", phone_text(ent.value[ph])),
+    )
     ent.value[ph] = new
     ent.typo[ph] = True
     # emails
@@ -242,8 +316,14 @@ def plant_typos(rng: np.random.Generator, people: People, accounts: Accounts, ex
     fresh = ~pc.is_in(new_text, value_set=book.text(np.arange(n_before))).to_numpy(zero_copy_only=False)
     fresh &= ~new_text.to_pandas().duplicated(keep=False).to_numpy()
     em, idx = em[fresh], idx[fresh]
-    log.add("typo", "accounts", index=ent.owner[em], id_type="email", value=book.text(idx),
-            detail=join("of ", book.text(ent.value[em])))
+    log.add(
+        "typo",
+        "accounts",
+        index=ent.owner[em],
+        id_type="email",
+        value=book.text(idx),
+        detail=join("of ", book.text(ent.value[em])),
+    )
     ent.value[em] = idx
     ent.typo[em] = True
     # other evidence
@@ -252,11 +332,20 @@ def plant_typos(rng: np.random.Generator, people: People, accounts: Accounts, ex
     alone = acct[~np.isin(acct, ent.owner[exact])]
     accounts.name_style[alone] = np.where(rng.random(len(alone)) < 0.6, REAL, PINYIN)
     weak = acct[np.isin(acct, ent.owner[exact]) & (rng.random(len(acct)) < 0.3)]
-    accounts.name_style[weak] = np.where(accounts.name_style[weak] == ONE_OFF, REAL, accounts.name_style[weak])
+    accounts.name_style[weak] = np.where(
+        accounts.name_style[weak] == ONE_OFF, REAL, accounts.name_style[weak]
+    )
 
 
-def plant_recycled(rng: np.random.Generator, people: People, accounts: Accounts, customers: np.ndarray,
-                   as_of: int, start_floor: int, log: TrapLog) -> np.ndarray:
+def plant_recycled(
+    rng: np.random.Generator,
+    people: People,
+    accounts: Accounts,
+    customers: np.ndarray,
+    as_of: int,
+    start_floor: int,
+    log: TrapLog,
+) -> np.ndarray:
     """Give non-customers' old accounts the numbers that ``customers`` later verified with the bank.
 
     Returns
@@ -277,23 +366,39 @@ def plant_recycled(rng: np.random.Generator, people: People, accounts: Accounts,
     since = last_day + rng.integers(30, 365, len(acct))
     people.phone_since[customers, 0] = np.minimum(since, as_of - 1)
     text = phone_text(number)
-    detail = join("account last seen ", date_text(last_day), "; customer verified ",
-                  date_text(people.phone_since[customers, 0]))
+    detail = join(
+        "account last seen ",
+        date_text(last_day),
+        "; customer verified ",
+        date_text(people.phone_since[customers, 0]),
+    )
     log.add("recycled_phone", "accounts", index=acct, id_type="phone", value=text, detail=detail)
     log.add("recycled_phone", "customers", index=customers, id_type="phone", value=text, detail=detail)
     return acct
 
 
-def plant_shop_phones(rng: np.random.Generator, accounts: Accounts, phones: np.ndarray, per_shop: int,
-                      shopkeeper: int, log: TrapLog) -> None:
+def plant_shop_phones(
+    rng: np.random.Generator,
+    accounts: Accounts,
+    phones: np.ndarray,
+    per_shop: int,
+    shopkeeper: int,
+    log: TrapLog,
+) -> None:
     """Put each shop's delivery phone on ``per_shop`` accounts of unrelated people."""
     ent = accounts.entries
     candidates = np.flatnonzero(accounts.owner != shopkeeper)
     for k, phone in enumerate(phones):
         acct = rng.choice(candidates, min(per_shop, len(candidates)), replace=False)
         ent.add(acct, PHONE, FOREIGN, np.full(len(acct), phone), rng.random(len(acct)) * 2)
-        log.add("shop_phone", "accounts", index=acct, id_type="phone", value=phone_text(phone[None]).to_pylist()[0],
-                detail=f"shop {k + 1}")
+        log.add(
+            "shop_phone",
+            "accounts",
+            index=acct,
+            id_type="phone",
+            value=phone_text(phone[None]).to_pylist()[0],
+            detail=f"shop {k + 1}",
+        )
 
 
 def _spell_placeholder_emails(rng: np.random.Generator, value: str, n: int) -> pa.Array:
@@ -310,29 +415,46 @@ def plant_placeholders(rng: np.random.Generator, accounts: Accounts, per_value: 
     for value in PLACEHOLDER_PHONES:
         acct = rng.choice(n, per_value, replace=False)
         weights = ACCOUNT_MOBILE_WEIGHTS if value[0] == "1" else (80, 0, 0, 0, 0, 20, 0, 0, 0, 0, 0)
-        ent.add(acct, PHONE, FOREIGN, -1, rng.random(per_value) * 2, raw=spell_digit_strings(
-            rng, [value] * per_value, weights))
+        ent.add(
+            acct,
+            PHONE,
+            FOREIGN,
+            -1,
+            rng.random(per_value) * 2,
+            raw=spell_digit_strings(rng, [value] * per_value, weights),
+        )
         log.add("placeholder_phone", "accounts", index=acct, id_type="phone", value=value)
     for value in PLACEHOLDER_EMAILS:
         acct = rng.choice(n, per_value, replace=False)
-        ent.add(acct, EMAIL, FOREIGN, -1, rng.random(per_value) * 2,
-                raw=_spell_placeholder_emails(rng, value, per_value))
+        ent.add(
+            acct,
+            EMAIL,
+            FOREIGN,
+            -1,
+            rng.random(per_value) * 2,
+            raw=_spell_placeholder_emails(rng, value, per_value),
+        )
         log.add("placeholder_email", "accounts", index=acct, id_type="email", value=value)
     for idfa, text in ((True, "uuid:" + ZERO_IDFA), (False, "aid:" + JUNK_ANDROID_ID)):
         acct = rng.choice(n, per_value, replace=False)
-        ent.add(acct, DEVICE, FOREIGN, -1, rng.random(per_value) * 2, raw=spell_junk_devices(rng, per_value, idfa))
+        ent.add(
+            acct, DEVICE, FOREIGN, -1, rng.random(per_value) * 2, raw=spell_junk_devices(rng, per_value, idfa)
+        )
         log.add("junk_device", "accounts", index=acct, id_type="device", value=text)
 
 
-def plant_customer_junk(rng: np.random.Generator, people: People, entries: Entries, n: int, as_of: int,
-                        log: TrapLog) -> None:
+def plant_customer_junk(
+    rng: np.random.Generator, people: People, entries: Entries, n: int, as_of: int, log: TrapLog
+) -> None:
     """A few customer records carry a placeholder phone or email or the all-zero IDFA too."""
     cust = rng.choice(people.n_customers, n, replace=False)
     what = np.arange(n) % 4
-    cases = ((PHONE, "13800138000", "placeholder_phone", "13800138000"),
-             (PHONE, "00000000000", "placeholder_phone", "00000000000"),
-             (EMAIL, "test@test.com", "placeholder_email", "test@test.com"),
-             (DEVICE, ZERO_IDFA, "junk_device", "uuid:" + ZERO_IDFA))
+    cases = (
+        (PHONE, "13800138000", "placeholder_phone", "13800138000"),
+        (PHONE, "00000000000", "placeholder_phone", "00000000000"),
+        (EMAIL, "test@test.com", "placeholder_email", "test@test.com"),
+        (DEVICE, ZERO_IDFA, "junk_device", "uuid:" + ZERO_IDFA),
+    )
     for k, (kind, raw, trap, value) in enumerate(cases):
         c = cust[what == k]
         since = as_of - rng.integers(30, 2000, len(c)) if kind == PHONE else -1
@@ -340,7 +462,9 @@ def plant_customer_junk(rng: np.random.Generator, people: People, entries: Entri
         log.add(trap, "customers", index=c, id_type=ID_TYPES[kind], value=value)
 
 
-def log_household_accounts(people: People, accounts: Accounts, family_device: np.ndarray, log: TrapLog) -> None:
+def log_household_accounts(
+    people: People, accounts: Accounts, family_device: np.ndarray, log: TrapLog
+) -> None:
     """Log accounts that carry a family device, and those whose only bank identifier is that device."""
     ent = accounts.entries
     on_family = (ent.kind == DEVICE) & (ent.slot >= 0) & np.isin(ent.value, family_device)
@@ -352,8 +476,14 @@ def log_household_accounts(people: People, accounts: Accounts, family_device: np
     other = (ent.slot >= 0) & (ent.slot <= 1) & ~on_family
     cust = accounts.owner[acct] < people.n_customers
     only = cust & ~np.isin(acct, ent.owner[other])
-    log.add("household_device_only", "accounts", index=acct[only], id_type="device", value=dev.filter(
-        pa.array(only)), detail="only the family device links this account to its owner's record")
+    log.add(
+        "household_device_only",
+        "accounts",
+        index=acct[only],
+        id_type="device",
+        value=dev.filter(pa.array(only)),
+        detail="only the family device links this account to its owner's record",
+    )
 
 
 def eligible_recycled(rng: np.random.Generator, people: People, n: int, avoid: np.ndarray) -> np.ndarray:

@@ -9,9 +9,25 @@ import numpy as np
 import pytest
 
 from linker.demo.identifiers import (
-    ACCOUNT_EMAIL_WEIGHTS, AID, IDFA, IMEI, MOBILE_TEMPLATES, PLACEHOLDER_PHONES, EmailBook, is_mobile, luhn_digit,
-    phone_text, sample_devices, sample_emails, sample_landlines, sample_mobiles, spell_devices, spell_emails,
-    spell_phones, typo_email_locals, typo_phones,
+    ACCOUNT_EMAIL_WEIGHTS,
+    AID,
+    IDFA,
+    IMEI,
+    MOBILE_TEMPLATES,
+    PLACEHOLDER_PHONES,
+    EmailBook,
+    is_mobile,
+    luhn_digit,
+    phone_text,
+    sample_devices,
+    sample_emails,
+    sample_landlines,
+    sample_mobiles,
+    spell_devices,
+    spell_emails,
+    spell_phones,
+    typo_email_locals,
+    typo_phones,
 )
 from linker.demo.names import sample_names
 
@@ -77,8 +93,10 @@ def test_devices_are_distinct_and_well_formed() -> None:
     assert len(set(text)) == len(text)
     kinds = {k: [t for t, kind in zip(text, book.kind.tolist()) if kind == k] for k in (IMEI, IDFA, AID)}
     assert all(re.fullmatch(r"imei:\d{15}", t) for t in kinds[IMEI])
-    assert all(re.fullmatch(r"uuid:[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}", t)
-               for t in kinds[IDFA])
+    assert all(
+        re.fullmatch(r"uuid:[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}", t)
+        for t in kinds[IDFA]
+    )
     assert all(re.fullmatch(r"aid:[0-9a-f]{16}", t) for t in kinds[AID])
     assert "aid:9774d56d682e549c" not in text
 
@@ -97,8 +115,9 @@ def test_device_spellings_normalize_back() -> None:
 def _book(n: int, seed: int) -> EmailBook:
     rng = np.random.default_rng(seed)
     names = sample_names(rng, rng.random(n) < 0.5)
-    return sample_emails(rng, names.surname_pinyin(), names.given_pinyin(), names.initials(),
-                         rng.integers(1950, 2005, n))
+    return sample_emails(
+        rng, names.surname_pinyin(), names.given_pinyin(), names.initials(), rng.integers(1950, 2005, n)
+    )
 
 
 def test_emails_are_distinct_and_realistic() -> None:

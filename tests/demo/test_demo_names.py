@@ -17,7 +17,8 @@ def test_common_surnames_and_names_repeat() -> None:
     text = names.chinese().to_pylist()
     surnames = Counter(SURNAME_TEXT.to_pylist()[i] for i in names.surname.tolist())
     assert [s for s, _ in surnames.most_common(3)] == ["王", "李", "张"] or set(
-        s for s, _ in surnames.most_common(3)) == {"王", "李", "张"}
+        s for s, _ in surnames.most_common(3)
+    ) == {"王", "李", "张"}
     full = Counter(text)
     assert full["张伟"] > 10 and full["王芳"] > 10
     assert all(re.fullmatch(r"[\u4e00-\u9fff]{2,4}", t) for t in text)

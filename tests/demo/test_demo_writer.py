@@ -27,7 +27,7 @@ def test_doctests(name: str) -> None:
 def test_csv_quotes_only_where_needed_and_round_trips() -> None:
     table = pa.table({"a": ["plain", "a,b", 'say "x"', None, "line\nbreak", " 空格 "], "b": ["1"] * 6})
     data = csv_bytes(table, header=True)
-    assert data.startswith(b"a,b\nplain,1\n\"a,b\",1\n")
+    assert data.startswith(b'a,b\nplain,1\n"a,b",1\n')
     back = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
     assert back.a.tolist() == ["plain", "a,b", 'say "x"', "", "line\nbreak", " 空格 "]
 
