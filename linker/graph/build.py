@@ -1,0 +1,311 @@
+"""The property graph as SQL over the run tables: one query per node label and per relationship (type, from, to).
+
+Every query returns exactly the properties ``graph_schema/schema.toml`` declares, in its order and cast to its
+types (relationship queries first give the keys of their two ends as ``src`` and ``dst``). The embedded store
+copies them from Parquet files (:func:`write_parquet`); the Neo4j bundle and loader read the same queries, so
+all three hold the same graph.
+
+What the graph holds:
+
+- identity edges (``HAS_PHONE``/``HAS_EMAIL``/``HAS_DEVICE``) for every usable identifier of a customer or an
+  account, one per (owner, value), with provenance (source table, source row, since);
+- ``LINKED_TO`` for linked and ambiguous decisions (rejected pairs stay in ``links`` only), with the evidence
+  as JSON text and the run id;
+- ``PURCHASED``/``BROWSED`` per account and category, ``CARD_SPEND`` per customer and ``mcc:<code>``;
+- ``Need``/``HAS_NEED`` and ``Category.domain`` from the enrichment tables ``signals`` and ``categories`` when a
+  run has them (a run without them has no Need nodes and NULL domains).
+
+Examples
+--------
+>>> sorted(node_queries(None))[:3]
+['Category', 'Customer', 'Device']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from linker.engine import table_exists
+from linker.errors import GraphStoreError
+from linker.schema import GraphSchema, load_schema
+from linker.sql import quote_ident, quote_literal
+
+DUCKDB_TYPES = {"STRING": "VARCHAR", "INT64": "BIGINT", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN", "DATE": "DATE",
+                "TIMESTAMP": "TIMESTAMP", "STRING[]": "VARCHAR[]"}
+"""Schema property type -> DuckDB type."""
+
+ENDS = ("src", "dst")
+"""Names of the key columns of a relationship query: the key of its start node, then of its end node."""
+
+OPTIONAL_TABLES = {
+    "transactions": "txn_id VARCHAR, customer_id VARCHAR, txn_time TIMESTAMP, amount DOUBLE, mcc VARCHAR",
+    "purchases": "order_id VARCHAR, account_id VARCHAR, order_time TIMESTAMP, category VARCHAR, amount DOUBLE, "
+                 "quantity BIGINT",
+    "browsing": "event_id VARCHAR, account_id VARCHAR, device_id VARCHAR, event_time TIMESTAMP, category VARCHAR, "
+                "dwell_seconds DOUBLE",
+    "categories": "name VARCHAR, domain VARCHAR",
+    "signals": "customer_id VARCHAR, need VARCHAR, score DOUBLE, action VARCHAR, evidence VARCHAR, as_of DATE",
+}
+"""Tables a run may lack (no such source, or the enrichment stage did not run), with the columns read from them.
+A missing one reads as empty."""
+
+_OWNER_KIND = {"Customer": "customer", "OnlineAccount": "account"}
+_IDENTITY = {"HAS_PHONE": "phone", "HAS_EMAIL": "email", "HAS_DEVICE": "device"}
+_ID_LABEL = {"Phone": "phone", "Email": "email", "Device": "device"}
+
+
+class Sources:
+    """Names the relation to read for each run table: the table itself, or a typed empty relation."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection | None) -> None:
+        self._present = {name: con is not None and table_exists(con, name) for name in OPTIONAL_TABLES}
+
+    def __getitem__(self, name: str) -> str:
+        if name not in OPTIONAL_TABLES or self._present[name]:
+            return name
+        columns = ", ".join(f"CAST(NULL AS {c.split()[1]}) AS {c.split()[0]}" for c in OPTIONAL_TABLES[name].split(", "))
+        return f"(SELECT {columns} WHERE false)"
+
+    def has(self, name: str) -> bool:
+        return self._present.get(name, True)
+
+
+# ------------------------------------------------------------------------------------------------ nodes
+def _customer(s: Sources) -> str:
+    return f"""
+        SELECT c.customer_id, c.name, c.city, c.birth_date, c.income, c.debt, c.credit_limit, c.status,
+               cl.cluster_id, coalesce(l.linked, 0) AS linked_accounts, coalesce(n.needs, []) AS needs
+        FROM customers c
+        LEFT JOIN (SELECT member_id, cluster_id FROM clusters WHERE member_kind = 'customer') cl
+               ON cl.member_id = c.customer_id
+        LEFT JOIN (SELECT customer_id, count(*) AS linked FROM links WHERE decision = 'linked' GROUP BY customer_id) l
+               ON l.customer_id = c.customer_id
+        LEFT JOIN (SELECT customer_id, list(DISTINCT need ORDER BY need) AS needs FROM {s['signals']}
+                   WHERE need IS NOT NULL GROUP BY customer_id) n
+               ON n.customer_id = c.customer_id"""
+
+
+def _account(s: Sources) -> str:
+    return """
+        SELECT a.account_id, a.platform, a.name, a.registered_at, a.last_seen_at, cl.cluster_id,
+               CASE WHEN d.linked THEN 'linked' WHEN d.ambiguous THEN 'ambiguous'
+                    WHEN d.account_id IS NOT NULL THEN 'rejected' ELSE 'no_candidate' END AS link_decision
+        FROM accounts a
+        LEFT JOIN (SELECT member_id, cluster_id FROM clusters WHERE member_kind = 'account') cl
+               ON cl.member_id = a.account_id
+        LEFT JOIN (SELECT account_id, bool_or(decision = 'linked') AS linked, bool_or(decision = 'ambiguous') AS ambiguous
+                   FROM links GROUP BY account_id) d
+               ON d.account_id = a.account_id"""
+
+
+def _identifier(id_type: str) -> Callable[[Sources], str]:
+    def sql(s: Sources) -> str:
+        return f"""
+            SELECT value, kind, customers, accounts, is_hub FROM identifier_degrees
+            WHERE id_type = {quote_literal(id_type)} AND value IS NOT NULL"""
+    return sql
+
+
+def _category(s: Sources) -> str:
+    return f"""
+        SELECT n.name, d.domain
+        FROM (SELECT category AS name FROM {s['purchases']} WHERE category IS NOT NULL
+              UNION SELECT category FROM {s['browsing']} WHERE category IS NOT NULL AND account_id IS NOT NULL
+              UNION SELECT 'mcc:' || mcc FROM {s['transactions']} WHERE mcc IS NOT NULL
+              UNION SELECT name FROM {s['categories']} WHERE name IS NOT NULL) n
+        LEFT JOIN (SELECT name, min(domain) AS domain FROM {s['categories']} GROUP BY name) d ON d.name = n.name"""
+
+
+def _need(s: Sources) -> str:
+    return f"SELECT need AS name, min(action) AS action FROM {s['signals']} WHERE need IS NOT NULL GROUP BY need"
+
+
+def node_queries(con: duckdb.DuckDBPyConnection | None) -> dict[str, str]:
+    """SQL for every node label, keyed by label (``con`` tells which optional tables exist; None: none)."""
+    s = Sources(con)
+    makers: dict[str, Callable[[Sources], str]] = {
+        "Customer": _customer, "OnlineAccount": _account, "Category": _category, "Need": _need,
+        **{label: _identifier(t) for label, t in _ID_LABEL.items()}}
+    return {label: make(s) for label, make in makers.items()}
+
+
+# ------------------------------------------------------------------------------------------------ relationships
+def _identity(rel: str, owner: str) -> Callable[[Sources], str]:
+    def sql(s: Sources) -> str:
+        return f"""
+            SELECT owner_id AS src, value AS dst, any_value(source_table) AS source_table, min(_row) AS source_row,
+                   min(since) AS since
+            FROM identifiers
+            WHERE status = 'usable' AND value IS NOT NULL AND owner_kind = {quote_literal(_OWNER_KIND[owner])}
+              AND id_type = {quote_literal(_IDENTITY[rel])}
+            GROUP BY owner_id, value"""
+    return sql
+
+
+def _linked_to(run_id: str) -> Callable[[Sources], str]:
+    def sql(s: Sources) -> str:
+        return f"""
+            SELECT account_id AS src, customer_id AS dst, decision, probability, match_weight,
+                   CAST(to_json(evidence) AS VARCHAR) AS evidence, {quote_literal(run_id)} AS run_id
+            FROM links WHERE decision IN ('linked', 'ambiguous')"""
+    return sql
+
+
+def _purchased(s: Sources) -> str:
+    return f"""
+        SELECT account_id AS src, category AS dst, count(*) AS orders, sum(quantity) AS quantity,
+               sum(amount) AS amount, min(order_time) AS first_at, max(order_time) AS last_at
+        FROM {s['purchases']}
+        WHERE category IS NOT NULL AND account_id IN (SELECT account_id FROM accounts)
+        GROUP BY account_id, category"""
+
+
+def _browsed(s: Sources) -> str:
+    return f"""
+        SELECT account_id AS src, category AS dst, count(*) AS events, sum(dwell_seconds) AS dwell_seconds,
+               min(event_time) AS first_at, max(event_time) AS last_at
+        FROM {s['browsing']}
+        WHERE category IS NOT NULL AND account_id IN (SELECT account_id FROM accounts)
+        GROUP BY account_id, category"""
+
+
+def _card_spend(s: Sources) -> str:
+    return f"""
+        SELECT customer_id AS src, 'mcc:' || mcc AS dst, count(*) AS transactions, sum(amount) AS amount,
+               min(txn_time) AS first_at, max(txn_time) AS last_at
+        FROM {s['transactions']}
+        WHERE mcc IS NOT NULL AND customer_id IN (SELECT customer_id FROM customers)
+        GROUP BY customer_id, mcc"""
+
+
+def _has_need(s: Sources) -> str:
+    return f"""
+        SELECT customer_id AS src, need AS dst, score, action, evidence, as_of
+        FROM (SELECT *, row_number() OVER (PARTITION BY customer_id, need ORDER BY as_of DESC, score DESC) AS k
+              FROM {s['signals']}
+              WHERE need IS NOT NULL AND customer_id IN (SELECT customer_id FROM customers))
+        WHERE k = 1"""
+
+
+def relationship_queries(con: duckdb.DuckDBPyConnection | None, run_id: str = "") -> dict[tuple[str, str, str], str]:
+    """SQL for every (relationship type, from label, to label), each with ``src, dst`` and the properties."""
+    s = Sources(con)
+    makers: dict[tuple[str, str, str], Callable[[Sources], str]] = {
+        **{(rel, owner, label): _identity(rel, owner) for rel, label in
+           (("HAS_PHONE", "Phone"), ("HAS_EMAIL", "Email"), ("HAS_DEVICE", "Device")) for owner in _OWNER_KIND},
+        ("LINKED_TO", "OnlineAccount", "Customer"): _linked_to(run_id),
+        ("PURCHASED", "OnlineAccount", "Category"): _purchased,
+        ("BROWSED", "OnlineAccount", "Category"): _browsed,
+        ("CARD_SPEND", "Customer", "Category"): _card_spend,
+        ("HAS_NEED", "Customer", "Need"): _has_need,
+    }
+    return {key: make(s) for key, make in makers.items()}
+
+
+# ------------------------------------------------------------------------------------------------ typed queries
+@dataclass
+class GraphQueries:
+    """The typed SQL of the whole graph: node label -> SQL, (type, from, to) -> SQL."""
+
+    nodes: dict[str, str] = field(default_factory=dict)
+    relationships: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+
+def graph_queries(con: duckdb.DuckDBPyConnection | None, *, run_id: str, schema: GraphSchema | None = None
+                  ) -> GraphQueries:
+    """Every node and relationship query of ``schema``, projected on its properties and cast to their types.
+
+    Raises
+    ------
+    GraphStoreError
+        If the schema declares a label, relationship pair or property that no query here provides (the schema
+        changed without the SQL).
+    """
+    schema = schema or load_schema()
+    nodes, rels = node_queries(con), relationship_queries(con, run_id)
+    problems = [f"node label {label}" for label in schema.nodes if label not in nodes]
+    problems += [f"relationship {t} from {f} to {to}" for t, r in schema.relationships.items() for f, to in r.pairs
+                 if (t, f, to) not in rels]
+    if problems:
+        raise GraphStoreError("graph_schema/schema.toml declares what linker/graph/build.py does not build: "
+                              + ", ".join(problems))
+    out = GraphQueries()
+    for label, node in schema.nodes.items():
+        out.nodes[label] = _project(nodes[label], node.properties, ())
+    for name, rel in schema.relationships.items():
+        for f, to in rel.pairs:
+            out.relationships[(name, f, to)] = _project(rels[(name, f, to)], rel.properties, ENDS)
+    return out
+
+
+def _project(sql: str, properties: dict[str, str], ends: tuple[str, ...]) -> str:
+    columns = [f"CAST({quote_ident(e)} AS VARCHAR) AS {quote_ident(e)}" for e in ends]
+    columns += [f"CAST({quote_ident(p)} AS {DUCKDB_TYPES[t]}) AS {quote_ident(p)}" for p, t in properties.items()]
+    return f"SELECT {', '.join(columns)} FROM ({sql}\n) q"
+
+
+def check_queries(con: duckdb.DuckDBPyConnection, queries: GraphQueries) -> None:
+    """Bind every query against the run tables (no rows read), so a missing column fails before any copy.
+
+    Raises
+    ------
+    GraphStoreError
+        Naming the label or relationship and DuckDB's message.
+    """
+    items: list[tuple[str, str]] = [(f"node {k}", q) for k, q in queries.nodes.items()]
+    items += [(f"relationship {t} ({f})->({to})", q) for (t, f, to), q in queries.relationships.items()]
+    for what, sql in items:
+        try:
+            con.execute(f"DESCRIBE {sql}").fetchall()
+        except duckdb.Error as e:
+            raise GraphStoreError(f"DuckDB cannot build the graph's {what} from the run tables: {e}") from e
+
+
+# ------------------------------------------------------------------------------------------------ files
+@dataclass
+class GraphFiles:
+    """Parquet files of a graph, with their row counts."""
+
+    folder: Path
+    nodes: dict[str, tuple[Path, int]] = field(default_factory=dict)
+    relationships: dict[tuple[str, str, str], tuple[Path, int]] = field(default_factory=dict)
+
+
+def relationship_file_stem(rel: str, from_label: str, to_label: str) -> str:
+    """The file stem of one relationship pair, e.g. ``HAS_PHONE.Customer.Phone``."""
+    return f"{rel}.{from_label}.{to_label}"
+
+
+def write_parquet(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str, schema: GraphSchema | None = None
+                  ) -> GraphFiles:
+    """Write one Parquet file per node label and per relationship pair into ``folder``.
+
+    Returns
+    -------
+    GraphFiles
+        Paths and row counts.
+
+    Notes
+    -----
+    Each file is one DuckDB query: hash aggregates and hash joins over the run tables, O(rows).
+    """
+    queries = graph_queries(con, run_id=run_id, schema=schema)
+    check_queries(con, queries)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = GraphFiles(folder)
+    for label, sql in queries.nodes.items():
+        path = folder / f"{label}.parquet"
+        files.nodes[label] = (path, _copy(con, sql, path))
+    for (rel, f, to), sql in queries.relationships.items():
+        path = folder / f"{relationship_file_stem(rel, f, to)}.parquet"
+        files.relationships[(rel, f, to)] = (path, _copy(con, sql, path))
+    return files
+
+
+def _copy(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> int:
+    rows = con.execute(f"COPY ({sql}) TO {quote_literal(str(path))} (FORMAT parquet, COMPRESSION zstd)").fetchall()
+    return int(rows[0][0]) if rows else 0

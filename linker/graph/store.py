@@ -1,0 +1,250 @@
+"""The embedded graph store: a LadybugDB database in the run folder (``<out_dir>/graph.lbug``).
+
+The DDL is generated from ``graph_schema/schema.toml``; the data comes from the Parquet files of
+:mod:`linker.graph.build` by ``COPY``, LadybugDB's bulk path. Each run builds the store beside the old one and
+renames it over, so a reader sees the old store or the new one, never half of one. Commands open it read-only.
+
+Why LadybugDB: in-process (nothing to start or secure), real transactions and a read-only open, crash-safe,
+bulk COPY from Parquet; on this 2-core box it loaded 2.8M nodes / 6.3M relationships in about 15 s and answers
+1-2 hop queries in milliseconds. It is the maintained fork of Kuzu; do not import ``kuzu`` in the same process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+
+import duckdb
+
+from linker.errors import GraphStoreError, RunNotFoundError
+from linker.graph.build import GraphFiles, write_parquet
+from linker.graph.dialect import LADYBUG_TYPES
+from linker.schema import GraphSchema, load_schema
+
+STORE_NAME = "graph.lbug"
+"""File name of the embedded store in a run folder."""
+
+_SIDECARS = (".wal", ".shadow", ".lock")
+
+
+def ddl(schema: GraphSchema | None = None) -> list[str]:
+    """LadybugDB ``CREATE NODE TABLE`` / ``CREATE REL TABLE`` statements for the schema.
+
+    LadybugDB has no secondary indexes: the schema's ``indexes`` apply to Neo4j only; node keys are primary keys.
+
+    >>> ddl()[0][:60]
+    'CREATE NODE TABLE Customer(customer_id STRING, name STRING, '
+    """
+    schema = schema or load_schema()
+    statements = []
+    for label, node in schema.nodes.items():
+        columns = [f"{p} {LADYBUG_TYPES[t]}" for p, t in node.properties.items()]
+        statements.append(f"CREATE NODE TABLE {label}({', '.join(columns)}, PRIMARY KEY({node.key}))")
+    for name, rel in schema.relationships.items():
+        ends = [f"FROM {f} TO {t}" for f, t in rel.pairs]
+        columns = [f"{p} {LADYBUG_TYPES[t]}" for p, t in rel.properties.items()]
+        statements.append(f"CREATE REL TABLE {name}({', '.join(ends + columns)})")
+    return statements
+
+
+def _ladybug() -> Any:
+    if "kuzu" in sys.modules:
+        raise GraphStoreError("LadybugDB: kuzu is imported in this process, and the two crash together; "
+                              "use LadybugDB alone")
+    import ladybug
+
+    return ladybug
+
+
+def load_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, *, run_id: str,
+                     schema: GraphSchema | None = None) -> dict[str, int]:
+    """Build ``<out_dir>/graph.lbug`` from the run tables, replacing any previous store atomically.
+
+    Parameters
+    ----------
+    con
+        The run database (``work.duckdb``) after resolution (and enrichment, when it ran).
+    out_dir
+        The run's output folder.
+    run_id
+        Stamped on every ``LINKED_TO`` relationship.
+
+    Returns
+    -------
+    dict
+        Rows loaded per node label and per relationship type (summed over its label pairs), plus the totals
+        ``graph nodes`` and ``graph relationships``.
+
+    Raises
+    ------
+    GraphStoreError
+        If a query or a COPY fails; the message names the label or relationship.
+
+    Notes
+    -----
+    O(nodes + relationships): one DuckDB query and one LadybugDB COPY per file.
+    """
+    schema = schema or load_schema()
+    out_dir = Path(out_dir)
+    target = out_dir / STORE_NAME
+    staging = out_dir / f".graph-build-{os.getpid()}"
+    tmp = out_dir / f".{STORE_NAME}.tmp-{os.getpid()}"
+    _remove(staging)
+    _remove_store(tmp)
+    try:
+        files = write_parquet(con, staging, run_id=run_id, schema=schema)
+        counts = build_store(files, tmp, schema=schema)
+        _remove_sidecars(target)
+        os.replace(tmp, target)
+    finally:
+        _remove(staging)
+        _remove_store(tmp)
+    return counts
+
+
+def build_store(files: GraphFiles, path: Path, *, schema: GraphSchema | None = None) -> dict[str, int]:
+    """Create a new store at ``path`` from Parquet files (see :func:`load_graph_store`)."""
+    schema = schema or load_schema()
+    lb = _ladybug()
+    counts: dict[str, int] = {}
+    db = lb.Database(str(path))
+    conn = lb.Connection(db)
+    try:
+        for statement in ddl(schema):
+            _run(conn, statement, "creating the schema")
+        for label, (file, rows) in files.nodes.items():
+            if rows:
+                _run(conn, f"COPY {label} FROM {_quote(file)}", f"loading node {label}")
+            counts[label] = rows
+        for (rel, f, to), (file, rows) in files.relationships.items():
+            if rows:
+                _run(conn, f"COPY {rel} FROM {_quote(file)} (from='{f}', to='{to}')",
+                     f"loading relationship {rel} ({f})->({to})")
+            counts[rel] = counts.get(rel, 0) + rows
+    finally:
+        conn.close()
+        db.close()
+    counts["graph nodes"] = sum(counts[label] for label in schema.nodes)
+    counts["graph relationships"] = sum(counts[rel] for rel in schema.relationships)
+    return counts
+
+
+def _run(conn: Any, statement: str, what: str) -> None:
+    try:
+        conn.execute(statement)
+    except RuntimeError as e:
+        raise GraphStoreError(f"LadybugDB failed {what}: {e} (statement: {statement})") from e
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _remove(folder: Path) -> None:
+    if folder.exists():
+        shutil.rmtree(folder)
+
+
+def _remove_sidecars(path: Path) -> None:
+    for suffix in _SIDECARS:
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.unlink()
+
+
+def _remove_store(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+    _remove_sidecars(path)
+
+
+# ------------------------------------------------------------------------------------------------ opening
+class GraphStore:
+    """An open embedded store: a LadybugDB database and one connection.
+
+    Use :func:`open_store`; close it (or use it as a context manager) when done.
+    """
+
+    def __init__(self, path: Path, *, read_only: bool = True) -> None:
+        lb = _ladybug()
+        self.path = path
+        self.read_only = read_only
+        try:
+            self._db = lb.Database(str(path), read_only=read_only)
+            self.connection = lb.Connection(self._db)
+        except RuntimeError as e:
+            raise GraphStoreError(f"LadybugDB cannot open {path}: {e}") from e
+
+    def execute(self, query: str, parameters: dict[str, Any] | None = None) -> Any:
+        """Run one statement with parameters; returns LadybugDB's result (raises ``RuntimeError``)."""
+        return self.connection.execute(query, parameters or {})
+
+    def rows(self, query: str, parameters: dict[str, Any] | None = None) -> list[list[Any]]:
+        """All rows of a query (for small internal queries).
+
+        Raises
+        ------
+        GraphStoreError
+            If LadybugDB refuses the query.
+        """
+        try:
+            return self.execute(query, parameters).get_all()
+        except RuntimeError as e:
+            raise GraphStoreError(f"LadybugDB: {e} (query: {query})") from e
+
+    def close(self) -> None:
+        self.connection.close()
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def store_path(run_dir: Path) -> Path:
+    """The store of a run folder.
+
+    Raises
+    ------
+    RunNotFoundError
+        If the folder or its store does not exist.
+    """
+    path = Path(run_dir) / STORE_NAME
+    if not Path(run_dir).is_dir():
+        raise RunNotFoundError(f"no run folder {run_dir}: run `linker run` first, or pass --run-dir")
+    if not path.exists():
+        raise RunNotFoundError(f"{run_dir} has no graph store ({STORE_NAME}): run `linker run` with "
+                               "output.graph_store = true")
+    return path
+
+
+def open_store(run_dir: Path, *, read_only: bool = True) -> GraphStore:
+    """Open the graph store of a run folder, read-only unless asked otherwise.
+
+    Raises
+    ------
+    RunNotFoundError
+        If there is no store.
+    GraphStoreError
+        If LadybugDB cannot open it (for instance, another process writes to it).
+    """
+    return GraphStore(store_path(run_dir), read_only=read_only)
+
+
+@contextmanager
+def opened(run_dir: Path, *, read_only: bool = True) -> Iterator[GraphStore]:
+    """:func:`open_store` as a context manager."""
+    store = open_store(run_dir, read_only=read_only)
+    try:
+        yield store
+    finally:
+        store.close()
