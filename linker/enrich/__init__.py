@@ -1,0 +1,179 @@
+"""Enrichment: linked behaviour back onto each customer — categories, aggregates, need signals, profiles.
+
+Stage order (all SQL over the run database):
+
+1. :func:`~linker.enrich.taxonomy.build_categories` maps every category name seen (and card merchant category
+   codes as ``mcc:NNNN``) to a class and a need domain; unmapped names are counted, never dropped.
+2. :mod:`~linker.enrich.attribution` attributes events to customers: card transactions, purchases and browsing of
+   *linked* accounts, and device-only browsing through a device held by exactly one customer.
+3. :func:`~linker.enrich.aggregate.build_aggregates` aggregates per class, domain and in total over the windows.
+4. :func:`~linker.enrich.signals.fire_signals` scores the need rules (data, not code) and keeps the evidence.
+5. :func:`~linker.enrich.profiles.build_profiles` writes one row per customer.
+
+:func:`export_enrichment` writes profiles, signals, aggregates and unmapped categories (atomically, CSV made
+spreadsheet-safe) and ``report.html``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from linker.config import EnrichmentConfig
+from linker.enrich.aggregate import build_aggregates
+from linker.enrich.attribution import (
+    build_customer_events, build_device_attribution, build_linked_accounts, latest_event_date,
+)
+from linker.enrich.profiles import build_profiles, build_unmapped_categories
+from linker.enrich.signal_rules import SignalRules, load_signal_rules
+from linker.enrich.signals import fire_signals
+from linker.enrich.taxonomy import Taxonomy, build_categories, build_merchant_classes, load_taxonomy, register_taxonomy
+from linker.outputs import export_table, file_checksum, write_text
+
+__all__ = ["EnrichmentRules", "enrich", "enrichment_manifest", "export_enrichment", "load_enrichment_rules"]
+
+EXPORTS = {
+    "profiles": ("SELECT * FROM profiles ORDER BY customer_id", ("parquet", "csv", "jsonl")),
+    "signals": ("SELECT * FROM signals ORDER BY customer_id, need", ("parquet", "csv", "jsonl")),
+    "aggregates": ("SELECT * FROM aggregates ORDER BY customer_id, level DESC, key, window_days NULLS LAST",
+                   ("parquet", "csv")),
+    "unmapped_categories": ("SELECT * FROM unmapped_categories ORDER BY events DESC, name", ("parquet", "csv")),
+}
+"""Exported tables: file stem -> (query, formats it may be written in)."""
+
+
+@dataclass(frozen=True)
+class EnrichmentRules:
+    """The taxonomy and the need rules of a run, loaded and checked before any work."""
+
+    taxonomy: Taxonomy
+    signals: SignalRules
+
+
+def load_enrichment_rules(config: EnrichmentConfig) -> EnrichmentRules:
+    """Load and check the taxonomy and signal files a configuration names (the shipped ones by default).
+
+    Raises
+    ------
+    RulesError
+        Naming the file and every bad entry.
+
+    Examples
+    --------
+    >>> rules = load_enrichment_rules(EnrichmentConfig())
+    >>> rules.taxonomy.source, [r.need for r in rules.signals.rules][:3]
+    ('builtin', ['home_furnishing', 'computer_upgrade', 'photography'])
+    """
+    taxonomy = load_taxonomy(config.taxonomy_file)
+    return EnrichmentRules(taxonomy, load_signal_rules(config.signals_file, taxonomy))
+
+
+def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: EnrichmentRules | None = None
+           ) -> dict[str, int]:
+    """Run the enrichment stage on a resolved run database.
+
+    Parameters
+    ----------
+    con
+        The run database, holding ``customers``, ``transactions``, ``accounts``, ``purchases``, ``browsing``,
+        ``identifiers``, ``identifier_degrees``, ``links`` and ``clusters``.
+    config
+        ``as_of`` (default: the latest event date in the data), ``windows_days``, taxonomy and signal files.
+    rules
+        Rules loaded beforehand with :func:`load_enrichment_rules` (to fail before ingest); loaded here if
+        omitted.
+
+    Returns
+    -------
+    dict
+        Counts for the run summary: categories, unmapped categories, linked accounts, attributed devices,
+        customer events (by attribution), aggregates, signals (by need), profiles.
+
+    Raises
+    ------
+    RulesError
+        A taxonomy or signals file is malformed.
+    """
+    rules = rules or load_enrichment_rules(config)
+    as_of = config.as_of or latest_event_date(con) or datetime.now(timezone.utc).date()
+    counts: dict[str, int] = {}
+    register_taxonomy(con, rules.taxonomy)
+    counts["unmapped categories"] = build_categories(con, rules.taxonomy)
+    counts["categories"] = _count(con, "categories")
+    counts["merchants refined"] = build_merchant_classes(con)
+    counts["linked accounts"] = build_linked_accounts(con)
+    counts["attributed devices"] = build_device_attribution(con)
+    counts["customer events"] = build_customer_events(con, as_of)
+    for attribution, n in con.execute(
+            "SELECT attribution, count(*) FROM customer_events GROUP BY 1 ORDER BY 1").fetchall():
+        counts[f"customer events {attribution}"] = int(n)
+    counts["unmapped events"] = build_unmapped_categories(con)
+    counts["aggregates"] = build_aggregates(con, config.windows_days, as_of)
+    counts.update(fire_signals(con, rules.signals, as_of))
+    counts["profiles"] = build_profiles(con, config.windows_days, as_of)
+    _record_info(con, config, rules, as_of)
+    for t in ("taxonomy_classes", "taxonomy_names", "taxonomy_patterns", "taxonomy_merchants", "taxonomy_mcc"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return counts
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+
+
+def _record_info(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, rules: EnrichmentRules,
+                 as_of: date) -> None:
+    """``enrichment_info`` (key, value): what the stage ran with, for the manifest and the report."""
+    info = {
+        "as_of": as_of.isoformat(),
+        "as_of_source": "config" if config.as_of else "latest event",
+        "windows_days": ",".join(str(w) for w in config.windows_days),
+        "taxonomy_file": rules.taxonomy.source,
+        "signals_file": rules.signals.source,
+        "rules": ",".join(r.name for r in rules.signals.rules),
+    }
+    for key, path in (("taxonomy", config.taxonomy_file), ("signals", config.signals_file)):
+        if path is not None:
+            info[f"{key}_sha256"] = file_checksum(path)
+    con.execute("CREATE OR REPLACE TABLE enrichment_info (key VARCHAR, value VARCHAR)")
+    con.executemany("INSERT INTO enrichment_info VALUES (?, ?)", list(info.items()))
+
+
+def enrichment_manifest(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """What the enrichment stage ran with (as_of, windows, taxonomy and signals files with checksums), for
+    the run manifest."""
+    return dict(con.execute("SELECT key, value FROM enrichment_info ORDER BY key").fetchall())
+
+
+def export_enrichment(con: duckdb.DuckDBPyConnection, out_dir: Path, formats: list[str], *,
+                      report: bool = True) -> list[Path]:
+    """Write ``profiles``, ``signals`` (Parquet, CSV, JSON Lines), ``aggregates`` and ``unmapped_categories``
+    (Parquet, CSV) in the requested formats, and ``report.html``; every file atomically.
+
+    Parameters
+    ----------
+    con
+        A run database after :func:`enrich`.
+    out_dir
+        The run's output folder.
+    formats
+        Any of 'parquet', 'csv', 'jsonl'.
+    report
+        Also write ``report.html``.
+
+    Returns
+    -------
+    list of Path
+        Files written.
+    """
+    files: list[Path] = []
+    for stem, (query, allowed) in EXPORTS.items():
+        files += export_table(con, query, out_dir / stem, [f for f in formats if f in allowed])
+    if report:
+        from linker.enrich.report import render_report
+
+        files.append(write_text(out_dir / "report.html", render_report(con)))
+    return files

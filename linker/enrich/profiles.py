@@ -1,0 +1,204 @@
+"""The enriched profile: one row per customer with attributes, aggregates, needs and their evidence.
+
+The columns are listed in :data:`PROFILE_COLUMNS` (the README's schema section is generated from it by
+:func:`schema_markdown`); ``{w}`` stands for each configured window (``spend_30d``, ``spend_90d`` ...).
+Changing a column's name, type or meaning bumps :data:`PROFILE_SCHEMA_VERSION`, which every row carries.
+
+Examples
+--------
+>>> print(schema_markdown().splitlines()[2])
+| `profile_schema_version` | INTEGER | Version of this layout (1). |
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+from linker.enrich.aggregate import window_label
+
+PROFILE_SCHEMA_VERSION = 1
+
+PROFILE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("profile_schema_version", "INTEGER", f"Version of this layout ({PROFILE_SCHEMA_VERSION})."),
+    ("customer_id", "VARCHAR", "The bank's customer id."),
+    ("name", "VARCHAR", "Name on the bank's record."),
+    ("gender", "VARCHAR", ""),
+    ("birth_date", "DATE", ""),
+    ("age", "INTEGER", "Whole years at as_of."),
+    ("city", "VARCHAR", ""),
+    ("status", "VARCHAR", ""),
+    ("income", "DOUBLE", "Monthly income."),
+    ("debt", "DOUBLE", "Outstanding debt."),
+    ("credit_limit", "DOUBLE", ""),
+    ("instalment_room", "DOUBLE", "Monthly amount left for new instalments (see the signals file's [affordability])."),
+    ("debt_to_income", "DOUBLE", "Debt over yearly income."),
+    ("credit_headroom", "DOUBLE", "Credit limit minus card spend in the last 30 days."),
+    ("cluster_id", "VARCHAR", "Identity cluster (see clusters)."),
+    ("linked_accounts", "VARCHAR[]", "Accounts linked to the customer (decision 'linked')."),
+    ("ambiguous_accounts", "VARCHAR[]", "Accounts with an ambiguous link to the customer (never aggregated)."),
+    ("platforms", "VARCHAR[]", "Distinct platforms of the events attributed to the customer."),
+    ("first_seen", "TIMESTAMP", "First attributed event."),
+    ("last_seen", "TIMESTAMP", "Last attributed event up to as_of."),
+    ("recency_days", "INTEGER", "Days from last_seen to as_of."),
+    ("active_days", "BIGINT", "Distinct days with an event (whole history)."),
+    ("events", "BIGINT", "Attributed events (whole history): purchases, browsing, card transactions."),
+    ("device_events", "BIGINT", "Browsing events attributed through a device rather than an account."),
+    ("spend_{w}", "DOUBLE", "Online purchases plus card spend in the window."),
+    ("orders_{w}", "BIGINT", "Online orders in the window."),
+    ("card_txns_{w}", "BIGINT", "Card transactions in the window."),
+    ("browse_events_{w}", "BIGINT", "Browsing events in the window."),
+    ("dwell_seconds_{w}", "DOUBLE", "Browsing dwell time in the window."),
+    ("conversion_{w}", "DOUBLE", "Share of browsing events followed by a purchase in the same class within 30 days."),
+    ("top_classes", "VARCHAR[]", "Up to 3 classes with the highest spend in the longest window."),
+    ("top_browsed_classes", "VARCHAR[]", "Up to 3 classes most browsed in the longest window."),
+    ("top_domains", "VARCHAR[]", "Up to 3 need domains with the highest spend in the longest window."),
+    ("needs", "VARCHAR[]", "Needs signalled, highest score first."),
+    ("signals", "JSON", "[{need, score, action, recommend, suppress}] highest score first."),
+    ("domain_aggregates", "JSON", "{domain: {spend, orders, card_txns, browse_events, conversion: [one value "
+                                  "per window, shortest first, then all], last_at, accounts}}."),
+    ("evidence", "JSON", "{need: the signal's evidence} (see signals.evidence)."),
+    ("as_of", "DATE", "Reference date."),
+)
+"""Profile columns: (name, type, description); ``{w}`` is each window ('30d', ...)."""
+
+
+def schema_markdown(windows: list[int] | None = None) -> str:
+    """The profile schema as a Markdown table, for the README."""
+    lines = ["| column | type | meaning |", "|---|---|---|"]
+    for name, dtype, doc in PROFILE_COLUMNS:
+        shown = name.replace("{w}", "{w}") if windows is None else ", ".join(
+            name.replace("{w}", window_label(w)) for w in windows)
+        lines.append(f"| `{shown}` | {dtype} | {doc} |")
+    return "\n".join(lines)
+
+
+def build_unmapped_categories(con: duckdb.DuckDBPyConnection) -> int:
+    """Create ``unmapped_categories``: every category name the taxonomy does not map (and missing categories,
+    with a NULL name), with its volume in the data and among customers' attributed events.
+
+    Returns the number of attributed customer events that fall in no class.
+    """
+    con.execute("""
+        CREATE OR REPLACE TABLE unmapped_categories AS
+        WITH attributed AS (
+            SELECT category, CASE kind WHEN 'card' THEN 'card' ELSE 'online' END AS source, count(*) AS n,
+                   count(DISTINCT customer_id) AS customers
+            FROM customer_events WHERE class IS NULL GROUP BY ALL),
+        missing AS (
+            SELECT CAST(NULL AS VARCHAR) AS name, 'online' AS source,
+                   (SELECT count(*) FROM purchases WHERE category IS NULL) AS purchases,
+                   (SELECT count(*) FROM browsing WHERE category IS NULL) AS browse_events, 0 AS card_txns,
+                   (SELECT coalesce(sum(amount), 0) FROM purchases WHERE category IS NULL) AS amount
+            UNION ALL
+            SELECT NULL, 'card', 0, 0, count(*), coalesce(sum(amount), 0) FROM transactions
+            WHERE mcc IS NULL OR trim(mcc) = ''),
+        listed AS (
+            SELECT name, source, purchases, browse_events, card_txns, amount FROM categories WHERE NOT mapped
+            UNION ALL
+            SELECT * FROM missing WHERE purchases + browse_events + card_txns > 0)
+        SELECT l.name, l.source, l.purchases + l.browse_events + l.card_txns AS events, l.purchases,
+               l.browse_events, l.card_txns, l.amount, coalesce(a.n, 0) AS customer_events,
+               coalesce(a.customers, 0) AS customers
+        FROM listed l LEFT JOIN attributed a ON a.category IS NOT DISTINCT FROM l.name AND a.source = l.source
+    """)
+    return int(con.execute("SELECT count(*) FROM customer_events WHERE class IS NULL").fetchall()[0][0])
+
+
+def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: date) -> int:
+    """Create ``profiles`` (columns of :data:`PROFILE_COLUMNS`) from customers, links, clusters,
+    ``customer_metrics``, ``aggregates`` and ``signals``. Returns the number of rows (one per customer)."""
+    spans = sorted(set(windows))
+    longest = window_label(spans[-1])
+    labels = [window_label(w) for w in spans] + ["all"]
+    per_window = []
+    for w in spans:
+        lab = window_label(w)
+        per_window.append(
+            f"coalesce(max(spend) FILTER (WHERE window_name = '{lab}'), 0) AS spend_{lab}, "
+            f"coalesce(max(orders) FILTER (WHERE window_name = '{lab}'), 0) AS orders_{lab}, "
+            f"coalesce(max(card_txns) FILTER (WHERE window_name = '{lab}'), 0) AS card_txns_{lab}, "
+            f"coalesce(max(browse_events) FILTER (WHERE window_name = '{lab}'), 0) AS browse_events_{lab}, "
+            f"coalesce(max(dwell_seconds) FILTER (WHERE window_name = '{lab}'), 0) AS dwell_seconds_{lab}, "
+            f"max(conversion) FILTER (WHERE window_name = '{lab}') AS conversion_{lab}")
+    window_columns = ", ".join(
+        f"t.{m}_{window_label(w)}" if m == "conversion" else f"coalesce(t.{m}_{window_label(w)}, 0) AS {m}_{window_label(w)}"
+        for w in spans for m in ("spend", "orders", "card_txns", "browse_events", "dwell_seconds", "conversion"))
+    series = ", ".join(f"'{lab}'" for lab in labels)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE profiles AS
+        WITH totals AS (
+            SELECT customer_id,
+                   max(first_at) FILTER (WHERE window_name = 'all') AS first_seen,
+                   max(last_at) FILTER (WHERE window_name = 'all') AS last_seen,
+                   max(recency_days) FILTER (WHERE window_name = 'all') AS recency_days,
+                   max(active_days) FILTER (WHERE window_name = 'all') AS active_days,
+                   max(events) FILTER (WHERE window_name = 'all') AS events,
+                   max(device_events) FILTER (WHERE window_name = 'all') AS device_events,
+                   {", ".join(per_window)}
+            FROM aggregates WHERE level = 'total' GROUP BY customer_id),
+        tops AS (
+            SELECT customer_id,
+                   (list(key ORDER BY spend DESC, key) FILTER (WHERE level = 'class' AND spend > 0
+                                                                AND key <> 'unmapped'))[1:3] AS top_classes,
+                   (list(key ORDER BY browse_events DESC, key) FILTER (WHERE level = 'class' AND browse_events > 0
+                                                                       AND key <> 'unmapped'))[1:3]
+                       AS top_browsed_classes,
+                   (list(key ORDER BY spend DESC, key) FILTER (WHERE level = 'domain' AND spend > 0
+                                                                AND key <> 'unmapped'))[1:3] AS top_domains
+            FROM aggregates WHERE window_name = '{longest}' GROUP BY customer_id),
+        domain_series AS (
+            SELECT customer_id, key,
+                   {{'spend': list(round(spend, 2) ORDER BY o), 'orders': list(orders ORDER BY o),
+                     'card_txns': list(card_txns ORDER BY o), 'browse_events': list(browse_events ORDER BY o),
+                     'conversion': list(conversion ORDER BY o),
+                     'last_at': max(last_at), 'accounts': max(accounts) FILTER (WHERE window_name = 'all')}} AS v
+            FROM (SELECT s.customer_id, s.key, w.o, coalesce(a.spend, 0) AS spend, coalesce(a.orders, 0) AS orders,
+                         coalesce(a.card_txns, 0) AS card_txns, coalesce(a.browse_events, 0) AS browse_events,
+                         a.conversion, a.last_at, a.accounts, w.window_name
+                  FROM (SELECT DISTINCT customer_id, key FROM aggregates WHERE level = 'domain') s
+                  CROSS JOIN (SELECT unnest([{series}]) AS window_name, generate_subscripts([{series}], 1) AS o) w
+                  LEFT JOIN aggregates a ON a.customer_id = s.customer_id AND a.level = 'domain'
+                                        AND a.key = s.key AND a.window_name = w.window_name)
+            GROUP BY customer_id, key),
+        domains AS (
+            SELECT customer_id, json_group_object(key, v) AS domain_aggregates FROM domain_series
+            GROUP BY customer_id),
+        needs AS (
+            SELECT customer_id, list(need ORDER BY score DESC, need) AS needs,
+                   to_json(list({{'need': need, 'score': score, 'action': action, 'recommend': recommend,
+                                  'suppress': suppress}} ORDER BY score DESC, need)) AS signals,
+                   json_group_object(need, json(evidence)) AS evidence
+            FROM signals GROUP BY customer_id),
+        links_of AS (
+            SELECT customer_id,
+                   list(account_id ORDER BY account_id) FILTER (WHERE decision = 'linked') AS linked_accounts,
+                   list(account_id ORDER BY account_id) FILTER (WHERE decision = 'ambiguous') AS ambiguous_accounts
+            FROM links GROUP BY customer_id),
+        platforms AS (
+            SELECT customer_id, list(DISTINCT platform ORDER BY platform) AS platforms FROM customer_events
+            WHERE platform IS NOT NULL GROUP BY customer_id)
+        SELECT {PROFILE_SCHEMA_VERSION} AS profile_schema_version, c.customer_id, c.name, c.gender, c.birth_date,
+               m.age, c.city, c.status, c.income, c.debt, c.credit_limit, round(m.instalment_room, 2) AS instalment_room,
+               round(m.debt_to_income, 4) AS debt_to_income, round(m.credit_headroom, 2) AS credit_headroom,
+               k.cluster_id, coalesce(l.linked_accounts, []) AS linked_accounts,
+               coalesce(l.ambiguous_accounts, []) AS ambiguous_accounts, coalesce(p.platforms, []) AS platforms,
+               t.first_seen, t.last_seen, t.recency_days, coalesce(t.active_days, 0) AS active_days,
+               coalesce(t.events, 0) AS events, coalesce(t.device_events, 0) AS device_events,
+               {window_columns},
+               coalesce(o.top_classes, []) AS top_classes, coalesce(o.top_browsed_classes, []) AS top_browsed_classes,
+               coalesce(o.top_domains, []) AS top_domains, coalesce(n.needs, []) AS needs,
+               coalesce(n.signals, json('[]')) AS signals,
+               coalesce(d.domain_aggregates, json('{{}}')) AS domain_aggregates,
+               coalesce(n.evidence, json('{{}}')) AS evidence, DATE '{as_of.isoformat()}' AS as_of
+        FROM customers c
+        LEFT JOIN customer_metrics m USING (customer_id)
+        LEFT JOIN (SELECT member_id AS customer_id, cluster_id FROM clusters WHERE member_kind = 'customer') k
+            USING (customer_id)
+        LEFT JOIN links_of l USING (customer_id) LEFT JOIN platforms p USING (customer_id)
+        LEFT JOIN totals t USING (customer_id) LEFT JOIN tops o USING (customer_id)
+        LEFT JOIN domains d USING (customer_id) LEFT JOIN needs n USING (customer_id)
+        ORDER BY c.customer_id
+    """)
+    return int(con.execute("SELECT count(*) FROM profiles").fetchall()[0][0])

@@ -1,0 +1,194 @@
+"""A one-file HTML report of a run, for people who would rather look than read.
+
+Charts (PNG, embedded): link decisions and their match weights, identifier degrees against the hub threshold,
+cluster sizes, how events reached customers, need signals and their scores, spend by need domain. Tables: the
+run's enrichment settings, the rules that fired, the top unmapped categories. Only the run database is read;
+sections whose tables are missing are left out.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+
+from linker.engine import table_exists
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1100px;color:#222}
+h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
+.grid{display:flex;flex-wrap:wrap;gap:1em}.grid figure{margin:0;flex:1 1 480px}
+img{max-width:100%}table{border-collapse:collapse;font-size:.9em}td,th{padding:.25em .6em;border-bottom:1px solid #eee;
+text-align:left}td.n{text-align:right}.muted{color:#777}
+"""
+
+
+def render_report(con: duckdb.DuckDBPyConnection) -> str:
+    """The HTML text of the report of the run in ``con``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    sections = []
+    info = _rows(con, "SELECT key, value FROM enrichment_info ORDER BY key") if table_exists(con, "enrichment_info") else []
+    settings = dict(info)
+    title = f"linker run report — as of {html.escape(settings.get('as_of', '?'))}"
+    sections.append(_section("Run", [_table(["setting", "value"], info)] if info else []))
+    builders: list[tuple[str, tuple[str, ...], Callable[[duckdb.DuckDBPyConnection], list[str]]]] = [
+        ("Links", ("links",), _links),
+        ("Identifiers and hubs", ("identifier_degrees",), _hubs),
+        ("Clusters", ("clusters",), _clusters),
+        ("Events attributed to customers", ("customer_events",), _attribution),
+        ("Need signals", ("signals",), _signals),
+        ("Spend by need domain", ("aggregates",), _domains),
+        ("Unmapped categories", ("unmapped_categories",), _unmapped),
+    ]
+    for name, needs, build in builders:
+        if all(table_exists(con, t) for t in needs):
+            sections.append(_section(name, build(con)))
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+            f"<style>{_CSS}</style></head><body><h1>{title}</h1>{''.join(sections)}</body></html>\n")
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
+    return con.execute(sql).fetchall()
+
+
+def _section(title: str, parts: list[str]) -> str:
+    body = "".join(parts) if parts else "<p class='muted'>Nothing to show.</p>"
+    return f"<h2>{html.escape(title)}</h2><div class='grid'>{body}</div>"
+
+
+def _table(header: list[str], rows: list[tuple[Any, ...]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td class='n'>{v:,}</td>" if isinstance(v, int) and not isinstance(v, bool)
+                         else f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+        for row in rows)
+    return f"<figure><table><tr>{head}</tr>{body}</table></figure>"
+
+
+def _figure(draw: Callable[[Any], None], caption: str, size: tuple[float, float] = (6, 3.4)) -> str:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=size, dpi=100)
+    try:
+        draw(ax)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+    finally:
+        plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
+            f"<figcaption class='muted'>{html.escape(caption)}</figcaption></figure>")
+
+
+def _bars(ax: Any, labels: list[str], values: list[float], *, horizontal: bool = False, color: str = "#4c72b0"
+          ) -> None:
+    if horizontal:
+        ax.barh(labels[::-1], values[::-1], color=color)
+    else:
+        ax.bar(labels, values, color=color)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def _links(con: duckdb.DuckDBPyConnection) -> list[str]:
+    counts = _rows(con, "SELECT decision, count(*) FROM links GROUP BY 1 ORDER BY 1")
+    weights = _rows(con, "SELECT decision, match_weight FROM links WHERE match_weight IS NOT NULL")
+    parts = [_figure(lambda ax: _bars(ax, [d for d, _ in counts], [n for _, n in counts]),
+                     "Candidate pairs by decision (ambiguous links are never aggregated)")]
+
+    def hist(ax: Any) -> None:
+        colors = {"linked": "#55a868", "ambiguous": "#dd8452", "rejected": "#c44e52"}
+        for decision in ("rejected", "ambiguous", "linked"):
+            data = [w for d, w in weights if d == decision]
+            if data:
+                ax.hist(data, bins=40, alpha=0.7, label=decision, color=colors[decision])
+        ax.set_xlabel("match weight (bits)")
+        ax.set_yscale("log")
+        ax.legend()
+    if weights:
+        parts.append(_figure(hist, "Match weights of candidate pairs by decision"))
+    return parts
+
+
+def _hubs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = _rows(con, """SELECT id_type, customers + accounts AS degree, count(*), any_value(hub_threshold)
+                         FROM identifier_degrees GROUP BY 1, 2 ORDER BY 1, 2""")
+    types = sorted({r[0] for r in rows})
+
+    def draw(ax: Any) -> None:
+        for t in types:
+            pts = [(d, n) for tt, d, n, _ in rows if tt == t]
+            ax.plot([d for d, _ in pts], [n for _, n in pts], marker="o", ms=3, label=t)
+            threshold = next(h for tt, _, _, h in rows if tt == t)
+            ax.axvline(threshold + 0.5, ls="--", lw=0.8, color=ax.lines[-1].get_color())
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("owners holding the value (customers + accounts)")
+        ax.set_ylabel("values")
+        ax.legend()
+    hubs = _rows(con, "SELECT id_type, count(*) FILTER (WHERE is_hub), max(customers + accounts) "
+                      "FROM identifier_degrees GROUP BY 1 ORDER BY 1")
+    return [_figure(draw, "Identifier degrees; dashed lines: hub thresholds (values beyond never link)"),
+            _table(["type", "hubs", "largest degree"], hubs)]
+
+
+def _clusters(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = _rows(con, """SELECT least(cluster_size, 11) AS size, count(DISTINCT cluster_id) FROM clusters
+                         GROUP BY 1 ORDER BY 1""")
+    return [_figure(lambda ax: (_bars(ax, [str(s) if s < 11 else ">10" for s, _ in rows], [n for _, n in rows]),
+                                ax.set_yscale("log"), ax.set_xlabel("members (customers + accounts)")),
+                    "Clusters by size")]
+
+
+def _attribution(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = _rows(con, "SELECT attribution || ' / ' || kind, count(*) FROM customer_events GROUP BY 1 ORDER BY 2 DESC")
+    parts = [_figure(lambda ax: _bars(ax, [r[0] for r in rows], [r[1] for r in rows], horizontal=True),
+                     "Events attributed to customers, by route and kind")]
+    if table_exists(con, "device_attribution"):
+        dev = _rows(con, "SELECT status, count(*), sum(events) FROM device_attribution GROUP BY 1 ORDER BY 2 DESC")
+        parts.append(_table(["device-only browsing: device status", "devices", "events"], dev))
+    return parts
+
+
+def _signals(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = _rows(con, "SELECT need, count(*), round(avg(score), 3) FROM signals GROUP BY 1 ORDER BY 2 DESC")
+    scores = _rows(con, "SELECT score FROM signals")
+    parts = [_figure(lambda ax: _bars(ax, [r[0] for r in rows], [r[1] for r in rows], horizontal=True,
+                                      color="#8172b3"), "Customers per need signal")]
+    if scores:
+        parts.append(_figure(lambda ax: (ax.hist([s for (s,) in scores], bins=20, range=(0, 1), color="#8172b3"),
+                                         ax.set_xlabel("score")), "Scores of fired signals"))
+    top = _rows(con, """SELECT need, json_extract_string(evidence, '$.rule') AS rule, count(*) AS customers,
+                               round(avg(score), 3) AS mean_score, any_value(action) AS action
+                        FROM signals GROUP BY 1, 2 ORDER BY customers DESC""")
+    parts.append(_table(["need", "rule", "customers", "mean score", "action"], top))
+    return parts
+
+
+def _domains(con: duckdb.DuckDBPyConnection) -> list[str]:
+    window = _rows(con, "SELECT window_name FROM aggregates WHERE window_days IS NOT NULL "
+                        "ORDER BY window_days DESC LIMIT 1")
+    if not window:
+        return []
+    rows = _rows(con, f"""SELECT key, round(sum(spend)) FROM aggregates
+                          WHERE level = 'domain' AND window_name = '{window[0][0]}' AND spend > 0
+                          GROUP BY 1 ORDER BY 2 DESC LIMIT 20""")
+    return [_figure(lambda ax: _bars(ax, [r[0] for r in rows], [r[1] for r in rows], horizontal=True,
+                                     color="#55a868"),
+                    f"Spend by need domain, all customers, last {window[0][0]} (online and card)", (6, 4.5))]
+
+
+def _unmapped(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = _rows(con, """SELECT coalesce(name, '(missing)'), source, events, customer_events, customers
+                         FROM unmapped_categories ORDER BY events DESC, name LIMIT 20""")
+    total = _rows(con, "SELECT count(*), coalesce(sum(events), 0) FROM unmapped_categories")[0]
+    note = (f"<p>{total[0]:,} category names ({total[1]:,} events) are not in the taxonomy; they count under "
+            f"'unmapped'. Add them to a taxonomy file to give them a need domain.</p>") if total[0] else ""
+    return [note + _table(["category", "source", "events", "customer events", "customers"], rows)] if rows else [
+        "<p>Every category is mapped.</p>"]

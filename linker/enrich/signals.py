@@ -1,0 +1,272 @@
+"""Fire need signals: rules (data) become small tables, and one fixed set of SQL statements scores them all.
+
+Each rule's evidence, sequences and conditions are rows of ``signal_evidence``, ``signal_sequences`` and
+``signal_conditions``; the SQL joins attributed events to them, so adding a rule adds rows, not code. Every fired
+signal carries its evidence as JSON: each part with what was found (counts, amounts, up to
+:data:`MAX_EVENTS` events per part with the link behind each), the accounts with their link scores, and the
+devices through which browsing was attributed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pyarrow as pa
+
+from linker.enrich.affordability import build_customer_metrics, metrics_long_sql
+from linker.enrich.signal_rules import SignalRules
+
+MAX_EVENTS = 20
+"""Events listed per evidence part in a signal's evidence (the most recent); counts cover all of them."""
+
+SIGNAL_COLUMNS: dict[str, str] = {
+    "customer_id": "The customer.",
+    "need": "The need (home_furnishing, computer_upgrade, photography, travel, education, new_baby, car, ...).",
+    "score": "0..1: the weighted share of the rule's evidence found, each part weighted by the link probability "
+             "behind it.",
+    "action": "What the bank should do.",
+    "recommend": "Classes to recommend (those bought within the rule's horizon dropped).",
+    "suppress": "Classes never to recommend to this customer now (e.g. another camera).",
+    "evidence": "JSON: rule, parts (evidence, sequences, conditions with what was found and the events), "
+                "accounts with link probability and match weight, devices, card transactions.",
+    "as_of": "Reference date.",
+}
+"""Columns of ``signals`` (read by the graph store for HAS_NEED edges; keep the shape)."""
+
+
+def register_rules(con: duckdb.DuckDBPyConnection, rules: SignalRules) -> None:
+    """Create the rule tables ``signal_rules``, ``signal_evidence``, ``signal_evidence_classes``,
+    ``signal_sequences`` and ``signal_conditions`` (temporary) from validated rules."""
+    rs = rules.rules
+    ev = [(r, e) for r in rs for e in r.evidence]
+    sq = [(r, s) for r in rs for s in r.sequences]
+    cd = [(r, c) for r in rs for c in r.conditions]
+    s, f, b, i = pa.string(), pa.float64(), pa.bool_(), pa.int64()
+    ls = pa.list_(pa.string())
+    tables = {
+        "signal_rules": ({
+            "rule": [r.name for r in rs], "need": [r.need for r in rs], "action": [r.action for r in rs],
+            "description": [r.description for r in rs], "recommend": [list(r.recommend) for r in rs],
+            "suppress": [list(r.suppress) for r in rs], "min_score": [r.min_score for r in rs],
+            "horizon_days": [r.horizon_days for r in rs], "ord": list(range(len(rs)))},
+            [s, s, s, s, ls, ls, f, i, i]),
+        "signal_evidence": ({
+            "rule": [r.name for r, _ in ev], "item": [e.id for _, e in ev], "kind": [e.kind for _, e in ev],
+            "window_days": [e.window_days for _, e in ev], "actions": [list(e.actions) for _, e in ev],
+            "min_count": [e.min_count for _, e in ev], "min_amount": [e.min_amount for _, e in ev],
+            "min_dwell_seconds": [e.min_dwell_seconds for _, e in ev], "min_days": [e.min_days for _, e in ev],
+            "absent": [e.absent for _, e in ev], "required": [e.required for _, e in ev],
+            "weight": [e.weight for _, e in ev], "ord": list(range(len(ev)))},
+            [s, s, s, i, ls, i, f, f, i, b, b, f, i]),
+        "signal_evidence_classes": ({
+            "rule": [r.name for r, e in ev for _ in e.classes], "item": [e.id for _, e in ev for _ in e.classes],
+            "class": [c for _, e in ev for c in e.classes]}, [s, s, s]),
+        "signal_sequences": ({
+            "rule": [r.name for r, _ in sq], "item": [q.id for _, q in sq], "first_item": [q.first for _, q in sq],
+            "then_item": [q.then for _, q in sq], "min_gap_days": [q.min_gap_days for _, q in sq],
+            "max_gap_days": [q.max_gap_days for _, q in sq], "required": [q.required for _, q in sq],
+            "weight": [q.weight for _, q in sq], "ord": list(range(len(sq)))},
+            [s, s, s, s, f, f, b, f, i]),
+        "signal_conditions": ({
+            "rule": [r.name for r, _ in cd], "item": [c.id for _, c in cd], "metric": [c.metric for _, c in cd],
+            "min": [c.min for _, c in cd], "max": [c.max for _, c in cd], "required": [c.required for _, c in cd],
+            "weight": [c.weight for _, c in cd], "ord": list(range(len(cd)))},
+            [s, s, s, f, f, b, f, i]),
+    }
+    for name, (columns, types) in tables.items():
+        schema = pa.schema(list(zip(columns, types)))
+        con.register(f"{name}_arrow", pa.table({k: pa.array(v, t) for (k, v), t in zip(columns.items(), types)},
+                                               schema=schema))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        con.unregister(f"{name}_arrow")
+
+
+def fire_signals(con: duckdb.DuckDBPyConnection, rules: SignalRules, as_of: date) -> dict[str, int]:
+    """Score every rule for every customer with matching events; create ``signal_scores`` and ``signals``.
+
+    ``signal_scores`` holds every (customer, rule) scored — ``gate`` (every required part holds), ``score``,
+    ``fired`` — for tuning. ``signals`` (columns in :data:`SIGNAL_COLUMNS`) holds one row per customer and need:
+    the fired rule of that need with the highest score.
+
+    Returns
+    -------
+    dict
+        ``signals`` and ``signals <need>`` counts.
+
+    Notes
+    -----
+    Events are joined to rule classes (a hash join on the class), aggregated per customer, rule and part; the
+    sequences self-join only the events already matched to a rule. Everything else works on those aggregates.
+    """
+    register_rules(con, rules)
+    build_customer_metrics(con, as_of, rules.affordability)
+    day = f"DATE '{as_of.isoformat()}'"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE signal_matches AS
+        SELECT e.customer_id, x.rule, x.item, e.kind, e.event_id, e.account_id, e.platform, e.event_time,
+               e.category, e.merchant, e.class, e.amount, e.quantity, e.action, e.dwell_seconds, e.attribution,
+               e.probability, e.match_weight, e.device
+        FROM customer_events e
+        JOIN signal_evidence_classes c ON c.class = e.class
+        JOIN signal_evidence x ON x.rule = c.rule AND x.item = c.item
+        WHERE (x.kind = 'any' OR x.kind = e.kind OR (x.kind = 'spend' AND e.kind IN ('purchase', 'card')))
+          AND date_diff('day', CAST(e.event_time AS DATE), {day}) < x.window_days
+          AND (len(x.actions) = 0 OR list_contains(x.actions, e.action))
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE signal_item_stats AS
+        SELECT customer_id, rule, item, count(*) AS n, coalesce(sum(amount), 0) AS amount,
+               coalesce(sum(dwell_seconds), 0) AS dwell_seconds, count(DISTINCT CAST(event_time AS DATE)) AS days,
+               min(event_time) AS first_at, max(event_time) AS last_at, max(probability) AS confidence,
+               (list({{'kind': kind, 'event_id': event_id, 'time': event_time, 'category': category,
+                       'class': class, 'merchant': merchant, 'amount': amount, 'action': action,
+                       'dwell_seconds': dwell_seconds, 'account_id': account_id, 'platform': platform,
+                       'attribution': attribution, 'device': device, 'probability': probability,
+                       'match_weight': match_weight}}
+                     ORDER BY event_time DESC, event_id))[1:{MAX_EVENTS}] AS events
+        FROM signal_matches GROUP BY customer_id, rule, item
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE signal_candidates AS
+        SELECT DISTINCT s.customer_id, s.rule FROM signal_item_stats s
+        JOIN signal_evidence x ON x.rule = s.rule AND x.item = s.item AND NOT x.absent
+    """)
+    _parts(con)
+    con.execute("""
+        CREATE OR REPLACE TABLE signal_scores AS
+        SELECT *, gate AND score >= min_score AS fired
+        FROM (SELECT p.customer_id, p.rule, r.need,
+                     round(sum(p.weight * CASE WHEN p.holds THEN p.confidence ELSE 0 END) / sum(p.weight), 4)
+                         AS score,
+                     bool_and(p.holds OR NOT p.required) AS gate, r.min_score, r.ord AS rule_ord,
+                     list(p.detail ORDER BY p.part_ord, p.ord) AS parts
+              FROM signal_parts p JOIN signal_rules r USING (rule)
+              GROUP BY p.customer_id, p.rule, r.need, r.min_score, r.ord)
+    """)
+    _signals(con, day)
+    con.execute("ALTER TABLE signal_scores DROP COLUMN parts")
+    counts = {"signals": int(con.execute("SELECT count(*) FROM signals").fetchall()[0][0])}
+    for need, n in con.execute("SELECT need, count(*) FROM signals GROUP BY need ORDER BY need").fetchall():
+        counts[f"signals {need}"] = int(n)
+    for t in ("signal_matches", "signal_item_stats", "signal_candidates", "signal_parts", "signal_rules",
+              "signal_evidence", "signal_evidence_classes", "signal_sequences", "signal_conditions"):
+        con.execute(f"DROP TABLE {t}")
+    return counts
+
+
+def _parts(con: duckdb.DuckDBPyConnection) -> None:
+    """``signal_parts``: per candidate (customer, rule), every evidence, sequence and condition of the rule,
+    whether it holds, its weight and confidence, and its detail as JSON."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE signal_pairs AS
+        SELECT a.customer_id, q.rule, q.item, least(a.probability, b.probability) AS confidence,
+               {'first': {'kind': a.kind, 'event_id': a.event_id, 'time': a.event_time, 'account_id': a.account_id},
+                'then': {'kind': b.kind, 'event_id': b.event_id, 'time': b.event_time, 'account_id': b.account_id},
+                'gap_days': round(date_diff('second', a.event_time, b.event_time) / 86400.0, 1)} AS pair
+        FROM signal_sequences q
+        JOIN signal_matches a ON a.rule = q.rule AND a.item = q.first_item
+        JOIN signal_matches b ON b.rule = q.rule AND b.item = q.then_item AND b.customer_id = a.customer_id
+        WHERE date_diff('second', a.event_time, b.event_time) BETWEEN q.min_gap_days * 86400 AND q.max_gap_days * 86400
+          AND NOT (a.kind = b.kind AND a.event_id = b.event_id)
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE signal_parts AS
+        WITH evidence AS (
+            SELECT c.customer_id, x.rule, x.item, x.required, x.weight, x.ord, x.absent,
+                   coalesce(s.n, 0) >= x.min_count AND coalesce(s.amount, 0) >= x.min_amount
+                       AND coalesce(s.dwell_seconds, 0) >= x.min_dwell_seconds AND coalesce(s.days, 0) >= x.min_days
+                       AND coalesce(s.n, 0) > 0 AS met,
+                   s.n, s.amount, s.dwell_seconds, s.days, s.first_at, s.last_at, s.confidence, s.events, x.kind,
+                   x.window_days
+            FROM signal_candidates c JOIN signal_evidence x USING (rule)
+            LEFT JOIN signal_item_stats s ON s.customer_id = c.customer_id AND s.rule = x.rule AND s.item = x.item),
+        sequences AS (
+            SELECT c.customer_id, q.rule, q.item, q.required, q.weight, q.ord, q.first_item, q.then_item,
+                   q.min_gap_days, q.max_gap_days, p.confidence, p.pair
+            FROM signal_candidates c JOIN signal_sequences q USING (rule)
+            LEFT JOIN (SELECT customer_id, rule, item, max(confidence) AS confidence,
+                              arg_max(pair, confidence) AS pair
+                       FROM signal_pairs GROUP BY customer_id, rule, item) p
+                ON p.customer_id = c.customer_id AND p.rule = q.rule AND p.item = q.item),
+        conditions AS (
+            SELECT c.customer_id, k.rule, k.item, k.required, k.weight, k.ord, k.metric, k.min, k.max, m.value
+            FROM signal_candidates c JOIN signal_conditions k USING (rule)
+            LEFT JOIN ({metrics_long_sql()}) m ON m.customer_id = c.customer_id AND m.metric = k.metric)
+        SELECT customer_id, rule, 0 AS part_ord, ord, required, weight,
+               CASE WHEN absent THEN NOT met ELSE met END AS holds,
+               CASE WHEN absent THEN 1.0 ELSE coalesce(confidence, 0) END AS confidence,
+               to_json({{'part': 'evidence', 'id': item, 'kind': kind, 'window_days': window_days,
+                         'absent': absent, 'required': required, 'weight': weight,
+                         'holds': CASE WHEN absent THEN NOT met ELSE met END, 'count': coalesce(n, 0),
+                         'amount': round(coalesce(amount, 0), 2), 'dwell_seconds': round(coalesce(dwell_seconds, 0), 1),
+                         'days': coalesce(days, 0), 'first_at': first_at, 'last_at': last_at,
+                         'confidence': confidence, 'events': coalesce(events, [])}}) AS detail
+        FROM evidence
+        UNION ALL
+        SELECT customer_id, rule, 1, ord, required, weight, pair IS NOT NULL, coalesce(confidence, 0),
+               to_json({{'part': 'sequence', 'id': item, 'first': first_item, 'then': then_item,
+                         'min_gap_days': min_gap_days, 'max_gap_days': max_gap_days, 'required': required,
+                         'weight': weight, 'holds': pair IS NOT NULL, 'confidence': confidence, 'example': pair}})
+        FROM sequences
+        UNION ALL
+        SELECT customer_id, rule, 2, ord, required, weight,
+               coalesce(value >= coalesce(min, value) AND value <= coalesce(max, value), false), 1.0,
+               to_json({{'part': 'condition', 'id': item, 'metric': metric, 'min': min, 'max': max,
+                         'value': round(value, 2), 'required': required, 'weight': weight,
+                         'holds': coalesce(value >= coalesce(min, value) AND value <= coalesce(max, value), false)}})
+        FROM conditions
+    """)
+    con.execute("DROP TABLE signal_pairs")
+
+
+def _signals(con: duckdb.DuckDBPyConnection, day: str) -> None:
+    """``signals``: the best fired rule per customer and need, with accounts, devices and recommendations."""
+    con.execute(f"""
+        CREATE OR REPLACE TABLE signals AS
+        WITH best AS (
+            SELECT * FROM signal_scores WHERE fired
+            QUALIFY row_number() OVER (PARTITION BY customer_id, need ORDER BY score DESC, rule_ord) = 1),
+        used AS (   -- events of the parts that hold (absent parts have none)
+            SELECT m.* FROM signal_matches m JOIN best b USING (customer_id, rule)
+            JOIN signal_evidence x ON x.rule = m.rule AND x.item = m.item AND NOT x.absent),
+        accounts AS (
+            SELECT customer_id, rule,
+                   list({{'account_id': account_id, 'platform': platform, 'probability': probability,
+                          'match_weight': match_weight, 'events': n}} ORDER BY account_id) AS accounts
+            FROM (SELECT customer_id, rule, account_id, any_value(platform) AS platform,
+                         any_value(probability) FILTER (WHERE attribution = 'linked_account') AS probability,
+                         any_value(match_weight) FILTER (WHERE attribution = 'linked_account') AS match_weight,
+                         count(DISTINCT kind || ':' || event_id) AS n
+                  FROM used WHERE account_id IS NOT NULL GROUP BY customer_id, rule, account_id)
+            GROUP BY customer_id, rule),
+        devices AS (
+            SELECT customer_id, rule,
+                   list({{'device': device, 'via_account': account_id, 'probability': probability,
+                          'events': n}} ORDER BY device) AS devices
+            FROM (SELECT customer_id, rule, device, account_id, max(probability) AS probability,
+                         count(DISTINCT event_id) AS n
+                  FROM used WHERE attribution = 'device' GROUP BY customer_id, rule, device, account_id)
+            GROUP BY customer_id, rule),
+        cards AS (
+            SELECT customer_id, rule, count(DISTINCT event_id) AS card_transactions FROM used
+            WHERE kind = 'card' GROUP BY customer_id, rule),
+        bought AS (
+            SELECT b.customer_id, b.rule, list(DISTINCT e.class) AS classes
+            FROM best b JOIN signal_rules r USING (rule)
+            JOIN customer_events e ON e.customer_id = b.customer_id AND list_contains(r.recommend, e.class)
+            WHERE e.kind IN ('purchase', 'card') AND date_diff('day', CAST(e.event_time AS DATE), {day}) < r.horizon_days
+            GROUP BY b.customer_id, b.rule)
+        SELECT b.customer_id, b.need, b.score, r.action,
+               list_filter(r.recommend, lambda x: NOT list_contains(coalesce(bo.classes, []), x)) AS recommend,
+               r.suppress,
+               CAST(to_json({{'rule': b.rule, 'description': r.description, 'score': b.score,
+                             'min_score': r.min_score, 'parts': b.parts, 'accounts': coalesce(a.accounts, []),
+                             'devices': coalesce(d.devices, []), 'card_transactions': coalesce(c.card_transactions, 0),
+                             'already_bought': coalesce(bo.classes, [])}}) AS VARCHAR) AS evidence,
+               {day} AS as_of
+        FROM best b JOIN signal_rules r USING (rule)
+        LEFT JOIN accounts a USING (customer_id, rule) LEFT JOIN devices d USING (customer_id, rule)
+        LEFT JOIN cards c USING (customer_id, rule) LEFT JOIN bought bo USING (customer_id, rule)
+        ORDER BY b.customer_id, r.ord
+    """)

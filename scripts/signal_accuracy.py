@@ -1,0 +1,170 @@
+"""Precision and recall of the need signals against the stories planted in generated demo data.
+
+Either generate a data set and run the pipeline on it::
+
+    python scripts/signal_accuracy.py --customers 10000 --workdir /tmp/acc10k
+
+or read a finished run whose inputs came from ``linker demo`` (``truth/needs.*`` beside the input files)::
+
+    python scripts/signal_accuracy.py --run /tmp/acc10k/out --truth /tmp/acc10k/data/truth
+
+A fired signal is a true positive when the customer has a planted story of that need (whenever planted).
+Recall is given against the *current* stories (decisive event within ``--current-days`` of as_of: the ones a
+bank can still act on) and against all of them. If the run database has no ``signals`` table (the pipeline
+without the enrichment stage), the stage is run on a copy of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", type=Path, help="Output folder of a finished run (holds work.duckdb).")
+    parser.add_argument("--truth", type=Path, help="Folder holding needs.csv / needs.parquet.")
+    parser.add_argument("--workdir", type=Path, help="Generate data here and run the pipeline.")
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--accounts", type=int, help="Default: 3 per customer.")
+    parser.add_argument("--events", type=int, help="Default: 20 per customer.")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--current-days", type=int, default=90)
+    parser.add_argument("--json", type=Path, help="Also write the results as JSON here.")
+    args = parser.parse_args(argv)
+    timings: dict[str, float] = {}
+    if args.workdir:
+        run_dir, truth_dir = _generate_and_run(args, timings)
+    elif args.run and args.truth:
+        run_dir, truth_dir = args.run, args.truth
+    else:
+        parser.error("give --workdir (generate and run) or --run and --truth")
+    con = _signals_database(run_dir, timings)
+    results = evaluate(con, truth_dir, args.current_days)
+    results["timings_seconds"] = timings
+    print(render(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0
+
+
+def _generate_and_run(args: argparse.Namespace, timings: dict[str, float]) -> tuple[Path, Path]:
+    import linker
+    from linker.demo.generate import DemoSpec, generate_demo
+
+    work: Path = args.workdir
+    spec = DemoSpec(customers=args.customers, accounts=args.accounts or 3 * args.customers,
+                    events=args.events or 20 * args.customers, seed=args.seed, file_format="parquet")
+    start = time.perf_counter()
+    files = generate_demo(work / "data", spec)
+    timings["generate"] = round(time.perf_counter() - start, 1)
+    config = linker.load_config({
+        "sources": {name: {"path": str(path)} for name, path in files.sources().items()},
+        "output": {"dir": str(work / "out"), "graph_store": False, "formats": ["parquet"]},
+    })
+    start = time.perf_counter()
+    result = linker.run(config)
+    timings["pipeline"] = round(time.perf_counter() - start, 1)
+    for stage in result.stages:
+        timings[f"stage {stage.name}"] = stage.seconds
+    return work / "out", work / "data" / "truth"
+
+
+def _signals_database(run_dir: Path, timings: dict[str, float]) -> duckdb.DuckDBPyConnection:
+    db = run_dir / "work.duckdb"
+    con = duckdb.connect(str(db), read_only=True)
+    has = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'signals'").fetchall()[0][0]
+    if has:
+        return con
+    con.close()
+    from linker.config import EnrichmentConfig
+    from linker.enrich import enrich
+
+    copy = run_dir / "work-enriched.duckdb"
+    shutil.copy(db, copy)
+    con = duckdb.connect(str(copy))
+    start = time.perf_counter()
+    enrich(con, EnrichmentConfig())
+    timings["enrich (run by this script)"] = round(time.perf_counter() - start, 1)
+    return con
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, truth_dir: Path, current_days: int = 90) -> dict:
+    """Per need: signals fired, true positives, precision, recall (current and all planted stories)."""
+    truth = next((p for p in (truth_dir / "needs.parquet", truth_dir / "needs.csv") if p.exists()), None)
+    if truth is None:
+        raise SystemExit(f"no needs.parquet or needs.csv in {truth_dir}")
+    reader = "read_parquet" if truth.suffix == ".parquet" else "read_csv"
+    as_of: date = con.execute("SELECT max(as_of) FROM signals").fetchall()[0][0] or date.today()
+    cutoff = as_of - timedelta(days=current_days)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE truth AS
+        SELECT CAST(customer_id AS VARCHAR) AS customer_id, CAST(need AS VARCHAR) AS need,
+               CAST(planted_at AS DATE) AS planted_at
+        FROM {reader}('{truth.as_posix()}')
+    """)
+    rows = con.execute(f"""
+        WITH needs AS (SELECT DISTINCT need FROM truth UNION SELECT DISTINCT need FROM signals),
+        fired AS (SELECT customer_id, need FROM signals),
+        planted AS (SELECT customer_id, need, max(planted_at) AS planted_at FROM truth GROUP BY ALL)
+        SELECT n.need,
+               (SELECT count(*) FROM fired f WHERE f.need = n.need) AS fired,
+               (SELECT count(*) FROM fired f JOIN planted p USING (customer_id, need) WHERE f.need = n.need) AS tp,
+               (SELECT count(*) FROM planted p WHERE p.need = n.need AND p.planted_at >= DATE '{cutoff}') AS current,
+               (SELECT count(*) FROM planted p JOIN fired f USING (customer_id, need)
+                WHERE p.need = n.need AND p.planted_at >= DATE '{cutoff}') AS current_found,
+               (SELECT count(*) FROM planted p WHERE p.need = n.need) AS planted
+        FROM needs n ORDER BY n.need
+    """).fetchall()
+    per_need = {}
+    for need, fired, tp, current, current_found, planted in rows:
+        per_need[need] = {
+            "fired": fired, "true_positives": tp,
+            "precision": round(tp / fired, 3) if fired else None,
+            "recall_current": round(current_found / current, 3) if current else None,
+            "recall_all": round(tp / planted, 3) if planted else None,
+            "planted_current": current, "planted_all": planted,
+        }
+    fired = sum(v["fired"] for v in per_need.values())
+    tp = sum(v["true_positives"] for v in per_need.values())
+    current = sum(v["planted_current"] for v in per_need.values())
+    found = con.execute(f"""
+        SELECT count(*) FROM (SELECT customer_id, need, max(planted_at) AS d FROM truth GROUP BY ALL) p
+        JOIN signals f USING (customer_id, need) WHERE p.d >= DATE '{cutoff}'
+    """).fetchall()[0][0]
+    customers = con.execute("SELECT count(*) FROM customers").fetchall()[0][0]
+    return {"as_of": as_of, "current_days": current_days, "customers": customers, "per_need": per_need,
+            "overall": {"fired": fired, "true_positives": tp, "precision": round(tp / fired, 3) if fired else None,
+                        "recall_current": round(found / current, 3) if current else None}}
+
+
+def render(results: dict) -> str:
+    lines = [f"customers {results['customers']:,}, as_of {results['as_of']}, current = planted within "
+             f"{results['current_days']} days",
+             f"{'need':<18}{'fired':>7}{'TP':>7}{'precision':>11}{'recall cur':>12}{'recall all':>12}"
+             f"{'planted cur/all':>17}"]
+    for need, v in results["per_need"].items():
+        lines.append(f"{need:<18}{v['fired']:>7}{v['true_positives']:>7}{_f(v['precision']):>11}"
+                     f"{_f(v['recall_current']):>12}{_f(v['recall_all']):>12}"
+                     f"{v['planted_current']:>9}/{v['planted_all']}")
+    o = results["overall"]
+    lines.append(f"{'overall':<18}{o['fired']:>7}{o['true_positives']:>7}{_f(o['precision']):>11}"
+                 f"{_f(o['recall_current']):>12}")
+    if results.get("timings_seconds"):
+        lines.append("timings (s): " + ", ".join(f"{k} {v}" for k, v in results["timings_seconds"].items()))
+    return "\n".join(lines)
+
+
+def _f(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
