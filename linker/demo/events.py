@@ -287,7 +287,7 @@ def write_events(
     bounds = np.searchsorted(np.cumsum(counts), np.linspace(0, n_bg, parts + 1)[1:-1], side="left")
     bounds = np.concatenate([[0], bounds, [len(accounts)]])
     sp, sb = _split(story_purchases, parts, rng), _split(story_browsing, parts, rng)
-    unknown = padded(len(accounts) + 10_000 + np.arange(50), max(8, len(str(len(accounts)))), "A")
+    unknown = padded(2 * len(accounts) + 10 + np.arange(50), max(8, len(str(len(accounts)))), "A")
     out = Counts()
     for i in range(parts):
         crng = rng_for(seed, "events", i)
@@ -357,7 +357,7 @@ def write_transactions(
     bounds = np.searchsorted(np.cumsum(counts), np.linspace(0, counts.sum(), parts + 1)[1:-1], side="left")
     bounds = np.concatenate([[0], bounds, [n]])
     stories = _split(story, parts, rng)
-    unknown = padded(n + 10_000 + np.arange(50), max(7, len(str(n))), "C")
+    unknown = padded(2 * n + 10 + np.arange(50), max(7, len(str(n))), "C")
     written = 0
     for i in range(parts):
         crng = rng_for(seed, "transactions", i)

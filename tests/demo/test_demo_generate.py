@@ -228,24 +228,34 @@ def test_true_owners_share_an_identifier(tables: dict[str, pd.DataFrame]) -> Non
             assert near, a
 
 
-def test_non_customer_accounts_share_only_trap_values(tables: dict[str, pd.DataFrame]) -> None:
+def test_accounts_share_identifiers_only_with_their_owner_or_through_traps(
+    tables: dict[str, pd.DataFrame],
+) -> None:
     acc = tables["accounts"].dropna(subset=["account_id"]).drop_duplicates("account_id")
-    owned = set(tables["truth/account_owner"].account_id)
-    customer_ids: set[tuple[str, str]] = set()
-    for _, row in (
-        tables["customers"].dropna(subset=["customer_id"]).drop_duplicates("customer_id").iterrows()
-    ):
-        customer_ids |= idset(row)
+    owner = dict(zip(tables["truth/account_owner"].account_id, tables["truth/account_owner"].customer_id))
+    holders: dict[tuple[str, str], set[str]] = {}
+    cust = tables["customers"].dropna(subset=["customer_id"]).drop_duplicates("customer_id")
+    for _, row in cust.iterrows():
+        for ident in idset(row):
+            holders.setdefault(ident, set()).add(row.customer_id)
     traps = tables["truth/traps"]
-    trap_accounts = set(traps[traps.trap.isin(["shop_phone", "recycled_phone"])].entity_id)
+    explained = set(traps[traps.trap.isin(["shop_phone", "recycled_phone"])].entity_id)
+    family = traps[traps.trap == "household"].groupby("value").entity_id.apply(set).to_dict()
     junk = (
         {("phone", norm_phone(p)) for p in PLACEHOLDER_PHONES}
         | {("email", e) for e in PLACEHOLDER_EMAILS}
         | {("device", norm_device(ZERO_IDFA)), ("device", JUNK_ANDROID_ID)}
     )
-    for _, row in acc[~acc.account_id.isin(owned)].iterrows():
-        clash = (idset(row) & customer_ids) - junk
-        assert not clash or row.account_id in trap_accounts, (row.account_id, clash)
+    for _, row in acc.iterrows():
+        if row.account_id in explained:
+            continue
+        allowed = {owner[row.account_id]} if row.account_id in owner else set()
+        for kind, value in idset(row) - junk:
+            hit = holders.get((kind, value), set())
+            if kind == "device" and len(hit) > 1:
+                assert any(hit <= members for members in family.values()), (row.account_id, value)
+                continue
+            assert hit <= allowed, (row.account_id, kind, value, hit)
 
 
 def test_every_trap_is_present(tables: dict[str, pd.DataFrame]) -> None:
