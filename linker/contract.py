@@ -47,6 +47,7 @@ class TableContract:
     one_of: tuple[str, ...] = ()                    # at least one of these roles must be present in a row
     keeps_attributes: bool = False                  # unmapped columns are kept in an ``attributes`` map
     optional: bool = True
+    entity: bool = False                            # entities persist in the run database; events are temporary
 
     def field(self, role: str) -> Field:
         for f in self.fields:
@@ -67,6 +68,7 @@ CUSTOMERS = TableContract(
     key="customer_id",
     keeps_attributes=True,
     optional=False,
+    entity=True,
     fields=(
         Field("customer_id", T.ID, required=True, description="Unique customer number."),
         Field("name", T.TEXT, description="Full name (Chinese or Latin)."),
@@ -107,6 +109,7 @@ ACCOUNTS = TableContract(
     key="account_id",
     keeps_attributes=True,
     optional=False,
+    entity=True,
     fields=(
         Field("account_id", T.ID, required=True),
         Field("platform", T.TEXT),

@@ -89,46 +89,53 @@ def ingest(con: duckdb.DuckDBPyConnection, config: Config, *, frames: dict[str, 
         source = config.sources.get(name) or SourceConfig()
         raw = load_raw(con, name, source, frame=frames.get(name), workdir=workdir)
         report.tables[name] = _validate(con, contract, source, raw)
-        con.execute(f"DROP TABLE {raw.table}")
+        raw.drop(con)
     return report
 
 
 def _validate(con: duckdb.DuckDBPyConnection, contract: TableContract, source: SourceConfig,
               raw: RawTable) -> TableReport:
+    """Type, check and split one raw table into its accepted table and quarantine rows.
+
+    Three nested projections, so that every value is trimmed and parsed once: text (``t_<role>``), parsed
+    values (``<role>``), row problems (``_problems``). Duplicate keys and unknown references are joins.
+    """
     name = contract.name
     mapping = {f.role: [c for c in source.columns_for(f.role) if c in raw.columns] for f in contract.fields}
     formats = list(DATE_FORMATS) + list(source.date_formats)
     separator = "[" + re.escape(source.list_separator) + "]"
 
-    typed = [f"_row", "_source"]
-    problems = []
-    for f in contract.fields:
-        text = _text_expr(f, mapping[f.role])
-        typed.append(f"{_typed_expr(f, text, formats, separator, contract)} AS {quote_ident(f.role)}")
-        problems += _row_problems(f, text, mapping[f.role], contract, formats, separator)
-    if contract.one_of:
-        present = " OR ".join(f"{_text_expr(contract.field(r), mapping[r])} IS NOT NULL" for r in contract.one_of)
-        problems.append(_problem(f"NOT ({present})", Reason.NO_KEY, "/".join(contract.one_of),
-                                 f"none of {', '.join(contract.one_of)} is given"))
+    texts = ["_row", "_source"] + [f"{_text_expr(f, mapping[f.role])} AS {_t(f.role)}" for f in contract.fields]
     if contract.keeps_attributes:
         used = {c for cols in mapping.values() for c in cols}
         extra = [c for c in raw.columns if c not in used] if source.keep_other_columns else []
-        typed.append(f"{_attributes_expr(extra)} AS attributes")
-    problem_list = "list_filter([" + ", ".join(problems) + "], lambda p: p IS NOT NULL)"
+        texts.append(f"{_attributes_expr(extra)} AS attributes")
+    parsed = [f"{_typed_expr(f, _t(f.role), formats, separator, contract)} AS {quote_ident(f.role)}"
+              for f in contract.fields]
+    problems = [p for f in contract.fields for p in _row_problems(f, mapping[f.role], contract)]
+    if contract.one_of:
+        present = " OR ".join(f"{_t(r)} IS NOT NULL" for r in contract.one_of)
+        problems.append(_problem(f"NOT ({present})", Reason.NO_KEY, "/".join(contract.one_of),
+                                 f"none of {', '.join(contract.one_of)} is given"))
+    problem_list = "list_filter([" + ", ".join(problems) + "], lambda p: p IS NOT NULL)" if problems else "[]"
 
     checked = f"checked_{name}"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {checked} AS
-        SELECT {", ".join(typed)}, {problem_list} AS _problems FROM {raw.table}
+        SELECT *, {problem_list} AS _problems
+        FROM (SELECT *, {", ".join(parsed)} FROM (SELECT {", ".join(texts)} FROM {raw.table}))
     """)
-    _check_keys_and_references(con, checked, contract)
+    _set_problems(con, checked, contract)
 
-    columns = ", ".join(["_row", "_source", *map(quote_ident, contract.roles)]
-                        + (["attributes"] if contract.keeps_attributes else []))
-    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {columns} FROM {checked} "
-                f"WHERE len(_problems) = 0 ORDER BY _row")
+    columns = ", ".join(["c._row", "c._source", *(f"c.{quote_ident(r)}" for r in contract.roles)]
+                        + (["c.attributes"] if contract.keeps_attributes else []))
+    kind = "TABLE" if contract.entity else "TEMP TABLE"
+    con.execute(f"""
+        CREATE OR REPLACE {kind} {name} AS
+        SELECT {columns} FROM {checked} c ANTI JOIN set_problems s USING (_row) WHERE len(c._problems) = 0
+    """)
     _quarantine_rows(con, checked, raw)
-    con.execute(f"DROP TABLE {checked}")
+    con.execute(f"DROP TABLE {checked}; DROP TABLE set_problems")
 
     accepted = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
     reasons = dict(con.execute(
@@ -139,16 +146,26 @@ def _validate(con: duckdb.DuckDBPyConnection, contract: TableContract, source: S
     return TableReport(name, raw.source, rows_read, accepted, quarantined, reasons)
 
 
+def _t(role: str) -> str:
+    """Name of the trimmed-text column of a role."""
+    return quote_ident(f"t_{role}")
+
+
 # ---------------------------------------------------------------------------------------------- expressions
 def _text_expr(f: Field, columns: list[str]) -> str:
     """The trimmed text of a role, NULL when empty or absent."""
     if not columns:
         return "CAST(NULL AS VARCHAR)"
-    blanks = quote_literal(_BLANKS)
     if f.type in (FieldType.LIST, FieldType.DATE_LIST) and len(columns) > 1:
-        joined = "concat_ws(';', " + ", ".join(quote_ident(c) for c in columns) + ")"
-        return f"NULLIF(trim({joined}, {blanks}), '')"
-    return f"NULLIF(trim({quote_ident(columns[0])}, {blanks}), '')"
+        return _trimmed("concat_ws(';', " + ", ".join(quote_ident(c) for c in columns) + ")")
+    return _trimmed(quote_ident(columns[0]))
+
+
+def _trimmed(expr: str) -> str:
+    # trim() with a character list is slow; most values need no trimming, so test with the fast trim first
+    blanks = quote_literal(_BLANKS)
+    return (f"NULLIF(CASE WHEN {expr} = trim({expr}) AND NOT regexp_matches({expr}, '^[\\s\u3000]|[\\s\u3000]$') "
+            f"THEN {expr} ELSE trim({expr}, {blanks}) END, '')")
 
 
 def _split(text: str, separator: str) -> str:
@@ -159,7 +176,9 @@ def _split(text: str, separator: str) -> str:
 
 def _parse_time(text: str, formats: list[str]) -> str:
     fmts = "[" + ", ".join(quote_literal(f) for f in formats) + "]"
-    return f"coalesce(try_cast({text} AS TIMESTAMP), try_strptime({text}, {fmts}))"
+    fast = f"try_cast({text} AS TIMESTAMP)"
+    parsed = f"CASE WHEN {fast} IS NOT NULL THEN {fast} ELSE try_strptime({text}, {fmts}) END"
+    return f"CASE WHEN year({parsed}) BETWEEN 1900 AND 2200 THEN {parsed} END"
 
 
 def _parse_date(text: str, formats: list[str]) -> str:
@@ -167,8 +186,10 @@ def _parse_date(text: str, formats: list[str]) -> str:
 
 
 def _parse_number(text: str) -> str:
-    cleaned = f"regexp_replace({text}, {quote_literal(_NUMBER_NOISE)}, '', 'g')"
-    return f"CASE WHEN isfinite(try_cast({cleaned} AS DOUBLE)) THEN try_cast({cleaned} AS DOUBLE) END"
+    fast = f"try_cast({text} AS DOUBLE)"
+    cleaned = f"try_cast(regexp_replace({text}, {quote_literal(_NUMBER_NOISE)}, '', 'g') AS DOUBLE)"
+    value = f"CASE WHEN {fast} IS NOT NULL THEN {fast} ELSE {cleaned} END"
+    return f"CASE WHEN isfinite({value}) THEN {value} END"
 
 
 def _typed_expr(f: Field, text: str, formats: list[str], separator: str, contract: TableContract) -> str:
@@ -196,31 +217,28 @@ def _problem(condition: str, reason: Reason, column: str, detail: str) -> str:
             f"'column_name': {quote_literal(column)}, 'detail': {quote_literal(detail)}}} END")
 
 
-def _row_problems(f: Field, text: str, columns: list[str], contract: TableContract, formats: list[str],
-                  separator: str) -> list[str]:
+def _row_problems(f: Field, columns: list[str], contract: TableContract) -> list[str]:
+    """Problems of one role, as expressions over its text ``t_<role>`` and parsed value ``<role>``."""
     column = ", ".join(columns) or f.role
     label = f.role if columns == [f.role] else f"{f.role} (column {column})"
+    text, value = _t(f.role), quote_ident(f.role)
     problems = []
     if f.required:
         reason = Reason.MISSING_ID if f.role == contract.key else Reason.MISSING_VALUE
         problems.append(_problem(f"{text} IS NULL", reason, column, f"{label} is empty"))
     if f.type in (FieldType.DATE, FieldType.TIMESTAMP):
         kind = "date" if f.type is FieldType.DATE else "date/time"
-        parsed = _parse_time(text, formats)
-        problems.append(_problem(
-            f"{text} IS NOT NULL AND ({parsed} IS NULL OR year({parsed}) NOT BETWEEN 1900 AND 2200)",
-            Reason.BAD_DATE, column, f"{label} is not a {kind}"))
+        problems.append(_problem(f"{text} IS NOT NULL AND {value} IS NULL", Reason.BAD_DATE, column,
+                                 f"{label} is not a {kind}"))
     if f.type is FieldType.DATE_LIST:
-        dates = f"list_transform({_split(text, separator)}, lambda d: {_parse_time('d', formats)})"
-        problems.append(_problem(f"len(list_filter({dates}, lambda d: d IS NULL)) > 0",
+        problems.append(_problem(f"len(list_filter({value}, lambda d: d IS NULL)) > 0",
                                  Reason.BAD_DATE, column, f"{label} holds a value that is not a date"))
     if f.type in (FieldType.NUMBER, FieldType.INTEGER):
-        number = _parse_number(text)
-        whole = "" if f.type is FieldType.NUMBER else f" OR {number} <> floor({number})"
-        problems.append(_problem(f"{text} IS NOT NULL AND ({number} IS NULL{whole})", Reason.BAD_NUMBER,
-                                 column, f"{label} is not a {'number' if whole == '' else 'whole number'}"))
+        whole = "number" if f.type is FieldType.NUMBER else "whole number"
+        problems.append(_problem(f"{text} IS NOT NULL AND {value} IS NULL", Reason.BAD_NUMBER, column,
+                                 f"{label} is not a {whole}"))
         if f.non_negative:
-            problems.append(_problem(f"{number} < 0", Reason.NEGATIVE_NUMBER, column, f"{label} is negative"))
+            problems.append(_problem(f"{value} < 0", Reason.NEGATIVE_NUMBER, column, f"{label} is negative"))
     return problems
 
 
@@ -233,28 +251,34 @@ def _attributes_expr(columns: list[str]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- set checks
-def _check_keys_and_references(con: duckdb.DuckDBPyConnection, checked: str, contract: TableContract) -> None:
-    """Add duplicate-key and unknown-reference problems; only rows otherwise valid take part."""
+def _set_problems(con: duckdb.DuckDBPyConnection, checked: str, contract: TableContract) -> None:
+    """Create ``set_problems(_row, problems)``: duplicate keys and unknown references, by join.
+
+    Only rows otherwise valid take part, so a broken first copy of a key does not cost the good second one.
+    """
+    parts = []
     if contract.key:
         key = quote_ident(contract.key)
-        dup = _problem("TRUE", Reason.DUPLICATE_ID, contract.key,
-                       f"{contract.key} already seen in an earlier row")
-        con.execute(f"""
-            UPDATE {checked} SET _problems = list_append(_problems, {dup})
-            FROM (SELECT _row AS r FROM (
-                    SELECT _row, row_number() OVER (PARTITION BY {key} ORDER BY _row) AS n
-                    FROM {checked} WHERE len(_problems) = 0 AND {key} IS NOT NULL) WHERE n > 1) AS d
-            WHERE {checked}._row = d.r
-        """)
-    for role, referenced in contract.references:
-        ref_key = TABLES[referenced].key
-        reason = REFERENCE_REASON[referenced]
-        problem = _problem("TRUE", reason, role, f"{role} is not in {referenced}")
-        con.execute(f"""
-            UPDATE {checked} SET _problems = list_append(_problems, {problem})
-            WHERE len(_problems) = 0 AND {quote_ident(role)} IS NOT NULL
-              AND {quote_ident(role)} NOT IN (SELECT {quote_ident(ref_key)} FROM {referenced})
-        """)
+        dup = _problem("TRUE", Reason.DUPLICATE_ID, contract.key, f"{contract.key} already seen in an earlier row")
+        parts.append(f"""
+            SELECT c._row, 1 AS n, {dup} AS problem FROM {checked} c
+            JOIN (SELECT {key} AS k, min(_row) AS first FROM {checked}
+                  WHERE len(_problems) = 0 AND {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1) d
+              ON c.{key} = d.k AND c._row > d.first
+            WHERE len(c._problems) = 0""")
+    for i, (role, referenced) in enumerate(contract.references, 2):
+        ref_key = quote_ident(TABLES[referenced].key)
+        problem = _problem("TRUE", REFERENCE_REASON[referenced], role, f"{role} is not in {referenced}")
+        parts.append(f"""
+            SELECT c._row, {i} AS n, {problem} AS problem FROM {checked} c
+            ANTI JOIN {referenced} r ON c.{quote_ident(role)} = r.{ref_key}
+            WHERE len(c._problems) = 0 AND c.{quote_ident(role)} IS NOT NULL""")
+    body = " UNION ALL ".join(parts) if parts else \
+        "SELECT CAST(NULL AS BIGINT) AS _row, 0 AS n, NULL AS problem WHERE false"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE set_problems AS
+        SELECT _row, list(problem ORDER BY n) AS problems FROM ({body}) GROUP BY _row
+    """)
 
 
 def _quarantine_rows(con: duckdb.DuckDBPyConnection, checked: str, raw: RawTable) -> None:
@@ -262,11 +286,13 @@ def _quarantine_rows(con: duckdb.DuckDBPyConnection, checked: str, raw: RawTable
         if raw.columns else "'{}'"
     con.execute(f"""
         INSERT INTO quarantine
-        SELECT {quote_literal(raw.name)}, c._source, c._row, NULL, c._problems[1].reason,
-               c._problems[1].column_name, array_to_string(list_transform(c._problems, lambda p: p.detail), '; '),
+        SELECT {quote_literal(raw.name)}, q._source, q._row, NULL, q.problems[1].reason,
+               q.problems[1].column_name, array_to_string(list_transform(q.problems, lambda p: p.detail), '; '),
                {record}
-        FROM {checked} c JOIN {raw.table} r ON r._row = c._row
-        WHERE len(c._problems) > 0
+        FROM (SELECT c._row, c._source, c._problems || coalesce(s.problems, []) AS problems
+              FROM {checked} c LEFT JOIN set_problems s USING (_row)
+              WHERE len(c._problems) > 0 OR s._row IS NOT NULL) q
+        JOIN {raw.table} r ON r._row = q._row
     """)
     if raw.malformed:
         con.executemany(
@@ -282,4 +308,5 @@ def _create_empty(con: duckdb.DuckDBPyConnection, contract: TableContract) -> No
     columns = ["_row BIGINT", "_source VARCHAR"] + [f"{quote_ident(f.role)} {types[f.type]}" for f in contract.fields]
     if contract.keeps_attributes:
         columns.append("attributes MAP(VARCHAR, VARCHAR)")
-    con.execute(f"CREATE OR REPLACE TABLE {contract.name} ({', '.join(columns)})")
+    kind = "TABLE" if contract.entity else "TEMP TABLE"
+    con.execute(f"CREATE OR REPLACE {kind} {contract.name} ({', '.join(columns)})")

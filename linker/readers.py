@@ -50,6 +50,11 @@ class RawTable:
     source: str
     columns: list[str]
     malformed: list[MalformedRecord] = field(default_factory=list)
+    is_view: bool = False
+
+    def drop(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Remove the raw table (or view) once it has been validated."""
+        con.execute(f"DROP {'VIEW' if self.is_view else 'TABLE'} IF EXISTS {self.table}")
 
 
 def source_columns(source: SourceConfig, frame: pd.DataFrame | None = None, *, sample_lines: int = 1000) -> list[str]:
@@ -166,7 +171,7 @@ def _load_csv(con: duckdb.DuckDBPyConnection, table: str, name: str, path: Path,
     rejects, scans = f"rejects_{name}", f"reject_scans_{name}"
     try:
         con.execute(f"""
-            CREATE OR REPLACE TABLE {table} AS
+            CREATE OR REPLACE TEMP TABLE {table} AS
             SELECT *, row_number() OVER () AS _row, {quote_literal(path.name)} AS _source
             FROM read_csv({quote_literal(str(text_path))}, auto_detect = false, header = true,
                           columns = {spec}, delim = {quote_literal(source.delimiter)}, quote = '"', escape = '"',
@@ -235,7 +240,7 @@ def _load_jsonl(con: duckdb.DuckDBPyConnection, table: str, name: str, path: Pat
                      f"SELECT _row, line FROM {lines} WHERE NOT ok ORDER BY _row").fetchall()]
     selects = ", ".join(f"{_json_field(k)} AS {quote_ident(k)}" for k in columns)
     con.execute(f"""
-        CREATE OR REPLACE TABLE {table} AS
+        CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT {selects + ',' if selects else ''} _row, {quote_literal(path.name)} AS _source
         FROM {lines} WHERE ok
     """)
@@ -256,14 +261,15 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, table: str, name: str, path: P
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({quote_literal(str(path))})").fetchall()
         columns = [(c, t) for c, t, *_ in described]
+        # a view: Parquet is columnar and fast to scan again, no need to copy it
         con.execute(f"""
-            CREATE OR REPLACE TABLE {table} AS
+            CREATE OR REPLACE TEMP VIEW {table} AS
             SELECT {_text_columns(columns)}, file_row_number + 1 AS _row, {quote_literal(path.name)} AS _source
             FROM read_parquet({quote_literal(str(path))}, file_row_number = true)
         """)
     except duckdb.Error as e:
         raise InputError(f"cannot read as Parquet: {_first_line(e)}", path=str(path)) from None
-    return RawTable(table, name, path.name, [c for c, _ in columns])
+    return RawTable(table, name, path.name, [c for c, _ in columns], is_view=True)
 
 
 def _load_frame(con: duckdb.DuckDBPyConnection, table: str, name: str, frame: pd.DataFrame) -> RawTable:
@@ -274,7 +280,7 @@ def _load_frame(con: duckdb.DuckDBPyConnection, table: str, name: str, frame: pd
         described = con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()
         columns = [(c, t) for c, t, *_ in described]
         con.execute(f"""
-            CREATE OR REPLACE TABLE {table} AS
+            CREATE OR REPLACE TEMP TABLE {table} AS
             SELECT {_text_columns(columns)}, row_number() OVER () AS _row, '<dataframe>' AS _source FROM {view}
         """)
     finally:

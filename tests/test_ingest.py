@@ -7,7 +7,7 @@ import pytest
 from linker.config import load_config
 from linker.ingest import ingest
 
-from conftest import ACCOUNTS, CUSTOMERS, PURCHASES
+from tests.tiny import ACCOUNTS, CUSTOMERS, PURCHASES
 
 
 def run_ingest(config: dict, tmp_path: Path, frames: dict | None = None):

@@ -8,7 +8,7 @@ from linker.config import SourceConfig
 from linker.errors import InputError
 from linker.readers import load_raw, source_columns
 
-from conftest import CUSTOMERS, write_table
+from tests.tiny import CUSTOMERS, write_table
 
 
 @pytest.fixture
