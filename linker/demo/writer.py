@@ -17,6 +17,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 FORMATS = ("csv", "parquet")
+#: Rows serialized at a time when a whole table is written (bounds the memory of the CSV text).
+WRITE_BATCH = 250_000
 _NEEDS_QUOTES = r'[,"\r\n]'
 
 
@@ -141,5 +143,6 @@ class TableWriter:
 def write_table(path: Path, table: pa.Table, file_format: str, encoding: str = "utf-8") -> Path:
     """Write a whole text table at once; returns the file path (with suffix)."""
     with TableWriter(path, table.column_names, file_format, encoding) as w:
-        w.write(table)
+        for start in range(0, max(table.num_rows, 1), WRITE_BATCH):
+            w.write(table.slice(start, WRITE_BATCH))
     return w.path
