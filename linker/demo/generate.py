@@ -241,6 +241,7 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
     paths["needs"] = write_table(truth / "needs", _needs_table(planted, customer_id), fmt, enc)
     n_accounts_table = acc_table.num_rows
     del cust_table, acc_table
+    pa.default_memory_pool().release_unused()
 
     writers = {
         name: TableWriter(out_dir / name, cols, fmt, enc)
