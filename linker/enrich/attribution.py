@@ -156,9 +156,7 @@ def build_customer_events(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
             WHERE b.account_id IS NULL
             UNION ALL
             SELECT t.customer_id, 'card', t.txn_id, NULL, NULL, t.txn_time,
-                   CASE WHEN t.mcc IS NULL OR trim(t.mcc) = '' THEN NULL
-                        WHEN TRY_CAST(trim(t.mcc) AS INTEGER) IS NOT NULL THEN 'mcc:' || lpad(trim(t.mcc), 4, '0')
-                        ELSE 'mcc:' || trim(t.mcc) END,
+                   CASE WHEN t.mcc <> '' THEN 'mcc:' || t.mcc END,
                    t.merchant, t.amount, NULL, NULL, NULL, 'card', 1.0, NULL, NULL
             FROM transactions t WHERE t.customer_id IN (SELECT customer_id FROM customers)),
         classed AS (

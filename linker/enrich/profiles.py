@@ -93,7 +93,7 @@ def build_unmapped_categories(con: duckdb.DuckDBPyConnection) -> int:
                    (SELECT coalesce(sum(amount), 0) FROM purchases WHERE category IS NULL) AS amount
             UNION ALL
             SELECT NULL, 'card', 0, 0, count(*), coalesce(sum(amount), 0) FROM transactions
-            WHERE mcc IS NULL OR trim(mcc) = ''),
+            WHERE mcc IS NULL OR mcc = ''),
         listed AS (
             SELECT name, source, purchases, browse_events, card_txns, amount FROM categories WHERE NOT mapped
             UNION ALL

@@ -314,11 +314,8 @@ def build_categories(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> int:
               UNION ALL
               SELECT category, 'online', 0, count(*), 0, 0 FROM browsing WHERE category IS NOT NULL GROUP BY category
               UNION ALL
-              SELECT mcc_name, 'card', 0, 0, count(*), sum(amount)
-              FROM (SELECT CASE WHEN TRY_CAST(trim(mcc) AS INTEGER) IS NOT NULL
-                                THEN 'mcc:' || lpad(trim(mcc), 4, '0') ELSE 'mcc:' || trim(mcc) END AS mcc_name,
-                           amount FROM transactions WHERE mcc IS NOT NULL AND trim(mcc) <> '')
-              GROUP BY mcc_name)
+              SELECT 'mcc:' || mcc, 'card', 0, 0, count(*), sum(amount)
+              FROM transactions WHERE mcc IS NOT NULL AND mcc <> '' GROUP BY mcc)
         GROUP BY name, source
     """)
     con.execute("""
@@ -339,7 +336,7 @@ def build_categories(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> int:
                    END AS matched_rule,
                    row_number() OVER (PARTITION BY o.name ORDER BY m.hi - m.lo, m.class) AS rank
             FROM observed_categories o
-            JOIN taxonomy_mcc m ON TRY_CAST(substr(o.name, 5) AS INTEGER) BETWEEN m.lo AND m.hi
+            JOIN taxonomy_mcc m ON TRY_CAST(trim(substr(o.name, 5)) AS INTEGER) BETWEEN m.lo AND m.hi
             WHERE o.source = 'card'),
         matched AS (
             SELECT * FROM by_name UNION ALL SELECT * FROM by_pattern WHERE rank = 1

@@ -1,0 +1,126 @@
+"""Aggregates on a hand-made customer whose every number is worked out below."""
+
+from __future__ import annotations
+
+import pytest
+from tests.enrich.enrich_run import AS_OF, RunBuilder, rows, when
+
+from linker.config import EnrichmentConfig
+from linker.enrich import enrich
+from linker.enrich.aggregate import AGGREGATE_COLUMNS
+
+
+@pytest.fixture
+def con(run: RunBuilder):
+    """C1 with accounts A1 (taobao, p 0.9) and A2 (jd, p 1.0) and a card; C2 with nothing.
+
+    ======  ============================================  =========
+    age     event                                         class
+    ======  ============================================  =========
+    5       card 5411, 200                                groceries
+    10      A1 buys 家具/沙发, 1000, qty 1                 furniture
+    20      A1 buys 神秘商品, 50                           (unmapped)
+    29      A2 browses 床垫 (dwell 10)                    mattress
+    30      A2 browses 床垫 (dwell 20)                    mattress
+    40      A2 buys 床垫, 2 x 250 = 500, qty 2             mattress
+    45      A1 browses 床垫 (dwell 60)                    mattress
+    100     A2 browses 数码相机 (dwell 5)                  camera
+    400     card 5411, 100                                groceries
+    ======  ============================================  =========
+    """
+    run.customer("C1").customer("C2")
+    run.account("A1", "C1", probability=0.9, platform="taobao").account("A2", "C1", platform="jd")
+    run.card("C1", "5411", 200, days=5)
+    run.purchase("A1", "家具/沙发", 1000, days=10)
+    run.purchase("A1", "神秘商品", 50, days=20)
+    run.browse("床垫", days=29, account_id="A2", dwell=10)
+    run.browse("床垫", days=30, account_id="A2", dwell=20)
+    run.purchase("A2", "床垫", 500, days=40, quantity=2)
+    run.browse("床垫", days=45, account_id="A1", dwell=60)
+    run.browse("数码相机", days=100, account_id="A2", dwell=5)
+    run.card("C1", "5411", 100, days=400)
+    con = run.done()
+    enrich(con, EnrichmentConfig(as_of=AS_OF, windows_days=[30, 90, 365]))
+    return con
+
+
+def _agg(con, level: str, key: str) -> dict[str, dict]:
+    return {r["window_name"]: r for r in rows(
+        con, "SELECT * FROM aggregates WHERE customer_id = 'C1' AND level = ? AND key = ?", level, key)}
+
+
+def test_columns_are_documented(con):
+    assert [d[0] for d in con.execute("SELECT * FROM aggregates LIMIT 0").description] == list(AGGREGATE_COLUMNS)
+
+
+def test_totals_per_window(con):
+    t = _agg(con, "total", "all")
+    assert set(t) == {"30d", "90d", "365d", "all"}
+    expect = {  # spend, orders, quantity, card_txns, browse_events, dwell, events
+        "30d": (1250, 2, 2, 1, 1, 10, 4),
+        "90d": (1750, 3, 4, 1, 3, 90, 7),
+        "365d": (1750, 3, 4, 1, 4, 95, 8),
+        "all": (1850, 3, 4, 2, 4, 95, 9),
+    }
+    for w, (spend, orders, qty, card, browse, dwell, events) in expect.items():
+        r = t[w]
+        assert (r["spend"], r["orders"], r["quantity"], r["card_txns"], r["browse_events"], r["dwell_seconds"],
+                r["events"]) == (spend, orders, qty, card, browse, dwell, events), w
+    assert t["all"]["card_amount"] == 300 and t["all"]["purchase_amount"] == 1550
+    assert t["30d"]["window_days"] == 30 and t["all"]["window_days"] is None
+
+
+def test_recency_frequency_first_and_last_seen(con):
+    t = _agg(con, "total", "all")["all"]
+    assert t["recency_days"] == 5 and t["spend_recency_days"] == 5
+    assert t["first_at"] == when(400) and t["last_at"] == when(5)
+    assert t["active_days"] == 9
+    furniture = _agg(con, "class", "furniture")["30d"]
+    assert furniture["recency_days"] == 10
+
+
+def test_per_class_and_per_domain_with_the_accounts_that_fed_them(con):
+    f = _agg(con, "class", "furniture")
+    assert set(f) == {"30d", "90d", "365d", "all"}
+    assert (f["30d"]["spend"], f["30d"]["orders"], f["30d"]["accounts"], f["30d"]["platforms"]) == (
+        1000, 1, ["A1"], 1)
+    assert f["30d"]["min_link_probability"] == 0.9
+    m = _agg(con, "class", "mattress")
+    assert "30d" in m and m["30d"]["browse_events"] == 1 and m["30d"]["spend"] == 0
+    assert (m["90d"]["spend"], m["90d"]["quantity"], m["90d"]["browse_events"], m["90d"]["accounts"]) == (
+        500, 2, 3, ["A1", "A2"])
+    home = _agg(con, "domain", "home_furnishing")["90d"]
+    top = _agg(con, "domain", "home")["90d"]            # the parent domain rolls its children up
+    assert (home["spend"], home["orders"], home["browse_events"]) == (1500, 2, 3)
+    assert {k: home[k] for k in ("spend", "orders", "accounts")} == {k: top[k] for k in ("spend", "orders", "accounts")}
+    assert home["platforms"] == 2
+    groceries = _agg(con, "class", "groceries")
+    assert (groceries["all"]["card_txns"], groceries["all"]["accounts"], groceries["all"]["min_link_probability"]) \
+        == (2, [], 1.0)
+    assert "90d" not in _agg(con, "class", "camera") and _agg(con, "domain", "photography")["365d"]["browse_events"] == 1
+
+
+def test_unmapped_events_count_under_unmapped(con):
+    u = _agg(con, "class", "unmapped")["30d"]
+    assert (u["spend"], u["orders"]) == (50, 1)
+    assert _agg(con, "domain", "unmapped")["30d"]["spend"] == 50
+    (report,) = rows(con, "SELECT * FROM unmapped_categories")
+    assert (report["name"], report["source"], report["events"], report["customer_events"], report["customers"]) == (
+        "神秘商品", "online", 1, 1, 1)
+
+
+def test_browse_to_purchase_conversion(con):
+    """Browsing converts when a purchase in the same key follows within 30 days: the mattress view 45 days
+    ago is followed by the purchase 40 days ago; the views 30 and 29 days ago come after it and nothing
+    follows them; nothing follows the camera view."""
+    m = _agg(con, "class", "mattress")
+    assert (m["30d"]["converted_browse_events"], m["30d"]["conversion"]) == (0, 0.0)
+    assert (m["90d"]["converted_browse_events"], m["90d"]["conversion"]) == (1, round(1 / 3, 4))
+    assert _agg(con, "class", "camera")["all"]["conversion"] == 0.0
+    assert _agg(con, "class", "groceries")["all"]["conversion"] is None   # no browsing at all
+
+
+def test_a_customer_without_events_has_no_aggregates_but_a_profile(con):
+    assert rows(con, "SELECT count(*) AS n FROM aggregates WHERE customer_id = 'C2'")[0]["n"] == 0
+    (p,) = rows(con, "SELECT * FROM profiles WHERE customer_id = 'C2'")
+    assert (p["spend_30d"], p["events"], p["needs"], p["linked_accounts"]) == (0, 0, [], [])
