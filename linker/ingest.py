@@ -98,7 +98,8 @@ def _validate(con: duckdb.DuckDBPyConnection, contract: TableContract, source: S
     """Type, check and split one raw table into its accepted table and quarantine rows.
 
     Three nested projections, so that every value is trimmed and parsed once: text (``t_<role>``), parsed
-    values (``<role>``), row problems (``_problems``). Duplicate keys and unknown references are joins.
+    values (``<role>``), a ``_bad`` flag; the problem list is built for bad rows only. Duplicate keys and
+    unknown references are joins.
     """
     name = contract.name
     mapping = {f.role: [c for c in source.columns_for(f.role) if c in raw.columns] for f in contract.fields}
@@ -112,30 +113,28 @@ def _validate(con: duckdb.DuckDBPyConnection, contract: TableContract, source: S
         texts.append(f"{_attributes_expr(extra)} AS attributes")
     parsed = [f"{_typed_expr(f, _t(f.role), formats, separator, contract)} AS {quote_ident(f.role)}"
               for f in contract.fields]
-    problems = [p for f in contract.fields for p in _row_problems(f, mapping[f.role], contract)]
+    checks = [c for f in contract.fields for c in _row_checks(f, mapping[f.role], contract)]
     if contract.one_of:
         present = " OR ".join(f"{_t(r)} IS NOT NULL" for r in contract.one_of)
-        problems.append(_problem(f"NOT ({present})", Reason.NO_KEY, "/".join(contract.one_of),
-                                 f"none of {', '.join(contract.one_of)} is given"))
-    problem_list = "list_filter([" + ", ".join(problems) + "], lambda p: p IS NOT NULL)" if problems else "[]"
+        checks.append(Check(f"NOT ({present})", Reason.NO_KEY, "/".join(contract.one_of),
+                            f"none of {', '.join(contract.one_of)} is given"))
+    bad = " OR ".join(f"coalesce({c.condition}, false)" for c in checks) or "false"
 
-    checked = f"checked_{name}"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {checked} AS
-        SELECT *, {problem_list} AS _problems
-        FROM (SELECT *, {", ".join(parsed)} FROM (SELECT {", ".join(texts)} FROM {raw.table}))
-    """)
-    _set_problems(con, checked, contract)
+    # The accepted table is built in one pass with a _bad flag; the few bad rows are then quarantined (their
+    # problems recomputed from the raw rows) and deleted. No second copy of a table of millions of rows.
+    def typed(rows: str) -> str:
+        return f"SELECT *, {', '.join(parsed)} FROM (SELECT {', '.join(texts)} FROM {rows})"
 
-    columns = ", ".join(["c._row", "c._source", *(f"c.{quote_ident(r)}" for r in contract.roles)]
-                        + (["c.attributes"] if contract.keeps_attributes else []))
+    kept = ", ".join(["_row", "_source", *map(quote_ident, contract.roles)]
+                     + (["attributes"] if contract.keeps_attributes else []))
     kind = "TABLE" if contract.entity else "TEMP TABLE"
-    con.execute(f"""
-        CREATE OR REPLACE {kind} {name} AS
-        SELECT {columns} FROM {checked} c ANTI JOIN set_problems s USING (_row) WHERE len(c._problems) = 0
-    """)
-    _quarantine_rows(con, checked, raw)
-    con.execute(f"DROP TABLE {checked}; DROP TABLE set_problems")
+    con.execute(f"CREATE OR REPLACE {kind} {name} AS SELECT {kept}, {bad} AS _bad FROM ({typed(raw.table)})")
+    _set_problems(con, name, contract)
+    flagged = f"(SELECT r.* FROM {raw.table} r SEMI JOIN " \
+              f"(SELECT _row FROM {name} WHERE _bad UNION SELECT _row FROM set_problems) b USING (_row))"
+    _quarantine_rows(con, typed(flagged), raw, checks)
+    con.execute(f"DELETE FROM {name} WHERE _bad OR _row IN (SELECT _row FROM set_problems)")
+    con.execute(f"ALTER TABLE {name} DROP COLUMN _bad; DROP TABLE set_problems")
 
     accepted = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
     reasons = dict(con.execute(
@@ -212,34 +211,48 @@ def _typed_expr(f: Field, text: str, formats: list[str], separator: str, contrac
     return text
 
 
+@dataclass(frozen=True)
+class Check:
+    """A row check: when ``condition`` holds, the row is quarantined with ``reason``."""
+
+    condition: str
+    reason: Reason
+    column: str
+    detail: str
+
+    def problem(self) -> str:
+        """SQL: the problem struct when the condition holds, else NULL."""
+        return _problem(self.condition, self.reason, self.column, self.detail)
+
+
 def _problem(condition: str, reason: Reason, column: str, detail: str) -> str:
     return (f"CASE WHEN {condition} THEN {{'reason': {quote_literal(reason.value)}, "
             f"'column_name': {quote_literal(column)}, 'detail': {quote_literal(detail)}}} END")
 
 
-def _row_problems(f: Field, columns: list[str], contract: TableContract) -> list[str]:
+def _row_checks(f: Field, columns: list[str], contract: TableContract) -> list[Check]:
     """Problems of one role, as expressions over its text ``t_<role>`` and parsed value ``<role>``."""
     column = ", ".join(columns) or f.role
     label = f.role if columns == [f.role] else f"{f.role} (column {column})"
     text, value = _t(f.role), quote_ident(f.role)
-    problems = []
+    checks = []
     if f.required:
         reason = Reason.MISSING_ID if f.role == contract.key else Reason.MISSING_VALUE
-        problems.append(_problem(f"{text} IS NULL", reason, column, f"{label} is empty"))
+        checks.append(Check(f"{text} IS NULL", reason, column, f"{label} is empty"))
     if f.type in (FieldType.DATE, FieldType.TIMESTAMP):
         kind = "date" if f.type is FieldType.DATE else "date/time"
-        problems.append(_problem(f"{text} IS NOT NULL AND {value} IS NULL", Reason.BAD_DATE, column,
-                                 f"{label} is not a {kind}"))
+        checks.append(Check(f"{text} IS NOT NULL AND {value} IS NULL", Reason.BAD_DATE, column,
+                            f"{label} is not a {kind}"))
     if f.type is FieldType.DATE_LIST:
-        problems.append(_problem(f"len(list_filter({value}, lambda d: d IS NULL)) > 0",
-                                 Reason.BAD_DATE, column, f"{label} holds a value that is not a date"))
+        checks.append(Check(f"{text} IS NOT NULL AND len(list_filter({value}, lambda d: d IS NULL)) > 0",
+                            Reason.BAD_DATE, column, f"{label} holds a value that is not a date"))
     if f.type in (FieldType.NUMBER, FieldType.INTEGER):
         whole = "number" if f.type is FieldType.NUMBER else "whole number"
-        problems.append(_problem(f"{text} IS NOT NULL AND {value} IS NULL", Reason.BAD_NUMBER, column,
-                                 f"{label} is not a {whole}"))
+        checks.append(Check(f"{text} IS NOT NULL AND {value} IS NULL", Reason.BAD_NUMBER, column,
+                            f"{label} is not a {whole}"))
         if f.non_negative:
-            problems.append(_problem(f"{value} < 0", Reason.NEGATIVE_NUMBER, column, f"{label} is negative"))
-    return problems
+            checks.append(Check(f"{value} < 0", Reason.NEGATIVE_NUMBER, column, f"{label} is negative"))
+    return checks
 
 
 def _attributes_expr(columns: list[str]) -> str:
@@ -263,16 +276,16 @@ def _set_problems(con: duckdb.DuckDBPyConnection, checked: str, contract: TableC
         parts.append(f"""
             SELECT c._row, 1 AS n, {dup} AS problem FROM {checked} c
             JOIN (SELECT {key} AS k, min(_row) AS first FROM {checked}
-                  WHERE len(_problems) = 0 AND {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1) d
+                  WHERE NOT _bad AND {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1) d
               ON c.{key} = d.k AND c._row > d.first
-            WHERE len(c._problems) = 0""")
+            WHERE NOT c._bad""")
     for i, (role, referenced) in enumerate(contract.references, 2):
         ref_key = quote_ident(TABLES[referenced].key)
         problem = _problem("TRUE", REFERENCE_REASON[referenced], role, f"{role} is not in {referenced}")
         parts.append(f"""
             SELECT c._row, {i} AS n, {problem} AS problem FROM {checked} c
             ANTI JOIN {referenced} r ON c.{quote_ident(role)} = r.{ref_key}
-            WHERE len(c._problems) = 0 AND c.{quote_ident(role)} IS NOT NULL""")
+            WHERE NOT c._bad AND c.{quote_ident(role)} IS NOT NULL""")
     body = " UNION ALL ".join(parts) if parts else \
         "SELECT CAST(NULL AS BIGINT) AS _row, 0 AS n, NULL AS problem WHERE false"
     con.execute(f"""
@@ -281,17 +294,19 @@ def _set_problems(con: duckdb.DuckDBPyConnection, checked: str, contract: TableC
     """)
 
 
-def _quarantine_rows(con: duckdb.DuckDBPyConnection, checked: str, raw: RawTable) -> None:
+def _quarantine_rows(con: duckdb.DuckDBPyConnection, flagged: str, raw: RawTable, checks: list[Check]) -> None:
+    """Insert the ``flagged`` rows (typed again from their raw rows) into quarantine with all their problems."""
     record = "to_json({" + ", ".join(f"{quote_literal(c)}: r.{quote_ident(c)}" for c in raw.columns) + "})" \
         if raw.columns else "'{}'"
+    row_problems = ("list_filter([" + ", ".join(c.problem() for c in checks) + "], lambda p: p IS NOT NULL)"
+                    if checks else "[]")
     con.execute(f"""
         INSERT INTO quarantine
         SELECT {quote_literal(raw.name)}, q._source, q._row, NULL, q.problems[1].reason,
                q.problems[1].column_name, array_to_string(list_transform(q.problems, lambda p: p.detail), '; '),
                {record}
-        FROM (SELECT c._row, c._source, c._problems || coalesce(s.problems, []) AS problems
-              FROM {checked} c LEFT JOIN set_problems s USING (_row)
-              WHERE len(c._problems) > 0 OR s._row IS NOT NULL) q
+        FROM (SELECT c._row, c._source, {row_problems} || coalesce(s.problems, []) AS problems
+              FROM ({flagged}) c LEFT JOIN set_problems s USING (_row)) q
         JOIN {raw.table} r ON r._row = q._row
     """)
     if raw.malformed:
