@@ -124,7 +124,7 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
             f"max(conversion) FILTER (WHERE window_name = '{lab}') AS conversion_{lab}")
     window_columns = ", ".join(
         f"t.{m}_{window_label(w)}" if m == "conversion" else f"coalesce(t.{m}_{window_label(w)}, 0) AS {m}_{window_label(w)}"
-        for w in spans for m in ("spend", "orders", "card_txns", "browse_events", "dwell_seconds", "conversion"))
+        for m in ("spend", "orders", "card_txns", "browse_events", "dwell_seconds", "conversion") for w in spans)
     series = ", ".join(f"'{lab}'" for lab in labels)
     con.execute(f"""
         CREATE OR REPLACE TABLE profiles AS

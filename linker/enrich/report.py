@@ -110,7 +110,8 @@ def _links(con: duckdb.DuckDBPyConnection) -> list[str]:
                 ax.hist(data, bins=40, alpha=0.7, label=decision, color=colors[decision])
         ax.set_xlabel("match weight (bits)")
         ax.set_yscale("log")
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
     if weights:
         parts.append(_figure(hist, "Match weights of candidate pairs by decision"))
     return parts
@@ -131,7 +132,8 @@ def _hubs(con: duckdb.DuckDBPyConnection) -> list[str]:
         ax.set_yscale("log")
         ax.set_xlabel("owners holding the value (customers + accounts)")
         ax.set_ylabel("values")
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
     hubs = _rows(con, "SELECT id_type, count(*) FILTER (WHERE is_hub), max(customers + accounts) "
                       "FROM identifier_degrees GROUP BY 1 ORDER BY 1")
     return [_figure(draw, "Identifier degrees; dashed lines: hub thresholds (values beyond never link)"),

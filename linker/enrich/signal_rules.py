@@ -234,10 +234,11 @@ def _rule(entry: dict[str, Any], taxonomy: Taxonomy) -> tuple[SignalRule | None,
                 problems.append(f"sequence {s.id!r}: {end!r} is not the id of an evidence of this rule")
             elif by_id[end].absent:
                 problems.append(f"sequence {s.id!r}: {end!r} is an absent evidence; a sequence needs events")
-    if not any(not e.absent for e in evidence):
-        problems.append("needs at least one evidence that is not `absent` (it selects the customers to score)")
-    if sum(p.weight for p in (*evidence, *sequences, *conditions)) <= 0:
-        problems.append("the weights add up to zero; give some part a positive weight")
+    if not (ev_problems or seq_problems or cond_problems):   # else these would only echo the parts' problems
+        if not any(not e.absent for e in evidence):
+            problems.append("needs at least one evidence that is not `absent` (it selects the customers to score)")
+        if sum(p.weight for p in (*evidence, *sequences, *conditions)) <= 0:
+            problems.append("the weights add up to zero; give some part a positive weight")
     if problems:
         return None, problems
     return SignalRule(entry["name"], entry["need"], entry["action"].strip(), str(entry.get("description", "")),

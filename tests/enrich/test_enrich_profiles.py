@@ -1,0 +1,126 @@
+"""The enriched profile (one row per customer, documented columns) and the exported files and report."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from tests.enrich.enrich_run import AS_OF, RunBuilder, rows
+
+from linker.config import EnrichmentConfig
+from linker.enrich import enrich, enrichment_manifest, export_enrichment
+from linker.enrich.profiles import PROFILE_COLUMNS, PROFILE_SCHEMA_VERSION, schema_markdown
+
+WINDOWS = [7, 30, 90]
+
+
+@pytest.fixture
+def con(run: RunBuilder):
+    run.customer("C1", name="=HYPERLINK(\"http://x\")", income=15_000, debt=20_000, credit_limit=30_000)
+    run.customer("C2").customer("C3")
+    run.account("A1", "C1", platform="jd").account("A2", "C1", decision="ambiguous", probability=0.8)
+    run.purchase("A1", "家具/沙发", 6000, days=10)
+    run.purchase("A1", "+cmd|' /C calc'!A0", 10, days=12)
+    run.card("C1", "5211", 8000, days=40)
+    run.card("C1", "5411", 100, days=3)
+    run.browse("床垫", days=5, account_id="A1")
+    run.browse("床垫", days=6, account_id="A1")
+    run.card("C2", "4511", 3000, days=2)
+    con = run.done()
+    enrich(con, EnrichmentConfig(as_of=AS_OF, windows_days=WINDOWS))
+    return con
+
+
+def _expected_columns() -> list[str]:
+    out = []
+    for name, _, _ in PROFILE_COLUMNS:
+        out += [name.replace("{w}", f"{w}d") for w in WINDOWS] if "{w}" in name else [name]
+    return out
+
+
+def test_one_row_per_customer_with_the_documented_columns(con):
+    assert [d[0] for d in con.execute("SELECT * FROM profiles LIMIT 0").description] == _expected_columns()
+    assert [r["customer_id"] for r in rows(con, "SELECT customer_id FROM profiles")] == ["C1", "C2", "C3"]
+    assert {r["profile_schema_version"] for r in rows(con, "SELECT * FROM profiles")} == {PROFILE_SCHEMA_VERSION}
+
+
+def test_profile_of_a_furnishing_customer(con):
+    (p,) = rows(con, "SELECT * FROM profiles WHERE customer_id = 'C1'")
+    assert p["linked_accounts"] == ["A1"] and p["ambiguous_accounts"] == ["A2"] and p["platforms"] == ["jd"]
+    assert (p["spend_7d"], p["spend_30d"], p["spend_90d"]) == (100, 6110, 14110)
+    assert (p["orders_30d"], p["card_txns_90d"], p["browse_events_7d"]) == (2, 2, 2)
+    assert p["instalment_room"] == 15_000 * 0.5 - 20_000 * 0.03
+    assert p["credit_headroom"] == 30_000 - 100
+    assert p["top_classes"] == ["building_materials", "furniture", "groceries"]
+    assert p["top_browsed_classes"] == ["mattress"]
+    assert p["top_domains"][:2] == ["home", "home_furnishing"]
+    assert p["needs"] == ["home_furnishing"]
+    signals = json.loads(p["signals"])
+    assert [s["need"] for s in signals] == ["home_furnishing"] and signals[0]["recommend"] == ["bedding", "mattress"]
+    assert json.loads(p["evidence"])["home_furnishing"]["rule"] == "home_furnishing"
+    domains = json.loads(p["domain_aggregates"])
+    assert domains["home_furnishing"]["spend"] == [0, 6000, 14000, 14000]     # 7d, 30d, 90d, all
+    assert domains["home_furnishing"]["accounts"] == ["A1"]
+    assert p["as_of"] == AS_OF and p["recency_days"] == 3
+
+
+def test_a_customer_without_behaviour(con):
+    (p,) = rows(con, "SELECT * FROM profiles WHERE customer_id = 'C3'")
+    assert (p["events"], p["spend_90d"], p["needs"], json.loads(p["signals"]), json.loads(p["evidence"])) == (
+        0, 0, [], [], {})
+    assert p["first_seen"] is None and p["conversion_30d"] is None
+
+
+def test_schema_markdown_lists_every_column():
+    text = schema_markdown()
+    for name, dtype, _ in PROFILE_COLUMNS:
+        assert f"| `{name}` | {dtype} |" in text
+    assert "`spend_30d, spend_90d`" in schema_markdown([30, 90])
+
+
+def test_export_writes_every_format_atomically_and_spreadsheet_safe(con, tmp_path: Path):
+    files = export_enrichment(con, tmp_path, ["parquet", "csv", "jsonl"])
+    names = sorted(f.name for f in files)
+    assert names == sorted(["profiles.parquet", "profiles.csv", "profiles.jsonl", "signals.parquet", "signals.csv",
+                            "signals.jsonl", "aggregates.parquet", "aggregates.csv", "unmapped_categories.parquet",
+                            "unmapped_categories.csv", "report.html"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == names            # no temporary files left behind
+    assert pq.read_table(tmp_path / "profiles.parquet").num_rows == 3
+    with (tmp_path / "profiles.csv").open(encoding="utf-8") as f:
+        c1 = next(r for r in csv.DictReader(f) if r["customer_id"] == "C1")
+    assert c1["name"].startswith("'=HYPERLINK")
+    assert json.loads(c1["evidence"])["home_furnishing"]["score"] > 0    # JSON columns stay JSON text
+    with (tmp_path / "unmapped_categories.csv").open(encoding="utf-8") as f:
+        (u,) = list(csv.DictReader(f))
+    assert u["name"].startswith("'+cmd")
+    lines = (tmp_path / "profiles.jsonl").read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    assert first["customer_id"] == "C1" and first["name"].startswith("=HYPERLINK")  # JSON keeps the value
+    signals = [json.loads(x) for x in (tmp_path / "signals.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {(s["customer_id"], s["need"]) for s in signals} == {("C1", "home_furnishing"), ("C2", "travel")}
+
+
+def test_export_honours_the_formats(con, tmp_path: Path):
+    files = export_enrichment(con, tmp_path, ["jsonl"], report=False)
+    assert sorted(f.name for f in files) == ["profiles.jsonl", "signals.jsonl"]
+
+
+def test_report_shows_the_run(con, tmp_path: Path):
+    con.execute("CREATE TABLE hubs AS SELECT * FROM identifier_degrees WHERE is_hub")
+    (path,) = [f for f in export_enrichment(con, tmp_path, []) if f.suffix == ".html"]
+    text = path.read_text(encoding="utf-8")
+    for heading in ("Links", "Identifiers and hubs", "Clusters", "Events attributed to customers", "Need signals",
+                    "Spend by need domain", "Unmapped categories"):
+        assert f"<h2>{heading}</h2>" in text
+    assert text.count("data:image/png;base64,") >= 6
+    assert "+cmd|&#x27; /C calc&#x27;!A0" in text                     # escaped, never raw HTML
+    assert "as of 2024-06-30" in text
+
+
+def test_manifest_entries(con):
+    info = enrichment_manifest(con)
+    assert info["as_of"] == "2024-06-30" and info["windows_days"] == "7,30,90"
+    assert info["taxonomy_file"] == "builtin" and info["signals_file"] == "builtin"
