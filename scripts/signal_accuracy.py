@@ -6,12 +6,13 @@ Either generate a data set and run the pipeline on it::
 
 or read a finished run whose inputs came from ``linker demo`` (``truth/needs.*`` beside the input files)::
 
-    python scripts/signal_accuracy.py --run /tmp/acc10k/out --truth /tmp/acc10k/data/truth
+    python scripts/signal_accuracy.py --run /tmp/acc10k/out --truth /tmp/acc10k/data/truth \
+        --config /tmp/acc10k/linker.toml
 
 A fired signal is a true positive when the customer has a planted story of that need (whenever planted).
 Recall is given against the *current* stories (decisive event within ``--current-days`` of as_of: the ones a
-bank can still act on) and against all of them. If the run database has no ``signals`` table (the pipeline
-without the enrichment stage), the stage is run on a copy of it.
+bank can still act on) and against all of them. If the run database has no ``signals`` table (a pipeline
+without the enrichment stage), the events are ingested again into a copy of it and the stage is run there.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", type=Path, help="Output folder of a finished run (holds work.duckdb).")
     parser.add_argument("--truth", type=Path, help="Folder holding needs.csv / needs.parquet.")
+    parser.add_argument("--config", type=Path, help="linker.toml of that run (needed only if the pipeline did not "
+                                                    "run the enrichment stage).")
     parser.add_argument("--workdir", type=Path, help="Generate data here and run the pipeline.")
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--accounts", type=int, help="Default: 3 per customer.")
@@ -40,13 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="Also write the results as JSON here.")
     args = parser.parse_args(argv)
     timings: dict[str, float] = {}
+    config_path = args.config
     if args.workdir:
-        run_dir, truth_dir = _generate_and_run(args, timings)
+        run_dir, truth_dir, config_path = _generate_and_run(args, timings)
     elif args.run and args.truth:
         run_dir, truth_dir = args.run, args.truth
     else:
         parser.error("give --workdir (generate and run) or --run and --truth")
-    con = _signals_database(run_dir, timings)
+    con = _signals_database(run_dir, config_path, timings)
     results = evaluate(con, truth_dir, args.current_days)
     results["timings_seconds"] = timings
     print(render(results))
@@ -55,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _generate_and_run(args: argparse.Namespace, timings: dict[str, float]) -> tuple[Path, Path]:
+def _generate_and_run(args: argparse.Namespace, timings: dict[str, float]) -> tuple[Path, Path, Path]:
     import linker
     from linker.demo.generate import DemoSpec, generate_demo
 
@@ -65,34 +69,47 @@ def _generate_and_run(args: argparse.Namespace, timings: dict[str, float]) -> tu
     start = time.perf_counter()
     files = generate_demo(work / "data", spec)
     timings["generate"] = round(time.perf_counter() - start, 1)
-    config = linker.load_config({
-        "sources": {name: {"path": str(path)} for name, path in files.sources().items()},
-        "output": {"dir": str(work / "out"), "graph_store": False, "formats": ["parquet"]},
-    })
+    config_path = work / "linker.toml"
+    config_path.write_text("".join(f'[sources.{name}]\npath = "{path.as_posix()}"\n'
+                                   for name, path in files.sources().items())
+                           + f'[output]\ndir = "{(work / "out").as_posix()}"\ngraph_store = false\n'
+                           + 'formats = ["parquet"]\n', encoding="utf-8")
+    config = linker.load_config(config_path)
     start = time.perf_counter()
     result = linker.run(config)
     timings["pipeline"] = round(time.perf_counter() - start, 1)
     for stage in result.stages:
         timings[f"stage {stage.name}"] = stage.seconds
-    return work / "out", work / "data" / "truth"
+    return work / "out", work / "data" / "truth", config_path
 
 
-def _signals_database(run_dir: Path, timings: dict[str, float]) -> duckdb.DuckDBPyConnection:
+def _signals_database(run_dir: Path, config_path: Path | None, timings: dict[str, float]
+                      ) -> duckdb.DuckDBPyConnection:
+    """The run database with its ``signals``; when the pipeline did not run the enrichment stage, a copy of
+    it with the event tables ingested again (they are temporary in a run) and the stage run on it."""
     db = run_dir / "work.duckdb"
     con = duckdb.connect(str(db), read_only=True)
     has = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'signals'").fetchall()[0][0]
     if has:
         return con
     con.close()
-    from linker.config import EnrichmentConfig
+    import linker
     from linker.enrich import enrich
+    from linker.ingest import ingest
 
+    if config_path is None:
+        raise SystemExit(f"{db} has no signals (the enrichment stage did not run): pass --config so that this "
+                         f"script can ingest the events again and run the stage")
+    config = linker.load_config(config_path)
     copy = run_dir / "work-enriched.duckdb"
     shutil.copy(db, copy)
     con = duckdb.connect(str(copy))
     start = time.perf_counter()
-    enrich(con, EnrichmentConfig())
-    timings["enrich (run by this script)"] = round(time.perf_counter() - start, 1)
+    ingest(con, config, workdir=run_dir / ".work")
+    timings["ingest again (script)"] = round(time.perf_counter() - start, 1)
+    start = time.perf_counter()
+    enrich(con, config.enrichment)
+    timings["enrich (script)"] = round(time.perf_counter() - start, 1)
     return con
 
 

@@ -39,7 +39,7 @@ EXPORTS = {
     "profiles": ("SELECT * FROM profiles ORDER BY customer_id", ("parquet", "csv", "jsonl")),
     "signals": ("SELECT * FROM signals ORDER BY customer_id, need", ("parquet", "csv", "jsonl")),
     "aggregates": ("SELECT * FROM aggregates ORDER BY customer_id, level DESC, key, window_days NULLS LAST",
-                   ("parquet", "csv")),
+                   ("parquet",)),
     "unmapped_categories": ("SELECT * FROM unmapped_categories ORDER BY events DESC, name", ("parquet", "csv")),
 }
 """Exported tables: file stem -> (query, formats it may be written in)."""
@@ -150,8 +150,9 @@ def enrichment_manifest(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def export_enrichment(con: duckdb.DuckDBPyConnection, out_dir: Path, formats: list[str], *,
                       report: bool = True) -> list[Path]:
-    """Write ``profiles``, ``signals`` (Parquet, CSV, JSON Lines), ``aggregates`` and ``unmapped_categories``
-    (Parquet, CSV) in the requested formats, and ``report.html``; every file atomically.
+    """Write ``profiles``, ``signals`` (Parquet, CSV, JSON Lines), ``unmapped_categories`` (Parquet, CSV) and
+    ``aggregates`` (Parquet only: about fifty rows per customer) in the requested formats, and ``report.html``;
+    every file atomically.
 
     Parameters
     ----------

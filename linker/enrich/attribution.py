@@ -118,7 +118,8 @@ def build_device_attribution(con: duckdb.DuckDBPyConnection, *, strict: bool = T
 
 
 def build_customer_events(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
-    """Create ``customer_events``: every event attributed to a customer, dated on or before ``as_of``.
+    """Create ``customer_events`` (temporary, like the event tables it is built from): every event attributed
+    to a customer, dated on or before ``as_of``.
 
     One row per (customer, event). ``kind`` is 'purchase', 'browse' or 'card'; ``attribution`` says how the
     event reached the customer: 'card' (the bank's own transaction), 'linked_account' (``account_id`` is linked
@@ -133,7 +134,7 @@ def build_customer_events(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
     """
     cutoff = f"DATE '{as_of.isoformat()}' + INTERVAL 1 DAY"
     con.execute(f"""
-        CREATE OR REPLACE TABLE customer_events AS
+        CREATE OR REPLACE TEMP TABLE customer_events AS
         WITH raw AS (
             SELECT la.customer_id, 'purchase' AS kind, p.order_id AS event_id, p.account_id, la.platform,
                    p.order_time AS event_time, p.category, CAST(NULL AS VARCHAR) AS merchant, p.amount,

@@ -85,7 +85,7 @@ def test_export_writes_every_format_atomically_and_spreadsheet_safe(con, tmp_pat
     files = export_enrichment(con, tmp_path, ["parquet", "csv", "jsonl"])
     names = sorted(f.name for f in files)
     assert names == sorted(["profiles.parquet", "profiles.csv", "profiles.jsonl", "signals.parquet", "signals.csv",
-                            "signals.jsonl", "aggregates.parquet", "aggregates.csv", "unmapped_categories.parquet",
+                            "signals.jsonl", "aggregates.parquet", "unmapped_categories.parquet",
                             "unmapped_categories.csv", "report.html"])
     assert sorted(p.name for p in tmp_path.iterdir()) == names            # no temporary files left behind
     assert pq.read_table(tmp_path / "profiles.parquet").num_rows == 3
