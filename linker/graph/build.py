@@ -219,11 +219,14 @@ def graph_queries(con: duckdb.DuckDBPyConnection | None, *, run_id: str, schema:
                   ) -> GraphQueries:
     """Every node and relationship query of ``schema``, projected on its properties and cast to their types.
 
+    A property the schema declares and no query provides fails when the query is bound
+    (:func:`check_queries`).
+
     Raises
     ------
     GraphStoreError
-        If the schema declares a label, relationship pair or property that no query here provides (the schema
-        changed without the SQL).
+        If the schema declares a label or relationship pair that no query here provides (the schema changed
+        without the SQL).
     """
     schema = schema or load_schema()
     nodes, rels = node_queries(con), relationship_queries(con, run_id)

@@ -96,7 +96,7 @@ def parse_value(text: str, type_name: str, *, name: str = "value") -> Any:
         if kind == "JSON":
             return json.loads(text)
     except (ValueError, json.JSONDecodeError) as e:
-        raise QueryError(f"parameter {name}: {text!r} is not a {kind.lower()} ({e})") from e
+        raise QueryError(f"parameter {name}: {text!r} is not a valid {kind} ({e})") from e
     raise QueryError(f"parameter {name}: unknown type {type_name!r}; use one of {', '.join(sorted(TYPE_ALIASES))}")
 
 
@@ -207,6 +207,9 @@ def run_query(store: GraphStore, query: str, params: Mapping[str, Any] | None = 
         if "read-only" in message:
             raise QueryError("this query writes and the graph store is open read-only: pass --allow-write "
                              "to change the store of this run") from e
+        if "Interrupted" in message and timeout_seconds:
+            raise QueryError(f"{LADYBUG.name} interrupted the query after {timeout_seconds:g} s (--timeout): "
+                             f"{LADYBUG.hint(message)}") from e
         raise QueryError(f"{LADYBUG.name} rejected the query: {LADYBUG.hint(message)}") from e
     finally:
         if timeout_seconds:
@@ -315,12 +318,13 @@ def format_result(result: QueryResult, fmt: str, *, width: int = 160) -> str:
     if fmt == "table":
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(show_lines=False)
         for column in result.columns:
             table.add_column(column, overflow="fold")
         for row in result.rows:
-            table.add_row(*(short(v) for v in row))
+            table.add_row(*(Text(short(v)) for v in row))
         console = Console(file=io.StringIO(), width=width, record=True, color_system=None)
         console.print(table)
         console.print(f"{len(result.rows)} row(s)")

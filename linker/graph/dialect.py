@@ -104,7 +104,7 @@ LADYBUG_PITFALLS = (
             "labels(n)[i] gives an empty string in LadybugDB (labels() returns one string there): use label(n)"),
     Pitfall(re.compile(r"\bdatetime\s*\(", re.IGNORECASE),
             "LadybugDB has no datetime(): use timestamp('YYYY-MM-DD hh:mm:ss')"),
-    Pitfall(re.compile(r"\[\s*\w+\s+IN\s+[^\]|]+\|", re.IGNORECASE),
+    Pitfall(re.compile(r"\[\s*\w+\s+IN\b[^|]*?\|", re.IGNORECASE),
             "LadybugDB has no list comprehension: use list_transform(list, x -> expression)"),
     Pitfall(re.compile(r"\bshortestPath\s*\(", re.IGNORECASE),
             "LadybugDB writes shortest paths as MATCH p = (a)-[:T* SHORTEST 1..6]-(b)"),

@@ -162,8 +162,7 @@ def empty_lists_as_null(sql: str, properties: dict[str, str]) -> str:
 
 
 def _stream(con: duckdb.DuckDBPyConnection, sql: str, batch_size: int) -> Iterator[pa.RecordBatch]:
-    reader = con.execute(sql).fetch_record_batch(batch_size)
-    yield from reader
+    yield from con.sql(sql).to_arrow_reader(batch_size)
 
 
 # ------------------------------------------------------------------------------------------------ running

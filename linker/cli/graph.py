@@ -1,0 +1,187 @@
+"""Graph commands: ``cypher``, ``queries list|run|show``, ``export neo4j``, ``load neo4j``, ``show``, ``graphml``.
+
+Each command is a few lines over a public function of :mod:`linker.graph`; they register on ``linker.cli.app``
+when this module is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from linker.cli import app, err, out
+from linker.errors import ConfigError
+
+RunDirOption = Annotated[Path, typer.Option("--run-dir", "-r", help="The run's output folder (holds graph.lbug).")]
+ParamOption = Annotated[list[str] | None, typer.Option(
+    "--param", "-p", help="A parameter: name=value, or name:TYPE=value (str, int, float, bool, date, timestamp, "
+                          "list, json). Repeat for several.")]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="Output: table, csv or json.")]
+TimeoutOption = Annotated[float, typer.Option("--timeout", help="Interrupt the query after this many seconds.")]
+RunIdOption = Annotated[str | None, typer.Option("--run-id", help="Run id to stamp (default: the run's own).")]
+DEFAULT_RUN_DIR = Path("linker-out")
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+@app.command()
+def cypher(query: Annotated[str, typer.Argument(help="One Cypher statement (LadybugDB dialect).")],
+           param: ParamOption = None, fmt: FormatOption = "table", run_dir: RunDirOption = DEFAULT_RUN_DIR,
+           allow_write: Annotated[bool, typer.Option(
+               "--allow-write", help="Let the query change this run's graph store (off: read-only).")] = False,
+           timeout: TimeoutOption = 60.0,
+           max_rows: Annotated[int | None, typer.Option(help="Read at most this many rows.")] = None) -> None:
+    """Run a Cypher query on a run's graph store (read-only unless --allow-write)."""
+    from linker.graph.cypher import format_result, parse_params, run_cypher
+
+    result = run_cypher(run_dir, query, parse_params(param or []), allow_write=allow_write,
+                        timeout_seconds=timeout or None, max_rows=max_rows)
+    _print(format_result(result, fmt))
+
+
+# ---------------------------------------------------------------------------------------------- queries
+queries_app = typer.Typer(no_args_is_help=True, help="The investigators' query library (graph_schema/queries).")
+app.add_typer(queries_app, name="queries")
+
+
+@queries_app.command("list")
+def queries_list(fmt: FormatOption = "table") -> None:
+    """List the library's queries with their parameters."""
+    from linker.graph.library import load_library
+
+    library = load_library()
+    if fmt == "json":
+        _print(json.dumps([{"name": q.name, "description": q.description,
+                            "parameters": [{"name": p.name, "type": p.type, "default": p.default,
+                                            "description": p.description} for p in q.params]}
+                           for q in library.values()], ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title="Query library", title_justify="left", show_lines=True)
+    for column in ("name", "parameters", "description"):
+        table.add_column(column, overflow="fold")
+    for q in library.values():
+        params = "\n".join(f"{p.name} {p.type}" + (f" = {p.default}" if p.default is not None else "")
+                           for p in q.params)
+        table.add_row(Text(q.name), Text(params), Text(q.description))
+    out.print(table)
+
+
+@queries_app.command("run")
+def queries_run(name: Annotated[str, typer.Argument(help="Query name (see `linker queries list`).")],
+                param: ParamOption = None, fmt: FormatOption = "table", run_dir: RunDirOption = DEFAULT_RUN_DIR,
+                timeout: TimeoutOption = 60.0) -> None:
+    """Run a library query on a run's graph store."""
+    from linker.graph.cypher import format_result
+    from linker.graph.library import run_library_query
+
+    _print(format_result(run_library_query(run_dir, name, param or [], timeout_seconds=timeout or None), fmt))
+
+
+@queries_app.command("show")
+def queries_show(name: Annotated[str, typer.Argument(help="Query name.")],
+                 dialect: Annotated[str, typer.Option(help="ladybug (as written) or neo4j.")] = "ladybug") -> None:
+    """Print a library query's text, for the embedded store or for Neo4j."""
+    from linker.graph.library import get_query
+
+    _print(get_query(name).render(dialect) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------- Neo4j
+export_app = typer.Typer(no_args_is_help=True, help="Export the graph for other tools.")
+app.add_typer(export_app, name="export")
+load_app = typer.Typer(no_args_is_help=True, help="Load the graph into a running database.")
+app.add_typer(load_app, name="load")
+
+
+@export_app.command("neo4j")
+def export_neo4j(run_dir: RunDirOption = DEFAULT_RUN_DIR,
+                 output: Annotated[Path | None, typer.Option(
+                     "--output", "-o", help="Bundle folder (default: <run-dir>/neo4j-import).")] = None,
+                 database: Annotated[str, typer.Option(help="Database name in the import command.")] = "neo4j",
+                 run_id: RunIdOption = None,
+                 overwrite: Annotated[bool, typer.Option(help="Replace an existing bundle.")] = False) -> None:
+    """Write a bundle for `neo4j-admin database import full`: typed-header CSVs and the exact command."""
+    from linker.graph.neo4j_bundle import export_neo4j_bundle
+
+    bundle = export_neo4j_bundle(run_dir, output, run_id=run_id, database=database, overwrite=overwrite)
+    err.print(f"[green]ok[/]: {sum(bundle.counts.values()):,} rows in {len(bundle.counts)} files, run "
+              f"{bundle.run_id}, in {bundle.folder}\nImport with {bundle.folder}/import.sh, i.e. (from that folder):")
+    _print(bundle.command + "\n")
+
+
+@load_app.command("neo4j")
+def load_neo4j(uri: Annotated[str, typer.Option(help="Neo4j URI, e.g. neo4j://host:7687 or neo4j+s://...")],
+               user: Annotated[str, typer.Option(help="Neo4j user.")],
+               password_env: Annotated[str, typer.Option(
+                   help="Environment variable holding the password (never given on the command line).")]
+               = "NEO4J_PASSWORD",
+               database: Annotated[str, typer.Option(help="Neo4j database.")] = "neo4j",
+               batch_size: Annotated[int, typer.Option(help="Rows per transaction.")] = 5_000,
+               retry_seconds: Annotated[float, typer.Option(
+                   help="How long the driver retries a failing transaction.")] = 30.0,
+               run_dir: RunDirOption = DEFAULT_RUN_DIR, run_id: RunIdOption = None) -> None:
+    """Load a run's graph into Neo4j in idempotent batches (constraints and indexes first)."""
+    from linker.graph.neo4j_load import load_neo4j as load
+
+    password = os.environ.get(password_env)
+    if not password:
+        raise ConfigError(f"set the environment variable {password_env} to the Neo4j password of {user!r}")
+    totals = load(run_dir, uri=uri, user=user, password=password, database=database, batch_size=batch_size,
+                  run_id=run_id, retry_seconds=retry_seconds)
+    err.print(f"[green]ok[/]: {totals['rows']:,} rows in {totals['transactions']:,} transactions to {uri} "
+              f"(database {database}), run {totals['run_id']}, {totals['seconds']:.1f} s; created "
+              f"{totals['nodes_created']:,} nodes and {totals['relationships_created']:,} relationships")
+
+
+# ---------------------------------------------------------------------------------------------- pictures
+@app.command()
+def show(customer_id: Annotated[str, typer.Argument(help="The bank customer ID.")],
+         html: Annotated[Path | None, typer.Option(help="Write an interactive page here.")] = None,
+         hops: Annotated[int, typer.Option(help="Relationships away from the customer.")] = 3,
+         max_nodes: Annotated[int, typer.Option(help="Draw at most this many nodes.")] = 300,
+         run_dir: RunDirOption = DEFAULT_RUN_DIR) -> None:
+    """Show a customer's identity neighbourhood: identifiers, accounts, other customers, hubs marked."""
+    from linker.graph.show import write_html
+    from linker.graph.views import customer_neighbourhood
+
+    graph = customer_neighbourhood(run_dir, customer_id, hops=hops, max_nodes=max_nodes)
+    if html is not None:
+        write_html(graph, html, title=f"Identity neighbourhood of customer {customer_id}")
+        err.print(f"[green]ok[/]: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} relationships in {html}")
+        return
+    table = Table(title=f"Neighbourhood of {customer_id} ({hops} hops)", title_justify="left")
+    for column in ("node", "type", "relationships", "hub"):
+        table.add_column(column)
+    for nid, data in sorted(graph.nodes(data=True), key=lambda item: (item[1]["type"], str(item[1]["key"]))):
+        table.add_row(Text(str(data["label"])), data["type"], str(graph.degree(nid)),
+                      "hub" if data.get("is_hub") else "")
+    out.print(table)
+    if graph.graph.get("truncated"):
+        err.print(f"[yellow]truncated[/] at {max_nodes} nodes")
+
+
+@app.command()
+def graphml(cluster_id: Annotated[str | None, typer.Argument(help="The cluster ID (CL...).")] = None,
+            output: Annotated[Path, typer.Option("--output", "-o", help="GraphML file to write.")]
+            = Path("cluster.graphml"),
+            customer: Annotated[str | None, typer.Option(help="Take the cluster of this customer.")] = None,
+            run_dir: RunDirOption = DEFAULT_RUN_DIR) -> None:
+    """Export an identity cluster as GraphML (for Gephi)."""
+    from linker.graph.views import run_cluster_graph, write_graphml
+
+    if (cluster_id is None) == (customer is None):
+        raise typer.BadParameter("name a cluster ID or --customer (one of the two)")
+    graph = run_cluster_graph(run_dir, cluster_id=cluster_id, customer_id=customer)
+    write_graphml(graph, output)
+    err.print(f"[green]ok[/]: cluster {graph.graph['cluster_id']}: {graph.number_of_nodes()} nodes, "
+              f"{graph.number_of_edges()} relationships in {output}")

@@ -1,0 +1,129 @@
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from linker.errors import GraphStoreError
+from linker.graph.build import DUCKDB_TYPES, ENDS, graph_queries, write_parquet
+from linker.schema import load_schema
+from tests.graph.graph_run import RUN_ID, make_run_tables
+
+SCHEMA = load_schema()
+
+
+def test_every_label_and_relationship_pair_of_the_schema_has_a_query(run_con) -> None:
+    queries = graph_queries(run_con, run_id=RUN_ID)
+    assert set(queries.nodes) == set(SCHEMA.nodes)
+    assert set(queries.relationships) == {(n, f, t) for n, r in SCHEMA.relationships.items() for f, t in r.pairs}
+
+
+def test_columns_are_exactly_the_schema_properties_with_their_types(run_con) -> None:
+    queries = graph_queries(run_con, run_id=RUN_ID)
+    for label, sql in queries.nodes.items():
+        described = run_con.execute(f"DESCRIBE {sql}").fetchall()
+        assert [(c, t) for c, t, *_ in described] == \
+            [(p, DUCKDB_TYPES[t]) for p, t in SCHEMA.nodes[label].properties.items()], label
+    for (rel, _, _), sql in queries.relationships.items():
+        described = run_con.execute(f"DESCRIBE {sql}").fetchall()
+        expected = [(e, "VARCHAR") for e in ENDS] + \
+            [(p, DUCKDB_TYPES[t]) for p, t in SCHEMA.relationships[rel].properties.items()]
+        assert [(c, t) for c, t, *_ in described] == expected, rel
+
+
+def test_one_relationship_per_pair_and_every_end_exists(run_con) -> None:
+    queries = graph_queries(run_con, run_id=RUN_ID)
+    for (rel, f, to), sql in queries.relationships.items():
+        dupes = run_con.execute(f"SELECT count(*) FROM (SELECT src, dst FROM ({sql}) GROUP BY ALL HAVING count(*) > 1)"
+                                ).fetchall()[0][0]
+        assert dupes == 0, rel
+        for end, label in (("src", f), ("dst", to)):
+            key = SCHEMA.nodes[label].key
+            missing = run_con.execute(f"SELECT count(*) FROM ({sql}) r WHERE {end} NOT IN "
+                                      f"(SELECT {key} FROM ({queries.nodes[label]}))").fetchall()[0][0]
+            assert missing == 0, (rel, end)
+
+
+def _rows(con, sql: str) -> list[tuple]:
+    return sorted(con.execute(sql).fetchall(), key=repr)
+
+
+def test_identity_edges_keep_provenance_and_skip_unusable_values(run_con) -> None:
+    q = graph_queries(run_con, run_id=RUN_ID).relationships
+    assert _rows(run_con, f"SELECT * FROM ({q[('HAS_PHONE', 'Customer', 'Phone')]})") == sorted([
+        ("C1", "+8613800000001", "customers", 1, date(2020, 1, 1)),
+        ("C2", "+8613800000002", "customers", 2, date(2024, 6, 1)),
+        ("C3", "+8613800000009", "customers", 3, date(2018, 1, 1)),
+        ("C4", "+8613800000009", "customers", 4, None),
+    ], key=repr)
+
+
+def test_link_decisions_carry_evidence_json_and_the_run_id(run_con) -> None:
+    sql = graph_queries(run_con, run_id=RUN_ID).relationships[("LINKED_TO", "OnlineAccount", "Customer")]
+    rows = run_con.execute(f"SELECT src, dst, decision, evidence, run_id FROM ({sql}) ORDER BY src, dst").fetchall()
+    assert [(r[0], r[1], r[2]) for r in rows] == [("A1", "C1", "linked"), ("A2", "C1", "ambiguous"),
+                                                  ("A2", "C2", "ambiguous"), ("A3", "C3", "linked")]
+    assert all(r[4] == RUN_ID for r in rows)
+    assert '"comparison":"exact_phone"' in rows[0][3]
+
+
+def test_behaviour_is_summarized_per_account_and_category(run_con) -> None:
+    q = graph_queries(run_con, run_id=RUN_ID).relationships
+    purchased = run_con.execute(f"SELECT src, dst, orders, quantity, amount FROM "
+                                f"({q[('PURCHASED', 'OnlineAccount', 'Category')]}) ORDER BY src, dst").fetchall()
+    assert purchased == [("A1", "家具/沙发", 2, 2, 4999.0), ("A1", "床垫", 1, 2, 899.0), ("A3", "家具/沙发", 1, 1, 500.0),
+                         ("A5", "床垫", 1, 1, 300.0)]
+    card = run_con.execute(f"SELECT src, dst, transactions, amount FROM ({q[('CARD_SPEND', 'Customer', 'Category')]})"
+                           " ORDER BY src").fetchall()
+    assert card == [("C1", "mcc:5712", 2, 2800.0), ("C3", "mcc:5411", 1, 88.0)]
+    browsed = run_con.execute(f"SELECT src, dst, events FROM ({q[('BROWSED', 'OnlineAccount', 'Category')]})"
+                              ).fetchall()
+    assert browsed == [("A1", "家具/沙发", 2)]  # the device-only event has no account
+
+
+def test_without_enrichment_tables_categories_have_no_domain_and_there_are_no_needs(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    make_run_tables(con, enrichment=False)
+    q = graph_queries(con, run_id=RUN_ID)
+    assert con.execute(f"SELECT count(*) FROM ({q.nodes['Need']})").fetchall()[0][0] == 0
+    assert con.execute(f"SELECT count(*) FROM ({q.nodes['Category']}) WHERE domain IS NOT NULL").fetchall()[0][0] == 0
+    assert con.execute(f"SELECT DISTINCT needs FROM ({q.nodes['Customer']})").fetchall() == [([],)]
+
+
+def test_node_properties_come_from_resolution(run_con) -> None:
+    q = graph_queries(run_con, run_id=RUN_ID).nodes
+    accounts = dict(run_con.execute(f"SELECT account_id, link_decision FROM ({q['OnlineAccount']})").fetchall())
+    assert accounts == {"A1": "linked", "A2": "ambiguous", "A3": "linked", "A4": "rejected", "A5": "no_candidate",
+                        "A6": "no_candidate"}
+    c1 = run_con.execute(f"SELECT linked_accounts, needs FROM ({q['Customer']}) WHERE customer_id = 'C1'").fetchall()
+    assert c1 == [(1, ["home_furnishing"])]
+
+
+def test_write_parquet_writes_one_file_per_label_and_pair(run_con, tmp_path: Path) -> None:
+    files = write_parquet(run_con, tmp_path / "g", run_id=RUN_ID)
+    assert files.nodes["Customer"][1] == 5
+    assert pq.read_schema(files.nodes["Customer"][0]).names == list(SCHEMA.nodes["Customer"].properties)
+    path, rows = files.relationships[("HAS_DEVICE", "OnlineAccount", "Device")]
+    assert rows == 1 and path.name == "HAS_DEVICE.OnlineAccount.Device.parquet"
+
+
+def test_a_schema_property_without_sql_is_an_error(run_con, tmp_path: Path) -> None:
+    from linker.graph.build import check_queries
+    from linker.schema import schema_dir
+
+    text = (schema_dir() / "schema.toml").read_text(encoding="utf-8")
+    changed = tmp_path / "schema.toml"
+    changed.write_text(text.replace('name = "STRING"\naction = "STRING"', 'name = "STRING"\naction = "STRING"\n'
+                                    'urgency = "INT64"'), encoding="utf-8")
+    with pytest.raises(GraphStoreError, match="node Need.*urgency"):
+        check_queries(run_con, graph_queries(run_con, run_id=RUN_ID, schema=load_schema(changed)))
+
+
+def test_a_missing_run_table_is_named(tmp_path: Path) -> None:
+    from linker.graph.build import check_queries
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE customers (customer_id VARCHAR)")
+    with pytest.raises(GraphStoreError, match="node Customer"):
+        check_queries(con, graph_queries(con, run_id=RUN_ID))

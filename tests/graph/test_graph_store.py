@@ -1,0 +1,110 @@
+import os
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import linker
+from linker.config import load_config
+from linker.engine import table_exists
+from linker.errors import GraphStoreError, RunNotFoundError
+from linker.graph.store import STORE_NAME, ddl, load_graph_store, open_store
+from linker.schema import load_schema
+from tests.graph.graph_run import RUN_ID, make_run_tables
+
+
+def test_ddl_is_generated_from_the_schema() -> None:
+    statements = ddl()
+    schema = load_schema()
+    assert len(statements) == len(schema.nodes) + len(schema.relationships)
+    assert statements[0].startswith("CREATE NODE TABLE Customer(customer_id STRING, name STRING")
+    assert statements[0].endswith("needs STRING[], PRIMARY KEY(customer_id))")
+    has_phone = next(s for s in statements if s.startswith("CREATE REL TABLE HAS_PHONE"))
+    assert has_phone == ("CREATE REL TABLE HAS_PHONE(FROM Customer TO Phone, FROM OnlineAccount TO Phone, "
+                         "source_table STRING, source_row INT64, since DATE)")
+
+
+def test_load_counts_nodes_and_relationships(run_con, tmp_path: Path) -> None:
+    counts = load_graph_store(run_con, tmp_path, run_id=RUN_ID)
+    assert counts["Customer"] == 5 and counts["OnlineAccount"] == 6 and counts["Phone"] == 3
+    assert counts["HAS_PHONE"] == 7 and counts["LINKED_TO"] == 4 and counts["HAS_NEED"] == 1
+    assert counts["graph nodes"] == 5 + 6 + 3 + 3 + 2 + 5 + 1
+    with open_store(tmp_path) as store:
+        assert store.rows("MATCH (n) RETURN count(*)") == [[counts["graph nodes"]]]
+        assert store.rows("MATCH ()-[r]->() RETURN count(*)") == [[counts["graph relationships"]]]
+
+
+def test_the_store_is_replaced_whole_and_nothing_is_left_beside_it(run_con, tmp_path: Path) -> None:
+    load_graph_store(run_con, tmp_path, run_id="first")
+    run_con.execute("DELETE FROM customers WHERE customer_id = 'C5'")
+    run_con.execute("DELETE FROM identifiers WHERE owner_id = 'C5'")
+    load_graph_store(run_con, tmp_path, run_id="second")
+    assert [f for f in os.listdir(tmp_path) if not f.startswith("work.duckdb")] == [STORE_NAME]
+    with open_store(tmp_path) as store:
+        assert store.rows("MATCH (c:Customer) RETURN count(*)") == [[4]]
+        assert store.rows("MATCH ()-[l:LINKED_TO]->() RETURN DISTINCT l.run_id") == [["second"]]
+
+
+def test_a_failed_build_keeps_the_previous_store(run_con, tmp_path: Path) -> None:
+    load_graph_store(run_con, tmp_path, run_id=RUN_ID)
+    run_con.execute("INSERT INTO accounts (account_id) VALUES ('A1')")  # a duplicate key: COPY fails
+    with pytest.raises(GraphStoreError, match="OnlineAccount"):
+        load_graph_store(run_con, tmp_path, run_id="broken")
+    assert [f for f in os.listdir(tmp_path) if not f.startswith("work.duckdb")] == [STORE_NAME]
+    with open_store(tmp_path) as store:
+        assert store.rows("MATCH (a:OnlineAccount) RETURN count(*)") == [[6]]
+
+
+def test_the_store_opens_read_only_and_refuses_writes(run_dir: Path) -> None:
+    with open_store(run_dir) as store, pytest.raises(RuntimeError, match="read-only"):
+        store.execute("CREATE (:Need {name: 'x', action: 'y'})")
+
+
+def test_a_run_without_a_store_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(RunNotFoundError, match="no run folder"):
+        open_store(tmp_path / "missing")
+    with pytest.raises(RunNotFoundError, match="has no graph store"):
+        open_store(tmp_path)
+
+
+def test_kuzu_in_the_same_process_is_refused(monkeypatch: pytest.MonkeyPatch, run_dir: Path) -> None:
+    monkeypatch.setitem(sys.modules, "kuzu", object())
+    with pytest.raises(GraphStoreError, match="kuzu"):
+        open_store(run_dir)
+
+
+def test_the_store_of_a_real_pipeline_run_matches_its_tables(dataset, tmp_path: Path) -> None:
+    config = load_config(dataset())
+    result = linker.run(config)
+    con = duckdb.connect(str(result.output_dir / "work.duckdb"))
+    try:
+        counts = load_graph_store(con, result.output_dir, run_id="pipeline")
+        customers, accounts, usable = (con.execute(sql).fetchall()[0][0] for sql in (
+            "SELECT count(*) FROM customers", "SELECT count(*) FROM accounts",
+            ("SELECT count(DISTINCT (owner_id, value)) FROM identifiers WHERE status = 'usable' "
+            "AND owner_kind IN ('customer', 'account')")))
+        linked = con.execute("SELECT count(*) FROM links WHERE decision IN ('linked', 'ambiguous')").fetchall()[0][0]
+        purchased = con.execute("SELECT count(DISTINCT (account_id, category)) FROM purchases WHERE category IS NOT "
+                                "NULL AND account_id IN (SELECT account_id FROM accounts)").fetchall()[0][0] \
+            if table_exists(con, "purchases") else 0
+    finally:
+        con.close()
+    assert counts["Customer"] == customers and counts["OnlineAccount"] == accounts
+    assert counts["HAS_PHONE"] + counts["HAS_EMAIL"] + counts["HAS_DEVICE"] == usable
+    assert counts["LINKED_TO"] == linked
+    assert counts["PURCHASED"] == purchased
+    with open_store(result.output_dir) as store:
+        assert store.rows("MATCH (c:Customer) RETURN count(*)") == [[customers]]
+
+
+def test_an_empty_run_loads_an_empty_graph(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    make_run_tables(con, enrichment=False)
+    for table in ("customers", "accounts", "identifiers", "identifier_degrees", "links", "clusters", "purchases",
+                  "browsing", "transactions"):
+        con.execute(f"DELETE FROM {table}")
+    counts = load_graph_store(con, tmp_path, run_id=RUN_ID)
+    assert counts["graph nodes"] == 0 and counts["graph relationships"] == 0
+    with open_store(tmp_path) as store:
+        assert store.rows("MATCH (n) RETURN count(*)") == [[0]]
