@@ -33,8 +33,8 @@ AGGREGATE_COLUMNS: dict[str, str] = {
     "card_txns": "Card transactions.",
     "browse_events": "Browsing events (linked accounts and attributed devices).",
     "dwell_seconds": "Total browsing dwell time.",
-    "converted_browse_events": f"Browsing events followed by a purchase or card payment in the same key within "
-                               f"{CONVERSION_DAYS} days.",
+    "converted_browse_events": f"Browsing events followed by a purchase or card payment in the same class within "
+                               f"{CONVERSION_DAYS} days (domain rows: in the same domain).",
     "conversion": "converted_browse_events / browse_events (NULL without browsing).",
     "events": "All events.",
     "active_days": "Distinct days with an event (frequency).",
@@ -87,21 +87,28 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
     spans: list[int | None] = [*sorted(set(windows)), None]
     bucket = "CASE " + " ".join(f"WHEN age_days < {int(w)} THEN {i}" for i, w in enumerate(spans[:-1])) + \
              f" ELSE {len(spans) - 1} END"
+    def converts(key: str) -> str:
+        """A browsing event followed by a purchase or card payment with the same ``key`` soon enough."""
+        return f"""kind = 'browse' AND min(CASE WHEN kind IN ('purchase', 'card') THEN event_time END) OVER (
+                       PARTITION BY customer_id, {key} ORDER BY event_time, kind <> 'browse'
+                       ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
+                   <= event_time + INTERVAL {int(conversion_days)} DAY"""
+
+    cols = "customer_id, kind, event_time, amount, quantity, dwell_seconds, account_id, platform, attribution, " \
+           "probability, bucket"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE event_levels AS
-        WITH levels AS (
-            SELECT *, 'total' AS level, 'all' AS key FROM customer_events
-            UNION ALL SELECT *, 'class', coalesce(class, 'unmapped') FROM customer_events
-            UNION ALL SELECT *, 'domain', unnest(coalesce(domain_path, ['unmapped'])) FROM customer_events),
-        aged AS (
-            SELECT *, date_diff('day', CAST(event_time AS DATE), {day}) AS age_days FROM levels)
-        SELECT customer_id, level, key, kind, event_time, amount, quantity, dwell_seconds, account_id, platform,
-               attribution, probability, {bucket} AS bucket,
-               kind = 'browse' AND min(CASE WHEN kind IN ('purchase', 'card') THEN event_time END) OVER (
-                   PARTITION BY customer_id, level, key ORDER BY event_time, kind <> 'browse'
-                   ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
-                   <= event_time + INTERVAL {int(conversion_days)} DAY AS converted
-        FROM aged
+        WITH events AS (
+            SELECT customer_id, kind, event_time, amount, quantity, dwell_seconds, account_id, platform,
+                   attribution, probability, coalesce(class, 'unmapped') AS class, domain_path,
+                   {bucket.replace("age_days", f"date_diff('day', CAST(event_time AS DATE), {day})")} AS bucket,
+                   {converts("coalesce(class, 'unmapped')")} AS converted
+            FROM customer_events),
+        by_domain AS (
+            SELECT *, unnest(coalesce(domain_path, ['unmapped'])) AS domain FROM events)
+        SELECT {cols}, converted, 'total' AS level, 'all' AS key FROM events
+        UNION ALL SELECT {cols}, converted, 'class', class FROM events
+        UNION ALL SELECT {cols}, {converts("domain")}, 'domain', domain FROM by_domain
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE event_buckets AS
@@ -143,12 +150,14 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
                coalesce(a.platforms, 0) AS platforms, coalesce(a.accounts, []) AS accounts, device_events,
                min_link_probability, {day} AS as_of
         FROM (SELECT b.customer_id, b.level, b.key, w.window_name, w.window_days,
-                     sum(b.purchase_amount) AS purchase_amount, sum(b.orders) AS orders,
-                     sum(b.quantity) AS quantity, sum(b.card_amount) AS card_amount, sum(b.card_txns) AS card_txns,
-                     sum(b.browse_events) AS browse_events, sum(b.dwell_seconds) AS dwell_seconds,
-                     sum(b.converted_browse_events) AS converted_browse_events, sum(b.events) AS events,
-                     sum(b.active_days) AS active_days, min(b.first_at) AS first_at, max(b.last_at) AS last_at,
-                     max(b.last_spend_at) AS last_spend_at, sum(b.device_events) AS device_events,
+                     sum(b.purchase_amount) AS purchase_amount, CAST(sum(b.orders) AS BIGINT) AS orders,
+                     CAST(sum(b.quantity) AS BIGINT) AS quantity, sum(b.card_amount) AS card_amount,
+                     CAST(sum(b.card_txns) AS BIGINT) AS card_txns,
+                     CAST(sum(b.browse_events) AS BIGINT) AS browse_events, sum(b.dwell_seconds) AS dwell_seconds,
+                     CAST(sum(b.converted_browse_events) AS BIGINT) AS converted_browse_events,
+                     CAST(sum(b.events) AS BIGINT) AS events, CAST(sum(b.active_days) AS BIGINT) AS active_days,
+                     min(b.first_at) AS first_at, max(b.last_at) AS last_at, max(b.last_spend_at) AS last_spend_at,
+                     CAST(sum(b.device_events) AS BIGINT) AS device_events,
                      min(b.min_link_probability) AS min_link_probability
               FROM event_buckets b JOIN ({windows_sql}) w ON b.bucket <= w.i
               GROUP BY b.customer_id, b.level, b.key, w.window_name, w.window_days) t

@@ -306,8 +306,9 @@ def build_categories(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> int:
     register_taxonomy(con, taxonomy)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE observed_categories AS
-        SELECT name, source, sum(purchases) AS purchases, sum(browse_events) AS browse_events,
-               sum(card_txns) AS card_txns, sum(amount) AS amount
+        SELECT name, source, CAST(sum(purchases) AS BIGINT) AS purchases,
+               CAST(sum(browse_events) AS BIGINT) AS browse_events, CAST(sum(card_txns) AS BIGINT) AS card_txns,
+               sum(amount) AS amount
         FROM (SELECT category AS name, 'online' AS source, count(*) AS purchases, 0 AS browse_events,
                      0 AS card_txns, sum(amount) AS amount
               FROM purchases WHERE category IS NOT NULL GROUP BY category
