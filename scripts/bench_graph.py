@@ -1,0 +1,124 @@
+"""Benchmark the graph store: load time from a run's tables, and the latency of every library query.
+
+Usage::
+
+    python scripts/generate_demo.py --customers 1000000 --accounts 3000000 --events 20000000 \\
+        --format parquet /tmp/big/data
+    (write a linker.toml for /tmp/big/data, then) linker run -c /tmp/big/linker.toml -o /tmp/big/out --no-graph
+    python scripts/bench_graph.py /tmp/big/out --rebuild --export
+
+Parameters of the library queries are picked from the store itself (a customer with links, one sharing a
+device, two customers a few hops apart, ...). Each query runs once to warm up, then ``--repeat`` times;
+the table shows the median and the slowest run in milliseconds, end to end (query, fetch, conversion).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from linker.graph.cypher import run_query
+from linker.graph.library import load_library
+from linker.graph.store import load_graph_store, open_store
+
+
+def pick(store: Any, query: str) -> list[Any]:
+    rows = store.rows(query)
+    return rows[0] if rows else []
+
+
+def cases(store: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    """(label, query name, parameters) for every library query, parameters picked from the store."""
+    linked = pick(store, "MATCH (c:Customer)<-[:LINKED_TO]-(:OnlineAccount) RETURN c.customer_id LIMIT 1")
+    shared = pick(store, "MATCH (c:Customer)-[:HAS_DEVICE]->(d:Device)<-[:HAS_DEVICE]-(o:Customer) "
+                         "WHERE NOT d.is_hub AND o.customer_id <> c.customer_id RETURN c.customer_id LIMIT 1")
+    pair = pick(store, "MATCH (c:Customer)<-[:LINKED_TO]-(a:OnlineAccount)-[:LINKED_TO]->(o:Customer) "
+                       "WHERE c.customer_id < o.customer_id RETURN c.customer_id, o.customer_id LIMIT 1")
+    far = pick(store, "MATCH (c:Customer) WITH c ORDER BY c.customer_id LIMIT 1 MATCH (o:Customer) "
+                      "WITH c, o ORDER BY o.customer_id DESC LIMIT 1 RETURN c.customer_id, o.customer_id")
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    if linked:
+        out.append(("linked_to_customer", "linked_to_customer", {"customer_id": linked[0]}))
+    out.append(("hub_identifiers", "hub_identifiers", {"limit": 100}))
+    if shared:
+        out.append(("shared_device_customers", "shared_device_customers", {"customer_id": shared[0]}))
+    if pair:
+        out.append(("shortest_identity_path (2 hops)", "shortest_identity_path",
+                    {"from_customer": pair[0], "to_customer": pair[1]}))
+    if far:
+        out.append(("shortest_identity_path (unrelated)", "shortest_identity_path",
+                    {"from_customer": far[0], "to_customer": far[1]}))
+    wide = {"from": _ts("2000-01-01"), "to": _ts("2100-01-01")}
+    out.append(("spend_by_category (all customers)", "spend_by_category", {**wide, "customer_id": "*"}))
+    if linked:
+        out.append(("spend_by_category (one customer)", "spend_by_category", {**wide, "customer_id": linked[0]}))
+    out.append(("clusters_above_size", "clusters_above_size", {"min_size": 3, "limit": 100}))
+    out.append(("ambiguous_accounts", "ambiguous_accounts", {"min_customers": 2, "limit": 100}))
+    out.append(("recycled_phones", "recycled_phones", {"limit": 1000}))
+    return out
+
+
+def _ts(text: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path, help="a run output folder (work.duckdb, graph.lbug)")
+    parser.add_argument("--rebuild", action="store_true", help="(re)build graph.lbug from work.duckdb, timed")
+    parser.add_argument("--export", action="store_true", help="also time the neo4j-admin bundle export")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    figures: dict[str, Any] = {}
+    if args.rebuild or not (args.run_dir / "graph.lbug").exists():
+        con = duckdb.connect(str(args.run_dir / "work.duckdb"), read_only=True)
+        started = time.perf_counter()
+        counts = load_graph_store(con, args.run_dir, run_id="bench")
+        figures["load_seconds"] = round(time.perf_counter() - started, 2)
+        figures["counts"] = counts
+        con.close()
+        print(f"store load: {figures['load_seconds']} s, {counts['graph nodes']:,} nodes, "
+              f"{counts['graph relationships']:,} relationships", file=sys.stderr)
+    if args.export:
+        from linker.graph.neo4j_bundle import export_neo4j_bundle
+
+        started = time.perf_counter()
+        bundle = export_neo4j_bundle(args.run_dir, args.run_dir / "neo4j-import", run_id="bench", overwrite=True)
+        figures["bundle_seconds"] = round(time.perf_counter() - started, 2)
+        print(f"neo4j bundle: {figures['bundle_seconds']} s, {sum(bundle.counts.values()):,} rows",
+              file=sys.stderr)
+    library = load_library()
+    latencies = []
+    with open_store(args.run_dir) as store:
+        for label, name, params in cases(store):
+            text = library[name].render("ladybug")
+            rows = len(run_query(store, text, params, timeout_seconds=600).rows)  # warm-up
+            times = []
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                run_query(store, text, params, timeout_seconds=600)
+                times.append((time.perf_counter() - started) * 1000)
+            latencies.append({"query": label, "rows": rows, "median_ms": round(statistics.median(times), 1),
+                              "max_ms": round(max(times), 1)})
+    figures["queries"] = latencies
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(f"{'query':40} {'rows':>7} {'median ms':>10} {'max ms':>9}")
+        for q in latencies:
+            print(f"{q['query']:40} {q['rows']:>7} {q['median_ms']:>10} {q['max_ms']:>9}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
