@@ -23,8 +23,8 @@ from linker.normalize import devices, emails, phones
 from linker.normalize.junk import (
     ALL_ZERO, BAD_CHECKSUM, BAD_COUNTRY_CODE, BAD_DOMAIN, BAD_FORMAT, BAD_QQ_NUMBER, BLOCKED_BY_RULE, EMPTY,
     ID_TYPES, INVALID, INVALID_NUMBER, JUNK, NULL_TOKEN, PLACEHOLDER, PLACEHOLDER_DEVICE, REASONS,
-    REPEATED_DIGIT, TEST_ADDRESS, TOO_LONG, TOO_SHORT, UNKNOWN_ID_TYPE, USABLE, null_reason_sql, nest,
-    sql_in, sql_str, text_sql,
+    FOLD_ALL, REPEATED_DIGIT, TEST_ADDRESS, TOO_LONG, TOO_SHORT, UNKNOWN_ID_TYPE, USABLE, null_reason_sql,
+    sql_in, sql_str, text_sql, trim_sql,
 )
 from linker.normalize.rules import IdentifierRules, Rule
 
@@ -61,12 +61,25 @@ def _quote_name(name: str) -> str:
     return ".".join(f'"{part}"' for part in name.split("."))
 
 
-def _rows_sql(source: str, id_type: str | None) -> str:
-    """Return a relation of ``source`` rows of one id type (None: unknown types) with ``_n_t``, ``_n_null``."""
+def _rows_sql(source: str, id_type: str | None, region: str, *, leftovers_only: bool = False) -> str:
+    """Return the ``source`` rows of one id type (None: unknown types) with the shared columns.
+
+    ``_n_fast`` is true for raw values already in a common, clean spelling of their type (see each
+    module's ``fast_sql``), which skip most work; ``_n_t`` is the raw value with full-width
+    characters folded, ``_n_null`` the empty / null-token reason. ``leftovers_only`` keeps only
+    phone rows that are not fast, the only ones that can need Python.
+    """
     where = (f"s.id_type = {sql_str(id_type)}" if id_type
-             else f"s.id_type IS NULL OR NOT {sql_in('s.id_type', ID_TYPES)}")
-    base = f"SELECT s.*, {text_sql('s.raw')} AS _n_t FROM {source} s WHERE {where}"
-    return f"(SELECT *, {null_reason_sql('raw', '_n_t')} AS _n_null FROM ({base}) b)"
+             else f"(s.id_type IS NULL OR NOT {sql_in('s.id_type', ID_TYPES)})")
+    fast = {"phone": phones.plain_mobile_sql("s.raw", region), "email": emails.fast_sql("s.raw"),
+            "device": devices.fast_sql("s.raw")}.get(id_type or "", "FALSE")
+    if leftovers_only:
+        where += f" AND NOT {fast}"
+    fold = phones.FOLD if id_type == "phone" else FOLD_ALL
+    base = f"SELECT s.*, {fast} AS _n_fast FROM {source} s WHERE {where}"
+    text = f"SELECT *, {text_sql('raw', fold)} AS _n_t FROM ({base}) b"
+    return (f"(SELECT *, CASE WHEN NOT _n_fast THEN {null_reason_sql('raw', '_n_t')} END AS _n_null "
+            f"FROM ({text}) t)")
 
 
 def _typed_sql(source: str, columns: Sequence[str], region: str, leftovers: str) -> str:
@@ -74,11 +87,11 @@ def _typed_sql(source: str, columns: Sequence[str], region: str, leftovers: str)
     keep = ", ".join([*(f'"{c}"' for c in columns), "_n_t", "_n_null"])
     unknown = (f"SELECT {keep}, CAST(NULL AS VARCHAR) AS _n_cand, CAST(NULL AS VARCHAR) AS _n_kind, "
                f"{sql_str(UNKNOWN_ID_TYPE)} AS _n_invalid, CAST(NULL AS VARCHAR) AS _n_junk "
-               f"FROM {_rows_sql(source, None)} u")
+               f"FROM {_rows_sql(source, None, region)} u")
     return " UNION ALL ".join([
-        phones.normalize_sql(_rows_sql(source, "phone"), keep, region, leftovers),
-        emails.normalize_sql(_rows_sql(source, "email"), keep),
-        devices.normalize_sql(_rows_sql(source, "device"), keep),
+        phones.normalize_sql(_rows_sql(source, "phone", region), keep, region, leftovers),
+        emails.normalize_sql(_rows_sql(source, "email", region), keep),
+        devices.normalize_sql(_rows_sql(source, "device", region), keep),
         unknown,
     ])
 
@@ -87,13 +100,13 @@ def _rules_sql(typed: str, rules_view: str | None) -> str:
     """Return a SELECT adding ``_n_blocked``, ``_n_allowed`` and ``_n_rule`` (rule reason) to ``typed``."""
     if rules_view is None:
         return f"SELECT *, FALSE AS _n_blocked, FALSE AS _n_allowed, CAST(NULL AS VARCHAR) AS _n_rule FROM ({typed}) t"
-    on = "{a}._r_id_type = t.id_type AND {a}._r_key = t.{col}"
+    on = "{a}._r_id_type = t.id_type AND {a}._r_key = {col}"
     return (f"SELECT t.*, coalesce(rv._r_action = 'block' OR rr._r_action = 'block', FALSE) AS _n_blocked, "
             f"coalesce(rv._r_action = 'allow' OR rr._r_action = 'allow', FALSE) AS _n_allowed, "
             f"CASE WHEN rv._r_action = 'block' THEN rv._r_reason WHEN rr._r_action = 'block' THEN rr._r_reason "
             f"ELSE coalesce(rv._r_reason, rr._r_reason) END AS _n_rule FROM ({typed}) t "
-            f"LEFT JOIN {rules_view} rv ON {on.format(a='rv', col='_n_cand')} "
-            f"LEFT JOIN {rules_view} rr ON {on.format(a='rr', col='_n_t')}")
+            f"LEFT JOIN {rules_view} rv ON {on.format(a='rv', col='t._n_cand')} "
+            f"LEFT JOIN {rules_view} rr ON {on.format(a='rr', col=trim_sql('t._n_t'))}")
 
 
 def _final_sql(typed: str, columns: Sequence[str], rules_view: str | None) -> str:
@@ -142,7 +155,7 @@ def _candidates(con: duckdb.DuckDBPyConnection, pairs: Sequence[tuple[str, str]]
     src, lo = f"_linker_rule_values_{tag}", f"_linker_rule_leftovers_{tag}"
     _register_input(con, pairs, src)
     try:
-        phones.register_leftovers(con, _rows_sql(src, "phone"), region, lo)
+        phones.register_leftovers(con, _rows_sql(src, "phone", region, leftovers_only=True), region, lo)
         typed = _typed_sql(src, ["id_type", "raw", "_row"], region, lo)
         return [c for (c,) in con.execute(f"SELECT _n_cand FROM ({typed}) t ORDER BY _row").fetchall()]
     finally:
@@ -210,7 +223,7 @@ def normalize_identifiers(con: duckdb.DuckDBPyConnection, source: str, target: s
     tag = uuid.uuid4().hex[:12]
     lo, rules_view = f"_linker_phone_leftovers_{tag}", (f"_linker_rules_{tag}" if rules else None)
     try:
-        phones.register_leftovers(con, _rows_sql(src, "phone"), region, lo)
+        phones.register_leftovers(con, _rows_sql(src, "phone", region, leftovers_only=True), region, lo)
         if rules_view and rules:
             con.register(rules_view, _rules_table(con, rules, region))
         typed = _typed_sql(src, columns, region, lo)

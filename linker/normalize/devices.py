@@ -20,29 +20,43 @@ from typing import Final
 from linker.normalize import junk
 from linker.normalize.junk import re_full, re_replace_all, sql_str
 
-_LABEL: Final = r"^(?:urn:uuid:|imei|meid|idfa|idfv|uuid|aid|android_?id|oaid|gaid|adid)\s*[:=]?\s*"
+_LABEL: Final = r"^\s*(?i:urn:uuid:|imei|meid|idfa|idfv|uuid|aid|android_?id|oaid|gaid|adid)\s*[:=]?\s*"
 _NOISE: Final = r"[\s\-{}:]"
+_HEX: Final = "[0-9A-Fa-f]"
 IMEI_LENGTH: Final = 15
 _DOUBLED: Final = "0246813579"  # Luhn: digit d doubled, digits summed
 
 
-def compact_sql(text: str) -> str:
-    """Return SQL for ``text`` upper-cased without its label and without spaces, dashes, braces, colons."""
-    return f"upper({re_replace_all(f'lower({text})', f'{_LABEL}|{_NOISE}')})"
+def fast_sql(raw: str) -> str:
+    """Return SQL that is true for the common clean spellings: a dashed UUID, 16 hex or 15 digits."""
+    return re_full(raw, f"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}|{_HEX}{{16}}|[0-9]{{15}}")
+
+
+def compact_sql(text: str, fast: str) -> str:
+    """Return SQL for the ID upper-cased without its label and without spaces, dashes, braces, colons.
+
+    A fast (clean) spelling is only upper-cased, keeping the dashes of a UUID.
+    """
+    return f"CASE WHEN {fast} THEN upper({text}) ELSE upper({re_replace_all(text, f'{_LABEL}|{_NOISE}')}) END"
 
 
 def kind_sql(compact: str) -> str:
-    """Return SQL for the device kind of a compact ID: ``imei``, ``uuid``, ``android_id`` or NULL."""
-    return (f"CASE WHEN {re_full(compact, '[0-9]{15}')} THEN 'imei' "
-            f"WHEN {re_full(compact, '[0-9A-F]{32}')} THEN 'uuid' "
-            f"WHEN {re_full(compact, '[0-9A-F]{16}')} THEN 'android_id' END")
+    """Return SQL for the device kind of a compact ID: ``imei``, ``uuid``, ``android_id`` or NULL.
+
+    A dashed UUID (36 characters) only comes from a fast spelling, already checked.
+    """
+    return (f"CASE length({compact}) WHEN 36 THEN 'uuid' "
+            f"WHEN 15 THEN CASE WHEN {re_full(compact, '[0-9]+')} THEN 'imei' END "
+            f"WHEN 32 THEN CASE WHEN {re_full(compact, '[0-9A-F]+')} THEN 'uuid' END "
+            f"WHEN 16 THEN CASE WHEN {re_full(compact, '[0-9A-F]+')} THEN 'android_id' END END")
 
 
 def value_sql(compact: str, kind: str) -> str:
     """Return SQL for the kind-prefixed normalized value of a compact ID (NULL for unknown kinds)."""
     dashed = " || '-' || ".join(f"substr({compact}, {start}, {n})"
                                 for start, n in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12)))
-    return (f"CASE {kind} WHEN 'imei' THEN 'imei:' || {compact} WHEN 'uuid' THEN 'uuid:' || {dashed} "
+    return (f"CASE {kind} WHEN 'imei' THEN 'imei:' || {compact} "
+            f"WHEN 'uuid' THEN 'uuid:' || CASE WHEN length({compact}) = 36 THEN {compact} ELSE {dashed} END "
             f"WHEN 'android_id' THEN 'aid:' || lower({compact}) END")
 
 
@@ -71,8 +85,21 @@ def invalid_sql(compact: str, kind: str) -> str:
 
 
 def junk_sql(value: str) -> str:
-    """Return SQL that is ``'placeholder_device'`` for known placeholder values, else NULL."""
-    return f"CASE WHEN {junk.sql_in(value, junk.DEVICE_JUNK)} THEN {sql_str(junk.PLACEHOLDER_DEVICE)} END"
+    """Return SQL that is ``'placeholder_device'`` for a placeholder value, else NULL.
+
+    Placeholders are one character repeated (all-zero IDFA, ``000000000000000``) and the values of
+    ``junk.PLACEHOLDER_DEVICES``; the lookup is a hash join on a small VALUES table.
+    """
+    return (f"CASE WHEN {junk.sql_lookup(value, {v: v for v in placeholder_values()})} IS NOT NULL "
+            f"THEN {sql_str(junk.PLACEHOLDER_DEVICE)} END")
+
+
+def placeholder_values() -> set[str]:
+    """Return every normalized device value that is junk."""
+    repeated = ({"imei:" + d * IMEI_LENGTH for d in "0123456789"}
+                | {"uuid:" + "-".join(h * n for n in (8, 4, 4, 4, 12)) for h in "0123456789ABCDEF"}
+                | {"aid:" + h * 16 for h in "0123456789abcdef"})
+    return repeated | junk.PLACEHOLDER_DEVICES
 
 
 def normalize_sql(rows: str, keep: str) -> str:
@@ -91,7 +118,7 @@ def normalize_sql(rows: str, keep: str) -> str:
         SQL selecting ``keep`` plus ``_n_cand`` (prefixed value), ``_n_kind``, ``_n_invalid``, ``_n_junk``.
     """
     layers = [
-        [("_d_c", compact_sql("_n_t"))],
+        [("_d_c", compact_sql("_n_t", "_n_fast"))],
         [("_d_k", kind_sql("_d_c"))],
         [("_d_v", value_sql("_d_c", "_d_k"))],
     ]

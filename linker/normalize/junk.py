@@ -69,37 +69,93 @@ NULL_TOKENS: Final = frozenset(
 )
 
 # --- digit junk shared by phones (national digits) and e-mail local parts ----------------------------
-_MAX_DIGITS: Final = 20
-_SEQUENTIAL_MIN: Final = 6
-_KNOWN_PLACEHOLDER_PHONES: Final = ("13800138000", "12345678901", "13888888888", "01234567890")
+ASCENDING: Final = "0123456789" * 3
+DESCENDING: Final = "9876543210" * 3
+#: Well-known placeholder phone numbers (national digits), besides the all-zero, repeated and
+#: sequential ones found by :func:`digit_junk_reason`.
+PLACEHOLDER_PHONES: Final = frozenset({"13800138000", "12345678901", "13888888888", "01234567890"})
+PHONE_MIN_REPEAT: Final = 3
+PHONE_MIN_SEQUENTIAL: Final = 6
+EMAIL_MIN_DIGITS: Final = 5
+MAX_JUNK_DIGITS: Final = 20
 
 
-def _sequential_runs(min_len: int, max_len: int) -> set[str]:
-    """Return every ascending or descending (wrapping) run of digits with a length in range."""
-    runs: set[str] = set()
-    for cycle in ("0123456789" * 3, "9876543210" * 3):
-        for start in range(10):
-            runs.update(cycle[start:start + n] for n in range(min_len, max_len + 1))
-    return runs
+def digit_junk_reason(digits: str | None, min_repeat: int = PHONE_MIN_REPEAT,
+                      min_sequential: int = PHONE_MIN_SEQUENTIAL) -> str | None:
+    """Return the junk reason of a digit string, or None; the Python twin of :func:`digit_junk_sql`.
+
+    Parameters
+    ----------
+    digits : str or None
+        National phone digits, or an e-mail local part.
+    min_repeat, min_sequential : int
+        Shortest repeated-digit and sequential run counted as junk.
+
+    Returns
+    -------
+    str or None
+        ``all_zero``, ``repeated_digit`` or ``placeholder`` (a listed number or an ascending or
+        descending run such as ``12345678901``); None when not junk.
+
+    Examples
+    --------
+    >>> digit_junk_reason("13800138000"), digit_junk_reason("0000"), digit_junk_reason("13812345670")
+    ('placeholder', 'all_zero', None)
+    """
+    if not digits or len(digits) > MAX_JUNK_DIGITS:
+        return None
+    if digits == "0" * len(digits):
+        return ALL_ZERO
+    if len(digits) >= min_repeat and digits[0] in "123456789" and digits == digits[0] * len(digits):
+        return REPEATED_DIGIT
+    if digits in PLACEHOLDER_PHONES:
+        return PLACEHOLDER
+    if len(digits) >= min_sequential and (digits in ASCENDING or digits in DESCENDING):
+        return PLACEHOLDER
+    return None
 
 
-def _digit_junk(min_repeat: int, min_sequential: int) -> dict[str, str]:
-    """Return ``{digits: reason}`` for all-zero, repeated-digit and sequential digit strings."""
-    junk = {run: PLACEHOLDER for run in _sequential_runs(min_sequential, _MAX_DIGITS)}
-    for n in range(min_repeat, _MAX_DIGITS + 1):
-        junk.update({d * n: REPEATED_DIGIT for d in "123456789"})
-    junk.update({"0" * n: ALL_ZERO for n in range(1, _MAX_DIGITS + 1)})
-    return junk
+def digit_junk_sql(col: str, min_repeat: int = PHONE_MIN_REPEAT,
+                   min_sequential: int = PHONE_MIN_SEQUENTIAL) -> str:
+    """Return SQL for :func:`digit_junk_reason` of ``col`` (NULL when not junk)."""
+    return (f"CASE WHEN {col} = '' OR length({col}) > {MAX_JUNK_DIGITS} THEN NULL "
+            f"WHEN {col} = repeat('0', length({col})) THEN {sql_str(ALL_ZERO)} "
+            f"WHEN length({col}) >= {min_repeat} AND left({col}, 1) BETWEEN '1' AND '9' "
+            f"AND {col} = repeat(left({col}, 1), length({col})) THEN {sql_str(REPEATED_DIGIT)} "
+            f"WHEN {sql_in(col, PLACEHOLDER_PHONES)} THEN {sql_str(PLACEHOLDER)} "
+            f"WHEN length({col}) >= {min_sequential} AND (position({col} IN {sql_str(ASCENDING)}) > 0 "
+            f"OR position({col} IN {sql_str(DESCENDING)}) > 0) THEN {sql_str(PLACEHOLDER)} END")
 
 
-#: National phone digits (country prefix removed) that are never a real subscriber.
-PHONE_JUNK: Final[Mapping[str, str]] = {
-    **_digit_junk(3, _SEQUENTIAL_MIN),
-    **{p: PLACEHOLDER for p in _KNOWN_PLACEHOLDER_PHONES},
-}
+def phone_junk_reason(digits: str | None) -> str | None:
+    """Return the junk reason of phone digits after the country prefix, with or without trunk ``0``.
 
-#: Digit-only e-mail local parts that are typed as fakes (``123456@qq.com``, ``00000@163.com``).
-EMAIL_LOCAL_DIGIT_JUNK: Final = frozenset(_digit_junk(5, 5))
+    Examples
+    --------
+    >>> phone_junk_reason("013800138000"), phone_junk_reason("01012345678")
+    ('placeholder', None)
+    """
+    if not digits:
+        return None
+    return digit_junk_reason(digits) or (digit_junk_reason(digits[1:]) if digits[0] == "0" else None)
+
+
+def phone_junk_sql(col: str) -> str:
+    """Return SQL for :func:`phone_junk_reason` of ``col``."""
+    return (f"coalesce({digit_junk_sql(col)}, "
+            f"CASE WHEN {col} LIKE '0%' THEN {digit_junk_sql(f'substr({col}, 2)')} END)")
+
+
+def phone_junk_keys() -> dict[str, str]:
+    """Return ``{digits: reason}`` of every string :func:`phone_junk_reason` calls junk (for tests)."""
+    runs = {c[i:i + n] for c in (ASCENDING, DESCENDING) for i in range(10)
+            for n in range(PHONE_MIN_SEQUENTIAL, MAX_JUNK_DIGITS + 1)}
+    same = {d * n for d in "0123456789" for n in range(1, MAX_JUNK_DIGITS + 1)}
+    candidates = runs | same | PLACEHOLDER_PHONES
+    candidates |= {"0" + c for c in candidates if len(c) < MAX_JUNK_DIGITS + 1}
+    keys = {c: phone_junk_reason(c) for c in candidates}
+    return {k: r for k, r in keys.items() if r is not None}
+
 
 #: Local parts of test and no-reply addresses (``test`` followed by digits is matched separately).
 TEST_LOCAL_PARTS: Final = frozenset(
@@ -117,60 +173,44 @@ TEST_DOMAINS: Final = frozenset(
      "1secmail.com", "mailcatch.com"}
 )
 
-#: Known placeholder device values, as normalized (kind-prefixed) values.
-DEVICE_JUNK: Final = frozenset(
-    {"imei:" + d * 15 for d in "0123456789"}
-    | {"imei:123456789012345", "imei:012345678901234", "imei:987654321098765",
-       "imei:490154203237518",  # the example IMEI of the GSMA / Wikipedia documentation
-       "imei:004999010640000", "imei:358240051111110"}  # Android emulator IMEIs
-    | {"uuid:" + "-".join(h * n for n in (8, 4, 4, 4, 12)) for h in "0123456789ABCDEF"}
-    | {"aid:" + h * 16 for h in "0123456789abcdef"}
-    | {"aid:9774d56d682e549c"}  # the Android 2.2 ANDROID_ID shared by millions of devices
-)
-
-
-def phone_junk_reason(national_digits: str | None) -> str | None:
-    """Return the junk reason of national phone digits, or None.
-
-    Parameters
-    ----------
-    national_digits : str or None
-        The digits of a phone number without its country prefix.
-
-    Returns
-    -------
-    str or None
-        ``all_zero``, ``repeated_digit`` or ``placeholder``; None when not junk.
-
-    Examples
-    --------
-    >>> phone_junk_reason("13800138000"), phone_junk_reason("13812345670")
-    ('placeholder', None)
-    """
-    return PHONE_JUNK.get(national_digits) if national_digits else None
+#: Known placeholder device values (normalized, kind-prefixed) besides one character repeated.
+PLACEHOLDER_DEVICES: Final = frozenset({
+    "imei:123456789012345", "imei:012345678901234", "imei:987654321098765",
+    "imei:490154203237518",  # the example IMEI of the GSMA / Wikipedia documentation
+    "imei:004999010640000", "imei:358240051111110",  # Android emulator IMEIs
+    "aid:9774d56d682e549c",  # the Android 2.2 ANDROID_ID shared by millions of devices
+})
 
 
 # --- SQL helpers (ANSI) -----------------------------------------------------------------------------
-
-
 def sql_str(text: str) -> str:
     """Return ``text`` as a SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
 
 
+def sql_values(rows: Iterable[tuple[str, ...]], alias: str, columns: Sequence[str]) -> str:
+    """Return ``(VALUES (...), ...) AS alias(columns)`` of string ``rows`` (sorted)."""
+    body = ", ".join("(" + ", ".join(sql_str(v) for v in row) + ")" for row in sorted(set(rows)))
+    return f"(VALUES {body}) AS {alias}({', '.join(columns)})"
+
+
 def sql_in(col: str, values: Iterable[str]) -> str:
-    """Return ``col IN ('a', 'b', ...)`` over sorted ``values`` (``FALSE`` when empty)."""
+    """Return ``col IN ('a', 'b', ...)``; ``FALSE`` for no values.
+
+    In a projection DuckDB compares with each list item in turn, so keep such lists short (tens of
+    items) and behind a cheap guard; use :func:`sql_lookup` for long lists.
+    """
     items = sorted(set(values))
     return f"{col} IN ({', '.join(sql_str(v) for v in items)})" if items else "FALSE"
 
 
-def sql_case_map(col: str, mapping: Mapping[str, str], default: str = "NULL") -> str:
-    """Return a CASE mapping each key set of ``mapping`` values to its value via ``IN`` lists."""
-    groups: dict[str, list[str]] = {}
-    for key, val in mapping.items():
-        groups.setdefault(val, []).append(key)
-    whens = " ".join(f"WHEN {sql_in(col, keys)} THEN {sql_str(val)}" for val, keys in sorted(groups.items()))
-    return f"CASE {whens} ELSE {default} END" if whens else default
+def sql_lookup(col: str, mapping: Mapping[str, str]) -> str:
+    """Return SQL for ``mapping[col]`` (NULL when absent) as a scalar subquery over a VALUES table.
+
+    DuckDB runs it as a hash join, for every row of the relation, whatever guard surrounds it.
+    """
+    table = sql_values(mapping.items(), "lookup", ["k", "v"])
+    return f"(SELECT lookup.v FROM {table} WHERE lookup.k = {col})"
 
 
 # --- DuckDB-specific SQL ----------------------------------------------------------------------------
@@ -182,6 +222,16 @@ _EXTRA_FROM: Final = "\u3000\u00a0\u2002\u2003\u2009\u3002\uff61\u2010\u2011\u20
 _EXTRA_TO: Final = "     ..--------"
 _DELETE: Final = "\u200b\u200c\u200d\ufeff"
 WHITESPACE: Final = " \t\n\r\x0b\x0c"
+
+
+def fold_map(source: str, target: str) -> tuple[str, str]:
+    """Return the ``translate`` arguments folding ``source`` characters to ``target`` (plus the
+    unusual spaces and dashes of every map; zero-width characters are deleted)."""
+    return source + _EXTRA_FROM + _DELETE, target + _EXTRA_TO
+
+
+#: Every full-width ASCII character folded (e-mails and device IDs).
+FOLD_ALL: Final = fold_map(_FW_FROM, _FW_TO)
 
 
 def re_full(col: str, pattern: str) -> str:
@@ -199,18 +249,23 @@ def split_part(col: str, sep: str, index: int) -> str:
     return f"split_part({col}, {sql_str(sep)}, {index})"
 
 
-def text_sql(col: str) -> str:
-    """Return SQL for ``col`` with full-width characters folded to ASCII and whitespace trimmed.
+def text_sql(col: str, fold: tuple[str, str] = FOLD_ALL) -> str:
+    """Return SQL for ``col`` with full-width characters folded to ASCII (not trimmed).
 
-    The costly ``translate`` only runs on values that hold a non-ASCII character (byte length
-    differs from character length), so plain ASCII rows cost one length comparison.
+    The costly ``translate`` (its cost grows with the ``fold`` map) only runs on values that hold a
+    non-ASCII character, i.e. whose byte length differs from their character length.
     """
-    folded = (f"CASE WHEN strlen({col}) <> length({col}) THEN translate({col}, "
-              f"{sql_str(_FW_FROM + _EXTRA_FROM + _DELETE)}, {sql_str(_FW_TO + _EXTRA_TO)}) ELSE {col} END")
-    return f"trim({folded}, {sql_str(WHITESPACE)})"
+    return (f"CASE WHEN strlen({col}) <> length({col}) THEN translate({col}, "
+            f"{sql_str(fold[0])}, {sql_str(fold[1])}) ELSE {col} END")
+
+
+def trim_sql(col: str) -> str:
+    """Return SQL for ``col`` without leading and trailing whitespace (spaces, tabs, newlines)."""
+    return f"trim({col}, {sql_str(WHITESPACE)})"
 
 
 # --- shared classification --------------------------------------------------------------------------
+_TOKEN_ROOM: Final = max(map(len, NULL_TOKENS)) + 4  # a null token with some whitespace around it
 
 
 def null_reason_sql(raw: str, text: str) -> str:
@@ -222,10 +277,15 @@ def null_reason_sql(raw: str, text: str) -> str:
         SQL of the raw value.
     text : str
         SQL of the value after :func:`text_sql`.
+
+    Notes
+    -----
+    Whitespace is only trimmed for values that start with it or are short enough to be a token.
     """
-    is_token = sql_in(f"lower({text})", NULL_TOKENS)
+    is_token = sql_in(f"lower({trim_sql(text)})", NULL_TOKENS)
     return (f"CASE WHEN {raw} IS NULL OR {text} = '' THEN {sql_str(EMPTY)} "
-            f"WHEN length({text}) <= 9 AND {is_token} THEN {sql_str(NULL_TOKEN)} END")
+            f"WHEN ascii({text}) <= 32 AND {trim_sql(text)} = '' THEN {sql_str(EMPTY)} "
+            f"WHEN length({text}) <= {_TOKEN_ROOM} AND {is_token} THEN {sql_str(NULL_TOKEN)} END")
 
 
 def nest(rows: str, layers: Sequence[Sequence[tuple[str, str]]]) -> str:

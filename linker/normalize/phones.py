@@ -1,10 +1,10 @@
-"""Phone normalization to E.164: a SQL fast path for Chinese mobiles, ``phonenumbers`` for the rest.
+"""Phone normalization to E.164: a SQL fast path for Chinese numbers, ``phonenumbers`` for the rest.
 
-The fast path decides, in SQL, every spelling of a Chinese mobile (``+86``, ``0086``, ``86`` or no
-prefix; spaces, dashes, dots, brackets, full-width digits) with the mobile pattern taken from the
-``phonenumbers`` metadata, so both paths agree. Values it cannot decide -- landlines, foreign
-numbers, extensions, odd lengths -- are *leftovers*: their distinct cleaned spellings are parsed once
-each in Python (:func:`parse_leftover`) and joined back as a table.
+The fast path decides, in SQL, every spelling of a Chinese mobile or landline (``+86``, ``0086``,
+``86``, trunk ``0`` or no prefix; spaces, dashes, dots, brackets, full-width digits), using the
+number patterns of the ``phonenumbers`` metadata so that both paths agree. Values it cannot decide --
+foreign numbers, extensions, service numbers, invalid numbers -- are *leftovers*: their distinct
+cleaned spellings are parsed once each in Python (:func:`parse_leftover`) and joined back as a table.
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
 from linker.normalize import junk
 from linker.normalize.junk import re_full, re_replace_all, sql_str
 
-_CN_MOBILE: Final = phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern
+_CN_META: Final = phonenumbers.PhoneMetadata.metadata_for_region("CN")
 _SEPARATORS: Final = r"[\s\-.()\[\]/_~]"
 _EXTENSION: Final = r"(?:ext|x|#|转|分机)"
 _MIN_DIGITS: Final = 5
+#: Full-width digits and phone punctuation folded to ASCII; ``translate`` costs grow with the map,
+#: and letters are no use in a phone number.
+FOLD: Final = junk.fold_map("０１２３４５６７８９＋－（）．／＃　", "0123456789+-()./# ")
 _MAX_DIGITS: Final = 17
 
 _PARSE_ERRORS: Final = {
@@ -58,10 +61,11 @@ def clean_sql(text: str) -> str:
 
 
 def core_sql(clean: str, region: str) -> str:
-    """Return SQL for the national digits of ``clean`` (its ``+86``/``0086``/``86`` prefix removed).
+    """Return SQL for the digits of ``clean`` after its international prefix (``+86``, ``0086``, ``+``).
 
-    Only ``+86`` is removed when the default region is not CN; other ``+`` country codes keep their
-    digits (their leftovers are checked on the national number in Python).
+    Junk lists are checked on these digits, so every spelling of a placeholder stays junk. A bare
+    ``86`` prefix counts only before an 11-digit number starting with 1; ``00`` and bare ``86`` only
+    count in region CN.
     """
     if region != "CN":
         return (f"CASE WHEN {clean} LIKE '+86%' THEN substr({clean}, 4) "
@@ -73,16 +77,52 @@ def core_sql(clean: str, region: str) -> str:
             f"WHEN {clean} LIKE '00%' THEN substr({clean}, 3) ELSE {clean} END")
 
 
-def mobile_sql(clean: str, core: str, region: str) -> str:
-    """Return SQL for the 11 national digits when ``clean`` is surely a Chinese mobile, else NULL."""
-    cn_prefix = f"{clean} LIKE '+86%'"
+def nsn_sql(clean: str, core: str, region: str) -> str:
+    """Return SQL for the Chinese national significant number of ``clean``, NULL if not surely Chinese.
+
+    The trunk ``0`` is dropped. Numbers starting with ``11``, ``12`` or ``179`` are left to
+    ``phonenumbers``, which may read those digits as a carrier-selection prefix, and so are those
+    starting with ``86``, which it may read as the country code.
+    """
+    chinese = f"{clean} LIKE '+86%'"
     if region == "CN":
-        cn_prefix = f"({cn_prefix} OR {clean} LIKE '0086%' OR {clean} LIKE '861%' OR {clean} = {core})"
-    return f"CASE WHEN {cn_prefix} AND {re_full(core, f'(?:{_CN_MOBILE})')} THEN {core} END"
+        chinese += f" OR {clean} LIKE '0086%' OR {clean} LIKE '861%' OR {clean} NOT LIKE '+%' AND {clean} NOT LIKE '00%'"
+    national = f"CASE WHEN {core} LIKE '0%' THEN substr({core}, 2) ELSE {core} END"
+    unsure = " OR ".join(f"{national} LIKE '{p}%'" for p in ("0", "11", "12", "179", "86"))
+    return f"CASE WHEN ({chinese}) AND NOT ({unsure}) THEN {national} END"
+
+
+def _desc_sql(nsn: str, desc: phonenumbers.PhoneNumberDesc | None) -> str:
+    """Return SQL matching ``nsn`` against one number type of the metadata, as ``phonenumbers`` does."""
+    if desc is None or desc.national_number_pattern is None or -1 in desc.possible_length:
+        return "FALSE"
+    lengths = f"length({nsn}) IN ({', '.join(map(str, desc.possible_length))}) AND " if desc.possible_length else ""
+    return f"({lengths}{re_full(nsn, f'(?:{desc.national_number_pattern})')})"
+
+
+def type_sql(nsn: str) -> str:
+    """Return SQL for the type ``phonenumbers`` gives a Chinese national number, NULL if undecided.
+
+    'mobile' and 'landline' (MOBILE, FIXED_LINE), 'other' (toll-free, shared cost, fixed line or
+    mobile, ...) or 'invalid' (no number range). Lengths the metadata does not allow are left to
+    Python, which tells too short from too long. Built from the CN metadata in the order of
+    ``phonenumbers``' own type check so that both paths agree, except that mobile is tested first
+    because it is the common case (no CN mobile number matches an earlier type; checked by
+    ``tests/normalize/test_phones.py``).
+    """
+    general = _CN_META.general_desc
+    earlier = " OR ".join(_desc_sql(nsn, getattr(_CN_META, name)) for name in (
+        "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail"))
+    return (f"CASE WHEN {_desc_sql(nsn, _CN_META.mobile)} THEN 'mobile' "
+            f"WHEN {nsn} IS NULL OR length({nsn}) NOT IN ({', '.join(map(str, general.possible_length))}) "
+            f"THEN NULL "
+            f"WHEN NOT {re_full(nsn, f'(?:{general.national_number_pattern})')} THEN 'invalid' "
+            f"WHEN {earlier} THEN 'other' "
+            f"WHEN {_desc_sql(nsn, _CN_META.fixed_line)} THEN 'landline' ELSE 'invalid' END")
 
 
 def fast_invalid_sql(clean: str) -> str:
-    """Return SQL for the reason a non-mobile spelling is surely invalid, NULL when undecided."""
+    """Return SQL for the reason an undecided spelling is surely invalid, NULL when still undecided."""
     digits = f"length({re_replace_all(clean, f'{_EXTENSION}.*|[^0-9]')})"
     return (f"CASE WHEN NOT {re_full(clean, rf'[+]?[0-9]+(?:{_EXTENSION}[0-9]+)?')} "
             f"THEN {sql_str(junk.BAD_FORMAT)} "
@@ -90,25 +130,49 @@ def fast_invalid_sql(clean: str) -> str:
             f"WHEN {digits} > {_MAX_DIGITS} THEN {sql_str(junk.TOO_LONG)} END")
 
 
-def junk_sql(core: str) -> str:
-    """Return SQL for the junk reason of national digits ``core`` (all zero, repeated, placeholder)."""
-    return junk.sql_case_map(core, junk.PHONE_JUNK)
+def junk_sql(mobile: str, core: str) -> str:
+    """Return SQL for the junk reason of a phone: of its plain mobile digits, else of its ``core``.
+
+    A plain mobile (11 digits, 13-19...) is never all zero, repeated or sequential, so only the
+    listed placeholders are looked up for those rows (checked by ``tests/normalize/test_phones.py``).
+    """
+    listed = f"CASE WHEN {junk.sql_in(mobile, junk.PLACEHOLDER_PHONES)} THEN {sql_str(junk.PLACEHOLDER)} END"
+    return f"CASE WHEN {mobile} IS NOT NULL THEN {listed} ELSE {junk.phone_junk_sql(core)} END"
+
+
+def plain_mobile_sql(text: str, region: str) -> str:
+    """Return SQL that is true when ``text`` is 11 plain digits of a Chinese mobile (region CN only)."""
+    return re_full(text, f"(?:{_CN_META.mobile.national_number_pattern})") if region == "CN" else "FALSE"
 
 
 def _layers(region: str) -> list[list[tuple[str, str]]]:
-    """Return the SQL column layers shared by the leftover query and the normalizing query."""
+    """Return the SQL column layers shared by the leftover query and the normalizing query.
+
+    ``_p_m`` short-cuts the commonest spelling, 11 plain digits of a Chinese mobile (``_n_fast``,
+    see :func:`plain_mobile_sql`): every later column is only computed for the other rows.
+    """
+    def other(expr: str) -> str:
+        return f"CASE WHEN _p_m IS NULL THEN {expr} END"
+
+    invalid = f"CASE WHEN _p_type = 'invalid' THEN {sql_str(junk.INVALID_NUMBER)} "
     return [
-        [("_p_c", clean_sql("_n_t"))],
-        [("_p_core", core_sql("_p_c", region))],
-        [("_p_mob", mobile_sql("_p_c", "_p_core", region))],
-        [("_p_bad", f"CASE WHEN _p_mob IS NULL THEN {fast_invalid_sql('_p_c')} END")],
-        [("_p_key", "CASE WHEN _p_mob IS NULL AND _p_bad IS NULL AND _n_null IS NULL THEN _p_c END")],
+        [("_p_m", "CASE WHEN _n_fast THEN raw END")],
+        [("_p_c", other(clean_sql("_n_t")))],
+        [("_p_core", other(core_sql("_p_c", region)))],
+        [("_p_nsn", other(nsn_sql("_p_c", "_p_core", region)))],
+        [("_p_type", other(type_sql("_p_nsn")))],
+        [("_p_bad", f"{invalid} WHEN _p_type IS NULL AND _p_m IS NULL THEN {fast_invalid_sql('_p_c')} END")],
+        [("_p_key", "CASE WHEN _p_type IS NULL AND _p_bad IS NULL AND _n_null IS NULL THEN _p_c END")],
     ]
 
 
 def leftover_keys_sql(rows: str, region: str) -> str:
-    """Return SQL selecting the distinct spellings (``_p_key``) the SQL fast path cannot decide."""
+    """Return SQL selecting the distinct spellings (``_p_key``) the SQL fast path cannot decide.
+
+    ``rows`` may leave out the plain mobiles (``_n_fast``), which never are leftovers.
+    """
     return f"SELECT DISTINCT _p_key FROM ({junk.nest(rows, _layers(region))}) p WHERE _p_key IS NOT NULL"
+
 
 
 def normalize_sql(rows: str, keep: str, region: str, leftovers: str) -> str:
@@ -131,10 +195,12 @@ def normalize_sql(rows: str, keep: str, region: str, leftovers: str) -> str:
         SQL selecting ``keep`` plus ``_n_cand`` (E.164), ``_n_kind``, ``_n_invalid`` and ``_n_junk``.
     """
     return (f"SELECT {keep}, "
-            f"CASE WHEN _p_mob IS NOT NULL THEN '+86' || _p_mob ELSE _lo_e164 END AS _n_cand, "
-            f"CASE WHEN _p_mob IS NOT NULL THEN 'mobile' ELSE _lo_kind END AS _n_kind, "
+            f"CASE WHEN _p_m IS NOT NULL THEN '+86' || _p_m "
+            f"WHEN _p_type IS NOT NULL THEN '+86' || _p_nsn ELSE _lo_e164 END AS _n_cand, "
+            f"CASE WHEN _p_m IS NOT NULL THEN 'mobile' WHEN _p_type = 'invalid' THEN NULL "
+            f"ELSE coalesce(_p_type, _lo_kind) END AS _n_kind, "
             f"coalesce(_p_bad, _lo_reason) AS _n_invalid, "
-            f"coalesce({junk_sql('_p_core')}, _lo_junk) AS _n_junk "
+            f"coalesce({junk_sql('_p_m', '_p_core')}, _lo_junk) AS _n_junk "
             f"FROM ({junk.nest(rows, _layers(region))}) p LEFT JOIN {leftovers} lo ON lo._lo_key = p._p_key")
 
 
