@@ -14,7 +14,7 @@ import pytest
 
 from linker.demo.writer import TableWriter, csv_bytes
 
-MODULES = ["arrays", "names", "identifiers", "writer", "vocab", "generate"]
+MODULES = ["arrays", "names", "phones", "emails", "devices", "writer", "vocab", "generate"]
 
 
 @pytest.mark.parametrize("name", MODULES)
