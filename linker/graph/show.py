@@ -76,14 +76,14 @@ _TEMPLATE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>__TITLE__</title>
 <style>
-  body { margin: 0; font: 13px system-ui, sans-serif; color: #222; }
+  body { margin: 0; font: 13px system-ui, sans-serif; color: #222; overflow: hidden; }
   header { padding: 8px 12px; border-bottom: 1px solid #ddd; display: flex; gap: 16px; align-items: center;
            flex-wrap: wrap; }
   header h1 { font-size: 15px; margin: 0; }
   .legend span { display: inline-flex; align-items: center; gap: 4px; margin-right: 10px; }
   .dot { width: 10px; height: 10px; border-radius: 50%; display: inline-block; }
   #warn { color: #b00; }
-  svg { width: 100vw; height: calc(100vh - 48px); display: block; cursor: grab; background: #fcfcfc; }
+  svg { width: 100%; height: calc(100vh - 48px); display: block; cursor: grab; background: #fcfcfc; }
   .edge { stroke: #aaa; stroke-width: 1.2; }
   .edge.LINKED_TO.linked { stroke: #2a9d2a; stroke-width: 3; }
   .edge.LINKED_TO.ambiguous { stroke: #e69500; stroke-width: 2.5; stroke-dasharray: 6 4; }
@@ -136,9 +136,10 @@ const nodeEls = data.nodes.map(n => {
   const g = document.createElementNS(NS, "g"), c = document.createElementNS(NS, "circle");
   const t = document.createElementNS(NS, "text");
   g.setAttribute("class", "node" + (n.hub ? " hub" : "") + (n.focus ? " focus" : ""));
-  c.setAttribute("r", n.focus ? 12 : n.type === "Customer" || n.type === "OnlineAccount" ? 9 : 7);
+  const r = n.focus ? 12 : n.type === "Customer" || n.type === "OnlineAccount" ? 9 : 7;
+  c.setAttribute("r", r);
   c.setAttribute("fill", data.colours[n.type] || "#999");
-  t.setAttribute("x", 12); t.setAttribute("y", 4);
+  t.setAttribute("x", r + 4); t.setAttribute("y", 4);
   t.textContent = n.label + (n.hub ? " (hub)" : "");
   g.append(c, t);
   g.addEventListener("mousemove", ev => showTip(ev, n.type + " " + n.label, n.props));

@@ -40,8 +40,8 @@ def _add_node(graph: nx.MultiDiGraph, value: dict[str, Any], schema: GraphSchema
     key = props[schema.nodes[label].key]
     nid = node_id(label, key)
     if nid not in graph:
-        display = props.get("name") or key if label in ("Customer", "OnlineAccount") else key
-        graph.add_node(nid, type=label, key=key, label=str(display), **props)
+        name = props.get("name") if label in ("Customer", "OnlineAccount") else None
+        graph.add_node(nid, type=label, key=key, label=f"{name} ({key})" if name else str(key), **props)
     return nid
 
 

@@ -23,7 +23,7 @@ def test_a_neighbourhood_reaches_accounts_identifiers_and_other_customers(run_di
                           "Device:imei:1111"}
     assert graph.has_edge("OnlineAccount:A2", "Customer:C2", key="LINKED_TO")
     assert graph.edges["OnlineAccount:A2", "Customer:C2", "LINKED_TO"]["decision"] == "ambiguous"
-    assert graph.nodes["Customer:C1"]["label"] == "张伟" and graph.nodes["Customer:C1"]["type"] == "Customer"
+    assert graph.nodes["Customer:C1"]["label"] == "张伟 (C1)" and graph.nodes["Customer:C1"]["type"] == "Customer"
     assert graph.edges["Customer:C1", "Phone:+8613800000001", "HAS_PHONE"]["source_row"] == 1
 
 
@@ -66,6 +66,6 @@ def test_graphml_round_trips_for_gephi(run_dir: Path, tmp_path: Path) -> None:
     path = write_graphml(graph, tmp_path / "c.graphml")
     back = nx.read_graphml(path)
     assert set(back) == set(graph) and back.number_of_edges() == graph.number_of_edges()
-    assert back.nodes["Customer:C1"]["label"] == "张伟"
+    assert back.nodes["Customer:C1"]["label"] == "张伟 (C1)"
     assert back.nodes["Customer:C1"]["needs"] == '["home_furnishing"]'  # lists as JSON text
     assert back.nodes["Phone:+8613800000001"]["customers"] == 1
