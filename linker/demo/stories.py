@@ -272,7 +272,7 @@ def plant_stories(
         decisive_days.append(day)
         group_pick = {
             g: rng.integers(0, sum(1 for s in steps if s.group == g), k)
-            for g in {s.group for s in steps if s.group}
+            for g in dict.fromkeys(s.group for s in steps if s.group)  # fixed order: never iterate a set
         }
         group_seen: dict[str, int] = {}
         for step in steps:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import unicodedata
 from datetime import date, timedelta
 from pathlib import Path
@@ -123,6 +126,18 @@ def test_same_seed_gives_identical_csv_bytes(demo: Path, tmp_path: Path) -> None
     for path in files.all():
         if path.suffix == ".csv":
             assert path.read_bytes() == (demo / path.relative_to(tmp_path)).read_bytes(), path.name
+
+
+@pytest.mark.parametrize("hash_seed", ["1", "2"])
+def test_output_does_not_depend_on_the_process(demo: Path, tmp_path: Path, hash_seed: str) -> None:
+    code = (
+        "import sys; from pathlib import Path; from linker.demo import DemoSpec, generate_demo; "
+        f"generate_demo(Path(sys.argv[1]), DemoSpec(**{SMALL!r}))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, env=env)
+    for path in sorted(tmp_path.rglob("*.csv")):
+        assert path.read_bytes() == (demo / path.relative_to(tmp_path)).read_bytes(), path.name
 
 
 def test_other_seed_gives_other_data(demo: Path, tmp_path: Path) -> None:
