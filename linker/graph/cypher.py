@@ -198,7 +198,7 @@ def run_query(store: GraphStore, query: str, params: Mapping[str, Any] | None = 
         if isinstance(result, list):  # pragma: no cover - several statements are refused above
             raise QueryError("give one statement at a time")
         columns = list(result.get_column_names())
-        rows = []
+        rows: list[list[Any]] = []
         while result.has_next() and (max_rows is None or len(rows) < max_rows):
             rows.append([plain(v, schema) for v in result.get_next()])
         result.close()
