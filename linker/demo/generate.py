@@ -19,9 +19,10 @@ from linker.demo.accounts import (
     plan_account_counts,
     render_accounts,
 )
-from linker.demo.arrays import date_text, days, rng_for, take
+from linker.demo.arrays import DAY, date_text, days, rng_for, take
 from linker.demo.badrows import RATE, insert_entity_rows
 from linker.demo.customers import customer_entries, customer_ids, render_customers
+from linker.demo.entries import PHONE
 from linker.demo.events import (
     BROWSING_COLUMNS,
     PURCHASE_COLUMNS,
@@ -334,6 +335,7 @@ def _plant(
         shop_phones, keeper = assign_shop_phones(rng, people, 1 + n_acc // 1_000_000, members, log)
         recycled = eligible_recycled(rng, people, trap_count(n_cust, 0.005, 5), np.append(members, keeper))
     accounts = generate_accounts(spec.seed, people, counts, n_acc, as_of)
+    _phones_held_before_use(people, accounts)
     if spec.traps:
         family = family_accounts(rng, people, accounts, members, family_device)
         in_use = np.concatenate(
@@ -349,6 +351,25 @@ def _plant(
         spec.seed, people, accounts, account_devices(accounts), start, as_of, max_events=spec.events // 2
     )
     return accounts, planted
+
+
+def _phones_held_before_use(people: People, accounts: Accounts) -> None:
+    """A customer held a phone at least since the first own account that used it.
+
+    ``phone_since`` says since when a number belongs to the customer; an own account registered with the
+    number earlier would contradict it (and look like a recycled number). Runs before the recycled-number
+    trap, which then sets its own dates.
+    """
+    e = accounts.entries
+    own = (e.kind == PHONE) & (e.slot >= 0) & (e.slot < people.phone_since.shape[1]) & ~e.typo
+    person = accounts.owner[e.owner[own]]
+    slot = e.slot[own].astype(np.int64)
+    first_day = (accounts.registered[e.owner[own]] // DAY).astype(np.int64)
+    flat = person * people.phone_since.shape[1] + slot
+    earliest = np.full(people.phone_since.size, np.iinfo(np.int64).max)
+    np.minimum.at(earliest, flat, first_day)
+    since = people.phone_since.reshape(-1)
+    since[:] = np.minimum(since, earliest).astype(since.dtype)
 
 
 def _bad_entities(
