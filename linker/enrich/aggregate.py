@@ -121,12 +121,18 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
                count(*) FILTER (WHERE kind = 'browse') AS browse_events,
                sum(dwell_seconds) FILTER (WHERE kind = 'browse') AS dwell_seconds,
                count(*) FILTER (WHERE kind = 'browse' AND converted) AS converted_browse_events,
-               count(*) AS events, count(DISTINCT CAST(event_time AS DATE)) AS active_days,
+               count(*) AS events,
                min(event_time) AS first_at, max(event_time) AS last_at,
                max(event_time) FILTER (WHERE kind IN ('purchase', 'card')) AS last_spend_at,
                count(*) FILTER (WHERE attribution = 'device') AS device_events,
                min(probability) AS min_link_probability
         FROM event_levels GROUP BY customer_id, level, key, bucket
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE day_buckets AS
+        SELECT customer_id, level, key, bucket, count(*) AS active_days
+        FROM (SELECT DISTINCT customer_id, level, key, bucket, CAST(event_time AS DATE) AS day FROM event_levels)
+        GROUP BY customer_id, level, key, bucket
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE account_buckets AS
@@ -155,18 +161,19 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
                      CAST(sum(b.card_txns) AS BIGINT) AS card_txns,
                      CAST(sum(b.browse_events) AS BIGINT) AS browse_events, sum(b.dwell_seconds) AS dwell_seconds,
                      CAST(sum(b.converted_browse_events) AS BIGINT) AS converted_browse_events,
-                     CAST(sum(b.events) AS BIGINT) AS events, CAST(sum(b.active_days) AS BIGINT) AS active_days,
+                     CAST(sum(b.events) AS BIGINT) AS events, CAST(sum(active_days) AS BIGINT) AS active_days,
                      min(b.first_at) AS first_at, max(b.last_at) AS last_at, max(b.last_spend_at) AS last_spend_at,
                      CAST(sum(b.device_events) AS BIGINT) AS device_events,
                      min(b.min_link_probability) AS min_link_probability
-              FROM event_buckets b JOIN ({windows_sql}) w ON b.bucket <= w.i
+              FROM event_buckets b JOIN day_buckets USING (customer_id, level, key, bucket)
+              JOIN ({windows_sql}) w ON b.bucket <= w.i
               GROUP BY b.customer_id, b.level, b.key, w.window_name, w.window_days) t
         LEFT JOIN (SELECT b.customer_id, b.level, b.key, w.window_name,
-                          list(b.account_id ORDER BY b.account_id) AS accounts,
+                          list_sort(list(b.account_id)) AS accounts,
                           count(DISTINCT b.platform) AS platforms
                    FROM account_buckets b JOIN ({windows_sql}) w ON b.bucket <= w.i
                    GROUP BY b.customer_id, b.level, b.key, w.window_name) a
             USING (customer_id, level, key, window_name)
     """)
-    con.execute("DROP TABLE event_buckets; DROP TABLE account_buckets; DROP TABLE event_levels")
+    con.execute("DROP TABLE event_buckets; DROP TABLE day_buckets; DROP TABLE account_buckets; DROP TABLE event_levels")
     return int(con.execute("SELECT count(*) FROM aggregates").fetchall()[0][0])

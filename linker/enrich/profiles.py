@@ -41,7 +41,7 @@ PROFILE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("platforms", "VARCHAR[]", "Distinct platforms of the events attributed to the customer."),
     ("first_seen", "TIMESTAMP", "First attributed event."),
     ("last_seen", "TIMESTAMP", "Last attributed event up to as_of."),
-    ("recency_days", "INTEGER", "Days from last_seen to as_of."),
+    ("recency_days", "BIGINT", "Days from last_seen to as_of."),
     ("active_days", "BIGINT", "Distinct days with an event (whole history)."),
     ("events", "BIGINT", "Attributed events (whole history): purchases, browsing, card transactions."),
     ("device_events", "BIGINT", "Browsing events attributed through a device rather than an account."),
@@ -65,13 +65,32 @@ PROFILE_COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 
 def schema_markdown(windows: list[int] | None = None) -> str:
-    """The profile schema as a Markdown table, for the README."""
+    """The profile columns as a Markdown table; ``{w}`` stays a placeholder unless ``windows`` is given."""
     lines = ["| column | type | meaning |", "|---|---|---|"]
     for name, dtype, doc in PROFILE_COLUMNS:
-        shown = name.replace("{w}", "{w}") if windows is None else ", ".join(
-            name.replace("{w}", window_label(w)) for w in windows)
+        shown = name if windows is None else ", ".join(name.replace("{w}", window_label(w)) for w in windows)
         lines.append(f"| `{shown}` | {dtype} | {doc} |")
     return "\n".join(lines)
+
+
+def readme_markdown() -> str:
+    """The README's section on the enrichment outputs: profile (versioned), signals and aggregates columns."""
+    from linker.enrich.aggregate import AGGREGATE_COLUMNS
+    from linker.enrich.signals import SIGNAL_COLUMNS
+
+    def table(columns: dict[str, str]) -> str:
+        return "\n".join(["| column | meaning |", "|---|---|"] + [f"| `{k}` | {v} |" for k, v in columns.items()])
+
+    return (f"**profiles** (`profiles.parquet` / `.csv` / `.jsonl`), schema version {PROFILE_SCHEMA_VERSION} — one "
+            f"row per customer; `{{w}}` is each of `enrichment.windows_days` (`30d`, `90d`, `365d` by default). "
+            f"JSON columns are JSON text in CSV and Parquet, nested JSON in JSON Lines.\n\n"
+            f"{schema_markdown()}\n\n"
+            f"**signals** (`signals.parquet` / `.csv` / `.jsonl`) — one row per customer and need.\n\n"
+            f"{table(SIGNAL_COLUMNS)}\n\n"
+            f"**aggregates** (`aggregates.parquet`) — per customer, level (total, domain, class), key and window.\n\n"
+            f"{table(AGGREGATE_COLUMNS)}\n\n"
+            f"**unmapped_categories** (`unmapped_categories.parquet` / `.csv`) — category names the taxonomy does not "
+            f"map, with their volume; add them to a taxonomy file (`enrichment.taxonomy_file`).\n")
 
 
 def build_unmapped_categories(con: duckdb.DuckDBPyConnection) -> int:
@@ -112,20 +131,18 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
     spans = sorted(set(windows))
     longest = window_label(spans[-1])
     labels = [window_label(w) for w in spans] + ["all"]
-    per_window = []
-    for w in spans:
-        lab = window_label(w)
-        per_window.append(
-            f"coalesce(max(spend) FILTER (WHERE window_name = '{lab}'), 0) AS spend_{lab}, "
-            f"coalesce(max(orders) FILTER (WHERE window_name = '{lab}'), 0) AS orders_{lab}, "
-            f"coalesce(max(card_txns) FILTER (WHERE window_name = '{lab}'), 0) AS card_txns_{lab}, "
-            f"coalesce(max(browse_events) FILTER (WHERE window_name = '{lab}'), 0) AS browse_events_{lab}, "
-            f"coalesce(max(dwell_seconds) FILTER (WHERE window_name = '{lab}'), 0) AS dwell_seconds_{lab}, "
-            f"max(conversion) FILTER (WHERE window_name = '{lab}') AS conversion_{lab}")
+    metrics = ("spend", "orders", "card_txns", "browse_events", "dwell_seconds", "conversion")
+
+    def at(column: str, label: str, default: str = "0") -> str:
+        return f"coalesce(max({column}) FILTER (WHERE window_name = '{label}'), {default})"
+
+    total_columns = ", ".join(f"{at(m, window_label(w), 'NULL' if m == 'conversion' else '0')} AS {m}_{window_label(w)}"
+                              for m in metrics for w in spans)
     window_columns = ", ".join(
         f"t.{m}_{window_label(w)}" if m == "conversion" else f"coalesce(t.{m}_{window_label(w)}, 0) AS {m}_{window_label(w)}"
-        for m in ("spend", "orders", "card_txns", "browse_events", "dwell_seconds", "conversion") for w in spans)
-    series = ", ".join(f"'{lab}'" for lab in labels)
+        for m in metrics for w in spans)
+    series = ", ".join(f"'{m}': [{', '.join(at(m, lab, 'NULL' if m == 'conversion' else '0') for lab in labels)}]"
+                       for m in ("spend", "orders", "card_txns", "browse_events", "conversion"))
     con.execute(f"""
         CREATE OR REPLACE TABLE profiles AS
         WITH totals AS (
@@ -136,32 +153,27 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
                    max(active_days) FILTER (WHERE window_name = 'all') AS active_days,
                    max(events) FILTER (WHERE window_name = 'all') AS events,
                    max(device_events) FILTER (WHERE window_name = 'all') AS device_events,
-                   {", ".join(per_window)}
+                   {total_columns}
             FROM aggregates WHERE level = 'total' GROUP BY customer_id),
+        ranked AS (
+            SELECT customer_id, level, key, spend, browse_events,
+                   row_number() OVER (PARTITION BY customer_id, level ORDER BY spend DESC, key) AS by_spend,
+                   row_number() OVER (PARTITION BY customer_id, level ORDER BY browse_events DESC, key) AS by_browse
+            FROM aggregates WHERE window_name = '{longest}' AND level IN ('class', 'domain') AND key <> 'unmapped'),
         tops AS (
             SELECT customer_id,
-                   (list(key ORDER BY spend DESC, key) FILTER (WHERE level = 'class' AND spend > 0
-                                                                AND key <> 'unmapped'))[1:3] AS top_classes,
-                   (list(key ORDER BY browse_events DESC, key) FILTER (WHERE level = 'class' AND browse_events > 0
-                                                                       AND key <> 'unmapped'))[1:3]
-                       AS top_browsed_classes,
-                   (list(key ORDER BY spend DESC, key) FILTER (WHERE level = 'domain' AND spend > 0
-                                                                AND key <> 'unmapped'))[1:3] AS top_domains
-            FROM aggregates WHERE window_name = '{longest}' GROUP BY customer_id),
+                   list(key ORDER BY by_spend) FILTER (WHERE level = 'class' AND spend > 0 AND by_spend <= 3)
+                       AS top_classes,
+                   list(key ORDER BY by_browse) FILTER (WHERE level = 'class' AND browse_events > 0
+                                                        AND by_browse <= 3) AS top_browsed_classes,
+                   list(key ORDER BY by_spend) FILTER (WHERE level = 'domain' AND spend > 0 AND by_spend <= 3)
+                       AS top_domains
+            FROM ranked WHERE by_spend <= 3 OR by_browse <= 3 GROUP BY customer_id),
         domain_series AS (
             SELECT customer_id, key,
-                   {{'spend': list(round(spend, 2) ORDER BY o), 'orders': list(orders ORDER BY o),
-                     'card_txns': list(card_txns ORDER BY o), 'browse_events': list(browse_events ORDER BY o),
-                     'conversion': list(conversion ORDER BY o),
-                     'last_at': max(last_at), 'accounts': max(accounts) FILTER (WHERE window_name = 'all')}} AS v
-            FROM (SELECT s.customer_id, s.key, w.o, coalesce(a.spend, 0) AS spend, coalesce(a.orders, 0) AS orders,
-                         coalesce(a.card_txns, 0) AS card_txns, coalesce(a.browse_events, 0) AS browse_events,
-                         a.conversion, a.last_at, a.accounts, w.window_name
-                  FROM (SELECT DISTINCT customer_id, key FROM aggregates WHERE level = 'domain') s
-                  CROSS JOIN (SELECT unnest([{series}]) AS window_name, generate_subscripts([{series}], 1) AS o) w
-                  LEFT JOIN aggregates a ON a.customer_id = s.customer_id AND a.level = 'domain'
-                                        AND a.key = s.key AND a.window_name = w.window_name)
-            GROUP BY customer_id, key),
+                   {{{series}, 'last_at': max(last_at),
+                     'accounts': max(accounts) FILTER (WHERE window_name = 'all')}} AS v
+            FROM aggregates WHERE level = 'domain' GROUP BY customer_id, key),
         domains AS (
             SELECT customer_id, json_group_object(key, v) AS domain_aggregates FROM domain_series
             GROUP BY customer_id),

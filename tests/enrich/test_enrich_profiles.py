@@ -124,3 +124,12 @@ def test_manifest_entries(con):
     info = enrichment_manifest(con)
     assert info["as_of"] == "2024-06-30" and info["windows_days"] == "7,30,90"
     assert info["taxonomy_file"] == "builtin" and info["signals_file"] == "builtin"
+
+
+def test_column_types_are_as_documented(con):
+    documented = {}
+    for name, dtype, _ in PROFILE_COLUMNS:
+        for col in ([name.replace("{w}", f"{w}d") for w in WINDOWS] if "{w}" in name else [name]):
+            documented[col] = dtype
+    actual = {name: dtype for name, dtype, *_ in con.execute("DESCRIBE profiles").fetchall()}
+    assert actual == documented
