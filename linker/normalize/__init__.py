@@ -76,24 +76,72 @@ def _rows_sql(source: str, id_type: str | None, region: str, *, leftovers_only: 
     if leftovers_only:
         where += f" AND NOT {fast}"
     fold = phones.FOLD if id_type == "phone" else FOLD_ALL
-    base = f"SELECT s.*, {fast} AS _n_fast FROM {source} s WHERE {where}"
+    base = f"SELECT s.*, coalesce({fast}, FALSE) AS _n_fast FROM {source} s WHERE {where}"
     text = f"SELECT *, {text_sql('raw', fold)} AS _n_t FROM ({base}) b"
     return (f"(SELECT *, CASE WHEN NOT _n_fast THEN {null_reason_sql('raw', '_n_t')} END AS _n_null "
             f"FROM ({text}) t)")
 
 
-def _typed_sql(source: str, columns: Sequence[str], region: str, leftovers: str) -> str:
-    """Return the UNION of the per-type normalizing SELECTs (candidate, kind, invalid, junk per row)."""
+class _Lookups(NamedTuple):
+    """Names of the Arrow tables the normalizing SQL joins, registered for one call."""
+
+    leftovers: str
+    domain_fixes: str
+    device_placeholders: str
+
+
+class _Views:
+    """Registers Arrow tables on ``con`` under names unique to one call; unregisters them on exit."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con, self.tag, self.names = con, uuid.uuid4().hex[:12], list[str]()
+
+    def add(self, stem: str, table: pa.Table) -> str:
+        """Register ``table`` and return its name."""
+        name = f"_linker_{stem}_{self.tag}"
+        self.con.register(name, table)
+        self.names.append(name)
+        return name
+
+    def __enter__(self) -> _Views:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name in self.names:
+            self.con.unregister(name)
+
+
+_ALL_TYPES: Final = (*ID_TYPES, None)  # None: rows of any other id_type
+
+
+def _prepare(views: _Views, source: str, region: str, id_types: Sequence[str | None]) -> _Lookups:
+    """Register the lookup tables, parsing the distinct phone leftovers of ``source`` in Python."""
+    keys = []
+    if "phone" in id_types:
+        keys_sql = phones.leftover_keys_sql(_rows_sql(source, "phone", region, leftovers_only=True), region)
+        keys = [key for (key,) in views.con.execute(keys_sql).fetchall()]
+    return _Lookups(views.add("phone_leftovers", phones.leftover_table(keys, region)),
+                    views.add("email_domain_fixes", emails.domain_fix_table()),
+                    views.add("device_placeholders", devices.placeholder_table()))
+
+
+def _typed_sql(source: str, columns: Sequence[str], region: str, lookups: _Lookups,
+               id_types: Sequence[str | None] = _ALL_TYPES) -> str:
+    """Return the UNION of the per-type normalizing SELECTs (candidate, kind, invalid, junk per row).
+
+    ``id_types`` may leave out types known to be absent (it saves planning time on tiny inputs).
+    """
     keep = ", ".join([*(f'"{c}"' for c in columns), "_n_t", "_n_null"])
-    unknown = (f"SELECT {keep}, CAST(NULL AS VARCHAR) AS _n_cand, CAST(NULL AS VARCHAR) AS _n_kind, "
-               f"{sql_str(UNKNOWN_ID_TYPE)} AS _n_invalid, CAST(NULL AS VARCHAR) AS _n_junk "
-               f"FROM {_rows_sql(source, None, region)} u")
-    return " UNION ALL ".join([
-        phones.normalize_sql(_rows_sql(source, "phone", region), keep, region, leftovers),
-        emails.normalize_sql(_rows_sql(source, "email", region), keep),
-        devices.normalize_sql(_rows_sql(source, "device", region), keep),
-        unknown,
-    ])
+    branches = {
+        "phone": lambda: phones.normalize_sql(_rows_sql(source, "phone", region), keep, region, lookups.leftovers),
+        "email": lambda: emails.normalize_sql(_rows_sql(source, "email", region), keep, lookups.domain_fixes),
+        "device": lambda: devices.normalize_sql(_rows_sql(source, "device", region), keep,
+                                                lookups.device_placeholders),
+        None: lambda: (f"SELECT {keep}, CAST(NULL AS VARCHAR) AS _n_cand, CAST(NULL AS VARCHAR) AS _n_kind, "
+                       f"{sql_str(UNKNOWN_ID_TYPE)} AS _n_invalid, CAST(NULL AS VARCHAR) AS _n_junk "
+                       f"FROM {_rows_sql(source, None, region)} u"),
+    }
+    return " UNION ALL ".join(branches[t]() for t in id_types)
 
 
 def _rules_sql(typed: str, rules_view: str | None) -> str:
@@ -140,27 +188,23 @@ def _check_region(region: str) -> None:
         raise ValueError(f"unknown phone region {region!r}; use an ISO 3166 code such as 'CN'")
 
 
-def _register_input(con: duckdb.DuckDBPyConnection, pairs: Sequence[tuple[str, str | None]], name: str) -> None:
-    """Register ``(id_type, raw)`` pairs as view ``name`` with a 1-based ``_row``."""
-    con.register(name, pa.table({
+def _input_table(pairs: Sequence[tuple[str, str | None]]) -> pa.Table:
+    """Return ``(id_type, raw)`` pairs as an Arrow table with a 1-based ``_row``."""
+    return pa.table({
         "id_type": pa.array([p[0] for p in pairs], pa.string()),
         "raw": pa.array([p[1] for p in pairs], pa.string()),
         "_row": pa.array(range(1, len(pairs) + 1), pa.int64()),
-    }))
+    })
 
 
 def _candidates(con: duckdb.DuckDBPyConnection, pairs: Sequence[tuple[str, str]], region: str) -> list[str | None]:
     """Return the normalized value of each ``(id_type, raw)`` ignoring junk lists (None if unparseable)."""
-    tag = uuid.uuid4().hex[:12]
-    src, lo = f"_linker_rule_values_{tag}", f"_linker_rule_leftovers_{tag}"
-    _register_input(con, pairs, src)
-    try:
-        phones.register_leftovers(con, _rows_sql(src, "phone", region, leftovers_only=True), region, lo)
-        typed = _typed_sql(src, ["id_type", "raw", "_row"], region, lo)
+    id_types = sorted({p[0] for p in pairs})
+    with _Views(con) as views:
+        src = views.add("rule_values", _input_table(pairs))
+        typed = _typed_sql(src, ["id_type", "raw", "_row"], region, _prepare(views, src, region, id_types),
+                           id_types)
         return [c for (c,) in con.execute(f"SELECT _n_cand FROM ({typed}) t ORDER BY _row").fetchall()]
-    finally:
-        for view in (src, lo):
-            con.unregister(view)
 
 
 def _rules_table(con: duckdb.DuckDBPyConnection, rules: IdentifierRules, region: str) -> pa.Table:
@@ -217,21 +261,19 @@ def normalize_identifiers(con: duckdb.DuckDBPyConnection, source: str, target: s
     >>> con.execute("SELECT value, kind, status FROM identifiers").fetchall()
     [('+8613812345678', 'mobile', 'usable')]
     """
+    _normalize(con, source, target, region, rules, _ALL_TYPES)
+
+
+def _normalize(con: duckdb.DuckDBPyConnection, source: str, target: str, region: str,
+               rules: IdentifierRules | None, id_types: Sequence[str | None]) -> None:
+    """Do :func:`normalize_identifiers` for the rows of ``id_types`` only."""
     _check_region(region)
     src, tgt = _quote_name(source), _quote_name(target)
     columns = _source_columns(con, src)
-    tag = uuid.uuid4().hex[:12]
-    lo, rules_view = f"_linker_phone_leftovers_{tag}", (f"_linker_rules_{tag}" if rules else None)
-    try:
-        phones.register_leftovers(con, _rows_sql(src, "phone", region, leftovers_only=True), region, lo)
-        if rules_view and rules:
-            con.register(rules_view, _rules_table(con, rules, region))
-        typed = _typed_sql(src, columns, region, lo)
+    with _Views(con) as views:
+        rules_view = views.add("rules", _rules_table(con, rules, region)) if rules else None
+        typed = _typed_sql(src, columns, region, _prepare(views, src, region, id_types), id_types)
         con.execute(f"CREATE OR REPLACE TABLE {tgt} AS {_final_sql(typed, columns, rules_view)}")
-    finally:
-        for view in (lo, rules_view):
-            if view:
-                con.unregister(view)
 
 
 # --- single-value helpers: the same SQL over a small in-memory table ----------------------------------
@@ -245,14 +287,14 @@ def normalize_values(id_type: str, raws: Sequence[str | None], region: str = "CN
 
     Examples
     --------
-    >>> [v.value for v in normalize_values("email", ["Zhang.Wei+shop@GoogleMail.com", "a@qq.con"])]
+    >>> [v.value for v in normalize_values("email", ["Zhang.Wei+shop@GoogleMail.com", "test@qq.con"])]
     ['zhangwei@gmail.com', None]
     """
     with _HELPER_LOCK:
-        _register_input(_HELPER_CON, [(id_type, raw) for raw in raws], "_linker_helper_in")
+        _HELPER_CON.register("_linker_helper_in", _input_table([(id_type, raw) for raw in raws]))
         try:
-            normalize_identifiers(_HELPER_CON, "_linker_helper_in", "_linker_helper_out", region=region,
-                                  rules=rules)
+            _normalize(_HELPER_CON, "_linker_helper_in", "_linker_helper_out", region, rules,
+                       [id_type if id_type in ID_TYPES else None])
             rows = _HELPER_CON.execute(
                 f"SELECT {', '.join(OUTPUT_COLUMNS)} FROM _linker_helper_out ORDER BY _row").fetchall()
         finally:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Final
 
+import pyarrow as pa
+
 from linker.normalize import junk
 from linker.normalize.junk import re_full, re_replace_all, sql_str
 
@@ -84,33 +86,31 @@ def invalid_sql(compact: str, kind: str) -> str:
             f"ELSE {sql_str(junk.BAD_FORMAT)} END")
 
 
-def junk_sql(value: str) -> str:
-    """Return SQL that is ``'placeholder_device'`` for a placeholder value, else NULL.
-
-    Placeholders are one character repeated (all-zero IDFA, ``000000000000000``) and the values of
-    ``junk.PLACEHOLDER_DEVICES``; the lookup is a hash join on a small VALUES table.
-    """
-    return (f"CASE WHEN {junk.sql_lookup(value, {v: v for v in placeholder_values()})} IS NOT NULL "
-            f"THEN {sql_str(junk.PLACEHOLDER_DEVICE)} END")
-
-
 def placeholder_values() -> set[str]:
-    """Return every normalized device value that is junk."""
+    """Return every normalized device value that is junk: one character repeated (all-zero IDFA,
+    ``000000000000000``) and the values of ``junk.PLACEHOLDER_DEVICES``."""
     repeated = ({"imei:" + d * IMEI_LENGTH for d in "0123456789"}
                 | {"uuid:" + "-".join(h * n for n in (8, 4, 4, 4, 12)) for h in "0123456789ABCDEF"}
                 | {"aid:" + h * 16 for h in "0123456789abcdef"})
     return repeated | junk.PLACEHOLDER_DEVICES
 
 
-def normalize_sql(rows: str, keep: str) -> str:
+def placeholder_table() -> pa.Table:
+    """Return :func:`placeholder_values` as an Arrow table ``(_dj_value)`` to register and join."""
+    return pa.table({"_dj_value": pa.array(sorted(placeholder_values()), pa.string())})
+
+
+def normalize_sql(rows: str, keep: str, placeholders: str) -> str:
     """Return a SELECT normalizing the device rows of relation ``rows``.
 
     Parameters
     ----------
     rows : str
-        SQL relation with the source columns plus ``_n_t`` (folded, trimmed raw text).
+        SQL relation with the source columns plus ``_n_t`` (folded raw text) and ``_n_fast``.
     keep : str
         Comma-separated columns of ``rows`` to pass through.
+    placeholders : str
+        Name of the registered :func:`placeholder_table`.
 
     Returns
     -------
@@ -123,4 +123,5 @@ def normalize_sql(rows: str, keep: str) -> str:
         [("_d_v", value_sql("_d_c", "_d_k"))],
     ]
     return (f"SELECT {keep}, _d_v AS _n_cand, _d_k AS _n_kind, {invalid_sql('_d_c', '_d_k')} AS _n_invalid, "
-            f"{junk_sql('_d_v')} AS _n_junk FROM ({junk.nest(rows, layers)}) d")
+            f"CASE WHEN dj._dj_value IS NOT NULL THEN {sql_str(junk.PLACEHOLDER_DEVICE)} END AS _n_junk "
+            f"FROM ({junk.nest(rows, layers)}) d LEFT JOIN {placeholders} dj ON dj._dj_value = d._d_v")

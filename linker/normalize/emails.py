@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+import pyarrow as pa
+
 from linker.normalize import junk
 from linker.normalize.junk import re_full, re_replace_all, split_part, sql_in, sql_str
 
@@ -107,11 +109,10 @@ def clean_sql(text: str, fast: str) -> str:
 def syntax_reason_sql(clean: str, local: str, domain: str, fast: str) -> str:
     """Return SQL for the invalid reason of an address's syntax, NULL when well-formed.
 
-    Fast spellings are well-formed; others pass one regular expression or are examined further.
+    ``domain`` is the domain after typo fixes (``qqcom`` is fixed, not invalid). Fast spellings
+    are well-formed.
     """
     return (f"CASE WHEN {fast} THEN NULL "
-            f"WHEN {re_full(clean, f'{_LOCAL_RE}@{_DOMAIN_RE}')} AND length({clean}) <= {_MAX_ADDRESS} "
-            f"AND length({local}) <= {_MAX_LOCAL} THEN NULL "
             f"WHEN NOT {re_full(clean, '[^@]+@[^@]+')} THEN {sql_str(junk.BAD_FORMAT)} "
             f"WHEN length({clean}) > {_MAX_ADDRESS} OR length({local}) > {_MAX_LOCAL} "
             f"THEN {sql_str(junk.TOO_LONG)} "
@@ -119,9 +120,10 @@ def syntax_reason_sql(clean: str, local: str, domain: str, fast: str) -> str:
             f"WHEN NOT {re_full(domain, _DOMAIN_RE)} THEN {sql_str(junk.BAD_DOMAIN)} END")
 
 
-def fixed_domain_sql(domain: str) -> str:
-    """Return SQL replacing a provider alias or misspelled domain by its canonical domain."""
-    return f"coalesce({junk.sql_lookup(domain, _DOMAIN_FIXES)}, {domain})"
+def domain_fix_table() -> pa.Table:
+    """Return :func:`domain_fixes` as an Arrow table ``(_fx_from, _fx_to)`` to register and join."""
+    return pa.table({"_fx_from": pa.array(list(_DOMAIN_FIXES), pa.string()),
+                     "_fx_to": pa.array(list(_DOMAIN_FIXES.values()), pa.string())})
 
 
 def canonical_local_sql(local: str, domain: str) -> str:
@@ -151,15 +153,17 @@ def junk_sql(local: str, domain: str) -> str:
     return f"CASE WHEN {tests} THEN {sql_str(junk.TEST_ADDRESS)} END"
 
 
-def normalize_sql(rows: str, keep: str) -> str:
+def normalize_sql(rows: str, keep: str, fixes: str) -> str:
     """Return a SELECT normalizing the e-mail rows of relation ``rows``.
 
     Parameters
     ----------
     rows : str
-        SQL relation with the source columns plus ``_n_t`` (folded, trimmed raw text).
+        SQL relation with the source columns plus ``_n_t`` (folded raw text) and ``_n_fast``.
     keep : str
         Comma-separated columns of ``rows`` to pass through.
+    fixes : str
+        Name of the registered :func:`domain_fix_table`.
 
     Returns
     -------
@@ -167,13 +171,15 @@ def normalize_sql(rows: str, keep: str) -> str:
         SQL selecting ``keep`` plus ``_n_cand`` (canonical address), ``_n_kind``, ``_n_invalid`` and
         ``_n_junk`` (reason codes or NULL).
     """
-    layers = [
+    parsed = junk.nest(rows, [
         [("_e_c", clean_sql("_n_t", "_n_fast"))],
         [("_e_l", split_part("_e_c", "@", 1)), ("_e_d", split_part("_e_c", "@", 2))],
-        [("_e_syn", syntax_reason_sql("_e_c", "_e_l", "_e_d", "_n_fast")), ("_e_fd", fixed_domain_sql("_e_d"))],
-        [("_e_cl", canonical_local_sql("_e_l", "_e_fd"))],
-    ]
+    ])
+    fixed = (f"(SELECT p.*, coalesce(fx._fx_to, p._e_d) AS _e_fd FROM ({parsed}) p "
+             f"LEFT JOIN {fixes} fx ON fx._fx_from = p._e_d)")
+    canonical = junk.nest(fixed, [[("_e_syn", syntax_reason_sql("_e_c", "_e_l", "_e_fd", "_n_fast")),
+                                   ("_e_cl", canonical_local_sql("_e_l", "_e_fd"))]])
     return (f"SELECT {keep}, CASE WHEN _e_syn IS NULL THEN _e_cl || '@' || _e_fd END AS _n_cand, "
             f"CASE WHEN _e_syn IS NULL THEN 'email' END AS _n_kind, "
             f"{invalid_sql('_e_syn', '_e_cl', '_e_fd')} AS _n_invalid, "
-            f"{junk_sql('_e_cl', '_e_fd')} AS _n_junk FROM ({junk.nest(rows, layers)}) e")
+            f"{junk_sql('_e_cl', '_e_fd')} AS _n_junk FROM ({canonical}) e")

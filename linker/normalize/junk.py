@@ -188,29 +188,14 @@ def sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def sql_values(rows: Iterable[tuple[str, ...]], alias: str, columns: Sequence[str]) -> str:
-    """Return ``(VALUES (...), ...) AS alias(columns)`` of string ``rows`` (sorted)."""
-    body = ", ".join("(" + ", ".join(sql_str(v) for v in row) + ")" for row in sorted(set(rows)))
-    return f"(VALUES {body}) AS {alias}({', '.join(columns)})"
-
-
 def sql_in(col: str, values: Iterable[str]) -> str:
     """Return ``col IN ('a', 'b', ...)``; ``FALSE`` for no values.
 
     In a projection DuckDB compares with each list item in turn, so keep such lists short (tens of
-    items) and behind a cheap guard; use :func:`sql_lookup` for long lists.
+    items) and behind a cheap guard; join a registered table for long lists.
     """
     items = sorted(set(values))
     return f"{col} IN ({', '.join(sql_str(v) for v in items)})" if items else "FALSE"
-
-
-def sql_lookup(col: str, mapping: Mapping[str, str]) -> str:
-    """Return SQL for ``mapping[col]`` (NULL when absent) as a scalar subquery over a VALUES table.
-
-    DuckDB runs it as a hash join, for every row of the relation, whatever guard surrounds it.
-    """
-    table = sql_values(mapping.items(), "lookup", ["k", "v"])
-    return f"(SELECT lookup.v FROM {table} WHERE lookup.k = {col})"
 
 
 # --- DuckDB-specific SQL ----------------------------------------------------------------------------
@@ -296,9 +281,9 @@ def nest(rows: str, layers: Sequence[Sequence[tuple[str, str]]]) -> str:
     Examples
     --------
     >>> nest("t", [[("a", "x + 1")], [("b", "a * 2")]])
-    'SELECT *, a * 2 AS b FROM (SELECT *, x + 1 AS a FROM (SELECT * FROM t) l0) l1'
+    'SELECT *, a * 2 AS b FROM (SELECT *, x + 1 AS a FROM (SELECT * FROM t r) l0) l1'
     """
-    sql = f"SELECT * FROM {rows}"
+    sql = f"SELECT * FROM {rows} r"
     for depth, layer in enumerate(layers):
         cols = ", ".join(f"{expr} AS {name}" for name, expr in layer)
         sql = f"SELECT *, {cols} FROM ({sql}) l{depth}"

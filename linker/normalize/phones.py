@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Final, NamedTuple
 
-import duckdb
 import phonenumbers
 import pyarrow as pa
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
@@ -115,7 +114,7 @@ def type_sql(nsn: str) -> str:
         "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail"))
     return (f"CASE WHEN {_desc_sql(nsn, _CN_META.mobile)} THEN 'mobile' "
             f"WHEN {nsn} IS NULL OR length({nsn}) NOT IN ({', '.join(map(str, general.possible_length))}) "
-            f"THEN NULL "
+            f"OR NOT {re_full(nsn, '[0-9]+')} THEN NULL "
             f"WHEN NOT {re_full(nsn, f'(?:{general.national_number_pattern})')} THEN 'invalid' "
             f"WHEN {earlier} THEN 'other' "
             f"WHEN {_desc_sql(nsn, _CN_META.fixed_line)} THEN 'landline' ELSE 'invalid' END")
@@ -250,16 +249,3 @@ def leftover_table(keys: list[str], region: str) -> pa.Table:
     parsed = [parse_leftover(key, region) for key in keys]
     columns = {"_lo_key": keys, **{f"_lo_{f}": [getattr(p, f) for p in parsed] for f in PhoneParse._fields}}
     return pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
-
-
-def register_leftovers(con: duckdb.DuckDBPyConnection, rows: str, region: str, name: str) -> int:
-    """Find the leftovers of ``rows``, parse them in Python and register the result as view ``name``.
-
-    Returns
-    -------
-    int
-        Number of distinct leftover spellings parsed.
-    """
-    keys = [k for (k,) in con.execute(leftover_keys_sql(rows, region)).fetchall()]
-    con.register(name, leftover_table(keys, region))
-    return len(keys)
