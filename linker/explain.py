@@ -117,7 +117,7 @@ def _candidates(con: duckdb.DuckDBPyConnection, column: str, key: str) -> list[d
         FROM links WHERE {column} = ? ORDER BY match_weight DESC NULLS LAST, customer_id, account_id
     """, [key])
     for r in rows:
-        evidence = json.loads(r.pop("evidence"))
+        evidence = sorted(json.loads(r.pop("evidence")), key=lambda e: -abs(e.get("weight") or 0))
         for item in evidence:
             item["value"] = mask_value(item.get("id_type"), item.get("value"))
             if item.get("note", "") and str(item["note"]).startswith("one edit apart: "):

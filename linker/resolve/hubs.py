@@ -24,9 +24,10 @@ def find_hubs(con: duckdb.DuckDBPyConnection, hub_degree: dict[str, int]) -> int
         SELECT id_type, value, kind, customers, accounts, customers + accounts > {threshold} AS is_hub,
                {threshold} AS hub_threshold
         FROM (SELECT id_type, value, any_value(kind) AS kind,
-                     count(DISTINCT owner_id) FILTER (WHERE owner_kind = 'customer') AS customers,
-                     count(DISTINCT owner_id) FILTER (WHERE owner_kind = 'account') AS accounts
-              FROM identifiers WHERE status = 'usable' AND owner_kind IN ('customer', 'account')
+                     count(*) FILTER (WHERE owner_kind = 'customer') AS customers,
+                     count(*) FILTER (WHERE owner_kind = 'account') AS accounts
+              FROM (SELECT DISTINCT owner_kind, owner_id, id_type, value, kind FROM identifiers
+                    WHERE status = 'usable' AND owner_kind IN ('customer', 'account'))
               GROUP BY id_type, value)
     """)
     con.execute("""

@@ -30,8 +30,8 @@ def score_candidates(con: duckdb.DuckDBPyConnection, weights: WeightsConfig) -> 
         CREATE OR REPLACE TABLE scored_pairs AS
         SELECT customer_id, account_id,
                {weights.prior} + sum(weight) AS match_weight,
-               list({{'comparison': comparison, 'id_type': id_type, 'value': value, 'weight': round(weight, 2),
-                     'note': note}} ORDER BY weight DESC, comparison, value) AS evidence
+               list_sort(list({{'comparison': comparison, 'id_type': id_type, 'value': value,
+                                'weight': round(weight, 2), 'note': note}})) AS evidence
         FROM (SELECT customer_id, account_id, comparison, id_type, value, weight, note FROM identifier_items
               UNION ALL
               SELECT customer_id, account_id, comparison, NULL, NULL, weight, note FROM attribute_items)
