@@ -251,6 +251,19 @@ def _project(sql: str, properties: dict[str, str], ends: tuple[str, ...]) -> str
     return f"SELECT {', '.join(columns)} FROM ({sql}\n) q"
 
 
+def file_queries(files: GraphFiles, schema: GraphSchema | None = None) -> GraphQueries:
+    """Queries reading a graph back from its Parquet files (as :func:`graph_queries` gives them), for DuckDB."""
+    schema = schema or load_schema()
+    out = GraphQueries()
+    for label, (path, _) in files.nodes.items():
+        out.nodes[label] = _project(f"SELECT * FROM read_parquet({quote_literal(str(path))})",
+                                    schema.nodes[label].properties, ())
+    for (rel, f, to), (path, _) in files.relationships.items():
+        out.relationships[(rel, f, to)] = _project(f"SELECT * FROM read_parquet({quote_literal(str(path))})",
+                                                   schema.relationships[rel].properties, ENDS)
+    return out
+
+
 def check_queries(con: duckdb.DuckDBPyConnection, queries: GraphQueries) -> None:
     """Bind every query against the run tables (no rows read), so a missing column fails before any copy.
 

@@ -28,10 +28,10 @@ from pathlib import Path
 import duckdb
 
 from linker.errors import GraphStoreError
-from linker.graph.build import ENDS, graph_queries, relationship_file_stem
+from linker.graph.build import ENDS, GraphQueries, relationship_file_stem
 from linker.graph.dialect import NEO4J_IMPORT_TYPES, NEO4J_STAMP
 from linker.graph.neo4j_load import schema_statements
-from linker.graph.runs import open_run_database, resolve_run_id
+from linker.graph.runs import graph_tables, resolve_run_id
 from linker.schema import GraphSchema, load_schema
 from linker.sql import quote_ident, quote_literal
 
@@ -140,7 +140,7 @@ def export_neo4j_bundle(run_dir: Path, target: Path | None = None, *, run_id: st
     Parameters
     ----------
     run_dir
-        The run folder (its ``work.duckdb`` is read, read-only).
+        The run folder (its graph store is read, read-only).
     target
         The bundle folder (default ``<run_dir>/neo4j-import``); written beside, then renamed into place.
     run_id
@@ -167,18 +167,17 @@ def export_neo4j_bundle(run_dir: Path, target: Path | None = None, *, run_id: st
     target = Path(target) if target else Path(run_dir) / DEFAULT_BUNDLE
     if target.exists() and not overwrite:
         raise GraphStoreError(f"Neo4j bundle: {target} exists; pass --overwrite to replace it")
-    con = open_run_database(run_dir)
     run_id = resolve_run_id(run_dir, run_id)
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
     try:
-        bundle = _write_bundle(con, tmp, run_id=run_id, database=database, schema=schema)
+        with graph_tables(run_dir, schema=schema) as (con, queries):
+            bundle = _write_bundle(con, queries, tmp, run_id=run_id, database=database, schema=schema)
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
     finally:
-        con.close()
         if tmp.exists():
             shutil.rmtree(tmp)
     bundle.folder = target
@@ -186,9 +185,8 @@ def export_neo4j_bundle(run_dir: Path, target: Path | None = None, *, run_id: st
     return bundle
 
 
-def _write_bundle(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str, database: str,
-                  schema: GraphSchema) -> Bundle:
-    queries = graph_queries(con, run_id=run_id, schema=schema)
+def _write_bundle(con: duckdb.DuckDBPyConnection, queries: GraphQueries, folder: Path, *, run_id: str,
+                  database: str, schema: GraphSchema) -> Bundle:
     (folder / "nodes").mkdir(parents=True)
     (folder / "relationships").mkdir()
     bundle = Bundle(folder, run_id, "")

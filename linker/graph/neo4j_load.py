@@ -24,9 +24,9 @@ import duckdb
 import pyarrow as pa
 
 from linker.errors import GraphStoreError
-from linker.graph.build import ENDS, graph_queries
+from linker.graph.build import ENDS, GraphQueries
 from linker.graph.dialect import NEO4J_STAMP
-from linker.graph.runs import open_run_database, resolve_run_id
+from linker.graph.runs import graph_tables, resolve_run_id
 from linker.schema import GraphSchema, load_schema
 from linker.sql import quote_ident
 
@@ -126,14 +126,14 @@ class Work:
         return len(self.parameters.get("rows", ()))
 
 
-def load_plan(con: duckdb.DuckDBPyConnection, *, run_id: str, batch_size: int = DEFAULT_BATCH,
-              schema: GraphSchema | None = None) -> Iterator[Work]:
+def load_plan(con: duckdb.DuckDBPyConnection, queries: GraphQueries, *, run_id: str,
+              batch_size: int = DEFAULT_BATCH, schema: GraphSchema | None = None) -> Iterator[Work]:
     """Every transaction of a load, in order: schema DDL, then nodes label by label, then relationships.
 
-    Rows stream from the run database in Arrow batches; at most one batch is held at a time.
+    ``queries`` give the graph (see :func:`linker.graph.runs.graph_tables`); rows stream from DuckDB in Arrow
+    batches, at most one batch held at a time.
     """
     schema = schema or load_schema()
-    queries = graph_queries(con, run_id=run_id, schema=schema)
     for statement in schema_statements(schema):
         yield Work("schema", statement, {})
     for label, sql in queries.nodes.items():
@@ -197,7 +197,7 @@ def load_neo4j(run_dir: Path, *, uri: str, user: str, password: str, database: s
     Parameters
     ----------
     run_dir
-        The run folder (its ``work.duckdb`` is read, read-only).
+        The run folder (its graph store is read, read-only).
     uri, user, password
         Where and as whom to connect (``neo4j://`` or ``bolt://``, with ``+s`` for TLS).
     database
@@ -224,14 +224,13 @@ def load_neo4j(run_dir: Path, *, uri: str, user: str, password: str, database: s
     from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
 
     started = time.perf_counter()
-    con = open_run_database(run_dir)
     run_id = run_id or resolve_run_id(run_dir)
     current: list[Work] = []
     try:
-        plan = load_plan(con, run_id=run_id, batch_size=batch_size)
-        with GraphDatabase.driver(uri, auth=(user, password), max_transaction_retry_time=retry_seconds,
+        with graph_tables(run_dir) as (con, queries), GraphDatabase.driver(uri, auth=(user, password), max_transaction_retry_time=retry_seconds,
                                   connection_timeout=min(retry_seconds, 15.0)) as driver, \
                 driver.session(database=database) as session:
+            plan = load_plan(con, queries, run_id=run_id, batch_size=batch_size)
             totals: dict[str, Any] = run_plan(session, _tracked(plan, current), progress=progress)
     except AuthError as e:
         raise GraphStoreError(f"Neo4j at {uri} refused user {user!r}: authentication failed") from e
@@ -243,8 +242,6 @@ def load_neo4j(run_dir: Path, *, uri: str, user: str, password: str, database: s
         statement = current[0].statement if current else ""
         raise GraphStoreError(f"Neo4j at {uri} (database {database}) refused {what}: {_safe(e, password)} "
                               f"(statement: {statement})") from e
-    finally:
-        con.close()
     totals["seconds"] = round(time.perf_counter() - started, 3)
     totals["run_id"] = run_id
     return totals

@@ -1,36 +1,45 @@
-"""Finding what a graph command needs in a run folder: the run database and the run id."""
+"""What graph commands need from a run folder: its graph as tables DuckDB can read, and its run id."""
 
 from __future__ import annotations
 
 import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from linker.errors import GraphStoreError, RunNotFoundError
+from linker.errors import RunNotFoundError
+from linker.graph.build import GraphQueries, file_queries
+from linker.graph.store import STORE_NAME, extract_parquet, opened
+from linker.schema import GraphSchema, load_schema
 
-WORK_DB = "work.duckdb"
 MANIFEST = "manifest.json"
 
 
-def open_run_database(run_dir: Path) -> duckdb.DuckDBPyConnection:
-    """The run database of a run folder, opened read-only.
+@contextmanager
+def graph_tables(run_dir: Path, *, schema: GraphSchema | None = None
+                 ) -> Iterator[tuple[duckdb.DuckDBPyConnection, GraphQueries]]:
+    """The graph of a run's store as typed DuckDB queries (over Parquet files in a temporary folder).
+
+    Exports read the store, not ``work.duckdb``: they carry exactly the graph investigators query, and do not
+    depend on which run tables a run keeps.
 
     Raises
     ------
     RunNotFoundError
-        If the folder has no ``work.duckdb``.
-    GraphStoreError
-        If DuckDB cannot open it (for instance, a run is writing it right now).
+        If the run has no graph store.
     """
-    path = Path(run_dir) / WORK_DB
-    if not path.is_file():
-        raise RunNotFoundError(f"{run_dir} has no run database ({WORK_DB}): run `linker run` first, "
-                               "or pass --run-dir")
-    try:
-        return duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as e:
-        raise GraphStoreError(f"DuckDB cannot open {path} read-only (is a run still writing it?): {e}") from e
+    schema = schema or load_schema()
+    with tempfile.TemporaryDirectory(prefix="linker-graph-") as tmp:
+        with opened(run_dir) as store:
+            files = extract_parquet(store, Path(tmp), schema=schema)
+        con = duckdb.connect()
+        try:
+            yield con, file_queries(files, schema)
+        finally:
+            con.close()
 
 
 def resolve_run_id(run_dir: Path, override: str | None = None) -> str:
@@ -49,8 +58,6 @@ def resolve_run_id(run_dir: Path, override: str | None = None) -> str:
         run_id = json.loads(manifest.read_text(encoding="utf-8")).get("run_id")
         if run_id:
             return str(run_id)
-    from linker.graph.store import STORE_NAME, opened
-
     if (Path(run_dir) / STORE_NAME).exists():
         with opened(run_dir) as store:
             rows = store.rows("MATCH ()-[l:LINKED_TO]->() RETURN l.run_id LIMIT 1")

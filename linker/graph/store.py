@@ -22,7 +22,7 @@ from typing import Any, Self
 import duckdb
 
 from linker.errors import GraphStoreError, RunNotFoundError
-from linker.graph.build import GraphFiles, write_parquet
+from linker.graph.build import ENDS, GraphFiles, relationship_file_stem, write_parquet
 from linker.graph.dialect import LADYBUG_TYPES
 from linker.schema import GraphSchema, load_schema
 
@@ -208,6 +208,40 @@ class GraphStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def extract_parquet(store: GraphStore, folder: Path, *, schema: GraphSchema | None = None) -> GraphFiles:
+    """Write the store back out as one Parquet file per label and relationship pair (as :func:`write_parquet`
+    lays them out), so that exports read exactly the graph investigators query.
+
+    Notes
+    -----
+    One LadybugDB ``COPY (MATCH ...) TO`` per file: a scan of the label or relationship table, O(rows).
+    """
+    schema = schema or load_schema()
+    folder.mkdir(parents=True, exist_ok=True)
+    files = GraphFiles(folder)
+    for label, node in schema.nodes.items():
+        columns = ", ".join(f"n.{p} AS {p}" for p in node.properties)
+        path = folder / f"{label}.parquet"
+        files.nodes[label] = (path, _export(store, f"MATCH (n:{label})", columns, path))
+    for name, rel in schema.relationships.items():
+        for f, to in rel.pairs:
+            keys = f"a.{schema.nodes[f].key} AS {ENDS[0]}, b.{schema.nodes[to].key} AS {ENDS[1]}"
+            columns = "".join(f", r.{p} AS {p}" for p in rel.properties)
+            path = folder / f"{relationship_file_stem(name, f, to)}.parquet"
+            files.relationships[(name, f, to)] = (
+                path, _export(store, f"MATCH (a:{f})-[r:{name}]->(b:{to})", keys + columns, path))
+    return files
+
+
+def _export(store: GraphStore, match: str, columns: str, path: Path) -> int:
+    query = f"{match} RETURN {columns}"
+    try:
+        store.execute(f"COPY ({query}) TO {_quote(path)}")
+    except RuntimeError as e:
+        raise GraphStoreError(f"LadybugDB failed exporting {path.stem}: {e} (query: {query})") from e
+    return int(store.rows(f"{match} RETURN count(*)")[0][0])
 
 
 def store_path(run_dir: Path) -> Path:

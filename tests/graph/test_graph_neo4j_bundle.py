@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from linker.errors import GraphStoreError
+from linker.graph.cypher import run_cypher
 from linker.graph.dialect import NEO4J_IMPORT_TYPES
 from linker.graph.neo4j_bundle import export_neo4j_bundle
 from linker.schema import load_schema
@@ -125,11 +126,15 @@ def test_an_existing_bundle_is_kept_unless_overwritten(bundle, run_dir: Path) ->
 
 
 def test_a_list_value_holding_the_delimiter_is_refused(writable_run_dir: Path, tmp_path: Path) -> None:
-    import duckdb
-
-    con = duckdb.connect(str(writable_run_dir / "work.duckdb"))
-    con.execute("UPDATE signals SET need = 'a;b'")
-    con.close()
-    with pytest.raises(GraphStoreError, match="needs hold the array delimiter|Customer.needs"):
+    run_cypher(writable_run_dir, "MATCH (c:Customer {customer_id: 'C1'}) SET c.needs = ['a;b']", allow_write=True)
+    with pytest.raises(GraphStoreError, match="Customer.needs hold the array delimiter"):
         export_neo4j_bundle(writable_run_dir, tmp_path / "b")
     assert not (tmp_path / "b").exists()
+
+
+def test_the_bundle_is_read_from_the_store_alone(writable_run_dir: Path, tmp_path: Path) -> None:
+    """Runs keep event tables as temporary tables: the export must not need the run database."""
+    (writable_run_dir / "work.duckdb").unlink()
+    bundle = export_neo4j_bundle(writable_run_dir, tmp_path / "b")
+    assert bundle.counts["PURCHASED.OnlineAccount.Category"] == 4
+    assert bundle.counts["CARD_SPEND.Customer.Category"] == 2

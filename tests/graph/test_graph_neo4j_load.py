@@ -19,7 +19,7 @@ from linker.graph.neo4j_load import (
     run_plan,
     schema_statements,
 )
-from linker.graph.runs import open_run_database
+from linker.graph.runs import graph_tables
 from linker.schema import load_schema
 from tests.graph.graph_run import RUN_ID
 
@@ -66,11 +66,8 @@ def test_batches_cut_rows_across_arrow_batches() -> None:
 
 @pytest.fixture
 def plan(run_dir: Path) -> list[Work]:
-    con = open_run_database(run_dir)
-    try:
-        return list(load_plan(con, run_id=RUN_ID, batch_size=2))
-    finally:
-        con.close()
+    with graph_tables(run_dir) as (con, queries):
+        return list(load_plan(con, queries, run_id=RUN_ID, batch_size=2))
 
 
 def test_the_plan_creates_the_schema_first_then_nodes_then_relationships(plan: list[Work]) -> None:

@@ -9,7 +9,8 @@ import linker
 from linker.config import load_config
 from linker.engine import table_exists
 from linker.errors import GraphStoreError, RunNotFoundError
-from linker.graph.store import STORE_NAME, ddl, load_graph_store, open_store
+from linker.graph.build import file_queries, write_parquet
+from linker.graph.store import STORE_NAME, ddl, extract_parquet, load_graph_store, open_store
 from linker.schema import load_schema
 from tests.graph.graph_run import RUN_ID, make_run_tables
 
@@ -108,3 +109,16 @@ def test_an_empty_run_loads_an_empty_graph(tmp_path: Path) -> None:
     assert counts["graph nodes"] == 0 and counts["graph relationships"] == 0
     with open_store(tmp_path) as store:
         assert store.rows("MATCH (n) RETURN count(*)") == [[0]]
+
+
+def test_the_store_reads_back_exactly_the_graph_built_from_the_run(run_con, tmp_path: Path) -> None:
+    built = write_parquet(run_con, tmp_path / "built", run_id=RUN_ID)
+    load_graph_store(run_con, tmp_path, run_id=RUN_ID)
+    with open_store(tmp_path) as store:
+        extracted = extract_parquet(store, tmp_path / "extracted")
+    built_q, extracted_q = file_queries(built), file_queries(extracted)
+    con = duckdb.connect()
+    for key in list(built_q.nodes) + list(built_q.relationships):
+        a = built_q.nodes.get(key) or built_q.relationships[key]
+        b = extracted_q.nodes.get(key) or extracted_q.relationships[key]
+        assert sorted(con.execute(a).fetchall(), key=repr) == sorted(con.execute(b).fetchall(), key=repr), key
