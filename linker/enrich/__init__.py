@@ -12,6 +12,16 @@ Stage order (all SQL over the run database):
 
 :func:`export_enrichment` writes profiles, signals, aggregates and unmapped categories (atomically, CSV made
 spreadsheet-safe) and ``report.html``.
+
+Tables left in the run database: ``categories``, ``merchant_classes``, ``linked_accounts``,
+``device_attribution``, ``aggregates``, ``customer_metrics``, ``signal_scores``, ``signals``, ``profiles``,
+``unmapped_categories``, ``enrichment_info``; ``customer_events`` is temporary, like the event tables.
+
+For a Spark port, the DuckDB-only SQL used here: ``QUALIFY``, ``SELECT * EXCLUDE``, list slicing ``[1:n]``,
+``list(x ORDER BY y)`` (``sort_array(collect_list)``), ``list_filter``/``list_contains``/``list_sort``/``len`` on
+lists, ``unnest`` in a select list (``explode``), struct literals ``{'k': v}`` (``named_struct``), ``to_json``
+and ``json_group_object``, ``regexp_matches`` with ``(?i)`` (``rlike``), ``date_diff('day', a, b)``
+(``datediff(b, a)``), ``TRY_CAST``, ``arg_max``, ``FILTER (WHERE ...)`` on aggregates (Spark 3+ has it).
 """
 
 from __future__ import annotations

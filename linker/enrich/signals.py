@@ -121,9 +121,8 @@ def fire_signals(con: duckdb.DuckDBPyConnection, rules: SignalRules, as_of: date
                min(event_time) AS first_at, max(event_time) AS last_at, max(probability) AS confidence,
                (list({{'kind': kind, 'event_id': event_id, 'time': event_time, 'category': category,
                        'class': class, 'merchant': merchant, 'amount': amount, 'action': action,
-                       'dwell_seconds': dwell_seconds, 'account_id': account_id, 'platform': platform,
-                       'attribution': attribution, 'device': device, 'probability': probability,
-                       'match_weight': match_weight}}
+                       'dwell_seconds': dwell_seconds, 'account_id': account_id, 'attribution': attribution,
+                       'device': device, 'probability': probability}}
                      ORDER BY event_time DESC, event_id))[1:{MAX_EVENTS}] AS events
         FROM signal_matches GROUP BY customer_id, rule, item
     """)
