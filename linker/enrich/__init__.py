@@ -145,9 +145,11 @@ def _record_info(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, rules
         "signals_file": rules.signals.source,
         "rules": ",".join(r.name for r in rules.signals.rules),
     }
-    for key, path in (("taxonomy", config.taxonomy_file), ("signals", config.signals_file)):
-        if path is not None:
-            info[f"{key}_sha256"] = file_checksum(path)
+    from linker.enrich import signal_rules, taxonomy
+
+    for key, path in (("taxonomy", config.taxonomy_file or taxonomy.builtin_path()),
+                      ("signals", config.signals_file or signal_rules.builtin_path())):
+        info[f"{key}_sha256"] = file_checksum(path)
     con.execute("CREATE OR REPLACE TABLE enrichment_info (key VARCHAR, value VARCHAR)")
     con.executemany("INSERT INTO enrichment_info VALUES (?, ?)", list(info.items()))
 

@@ -133,3 +133,15 @@ def test_column_types_are_as_documented(con):
             documented[col] = dtype
     actual = {name: dtype for name, dtype, *_ in con.execute("DESCRIBE profiles").fetchall()}
     assert actual == documented
+
+
+def test_a_run_without_any_event(run: RunBuilder, tmp_path: Path):
+    run.customer("C1").account("A1", "C1")
+    con = run.done()
+    counts = enrich(con, EnrichmentConfig())
+    assert (counts["customer events"], counts["aggregates"], counts["signals"], counts["profiles"]) == (0, 0, 0, 1)
+    info = enrichment_manifest(con)
+    assert info["as_of_source"] == "latest event" and len(info["taxonomy_sha256"]) == 64
+    files = export_enrichment(con, tmp_path, ["csv"])
+    assert {f.name for f in files} == {"profiles.csv", "signals.csv", "unmapped_categories.csv", "report.html"}
+    assert "<h2>Need signals</h2>" in (tmp_path / "report.html").read_text(encoding="utf-8")
