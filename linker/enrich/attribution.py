@@ -25,14 +25,6 @@ MASK_DEVICE_SQL = ("split_part({col}, ':', 1) || ':' || repeat('*', greatest(len
                    " || right(split_part({col}, ':', 2), 4)")
 """SQL masking a normalized device value the way :func:`linker.privacy.mask_value` does."""
 
-EVENT_COLUMNS = (
-    "customer_id", "kind", "event_id", "account_id", "platform", "event_time", "category", "merchant", "class",
-    "domain",
-    "domain_path", "amount", "quantity", "action", "dwell_seconds", "attribution", "probability",
-    "match_weight", "device",
-)
-
-
 def latest_event_date(con: duckdb.DuckDBPyConnection) -> date | None:
     """The date of the latest purchase, browsing event or card transaction (the default ``as_of``)."""
     row = con.execute("""

@@ -28,11 +28,11 @@ text-align:left}td.n{text-align:right}.muted{color:#777}
 
 
 def render_report(con: duckdb.DuckDBPyConnection) -> str:
-    """The HTML text of the report of the run in ``con``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """The HTML text of the report of the run in ``con`` (tables only, and a note, without matplotlib)."""
     sections = []
+    if not _charts_available():
+        sections.append("<p class='muted'>Charts need matplotlib (<code>pip install matplotlib</code>); "
+                        "tables only.</p>")
     info = _rows(con, "SELECT key, value FROM enrichment_info ORDER BY key") if table_exists(con, "enrichment_info") else []
     settings = dict(info)
     title = f"linker run report — as of {html.escape(settings.get('as_of', '?'))}"
@@ -71,7 +71,18 @@ def _table(header: list[str], rows: list[tuple[Any, ...]]) -> str:
     return f"<figure><table><tr>{head}</tr>{body}</table></figure>"
 
 
+def _charts_available() -> bool:
+    try:
+        import matplotlib
+    except ImportError:
+        return False
+    matplotlib.use("Agg")
+    return True
+
+
 def _figure(draw: Callable[[Any], None], caption: str, size: tuple[float, float] = (6, 3.4)) -> str:
+    if not _charts_available():
+        return ""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=size, dpi=100)
@@ -104,10 +115,12 @@ def _links(con: duckdb.DuckDBPyConnection) -> list[str]:
 
     def hist(ax: Any) -> None:
         colors = {"linked": "#55a868", "ambiguous": "#dd8452", "rejected": "#c44e52"}
+        low, high = min(w for _, w in weights), max(w for _, w in weights)
+        bins = [low + (high - low) * i / 50 for i in range(51)] if high > low else 10
         for decision in ("rejected", "ambiguous", "linked"):
             data = [w for d, w in weights if d == decision]
             if data:
-                ax.hist(data, bins=40, alpha=0.7, label=decision, color=colors[decision])
+                ax.hist(data, bins=bins, alpha=0.7, label=decision, color=colors[decision])
         ax.set_xlabel("match weight (bits)")
         ax.set_yscale("log")
         if ax.get_legend_handles_labels()[0]:

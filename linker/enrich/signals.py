@@ -229,16 +229,14 @@ def _signals(con: duckdb.DuckDBPyConnection, day: str) -> None:
         used AS (   -- events of the parts that hold (absent parts have none)
             SELECT m.* FROM signal_matches m JOIN best b USING (customer_id, rule)
             JOIN signal_evidence x ON x.rule = m.rule AND x.item = m.item AND NOT x.absent),
-        accounts AS (
-            SELECT customer_id, rule,
-                   list({{'account_id': account_id, 'platform': platform, 'probability': probability,
-                          'match_weight': match_weight, 'events': n}} ORDER BY account_id) AS accounts
-            FROM (SELECT customer_id, rule, account_id, any_value(platform) AS platform,
-                         any_value(probability) FILTER (WHERE attribution = 'linked_account') AS probability,
-                         any_value(match_weight) FILTER (WHERE attribution = 'linked_account') AS match_weight,
-                         count(DISTINCT kind || ':' || event_id) AS n
-                  FROM used WHERE account_id IS NOT NULL GROUP BY customer_id, rule, account_id)
-            GROUP BY customer_id, rule),
+        accounts AS (   -- every account behind the events, with the score of its link to the customer
+            SELECT u.customer_id, u.rule,
+                   list({{'account_id': u.account_id, 'platform': la.platform, 'probability': la.probability,
+                          'match_weight': la.match_weight, 'events': u.n}} ORDER BY u.account_id) AS accounts
+            FROM (SELECT customer_id, rule, account_id, count(DISTINCT kind || ':' || event_id) AS n
+                  FROM used WHERE account_id IS NOT NULL GROUP BY customer_id, rule, account_id) u
+            JOIN linked_accounts la ON la.account_id = u.account_id AND la.customer_id = u.customer_id
+            GROUP BY u.customer_id, u.rule),
         devices AS (
             SELECT customer_id, rule,
                    list({{'device': device, 'via_account': account_id, 'probability': probability,
