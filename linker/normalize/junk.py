@@ -265,12 +265,14 @@ def null_reason_sql(raw: str, text: str) -> str:
 
     Notes
     -----
-    Whitespace is only trimmed for values that start with it or are short enough to be a token.
+    Whitespace is only trimmed for values that start with it, and tokens only looked up for short
+    values that do not start with a digit or ``+`` (no token does), so phone numbers skip both.
     """
     is_token = sql_in(f"lower({trim_sql(text)})", NULL_TOKENS)
+    maybe_token = f"length({text}) <= {_TOKEN_ROOM} AND NOT (ascii({text}) BETWEEN 48 AND 57 OR ascii({text}) = 43)"
     return (f"CASE WHEN {raw} IS NULL OR {text} = '' THEN {sql_str(EMPTY)} "
             f"WHEN ascii({text}) <= 32 AND {trim_sql(text)} = '' THEN {sql_str(EMPTY)} "
-            f"WHEN length({text}) <= {_TOKEN_ROOM} AND {is_token} THEN {sql_str(NULL_TOKEN)} END")
+            f"WHEN {maybe_token} AND {is_token} THEN {sql_str(NULL_TOKEN)} END")
 
 
 def nest(rows: str, layers: Sequence[Sequence[tuple[str, str]]]) -> str:

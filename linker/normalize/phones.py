@@ -20,7 +20,7 @@ from linker.normalize.junk import re_full, re_replace_all, sql_str
 
 _CN_META: Final = phonenumbers.PhoneMetadata.metadata_for_region("CN")
 _SEPARATORS: Final = r"[\s\-.()\[\]/_~]"
-_EXTENSION: Final = r"(?:ext|x|#|转|分机)"
+_EXTENSION: Final = r"(?i:ext|x|#|转|分机)"
 _MIN_DIGITS: Final = 5
 #: Full-width digits and phone punctuation folded to ASCII; ``translate`` costs grow with the map,
 #: and letters are no use in a phone number.
@@ -55,7 +55,7 @@ class PhoneParse(NamedTuple):
 
 def clean_sql(text: str) -> str:
     """Return SQL removing separators from folded phone ``text`` (plain ``+digits`` is kept as is)."""
-    stripped = re_replace_all(f"lower({text})", _SEPARATORS)
+    stripped = re_replace_all(text, _SEPARATORS)
     return f"CASE WHEN {re_full(text, r'[+]?[0-9]+')} THEN {text} ELSE {stripped} END"
 
 
@@ -99,12 +99,20 @@ def _desc_sql(nsn: str, desc: phonenumbers.PhoneNumberDesc | None) -> str:
     return f"({lengths}{re_full(nsn, f'(?:{desc.national_number_pattern})')})"
 
 
+def decidable_sql(nsn: str) -> str:
+    """Return SQL that is true when :func:`type_sql` decides ``nsn``: digits of a length CN allows.
+
+    Other lengths are left to Python, which tells too short from too long.
+    """
+    lengths = ", ".join(map(str, _CN_META.general_desc.possible_length))
+    return f"({nsn} IS NOT NULL AND length({nsn}) IN ({lengths}) AND {re_full(nsn, '[0-9]+')})"
+
+
 def type_sql(nsn: str) -> str:
-    """Return SQL for the type ``phonenumbers`` gives a Chinese national number, NULL if undecided.
+    """Return SQL for the type ``phonenumbers`` gives a decidable Chinese national number.
 
     'mobile' and 'landline' (MOBILE, FIXED_LINE), 'other' (toll-free, shared cost, fixed line or
-    mobile, ...) or 'invalid' (no number range). Lengths the metadata does not allow are left to
-    Python, which tells too short from too long. Built from the CN metadata in the order of
+    mobile, ...) or 'invalid' (no number range). Built from the CN metadata in the order of
     ``phonenumbers``' own type check so that both paths agree, except that mobile is tested first
     because it is the common case (no CN mobile number matches an earlier type; checked by
     ``tests/normalize/test_phones.py``).
@@ -113,8 +121,6 @@ def type_sql(nsn: str) -> str:
     earlier = " OR ".join(_desc_sql(nsn, getattr(_CN_META, name)) for name in (
         "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail"))
     return (f"CASE WHEN {_desc_sql(nsn, _CN_META.mobile)} THEN 'mobile' "
-            f"WHEN {nsn} IS NULL OR length({nsn}) NOT IN ({', '.join(map(str, general.possible_length))}) "
-            f"OR NOT {re_full(nsn, '[0-9]+')} THEN NULL "
             f"WHEN NOT {re_full(nsn, f'(?:{general.national_number_pattern})')} THEN 'invalid' "
             f"WHEN {earlier} THEN 'other' "
             f"WHEN {_desc_sql(nsn, _CN_META.fixed_line)} THEN 'landline' ELSE 'invalid' END")
@@ -149,19 +155,19 @@ def _layers(region: str) -> list[list[tuple[str, str]]]:
 
     ``_p_m`` short-cuts the commonest spelling, 11 plain digits of a Chinese mobile (``_n_fast``,
     see :func:`plain_mobile_sql`): every later column is only computed for the other rows.
+    ``_p_sql`` tells whether SQL decides the row; ``_p_key`` is the spelling left to Python.
     """
     def other(expr: str) -> str:
         return f"CASE WHEN _p_m IS NULL THEN {expr} END"
 
-    invalid = f"CASE WHEN _p_type = 'invalid' THEN {sql_str(junk.INVALID_NUMBER)} "
     return [
         [("_p_m", "CASE WHEN _n_fast THEN raw END")],
         [("_p_c", other(clean_sql("_n_t")))],
         [("_p_core", other(core_sql("_p_c", region)))],
         [("_p_nsn", other(nsn_sql("_p_c", "_p_core", region)))],
-        [("_p_type", other(type_sql("_p_nsn")))],
-        [("_p_bad", f"{invalid} WHEN _p_type IS NULL AND _p_m IS NULL THEN {fast_invalid_sql('_p_c')} END")],
-        [("_p_key", "CASE WHEN _p_type IS NULL AND _p_bad IS NULL AND _n_null IS NULL THEN _p_c END")],
+        [("_p_sql", f"_p_m IS NOT NULL OR {decidable_sql('_p_nsn')}")],
+        [("_p_bad", f"CASE WHEN NOT _p_sql THEN {fast_invalid_sql('_p_c')} END")],
+        [("_p_key", "CASE WHEN NOT _p_sql AND _p_bad IS NULL AND _n_null IS NULL THEN _p_c END")],
     ]
 
 
@@ -193,14 +199,16 @@ def normalize_sql(rows: str, keep: str, region: str, leftovers: str) -> str:
     str
         SQL selecting ``keep`` plus ``_n_cand`` (E.164), ``_n_kind``, ``_n_invalid`` and ``_n_junk``.
     """
+    typed = junk.nest(rows, [*_layers(region), [
+        ("_p_type", f"CASE WHEN _p_m IS NOT NULL THEN 'mobile' WHEN _p_sql THEN {type_sql('_p_nsn')} END")]])
     return (f"SELECT {keep}, "
             f"CASE WHEN _p_m IS NOT NULL THEN '+86' || _p_m "
-            f"WHEN _p_type IS NOT NULL THEN '+86' || _p_nsn ELSE _lo_e164 END AS _n_cand, "
-            f"CASE WHEN _p_m IS NOT NULL THEN 'mobile' WHEN _p_type = 'invalid' THEN NULL "
-            f"ELSE coalesce(_p_type, _lo_kind) END AS _n_kind, "
-            f"coalesce(_p_bad, _lo_reason) AS _n_invalid, "
+            f"WHEN _p_sql THEN '+86' || _p_nsn ELSE _lo_e164 END AS _n_cand, "
+            f"CASE WHEN _p_sql THEN nullif(_p_type, 'invalid') ELSE _lo_kind END AS _n_kind, "
+            f"CASE WHEN _p_type = 'invalid' THEN {sql_str(junk.INVALID_NUMBER)} "
+            f"ELSE coalesce(_p_bad, _lo_reason) END AS _n_invalid, "
             f"coalesce({junk_sql('_p_m', '_p_core')}, _lo_junk) AS _n_junk "
-            f"FROM ({junk.nest(rows, _layers(region))}) p LEFT JOIN {leftovers} lo ON lo._lo_key = p._p_key")
+            f"FROM ({typed}) p LEFT JOIN {leftovers} lo ON lo._lo_key = p._p_key")
 
 
 def parse_leftover(text: str, region: str) -> PhoneParse:
