@@ -91,7 +91,7 @@ def main() -> None:
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         phones.parse_leftover = original
-    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
     print(f"normalized {args.rows:,} rows in {elapsed:.2f} s on {threads} threads: "
           f"{args.rows / elapsed:,.0f} rows/s (CPU {cpu:.2f} s); {parsed:,} distinct leftovers parsed in Python")
     for status, reason, n in con.execute(

@@ -91,10 +91,11 @@ class _Lookups(NamedTuple):
 
 
 class _Views:
-    """Registers Arrow tables on ``con`` under names unique to one call; unregisters them on exit."""
+    """Registers Arrow tables and temp tables on ``con`` under names unique to one call; drops them on exit."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con, self.tag, self.names = con, uuid.uuid4().hex[:12], list[str]()
+        self.con, self.tag = con, uuid.uuid4().hex[:12]
+        self.names, self.tables = list[str](), list[str]()
 
     def add(self, stem: str, table: pa.Table) -> str:
         """Register ``table`` and return its name."""
@@ -103,12 +104,30 @@ class _Views:
         self.names.append(name)
         return name
 
+    def materialize(self, stem: str, relation: str) -> str:
+        """Copy ``relation`` into a temp table and return its name."""
+        name = f"_linker_{stem}_{self.tag}"
+        self.con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {relation}")
+        self.tables.append(name)
+        return name
+
     def __enter__(self) -> _Views:
         return self
 
     def __exit__(self, *exc: object) -> None:
         for name in self.names:
             self.con.unregister(name)
+        for name in self.tables:
+            self.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
+
+def _is_view(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Return whether the (possibly schema-qualified) relation ``name`` is a view."""
+    *schema, view = name.split(".")
+    in_schema = schema[-1] if schema else None
+    found = con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal AND view_name = ? "
+                        "AND (? IS NULL OR schema_name = ?)", [view, in_schema, in_schema]).fetchall()
+    return found[0][0] > 0
 
 
 _ALL_TYPES: Final = (*ID_TYPES, None)  # None: rows of any other id_type
@@ -173,7 +192,9 @@ def _final_sql(typed: str, columns: Sequence[str], rules_view: str | None) -> st
 
 def _source_columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
     """Return the columns of ``source``; raise ValueError when id_type/raw are missing or outputs clash."""
-    columns = [d[0] for d in con.execute(f"SELECT * FROM {source} LIMIT 0").description]
+    result = con.execute(f"SELECT * FROM {source} LIMIT 0")
+    columns = [d[0] for d in result.description]
+    result.fetchall()
     missing = sorted({"id_type", "raw"} - set(columns))
     clash = sorted(c for c in columns if c in OUTPUT_COLUMNS or c.startswith(("_n_", "_p_", "_e_", "_d_", "_lo_")))
     problems = ([f"missing columns {missing}"] if missing else []) + (
@@ -251,7 +272,8 @@ def normalize_identifiers(con: duckdb.DuckDBPyConnection, source: str, target: s
     Notes
     -----
     One pass computes the distinct phone spellings the SQL fast path leaves undecided; they are
-    parsed once each in Python and joined back. The main statement is linear in the rows.
+    parsed once each in Python and joined back. The main statement is linear in the rows and reads
+    the source once per id type, so a view source is first copied into a temp table.
 
     Examples
     --------
@@ -271,6 +293,8 @@ def _normalize(con: duckdb.DuckDBPyConnection, source: str, target: str, region:
     src, tgt = _quote_name(source), _quote_name(target)
     columns = _source_columns(con, src)
     with _Views(con) as views:
+        if _is_view(con, source):  # read once per id type below: compute a view only once
+            src = views.materialize("source", src)
         rules_view = views.add("rules", _rules_table(con, rules, region)) if rules else None
         typed = _typed_sql(src, columns, region, _prepare(views, src, region, id_types), id_types)
         con.execute(f"CREATE OR REPLACE TABLE {tgt} AS {_final_sql(typed, columns, rules_view)}")
