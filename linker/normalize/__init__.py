@@ -19,6 +19,7 @@ import duckdb
 import phonenumbers
 import pyarrow as pa
 
+from linker.errors import ConfigError
 from linker.normalize import devices, emails, phones
 from linker.normalize.junk import (
     ALL_ZERO, BAD_CHECKSUM, BAD_COUNTRY_CODE, BAD_DOMAIN, BAD_FORMAT, BAD_QQ_NUMBER, BLOCKED_BY_RULE, EMPTY,
@@ -57,7 +58,7 @@ class NormalizedValue(NamedTuple):
 def _quote_name(name: str) -> str:
     """Return a (possibly schema-qualified) table name quoted for SQL."""
     if not _NAME.fullmatch(name):
-        raise ValueError(f"not a plain table name: {name!r}")
+        raise ConfigError(f"normalize_identifiers: not a plain table name: {name!r}")
     return ".".join(f'"{part}"' for part in name.split("."))
 
 
@@ -91,7 +92,7 @@ class _Lookups(NamedTuple):
 
 
 class _Views:
-    """Registers Arrow tables and temp tables on ``con`` under names unique to one call; drops them on exit."""
+    """Registers Arrow tables and temp tables on ``con``, named for one call; drops them on exit."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con, self.tag = con, uuid.uuid4().hex[:12]
@@ -152,7 +153,8 @@ def _typed_sql(source: str, columns: Sequence[str], region: str, lookups: _Looku
     """
     keep = ", ".join([*(f'"{c}"' for c in columns), "_n_t", "_n_null"])
     branches = {
-        "phone": lambda: phones.normalize_sql(_rows_sql(source, "phone", region), keep, region, lookups.leftovers),
+        "phone": lambda: phones.normalize_sql(_rows_sql(source, "phone", region), keep, region,
+                                              lookups.leftovers),
         "email": lambda: emails.normalize_sql(_rows_sql(source, "email", region), keep, lookups.domain_fixes),
         "device": lambda: devices.normalize_sql(_rows_sql(source, "device", region), keep,
                                                 lookups.device_placeholders),
@@ -166,11 +168,13 @@ def _typed_sql(source: str, columns: Sequence[str], region: str, lookups: _Looku
 def _rules_sql(typed: str, rules_view: str | None) -> str:
     """Return a SELECT adding ``_n_blocked``, ``_n_allowed`` and ``_n_rule`` (rule reason) to ``typed``."""
     if rules_view is None:
-        return f"SELECT *, FALSE AS _n_blocked, FALSE AS _n_allowed, CAST(NULL AS VARCHAR) AS _n_rule FROM ({typed}) t"
+        return (f"SELECT *, FALSE AS _n_blocked, FALSE AS _n_allowed, CAST(NULL AS VARCHAR) AS _n_rule "
+                f"FROM ({typed}) t")
     on = "{a}._r_id_type = t.id_type AND {a}._r_key = {col}"
     return (f"SELECT t.*, coalesce(rv._r_action = 'block' OR rr._r_action = 'block', FALSE) AS _n_blocked, "
             f"coalesce(rv._r_action = 'allow' OR rr._r_action = 'allow', FALSE) AS _n_allowed, "
-            f"CASE WHEN rv._r_action = 'block' THEN rv._r_reason WHEN rr._r_action = 'block' THEN rr._r_reason "
+            f"CASE WHEN rv._r_action = 'block' THEN rv._r_reason "
+            f"WHEN rr._r_action = 'block' THEN rr._r_reason "
             f"ELSE coalesce(rv._r_reason, rr._r_reason) END AS _n_rule FROM ({typed}) t "
             f"LEFT JOIN {rules_view} rv ON {on.format(a='rv', col='t._n_cand')} "
             f"LEFT JOIN {rules_view} rr ON {on.format(a='rr', col=trim_sql('t._n_t'))}")
@@ -196,17 +200,18 @@ def _source_columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
     columns = [d[0] for d in result.description]
     result.fetchall()
     missing = sorted({"id_type", "raw"} - set(columns))
-    clash = sorted(c for c in columns if c in OUTPUT_COLUMNS or c.startswith(("_n_", "_p_", "_e_", "_d_", "_lo_")))
+    internal = ("_n_", "_p_", "_e_", "_d_", "_lo_", "_fx_", "_dj_", "_r_")
+    clash = sorted(c for c in columns if c in OUTPUT_COLUMNS or c.startswith(internal))
     problems = ([f"missing columns {missing}"] if missing else []) + (
         [f"columns {clash} clash with the output or internal columns"] if clash else [])
     if problems:
-        raise ValueError(f"normalize_identifiers source {source}: " + "; ".join(problems))
+        raise ConfigError(problems, source=f"normalize_identifiers source {source}")
     return columns
 
 
 def _check_region(region: str) -> None:
     if region not in phonenumbers.SUPPORTED_REGIONS:
-        raise ValueError(f"unknown phone region {region!r}; use an ISO 3166 code such as 'CN'")
+        raise ConfigError(f"unknown phone region {region!r}; use an ISO 3166 code such as 'CN'")
 
 
 def _input_table(pairs: Sequence[tuple[str, str | None]]) -> pa.Table:
@@ -218,7 +223,8 @@ def _input_table(pairs: Sequence[tuple[str, str | None]]) -> pa.Table:
     })
 
 
-def _candidates(con: duckdb.DuckDBPyConnection, pairs: Sequence[tuple[str, str]], region: str) -> list[str | None]:
+def _candidates(con: duckdb.DuckDBPyConnection, pairs: Sequence[tuple[str, str]],
+                region: str) -> list[str | None]:
     """Return the normalized value of each ``(id_type, raw)`` ignoring junk lists (None if unparseable)."""
     id_types = sorted({p[0] for p in pairs})
     with _Views(con) as views:
@@ -265,9 +271,9 @@ def normalize_identifiers(con: duckdb.DuckDBPyConnection, source: str, target: s
 
     Raises
     ------
-    ValueError
-        When a name is not a plain table name, the region is unknown, or source lacks ``id_type``/``raw``
-        or already has an output column.
+    linker.errors.ConfigError
+        (a ``ValueError``) when a name is not a plain table name, the region is unknown, or the source
+        lacks ``id_type``/``raw`` or already has an output column.
 
     Notes
     -----
@@ -326,7 +332,8 @@ def normalize_values(id_type: str, raws: Sequence[str | None], region: str = "CN
     return [NormalizedValue(*row) for row in rows]
 
 
-def normalize_phone(raw: str | None, region: str = "CN", *, rules: IdentifierRules | None = None) -> NormalizedValue:
+def normalize_phone(raw: str | None, region: str = "CN", *,
+                    rules: IdentifierRules | None = None) -> NormalizedValue:
     """Normalize one phone number to E.164.
 
     Examples

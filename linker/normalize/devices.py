@@ -31,7 +31,8 @@ _DOUBLED: Final = "0246813579"  # Luhn: digit d doubled, digits summed
 
 def fast_sql(raw: str) -> str:
     """Return SQL that is true for the common clean spellings: a dashed UUID, 16 hex or 15 digits."""
-    return re_full(raw, f"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}|{_HEX}{{16}}|[0-9]{{15}}")
+    dashed_uuid = "-".join(f"{_HEX}{{{n}}}" for n in (8, 4, 4, 4, 12))
+    return re_full(raw, f"{dashed_uuid}|{_HEX}{{16}}|[0-9]{{15}}")
 
 
 def compact_sql(text: str, fast: str) -> str:

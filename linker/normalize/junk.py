@@ -203,7 +203,9 @@ def sql_in(col: str, values: Iterable[str]) -> str:
 # zero-width characters are deleted (translate drops characters with no counterpart).
 _FW_FROM: Final = "".join(chr(c) for c in range(0xFF01, 0xFF5F))
 _FW_TO: Final = "".join(chr(c) for c in range(0x21, 0x7F))
-_EXTRA_FROM: Final = "\u3000\u00a0\u2002\u2003\u2009\u3002\uff61\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc"
+_EXTRA_FROM: Final = ("\u3000\u00a0\u2002\u2003\u2009"  # spaces
+                      "\u3002\uff61"  # ideographic full stops
+                      "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc")  # dashes
 _EXTRA_TO: Final = "     ..--------"
 _DELETE: Final = "\u200b\u200c\u200d\ufeff"
 WHITESPACE: Final = " \t\n\r\x0b\x0c"
@@ -269,7 +271,8 @@ def null_reason_sql(raw: str, text: str) -> str:
     values that do not start with a digit or ``+`` (no token does), so phone numbers skip both.
     """
     is_token = sql_in(f"lower({trim_sql(text)})", NULL_TOKENS)
-    maybe_token = f"length({text}) <= {_TOKEN_ROOM} AND NOT (ascii({text}) BETWEEN 48 AND 57 OR ascii({text}) = 43)"
+    maybe_token = (f"length({text}) <= {_TOKEN_ROOM} "
+                   f"AND NOT (ascii({text}) BETWEEN 48 AND 57 OR ascii({text}) = 43)")
     return (f"CASE WHEN {raw} IS NULL OR {text} = '' THEN {sql_str(EMPTY)} "
             f"WHEN ascii({text}) <= 32 AND {trim_sql(text)} = '' THEN {sql_str(EMPTY)} "
             f"WHEN {maybe_token} AND {is_token} THEN {sql_str(NULL_TOKEN)} END")

@@ -22,10 +22,10 @@ _CN_META: Final = phonenumbers.PhoneMetadata.metadata_for_region("CN")
 _SEPARATORS: Final = r"[\s\-.()\[\]/_~]"
 _EXTENSION: Final = r"(?i:ext|x|#|转|分机)"
 _MIN_DIGITS: Final = 5
+_MAX_DIGITS: Final = 17
 #: Full-width digits and phone punctuation folded to ASCII; ``translate`` costs grow with the map,
 #: and letters are no use in a phone number.
 FOLD: Final = junk.fold_map("０１２３４５６７８９＋－（）．／＃　", "0123456789+-()./# ")
-_MAX_DIGITS: Final = 17
 
 _PARSE_ERRORS: Final = {
     NumberParseException.INVALID_COUNTRY_CODE: junk.BAD_COUNTRY_CODE,
@@ -85,7 +85,8 @@ def nsn_sql(clean: str, core: str, region: str) -> str:
     """
     chinese = f"{clean} LIKE '+86%'"
     if region == "CN":
-        chinese += f" OR {clean} LIKE '0086%' OR {clean} LIKE '861%' OR {clean} NOT LIKE '+%' AND {clean} NOT LIKE '00%'"
+        chinese += (f" OR {clean} LIKE '0086%' OR {clean} LIKE '861%' "
+                    f"OR {clean} NOT LIKE '+%' AND {clean} NOT LIKE '00%'")
     national = f"CASE WHEN {core} LIKE '0%' THEN substr({core}, 2) ELSE {core} END"
     unsure = " OR ".join(f"{national} LIKE '{p}%'" for p in ("0", "11", "12", "179", "86"))
     return f"CASE WHEN ({chinese}) AND NOT ({unsure}) THEN {national} END"
@@ -95,7 +96,8 @@ def _desc_sql(nsn: str, desc: phonenumbers.PhoneNumberDesc | None) -> str:
     """Return SQL matching ``nsn`` against one number type of the metadata, as ``phonenumbers`` does."""
     if desc is None or desc.national_number_pattern is None or -1 in desc.possible_length:
         return "FALSE"
-    lengths = f"length({nsn}) IN ({', '.join(map(str, desc.possible_length))}) AND " if desc.possible_length else ""
+    lengths = (f"length({nsn}) IN ({', '.join(map(str, desc.possible_length))}) AND "
+               if desc.possible_length else "")
     return f"({lengths}{re_full(nsn, f'(?:{desc.national_number_pattern})')})"
 
 
@@ -179,14 +181,13 @@ def leftover_keys_sql(rows: str, region: str) -> str:
     return f"SELECT DISTINCT _p_key FROM ({junk.nest(rows, _layers(region))}) p WHERE _p_key IS NOT NULL"
 
 
-
 def normalize_sql(rows: str, keep: str, region: str, leftovers: str) -> str:
     """Return a SELECT normalizing the phone rows of relation ``rows``.
 
     Parameters
     ----------
     rows : str
-        SQL relation with the source columns plus ``_n_t`` (folded, trimmed raw) and ``_n_null``.
+        SQL relation with the source columns plus ``_n_fast``, ``_n_t`` (folded raw) and ``_n_null``.
     keep : str
         Comma-separated columns of ``rows`` to pass through.
     region : str
@@ -217,7 +218,7 @@ def parse_leftover(text: str, region: str) -> PhoneParse:
     Parameters
     ----------
     text : str
-        Cleaned spelling (separators removed, lower case), e.g. ``'01012345678'`` or ``'+442079460000'``.
+        Cleaned spelling (separators removed), e.g. ``'01012345678'`` or ``'+442079460000'``.
     region : str
         Default region for numbers without a country code.
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
+from linker.errors import RulesError
 from linker.normalize.junk import ID_TYPES
 
 BLOCK: Final = "block"
@@ -29,7 +30,8 @@ def _freeze(values: RuleValues, what: str) -> Mapping[str, Mapping[str, str]]:
     """Return ``{id_type: {value: reason}}`` read-only; sets of values get :data:`NO_REASON`."""
     unknown = sorted(set(values) - set(ID_TYPES))
     if unknown:
-        raise ValueError(f"IdentifierRules.{what}: unknown id_type {unknown}; expected one of {list(ID_TYPES)}")
+        raise RulesError(f"IdentifierRules.{what}: unknown id_type {unknown}; "
+                         f"expected one of {list(ID_TYPES)}")
     frozen: dict[str, Mapping[str, str]] = {}
     for id_type, entries in values.items():
         pairs = entries.items() if isinstance(entries, Mapping) else ((v, None) for v in entries)
@@ -81,8 +83,8 @@ class IdentifierRules:
 
         Raises
         ------
-        ValueError
-            Listing every malformed entry at once (unknown key, type or missing value).
+        linker.errors.RulesError
+            (a ``ValueError``) listing every malformed entry at once (unknown key, type, missing value).
 
         Examples
         --------
@@ -91,13 +93,19 @@ class IdentifierRules:
         >>> rules.rows()
         [Rule(action='block', id_type='phone', value='+8613800000000', reason='call centre')]
         """
+        if not isinstance(table, Mapping):
+            raise RulesError("invalid [identifiers] rules: expected a table with 'block' and 'allow' lists")
         if "identifiers" in table and not {"block", "allow"} & set(table):
             table = table["identifiers"]
         problems = [f"unknown key {key!r} (expected 'block' or 'allow')"
                     for key in table if key not in ("block", "allow")]
         parsed: dict[str, dict[str, dict[str, str | None]]] = {"block": {}, "allow": {}}
         for action in ("block", "allow"):
-            for i, entry in enumerate(table.get(action, [])):
+            entries = table.get(action, [])
+            if not isinstance(entries, list):
+                problems.append(f"identifiers.{action}: expected a list of tables ([[identifiers.{action}]])")
+                continue
+            for i, entry in enumerate(entries):
                 where = f"identifiers.{action}[{i}]"
                 if not isinstance(entry, Mapping):
                     problems.append(f"{where}: expected a table with type, value and reason")
@@ -109,11 +117,12 @@ class IdentifierRules:
                     problems.append(f"{where}: type {entry.get('type')!r} is not one of {list(ID_TYPES)}")
                 if not isinstance(entry.get("value"), str) or not entry["value"].strip():
                     problems.append(f"{where}: value must be a non-empty string")
-                if problems:
-                    continue
-                parsed[action].setdefault(entry["type"], {})[entry["value"]] = entry.get("reason")
+                if not isinstance(entry.get("reason", ""), str):
+                    problems.append(f"{where}: reason must be a string")
+                if not problems:
+                    parsed[action].setdefault(entry["type"], {})[entry["value"]] = entry.get("reason")
         if problems:
-            raise ValueError("invalid [identifiers] rules:\n  " + "\n  ".join(problems))
+            raise RulesError("invalid [identifiers] rules:\n  " + "\n  ".join(problems))
         return cls(blocked=parsed["block"], allowed=parsed["allow"])
 
     def rows(self) -> list[Rule]:

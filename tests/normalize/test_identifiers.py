@@ -155,6 +155,8 @@ def test_rules_table_for_explanations() -> None:
     ({"allow": [{"type": "email", "value": "a@b.cn", "why": "x"}]}, ["unknown keys ['why']"]),
     ({"deny": []}, ["unknown key 'deny'"]),
     ({"block": ["13800138000"]}, ["expected a table"]),
+    ({"block": {"type": "phone"}}, ["expected a list of tables"]),
+    ({"allow": [{"type": "phone", "value": "1", "reason": 7}]}, ["reason must be a string"]),
     ({"block": [{"type": "fax", "value": ""}], "allow": [{"value": "x"}]},
      ["block[0]: type 'fax'", "block[0]: value must", "allow[0]: type None"]),
 ])
