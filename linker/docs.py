@@ -90,10 +90,18 @@ def schema_markdown() -> str:
     return "\n".join(rows) + "\n"
 
 
+def enrichment_markdown() -> str:
+    """The enriched profile export schema (versioned), from :mod:`linker.enrich.profiles`."""
+    from linker.enrich.profiles import readme_markdown
+
+    return readme_markdown()
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
     "contract": contract_markdown,
     "config": config_markdown,
     "schema": schema_markdown,
+    "enrichment": enrichment_markdown,
 }
 
 

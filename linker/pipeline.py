@@ -18,6 +18,7 @@ import pandas as pd
 from linker import __version__
 from linker.config import Config
 from linker.engine import open_database
+from linker.enrich import enrich, enrichment_manifest, export_enrichment, load_enrichment_rules
 from linker.ingest import IngestReport, ingest
 from linker.identifiers import build_identifiers
 from linker.outputs import export_table, file_checksum, write_json
@@ -92,6 +93,7 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
     """
     check_inputs(config, frames)
     rules = load_rules(config.resolution.rules_file)
+    enrichment_rules = load_enrichment_rules(config.enrichment)
     out = config.output.dir
     out.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc)
@@ -112,10 +114,14 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
         with _stage(hook, "resolve", result.stages) as timing:
             result.counts.update(resolve(con, config.resolution, rules))
             timing.rows = result.counts["candidate pairs"]
+        with _stage(hook, "enrich", result.stages) as timing:
+            result.counts.update(enrich(con, config.enrichment, rules=enrichment_rules))
+            timing.rows = result.counts["customer events"]
         with _stage(hook, "export", result.stages) as timing:
             result.files += _export(con, config)
-            timing.rows = sum(_count(con, t) for t in ("links", "clusters", "hubs"))
-        _write_run_files(result, config, frames, started)
+            result.files += export_enrichment(con, out, config.output.formats)
+            timing.rows = sum(_count(con, t) for t in ("links", "clusters", "hubs", "profiles"))
+        _write_run_files(result, config, frames, started, {"enrichment": enrichment_manifest(con)})
     finally:
         con.close()
     return result
@@ -158,7 +164,7 @@ def _export(con: duckdb.DuckDBPyConnection, config: Config) -> list[Path]:
 
 
 def _write_run_files(result: RunResult, config: Config, frames: dict[str, pd.DataFrame] | None,
-                     started: datetime) -> None:
+                     started: datetime, extra: dict[str, Any]) -> None:
     out = config.output.dir
     summary = result.summary()
     inputs = {}
@@ -175,6 +181,7 @@ def _write_run_files(result: RunResult, config: Config, frames: dict[str, pd.Dat
         "inputs": inputs,
         "config": json.loads(config.model_dump_json()),
         **{k: summary[k] for k in ("tables", "counts", "stages", "total_seconds", "files")},
+        **extra,
     }
     result.files.append(write_json(out / "summary.json", summary))
     result.files.append(write_json(out / "manifest.json", manifest))

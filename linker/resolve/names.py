@@ -73,7 +73,7 @@ def similarities(chars_a: list[str], chars_b: list[str], spelled_a: list[str], s
     Examples
     --------
     >>> chars, sound = similarities(["张伟", "张伟"], ["张玮", "zhangwei"], ["zhang wei"] * 2, ["zhang wei"] * 2)
-    >>> [round(x, 2) for x in chars], [round(x, 2) for x in sound]
+    >>> [round(float(x), 2) for x in chars], [round(float(x), 2) for x in sound]
     ([0.5, 0.0], [1.0, 1.0])
     """
     same_chars = cpdist(chars_a, chars_b, scorer=fuzz.ratio, workers=-1) / 100.0
