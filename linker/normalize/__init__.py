@@ -86,7 +86,7 @@ def _rows_sql(source: str, id_type: str | None, region: str, *, leftovers_only: 
 class _Lookups(NamedTuple):
     """Names of the Arrow tables the normalizing SQL joins, registered for one call."""
 
-    leftovers: str
+    leftovers: str | None
     domain_fixes: str
     device_placeholders: str
 
@@ -140,7 +140,8 @@ def _prepare(views: _Views, source: str, region: str, id_types: Sequence[str | N
     if "phone" in id_types:
         keys_sql = phones.leftover_keys_sql(_rows_sql(source, "phone", region, leftovers_only=True), region)
         keys = [key for (key,) in views.con.execute(keys_sql).fetchall()]
-    return _Lookups(views.add("phone_leftovers", phones.leftover_table(keys, region)),
+    leftovers = views.add("phone_leftovers", phones.leftover_table(keys, region)) if keys else None
+    return _Lookups(leftovers,
                     views.add("email_domain_fixes", emails.domain_fix_table()),
                     views.add("device_placeholders", devices.placeholder_table()))
 

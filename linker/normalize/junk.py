@@ -231,6 +231,11 @@ def re_replace_all(col: str, pattern: str, replacement: str = "") -> str:
     return f"regexp_replace({col}, {sql_str(pattern)}, {sql_str(replacement)}, 'g')"
 
 
+def int_div(dividend: str, divisor: str) -> str:
+    """Return SQL for integer division (``/`` divides as floating point in DuckDB)."""
+    return f"({dividend} // {divisor})"
+
+
 def split_part(col: str, sep: str, index: int) -> str:
     """Return SQL for the 1-based ``index``-th part of ``col`` split on ``sep``."""
     return f"split_part({col}, {sql_str(sep)}, {index})"

@@ -181,7 +181,7 @@ def leftover_keys_sql(rows: str, region: str) -> str:
     return f"SELECT DISTINCT _p_key FROM ({junk.nest(rows, _layers(region))}) p WHERE _p_key IS NOT NULL"
 
 
-def normalize_sql(rows: str, keep: str, region: str, leftovers: str) -> str:
+def normalize_sql(rows: str, keep: str, region: str, leftovers: str | None) -> str:
     """Return a SELECT normalizing the phone rows of relation ``rows``.
 
     Parameters
@@ -192,8 +192,9 @@ def normalize_sql(rows: str, keep: str, region: str, leftovers: str) -> str:
         Comma-separated columns of ``rows`` to pass through.
     region : str
         Default region for numbers written without a country code.
-    leftovers : str
-        Table made by :func:`leftover_table` for the keys of :func:`leftover_keys_sql`.
+    leftovers : str or None
+        Table made by :func:`leftover_table` for the keys of :func:`leftover_keys_sql`; None when
+        there are none (no join then).
 
     Returns
     -------
@@ -209,7 +210,15 @@ def normalize_sql(rows: str, keep: str, region: str, leftovers: str) -> str:
             f"CASE WHEN _p_type = 'invalid' THEN {sql_str(junk.INVALID_NUMBER)} "
             f"ELSE coalesce(_p_bad, _lo_reason) END AS _n_invalid, "
             f"coalesce({junk_sql('_p_m', '_p_core')}, _lo_junk) AS _n_junk "
-            f"FROM ({typed}) p LEFT JOIN {leftovers} lo ON lo._lo_key = p._p_key")
+            f"FROM {_with_leftovers(typed, leftovers)}")
+
+
+def _with_leftovers(typed: str, leftovers: str | None) -> str:
+    """Return ``typed`` joined with the Python results (or with NULL results when there are none)."""
+    if leftovers is not None:
+        return f"({typed}) p LEFT JOIN {leftovers} lo ON lo._lo_key = p._p_key"
+    nulls = ", ".join(f"CAST(NULL AS VARCHAR) AS _lo_{f}" for f in PhoneParse._fields)
+    return f"(SELECT *, {nulls} FROM ({typed}) t) p"
 
 
 def parse_leftover(text: str, region: str) -> PhoneParse:
