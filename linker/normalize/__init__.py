@@ -1,10 +1,13 @@
 """Vectorized normalization of phone numbers, e-mail addresses and device IDs.
 
 :func:`normalize_identifiers` turns a table of raw identifiers into the ``identifiers`` table of
-``docs/architecture.md``: one SQL statement per id type, with Python (``phonenumbers``) only on the
-distinct phone spellings the SQL fast path cannot decide. The single-value helpers
-(:func:`normalize_phone`, :func:`normalize_email`, :func:`normalize_device`, :func:`normalize_values`)
-run exactly the same SQL on a small in-memory table, so tests of them test the real code.
+``docs/architecture.md``: one SQL statement with a branch per id type (``phones``, ``emails``,
+``devices``), with Python (``phonenumbers``) only on the distinct phone spellings the SQL cannot
+decide. Every row ends ``usable``, ``junk`` or ``invalid`` with a reason code (:data:`REASONS`).
+
+The single-value helpers (:func:`normalize_phone`, :func:`normalize_email`, :func:`normalize_device`,
+:func:`normalize_values`) run exactly the same SQL on a small in-memory table, so tests of them
+test the real code.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from linker.errors import ConfigError
 from linker.normalize import devices, emails, phones
 from linker.normalize.junk import (
     ALL_ZERO, BAD_CHECKSUM, BAD_COUNTRY_CODE, BAD_DOMAIN, BAD_FORMAT, BAD_QQ_NUMBER, BLOCKED_BY_RULE, EMPTY,
-    ID_TYPES, INVALID, INVALID_NUMBER, JUNK, NULL_TOKEN, PLACEHOLDER, PLACEHOLDER_DEVICE, REASONS,
-    FOLD_ALL, REPEATED_DIGIT, TEST_ADDRESS, TOO_LONG, TOO_SHORT, UNKNOWN_ID_TYPE, USABLE, null_reason_sql,
-    sql_in, sql_str, text_sql, trim_sql,
+    FOLD_ALL, ID_TYPES, INVALID, INVALID_NUMBER, JUNK, NULL_TOKEN, PLACEHOLDER, PLACEHOLDER_DEVICE, REASONS,
+    REPEATED_DIGIT, TEST_ADDRESS, TOO_LONG, TOO_SHORT, UNKNOWN_ID_TYPE, USABLE, null_reason_sql, sql_in,
+    sql_str, text_sql, trim_sql,
 )
 from linker.normalize.rules import IdentifierRules, Rule
 
