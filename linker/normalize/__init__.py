@@ -297,13 +297,17 @@ def normalize_identifiers(con: duckdb.DuckDBPyConnection, source: str, target: s
 
 
 def _normalize(con: duckdb.DuckDBPyConnection, source: str, target: str, region: str,
-               rules: IdentifierRules | None, id_types: Sequence[str | None]) -> None:
-    """Do :func:`normalize_identifiers` for the rows of ``id_types`` only."""
+               rules: IdentifierRules | None, id_types: Sequence[str | None], *,
+               copy_views: bool = True) -> None:
+    """Do :func:`normalize_identifiers` for the rows of ``id_types`` only.
+
+    ``copy_views=False`` reads a view source directly, for a registered Arrow table (cheap to read).
+    """
     _check_region(region)
     src, tgt = _quote_name(source), _quote_name(target)
     columns = _source_columns(con, src)
     with _Views(con) as views:
-        if _is_view(con, source):  # read once per id type below: compute a view only once
+        if copy_views and _is_view(con, source):  # read once per id type below: compute a view once
             src = views.materialize("source", src)
         rules_view = views.add("rules", _rules_table(con, rules, region)) if rules else None
         typed = _typed_sql(src, columns, region, _prepare(views, src, region, id_types), id_types)
@@ -328,7 +332,7 @@ def normalize_values(id_type: str, raws: Sequence[str | None], region: str = "CN
         _HELPER_CON.register("_linker_helper_in", _input_table([(id_type, raw) for raw in raws]))
         try:
             _normalize(_HELPER_CON, "_linker_helper_in", "_linker_helper_out", region, rules,
-                       [id_type if id_type in ID_TYPES else None])
+                       [id_type if id_type in ID_TYPES else None], copy_views=False)
             rows = _HELPER_CON.execute(
                 f"SELECT {', '.join(OUTPUT_COLUMNS)} FROM _linker_helper_out ORDER BY _row").fetchall()
         finally:

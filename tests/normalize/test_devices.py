@@ -13,7 +13,7 @@ from linker.normalize import devices
 
 # Each example runs DuckDB queries: few examples, no deadline, and no shrinking (which can take
 # minutes); a failure still reports the example that failed.
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=20, deadline=None, derandomize=True,
                     phases=[Phase.explicit, Phase.reuse, Phase.generate])
 IDFA = "6D92078A-8246-4BA4-AE5B-76104861E7DC"
 

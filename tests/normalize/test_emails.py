@@ -11,7 +11,7 @@ from linker.normalize import emails, junk
 
 # Each example runs DuckDB queries: few examples, no deadline, and no shrinking (which can take
 # minutes); a failure still reports the example that failed.
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=20, deadline=None, derandomize=True,
                     phases=[Phase.explicit, Phase.reuse, Phase.generate])
 FULL_WIDTH = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)})
 

@@ -15,7 +15,7 @@ from linker.normalize import junk, phones
 
 # Each example runs DuckDB queries: few examples, no deadline, and no shrinking (which can take
 # minutes); a failure still reports the example that failed.
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=20, deadline=None, derandomize=True,
                     phases=[Phase.explicit, Phase.reuse, Phase.generate])
 _MOBILE = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
 #: Three-digit prefixes after which any eight digits make a valid Chinese mobile.
