@@ -23,6 +23,7 @@ import phonenumbers
 import pyarrow as pa
 
 from linker.errors import ConfigError
+from linker.sql import quote_ident
 from linker.normalize import devices, emails, phones
 from linker.normalize.junk import (
     ALL_ZERO, BAD_CHECKSUM, BAD_COUNTRY_CODE, BAD_DOMAIN, BAD_FORMAT, BAD_QQ_NUMBER, BLOCKED_BY_RULE, EMPTY,
@@ -62,7 +63,7 @@ def _quote_name(name: str) -> str:
     """Return a (possibly schema-qualified) table name quoted for SQL."""
     if not _NAME.fullmatch(name):
         raise ConfigError(f"normalize_identifiers: not a plain table name: {name!r}")
-    return ".".join(f'"{part}"' for part in name.split("."))
+    return ".".join(quote_ident(part) for part in name.split("."))
 
 
 def _rows_sql(source: str, id_type: str | None, region: str, *, leftovers_only: bool = False) -> str:
@@ -155,7 +156,7 @@ def _typed_sql(source: str, columns: Sequence[str], region: str, lookups: _Looku
 
     ``id_types`` may leave out types known to be absent (it saves planning time on tiny inputs).
     """
-    keep = ", ".join([*(f'"{c}"' for c in columns), "_n_t", "_n_null"])
+    keep = ", ".join([*(quote_ident(c) for c in columns), "_n_t", "_n_null"])
     branches = {
         "phone": lambda: phones.normalize_sql(_rows_sql(source, "phone", region), keep, region,
                                               lookups.leftovers),
@@ -191,7 +192,7 @@ def _final_sql(typed: str, columns: Sequence[str], rules_view: str | None) -> st
               f"WHEN _n_invalid IS NOT NULL THEN {sql_str(INVALID)} ELSE {sql_str(USABLE)} END")
     reason = (f"CASE WHEN _n_null IS NOT NULL THEN _n_null WHEN _n_blocked THEN {sql_str(BLOCKED_BY_RULE)} "
               f"WHEN {junk_hit} THEN _n_junk ELSE _n_invalid END")
-    cols = ", ".join(f'"{c}"' for c in columns)
+    cols = ", ".join(quote_ident(c) for c in columns)
     return (f"SELECT {cols}, CASE WHEN _n_status = {sql_str(USABLE)} THEN _n_cand END AS value, "
             f"CASE WHEN _n_null IS NULL THEN _n_kind END AS kind, _n_status AS status, _n_reason AS reason, "
             f"_n_rule AS rule_reason FROM (SELECT *, {status} AS _n_status, {reason} AS _n_reason "

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
+from linker.sql import quote_literal
+
 # --- statuses ---------------------------------------------------------------------------------------
 USABLE: Final = "usable"
 JUNK: Final = "junk"
@@ -185,7 +187,7 @@ PLACEHOLDER_DEVICES: Final = frozenset({
 # --- SQL helpers (ANSI) -----------------------------------------------------------------------------
 def sql_str(text: str) -> str:
     """Return ``text`` as a SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
+    return quote_literal(text)
 
 
 def sql_in(col: str, values: Iterable[str]) -> str:
