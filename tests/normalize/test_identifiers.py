@@ -62,6 +62,12 @@ def test_output_columns_and_types(con: duckdb.DuckDBPyConnection) -> None:
                        "OR (reason IS NULL) <> (status = 'usable')").fetchone() == (0,)
 
 
+def test_any_source_column_name_passes_through(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute('CREATE TABLE odd AS SELECT id_type, raw, 1 AS "note ""x"" 2" FROM source')
+    normalize_identifiers(con, "odd", "out")
+    assert [c[0] for c in con.execute("DESCRIBE out").fetchall()][:3] == ["id_type", "raw", 'note "x" 2']
+
+
 def test_unknown_id_type_is_invalid(con: duckdb.DuckDBPyConnection) -> None:
     normalize_identifiers(con, "source", "identifiers")
     got = con.execute("SELECT status, reason FROM identifiers WHERE id_type = 'fax' OR id_type IS NULL").fetchall()
