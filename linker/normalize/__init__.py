@@ -104,7 +104,7 @@ class _Views:
 
     def add(self, stem: str, table: pa.Table) -> str:
         """Register ``table`` and return its name."""
-        name = f"_linker_{stem}_{self.tag}"
+        name = f"_linker_{stem}_{self.tag}_{len(self.names)}"
         self.con.register(name, table)
         self.names.append(name)
         return name
@@ -138,10 +138,14 @@ def _is_view(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 _ALL_TYPES: Final = (*ID_TYPES, None)  # None: rows of any other id_type
 
 
-def _prepare(views: _Views, source: str, region: str, id_types: Sequence[str | None]) -> _Lookups:
-    """Register the lookup tables, parsing the distinct phone leftovers of ``source`` in Python."""
+def _prepare(views: _Views, source: str, region: str, id_types: Sequence[str | None], *,
+             parse: bool) -> _Lookups:
+    """Register the lookup tables; with ``parse``, parse the distinct phone leftovers of ``source``.
+
+    Without ``parse`` the phone rows that need Python are left pending (see :func:`_resolve_pending`).
+    """
     keys = []
-    if "phone" in id_types:
+    if parse and "phone" in id_types:
         keys_sql = phones.leftover_keys_sql(_rows_sql(source, "phone", region, leftovers_only=True), region)
         keys = [key for (key,) in views.con.execute(keys_sql).fetchall()]
     leftovers = views.add("phone_leftovers", phones.leftover_table(keys, region)) if keys else None
@@ -157,15 +161,20 @@ def _typed_sql(source: str, columns: Sequence[str], region: str, lookups: _Looku
     ``id_types`` may leave out types known to be absent (it saves planning time on tiny inputs).
     """
     keep = ", ".join([*(quote_ident(c) for c in columns), "_n_t", "_n_null"])
+    def never_pending(select: str) -> str:
+        return f"SELECT *, FALSE AS _n_pending FROM ({select}) x"
+
     branches = {
         "phone": lambda: phones.normalize_sql(_rows_sql(source, "phone", region), keep, region,
                                               lookups.leftovers),
-        "email": lambda: emails.normalize_sql(_rows_sql(source, "email", region), keep, lookups.domain_fixes),
-        "device": lambda: devices.normalize_sql(_rows_sql(source, "device", region), keep,
-                                                lookups.device_placeholders),
-        None: lambda: (f"SELECT {keep}, CAST(NULL AS VARCHAR) AS _n_cand, CAST(NULL AS VARCHAR) AS _n_kind, "
-                       f"{sql_str(UNKNOWN_ID_TYPE)} AS _n_invalid, CAST(NULL AS VARCHAR) AS _n_junk "
-                       f"FROM {_rows_sql(source, None, region)} u"),
+        "email": lambda: never_pending(emails.normalize_sql(_rows_sql(source, "email", region), keep,
+                                                            lookups.domain_fixes)),
+        "device": lambda: never_pending(devices.normalize_sql(_rows_sql(source, "device", region), keep,
+                                                              lookups.device_placeholders)),
+        None: lambda: never_pending(
+            f"SELECT {keep}, CAST(NULL AS VARCHAR) AS _n_cand, CAST(NULL AS VARCHAR) AS _n_kind, "
+            f"{sql_str(UNKNOWN_ID_TYPE)} AS _n_invalid, CAST(NULL AS VARCHAR) AS _n_junk "
+            f"FROM {_rows_sql(source, None, region)} u"),
     }
     return " UNION ALL ".join(branches[t]() for t in id_types)
 
@@ -188,7 +197,8 @@ def _rules_sql(typed: str, rules_view: str | None) -> str:
 def _final_sql(typed: str, columns: Sequence[str], rules_view: str | None) -> str:
     """Return the SELECT of the source columns plus value, kind, status, reason and rule_reason."""
     junk_hit = "(NOT _n_allowed AND _n_junk IS NOT NULL)"
-    status = (f"CASE WHEN _n_null IS NOT NULL OR _n_blocked OR {junk_hit} THEN {sql_str(JUNK)} "
+    status = (f"CASE WHEN _n_pending THEN NULL "
+              f"WHEN _n_null IS NOT NULL OR _n_blocked OR {junk_hit} THEN {sql_str(JUNK)} "
               f"WHEN _n_invalid IS NOT NULL THEN {sql_str(INVALID)} ELSE {sql_str(USABLE)} END")
     reason = (f"CASE WHEN _n_null IS NOT NULL THEN _n_null WHEN _n_blocked THEN {sql_str(BLOCKED_BY_RULE)} "
               f"WHEN {junk_hit} THEN _n_junk ELSE _n_invalid END")
@@ -234,8 +244,8 @@ def _candidates(con: duckdb.DuckDBPyConnection, pairs: Sequence[tuple[str, str]]
     id_types = sorted({p[0] for p in pairs})
     with _Views(con) as views:
         src = views.add("rule_values", _input_table(pairs))
-        typed = _typed_sql(src, ["id_type", "raw", "_row"], region, _prepare(views, src, region, id_types),
-                           id_types)
+        lookups = _prepare(views, src, region, id_types, parse=True)
+        typed = _typed_sql(src, ["id_type", "raw", "_row"], region, lookups, id_types)
         return [c for (c,) in con.execute(f"SELECT _n_cand FROM ({typed}) t ORDER BY _row").fetchall()]
 
 
@@ -282,9 +292,10 @@ def normalize_identifiers(con: duckdb.DuckDBPyConnection, source: str, target: s
 
     Notes
     -----
-    One pass computes the distinct phone spellings the SQL fast path leaves undecided; they are
-    parsed once each in Python and joined back. The main statement is linear in the rows and reads
-    the source once per id type, so a view source is first copied into a temp table.
+    The main statement is linear in the rows and reads the source once per id type, so a view
+    source is first copied into a temp table. It leaves pending the few phone rows the SQL cannot
+    decide (foreign numbers, extensions, odd lengths); their distinct spellings are then parsed
+    once each in Python and the pending rows updated from the result.
 
     Examples
     --------
@@ -311,8 +322,29 @@ def _normalize(con: duckdb.DuckDBPyConnection, source: str, target: str, region:
         if copy_views and _is_view(con, source):  # read once per id type below: compute a view once
             src = views.materialize("source", src)
         rules_view = views.add("rules", _rules_table(con, rules, region)) if rules else None
-        typed = _typed_sql(src, columns, region, _prepare(views, src, region, id_types), id_types)
+        lookups = _prepare(views, src, region, id_types, parse=False)
+        typed = _typed_sql(src, columns, region, lookups, id_types)
         con.execute(f"CREATE OR REPLACE TABLE {tgt} AS {_final_sql(typed, columns, rules_view)}")
+        _resolve_pending(views, tgt, region, rules_view)
+
+
+def _resolve_pending(views: _Views, target: str, region: str, rules_view: str | None) -> None:
+    """Decide the phone rows the SQL left pending (status NULL) with ``phonenumbers`` and update them.
+
+    The distinct pending spellings are normalized again, this time with their cleaned forms parsed
+    once each in Python (:func:`phones.parse_leftover`), and the results joined back by
+    ``(id_type, raw)``; normalization depends on nothing else.
+    """
+    pending = views.con.execute(f"SELECT DISTINCT id_type, raw FROM {target} WHERE status IS NULL").fetchall()
+    if not pending:
+        return
+    src = views.add("pending", _input_table(pending))
+    lookups = _prepare(views, src, region, ["phone"], parse=True)
+    fixed = _final_sql(_typed_sql(src, ["id_type", "raw"], region, lookups, ["phone"]), ["id_type", "raw"],
+                       rules_view)
+    sets = ", ".join(f"{c} = f.{c}" for c in OUTPUT_COLUMNS)
+    views.con.execute(f"UPDATE {target} AS t SET {sets} FROM ({fixed}) f "
+                      f"WHERE t.status IS NULL AND t.id_type = f.id_type AND t.raw = f.raw")
 
 
 # --- single-value helpers: the same SQL over a small in-memory table ----------------------------------

@@ -194,12 +194,13 @@ def normalize_sql(rows: str, keep: str, region: str, leftovers: str | None) -> s
         Default region for numbers written without a country code.
     leftovers : str or None
         Table made by :func:`leftover_table` for the keys of :func:`leftover_keys_sql`; None when
-        there are none (no join then).
+        not parsed yet: the rows that need Python are then marked ``_n_pending``.
 
     Returns
     -------
     str
-        SQL selecting ``keep`` plus ``_n_cand`` (E.164), ``_n_kind``, ``_n_invalid`` and ``_n_junk``.
+        SQL selecting ``keep`` plus ``_n_cand`` (E.164), ``_n_kind``, ``_n_invalid``, ``_n_junk`` and
+        ``_n_pending``.
     """
     typed = junk.nest(rows, [*_layers(region), [
         ("_p_type", f"CASE WHEN _p_m IS NOT NULL THEN 'mobile' WHEN _p_sql THEN {type_sql('_p_nsn')} END")]])
@@ -209,12 +210,13 @@ def normalize_sql(rows: str, keep: str, region: str, leftovers: str | None) -> s
             f"CASE WHEN _p_sql THEN nullif(_p_type, 'invalid') ELSE _lo_kind END AS _n_kind, "
             f"CASE WHEN _p_type = 'invalid' THEN {sql_str(junk.INVALID_NUMBER)} "
             f"ELSE coalesce(_p_bad, _lo_reason) END AS _n_invalid, "
-            f"coalesce({junk_sql('_p_m', '_p_core')}, _lo_junk) AS _n_junk "
+            f"coalesce({junk_sql('_p_m', '_p_core')}, _lo_junk) AS _n_junk, "
+            f"{'FALSE' if leftovers else '_p_key IS NOT NULL'} AS _n_pending "
             f"FROM {_with_leftovers(typed, leftovers)}")
 
 
 def _with_leftovers(typed: str, leftovers: str | None) -> str:
-    """Return ``typed`` joined with the Python results (or with NULL results when there are none)."""
+    """Return ``typed`` joined with the Python results (or with NULL results when not parsed)."""
     if leftovers is not None:
         return f"({typed}) p LEFT JOIN {leftovers} lo ON lo._lo_key = p._p_key"
     nulls = ", ".join(f"CAST(NULL AS VARCHAR) AS _lo_{f}" for f in PhoneParse._fields)
