@@ -253,9 +253,10 @@ def parse_leftover(text: str, region: str) -> PhoneParse:
     possible = phonenumbers.is_possible_number_with_reason(number)
     if possible != ValidationResult.IS_POSSIBLE:
         return PhoneParse(e164, None, _POSSIBLE_ERRORS.get(possible, junk.INVALID_NUMBER), bad_junk)
-    if not phonenumbers.is_valid_number(number):
+    number_type = phonenumbers.number_type(number)  # UNKNOWN exactly when is_valid_number is false
+    if number_type == PhoneNumberType.UNKNOWN:
         return PhoneParse(e164, None, junk.INVALID_NUMBER, bad_junk)
-    return PhoneParse(e164, _KINDS.get(phonenumbers.number_type(number), "other"), None, bad_junk)
+    return PhoneParse(e164, _KINDS.get(number_type, "other"), None, bad_junk)
 
 
 def leftover_table(keys: list[str], region: str) -> pa.Table:
