@@ -11,9 +11,11 @@ bulk COPY from Parquet; on this 2-core box it loaded 2.8M nodes / 6.3M relations
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +27,8 @@ from linker.errors import GraphStoreError, RunNotFoundError
 from linker.graph.build import ENDS, GraphFiles, relationship_file_stem, write_parquet
 from linker.graph.dialect import LADYBUG_TYPES
 from linker.schema import GraphSchema, load_schema
+
+log = logging.getLogger(__name__)
 
 STORE_NAME = "graph.lbug"
 """File name of the embedded store in a run folder."""
@@ -97,8 +101,12 @@ def load_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, *, run_id: s
     _remove(staging)
     _remove_store(tmp)
     try:
+        started = time.perf_counter()
         files = write_parquet(con, staging, run_id=run_id, schema=schema)
+        built = time.perf_counter()
         counts = build_store(files, tmp, schema=schema)
+        log.info("graph store: tables to Parquet %.1f s, LadybugDB COPY %.1f s", built - started,
+                 time.perf_counter() - built)
         _remove_sidecars(target)
         os.replace(tmp, target)
     finally:
@@ -118,14 +126,18 @@ def build_store(files: GraphFiles, path: Path, *, schema: GraphSchema | None = N
         for statement in ddl(schema):
             _run(conn, statement, "creating the schema")
         for label, (file, rows) in files.nodes.items():
+            started = time.perf_counter()
             if rows:
                 _run(conn, f"COPY {label} FROM {_quote(file)}", f"loading node {label}")
             counts[label] = rows
+            log.debug("graph store: %s, %d rows, %.1f s", label, rows, time.perf_counter() - started)
         for (rel, f, to), (file, rows) in files.relationships.items():
+            started = time.perf_counter()
             if rows:
                 _run(conn, f"COPY {rel} FROM {_quote(file)} (from='{f}', to='{to}')",
                      f"loading relationship {rel} ({f})->({to})")
             counts[rel] = counts.get(rel, 0) + rows
+            log.debug("graph store: %s (%s)->(%s), %d rows, %.1f s", rel, f, to, rows, time.perf_counter() - started)
     finally:
         conn.close()
         db.close()

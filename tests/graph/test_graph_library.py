@@ -20,10 +20,16 @@ EXPECTED = [
     ("shared_device_customers", ["customer_id=C3"], ("customer_id",), []),
     ("shortest_identity_path", ["from_customer=C1", "to_customer=C2"], ("hops",), [(2,)]),
     ("shortest_identity_path", ["from_customer=C3", "to_customer=C4"], ("hops",), []),  # only through a hub
-    ("spend_by_category", ["from=2024-05-01", "to=2024-06-30"], ("channel", "category", "customers", "events", "amount"),
-     [("online", "家具/沙发", 2, 3, 5499.0), ("card", "mcc:5712", 1, 2, 2800.0), ("card", "mcc:5411", 1, 1, 88.0)]),
-    ("spend_by_category", ["from=2024-01-01", "to=2025-01-01", "customer_id=C1"], ("channel", "category", "amount"),
-     [("online", "家具/沙发", 4999.0), ("online", "床垫", 899.0), ("card", "mcc:5712", 2800.0)]),
+    ("spend_by_category", ["from=2024-05-01", "to=2024-06-30"], ("channel", "category", "domain", "buyers", "events",
+                                                                 "amount"),
+     [("online", "家具/沙发", "home_furnishing", 2, 3, 5499.0), ("card", "mcc:5712", "home_furnishing", 1, 2, 2800.0),
+      ("card", "mcc:5411", None, 1, 1, 88.0)]),  # A5 (床垫) is linked to nobody
+    ("spend_by_category", ["from=2025-01-01", "to=2026-01-01"], ("channel",), []),
+    ("customer_spend_by_category", ["customer_id=C1", "from=2024-01-01", "to=2025-01-01"],
+     ("channel", "category", "accounts", "events", "amount"),
+     [("online", "家具/沙发", 1, 2, 4999.0), ("online", "床垫", 1, 1, 899.0), ("card", "mcc:5712", 0, 2, 2800.0)]),
+    ("customer_spend_by_category", ["customer_id=C1", "from=2024-05-01", "to=2024-07-01"], ("category", "amount"),
+     [("家具/沙发", 4999.0), ("mcc:5712", 2800.0)]),  # the mattress order (2024-07-01 12:00) is out of range
     ("clusters_above_size", [], ("size", "customers", "accounts"), [(4, 2, 2)]),
     ("clusters_above_size", ["min_size=2"], ("size", "customers", "accounts"), [(4, 2, 2), (2, 1, 1)]),
     ("ambiguous_accounts", [], ("account_id", "customers", "customer_ids", "best_probability"),
@@ -60,7 +66,7 @@ def test_the_shortest_path_lists_its_nodes_and_steps(run_dir: Path) -> None:
 
 
 def test_every_query_has_a_description_and_typed_parameters() -> None:
-    assert len(LIBRARY) == 8
+    assert len(LIBRARY) == 9
     for query in LIBRARY.values():
         assert query.description.endswith(".")
         assert all(p.type and p.description for p in query.params), query.name
