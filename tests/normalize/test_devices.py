@@ -69,9 +69,13 @@ def test_single_value_helper_is_the_batch_helper() -> None:
     assert normalize_device(IDFA.lower()) == normalize_values("device", [IDFA])[0]
 
 
+def devices_and_values() -> st.SearchStrategy[tuple[str, str]]:
+    """A usable device ID in its plain form and its normalized value (placeholders left out)."""
+    return _devices_and_values().filter(lambda d: d[1] not in devices.placeholder_values())
+
+
 @st.composite
-def devices_and_values(draw: st.DrawFn) -> tuple[str, str]:
-    """A device ID in its plain form and its normalized value."""
+def _devices_and_values(draw: st.DrawFn) -> tuple[str, str]:
     kind = draw(st.sampled_from(["imei", "uuid", "aid"]))
     if kind == "imei":
         body = draw(st.sampled_from("3489")) + draw(st.text("0123456789", min_size=13, max_size=13))

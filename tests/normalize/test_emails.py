@@ -78,8 +78,7 @@ def test_domain_fixes_never_rewrite_a_provider() -> None:
     assert set(fixes.values()) <= set(emails.PROVIDERS)
 
 
-LOCALS = st.from_regex(r"[a-z][a-z0-9]{3,9}(?:[._][a-z0-9]{1,5})?", fullmatch=True).filter(
-    lambda s: not s.startswith(("test", "noreply")))
+LOCALS = st.from_regex(r"[a-z][a-z0-9]{3,9}(?:[._][a-z0-9]{1,5})?", fullmatch=True)
 DOMAINS = st.sampled_from(["qq.com", "163.com", "126.com", "gmail.com", "icloud.com", "hotmail.com", "sina.com",
                            "outlook.com", "company.cn"])
 
@@ -109,8 +108,12 @@ def spellings(draw: st.DrawFn, address: str) -> str:
 
 @st.composite
 def addresses(draw: st.DrawFn) -> str:
+    """A canonical, usable address (one that a junk rule would catch is replaced by a fixed one)."""
     local, domain = draw(LOCALS), draw(DOMAINS)
-    return f"{local.replace('.', '') if domain == 'gmail.com' else local}@{domain}"
+    local = local.replace(".", "") if domain == "gmail.com" else local
+    if local in junk.TEST_LOCAL_PARTS or local.startswith(("test", "noreply")):
+        local = "zhangwei"
+    return f"{local}@{domain}"
 
 
 @SETTINGS
