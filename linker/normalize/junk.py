@@ -1,11 +1,13 @@
 """Reason codes, built-in junk lists and the SQL pieces shared by all identifier normalizers.
 
 Every identifier row ends with a ``status`` ('usable', 'junk' or 'invalid') and, unless usable, a
-``reason`` code from this module. Junk lists are plain Python sets so that the SQL fast path (as
-``IN (...)`` lists) and the Python fallback for leftovers test exactly the same values.
+``reason`` code from this module. Junk is defined once here: as Python sets and functions
+(:func:`digit_junk_reason`) with an SQL twin for each (:func:`digit_junk_sql`), so that the SQL
+path and the Python fallback for leftovers call the same values junk.
 
-The few DuckDB-specific functions the normalizers use are wrapped in the ``# DuckDB-specific SQL``
-section below, so a second engine only needs to replace those wrappers.
+The DuckDB-specific functions the normalizers use are wrapped in the ``# DuckDB-specific SQL``
+section below (``regexp_*``, ``split_part``, ``strlen``, ``translate``, ``//``), so a second
+engine only needs to replace those wrappers (``linker/dialect.py`` does not exist yet).
 """
 
 from __future__ import annotations
