@@ -54,18 +54,23 @@ def _add_edge(graph: nx.MultiDiGraph, src: str, dst: str, value: dict[str, Any],
 
 def _expand(store: GraphStore, graph: nx.MultiDiGraph, label: str, keys: list[Any], schema: GraphSchema,
             max_nodes: int) -> set[str]:
-    """Add the identity relationships of ``keys`` (nodes of ``label``) and their other ends; return new node IDs."""
+    """Add the identity relationships of ``keys`` (nodes of ``label``) and their other ends; return new node IDs.
+
+    One query per key and direction, anchored on the key: LadybugDB answers these from its primary-key index
+    in milliseconds, where ``WHERE key IN $keys`` scans the label.
+    """
     key = schema.nodes[label].key
+    outgoing = [t for t in IDENTITY_RELATIONSHIPS if label in schema.relationships[t].from_labels]
+    incoming = [t for t in IDENTITY_RELATIONSHIPS if label in schema.relationships[t].to_labels]
+    patterns = []
+    if outgoing:
+        patterns.append((f"MATCH (n:{label} {{{key}: $key}})-[r:{'|'.join(outgoing)}]->(m) RETURN n, r, m", True))
+    if incoming:
+        patterns.append((f"MATCH (n:{label} {{{key}: $key}})<-[r:{'|'.join(incoming)}]-(m) RETURN n, r, m", False))
     new: set[str] = set()
-    for rel_type in IDENTITY_RELATIONSHIPS:
-        rel = schema.relationships[rel_type]
-        patterns = []
-        if label in rel.from_labels:
-            patterns.append((f"MATCH (n:{label})-[r:{rel_type}]->(m) WHERE n.{key} IN $keys RETURN n, r, m", True))
-        if label in rel.to_labels:
-            patterns.append((f"MATCH (m)-[r:{rel_type}]->(n:{label}) WHERE n.{key} IN $keys RETURN n, r, m", False))
-        for query, outgoing in patterns:
-            for n, r, m in store.rows(query, {"keys": keys}):
+    for value in keys:
+        for query, out in patterns:
+            for n, r, m in store.rows(query, {"key": value}):
                 here = _add_node(graph, n, schema)
                 if len(graph) >= max_nodes and node_id(m["_LABEL"], m[schema.nodes[m["_LABEL"]].key]) not in graph:
                     graph.graph["truncated"] = True
@@ -74,7 +79,7 @@ def _expand(store: GraphStore, graph: nx.MultiDiGraph, label: str, keys: list[An
                 there = _add_node(graph, m, schema)
                 if len(graph) > before:
                     new.add(there)
-                _add_edge(graph, *((here, there) if outgoing else (there, here)), r, schema)
+                _add_edge(graph, *((here, there) if out else (there, here)), r, schema)
     return new
 
 
@@ -103,7 +108,7 @@ def neighbourhood(store: GraphStore, customer_id: str, *, hops: int = 3, max_nod
 
     Notes
     -----
-    Breadth-first, one query per label and relationship type per hop: O(edges reached).
+    Breadth-first, one index-anchored query per node reached and direction: O(edges reached).
     """
     schema = schema or load_schema()
     rows = store.rows("MATCH (c:Customer {customer_id: $id}) RETURN c", {"id": customer_id})
@@ -132,21 +137,27 @@ def cluster_graph(store: GraphStore, cluster_id: str, *, schema: GraphSchema | N
     ------
     NotFoundError
         If no customer or account carries this cluster ID.
+
+    Notes
+    -----
+    Members come from a scan of the Customer and OnlineAccount tables (LadybugDB has no secondary index),
+    their relationships from one key-anchored query per member: O(customers + accounts + cluster edges).
     """
     schema = schema or load_schema()
     graph = nx.MultiDiGraph(cluster_id=cluster_id)
+    members: dict[str, list[Any]] = {}
     for label in ("Customer", "OnlineAccount"):
         for (n,) in store.rows(f"MATCH (n:{label}) WHERE n.cluster_id = $c RETURN n", {"c": cluster_id}):
-            _add_node(graph, n, schema)
+            members.setdefault(label, []).append(graph.nodes[_add_node(graph, n, schema)]["key"])
     if not len(graph):
         raise NotFoundError(f"no cluster {cluster_id!r} in the graph store")
-    for rel_type in IDENTITY_RELATIONSHIPS:
-        rel = schema.relationships[rel_type]
-        for f, to in rel.pairs:
-            ends = [f"{x}.cluster_id = $c" for x, lab in (("a", f), ("b", to)) if lab in ("Customer", "OnlineAccount")]
-            query = f"MATCH (a:{f})-[r:{rel_type}]->(b:{to}) WHERE {' AND '.join(ends)} RETURN a, r, b"
-            for a, r, b in store.rows(query, {"c": cluster_id}):
-                _add_edge(graph, _add_node(graph, a, schema), _add_node(graph, b, schema), r, schema)
+    for label, keys in members.items():
+        key = schema.nodes[label].key
+        types = "|".join(t for t in IDENTITY_RELATIONSHIPS if label in schema.relationships[t].from_labels)
+        for value in keys:
+            for n, r, m in store.rows(f"MATCH (n:{label} {{{key}: $key}})-[r:{types}]->(m) RETURN n, r, m",
+                                      {"key": value}):
+                _add_edge(graph, _add_node(graph, n, schema), _add_node(graph, m, schema), r, schema)
     return graph
 
 
