@@ -1,6 +1,7 @@
 // One customer's spend by category over a date range: purchases of the online accounts linked to the customer,
 // and the customer's own card spend by merchant category (mcc:NNNN). A summary (per account or customer and
 // category) counts when all of it lies in [from, to): first_at >= from and last_at < to.
+// Rows are ordered by amount within each channel (the two channels may come in either order).
 //
 // @param customer_id STRING  The bank customer ID.
 // @param from TIMESTAMP      Start of the range (YYYY-MM-DD or YYYY-MM-DDThh:mm:ss), included.

@@ -2,6 +2,7 @@
 // customer, and the customers' own card spend by merchant category (mcc:NNNN). Behaviour is summarized per
 // account (or customer) and category, so a summary counts when all of it lies in [from, to): first_at >= from
 // and last_at < to. buyers: linked accounts (online) or customers (card) with such a summary.
+// Rows are ordered by amount within each channel (the two channels may come in either order).
 //
 // @param from TIMESTAMP  Start of the range (YYYY-MM-DD or YYYY-MM-DDThh:mm:ss), included.
 // @param to TIMESTAMP    End of the range, excluded.
