@@ -13,7 +13,7 @@ import duckdb
 
 from linker.errors import NotFoundError, RunNotFoundError
 from linker.pipeline import WORK_DB
-from linker.privacy import mask_name, mask_value
+from linker.privacy import mask_name, mask_value, pseudonym, pseudonym_key
 
 
 def open_run(run_dir: Path) -> duckdb.DuckDBPyConnection:
@@ -31,6 +31,24 @@ def open_run(run_dir: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True)
 
 
+def run_key(run_dir: Path, identifier: str) -> str:
+    """The id as the run stores it: the keyed pseudonym when the run was pseudonymized, else ``identifier``.
+
+    Raises
+    ------
+    ConfigError
+        If the run was pseudonymized and the key is not in the environment.
+    """
+    manifest = Path(run_dir) / "manifest.json"
+    if not manifest.is_file():
+        return identifier
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    if not data.get("pseudonymized") or identifier.startswith("p_"):
+        return identifier
+    env = data.get("config", {}).get("output", {}).get("pseudonym_key_env", "LINKER_PSEUDONYM_KEY")
+    return pseudonym(identifier, key=pseudonym_key(env))
+
+
 def explain_customer(run_dir: Path, customer_id: str) -> dict[str, Any]:
     """Everything resolution decided about one customer.
 
@@ -45,6 +63,7 @@ def explain_customer(run_dir: Path, customer_id: str) -> dict[str, Any]:
     NotFoundError
         If the customer is not in the run (quarantined rows are not in it either).
     """
+    customer_id = run_key(run_dir, customer_id)
     with open_run(run_dir) as con:
         row = _rows(con, "SELECT customer_id, name, city FROM customers WHERE customer_id = ?", [customer_id])
         if not row:
@@ -60,6 +79,7 @@ def explain_customer(run_dir: Path, customer_id: str) -> dict[str, Any]:
 
 def explain_account(run_dir: Path, account_id: str) -> dict[str, Any]:
     """Everything resolution decided about one account: its identifiers and every candidate customer."""
+    account_id = run_key(run_dir, account_id)
     with open_run(run_dir) as con:
         row = _rows(con, "SELECT account_id, platform, name, last_seen_at FROM accounts WHERE account_id = ?",
                     [account_id])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import resource
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
@@ -19,10 +20,12 @@ from linker import __version__
 from linker.config import Config
 from linker.engine import open_database
 from linker.enrich import enrich, enrichment_manifest, export_enrichment, load_enrichment_rules
+from linker.graph import load_graph_store
 from linker.ingest import IngestReport, ingest
 from linker.identifiers import build_identifiers
 from linker.outputs import export_table, file_checksum, write_json
 from linker.preflight import check_inputs
+from linker.privacy import pseudonym_key, pseudonymize_ids
 from linker.resolve import resolve
 from linker.rules import load_rules
 
@@ -94,9 +97,11 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
     check_inputs(config, frames)
     rules = load_rules(config.resolution.rules_file)
     enrichment_rules = load_enrichment_rules(config.enrichment)
+    key = pseudonym_key(config.output.pseudonym_key_env) if config.output.pseudonymize else None
     out = config.output.dir
     out.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc)
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     db_path = out / WORK_DB
     if db_path.exists():
         db_path.unlink()
@@ -106,6 +111,8 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
         with _stage(hook, "ingest", []) as timing:
             report = ingest(con, config, frames=frames, workdir=out / ".work")
             timing.rows = sum(t.rows_read for t in report.tables.values())
+            if key is not None:
+                pseudonymize_ids(con, key)
         result = RunResult(out, report, stages=[timing])
         with _stage(hook, "normalize", result.stages) as timing:
             timing.rows = build_identifiers(con, region=config.region, rules=rules.identifiers)
@@ -117,11 +124,20 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
         with _stage(hook, "enrich", result.stages) as timing:
             result.counts.update(enrich(con, config.enrichment, rules=enrichment_rules))
             timing.rows = result.counts["customer events"]
+            if key is not None:  # pseudonymous exports carry no name or birth date
+                con.execute("UPDATE profiles SET name = NULL, birth_date = NULL")
         with _stage(hook, "export", result.stages) as timing:
             result.files += _export(con, config)
             result.files += export_enrichment(con, out, config.output.formats)
             timing.rows = sum(_count(con, t) for t in ("links", "clusters", "hubs", "profiles"))
-        _write_run_files(result, config, frames, started, {"enrichment": enrichment_manifest(con)})
+        if config.output.graph_store:  # before close: it reads the temporary event tables
+            with _stage(hook, "graph", result.stages) as timing:
+                graph = load_graph_store(con, out, run_id=run_id)
+                result.counts.update({k: graph[k] for k in ("graph nodes", "graph relationships")})
+                timing.rows = graph["graph nodes"] + graph["graph relationships"]
+        _write_run_files(result, config, frames, started, {"run_id": run_id,
+                                                           "enrichment": enrichment_manifest(con),
+                                                           "pseudonymized": key is not None})
     finally:
         con.close()
     return result
