@@ -20,6 +20,8 @@ from linker.errors import (  # noqa: E402
     RulesError,
     RunNotFoundError,
 )
+from linker.evaluation import evaluate_links  # noqa: E402
+from linker.explain import explain_account, explain_customer  # noqa: E402
 from linker.pipeline import RunResult, run  # noqa: E402
 
 __all__ = [
@@ -32,6 +34,9 @@ __all__ = [
     "RulesError",
     "RunNotFoundError",
     "RunResult",
+    "evaluate_links",
+    "explain_account",
+    "explain_customer",
     "load_config",
     "run",
 ]
