@@ -152,18 +152,28 @@ def _t(role: str) -> str:
 
 # ---------------------------------------------------------------------------------------------- expressions
 def _text_expr(f: Field, columns: list[str]) -> str:
-    """The trimmed text of a role, NULL when empty or absent."""
+    """The trimmed text of a role, NULL when empty or absent.
+
+    A date, time or number that already casts as it is (the common case) is its own text: the cast ignores
+    surrounding spaces, so only values that fail it need trimming (and the slow parsers).
+    """
     if not columns:
         return "CAST(NULL AS VARCHAR)"
     if f.type in (FieldType.LIST, FieldType.DATE_LIST) and len(columns) > 1:
         return _trimmed("concat_ws(';', " + ", ".join(quote_ident(c) for c in columns) + ")")
-    return _trimmed(quote_ident(columns[0]))
+    column = quote_ident(columns[0])
+    cast = {FieldType.DATE: "TIMESTAMP", FieldType.TIMESTAMP: "TIMESTAMP", FieldType.NUMBER: "DOUBLE",
+            FieldType.INTEGER: "DOUBLE"}.get(f.type)
+    if cast:
+        return f"CASE WHEN try_cast({column} AS {cast}) IS NOT NULL THEN {column} ELSE {_trimmed(column)} END"
+    return _trimmed(column)
 
 
 def _trimmed(expr: str) -> str:
-    # trim() with a character list is slow; most values need no trimming, so test with the fast trim first
+    # trim() with a character list is slow and most values need no trimming: one regex finds those that do
+    # (\s covers every blank of _BLANKS but the ideographic space)
     blanks = quote_literal(_BLANKS)
-    return (f"NULLIF(CASE WHEN {expr} = trim({expr}) AND NOT regexp_matches({expr}, '^[\\s\u3000]|[\\s\u3000]$') "
+    return (f"NULLIF(CASE WHEN NOT regexp_matches({expr}, '^[\\s\u3000]|[\\s\u3000]$') "
             f"THEN {expr} ELSE trim({expr}, {blanks}) END, '')")
 
 
@@ -171,6 +181,16 @@ def _split(text: str, separator: str) -> str:
     blanks = quote_literal(_BLANKS)
     return (f"list_filter(list_transform(string_split_regex(coalesce({text}, ''), {quote_literal(separator)}), "
             f"lambda v: trim(v, {blanks})), lambda v: v <> '')")
+
+
+def _split_list(text: str, separator: str, single: str, transform: str | None = None) -> str:
+    """The list of a multi-valued text; ``single`` is the only element when there is no separator (most rows:
+    the text is trimmed and not empty already), which skips the lambdas."""
+    split = _split(text, separator)
+    if transform:
+        split = f"list_transform({split}, {transform})"
+    return (f"CASE WHEN {text} IS NULL THEN [] WHEN NOT regexp_matches({text}, {quote_literal(separator)}) "
+            f"THEN [{single}] ELSE {split} END")
 
 
 def _parse_time(text: str, formats: list[str]) -> str:
@@ -193,9 +213,10 @@ def _parse_number(text: str) -> str:
 
 def _typed_expr(f: Field, text: str, formats: list[str], separator: str, contract: TableContract) -> str:
     if f.type is FieldType.LIST:
-        return _split(text, separator)
+        return _split_list(text, separator, text)
     if f.type is FieldType.DATE_LIST:
-        return f"list_transform({_split(text, separator)}, lambda d: {_parse_date('d', formats)})"
+        date = _parse_date(text, formats)
+        return _split_list(text, separator, date, f"lambda d: {_parse_date('d', formats)}")
     if f.type is FieldType.DATE:
         return _parse_date(text, formats)
     if f.type is FieldType.TIMESTAMP:

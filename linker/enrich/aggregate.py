@@ -77,74 +77,76 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
 
     Notes
     -----
-    Each event is repeated once per level it counts in and put in the *bucket* of the shortest window holding
-    it (buckets are disjoint: 0-29 days, 30-89 ...). One hash aggregate per (customer, level, key, bucket),
-    then window ``i`` sums buckets ``0..i`` — a join on the small aggregated rows, no per-window pass over the
-    events. Distinct days add up across buckets because buckets never share a day. The conversion look-ahead
-    is one window function (a sort per customer and key).
+    Every event goes into the *bucket* of the shortest window holding it (buckets are disjoint: 0-29 days,
+    30-89 ...). Events are aggregated once per (customer, class, bucket); those rows roll up to the class, its
+    domains and the total through a small table of the keys each class counts in (integer key ids), so the
+    events themselves are never repeated per level. Window ``i`` then sums buckets ``0..i``: a join on the
+    aggregated rows. Distinct days add up across buckets because buckets never share a day. The conversion
+    look-ahead is an ASOF join of browsing events to the next purchase or card payment with the same key.
     """
     day = f"DATE '{as_of.isoformat()}'"
     spans: list[int | None] = [*sorted(set(windows)), None]
     bucket = "CASE " + " ".join(f"WHEN age_days < {int(w)} THEN {i}" for i, w in enumerate(spans[:-1])) + \
              f" ELSE {len(spans) - 1} END"
-    def converts(key: str) -> str:
-        """A browsing event followed by a purchase or card payment with the same ``key`` soon enough."""
-        return f"""kind = 'browse' AND min(CASE WHEN kind IN ('purchase', 'card') THEN event_time END) OVER (
-                       PARTITION BY customer_id, {key} ORDER BY event_time, kind <> 'browse'
-                       ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
-                   <= event_time + INTERVAL {int(conversion_days)} DAY"""
-
-    cols = "customer_id, kind, event_time, amount, quantity, dwell_seconds, account_id, platform, attribution, " \
-           "probability, bucket"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE event_levels AS
-        WITH events AS (
-            SELECT customer_id, kind, event_time, amount, quantity, dwell_seconds, account_id, platform,
-                   attribution, probability, coalesce(class, 'unmapped') AS class, domain_path,
-                   {bucket.replace("age_days", f"date_diff('day', CAST(event_time AS DATE), {day})")} AS bucket,
-                   {converts("coalesce(class, 'unmapped')")} AS converted
-            FROM customer_events),
-        by_domain AS (
-            SELECT *, unnest(coalesce(domain_path, ['unmapped'])) AS domain FROM events)
-        SELECT {cols}, converted, 'total' AS level, 'all' AS key FROM events
-        UNION ALL SELECT {cols}, converted, 'class', class FROM events
-        UNION ALL SELECT {cols}, {converts("domain")}, 'domain', domain FROM by_domain
-    """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE event_buckets AS
-        SELECT customer_id, level, key, bucket,
-               sum(amount) FILTER (WHERE kind = 'purchase') AS purchase_amount,
-               count(*) FILTER (WHERE kind = 'purchase') AS orders,
-               sum(quantity) FILTER (WHERE kind = 'purchase') AS quantity,
-               sum(amount) FILTER (WHERE kind = 'card') AS card_amount,
-               count(*) FILTER (WHERE kind = 'card') AS card_txns,
-               count(*) FILTER (WHERE kind = 'browse') AS browse_events,
-               sum(dwell_seconds) FILTER (WHERE kind = 'browse') AS dwell_seconds,
-               count(*) FILTER (WHERE kind = 'browse' AND converted) AS converted_browse_events,
-               count(*) AS events,
-               min(event_time) AS first_at, max(event_time) AS last_at,
-               max(event_time) FILTER (WHERE kind IN ('purchase', 'card')) AS last_spend_at,
-               count(*) FILTER (WHERE attribution = 'device') AS device_events,
-               min(probability) AS min_link_probability
-        FROM event_levels GROUP BY customer_id, level, key, bucket
-    """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE day_buckets AS
-        SELECT customer_id, level, key, bucket, count(*) AS active_days
-        FROM (SELECT DISTINCT customer_id, level, key, bucket, CAST(event_time AS DATE) AS day FROM event_levels)
-        GROUP BY customer_id, level, key, bucket
-    """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE account_buckets AS
-        SELECT customer_id, level, key, account_id, any_value(platform) AS platform, min(bucket) AS bucket
-        FROM event_levels WHERE account_id IS NOT NULL GROUP BY customer_id, level, key, account_id
-    """)
     windows_sql = " UNION ALL ".join(
         f"SELECT {i} AS i, '{window_label(w)}' AS window_name, CAST({'NULL' if w is None else int(w)} AS INTEGER) "
         f"AS window_days" for i, w in enumerate(spans))
+    _keys(con)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE agg_events AS
+        SELECT e.customer_id, c.class_id, e.kind, e.event_time, e.age_days, {bucket} AS bucket, e.amount,
+               e.quantity, e.dwell_seconds, e.account_id, e.platform, e.attribution, e.probability
+        FROM (SELECT *, date_diff('day', CAST(event_time AS DATE), {day}) AS age_days FROM customer_events) e
+        JOIN agg_classes c ON c.class IS NOT DISTINCT FROM e.class
+    """)
+    _conversions(con, conversion_days)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE agg_buckets AS
+        WITH fine AS (
+            SELECT customer_id, class_id, bucket,
+                   sum(amount) FILTER (WHERE kind = 'purchase') AS purchase_amount,
+                   count(*) FILTER (WHERE kind = 'purchase') AS orders,
+                   sum(quantity) FILTER (WHERE kind = 'purchase') AS quantity,
+                   sum(amount) FILTER (WHERE kind = 'card') AS card_amount,
+                   count(*) FILTER (WHERE kind = 'card') AS card_txns,
+                   count(*) FILTER (WHERE kind = 'browse') AS browse_events,
+                   sum(dwell_seconds) FILTER (WHERE kind = 'browse') AS dwell_seconds,
+                   count(*) AS events,
+                   min(event_time) AS first_at, max(event_time) AS last_at,
+                   max(event_time) FILTER (WHERE kind IN ('purchase', 'card')) AS last_spend_at,
+                   count(*) FILTER (WHERE attribution = 'device') AS device_events,
+                   min(probability) AS min_link_probability
+            FROM agg_events GROUP BY customer_id, class_id, bucket),
+        days AS (
+            SELECT customer_id, key_id, {bucket} AS bucket, count(*) AS active_days
+            FROM (SELECT DISTINCT d.customer_id, m.key_id, d.age_days
+                  FROM (SELECT DISTINCT customer_id, class_id, age_days FROM agg_events) d
+                  JOIN agg_members m USING (class_id))
+            GROUP BY ALL)
+        SELECT r.*, coalesce(c.converted, 0) AS converted_browse_events, d.active_days
+        FROM (SELECT f.customer_id, m.key_id, f.bucket,
+                     sum(purchase_amount) AS purchase_amount, sum(orders) AS orders, sum(quantity) AS quantity,
+                     sum(card_amount) AS card_amount, sum(card_txns) AS card_txns,
+                     sum(browse_events) AS browse_events, sum(dwell_seconds) AS dwell_seconds,
+                     sum(events) AS events, min(first_at) AS first_at, max(last_at) AS last_at,
+                     max(last_spend_at) AS last_spend_at, sum(device_events) AS device_events,
+                     min(min_link_probability) AS min_link_probability
+              FROM fine f JOIN agg_members m USING (class_id)
+              GROUP BY f.customer_id, m.key_id, f.bucket) r
+        JOIN days d USING (customer_id, key_id, bucket)
+        LEFT JOIN agg_conversions c USING (customer_id, key_id, bucket)
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE agg_accounts AS
+        SELECT a.customer_id, m.key_id, a.account_id, any_value(a.platform) AS platform, min(a.bucket) AS bucket
+        FROM (SELECT customer_id, class_id, account_id, any_value(platform) AS platform, min(bucket) AS bucket
+              FROM agg_events WHERE account_id IS NOT NULL GROUP BY customer_id, class_id, account_id) a
+        JOIN agg_members m USING (class_id)
+        GROUP BY a.customer_id, m.key_id, a.account_id
+    """)
     con.execute(f"""
         CREATE OR REPLACE TABLE aggregates AS
-        SELECT customer_id, level, key, window_name, window_days,
+        SELECT customer_id, k.level, k.key, w.window_name, w.window_days,
                coalesce(purchase_amount, 0) + coalesce(card_amount, 0) AS spend,
                coalesce(purchase_amount, 0) AS purchase_amount, orders, coalesce(quantity, 0) AS quantity,
                coalesce(card_amount, 0) AS card_amount, card_txns, browse_events,
@@ -155,25 +157,81 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
                date_diff('day', CAST(last_spend_at AS DATE), {day}) AS spend_recency_days,
                coalesce(a.platforms, 0) AS platforms, coalesce(a.accounts, []) AS accounts, device_events,
                min_link_probability, {day} AS as_of
-        FROM (SELECT b.customer_id, b.level, b.key, w.window_name, w.window_days,
+        FROM (SELECT b.customer_id, b.key_id, w.i,
                      sum(b.purchase_amount) AS purchase_amount, CAST(sum(b.orders) AS BIGINT) AS orders,
                      CAST(sum(b.quantity) AS BIGINT) AS quantity, sum(b.card_amount) AS card_amount,
                      CAST(sum(b.card_txns) AS BIGINT) AS card_txns,
                      CAST(sum(b.browse_events) AS BIGINT) AS browse_events, sum(b.dwell_seconds) AS dwell_seconds,
                      CAST(sum(b.converted_browse_events) AS BIGINT) AS converted_browse_events,
-                     CAST(sum(b.events) AS BIGINT) AS events, CAST(sum(active_days) AS BIGINT) AS active_days,
+                     CAST(sum(b.events) AS BIGINT) AS events, CAST(sum(b.active_days) AS BIGINT) AS active_days,
                      min(b.first_at) AS first_at, max(b.last_at) AS last_at, max(b.last_spend_at) AS last_spend_at,
                      CAST(sum(b.device_events) AS BIGINT) AS device_events,
                      min(b.min_link_probability) AS min_link_probability
-              FROM event_buckets b JOIN day_buckets USING (customer_id, level, key, bucket)
-              JOIN ({windows_sql}) w ON b.bucket <= w.i
-              GROUP BY b.customer_id, b.level, b.key, w.window_name, w.window_days) t
-        LEFT JOIN (SELECT b.customer_id, b.level, b.key, w.window_name,
-                          list_sort(list(b.account_id)) AS accounts,
+              FROM agg_buckets b JOIN ({windows_sql}) w ON b.bucket <= w.i
+              GROUP BY b.customer_id, b.key_id, w.i) t
+        JOIN agg_keys k USING (key_id)
+        JOIN ({windows_sql}) w USING (i)
+        LEFT JOIN (SELECT b.customer_id, b.key_id, w.i, list_sort(list(b.account_id)) AS accounts,
                           count(DISTINCT b.platform) AS platforms
-                   FROM account_buckets b JOIN ({windows_sql}) w ON b.bucket <= w.i
-                   GROUP BY b.customer_id, b.level, b.key, w.window_name) a
-            USING (customer_id, level, key, window_name)
+                   FROM agg_accounts b JOIN ({windows_sql}) w ON b.bucket <= w.i
+                   GROUP BY b.customer_id, b.key_id, w.i) a
+            USING (customer_id, key_id, i)
     """)
-    con.execute("DROP TABLE event_buckets; DROP TABLE day_buckets; DROP TABLE account_buckets; DROP TABLE event_levels")
+    for table in ("agg_events", "agg_conversions", "agg_buckets", "agg_accounts", "agg_members", "agg_keys",
+                  "agg_classes"):
+        con.execute(f"DROP TABLE {table}")
     return int(con.execute("SELECT count(*) FROM aggregates").fetchall()[0][0])
+
+
+def _keys(con: duckdb.DuckDBPyConnection) -> None:
+    """``agg_classes`` (class, class_id: every class of the events, NULL for unmapped), ``agg_keys`` (key_id,
+    level, key) and ``agg_members`` (class_id, key_id, level): the keys an event of each class counts in — the
+    total, its class and every domain on its domain path ('unmapped' for both when the taxonomy has no class)."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE agg_classes AS
+        SELECT class, any_value(domain_path) AS domain_path, row_number() OVER (ORDER BY class) AS class_id
+        FROM (SELECT DISTINCT class, domain_path FROM customer_events) GROUP BY class
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE agg_members_named AS
+        SELECT class_id, 'total' AS level, 'all' AS key FROM agg_classes
+        UNION ALL SELECT class_id, 'class', coalesce(class, 'unmapped') FROM agg_classes
+        UNION ALL SELECT class_id, 'domain', unnest(coalesce(domain_path, ['unmapped'])) FROM agg_classes
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE agg_keys AS
+        SELECT row_number() OVER (ORDER BY level, key) AS key_id, level, key
+        FROM (SELECT DISTINCT level, key FROM agg_members_named)
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE agg_members AS
+        SELECT DISTINCT m.class_id, k.key_id, k.level FROM agg_members_named m JOIN agg_keys k USING (level, key)
+    """)
+    con.execute("DROP TABLE agg_members_named")
+
+
+def _conversions(con: duckdb.DuckDBPyConnection, conversion_days: int) -> None:
+    """``agg_conversions`` (customer_id, key_id, bucket, converted): browsing events followed by a purchase or
+    card payment with the same class (class and total keys) or domain (domain keys) within ``conversion_days``.
+
+    Each browsing event is joined (ASOF) to the first spend of its customer and key at or after it.
+    """
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE agg_conversions AS
+        WITH keyed AS (
+            SELECT e.customer_id, m.key_id, m.level, e.kind, e.event_time, e.bucket
+            FROM agg_events e JOIN agg_members m USING (class_id)
+            WHERE m.level <> 'total'),
+        browse AS (SELECT * FROM keyed WHERE kind = 'browse'),
+        spend AS (SELECT customer_id, key_id, event_time FROM keyed WHERE kind IN ('purchase', 'card')),
+        converted AS (
+            SELECT b.customer_id, b.key_id, b.level, b.bucket, count(*) AS converted
+            FROM browse b ASOF JOIN spend s
+              ON s.customer_id = b.customer_id AND s.key_id = b.key_id AND s.event_time >= b.event_time
+            WHERE s.event_time <= b.event_time + INTERVAL {int(conversion_days)} DAY
+            GROUP BY b.customer_id, b.key_id, b.level, b.bucket)
+        SELECT customer_id, key_id, bucket, converted FROM converted
+        UNION ALL
+        SELECT c.customer_id, (SELECT key_id FROM agg_keys WHERE level = 'total'), c.bucket, sum(c.converted)
+        FROM converted c WHERE c.level = 'class' GROUP BY c.customer_id, c.bucket
+    """)
