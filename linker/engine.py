@@ -32,6 +32,7 @@ def open_database(path: Path | str, engine: EngineConfig | None = None, *, read_
         spill.mkdir(parents=True, exist_ok=True)
         con.execute(f"SET temp_directory = '{spill.as_posix()}'")
     con.execute("SET preserve_insertion_order = true")
+    con.execute("SET enable_progress_bar = false")  # progress is the caller's to show
     return con
 
 

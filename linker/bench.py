@@ -1,0 +1,276 @@
+"""Benchmark the whole pipeline on a generated data set, stage by stage, and compare its linking with Splink's.
+
+:func:`run_benchmark` generates the demo data set of a size (or reuses it), runs the pipeline — ingest,
+normalize, resolve, enrich, export, graph store — in a fresh process and returns, per stage, the wall time, rows,
+rows per second, cost per row and the process's peak memory so far; then the totals and the cost per input row.
+With Splink installed (``pip install -e '.[bench]'``) it also times, in another fresh process on the run's own
+``identifiers`` table, Splink's deterministic linking against our candidate generation on the same values.
+``scripts/bench.py`` is the command line; :func:`format_report` prints a result.
+
+Each measured step runs in its own process, so that one step's memory (or a data generation before it) never
+counts in another's peak.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+DEFAULT_ROOT = Path("/tmp/linker-bench")
+
+
+@dataclass(frozen=True)
+class Size:
+    """A data set size: bank customers, platform accounts, and purchase plus browsing events (card transactions
+    come on top, about one per customer per month)."""
+
+    name: str
+    customers: int
+    accounts: int
+    events: int
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.customers:,} customers / {self.accounts:,} accounts / {self.events:,} events)"
+
+
+SIZES: dict[str, Size] = {s.name: s for s in (
+    Size("10k", 10_000, 30_000, 300_000),
+    Size("100k", 100_000, 300_000, 2_000_000),
+    Size("1m", 1_000_000, 3_000_000, 20_000_000),
+    Size("5m", 5_000_000, 15_000_000, 100_000_000),
+)}
+"""The benchmark sizes, by name."""
+
+TARGETS = {"size": "1m", "pipeline_seconds": 60.0, "peak_gib": 6.0, "graph_seconds": 30.0, "splink_ratio": 3.0}
+"""Targets on a 2-core, 24 GiB machine at the 1m size (issue 5)."""
+
+
+def prepare(size: Size, root: Path = DEFAULT_ROOT, *, seed: int = 42) -> Path:
+    """Generate the demo data set of ``size`` into ``root/<name>`` unless it is there; return its config path.
+
+    The data (Parquet) and its ``linker.toml`` are written by :func:`linker.demo_run.write_demo` in a child
+    process; the config is written last, so a folder with a config holds a complete data set.
+    """
+    folder = Path(root) / size.name
+    config = folder / "linker.toml"
+    if not config.exists():
+        _in_child(_generate, folder, size, seed)
+    return config
+
+
+def run_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, graph: bool = True, splink: bool = True,
+                  threads: int | None = None, memory_limit: str | None = None, seed: int = 42) -> dict[str, Any]:
+    """Run the pipeline on the data set of ``size`` and return its figures (see the module docstring).
+
+    Parameters
+    ----------
+    size
+        A name of :data:`SIZES` or a :class:`Size`.
+    root
+        Folder holding one sub-folder per size (data, config, and the run's output in ``out``).
+    graph
+        Also load the embedded graph store (the pipeline's last stage).
+    splink
+        Also compare linking with Splink (skipped, with a note, when Splink is not installed).
+    threads, memory_limit
+        DuckDB settings for the run (the config's ``engine`` section; the machine's cores and 6GB by default).
+    seed
+        Seed of the generated data.
+
+    Returns
+    -------
+    dict
+        ``size``, ``input_rows``, ``stages`` (name, seconds, rows, rows_per_second, us_per_row, peak_rss_mb),
+        ``pipeline`` (seconds, peak_rss_mb and us_per_input_row, without the graph store), ``graph``
+        (seconds, or None), ``counts`` of the run, and ``linking`` (see :func:`compare_linking`) unless
+        ``splink`` is false.
+    """
+    size = SIZES[size] if isinstance(size, str) else size
+    config = prepare(size, root, seed=seed)
+    out = config.parent / "out"
+    overrides: dict[str, Any] = {"output.dir": str(out), "output.graph_store": graph}
+    if threads:
+        overrides["engine.threads"] = threads
+    if memory_limit:
+        overrides["engine.memory_limit"] = memory_limit
+    run = _in_child(_run_pipeline, config, overrides)
+    input_rows = run["input_rows"]
+    stages = [{**s, "us_per_row": round(s["seconds"] / s["rows"] * 1e6, 3) if s["rows"] else None}
+              for s in run["stages"]]
+    before_graph = [s for s in stages if s["name"] != "graph"]
+    seconds = round(sum(s["seconds"] for s in before_graph), 3)
+    graph_stage = next((s for s in stages if s["name"] == "graph"), None)
+    result: dict[str, Any] = {
+        "size": {"name": size.name, "customers": size.customers, "accounts": size.accounts, "events": size.events},
+        "input_rows": input_rows,
+        "stages": stages,
+        "pipeline": {"seconds": seconds, "peak_rss_mb": max(s["peak_rss_mb"] for s in before_graph),
+                     "us_per_input_row": round(seconds / input_rows * 1e6, 3)},
+        "graph": {"seconds": graph_stage["seconds"], "peak_rss_mb": graph_stage["peak_rss_mb"]} if graph_stage
+        else None,
+        "counts": run["counts"],
+    }
+    if splink:
+        hub_degree = run["hub_degree"]
+        result["linking"] = _in_child(compare_linking, out / "work.duckdb", hub_degree, threads)
+        resolve = next(s for s in stages if s["name"] == "resolve")
+        result["linking"]["resolve_seconds"] = resolve["seconds"]
+    return result
+
+
+def compare_linking(db: Path, hub_degree: dict[str, int], threads: int | None = None) -> dict[str, Any]:
+    """Time Splink's deterministic linking and our candidate generation on a run's ``identifiers``.
+
+    Both read the same usable, normalized phone, email and device values of customers and accounts, copied
+    (untimed) into a fresh in-memory DuckDB database with the same thread count. Ours: hub detection plus exact
+    candidate pairs (:func:`~linker.resolve.hubs.find_hubs`, :func:`~linker.resolve.candidates.find_candidates`
+    without near misses), then the same with one-edit near misses. Splink's: ``link_only`` between customers and
+    accounts, one exploding blocking rule per identifier type (a pair shares a phone, an email or a device) on
+    lists of each owner's values with the hubs left out (untimed: Splink has no notion of hubs, and a call
+    centre's number would otherwise pair one customer with hundreds of accounts), ``deterministic_link()`` and
+    counting its pairs. Neither side scores or decides anything here; the run's whole ``resolve`` stage (names,
+    scores, decisions, clusters) is reported beside them.
+
+    Returns
+    -------
+    dict
+        ``splink_seconds``, ``splink_pairs``, ``candidates_seconds`` / ``candidates_pairs`` (exact),
+        ``candidates_near_seconds`` / ``candidates_near_pairs`` (with near misses), ``splink_version``; only
+        ``skipped`` (the reason) when Splink is not installed.
+    """
+    try:
+        import splink
+        from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    except ImportError:
+        return {"skipped": "splink is not installed (pip install -e '.[bench]')"}
+    import duckdb
+
+    from linker.resolve.candidates import find_candidates
+    from linker.resolve.hubs import find_hubs
+
+    logging.disable(logging.INFO)  # Splink logs every step (this runs in its own process)
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    con.execute(f"ATTACH '{Path(db).as_posix()}' AS run (READ_ONLY)")
+    con.execute("""
+        CREATE TABLE identifiers AS
+        SELECT owner_kind, owner_id, id_type, raw, value, kind, status, since, _row FROM run.identifiers
+        WHERE owner_kind IN ('customer', 'account')
+    """)
+    con.execute("DETACH run")
+    figures: dict[str, Any] = {"splink_version": splink.__version__}
+    for label, near in (("candidates", False), ("candidates_near", True)):
+        started = time.perf_counter()
+        find_hubs(con, hub_degree)
+        pairs = find_candidates(con, near_miss=near)
+        figures[f"{label}_seconds"] = round(time.perf_counter() - started, 3)
+        figures[f"{label}_pairs"] = pairs
+    for kind in ("customer", "account"):
+        con.execute(f"""
+            CREATE TABLE splink_{kind}s AS
+            SELECT owner_id AS unique_id,
+                   list(DISTINCT value) FILTER (WHERE id_type = 'phone') AS phones,
+                   list(DISTINCT value) FILTER (WHERE id_type = 'email') AS emails,
+                   list(DISTINCT value) FILTER (WHERE id_type = 'device') AS devices
+            FROM identifiers i
+            WHERE status = 'usable' AND owner_kind = '{kind}'
+              AND NOT EXISTS (SELECT 1 FROM hubs h WHERE h.id_type = i.id_type AND h.value = i.value)
+            GROUP BY owner_id
+        """)
+    settings = SettingsCreator(
+        link_type="link_only",
+        blocking_rules_to_generate_predictions=[block_on(c, arrays_to_explode=[c])
+                                                for c in ("phones", "emails", "devices")],
+        retain_intermediate_calculation_columns=False, retain_matching_columns=False)
+    started = time.perf_counter()
+    db_api = DuckDBAPI(con)
+    linker = Linker([db_api.register("splink_customers", dataset_display_name="customers"),
+                     db_api.register("splink_accounts", dataset_display_name="accounts")], settings)
+    found = linker.inference.deterministic_link()
+    figures["splink_pairs"] = int(found.as_duckdbpyrelation().count("*").fetchall()[0][0])
+    figures["splink_seconds"] = round(time.perf_counter() - started, 3)
+    con.close()
+    return figures
+
+
+def format_report(result: dict[str, Any]) -> str:
+    """The figures of :func:`run_benchmark` as a plain-text table.
+
+    Examples
+    --------
+    >>> stage = {"name": "ingest", "seconds": 2.0, "rows": 1000, "rows_per_second": 500.0, "us_per_row": 2000.0,
+    ...          "peak_rss_mb": 300.0}
+    >>> print(format_report({"size": {"name": "x", "customers": 1, "accounts": 2, "events": 3}, "input_rows": 1000,
+    ...     "stages": [stage], "pipeline": {"seconds": 2.0, "peak_rss_mb": 300.0, "us_per_input_row": 2000.0},
+    ...     "graph": None}).splitlines()[3])
+    ingest            2.0        1,000          500      2000.000          300
+    """
+    size = result["size"]
+    lines = [f"size {size['name']}: {size['customers']:,} customers / {size['accounts']:,} accounts / "
+             f"{size['events']:,} events; {result['input_rows']:,} input rows (card transactions included)",
+             "",
+             f"{'stage':<12}{'seconds':>9}{'rows':>13}{'rows/s':>13}{'us/row':>14}{'peak MB':>13}"]
+    for s in result["stages"]:
+        per_row = f"{s['us_per_row']:.3f}" if s["us_per_row"] is not None else "-"
+        lines.append(f"{s['name']:<12}{s['seconds']:>9.1f}{s['rows']:>13,}{s['rows_per_second']:>13,.0f}"
+                     f"{per_row:>14}{s['peak_rss_mb']:>13,.0f}")
+    p = result["pipeline"]
+    lines += ["", f"pipeline without the graph store: {p['seconds']:.1f} s, peak {p['peak_rss_mb'] / 1024:.2f} GiB, "
+                  f"{p['us_per_input_row']:.2f} us per input row"]
+    if result["graph"]:
+        lines.append(f"graph store load: {result['graph']['seconds']:.1f} s")
+    link = result.get("linking")
+    if link and "skipped" in link:
+        lines.append(f"linking vs Splink: skipped, {link['skipped']}")
+    elif link:
+        ratio = link["splink_seconds"] / link["candidates_seconds"]
+        lines += ["", f"linking, same identifiers, same threads (Splink {link['splink_version']}):",
+                  f"  Splink deterministic_link (exact shared phone/email/device): {link['splink_seconds']:8.2f} s "
+                  f"{link['splink_pairs']:>12,} pairs",
+                  f"  ours, hubs + exact candidates (like for like):              {link['candidates_seconds']:8.2f} s "
+                  f"{link['candidates_pairs']:>12,} pairs   Splink / ours = {ratio:.2f}",
+                  f"  ours, hubs + candidates with one-edit near misses:         "
+                  f"{link['candidates_near_seconds']:8.2f} s {link['candidates_near_pairs']:>12,} pairs   "
+                  f"Splink / ours = {link['splink_seconds'] / link['candidates_near_seconds']:.2f}",
+                  f"  ours, whole resolve stage (+ names, scores, decisions, clusters): "
+                  f"{link['resolve_seconds']:.2f} s   Splink / ours = "
+                  f"{link['splink_seconds'] / link['resolve_seconds']:.2f}"]
+    if size["name"] == TARGETS["size"]:
+        lines += ["", f"targets at {TARGETS['size']}: pipeline <= {TARGETS['pipeline_seconds']:.0f} s and "
+                      f"<= {TARGETS['peak_gib']:.0f} GiB, graph store <= {TARGETS['graph_seconds']:.0f} s, "
+                      f"linking >= {TARGETS['splink_ratio']:.0f}x faster than Splink"]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------- child processes
+def _in_child(function: Callable[..., Any], *args: Any) -> Any:
+    """Run ``function(*args)`` in a fresh (spawned) process and return its result."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
+
+
+def _generate(folder: Path, size: Size, seed: int) -> None:
+    from linker.demo_run import write_demo
+
+    write_demo(folder, customers=size.customers, accounts=size.accounts, events=size.events, seed=seed,
+               file_format="parquet")
+
+
+def _run_pipeline(config_path: Path, overrides: dict[str, Any]) -> dict[str, Any]:
+    from linker.config import load_config
+    from linker.pipeline import run
+
+    config = load_config(config_path, overrides)
+    result = run(config)
+    summary = result.summary()
+    return {"stages": summary["stages"], "counts": summary["counts"],
+            "input_rows": sum(t.rows_read for t in result.ingest.tables.values()),
+            "hub_degree": dict(config.resolution.hub_degree)}

@@ -1,0 +1,63 @@
+#!/usr/bin/env python
+"""Benchmark the pipeline at one or more sizes: per stage wall time, rows per second, cost per row and peak
+memory, the totals, and Splink's deterministic linking on the same identifiers (thin wrapper around
+:func:`linker.bench.run_benchmark`).
+
+Examples::
+
+    python scripts/bench.py 10k                  # 10,000 customers / 30,000 accounts / 300,000 events
+    python scripts/bench.py 10k 100k 1m --json   # sizes: 10k, 100k, 1m, 5m (see linker.bench.SIZES)
+
+Data sets are generated once into ``--root/<size>/data`` (1m takes a few minutes) and reused; each run writes
+into ``--root/<size>/out``. Splink comes with ``pip install -e '.[bench]'``; without it the comparison is
+skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from linker.bench import DEFAULT_ROOT, SIZES, format_report, run_benchmark
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run each size (best of ``--repeat`` by pipeline time), print; returns the exit code."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("sizes", nargs="*", default=["10k"], choices=list(SIZES), metavar="SIZE",
+                   help=f"one or more of {', '.join(SIZES)} (default 10k)")
+    p.add_argument("--root", type=Path, default=DEFAULT_ROOT, help=f"data and output folder ({DEFAULT_ROOT})")
+    p.add_argument("--repeat", type=int, default=1, help="runs per size; the fastest pipeline is reported")
+    p.add_argument("--no-graph", dest="graph", action="store_false", help="skip the graph store load")
+    p.add_argument("--no-splink", dest="splink", action="store_false", help="skip the Splink comparison")
+    p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
+    p.add_argument("--memory-limit", help="DuckDB memory limit (default: the config's, 6GB)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = p.parse_args(argv)
+    results = []
+    for size in args.sizes:
+        runs = [run_benchmark(size, root=args.root, graph=args.graph, splink=args.splink and i == 0,
+                              threads=args.threads, memory_limit=args.memory_limit)
+                for i in range(max(args.repeat, 1))]
+        best = min(runs, key=lambda r: r["pipeline"]["seconds"])
+        link = runs[0].get("linking")
+        if link and "skipped" not in link:  # compared once; against the reported run's resolve stage
+            resolve = next(s for s in best["stages"] if s["name"] == "resolve")
+            best["linking"] = {**link, "resolve_seconds": resolve["seconds"]}
+        results.append(best)
+        if not args.json:
+            print(format_report(best), end="\n\n", flush=True)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    elif len(results) > 1:
+        print("cost per input row (pipeline without the graph store):")
+        for r in results:
+            print(f"  {r['size']['name']:>5}: {r['input_rows']:>12,} rows {r['pipeline']['seconds']:>8.1f} s "
+                  f"{r['pipeline']['us_per_input_row']:>8.2f} us/row")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

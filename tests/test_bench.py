@@ -1,0 +1,38 @@
+"""Smoke test of the benchmark at its smallest size: it runs end to end and reports every figure (no timing is
+asserted: benchmarks are not timed tests)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from linker.bench import SIZES, format_report, run_benchmark
+
+STAGES = ["ingest", "normalize", "resolve", "enrich", "export", "graph"]
+
+
+@pytest.mark.slow
+def test_benchmark_smallest_size_reports_every_figure(tmp_path: Path) -> None:
+    smallest = min(SIZES.values(), key=lambda s: s.customers)
+    result = run_benchmark(smallest, root=tmp_path)
+
+    assert [s["name"] for s in result["stages"]] == STAGES
+    for stage in result["stages"]:
+        assert stage["rows"] > 0 and stage["seconds"] > 0 and stage["peak_rss_mb"] > 0
+        assert stage["us_per_row"] == pytest.approx(stage["seconds"] / stage["rows"] * 1e6, rel=1e-3)
+    assert result["input_rows"] > smallest.events   # card transactions come on top
+    assert result["pipeline"]["seconds"] == pytest.approx(sum(s["seconds"] for s in result["stages"][:-1]), abs=0.01)
+    assert result["graph"]["seconds"] > 0
+    link = result["linking"]
+    if importlib.util.find_spec("splink") is None:
+        assert "skipped" in link
+    else:  # Splink's exact pairs are our exact candidates: same values, hubs left out on both sides
+        assert link["splink_pairs"] == link["candidates_pairs"] > 0
+        assert link["candidates_near_pairs"] >= link["candidates_pairs"]
+    report = format_report(result)
+    assert all(name in report for name in STAGES) and "us per input row" in report
+
+    again = run_benchmark(smallest, root=tmp_path, graph=False, splink=False)   # reuses the data set
+    assert [s["name"] for s in again["stages"]] == STAGES[:-1] and "linking" not in again
