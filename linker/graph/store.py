@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import shutil
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
@@ -24,7 +26,9 @@ from typing import Any, Self
 import duckdb
 
 from linker.errors import GraphStoreError, RunNotFoundError
-from linker.graph.build import ENDS, GraphFiles, relationship_file_stem, write_parquet
+from linker.graph.build import (
+    ENDS, GraphFile, GraphFiles, GraphQueries, check_queries, graph_queries, iter_parquet, relationship_file_stem,
+)
 from linker.graph.dialect import LADYBUG_TYPES
 from linker.schema import GraphSchema, load_schema
 
@@ -91,7 +95,9 @@ def load_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, *, run_id: s
 
     Notes
     -----
-    O(nodes + relationships): one DuckDB query and one LadybugDB COPY per file.
+    O(nodes + relationships): one DuckDB query and one LadybugDB COPY per file. DuckDB writes the next file in
+    a background thread while LadybugDB copies the last one (both release the GIL); ``con`` is used by that
+    thread only until this function returns.
     """
     schema = schema or load_schema()
     out_dir = Path(out_dir)
@@ -100,13 +106,14 @@ def load_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, *, run_id: s
     tmp = out_dir / f".{STORE_NAME}.tmp-{os.getpid()}"
     _remove(staging)
     _remove_store(tmp)
+    queries = graph_queries(con, run_id=run_id, schema=schema)
+    check_queries(con, queries)
     try:
         started = time.perf_counter()
-        files = write_parquet(con, staging, run_id=run_id, schema=schema)
-        built = time.perf_counter()
-        counts = build_store(files, tmp, schema=schema)
-        log.info("graph store: tables to Parquet %.1f s, LadybugDB COPY %.1f s", built - started,
-                 time.perf_counter() - built)
+        with _Writer(con, queries, staging, schema) as files:
+            counts = build_store(files, tmp, schema=schema)
+        log.info("graph store: %.1f s; DuckDB wrote the files in %.1f s, in the background",
+                 time.perf_counter() - started, files.seconds)
         _remove_sidecars(target)
         os.replace(tmp, target)
     finally:
@@ -115,29 +122,83 @@ def load_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, *, run_id: s
     return counts
 
 
-def build_store(files: GraphFiles, path: Path, *, schema: GraphSchema | None = None) -> dict[str, int]:
-    """Create a new store at ``path`` from Parquet files (see :func:`load_graph_store`)."""
+class _Writer:
+    """Writes the graph's Parquet files in a background thread; iterating gives each file once it is written.
+
+    Leaving the ``with`` block stops the thread after the file it is writing (interrupting DuckDB) and waits for
+    it, so the caller's DuckDB connection is free again.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, queries: GraphQueries, folder: Path,
+                 schema: GraphSchema) -> None:
+        self._con, self._queries, self._folder, self._schema = con, queries, folder, schema
+        self._queue: queue.Queue[GraphFile | BaseException | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._write, name="linker-graph-parquet", daemon=True)
+        self.seconds = 0.0
+
+    def _write(self) -> None:
+        started = time.perf_counter()
+        try:
+            for file in iter_parquet(self._con, self._queries, self._folder, schema=self._schema):
+                if self._stop.is_set():
+                    return
+                self._queue.put(file)
+            self._queue.put(None)
+        except BaseException as e:  # handed to the consumer, which raises it
+            self._queue.put(e)
+        finally:
+            self.seconds = time.perf_counter() - started
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __iter__(self) -> Iterator[GraphFile]:
+        while (item := self._queue.get()) is not None:
+            if isinstance(item, BaseException):
+                if isinstance(item, duckdb.Error):
+                    raise GraphStoreError(f"DuckDB failed writing the graph's files: {item}") from item
+                raise item
+            yield item
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and exc[0] is not None:
+            self._con.interrupt()
+        self._thread.join()
+
+
+def build_store(files: Iterable[GraphFile], path: Path, *, schema: GraphSchema | None = None) -> dict[str, int]:
+    """Create a new store at ``path`` from Parquet files, nodes first (see :func:`load_graph_store`).
+
+    The store is written without automatic checkpoints, and checkpointed once at the end: one pass over the
+    data files instead of one per COPY.
+    """
     schema = schema or load_schema()
     lb = _ladybug()
-    counts: dict[str, int] = {}
-    db = lb.Database(str(path))
+    counts: dict[str, int] = dict.fromkeys([*schema.nodes, *schema.relationships], 0)
+    db = lb.Database(str(path), auto_checkpoint=False)
     conn = lb.Connection(db)
     try:
         for statement in ddl(schema):
             _run(conn, statement, "creating the schema")
-        for label, (file, rows) in files.nodes.items():
-            started = time.perf_counter()
-            if rows:
-                _run(conn, f"COPY {label} FROM {_quote(file)}", f"loading node {label}")
-            counts[label] = rows
-            log.debug("graph store: %s, %d rows, %.1f s", label, rows, time.perf_counter() - started)
-        for (rel, f, to), (file, rows) in files.relationships.items():
-            started = time.perf_counter()
-            if rows:
-                _run(conn, f"COPY {rel} FROM {_quote(file)} (from='{f}', to='{to}')",
-                     f"loading relationship {rel} ({f})->({to})")
-            counts[rel] = counts.get(rel, 0) + rows
-            log.debug("graph store: %s (%s)->(%s), %d rows, %.1f s", rel, f, to, rows, time.perf_counter() - started)
+        for file in files:
+            copy_started = time.perf_counter()
+            if isinstance(file.key, str):
+                what, statement = f"node {file.key}", f"COPY {file.key} FROM {_quote(file.path)}"
+                counts[file.key] = file.rows
+            else:
+                rel, f, to = file.key
+                what = f"relationship {rel} ({f})->({to})"
+                statement = f"COPY {rel} FROM {_quote(file.path)} (from='{f}', to='{to}')"
+                counts[rel] += file.rows
+            if file.rows:
+                _run(conn, statement, f"loading {what}")
+            log.debug("graph store: %s, %d rows, %.1f s", what, file.rows, time.perf_counter() - copy_started)
+        checkpoint_started = time.perf_counter()
+        _run(conn, "CHECKPOINT", "checkpointing")
+        log.debug("graph store: checkpoint, %.1f s", time.perf_counter() - checkpoint_started)
     finally:
         conn.close()
         db.close()
