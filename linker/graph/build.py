@@ -5,13 +5,18 @@ types (relationship queries first give the keys of their two ends as ``src`` and
 copies them from Parquet files (:func:`write_parquet`); the Neo4j bundle and loader read the same queries, so
 all three hold the same graph.
 
-What the graph holds:
+What the graph holds — what an investigator of the bank can use, and nothing else (at 1M customers every
+million relationships cost seconds of load):
 
-- identity edges (``HAS_PHONE``/``HAS_EMAIL``/``HAS_DEVICE``) for every usable identifier of a customer or an
-  account, one per (owner, value), with provenance (source table, source row, since);
+- ``Phone``/``Email``/``Device`` nodes for the values a customer holds or two owners share; a value only one
+  online account holds joins nothing to anything and stays in ``identifiers`` (and ``identifier_degrees``);
+- identity edges (``HAS_PHONE``/``HAS_EMAIL``/``HAS_DEVICE``) to those values, one per (owner, value), with
+  provenance (source table, source row, since);
 - ``LINKED_TO`` for linked and ambiguous decisions (rejected pairs stay in ``links`` only), with the evidence
   as JSON text and the run id;
-- ``PURCHASED``/``BROWSED`` per account and category, ``CARD_SPEND`` per customer and ``mcc:<code>``;
+- ``PURCHASED``/``BROWSED`` per account and category for the accounts linked or ambiguous to a customer (the
+  behaviour of an account tied to no customer tells the bank nothing about its customers);
+  ``CARD_SPEND`` per customer and ``mcc:<code>``;
 - ``Need``/``HAS_NEED`` and ``Category.domain`` from the enrichment tables ``signals`` and ``categories`` when a
   run has them (a run without them has no Need nodes and NULL domains).
 
@@ -102,11 +107,15 @@ def _account(s: Sources) -> str:
                ON d.account_id = a.account_id"""
 
 
+KEPT_IDENTIFIER = "(customers > 0 OR customers + accounts > 1)"
+"""Which rows of ``identifier_degrees`` are graph nodes: values held by a customer, or shared by two owners."""
+
+
 def _identifier(id_type: str) -> Callable[[Sources], str]:
     def sql(s: Sources) -> str:
         return f"""
             SELECT value, kind, customers, accounts, is_hub FROM identifier_degrees
-            WHERE id_type = {quote_literal(id_type)} AND value IS NOT NULL"""
+            WHERE id_type = {quote_literal(id_type)} AND value IS NOT NULL AND {KEPT_IDENTIFIER}"""
     return sql
 
 
@@ -136,12 +145,16 @@ def node_queries(con: duckdb.DuckDBPyConnection | None) -> dict[str, str]:
 # ------------------------------------------------------------------------------------------------ relationships
 def _identity(rel: str, owner: str) -> Callable[[Sources], str]:
     def sql(s: Sources) -> str:
+        id_type = quote_literal(_IDENTITY[rel])
+        # every value a customer holds is a node; an account's only when it is shared
+        kept = "" if owner == "Customer" else f"""
+              AND value IN (SELECT value FROM identifier_degrees WHERE id_type = {id_type} AND {KEPT_IDENTIFIER})"""
         return f"""
             SELECT owner_id AS src, value AS dst, any_value(source_table) AS source_table, min(_row) AS source_row,
                    min(since) AS since
             FROM identifiers
             WHERE status = 'usable' AND value IS NOT NULL AND owner_kind = {quote_literal(_OWNER_KIND[owner])}
-              AND id_type = {quote_literal(_IDENTITY[rel])}
+              AND id_type = {id_type}{kept}
             GROUP BY owner_id, value"""
     return sql
 
@@ -155,12 +168,16 @@ def _linked_to(run_id: str) -> Callable[[Sources], str]:
     return sql
 
 
+DECIDED_ACCOUNTS = "SELECT account_id FROM links WHERE decision IN ('linked', 'ambiguous')"
+"""Accounts whose behaviour is in the graph: those linked or ambiguous to a customer (all in ``accounts``)."""
+
+
 def _purchased(s: Sources) -> str:
     return f"""
         SELECT account_id AS src, category AS dst, count(*) AS orders, sum(quantity) AS quantity,
                sum(amount) AS amount, min(order_time) AS first_at, max(order_time) AS last_at
         FROM {s['purchases']}
-        WHERE category IS NOT NULL AND account_id IN (SELECT account_id FROM accounts)
+        WHERE category IS NOT NULL AND account_id IN ({DECIDED_ACCOUNTS})
         GROUP BY account_id, category"""
 
 
@@ -169,7 +186,7 @@ def _browsed(s: Sources) -> str:
         SELECT account_id AS src, category AS dst, count(*) AS events, sum(dwell_seconds) AS dwell_seconds,
                min(event_time) AS first_at, max(event_time) AS last_at
         FROM {s['browsing']}
-        WHERE category IS NOT NULL AND account_id IN (SELECT account_id FROM accounts)
+        WHERE category IS NOT NULL AND account_id IN ({DECIDED_ACCOUNTS})
         GROUP BY account_id, category"""
 
 

@@ -5,8 +5,10 @@ Customers C1..C5, accounts A1..A6:
 - C1 and A1 share a phone and an email: linked (A1 buys furniture and a mattress).
 - A2 shares device imei:1111 with both C1 and C2: ambiguous between them.
 - C2 took phone +8613800000002 in 2024-06, after A4 (which holds it) was last seen in 2023: recycled.
+  A4 also holds an email no one else holds: not in the graph (a value one account alone holds joins nothing).
 - C3 and A3 share an email: linked.
-- C3, C4 and A5 hold +8613800000009: a hub (phone hub degree 2), which links nobody.
+- C3, C4 and A5 hold +8613800000009: a hub (phone hub degree 2), which links nobody. A5 buys a mattress, but
+  with no link decision its behaviour is not in the graph.
 - C4 and C5 share device imei:4444.
 - A6 holds nothing.
 
@@ -60,6 +62,7 @@ IDENTIFIERS = [
     ("account", "A2", "device", "imei:1111", "imei", None, 2),
     ("account", "A3", "email", "wangfang@example.com", "email", None, 3),
     ("account", "A4", "phone", "+8613800000002", "mobile", None, 4),
+    ("account", "A4", "email", "lina.private@example.com", "email", None, 4),
     ("account", "A5", "phone", "+8613800000009", "mobile", None, 5),
 ]
 LINKS = [

@@ -136,5 +136,5 @@ def test_the_bundle_is_read_from_the_store_alone(writable_run_dir: Path, tmp_pat
     """Runs keep event tables as temporary tables: the export must not need the run database."""
     (writable_run_dir / "work.duckdb").unlink()
     bundle = export_neo4j_bundle(writable_run_dir, tmp_path / "b")
-    assert bundle.counts["PURCHASED.OnlineAccount.Category"] == 4
+    assert bundle.counts["PURCHASED.OnlineAccount.Category"] == 3
     assert bundle.counts["CARD_SPEND.Customer.Category"] == 2
