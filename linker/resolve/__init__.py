@@ -33,4 +33,5 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
     decisions = decide_links(con, config, rules)
     counts.update({f"{d} pairs": decisions.get(d, 0) for d in ("linked", "ambiguous", "rejected")})
     counts["clusters"] = build_clusters(con)
+    con.execute("DROP TABLE owner_values")
     return counts

@@ -11,25 +11,28 @@ import duckdb
 
 
 def find_candidates(con: duckdb.DuckDBPyConnection, *, near_miss: bool = True) -> int:
-    """Create ``pair_evidence``: one row per (customer, account, identifier match). Returns the pair count."""
+    """Create ``pair_evidence``: one row per (customer, account, identifier match). Returns the pair count.
+
+    Reads ``owner_values``, ``identifier_degrees`` and ``hubs`` of :func:`~linker.resolve.hubs.find_hubs`, and
+    leaves only the values that are not hubs in ``owner_values``; the degrees are joined onto the pairs, not
+    onto every value.
+    """
+    con.execute("DELETE FROM owner_values o WHERE EXISTS "
+                "(SELECT 1 FROM hubs h WHERE h.id_type = o.id_type AND h.value = o.value)")
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE owner_values AS
-        SELECT i.owner_kind, i.owner_id, i.id_type, i.value, min(i.since) AS since, min(i._row) AS _row,
-               any_value(i.raw) AS raw, d.customers, d.accounts
-        FROM identifiers i JOIN identifier_degrees d USING (id_type, value)
-        WHERE i.status = 'usable' AND i.owner_kind IN ('customer', 'account') AND NOT d.is_hub
-        GROUP BY ALL
-    """)
-    con.execute("""
-        CREATE OR REPLACE TABLE pair_evidence AS
+        CREATE OR REPLACE TEMP TABLE pair_evidence AS
         SELECT c.owner_id AS customer_id, a.owner_id AS account_id, c.id_type, 'exact' AS match,
-               c.value AS customer_value, a.value AS account_value, c.since, c.customers, c.accounts
+               c.value AS customer_value, a.value AS account_value, c.since
         FROM owner_values c JOIN owner_values a USING (id_type, value)
         WHERE c.owner_kind = 'customer' AND a.owner_kind = 'account'
     """)
     if near_miss:
         _near_misses(con)
-    con.execute("DROP TABLE owner_values")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE pair_evidence AS
+        SELECT e.*, d.customers, d.accounts
+        FROM pair_evidence e JOIN identifier_degrees d ON d.id_type = e.id_type AND d.value = e.customer_value
+    """)
     return con.execute("SELECT count(*) FROM (SELECT DISTINCT customer_id, account_id FROM pair_evidence)"
                        ).fetchall()[0][0]
 
@@ -58,7 +61,7 @@ def _near_misses(con: duckdb.DuckDBPyConnection) -> None:
         """)
         con.execute(f"""
             INSERT INTO pair_evidence
-            SELECT c.owner_id, a.owner_id, '{id_type}', 'near', c.value, a.value, c.since, c.customers, c.accounts
+            SELECT c.owner_id, a.owner_id, '{id_type}', 'near', c.value, a.value, c.since
             FROM (SELECT DISTINCT ck.value AS cval, ak.value AS aval
                   FROM near_keys ck JOIN near_keys ak USING (k)
                   WHERE ck.is_customer AND NOT ak.is_customer AND ck.value <> ak.value

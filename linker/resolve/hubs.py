@@ -8,17 +8,28 @@ from linker.sql import quote_literal
 
 
 def find_hubs(con: duckdb.DuckDBPyConnection, hub_degree: dict[str, int]) -> int:
-    """Create ``identifier_degrees`` (every usable value with its customer and account counts) and ``hubs``.
+    """Create ``owner_values``, ``identifier_degrees`` (every usable value with its customer and account counts)
+    and ``hubs``.
 
-    A value is a hub when more than ``hub_degree[id_type]`` distinct owners (customers plus accounts) hold it;
-    hubs never create candidate pairs. Returns the number of hubs.
+    ``owner_values`` (temporary, for :func:`~linker.resolve.candidates.find_candidates`) holds each customer's and
+    account's usable values once, with the earliest ``since`` and source row. A value is a hub when more than
+    ``hub_degree[id_type]`` distinct owners (customers plus accounts) hold it; hubs never create candidate pairs.
+    Returns the number of hubs.
 
     Notes
     -----
-    One aggregation over the usable identifiers: O(n) with a hash aggregate.
+    Two hash aggregates: identifiers per owner and value, then those per value. O(n).
     """
     threshold = "CASE id_type " + " ".join(
         f"WHEN {quote_literal(t)} THEN {int(d)}" for t, d in sorted(hub_degree.items())) + " END"
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE owner_values AS
+        SELECT owner_kind, owner_id, id_type, value, any_value(kind) AS kind, min(since) AS since, min(_row) AS _row,
+               any_value(raw) AS raw
+        FROM identifiers
+        WHERE status = 'usable' AND owner_kind IN ('customer', 'account')
+        GROUP BY owner_kind, owner_id, id_type, value
+    """)
     con.execute(f"""
         CREATE OR REPLACE TABLE identifier_degrees AS
         SELECT id_type, value, kind, customers, accounts, customers + accounts > {threshold} AS is_hub,
@@ -26,9 +37,7 @@ def find_hubs(con: duckdb.DuckDBPyConnection, hub_degree: dict[str, int]) -> int
         FROM (SELECT id_type, value, any_value(kind) AS kind,
                      count(*) FILTER (WHERE owner_kind = 'customer') AS customers,
                      count(*) FILTER (WHERE owner_kind = 'account') AS accounts
-              FROM (SELECT DISTINCT owner_kind, owner_id, id_type, value, kind FROM identifiers
-                    WHERE status = 'usable' AND owner_kind IN ('customer', 'account'))
-              GROUP BY id_type, value)
+              FROM owner_values GROUP BY id_type, value)
     """)
     con.execute("""
         CREATE OR REPLACE TABLE hubs AS

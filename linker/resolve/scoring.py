@@ -22,12 +22,13 @@ NAME_LEVELS = ((0.95, "name_exact"), (0.80, "name_close"), (0.60, "name_partial"
 
 
 def score_candidates(con: duckdb.DuckDBPyConnection, weights: WeightsConfig) -> int:
-    """Create ``scored_pairs`` from ``pair_evidence``, ``customers`` and ``accounts``. Returns the pair count."""
+    """Create ``scored_pairs`` from ``pair_evidence``, ``owner_values`` (non-hub values), ``customers`` and
+    ``accounts``. Returns the pair count."""
     _identifier_items(con, weights)
     _name_similarity(con)
     _attribute_items(con, weights)
     con.execute(f"""
-        CREATE OR REPLACE TABLE scored_pairs AS
+        CREATE OR REPLACE TEMP TABLE scored_pairs AS
         SELECT customer_id, account_id,
                {weights.prior} + sum(weight) AS match_weight,
                list_sort(list({{'comparison': comparison, 'id_type': id_type, 'value': value,
@@ -119,10 +120,10 @@ def _attribute_items(con: duckdb.DuckDBPyConnection, w: WeightsConfig) -> None:
             SELECT customer_id, account_id, CASE {levels} ELSE 'name_mismatch' END AS level,
                    round({name_sim}, 2) AS similarity
             FROM pair_names),
-        held AS (SELECT owner_kind, owner_id, {presence} FROM identifiers i
-                 WHERE status = 'usable' AND owner_kind IN ('customer', 'account')
-                   AND NOT EXISTS (SELECT 1 FROM hubs h WHERE h.id_type = i.id_type AND h.value = i.value)
-                 GROUP BY owner_kind, owner_id),
+        held_c AS (SELECT owner_id AS customer_id, {presence} FROM owner_values
+                   WHERE owner_kind = 'customer' AND owner_id IN (SELECT customer_id FROM pairs) GROUP BY owner_id),
+        held_a AS (SELECT owner_id AS account_id, {presence} FROM owner_values
+                   WHERE owner_kind = 'account' AND owner_id IN (SELECT account_id FROM pairs) GROUP BY owner_id),
         agreeing AS (SELECT customer_id, account_id, id_type FROM identifier_items WHERE weight > 0
                      GROUP BY ALL)
         SELECT customer_id, account_id, level AS comparison,
@@ -145,9 +146,7 @@ def _attribute_items(con: duckdb.DuckDBPyConnection, w: WeightsConfig) -> None:
         UNION ALL
         SELECT p.customer_id, p.account_id, t.id_type || '_mismatch', {w.identifier_mismatch},
                'both hold ' || t.id_type || ' values and none agree'
-        FROM pairs p
-        JOIN held hc ON hc.owner_kind = 'customer' AND hc.owner_id = p.customer_id
-        JOIN held ha ON ha.owner_kind = 'account' AND ha.owner_id = p.account_id
+        FROM pairs p JOIN held_c hc USING (customer_id) JOIN held_a ha USING (account_id)
         CROSS JOIN (VALUES {", ".join(f"('{t}')" for t in ID_TYPES)}) t(id_type)
         WHERE CASE t.id_type {" ".join(f"WHEN '{x}' THEN hc.has_{x} AND ha.has_{x}" for x in ID_TYPES)} END
           AND NOT EXISTS (SELECT 1 FROM agreeing g WHERE g.customer_id = p.customer_id
