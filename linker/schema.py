@@ -21,6 +21,8 @@ from pathlib import Path
 from linker.errors import RulesError
 
 PROPERTY_TYPES = ("STRING", "INT64", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP", "STRING[]")
+TRAVERSALS = ("both", "forward")
+"""How queries follow a relationship: either way, or only from its start node (stores may then keep it one way)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class RelationshipType:
     to_labels: tuple[str, ...]
     properties: dict[str, str]
     description: str
+    traversal: str = "both"
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
@@ -85,7 +88,7 @@ def load_schema(path: Path | None = None) -> GraphSchema:
                              spec.get("description", ""))
              for label, spec in data["nodes"].items()}
     rels = {name: RelationshipType(name, tuple(spec["from"]), tuple(spec["to"]), dict(spec.get("properties", {})),
-                                   spec.get("description", ""))
+                                   spec.get("description", ""), spec.get("traversal", "both"))
             for name, spec in data["relationships"].items()}
     problems = []
     for n in nodes.values():
@@ -99,6 +102,8 @@ def load_schema(path: Path | None = None) -> GraphSchema:
                      if label not in nodes]
         problems += [f"relationship {r.name}.{p}: unknown type {t!r}" for p, t in r.properties.items()
                      if t not in PROPERTY_TYPES]
+        if r.traversal not in TRAVERSALS:
+            problems.append(f"relationship {r.name}: traversal {r.traversal!r} is not one of {', '.join(TRAVERSALS)}")
     if problems:
         raise RulesError(f"{path}: " + "; ".join(problems))
     return GraphSchema(int(data.get("version", 1)), nodes, rels)

@@ -16,6 +16,8 @@ shortest path              ``(a)-[:T* SHORTEST 1..6]-(b)``,         ``shortestPa
 timestamp to date          ``CAST(x AS DATE)``                     ``date(x)``
 property types             schema names (``INT64``, ``STRING[]``)  import header names (``long``, ``string[]``)
 secondary indexes          none (primary keys only)                ``CREATE INDEX`` from ``indexes`` in schema
+``traversal = "forward"``  kept one way (``storage_direction``):   no difference (always both ways)
+                           backwards scans, undirected refused
 =========================  ======================================  ==========================================
 
 LadybugDB also differs from Neo4j *silently* in a few places; :data:`LADYBUG_PITFALLS` refuses those before
@@ -38,6 +40,11 @@ from linker.errors import QueryError
 LADYBUG_TYPES = {"STRING": "STRING", "INT64": "INT64", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN", "DATE": "DATE",
                  "TIMESTAMP": "TIMESTAMP", "STRING[]": "STRING[]"}
 """Schema property type -> LadybugDB DDL type."""
+
+LADYBUG_STORAGE = {"both": "", "forward": " WITH (storage_direction='fwd')"}
+"""Schema traversal of a relationship -> LadybugDB ``CREATE REL TABLE`` suffix. A ``forward`` relationship is
+kept from its start node only: about half the COPY work and the space of one kept both ways; following it
+backwards scans the whole table, and an undirected pattern over it is refused."""
 
 NEO4J_IMPORT_TYPES = {"STRING": "string", "INT64": "long", "DOUBLE": "double", "BOOLEAN": "boolean",
                       "DATE": "date", "TIMESTAMP": "localdatetime", "STRING[]": "string[]"}

@@ -29,7 +29,7 @@ from linker.errors import GraphStoreError, RunNotFoundError
 from linker.graph.build import (
     ENDS, GraphFile, GraphFiles, GraphQueries, check_queries, graph_queries, iter_parquet, relationship_file_stem,
 )
-from linker.graph.dialect import LADYBUG_TYPES
+from linker.graph.dialect import LADYBUG_STORAGE, LADYBUG_TYPES
 from linker.schema import GraphSchema, load_schema
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ def ddl(schema: GraphSchema | None = None) -> list[str]:
     """LadybugDB ``CREATE NODE TABLE`` / ``CREATE REL TABLE`` statements for the schema.
 
     LadybugDB has no secondary indexes: the schema's ``indexes`` apply to Neo4j only; node keys are primary keys.
+    A relationship the schema traverses ``forward`` only is stored one way (:data:`LADYBUG_STORAGE`).
 
     >>> ddl()[0][:60]
     'CREATE NODE TABLE Customer(customer_id STRING, name STRING, '
@@ -56,7 +57,7 @@ def ddl(schema: GraphSchema | None = None) -> list[str]:
     for name, rel in schema.relationships.items():
         ends = [f"FROM {f} TO {t}" for f, t in rel.pairs]
         columns = [f"{p} {LADYBUG_TYPES[t]}" for p, t in rel.properties.items()]
-        statements.append(f"CREATE REL TABLE {name}({', '.join(ends + columns)})")
+        statements.append(f"CREATE REL TABLE {name}({', '.join(ends + columns)}){LADYBUG_STORAGE[rel.traversal]}")
     return statements
 
 

@@ -8,7 +8,7 @@ import pytest
 import linker
 from linker.config import load_config
 from linker.engine import table_exists
-from linker.errors import GraphStoreError, RunNotFoundError
+from linker.errors import GraphStoreError, RulesError, RunNotFoundError
 from linker.graph.build import file_queries, write_parquet
 from linker.graph.store import STORE_NAME, ddl, extract_parquet, load_graph_store, open_store
 from linker.schema import load_schema
@@ -24,6 +24,24 @@ def test_ddl_is_generated_from_the_schema() -> None:
     has_phone = next(s for s in statements if s.startswith("CREATE REL TABLE HAS_PHONE"))
     assert has_phone == ("CREATE REL TABLE HAS_PHONE(FROM Customer TO Phone, FROM OnlineAccount TO Phone, "
                          "source_table STRING, source_row INT64, since DATE)")
+
+
+def test_relationships_traversed_forward_are_stored_one_way(run_dir: Path, tmp_path: Path) -> None:
+    statements = ddl()
+    purchased = next(s for s in statements if s.startswith("CREATE REL TABLE PURCHASED"))
+    linked = next(s for s in statements if s.startswith("CREATE REL TABLE LINKED_TO"))
+    assert purchased.endswith(") WITH (storage_direction='fwd')") and linked.endswith("run_id STRING)")
+    with open_store(run_dir) as store:  # backwards is still answered (by a scan); undirected is refused
+        assert store.rows("MATCH (k:Category {name: '床垫'})<-[:PURCHASED]-(a) RETURN a.account_id") == [["A1"]]
+        with pytest.raises(GraphStoreError, match="Undirected"):
+            store.rows("MATCH (k:Category {name: '床垫'})-[:PURCHASED]-(a) RETURN a.account_id")
+    from linker.schema import schema_dir
+
+    changed = tmp_path / "schema.toml"
+    changed.write_text((schema_dir() / "schema.toml").read_text(encoding="utf-8").replace(
+        'to = ["Category"]\ntraversal = "forward"', 'to = ["Category"]\ntraversal = "backward"', 1), encoding="utf-8")
+    with pytest.raises(RulesError, match="PURCHASED: traversal 'backward' is not one of both, forward"):
+        load_schema(changed)
 
 
 def test_load_counts_nodes_and_relationships(run_con, tmp_path: Path) -> None:
