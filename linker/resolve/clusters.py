@@ -74,27 +74,53 @@ def connected_components(con: duckdb.DuckDBPyConnection, edges: str, nodes: str,
 
 def build_clusters(con: duckdb.DuckDBPyConnection) -> int:
     """Create ``clusters`` (member_kind, member_id, cluster_id, cluster_size, customers, accounts) from
-    ``links``. Every customer and account is in exactly one cluster. Returns the number of clusters."""
+    ``links``. Every customer and account is in exactly one cluster. Returns the number of clusters.
+
+    Notes
+    -----
+    Links join customers to accounts, and most clusters are one customer with its accounts. Only accounts that
+    link (or nearly link) to several customers join customers together, so the components are computed on that
+    small customer graph (:func:`connected_components`); every account then takes its customers' cluster. A
+    cluster is labelled by its smallest member key ('A:<account_id>' before 'C:<customer_id>'), as if the
+    components had been computed on the whole graph. O(customers + accounts + links).
+    """
     con.execute("""
-        CREATE OR REPLACE TEMP VIEW cluster_edges AS
-        SELECT 'C:' || customer_id AS src, 'A:' || account_id AS dst FROM links
-        WHERE decision IN ('linked', 'ambiguous')
+        CREATE OR REPLACE TEMP TABLE cluster_edges AS
+        SELECT DISTINCT customer_id, account_id FROM links WHERE decision IN ('linked', 'ambiguous')
     """)
     con.execute("""
-        CREATE OR REPLACE TEMP VIEW cluster_nodes AS
-        SELECT 'C:' || customer_id AS node FROM customers UNION ALL SELECT 'A:' || account_id FROM accounts
+        CREATE OR REPLACE TEMP VIEW customer_edges AS
+        SELECT b.first AS src, e.customer_id AS dst
+        FROM cluster_edges e
+        JOIN (SELECT account_id, min(customer_id) AS first FROM cluster_edges
+              GROUP BY account_id HAVING count(*) > 1) b USING (account_id)
+        WHERE e.customer_id <> b.first
     """)
-    connected_components(con, "cluster_edges", "cluster_nodes", "cluster_members")
+    connected_components(con, "customer_edges", "(SELECT src AS node FROM customer_edges)", "customer_groups")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE cluster_members AS
+        WITH customer_group AS (
+            SELECT c.customer_id, coalesce(g.component, c.customer_id) AS grp
+            FROM customers c LEFT JOIN customer_groups g ON g.node = c.customer_id),
+        account_group AS (
+            SELECT e.account_id, any_value(g.grp) AS grp
+            FROM cluster_edges e JOIN customer_group g USING (customer_id) GROUP BY e.account_id)
+        SELECT 'C:' || customer_id AS node, 'C:' || grp AS grp FROM customer_group
+        UNION ALL
+        SELECT 'A:' || a.account_id, coalesce('C:' || g.grp, 'A:' || a.account_id)
+        FROM accounts a LEFT JOIN account_group g USING (account_id)
+    """)
     con.execute("""
         CREATE OR REPLACE TABLE clusters AS
-        SELECT CASE WHEN node[1] = 'C' THEN 'customer' ELSE 'account' END AS member_kind, node[3:] AS member_id,
-               'CL' || left(md5(component), 12) AS cluster_id,
-               count(*) OVER w AS cluster_size,
-               count(*) FILTER (WHERE node[1] = 'C') OVER w AS customers,
-               count(*) FILTER (WHERE node[1] = 'A') OVER w AS accounts
-        FROM cluster_members
-        WINDOW w AS (PARTITION BY component)
-        ORDER BY cluster_id, member_kind DESC, member_id
+        SELECT CASE WHEN m.node[1] = 'C' THEN 'customer' ELSE 'account' END AS member_kind, m.node[3:] AS member_id,
+               c.cluster_id, c.cluster_size, c.customers, c.accounts
+        FROM cluster_members m
+        JOIN (SELECT grp, 'CL' || left(md5(min(node)), 12) AS cluster_id, count(*) AS cluster_size,
+                     count(*) FILTER (WHERE node[1] = 'C') AS customers,
+                     count(*) FILTER (WHERE node[1] = 'A') AS accounts
+              FROM cluster_members GROUP BY grp) c USING (grp)
+        ORDER BY c.cluster_id, member_kind DESC, member_id
     """)
-    con.execute("DROP TABLE cluster_members; DROP VIEW cluster_edges; DROP VIEW cluster_nodes")
+    con.execute("DROP TABLE cluster_members; DROP TABLE customer_groups; DROP VIEW customer_edges; "
+                "DROP TABLE cluster_edges")
     return con.execute("SELECT count(DISTINCT cluster_id) FROM clusters").fetchall()[0][0]

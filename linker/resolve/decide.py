@@ -15,7 +15,10 @@ from linker.rules import Rules
 
 
 def decide_links(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rules) -> dict[str, int]:
-    """Create ``links`` from ``scored_pairs``; return the number of pairs per decision."""
+    """Create ``links`` from ``scored_pairs``; return the number of pairs per decision.
+
+    The ranking windows run over narrow rows; the evidence lists are joined back at the end.
+    """
     rows = [(r.customer_id, r.account_id, "force_link", r.reason) for r in rules.force_link] + \
            [(r.customer_id, r.account_id, "force_apart", r.reason) for r in rules.force_apart]
     con.register("pair_rules_arrow", pa.table(
@@ -34,11 +37,7 @@ def decide_links(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules
         WITH base AS (
             SELECT coalesce(s.customer_id, r.customer_id) AS customer_id,
                    coalesce(s.account_id, r.account_id) AS account_id,
-                   s.match_weight,
-                   coalesce(s.evidence, []) || CASE WHEN r.action IS NULL THEN [] ELSE
-                       [{{'comparison': r.action, 'id_type': NULL, 'value': NULL, 'weight': NULL,
-                          'note': r.reason}}] END AS evidence,
-                   r.action AS rule, r.reason AS rule_reason
+                   s.match_weight, r.action AS rule, r.reason AS rule_reason
             FROM scored_pairs s FULL JOIN pair_rules r USING (customer_id, account_id)),
         ranked AS (
             SELECT *,
@@ -76,8 +75,12 @@ def decide_links(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules
                round(1 / (1 + pow(2, -match_weight)), 6) AS probability,
                round(match_weight, 3) AS match_weight, rank,
                CASE WHEN margin_bits > 1e8 THEN NULL ELSE round(margin_bits, 3) END AS margin_bits,
-               plausible AS competitors, evidence
-        FROM with_margin
+               plausible AS competitors,
+               coalesce(s.evidence, []) || CASE WHEN rule IS NULL THEN [] ELSE
+                   [{{'comparison': rule, 'id_type': NULL, 'value': NULL, 'weight': NULL,
+                      'note': rule_reason}}] END AS evidence
+        FROM with_margin LEFT JOIN (SELECT customer_id, account_id, evidence FROM scored_pairs) s
+            USING (customer_id, account_id)
         ORDER BY account_id, rank
     """)
     con.execute("DROP TABLE pair_rules")

@@ -125,24 +125,22 @@ def _attribute_items(con: duckdb.DuckDBPyConnection, w: WeightsConfig) -> None:
         held_a AS (SELECT owner_id AS account_id, {presence} FROM owner_values
                    WHERE owner_kind = 'account' AND owner_id IN (SELECT account_id FROM pairs) GROUP BY owner_id),
         agreeing AS (SELECT customer_id, account_id, id_type FROM identifier_items WHERE weight > 0
-                     GROUP BY ALL)
+                     GROUP BY ALL),
+        facts AS (SELECT p.customer_id, p.account_id, regexp_replace(c.city, '市$', '') AS c_city,
+                         regexp_replace(a.city, '市$', '') AS a_city, c.birth_date AS c_birth, a.birth_date AS a_birth
+                  FROM pairs p JOIN customers c USING (customer_id) JOIN accounts a USING (account_id))
         SELECT customer_id, account_id, level AS comparison,
                CASE level {level_weight} ELSE {w.name_mismatch} END AS weight,
                'name similarity ' || similarity AS note
         FROM names
         UNION ALL
-        SELECT p.customer_id, p.account_id, 'city_' || CASE WHEN c.city = a.city THEN 'match' ELSE 'mismatch' END,
-               CASE WHEN c.city = a.city THEN {w.city_match} ELSE {w.city_mismatch} END, NULL
-        FROM pairs p JOIN (SELECT customer_id, regexp_replace(city, '市$', '') AS city FROM customers) c
-                     USING (customer_id)
-                     JOIN (SELECT account_id, regexp_replace(city, '市$', '') AS city FROM accounts) a USING (account_id)
-        WHERE c.city IS NOT NULL AND a.city IS NOT NULL
+        SELECT customer_id, account_id, 'city_' || CASE WHEN c_city = a_city THEN 'match' ELSE 'mismatch' END,
+               CASE WHEN c_city = a_city THEN {w.city_match} ELSE {w.city_mismatch} END, NULL
+        FROM facts WHERE c_city IS NOT NULL AND a_city IS NOT NULL
         UNION ALL
-        SELECT p.customer_id, p.account_id,
-               'birth_date_' || CASE WHEN c.birth_date = a.birth_date THEN 'match' ELSE 'mismatch' END,
-               CASE WHEN c.birth_date = a.birth_date THEN {w.birth_date_match} ELSE {w.birth_date_mismatch} END, NULL
-        FROM pairs p JOIN customers c USING (customer_id) JOIN accounts a USING (account_id)
-        WHERE c.birth_date IS NOT NULL AND a.birth_date IS NOT NULL
+        SELECT customer_id, account_id, 'birth_date_' || CASE WHEN c_birth = a_birth THEN 'match' ELSE 'mismatch' END,
+               CASE WHEN c_birth = a_birth THEN {w.birth_date_match} ELSE {w.birth_date_mismatch} END, NULL
+        FROM facts WHERE c_birth IS NOT NULL AND a_birth IS NOT NULL
         UNION ALL
         SELECT p.customer_id, p.account_id, t.id_type || '_mismatch', {w.identifier_mismatch},
                'both hold ' || t.id_type || ' values and none agree'
