@@ -1,8 +1,8 @@
 """Aggregate each customer's attributed events per class, per need domain and in total, over windows.
 
-One pass over ``customer_events`` (each event repeated once per level it counts in: the total, its class, and
-every domain on its domain path) with one filtered aggregate per metric and window, then unpivoted to a long
-table. Unmapped events count under the key ``unmapped`` at the class and domain levels, and in the total.
+Events of ``customer_events`` are aggregated per customer, class and window bucket, then rolled up to the
+total, the class, and every domain on the class's domain path, and summed over the buckets of each window.
+Unmapped events count under the key ``unmapped`` at the class and domain levels, and in the total.
 
 Examples
 --------
@@ -62,7 +62,7 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
     Parameters
     ----------
     con
-        Connection holding ``customer_events``.
+        Connection holding ``customer_events`` and ``taxonomy_classes`` (the domain path of each class).
     windows
         Window lengths in days; the whole history up to ``as_of`` is always added as window 'all'.
     as_of
@@ -93,7 +93,7 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
         f"AS window_days" for i, w in enumerate(spans))
     _keys(con)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE agg_events AS
+        CREATE OR REPLACE TEMP VIEW agg_events AS
         SELECT e.customer_id, c.class_id, e.kind, e.event_time, e.age_days, {bucket} AS bucket, e.amount,
                e.quantity, e.dwell_seconds, e.account_id, e.platform, e.attribution, e.probability
         FROM (SELECT *, date_diff('day', CAST(event_time AS DATE), {day}) AS age_days FROM customer_events) e
@@ -177,20 +177,21 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
                    GROUP BY b.customer_id, b.key_id, w.i) a
             USING (customer_id, key_id, i)
     """)
-    for table in ("agg_events", "agg_conversions", "agg_buckets", "agg_accounts", "agg_members", "agg_keys",
-                  "agg_classes"):
+    con.execute("DROP VIEW agg_events")
+    for table in ("agg_conversions", "agg_buckets", "agg_accounts", "agg_members", "agg_keys", "agg_classes"):
         con.execute(f"DROP TABLE {table}")
     return int(con.execute("SELECT count(*) FROM aggregates").fetchall()[0][0])
 
 
 def _keys(con: duckdb.DuckDBPyConnection) -> None:
-    """``agg_classes`` (class, class_id: every class of the events, NULL for unmapped), ``agg_keys`` (key_id,
+    """``agg_classes`` (class, class_id, domain_path: every class of the events, NULL for unmapped; the paths
+    from ``taxonomy_classes``), ``agg_keys`` (key_id,
     level, key) and ``agg_members`` (class_id, key_id, level): the keys an event of each class counts in — the
     total, its class and every domain on its domain path ('unmapped' for both when the taxonomy has no class)."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE agg_classes AS
-        SELECT class, any_value(domain_path) AS domain_path, row_number() OVER (ORDER BY class) AS class_id
-        FROM (SELECT DISTINCT class, domain_path FROM customer_events) GROUP BY class
+        SELECT e.class, t.domain_path, row_number() OVER (ORDER BY e.class) AS class_id
+        FROM (SELECT DISTINCT class FROM customer_events) e LEFT JOIN taxonomy_classes t USING (class)
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE agg_members_named AS
@@ -222,8 +223,11 @@ def _conversions(con: duckdb.DuckDBPyConnection, conversion_days: int) -> None:
             SELECT e.customer_id, m.key_id, m.level, e.kind, e.event_time, e.bucket
             FROM agg_events e JOIN agg_members m USING (class_id)
             WHERE m.level <> 'total'),
-        browse AS (SELECT * FROM keyed WHERE kind = 'browse'),
-        spend AS (SELECT customer_id, key_id, event_time FROM keyed WHERE kind IN ('purchase', 'card')),
+        browsed AS (SELECT * FROM keyed WHERE kind = 'browse'),
+        spend AS (   -- only where something was browsed, and the browsing only where something was bought
+            SELECT customer_id, key_id, event_time FROM keyed
+            WHERE kind IN ('purchase', 'card') AND (customer_id, key_id) IN (SELECT customer_id, key_id FROM browsed)),
+        browse AS (SELECT * FROM browsed WHERE (customer_id, key_id) IN (SELECT customer_id, key_id FROM spend)),
         converted AS (
             SELECT b.customer_id, b.key_id, b.level, b.bucket, count(*) AS converted
             FROM browse b ASOF JOIN spend s

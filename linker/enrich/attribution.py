@@ -119,8 +119,8 @@ def build_customer_events(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
     linked account holding it, NULL when the device is on the bank's record). ``probability`` and
     ``match_weight`` are those of the link behind the event (1.0 and NULL for card transactions).
     ``category`` is the raw category (``mcc:NNNN`` for card), mapped through ``categories`` (a card merchant
-    claimed in ``merchant_classes`` overrides its code's class); unmapped events keep NULL ``class`` and
-    ``domain``. Needs the temporary ``taxonomy_classes`` of :func:`linker.enrich.taxonomy.register_taxonomy`.
+    claimed in ``merchant_classes`` overrides its code's class); unmapped events keep a NULL ``class``. A class's
+    domains are in ``taxonomy_classes`` (one row per class, not repeated on millions of events).
 
     Returns the number of rows.
     """
@@ -159,9 +159,8 @@ def build_customer_events(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
                 ON c.name = r.category AND c.source = CASE r.kind WHEN 'card' THEN 'card' ELSE 'online' END
             LEFT JOIN merchant_classes m ON r.kind = 'card' AND m.merchant = r.merchant
             WHERE r.event_time < {cutoff})
-        SELECT e.customer_id, e.kind, e.event_id, e.account_id, e.platform, e.event_time, e.category, e.merchant,
-               e.class, t.domain, t.domain_path, e.amount, e.quantity, e.action, e.dwell_seconds, e.attribution,
-               e.probability, e.match_weight, e.device
-        FROM classed e LEFT JOIN taxonomy_classes t USING (class)
+        SELECT customer_id, kind, event_id, account_id, platform, event_time, category, merchant, class, amount,
+               quantity, action, dwell_seconds, attribution, probability, match_weight, device
+        FROM classed
     """)
     return int(con.execute("SELECT count(*) FROM customer_events").fetchall()[0][0])
