@@ -1,3 +1,4 @@
+import json
 from datetime import date
 from pathlib import Path
 
@@ -89,6 +90,16 @@ def test_behaviour_is_summarized_per_account_and_category(run_con) -> None:
     browsed = run_con.execute(f"SELECT src, dst, events FROM ({q[('BROWSED', 'OnlineAccount', 'Category')]})"
                               ).fetchall()
     assert browsed == [("A1", "家具/沙发", 2)]  # the device-only event has no account
+
+
+def test_need_evidence_is_the_signal_evidence_without_its_listed_events(run_con) -> None:
+    from tests.graph.graph_run import SIGNAL_EVIDENCE
+
+    sql = graph_queries(run_con, run_id=RUN_ID).relationships[("HAS_NEED", "Customer", "Need")]
+    [(evidence,)] = run_con.execute(f"SELECT evidence FROM ({sql})").fetchall()
+    expected = json.loads(json.dumps(SIGNAL_EVIDENCE))
+    del expected["parts"][0]["events"]
+    assert json.loads(evidence) == expected
 
 
 def test_without_enrichment_tables_categories_have_no_domain_and_there_are_no_needs(tmp_path: Path) -> None:
