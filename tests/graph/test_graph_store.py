@@ -75,6 +75,27 @@ def test_a_failed_build_keeps_the_previous_store(run_con, tmp_path: Path) -> Non
         assert store.rows("MATCH (a:OnlineAccount) RETURN count(*)") == [[6]]
 
 
+def test_a_failure_writing_the_files_keeps_the_previous_store_and_frees_the_connection(
+        run_con, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import linker.graph.store as store_module
+
+    load_graph_store(run_con, tmp_path, run_id=RUN_ID)
+    real = store_module.iter_parquet
+
+    def failing(con, queries, folder, **kwargs):
+        files = real(con, queries, folder, **kwargs)
+        yield next(files)
+        con.execute("SELECT CAST('x' AS INTEGER)").fetchall()  # fails in the background thread
+
+    monkeypatch.setattr(store_module, "iter_parquet", failing)
+    with pytest.raises(GraphStoreError, match="DuckDB failed writing the graph's files.*Conversion"):
+        load_graph_store(run_con, tmp_path, run_id="broken")
+    assert [f for f in os.listdir(tmp_path) if not f.startswith("work.duckdb")] == [STORE_NAME]
+    assert run_con.execute("SELECT count(*) FROM customers").fetchall() == [(5,)]
+    with open_store(tmp_path) as store:
+        assert store.rows("MATCH ()-[l:LINKED_TO]->() RETURN DISTINCT l.run_id") == [[RUN_ID]]
+
+
 def test_the_store_opens_read_only_and_refuses_writes(run_dir: Path) -> None:
     with open_store(run_dir) as store, pytest.raises(RuntimeError, match="read-only"):
         store.execute("CREATE (:Need {name: 'x', action: 'y'})")
