@@ -19,6 +19,8 @@ from linker.resolve.names import name_forms_sql, register_pinyin, similarities
 
 ID_TYPES = ("phone", "email", "device")
 NAME_LEVELS = ((0.95, "name_exact"), (0.80, "name_close"), (0.60, "name_partial"))
+NAME_BATCH = 262_144
+"""Pairs whose names are compared per batch (bounds the memory the Python strings take)."""
 
 
 def score_candidates(con: duckdb.DuckDBPyConnection, weights: WeightsConfig) -> int:
@@ -85,14 +87,19 @@ def _name_similarity(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE name_forms AS
         {name_forms_sql("(SELECT cname AS name FROM pair_list UNION SELECT aname FROM pair_list)")}
     """)
-    columns = con.execute("""
+    reader = con.sql("""
         SELECT l.pid, fc.chars, fa.chars, fc.spelled, fa.spelled
         FROM pair_list l JOIN name_forms fc ON fc.name = l.cname JOIN name_forms fa ON fa.name = l.aname
-        ORDER BY l.pid
-    """).fetchnumpy()
-    pid, chars_c, chars_a, spelled_c, spelled_a = (columns[k] for k in columns)
-    same_chars, same_sound = similarities(list(chars_c), list(chars_a), list(spelled_c), list(spelled_a))
-    con.register("name_scores", pa.table({"pid": pid, "same_chars": same_chars, "same_sound": same_sound}))
+    """).to_arrow_reader(NAME_BATCH)
+    scores = []
+    for batch in reader:  # in batches: the names of millions of pairs as Python strings would take gigabytes
+        pid, chars_c, chars_a, spelled_c, spelled_a = (batch.column(i) for i in range(5))
+        same_chars, same_sound = similarities(chars_c.to_pylist(), chars_a.to_pylist(), spelled_c.to_pylist(),
+                                              spelled_a.to_pylist())
+        scores.append(pa.table({"pid": pid, "same_chars": same_chars, "same_sound": same_sound}))
+    con.register("name_scores", pa.concat_tables(scores) if scores else pa.table(
+        {"pid": pa.array([], pa.int64()), "same_chars": pa.array([], pa.float64()),
+         "same_sound": pa.array([], pa.float64())}))
     con.execute("""
         CREATE OR REPLACE TEMP TABLE pair_names AS
         SELECT l.customer_id, l.account_id, s.same_chars, s.same_sound,
