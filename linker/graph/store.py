@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
@@ -27,7 +28,7 @@ import duckdb
 
 from linker.errors import GraphStoreError, RunNotFoundError
 from linker.graph.build import (
-    ENDS, GraphFile, GraphFiles, GraphQueries, check_queries, graph_queries, iter_parquet, relationship_file_stem,
+    ENDS, GraphFile, GraphFiles, GraphKey, check_queries, graph_queries, load_order, relationship_file_stem,
 )
 from linker.graph.dialect import LADYBUG_STORAGE, LADYBUG_TYPES
 from linker.schema import GraphSchema, load_schema
@@ -96,70 +97,87 @@ def load_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, *, run_id: s
 
     Notes
     -----
-    O(nodes + relationships): one DuckDB query and one LadybugDB COPY per file. DuckDB writes the next file in
-    a background thread while LadybugDB copies the last one (both release the GIL); ``con`` is used by that
-    thread only until this function returns.
+    O(nodes + relationships): one DuckDB query and one LadybugDB COPY per label and per relationship pair,
+    in :func:`~linker.graph.build.load_order`. DuckDB computes the next table (as Arrow, no file between the
+    two) in a background thread while LadybugDB copies the last one; both release the GIL. ``con`` is used by
+    that thread only until this function returns. At most two tables wait in memory.
     """
     schema = schema or load_schema()
     out_dir = Path(out_dir)
     target = out_dir / STORE_NAME
-    staging = out_dir / f".graph-build-{os.getpid()}"
     tmp = out_dir / f".{STORE_NAME}.tmp-{os.getpid()}"
-    _remove(staging)
     _remove_store(tmp)
     queries = graph_queries(con, run_id=run_id, schema=schema)
     check_queries(con, queries)
     try:
         started = time.perf_counter()
-        with _Writer(con, queries, staging, schema) as files:
-            counts = build_store(files, tmp, schema=schema)
-        log.info("graph store: %.1f s; DuckDB wrote the files in %.1f s, in the background",
-                 time.perf_counter() - started, files.seconds)
+        with _Tables(con, load_order(queries, schema)) as tables:
+            counts = build_store(tables, tmp, schema=schema)
+        log.info("graph store: %.1f s; DuckDB computed the tables in %.1f s, in the background",
+                 time.perf_counter() - started, tables.seconds)
         _remove_sidecars(target)
         os.replace(tmp, target)
     finally:
-        _remove(staging)
         _remove_store(tmp)
     return counts
 
 
-class _Writer:
-    """Writes the graph's Parquet files in a background thread; iterating gives each file once it is written.
+@dataclass(frozen=True)
+class GraphTable:
+    """The rows of a node label or a relationship pair (``key``), as an Arrow table."""
 
-    Leaving the ``with`` block stops the thread after the file it is writing (interrupting DuckDB) and waits for
-    it, so the caller's DuckDB connection is free again.
+    key: GraphKey
+    table: Any
+    rows: int
+
+
+class _Tables:
+    """Computes the graph's tables in a background thread; iterating gives each one once it is computed.
+
+    Leaving the ``with`` block stops the thread (interrupting DuckDB if it is in a query) and waits for it,
+    so the caller's DuckDB connection is free again.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, queries: GraphQueries, folder: Path,
-                 schema: GraphSchema) -> None:
-        self._con, self._queries, self._folder, self._schema = con, queries, folder, schema
-        self._queue: queue.Queue[GraphFile | BaseException | None] = queue.Queue()
+    def __init__(self, con: duckdb.DuckDBPyConnection, order: list[tuple[GraphKey, str]]) -> None:
+        self._con, self._order = con, order
+        self._queue: queue.Queue[GraphTable | BaseException | None] = queue.Queue(maxsize=2)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._write, name="linker-graph-parquet", daemon=True)
+        self._thread = threading.Thread(target=self._compute, name="linker-graph-tables", daemon=True)
         self.seconds = 0.0
 
-    def _write(self) -> None:
+    def _compute(self) -> None:
         started = time.perf_counter()
         try:
-            for file in iter_parquet(self._con, self._queries, self._folder, schema=self._schema):
-                if self._stop.is_set():
+            for key, sql in self._order:
+                table_started = time.perf_counter()
+                table = self._con.sql(sql).to_arrow_table()
+                log.debug("graph tables: %s, %d rows, %.1f s", key, table.num_rows, time.perf_counter() - table_started)
+                if not self._put(GraphTable(key, table, table.num_rows)):
                     return
-                self._queue.put(file)
-            self._queue.put(None)
+            self._put(None)
         except BaseException as e:  # handed to the consumer, which raises it
-            self._queue.put(e)
+            self._put(e)
         finally:
             self.seconds = time.perf_counter() - started
+
+    def _put(self, item: GraphTable | BaseException | None) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def __enter__(self) -> Self:
         self._thread.start()
         return self
 
-    def __iter__(self) -> Iterator[GraphFile]:
+    def __iter__(self) -> Iterator[GraphTable]:
         while (item := self._queue.get()) is not None:
             if isinstance(item, BaseException):
                 if isinstance(item, duckdb.Error):
-                    raise GraphStoreError(f"DuckDB failed writing the graph's files: {item}") from item
+                    raise GraphStoreError(f"DuckDB failed computing the graph's tables: {item}") from item
                 raise item
             yield item
 
@@ -170,8 +188,10 @@ class _Writer:
         self._thread.join()
 
 
-def build_store(files: Iterable[GraphFile], path: Path, *, schema: GraphSchema | None = None) -> dict[str, int]:
-    """Create a new store at ``path`` from Parquet files, nodes first (see :func:`load_graph_store`).
+def build_store(items: Iterable[GraphFile | GraphTable], path: Path, *, schema: GraphSchema | None = None
+                ) -> dict[str, int]:
+    """Create a new store at ``path`` from Parquet files or Arrow tables, nodes first (see
+    :func:`load_graph_store`).
 
     The store is written without automatic checkpoints, and checkpointed once at the end: one pass over the
     data files instead of one per COPY.
@@ -184,19 +204,21 @@ def build_store(files: Iterable[GraphFile], path: Path, *, schema: GraphSchema |
     try:
         for statement in ddl(schema):
             _run(conn, statement, "creating the schema")
-        for file in files:
+        for item in items:
             copy_started = time.perf_counter()
-            if isinstance(file.key, str):
-                what, statement = f"node {file.key}", f"COPY {file.key} FROM {_quote(file.path)}"
-                counts[file.key] = file.rows
+            source, parameters = ((_quote(item.path), {}) if isinstance(item, GraphFile)
+                                  else ("$rows", {"rows": item.table}))
+            if isinstance(item.key, str):
+                what, statement = f"node {item.key}", f"COPY {item.key} FROM {source}"
+                counts[item.key] = item.rows
             else:
-                rel, f, to = file.key
+                rel, f, to = item.key
                 what = f"relationship {rel} ({f})->({to})"
-                statement = f"COPY {rel} FROM {_quote(file.path)} (from='{f}', to='{to}')"
-                counts[rel] += file.rows
-            if file.rows:
-                _run(conn, statement, f"loading {what}")
-            log.debug("graph store: %s, %d rows, %.1f s", what, file.rows, time.perf_counter() - copy_started)
+                statement = f"COPY {rel} FROM {source} (from='{f}', to='{to}')"
+                counts[rel] += item.rows
+            if item.rows:
+                _run(conn, statement, f"loading {what}", parameters)
+            log.debug("graph store: %s, %d rows, %.1f s", what, item.rows, time.perf_counter() - copy_started)
         checkpoint_started = time.perf_counter()
         _run(conn, "CHECKPOINT", "checkpointing")
         log.debug("graph store: checkpoint, %.1f s", time.perf_counter() - checkpoint_started)
@@ -208,20 +230,15 @@ def build_store(files: Iterable[GraphFile], path: Path, *, schema: GraphSchema |
     return counts
 
 
-def _run(conn: Any, statement: str, what: str) -> None:
+def _run(conn: Any, statement: str, what: str, parameters: dict[str, Any] | None = None) -> None:
     try:
-        conn.execute(statement)
+        conn.execute(statement, parameters or {})
     except RuntimeError as e:
         raise GraphStoreError(f"LadybugDB failed {what}: {e} (statement: {statement})") from e
 
 
 def _quote(path: Path) -> str:
     return "'" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _remove(folder: Path) -> None:
-    if folder.exists():
-        shutil.rmtree(folder)
 
 
 def _remove_sidecars(path: Path) -> None:

@@ -75,20 +75,15 @@ def test_a_failed_build_keeps_the_previous_store(run_con, tmp_path: Path) -> Non
         assert store.rows("MATCH (a:OnlineAccount) RETURN count(*)") == [[6]]
 
 
-def test_a_failure_writing_the_files_keeps_the_previous_store_and_frees_the_connection(
+def test_a_failure_computing_the_tables_keeps_the_previous_store_and_frees_the_connection(
         run_con, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import linker.graph.store as store_module
 
     load_graph_store(run_con, tmp_path, run_id=RUN_ID)
-    real = store_module.iter_parquet
-
-    def failing(con, queries, folder, **kwargs):
-        files = real(con, queries, folder, **kwargs)
-        yield next(files)
-        con.execute("SELECT CAST('x' AS INTEGER)").fetchall()  # fails in the background thread
-
-    monkeypatch.setattr(store_module, "iter_parquet", failing)
-    with pytest.raises(GraphStoreError, match="DuckDB failed writing the graph's files.*Conversion"):
+    real = store_module.load_order
+    monkeypatch.setattr(store_module, "load_order", lambda queries, schema: [  # fails in the background thread
+        *real(queries, schema)[:1], ("Phone", "SELECT CAST('x' AS INTEGER) AS value")])
+    with pytest.raises(GraphStoreError, match="DuckDB failed computing the graph's tables.*Conversion"):
         load_graph_store(run_con, tmp_path, run_id="broken")
     assert [f for f in os.listdir(tmp_path) if not f.startswith("work.duckdb")] == [STORE_NAME]
     assert run_con.execute("SELECT count(*) FROM customers").fetchall() == [(5,)]
