@@ -95,10 +95,9 @@ def _run_database(run_dir: Path, config: Path | None, *, fresh: bool) -> duckdb.
         con = open_database(scratch, cfg.engine)
         started = time.perf_counter()
         ingest(con, cfg, workdir=run_dir / ".work")
-        for table in EVENT_TABLES:  # temporary in a run: kept here as tables for the next benchmark
-            con.execute(f"CREATE OR REPLACE TABLE main.{table}_kept AS SELECT * FROM temp.main.{table}")
-            con.execute(f"DROP TABLE temp.main.{table}")
-            con.execute(f"DROP TABLE IF EXISTS main.{table}")
+        for table in EVENT_TABLES:  # temporary in a run (gone with it): kept here as tables for the next benchmark
+            con.execute(f"CREATE OR REPLACE TABLE main.{table}_kept AS SELECT * FROM {table}")
+            con.execute(f"DROP TABLE {table}")
             con.execute(f"ALTER TABLE main.{table}_kept RENAME TO {table}")
         con.execute("CHECKPOINT")
         print(f"(ingest again into {scratch.name}, untimed: {time.perf_counter() - started:.0f} s)",
