@@ -2,8 +2,8 @@
 
 Every query returns exactly the properties ``graph_schema/schema.toml`` declares, in its order and cast to its
 types (relationship queries first give the keys of their two ends as ``src`` and ``dst``). The embedded store
-copies them from Parquet files (:func:`write_parquet`); the Neo4j bundle and loader read the same queries, so
-all three hold the same graph.
+copies them (:func:`load_order`, :mod:`linker.graph.store`); the Neo4j bundle and loader read the store, so all
+three hold the same graph.
 
 What the graph holds — what an investigator of the bank can use, and nothing else (at 1M customers every
 million relationships cost seconds of load):
