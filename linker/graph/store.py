@@ -46,6 +46,11 @@ STORE_NAME = "graph.lbug"
 
 _SIDECARS = (".wal", ".shadow", ".lock")
 
+COPY_THREADS = max(1, (os.cpu_count() or 2) - 1)
+"""LadybugDB threads while loading: all cores but one, which DuckDB uses to compute the next table. On the
+2-core box, one: with two (and DuckDB beside) the whole load took 12.5 s of CPU instead of 11.0 s at 100k
+customers, 1-1.5 s longer."""
+
 
 def ddl(schema: GraphSchema | None = None) -> list[str]:
     """LadybugDB ``CREATE NODE TABLE`` / ``CREATE REL TABLE`` statements for the schema.
@@ -200,12 +205,12 @@ def build_store(items: Iterable[GraphFile | GraphTable], path: Path, *, schema: 
     :func:`load_graph_store`).
 
     The store is written without automatic checkpoints, and checkpointed once at the end: one pass over the
-    data files instead of one per COPY.
+    data files instead of one per COPY; with :data:`COPY_THREADS` threads.
     """
     schema = schema or load_schema()
     lb = _ladybug()
     counts: dict[str, int] = dict.fromkeys([*schema.nodes, *schema.relationships], 0)
-    db = lb.Database(str(path), auto_checkpoint=False)
+    db = lb.Database(str(path), auto_checkpoint=False, max_num_threads=COPY_THREADS)
     conn = lb.Connection(db)
     try:
         for statement in ddl(schema):
