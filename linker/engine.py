@@ -14,12 +14,18 @@ import duckdb
 
 from linker.config import EngineConfig
 
+SCRATCH = "scratch"
+"""An in-memory, compressed database attached to every run database for the big temporary tables (the event
+tables, the attributed events): compressed they take a fifth of the memory, so later stages spill less. It goes
+when the connection closes, like temporary tables; unqualified names find its tables (search path)."""
+
 
 def open_database(path: Path | str, engine: EngineConfig | None = None, *, read_only: bool = False
                   ) -> duckdb.DuckDBPyConnection:
     """Open (or create) the run database at ``path`` with the configured resources.
 
-    ``preserve_insertion_order`` stays on: row numbers of source files are taken in scan order.
+    ``preserve_insertion_order`` stays on: row numbers of source files are taken in scan order. The
+    :data:`SCRATCH` database is attached.
     """
     engine = engine or EngineConfig()
     path = Path(path)
@@ -33,7 +39,22 @@ def open_database(path: Path | str, engine: EngineConfig | None = None, *, read_
         con.execute(f"SET temp_directory = '{spill.as_posix()}'")
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")  # progress is the caller's to show
+    con.execute(f"ATTACH ':memory:' AS {SCRATCH} (COMPRESS)")
+    con.execute(f"SET search_path = 'main,{SCRATCH}'")
     return con
+
+
+def scratch_table(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """Where to create a big temporary table: ``scratch.<name>`` in a run database (see :func:`open_database`),
+    else a ``TEMP TABLE``. Returns the words between ``CREATE OR REPLACE`` and ``AS``."""
+    attached = con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [SCRATCH]).fetchall()
+    return f"TABLE {SCRATCH}.{name}" if attached[0][0] else f"TEMP TABLE {name}"
+
+
+def compress_scratch(con: duckdb.DuckDBPyConnection) -> None:
+    """Compress the tables created in ``scratch`` since the last call (a checkpoint of that database)."""
+    if con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [SCRATCH]).fetchall()[0][0]:
+        con.execute(f"CHECKPOINT {SCRATCH}")
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

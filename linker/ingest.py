@@ -16,6 +16,7 @@ import pandas as pd
 
 from linker.config import Config, SourceConfig
 from linker.contract import INGEST_ORDER, REFERENCE_REASON, TABLES, Field, FieldType, Reason, TableContract
+from linker.engine import compress_scratch, scratch_table
 from linker.readers import RawTable, load_raw
 from linker.sql import quote_ident, quote_literal
 
@@ -127,14 +128,16 @@ def _validate(con: duckdb.DuckDBPyConnection, contract: TableContract, source: S
 
     kept = ", ".join(["_row", "_source", *map(quote_ident, contract.roles)]
                      + (["attributes"] if contract.keeps_attributes else []))
-    kind = "TABLE" if contract.entity else "TEMP TABLE"
-    con.execute(f"CREATE OR REPLACE {kind} {name} AS SELECT {kept}, {bad} AS _bad FROM ({typed(raw.table)})")
+    target = f"TABLE {name}" if contract.entity else scratch_table(con, name)
+    con.execute(f"CREATE OR REPLACE {target} AS SELECT {kept}, {bad} AS _bad FROM ({typed(raw.table)})")
     _set_problems(con, name, contract)
     flagged = f"(SELECT r.* FROM {raw.table} r SEMI JOIN " \
               f"(SELECT _row FROM {name} WHERE _bad UNION SELECT _row FROM set_problems) b USING (_row))"
     _quarantine_rows(con, typed(flagged), raw, checks)
     con.execute(f"DELETE FROM {name} WHERE _bad OR _row IN (SELECT _row FROM set_problems)")
     con.execute(f"ALTER TABLE {name} DROP COLUMN _bad; DROP TABLE set_problems")
+    if not contract.entity:
+        compress_scratch(con)
 
     accepted = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
     reasons = dict(con.execute(
@@ -344,5 +347,5 @@ def _create_empty(con: duckdb.DuckDBPyConnection, contract: TableContract) -> No
     columns = ["_row BIGINT", "_source VARCHAR"] + [f"{quote_ident(f.role)} {types[f.type]}" for f in contract.fields]
     if contract.keeps_attributes:
         columns.append("attributes MAP(VARCHAR, VARCHAR)")
-    kind = "TABLE" if contract.entity else "TEMP TABLE"
-    con.execute(f"CREATE OR REPLACE {kind} {contract.name} ({', '.join(columns)})")
+    target = f"TABLE {contract.name}" if contract.entity else scratch_table(con, contract.name)
+    con.execute(f"CREATE OR REPLACE {target} ({', '.join(columns)})")

@@ -81,7 +81,8 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
     30-89 ...). Events are aggregated once per (customer, class, bucket); those rows roll up to the class, its
     domains and the total through a small table of the keys each class counts in (integer key ids), so the
     events themselves are never repeated per level. Window ``i`` then sums buckets ``0..i``: a join on the
-    aggregated rows. Distinct days add up across buckets because buckets never share a day. The conversion
+    aggregated rows. Active days are a bit string per bucket (one bit per day, OR-ed in the roll-up), and add
+    up across buckets because buckets never share a day. The conversion
     look-ahead is an ASOF join of browsing events to the next purchase or card payment with the same key.
     """
     day = f"DATE '{as_of.isoformat()}'"
@@ -99,6 +100,14 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
         FROM (SELECT *, date_diff('day', CAST(event_time AS DATE), {day}) AS age_days FROM customer_events) e
         JOIN agg_classes c ON c.class IS NOT DISTINCT FROM e.class
     """)
+    oldest = con.execute("SELECT coalesce(max(age_days), 0) FROM agg_events").fetchall()[0][0]
+    # the days of bucket i are ages lo..hi; a bit string per bucket holds the days with an event
+    bounds = [(0 if i == 0 else int(spans[i - 1]), int(w) - 1 if w is not None else max(oldest, int(spans[i - 1] or 0)))
+              for i, w in enumerate(spans)]
+    days_bits = ", ".join(f"bitstring_agg(age_days, {lo}, {hi}) FILTER (WHERE bucket = {i}) AS days_{i}"
+                          for i, (lo, hi) in enumerate(bounds))
+    days_or = ", ".join(f"bit_or(days_{i}) AS days_{i}" for i in range(len(bounds)))
+    active_days = " + ".join(f"coalesce(bit_count(days_{i}), 0)" for i in range(len(bounds)))
     _conversions(con, conversion_days)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE agg_buckets AS
@@ -115,25 +124,19 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
                    min(event_time) AS first_at, max(event_time) AS last_at,
                    max(event_time) FILTER (WHERE kind IN ('purchase', 'card')) AS last_spend_at,
                    count(*) FILTER (WHERE attribution = 'device') AS device_events,
-                   min(probability) AS min_link_probability
-            FROM agg_events GROUP BY customer_id, class_id, bucket),
-        days AS (
-            SELECT customer_id, key_id, {bucket} AS bucket, count(*) AS active_days
-            FROM (SELECT DISTINCT d.customer_id, m.key_id, d.age_days
-                  FROM (SELECT DISTINCT customer_id, class_id, age_days FROM agg_events) d
-                  JOIN agg_members m USING (class_id))
-            GROUP BY ALL)
-        SELECT r.*, coalesce(c.converted, 0) AS converted_browse_events, d.active_days
+                   min(probability) AS min_link_probability, {days_bits}
+            FROM agg_events GROUP BY customer_id, class_id, bucket)
+        SELECT r.* EXCLUDE ({", ".join(f"days_{i}" for i in range(len(bounds)))}),
+               coalesce(c.converted, 0) AS converted_browse_events, {active_days} AS active_days
         FROM (SELECT f.customer_id, m.key_id, f.bucket,
                      sum(purchase_amount) AS purchase_amount, sum(orders) AS orders, sum(quantity) AS quantity,
                      sum(card_amount) AS card_amount, sum(card_txns) AS card_txns,
                      sum(browse_events) AS browse_events, sum(dwell_seconds) AS dwell_seconds,
                      sum(events) AS events, min(first_at) AS first_at, max(last_at) AS last_at,
                      max(last_spend_at) AS last_spend_at, sum(device_events) AS device_events,
-                     min(min_link_probability) AS min_link_probability
+                     min(min_link_probability) AS min_link_probability, {days_or}
               FROM fine f JOIN agg_members m USING (class_id)
               GROUP BY f.customer_id, m.key_id, f.bucket) r
-        JOIN days d USING (customer_id, key_id, bucket)
         LEFT JOIN agg_conversions c USING (customer_id, key_id, bucket)
     """)
     con.execute("""

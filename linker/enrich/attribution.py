@@ -21,6 +21,8 @@ from datetime import date
 
 import duckdb
 
+from linker.engine import compress_scratch, scratch_table
+
 MASK_DEVICE_SQL = ("split_part({col}, ':', 1) || ':' || repeat('*', greatest(length(split_part({col}, ':', 2)) - 4, 0))"
                    " || right(split_part({col}, ':', 2), 4)")
 """SQL masking a normalized device value the way :func:`linker.privacy.mask_value` does."""
@@ -126,7 +128,7 @@ def build_customer_events(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
     """
     cutoff = f"DATE '{as_of.isoformat()}' + INTERVAL 1 DAY"
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE customer_events AS
+        CREATE OR REPLACE {scratch_table(con, "customer_events")} AS
         WITH raw AS (
             SELECT la.customer_id, 'purchase' AS kind, p.order_id AS event_id, p.account_id, la.platform,
                    p.order_time AS event_time, p.category, CAST(NULL AS VARCHAR) AS merchant, p.amount,
@@ -163,4 +165,5 @@ def build_customer_events(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
                quantity, action, dwell_seconds, attribution, probability, match_weight, device
         FROM classed
     """)
+    compress_scratch(con)
     return int(con.execute("SELECT count(*) FROM customer_events").fetchall()[0][0])
