@@ -46,7 +46,9 @@ from linker.outputs import export_table, file_checksum, write_text
 __all__ = ["EnrichmentRules", "enrich", "enrichment_manifest", "export_enrichment", "load_enrichment_rules"]
 
 EXPORTS = {
-    "profiles": ("SELECT * FROM profiles ORDER BY customer_id", ("parquet", "csv", "jsonl")),
+    # profiles is built in customer order and the run database preserves insertion order: no sort of a few
+    # gigabytes of JSON per format
+    "profiles": ("SELECT * FROM profiles", ("parquet", "csv", "jsonl")),
     "signals": ("SELECT * FROM signals ORDER BY customer_id, need", ("parquet", "csv", "jsonl")),
     "aggregates": ("SELECT * FROM aggregates ORDER BY customer_id, level DESC, key, window_days NULLS LAST",
                    ("parquet",)),

@@ -143,6 +143,25 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
         for m in metrics for w in spans)
     series = ", ".join(f"'{m}': [{', '.join(at(m, lab, 'NULL' if m == 'conversion' else '0') for lab in labels)}]"
                        for m in ("spend", "orders", "card_txns", "browse_events", "conversion"))
+    # the two parts with large JSON values are built first, each by its own statement, so that no statement
+    # holds both (at 1M customers they take a few gigabytes)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE profile_domains AS
+        WITH domain_series AS (
+            SELECT customer_id, key,
+                   {{{series}, 'last_at': max(last_at),
+                     'accounts': max(accounts) FILTER (WHERE window_name = 'all')}} AS v
+            FROM aggregates WHERE level = 'domain' GROUP BY customer_id, key)
+        SELECT customer_id, json_group_object(key, v) AS domain_aggregates FROM domain_series GROUP BY customer_id
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE profile_needs AS
+        SELECT customer_id, list(need ORDER BY score DESC, need) AS needs,
+               to_json(list({'need': need, 'score': score, 'action': action, 'recommend': recommend,
+                             'suppress': suppress} ORDER BY score DESC, need)) AS signals,
+               json_group_object(need, json(evidence)) AS evidence
+        FROM signals GROUP BY customer_id
+    """)
     con.execute(f"""
         CREATE OR REPLACE TABLE profiles AS
         WITH totals AS (
@@ -169,28 +188,15 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
                    list(key ORDER BY by_spend) FILTER (WHERE level = 'domain' AND spend > 0 AND by_spend <= 3)
                        AS top_domains
             FROM ranked WHERE by_spend <= 3 OR by_browse <= 3 GROUP BY customer_id),
-        domain_series AS (
-            SELECT customer_id, key,
-                   {{{series}, 'last_at': max(last_at),
-                     'accounts': max(accounts) FILTER (WHERE window_name = 'all')}} AS v
-            FROM aggregates WHERE level = 'domain' GROUP BY customer_id, key),
-        domains AS (
-            SELECT customer_id, json_group_object(key, v) AS domain_aggregates FROM domain_series
-            GROUP BY customer_id),
-        needs AS (
-            SELECT customer_id, list(need ORDER BY score DESC, need) AS needs,
-                   to_json(list({{'need': need, 'score': score, 'action': action, 'recommend': recommend,
-                                  'suppress': suppress}} ORDER BY score DESC, need)) AS signals,
-                   json_group_object(need, json(evidence)) AS evidence
-            FROM signals GROUP BY customer_id),
         links_of AS (
             SELECT customer_id,
                    list(account_id ORDER BY account_id) FILTER (WHERE decision = 'linked') AS linked_accounts,
                    list(account_id ORDER BY account_id) FILTER (WHERE decision = 'ambiguous') AS ambiguous_accounts
             FROM links GROUP BY customer_id),
         platforms AS (
-            SELECT customer_id, list(DISTINCT platform ORDER BY platform) AS platforms FROM customer_events
-            WHERE platform IS NOT NULL GROUP BY customer_id)
+            SELECT customer_id, list(platform ORDER BY platform) AS platforms
+            FROM (SELECT DISTINCT customer_id, platform FROM customer_events WHERE platform IS NOT NULL)
+            GROUP BY customer_id)
         SELECT {PROFILE_SCHEMA_VERSION} AS profile_schema_version, c.customer_id, c.name, c.gender, c.birth_date,
                m.age, c.city, c.status, c.income, c.debt, c.credit_limit, round(m.instalment_room, 2) AS instalment_room,
                round(m.debt_to_income, 4) AS debt_to_income, round(m.credit_headroom, 2) AS credit_headroom,
@@ -210,7 +216,8 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
             USING (customer_id)
         LEFT JOIN links_of l USING (customer_id) LEFT JOIN platforms p USING (customer_id)
         LEFT JOIN totals t USING (customer_id) LEFT JOIN tops o USING (customer_id)
-        LEFT JOIN domains d USING (customer_id) LEFT JOIN needs n USING (customer_id)
+        LEFT JOIN profile_domains d USING (customer_id) LEFT JOIN profile_needs n USING (customer_id)
         ORDER BY c.customer_id
     """)
+    con.execute("DROP TABLE profile_domains; DROP TABLE profile_needs")
     return int(con.execute("SELECT count(*) FROM profiles").fetchall()[0][0])
