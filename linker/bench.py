@@ -3,8 +3,9 @@
 :func:`run_benchmark` generates the demo data set of a size (or reuses it), runs the pipeline — ingest,
 normalize, resolve, enrich, export, graph store — in a fresh process and returns, per stage, the wall time, rows,
 rows per second, cost per row and the process's peak memory so far; then the totals and the cost per input row.
-With Splink installed (``pip install -e '.[bench]'``) it also times, in another fresh process on the run's own
-``identifiers`` table, Splink's deterministic linking against our candidate generation on the same values.
+With Splink installed (it comes with ``pip install -e '.[test]'``) it also times, in another fresh process on
+the run's own ``identifiers`` table, Splink's deterministic linking against our candidate generation on the same
+values.
 ``scripts/bench.py`` is the command line; :func:`format_report` prints a result.
 
 Each measured step runs in its own process, so that one step's memory (or a data generation before it) never
@@ -148,7 +149,7 @@ def compare_linking(db: Path, hub_degree: dict[str, int], threads: int | None = 
         import splink
         from splink import DuckDBAPI, Linker, SettingsCreator, block_on
     except ImportError:
-        return {"skipped": "splink is not installed (pip install -e '.[bench]')"}
+        return {"skipped": "splink is not installed (pip install -e '.[test]')"}
     import duckdb
 
     from linker.resolve.candidates import find_candidates

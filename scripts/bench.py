@@ -9,7 +9,7 @@ Examples::
     python scripts/bench.py 10k 100k 1m --json   # sizes: 10k, 100k, 1m, 5m (see linker.bench.SIZES)
 
 Data sets are generated once into ``--root/<size>/data`` (1m takes a few minutes) and reused; each run writes
-into ``--root/<size>/out``. Splink comes with ``pip install -e '.[bench]'``; without it the comparison is
+into ``--root/<size>/out``. Splink comes with ``pip install -e '.[test]'``; without it the comparison is
 skipped.
 """
 
