@@ -150,10 +150,11 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
     con.execute(f"""
         CREATE OR REPLACE TABLE aggregates AS
         SELECT customer_id, k.level, k.key, w.window_name, w.window_days,
-               coalesce(purchase_amount, 0) + coalesce(card_amount, 0) AS spend,
-               coalesce(purchase_amount, 0) AS purchase_amount, orders, coalesce(quantity, 0) AS quantity,
-               coalesce(card_amount, 0) AS card_amount, card_txns, browse_events,
-               coalesce(dwell_seconds, 0) AS dwell_seconds, converted_browse_events,
+               -- money to the cent and dwell to the millisecond: parallel float sums differ in the last bits
+               round(coalesce(purchase_amount, 0) + coalesce(card_amount, 0), 2) AS spend,
+               round(coalesce(purchase_amount, 0), 2) AS purchase_amount, orders, coalesce(quantity, 0) AS quantity,
+               round(coalesce(card_amount, 0), 2) AS card_amount, card_txns, browse_events,
+               round(coalesce(dwell_seconds, 0), 3) AS dwell_seconds, converted_browse_events,
                CASE WHEN browse_events > 0 THEN round(converted_browse_events / browse_events, 4) END AS conversion,
                events, active_days, first_at, last_at,
                date_diff('day', CAST(last_at AS DATE), {day}) AS recency_days,

@@ -184,9 +184,9 @@ def _parts(con: duckdb.DuckDBPyConnection) -> None:
             SELECT c.customer_id, q.rule, q.item, q.required, q.weight, q.ord, q.first_item, q.then_item,
                    q.min_gap_days, q.max_gap_days, p.confidence, p.pair
             FROM signal_candidates c JOIN signal_sequences q USING (rule)
-            LEFT JOIN (SELECT customer_id, rule, item, max(confidence) AS confidence,
-                              arg_max(pair, confidence) AS pair
-                       FROM signal_pairs GROUP BY customer_id, rule, item) p
+            LEFT JOIN (SELECT customer_id, rule, item, confidence, pair FROM signal_pairs   -- the surest, earliest
+                       QUALIFY row_number() OVER (PARTITION BY customer_id, rule, item ORDER BY confidence DESC,
+                           pair.first.time, pair.then.time, pair.first.event_id, pair.then.event_id) = 1) p
                 ON p.customer_id = c.customer_id AND p.rule = q.rule AND p.item = q.item),
         conditions AS (
             SELECT c.customer_id, k.rule, k.item, k.required, k.weight, k.ord, k.metric, k.min, k.max, m.value
@@ -249,7 +249,7 @@ def _signals(con: duckdb.DuckDBPyConnection, day: str) -> None:
             SELECT customer_id, rule, count(DISTINCT event_id) AS card_transactions FROM used
             WHERE kind = 'card' GROUP BY customer_id, rule),
         bought AS (
-            SELECT b.customer_id, b.rule, list(DISTINCT e.class) AS classes
+            SELECT b.customer_id, b.rule, list_sort(list(DISTINCT e.class)) AS classes
             FROM best b JOIN signal_rules r USING (rule)
             JOIN customer_events e ON e.customer_id = b.customer_id AND list_contains(r.recommend, e.class)
             WHERE e.kind IN ('purchase', 'card') AND date_diff('day', CAST(e.event_time AS DATE), {day}) < r.horizon_days
