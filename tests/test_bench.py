@@ -31,6 +31,8 @@ def test_benchmark_smallest_size_reports_every_figure(tmp_path: Path) -> None:
     else:  # Splink's exact pairs are our exact candidates: same values, hubs left out on both sides
         assert link["splink_pairs"] == link["candidates_pairs"] > 0
         assert link["candidates_near_pairs"] >= link["candidates_pairs"]
+        assert link["splink_seconds"] == pytest.approx(
+            link["hubs_seconds"] + link["splink_prepare_seconds"] + link["splink_link_seconds"], abs=0.01)
     report = format_report(result)
     assert all(name in report for name in STAGES) and "us per input row" in report
 
