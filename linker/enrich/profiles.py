@@ -144,7 +144,8 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
     series = ", ".join(f"'{m}': [{', '.join(at(m, lab, 'NULL' if m == 'conversion' else '0') for lab in labels)}]"
                        for m in ("spend", "orders", "card_txns", "browse_events", "conversion"))
     # the two parts with large JSON values are built first, each by its own statement, so that no statement
-    # holds both (at 1M customers they take a few gigabytes)
+    # holds both (at 1M customers they take a few gigabytes). Their objects' keys come in any order (JSON objects
+    # are unordered); sorting them (string_agg ... ORDER BY) buffers every value and ran out of memory at 1M.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE profile_domains AS
         WITH domain_series AS (
@@ -152,16 +153,14 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
                    {{{series}, 'last_at': max(last_at),
                      'accounts': max(accounts) FILTER (WHERE window_name = 'all')}} AS v
             FROM aggregates WHERE level = 'domain' GROUP BY customer_id, key)
-        SELECT customer_id,   -- an object with its keys sorted (json_group_object takes them in any order)
-               json('{{' || string_agg(to_json(key) || ':' || to_json(v), ',' ORDER BY key) || '}}') AS domain_aggregates
-        FROM domain_series GROUP BY customer_id
+        SELECT customer_id, json_group_object(key, v) AS domain_aggregates FROM domain_series GROUP BY customer_id
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE profile_needs AS
         SELECT customer_id, list(need ORDER BY score DESC, need) AS needs,
                to_json(list({'need': need, 'score': score, 'action': action, 'recommend': recommend,
                              'suppress': suppress} ORDER BY score DESC, need)) AS signals,
-               json('{' || string_agg(to_json(need) || ':' || evidence, ',' ORDER BY need) || '}') AS evidence
+               json_group_object(need, json(evidence)) AS evidence
         FROM signals GROUP BY customer_id
     """)
     con.execute(f"""
