@@ -182,14 +182,14 @@ def compare_linking(db: Path, hub_degree: dict[str, int], threads: int | None = 
     started = time.perf_counter()
     for kind in ("customer", "account"):
         con.execute(f"""
-            CREATE TABLE splink_{kind}s AS
+            CREATE TABLE splink_{kind}s AS   -- distinct values first: list(DISTINCT ...) takes twice as long
             SELECT owner_id AS unique_id,
-                   list(DISTINCT value) FILTER (WHERE id_type = 'phone') AS phones,
-                   list(DISTINCT value) FILTER (WHERE id_type = 'email') AS emails,
-                   list(DISTINCT value) FILTER (WHERE id_type = 'device') AS devices
-            FROM identifiers i
-            WHERE status = 'usable' AND owner_kind = '{kind}'
-              AND NOT EXISTS (SELECT 1 FROM hubs h WHERE h.id_type = i.id_type AND h.value = i.value)
+                   list(value) FILTER (WHERE id_type = 'phone') AS phones,
+                   list(value) FILTER (WHERE id_type = 'email') AS emails,
+                   list(value) FILTER (WHERE id_type = 'device') AS devices
+            FROM (SELECT DISTINCT owner_id, id_type, value FROM identifiers i
+                  WHERE status = 'usable' AND owner_kind = '{kind}'
+                    AND NOT EXISTS (SELECT 1 FROM hubs h WHERE h.id_type = i.id_type AND h.value = i.value))
             GROUP BY owner_id
         """)
     figures["splink_prepare_seconds"] = round(time.perf_counter() - started, 3)
