@@ -163,41 +163,52 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
                json_group_object(need, json(evidence)) AS evidence
         FROM signals GROUP BY customer_id
     """)
+    # each remaining part is its own statement and table too, so that the last statement only joins: at 1M
+    # customers one statement holding all of them (hash tables, ordered lists) next to the JSON parts ran out of
+    # memory now and then
     con.execute(f"""
-        CREATE OR REPLACE TABLE profiles AS
-        WITH totals AS (
-            SELECT customer_id,
-                   max(first_at) FILTER (WHERE window_name = 'all') AS first_seen,
-                   max(last_at) FILTER (WHERE window_name = 'all') AS last_seen,
-                   max(recency_days) FILTER (WHERE window_name = 'all') AS recency_days,
-                   max(active_days) FILTER (WHERE window_name = 'all') AS active_days,
-                   max(events) FILTER (WHERE window_name = 'all') AS events,
-                   max(device_events) FILTER (WHERE window_name = 'all') AS device_events,
-                   {total_columns}
-            FROM aggregates WHERE level = 'total' GROUP BY customer_id),
-        ranked AS (
+        CREATE OR REPLACE TEMP TABLE profile_totals AS
+        SELECT customer_id,
+               max(first_at) FILTER (WHERE window_name = 'all') AS first_seen,
+               max(last_at) FILTER (WHERE window_name = 'all') AS last_seen,
+               max(recency_days) FILTER (WHERE window_name = 'all') AS recency_days,
+               max(active_days) FILTER (WHERE window_name = 'all') AS active_days,
+               max(events) FILTER (WHERE window_name = 'all') AS events,
+               max(device_events) FILTER (WHERE window_name = 'all') AS device_events,
+               {total_columns}
+        FROM aggregates WHERE level = 'total' GROUP BY customer_id
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE profile_tops AS
+        WITH ranked AS (
             SELECT customer_id, level, key, spend, browse_events,
                    row_number() OVER (PARTITION BY customer_id, level ORDER BY spend DESC, key) AS by_spend,
                    row_number() OVER (PARTITION BY customer_id, level ORDER BY browse_events DESC, key) AS by_browse
-            FROM aggregates WHERE window_name = '{longest}' AND level IN ('class', 'domain') AND key <> 'unmapped'),
-        tops AS (
-            SELECT customer_id,
-                   list(key ORDER BY by_spend) FILTER (WHERE level = 'class' AND spend > 0 AND by_spend <= 3)
-                       AS top_classes,
-                   list(key ORDER BY by_browse) FILTER (WHERE level = 'class' AND browse_events > 0
-                                                        AND by_browse <= 3) AS top_browsed_classes,
-                   list(key ORDER BY by_spend) FILTER (WHERE level = 'domain' AND spend > 0 AND by_spend <= 3)
-                       AS top_domains
-            FROM ranked WHERE by_spend <= 3 OR by_browse <= 3 GROUP BY customer_id),
-        links_of AS (
-            SELECT customer_id,
-                   list(account_id ORDER BY account_id) FILTER (WHERE decision = 'linked') AS linked_accounts,
-                   list(account_id ORDER BY account_id) FILTER (WHERE decision = 'ambiguous') AS ambiguous_accounts
-            FROM links GROUP BY customer_id),
-        platforms AS (
-            SELECT customer_id, list(platform ORDER BY platform) AS platforms
-            FROM (SELECT DISTINCT customer_id, platform FROM customer_events WHERE platform IS NOT NULL)
-            GROUP BY customer_id)
+            FROM aggregates WHERE window_name = '{longest}' AND level IN ('class', 'domain') AND key <> 'unmapped')
+        SELECT customer_id,
+               list(key ORDER BY by_spend) FILTER (WHERE level = 'class' AND spend > 0 AND by_spend <= 3)
+                   AS top_classes,
+               list(key ORDER BY by_browse) FILTER (WHERE level = 'class' AND browse_events > 0
+                                                    AND by_browse <= 3) AS top_browsed_classes,
+               list(key ORDER BY by_spend) FILTER (WHERE level = 'domain' AND spend > 0 AND by_spend <= 3)
+                   AS top_domains
+        FROM ranked WHERE by_spend <= 3 OR by_browse <= 3 GROUP BY customer_id
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE profile_links AS
+        SELECT customer_id,
+               list(account_id ORDER BY account_id) FILTER (WHERE decision = 'linked') AS linked_accounts,
+               list(account_id ORDER BY account_id) FILTER (WHERE decision = 'ambiguous') AS ambiguous_accounts
+        FROM links GROUP BY customer_id
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE profile_platforms AS
+        SELECT customer_id, list(platform ORDER BY platform) AS platforms
+        FROM (SELECT DISTINCT customer_id, platform FROM customer_events WHERE platform IS NOT NULL)
+        GROUP BY customer_id
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE profiles AS
         SELECT {PROFILE_SCHEMA_VERSION} AS profile_schema_version, c.customer_id, c.name, c.gender, c.birth_date,
                m.age, c.city, c.status, c.income, c.debt, c.credit_limit, round(m.instalment_room, 2) AS instalment_room,
                round(m.debt_to_income, 4) AS debt_to_income, round(m.credit_headroom, 2) AS credit_headroom,
@@ -215,10 +226,11 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
         LEFT JOIN customer_metrics m USING (customer_id)
         LEFT JOIN (SELECT member_id AS customer_id, cluster_id FROM clusters WHERE member_kind = 'customer') k
             USING (customer_id)
-        LEFT JOIN links_of l USING (customer_id) LEFT JOIN platforms p USING (customer_id)
-        LEFT JOIN totals t USING (customer_id) LEFT JOIN tops o USING (customer_id)
+        LEFT JOIN profile_links l USING (customer_id) LEFT JOIN profile_platforms p USING (customer_id)
+        LEFT JOIN profile_totals t USING (customer_id) LEFT JOIN profile_tops o USING (customer_id)
         LEFT JOIN profile_domains d USING (customer_id) LEFT JOIN profile_needs n USING (customer_id)
         ORDER BY c.customer_id
     """)
-    con.execute("DROP TABLE profile_domains; DROP TABLE profile_needs")
+    for part in ("domains", "needs", "totals", "tops", "links", "platforms"):
+        con.execute(f"DROP TABLE profile_{part}")
     return int(con.execute("SELECT count(*) FROM profiles").fetchall()[0][0])
