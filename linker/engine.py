@@ -44,16 +44,21 @@ def open_database(path: Path | str, engine: EngineConfig | None = None, *, read_
     return con
 
 
+def _has_scratch(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``con`` is a run database with :data:`SCRATCH` attached (see :func:`open_database`)."""
+    return bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [SCRATCH]
+                            ).fetchall()[0][0])
+
+
 def scratch_table(con: duckdb.DuckDBPyConnection, name: str) -> str:
     """Where to create a big temporary table: ``scratch.<name>`` in a run database (see :func:`open_database`),
     else a ``TEMP TABLE``. Returns the words between ``CREATE OR REPLACE`` and ``AS``."""
-    attached = con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [SCRATCH]).fetchall()
-    return f"TABLE {SCRATCH}.{name}" if attached[0][0] else f"TEMP TABLE {name}"
+    return f"TABLE {SCRATCH}.{name}" if _has_scratch(con) else f"TEMP TABLE {name}"
 
 
 def compress_scratch(con: duckdb.DuckDBPyConnection) -> None:
     """Compress the tables created in ``scratch`` since the last call (a checkpoint of that database)."""
-    if con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [SCRATCH]).fetchall()[0][0]:
+    if _has_scratch(con):
         con.execute(f"CHECKPOINT {SCRATCH}")
 
 

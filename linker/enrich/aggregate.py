@@ -149,6 +149,7 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE aggregates AS
+        WITH windows AS ({windows_sql})
         SELECT customer_id, k.level, k.key, w.window_name, w.window_days,
                -- money to the cent and dwell to the millisecond: parallel float sums differ in the last bits
                round(coalesce(purchase_amount, 0) + coalesce(card_amount, 0), 2) AS spend,
@@ -171,13 +172,13 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
                      min(b.first_at) AS first_at, max(b.last_at) AS last_at, max(b.last_spend_at) AS last_spend_at,
                      CAST(sum(b.device_events) AS BIGINT) AS device_events,
                      min(b.min_link_probability) AS min_link_probability
-              FROM agg_buckets b JOIN ({windows_sql}) w ON b.bucket <= w.i
+              FROM agg_buckets b JOIN windows w ON b.bucket <= w.i
               GROUP BY b.customer_id, b.key_id, w.i) t
         JOIN agg_keys k USING (key_id)
-        JOIN ({windows_sql}) w USING (i)
+        JOIN windows w USING (i)
         LEFT JOIN (SELECT b.customer_id, b.key_id, w.i, list_sort(list(b.account_id)) AS accounts,
                           count(DISTINCT b.platform) AS platforms
-                   FROM agg_accounts b JOIN ({windows_sql}) w ON b.bucket <= w.i
+                   FROM agg_accounts b JOIN windows w ON b.bucket <= w.i
                    GROUP BY b.customer_id, b.key_id, w.i) a
             USING (customer_id, key_id, i)
     """)

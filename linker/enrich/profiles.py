@@ -143,9 +143,11 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
         for m in metrics for w in spans)
     series = ", ".join(f"'{m}': [{', '.join(at(m, lab, 'NULL' if m == 'conversion' else '0') for lab in labels)}]"
                        for m in ("spend", "orders", "card_txns", "browse_events", "conversion"))
-    # the two parts with large JSON values are built first, each by its own statement, so that no statement
-    # holds both (at 1M customers they take a few gigabytes). Their objects' keys come in any order (JSON objects
-    # are unordered); sorting them (string_agg ... ORDER BY) buffers every value and ran out of memory at 1M.
+    # every part of a profile is built by its own statement into its own table, and the last statement only
+    # joins them: at 1M customers the JSON parts take a few gigabytes, and one statement holding them beside the
+    # others' hash tables and ordered lists ran out of memory now and then. The JSON objects' keys come in any
+    # order (JSON objects are unordered); sorting them (string_agg ... ORDER BY) buffers every value and ran out
+    # of memory at 1M.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE profile_domains AS
         WITH domain_series AS (
@@ -163,9 +165,6 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
                json_group_object(need, json(evidence)) AS evidence
         FROM signals GROUP BY customer_id
     """)
-    # each remaining part is its own statement and table too, so that the last statement only joins: at 1M
-    # customers one statement holding all of them (hash tables, ordered lists) next to the JSON parts ran out of
-    # memory now and then
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE profile_totals AS
         SELECT customer_id,

@@ -199,10 +199,9 @@ class _Tables:
         self._thread.join()
 
 
-def build_store(items: Iterable[GraphFile | GraphTable], path: Path, *, schema: GraphSchema | None = None
+def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema | None = None
                 ) -> dict[str, int]:
-    """Create a new store at ``path`` from Parquet files or Arrow tables, nodes first (see
-    :func:`load_graph_store`).
+    """Create a new store at ``path`` from Arrow tables, nodes first (see :func:`load_graph_store`).
 
     The store is written without automatic checkpoints, and checkpointed once at the end: one pass over the
     data files instead of one per COPY; with :data:`COPY_THREADS` threads.
@@ -215,21 +214,19 @@ def build_store(items: Iterable[GraphFile | GraphTable], path: Path, *, schema: 
     try:
         for statement in ddl(schema):
             _run(conn, statement, "creating the schema")
-        for item in items:
+        for table in tables:
             copy_started = time.perf_counter()
-            source, parameters = ((_quote(item.path), {}) if isinstance(item, GraphFile)
-                                  else ("$rows", {"rows": item.table}))
-            if isinstance(item.key, str):
-                what, statement = f"node {item.key}", f"COPY {item.key} FROM {source}"
-                counts[item.key] = item.rows
+            if isinstance(table.key, str):
+                what, statement = f"node {table.key}", f"COPY {table.key} FROM $rows"
+                counts[table.key] = table.rows
             else:
-                rel, f, to = item.key
+                rel, f, to = table.key
                 what = f"relationship {rel} ({f})->({to})"
-                statement = f"COPY {rel} FROM {source} (from='{f}', to='{to}')"
-                counts[rel] += item.rows
-            if item.rows:
-                _run(conn, statement, f"loading {what}", parameters)
-            log.debug("graph store: %s, %d rows, %.1f s", what, item.rows, time.perf_counter() - copy_started)
+                statement = f"COPY {rel} FROM $rows (from='{f}', to='{to}')"
+                counts[rel] += table.rows
+            if table.rows:
+                _run(conn, statement, f"loading {what}", {"rows": table.table})
+            log.debug("graph store: %s, %d rows, %.1f s", what, table.rows, time.perf_counter() - copy_started)
         checkpoint_started = time.perf_counter()
         _run(conn, "CHECKPOINT", "checkpointing")
         log.debug("graph store: checkpoint, %.1f s", time.perf_counter() - checkpoint_started)
@@ -326,14 +323,14 @@ def extract_parquet(store: GraphStore, folder: Path, *, schema: GraphSchema | No
     for label, node in schema.nodes.items():
         columns = ", ".join(f"n.{p} AS {p}" for p in node.properties)
         path = folder / f"{label}.parquet"
-        files.nodes[label] = (path, _export(store, f"MATCH (n:{label})", columns, path))
+        files.add(GraphFile(label, path, _export(store, f"MATCH (n:{label})", columns, path)))
     for name, rel in schema.relationships.items():
         for f, to in rel.pairs:
             keys = f"a.{schema.nodes[f].key} AS {ENDS[0]}, b.{schema.nodes[to].key} AS {ENDS[1]}"
             columns = "".join(f", r.{p} AS {p}" for p in rel.properties)
             path = folder / f"{relationship_file_stem(name, f, to)}.parquet"
-            files.relationships[(name, f, to)] = (
-                path, _export(store, f"MATCH (a:{f})-[r:{name}]->(b:{to})", keys + columns, path))
+            files.add(GraphFile((name, f, to), path,
+                                _export(store, f"MATCH (a:{f})-[r:{name}]->(b:{to})", keys + columns, path)))
     return files
 
 
