@@ -12,9 +12,12 @@ all 30d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import duckdb
+
+from linker.enrich.parts import WHOLE, CustomerPart
 
 CONVERSION_DAYS = 30
 """A browsing event converts when the customer buys in the same class (domain) within this many days."""
@@ -56,7 +59,7 @@ def window_label(days: int | None) -> str:
 
 
 def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: date, *,
-                     conversion_days: int = CONVERSION_DAYS) -> int:
+                     parts: Sequence[CustomerPart] = (WHOLE,), conversion_days: int = CONVERSION_DAYS) -> int:
     """Create ``aggregates`` (columns in :data:`AGGREGATE_COLUMNS`) from ``customer_events``.
 
     Parameters
@@ -67,6 +70,10 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
         Window lengths in days; the whole history up to ``as_of`` is always added as window 'all'.
     as_of
         Reference date; a window of ``n`` days holds events on the ``n`` days ending with ``as_of``.
+    parts
+        Customer ranges worked on one after the other (see :mod:`linker.enrich.parts`), so that each part's
+        hash tables fit in memory. Rows come in no particular order within a part: sorting them took longer
+        than building them at 1M customers (readers filter by customer).
     conversion_days
         How soon after a browsing event a purchase in the same key counts as its conversion.
 
@@ -94,13 +101,13 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
         f"AS window_days" for i, w in enumerate(spans))
     _keys(con)
     con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW agg_events AS
+        CREATE OR REPLACE TEMP VIEW agg_all_events AS
         SELECT e.customer_id, c.class_id, e.kind, e.event_time, e.age_days, {bucket} AS bucket, e.amount,
                e.quantity, e.dwell_seconds, e.account_id, e.platform, e.attribution, e.probability
         FROM (SELECT *, date_diff('day', CAST(event_time AS DATE), {day}) AS age_days FROM customer_events) e
         JOIN agg_classes c ON c.class IS NOT DISTINCT FROM e.class
     """)
-    oldest = con.execute("SELECT coalesce(max(age_days), 0) FROM agg_events").fetchall()[0][0]
+    oldest = con.execute("SELECT coalesce(max(age_days), 0) FROM agg_all_events").fetchall()[0][0]
     # the days of bucket i are ages lo..hi; a bit string per bucket holds the days with an event
     bounds = [(0 if i == 0 else int(spans[i - 1]), int(w) - 1 if w is not None else max(oldest, int(spans[i - 1] or 0)))
               for i, w in enumerate(spans)]
@@ -108,82 +115,86 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
                           for i, (lo, hi) in enumerate(bounds))
     days_or = ", ".join(f"bit_or(days_{i}) AS days_{i}" for i in range(len(bounds)))
     active_days = " + ".join(f"coalesce(bit_count(days_{i}), 0)" for i in range(len(bounds)))
-    _conversions(con, conversion_days)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE agg_buckets AS
-        WITH fine AS (
-            SELECT customer_id, class_id, bucket,
-                   sum(amount) FILTER (WHERE kind = 'purchase') AS purchase_amount,
-                   count(*) FILTER (WHERE kind = 'purchase') AS orders,
-                   sum(quantity) FILTER (WHERE kind = 'purchase') AS quantity,
-                   sum(amount) FILTER (WHERE kind = 'card') AS card_amount,
-                   count(*) FILTER (WHERE kind = 'card') AS card_txns,
-                   count(*) FILTER (WHERE kind = 'browse') AS browse_events,
-                   sum(dwell_seconds) FILTER (WHERE kind = 'browse') AS dwell_seconds,
-                   count(*) AS events,
-                   min(event_time) AS first_at, max(event_time) AS last_at,
-                   max(event_time) FILTER (WHERE kind IN ('purchase', 'card')) AS last_spend_at,
-                   count(*) FILTER (WHERE attribution = 'device') AS device_events,
-                   min(probability) AS min_link_probability, {days_bits}
-            FROM agg_events GROUP BY customer_id, class_id, bucket)
-        SELECT r.* EXCLUDE ({", ".join(f"days_{i}" for i in range(len(bounds)))}),
-               coalesce(c.converted, 0) AS converted_browse_events, {active_days} AS active_days
-        FROM (SELECT f.customer_id, m.key_id, f.bucket,
-                     sum(purchase_amount) AS purchase_amount, sum(orders) AS orders, sum(quantity) AS quantity,
-                     sum(card_amount) AS card_amount, sum(card_txns) AS card_txns,
-                     sum(browse_events) AS browse_events, sum(dwell_seconds) AS dwell_seconds,
-                     sum(events) AS events, min(first_at) AS first_at, max(last_at) AS last_at,
-                     max(last_spend_at) AS last_spend_at, sum(device_events) AS device_events,
-                     min(min_link_probability) AS min_link_probability, {days_or}
-              FROM fine f JOIN agg_members m USING (class_id)
-              GROUP BY f.customer_id, m.key_id, f.bucket) r
-        LEFT JOIN agg_conversions c USING (customer_id, key_id, bucket)
-    """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE agg_accounts AS
-        SELECT a.customer_id, m.key_id, a.account_id, any_value(a.platform) AS platform, min(a.bucket) AS bucket
-        FROM (SELECT customer_id, class_id, account_id, any_value(platform) AS platform, min(bucket) AS bucket
-              FROM agg_events WHERE account_id IS NOT NULL GROUP BY customer_id, class_id, account_id) a
-        JOIN agg_members m USING (class_id)
-        GROUP BY a.customer_id, m.key_id, a.account_id
-    """)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE aggregates AS
-        WITH windows AS ({windows_sql})
-        SELECT customer_id, k.level, k.key, w.window_name, w.window_days,
-               -- money to the cent and dwell to the millisecond: parallel float sums differ in the last bits
-               round(coalesce(purchase_amount, 0) + coalesce(card_amount, 0), 2) AS spend,
-               round(coalesce(purchase_amount, 0), 2) AS purchase_amount, orders, coalesce(quantity, 0) AS quantity,
-               round(coalesce(card_amount, 0), 2) AS card_amount, card_txns, browse_events,
-               round(coalesce(dwell_seconds, 0), 3) AS dwell_seconds, converted_browse_events,
-               CASE WHEN browse_events > 0 THEN round(converted_browse_events / browse_events, 4) END AS conversion,
-               events, active_days, first_at, last_at,
-               date_diff('day', CAST(last_at AS DATE), {day}) AS recency_days,
-               date_diff('day', CAST(last_spend_at AS DATE), {day}) AS spend_recency_days,
-               coalesce(a.platforms, 0) AS platforms, coalesce(a.accounts, []) AS accounts, device_events,
-               min_link_probability, {day} AS as_of
-        FROM (SELECT b.customer_id, b.key_id, w.i,
-                     sum(b.purchase_amount) AS purchase_amount, CAST(sum(b.orders) AS BIGINT) AS orders,
-                     CAST(sum(b.quantity) AS BIGINT) AS quantity, sum(b.card_amount) AS card_amount,
-                     CAST(sum(b.card_txns) AS BIGINT) AS card_txns,
-                     CAST(sum(b.browse_events) AS BIGINT) AS browse_events, sum(b.dwell_seconds) AS dwell_seconds,
-                     CAST(sum(b.converted_browse_events) AS BIGINT) AS converted_browse_events,
-                     CAST(sum(b.events) AS BIGINT) AS events, CAST(sum(b.active_days) AS BIGINT) AS active_days,
-                     min(b.first_at) AS first_at, max(b.last_at) AS last_at, max(b.last_spend_at) AS last_spend_at,
-                     CAST(sum(b.device_events) AS BIGINT) AS device_events,
-                     min(b.min_link_probability) AS min_link_probability
-              FROM agg_buckets b JOIN windows w ON b.bucket <= w.i
-              GROUP BY b.customer_id, b.key_id, w.i) t
-        JOIN agg_keys k USING (key_id)
-        JOIN windows w USING (i)
-        LEFT JOIN (SELECT b.customer_id, b.key_id, w.i, list_sort(list(b.account_id)) AS accounts,
-                          count(DISTINCT b.platform) AS platforms
-                   FROM agg_accounts b JOIN windows w ON b.bucket <= w.i
-                   GROUP BY b.customer_id, b.key_id, w.i) a
-            USING (customer_id, key_id, i)
-    """)
-    con.execute("DROP VIEW agg_events")
-    for table in ("agg_conversions", "agg_buckets", "agg_accounts", "agg_members", "agg_keys", "agg_classes"):
+    con.execute("DROP TABLE IF EXISTS aggregates")
+    for n, part in enumerate(parts):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE agg_events AS SELECT * FROM agg_all_events WHERE {part.where()}")
+        _conversions(con, conversion_days)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE agg_buckets AS
+            WITH fine AS (
+                SELECT customer_id, class_id, bucket,
+                       sum(amount) FILTER (WHERE kind = 'purchase') AS purchase_amount,
+                       count(*) FILTER (WHERE kind = 'purchase') AS orders,
+                       sum(quantity) FILTER (WHERE kind = 'purchase') AS quantity,
+                       sum(amount) FILTER (WHERE kind = 'card') AS card_amount,
+                       count(*) FILTER (WHERE kind = 'card') AS card_txns,
+                       count(*) FILTER (WHERE kind = 'browse') AS browse_events,
+                       sum(dwell_seconds) FILTER (WHERE kind = 'browse') AS dwell_seconds,
+                       count(*) AS events,
+                       min(event_time) AS first_at, max(event_time) AS last_at,
+                       max(event_time) FILTER (WHERE kind IN ('purchase', 'card')) AS last_spend_at,
+                       count(*) FILTER (WHERE attribution = 'device') AS device_events,
+                       min(probability) AS min_link_probability, {days_bits}
+                FROM agg_events GROUP BY customer_id, class_id, bucket)
+            SELECT r.* EXCLUDE ({", ".join(f"days_{i}" for i in range(len(bounds)))}),
+                   coalesce(c.converted, 0) AS converted_browse_events, {active_days} AS active_days
+            FROM (SELECT f.customer_id, m.key_id, f.bucket,
+                         sum(purchase_amount) AS purchase_amount, sum(orders) AS orders, sum(quantity) AS quantity,
+                         sum(card_amount) AS card_amount, sum(card_txns) AS card_txns,
+                         sum(browse_events) AS browse_events, sum(dwell_seconds) AS dwell_seconds,
+                         sum(events) AS events, min(first_at) AS first_at, max(last_at) AS last_at,
+                         max(last_spend_at) AS last_spend_at, sum(device_events) AS device_events,
+                         min(min_link_probability) AS min_link_probability, {days_or}
+                  FROM fine f JOIN agg_members m USING (class_id)
+                  GROUP BY f.customer_id, m.key_id, f.bucket) r
+            LEFT JOIN agg_conversions c USING (customer_id, key_id, bucket)
+        """)
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE agg_accounts AS
+            SELECT a.customer_id, m.key_id, a.account_id, any_value(a.platform) AS platform, min(a.bucket) AS bucket
+            FROM (SELECT customer_id, class_id, account_id, any_value(platform) AS platform, min(bucket) AS bucket
+                  FROM agg_events WHERE account_id IS NOT NULL GROUP BY customer_id, class_id, account_id) a
+            JOIN agg_members m USING (class_id)
+            GROUP BY a.customer_id, m.key_id, a.account_id
+        """)
+        con.execute(f"""
+            {"CREATE TABLE aggregates AS" if n == 0 else "INSERT INTO aggregates"}
+            WITH windows AS ({windows_sql})
+            SELECT customer_id, k.level, k.key, w.window_name, w.window_days,
+                   -- money to the cent and dwell to the millisecond: parallel float sums differ in the last bits
+                   round(coalesce(purchase_amount, 0) + coalesce(card_amount, 0), 2) AS spend,
+                   round(coalesce(purchase_amount, 0), 2) AS purchase_amount, orders, coalesce(quantity, 0) AS quantity,
+                   round(coalesce(card_amount, 0), 2) AS card_amount, card_txns, browse_events,
+                   round(coalesce(dwell_seconds, 0), 3) AS dwell_seconds, converted_browse_events,
+                   CASE WHEN browse_events > 0 THEN round(converted_browse_events / browse_events, 4) END AS conversion,
+                   events, active_days, first_at, last_at,
+                   date_diff('day', CAST(last_at AS DATE), {day}) AS recency_days,
+                   date_diff('day', CAST(last_spend_at AS DATE), {day}) AS spend_recency_days,
+                   coalesce(a.platforms, 0) AS platforms, coalesce(a.accounts, []) AS accounts, device_events,
+                   min_link_probability, {day} AS as_of
+            FROM (SELECT b.customer_id, b.key_id, w.i,
+                         sum(b.purchase_amount) AS purchase_amount, CAST(sum(b.orders) AS BIGINT) AS orders,
+                         CAST(sum(b.quantity) AS BIGINT) AS quantity, sum(b.card_amount) AS card_amount,
+                         CAST(sum(b.card_txns) AS BIGINT) AS card_txns,
+                         CAST(sum(b.browse_events) AS BIGINT) AS browse_events, sum(b.dwell_seconds) AS dwell_seconds,
+                         CAST(sum(b.converted_browse_events) AS BIGINT) AS converted_browse_events,
+                         CAST(sum(b.events) AS BIGINT) AS events, CAST(sum(b.active_days) AS BIGINT) AS active_days,
+                         min(b.first_at) AS first_at, max(b.last_at) AS last_at, max(b.last_spend_at) AS last_spend_at,
+                         CAST(sum(b.device_events) AS BIGINT) AS device_events,
+                         min(b.min_link_probability) AS min_link_probability
+                  FROM agg_buckets b JOIN windows w ON b.bucket <= w.i
+                  GROUP BY b.customer_id, b.key_id, w.i) t
+            JOIN agg_keys k USING (key_id)
+            JOIN windows w USING (i)
+            LEFT JOIN (SELECT b.customer_id, b.key_id, w.i, list_sort(list(b.account_id)) AS accounts,
+                              count(DISTINCT b.platform) AS platforms
+                       FROM agg_accounts b JOIN windows w ON b.bucket <= w.i
+                       GROUP BY b.customer_id, b.key_id, w.i) a
+                USING (customer_id, key_id, i)
+        """)
+    con.execute("DROP VIEW agg_all_events")
+    for table in ("agg_events", "agg_conversions", "agg_buckets", "agg_accounts", "agg_members", "agg_keys",
+                  "agg_classes"):
         con.execute(f"DROP TABLE {table}")
     return int(con.execute("SELECT count(*) FROM aggregates").fetchall()[0][0])
 

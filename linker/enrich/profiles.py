@@ -12,11 +12,13 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import duckdb
 
 from linker.enrich.aggregate import window_label
+from linker.enrich.parts import WHOLE, CustomerPart
 
 PROFILE_SCHEMA_VERSION = 1
 
@@ -87,7 +89,8 @@ def readme_markdown() -> str:
             f"{schema_markdown()}\n\n"
             f"**signals** (`signals.parquet` / `.csv` / `.jsonl`) — one row per customer and need.\n\n"
             f"{table(SIGNAL_COLUMNS)}\n\n"
-            f"**aggregates** (`aggregates.parquet`) — per customer, level (total, domain, class), key and window.\n\n"
+            f"**aggregates** (`aggregates.parquet`) — per customer, level (total, domain, class), key and window; rows in "
+            f"no particular order.\n\n"
             f"{table(AGGREGATE_COLUMNS)}\n\n"
             f"**unmapped_categories** (`unmapped_categories.parquet` / `.csv`) — category names the taxonomy does not "
             f"map, with their volume; add them to a taxonomy file (`enrichment.taxonomy_file`).\n")
@@ -125,9 +128,11 @@ def build_unmapped_categories(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT count(*) FROM customer_events WHERE class IS NULL").fetchall()[0][0])
 
 
-def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: date) -> int:
+def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: date, *,
+                   parts: Sequence[CustomerPart] = (WHOLE,)) -> int:
     """Create ``profiles`` (columns of :data:`PROFILE_COLUMNS`) from customers, links, clusters,
-    ``customer_metrics``, ``aggregates`` and ``signals``. Returns the number of rows (one per customer)."""
+    ``customer_metrics``, ``aggregates`` and ``signals``, one customer range of ``parts`` after the other, each
+    sorted by customer (so the table is). Returns the number of rows (one per customer)."""
     spans = sorted(set(windows))
     longest = window_label(spans[-1])
     labels = [window_label(w) for w in spans] + ["all"]
@@ -144,92 +149,97 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
     series = ", ".join(f"'{m}': [{', '.join(at(m, lab, 'NULL' if m == 'conversion' else '0') for lab in labels)}]"
                        for m in ("spend", "orders", "card_txns", "browse_events", "conversion"))
     # every part of a profile is built by its own statement into its own table, and the last statement only
-    # joins them: at 1M customers the JSON parts take a few gigabytes, and one statement holding them beside the
-    # others' hash tables and ordered lists ran out of memory now and then. The JSON objects' keys come in any
+    # joins them: at 1M customers in one part the JSON parts took a few gigabytes, and one statement holding them
+    # beside the others' hash tables and ordered lists ran out of memory now and then. The JSON objects' keys come in any
     # order (JSON objects are unordered); sorting them (string_agg ... ORDER BY) buffers every value and ran out
     # of memory at 1M.
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE profile_domains AS
-        WITH domain_series AS (
-            SELECT customer_id, key,
-                   {{{series}, 'last_at': max(last_at),
-                     'accounts': max(accounts) FILTER (WHERE window_name = 'all')}} AS v
-            FROM aggregates WHERE level = 'domain' GROUP BY customer_id, key)
-        SELECT customer_id, json_group_object(key, v) AS domain_aggregates FROM domain_series GROUP BY customer_id
-    """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE profile_needs AS
-        SELECT customer_id, list(need ORDER BY score DESC, need) AS needs,
-               to_json(list({'need': need, 'score': score, 'action': action, 'recommend': recommend,
-                             'suppress': suppress} ORDER BY score DESC, need)) AS signals,
-               json_group_object(need, json(evidence)) AS evidence
-        FROM signals GROUP BY customer_id
-    """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE profile_totals AS
-        SELECT customer_id,
-               max(first_at) FILTER (WHERE window_name = 'all') AS first_seen,
-               max(last_at) FILTER (WHERE window_name = 'all') AS last_seen,
-               max(recency_days) FILTER (WHERE window_name = 'all') AS recency_days,
-               max(active_days) FILTER (WHERE window_name = 'all') AS active_days,
-               max(events) FILTER (WHERE window_name = 'all') AS events,
-               max(device_events) FILTER (WHERE window_name = 'all') AS device_events,
-               {total_columns}
-        FROM aggregates WHERE level = 'total' GROUP BY customer_id
-    """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE profile_tops AS
-        WITH ranked AS (
-            SELECT customer_id, level, key, spend, browse_events,
-                   row_number() OVER (PARTITION BY customer_id, level ORDER BY spend DESC, key) AS by_spend,
-                   row_number() OVER (PARTITION BY customer_id, level ORDER BY browse_events DESC, key) AS by_browse
-            FROM aggregates WHERE window_name = '{longest}' AND level IN ('class', 'domain') AND key <> 'unmapped')
-        SELECT customer_id,
-               list(key ORDER BY by_spend) FILTER (WHERE level = 'class' AND spend > 0 AND by_spend <= 3)
-                   AS top_classes,
-               list(key ORDER BY by_browse) FILTER (WHERE level = 'class' AND browse_events > 0
-                                                    AND by_browse <= 3) AS top_browsed_classes,
-               list(key ORDER BY by_spend) FILTER (WHERE level = 'domain' AND spend > 0 AND by_spend <= 3)
-                   AS top_domains
-        FROM ranked WHERE by_spend <= 3 OR by_browse <= 3 GROUP BY customer_id
-    """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE profile_links AS
-        SELECT customer_id,
-               list(account_id ORDER BY account_id) FILTER (WHERE decision = 'linked') AS linked_accounts,
-               list(account_id ORDER BY account_id) FILTER (WHERE decision = 'ambiguous') AS ambiguous_accounts
-        FROM links GROUP BY customer_id
-    """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE profile_platforms AS
-        SELECT customer_id, list(platform ORDER BY platform) AS platforms
-        FROM (SELECT DISTINCT customer_id, platform FROM customer_events WHERE platform IS NOT NULL)
-        GROUP BY customer_id
-    """)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE profiles AS
-        SELECT {PROFILE_SCHEMA_VERSION} AS profile_schema_version, c.customer_id, c.name, c.gender, c.birth_date,
-               m.age, c.city, c.status, c.income, c.debt, c.credit_limit, round(m.instalment_room, 2) AS instalment_room,
-               round(m.debt_to_income, 4) AS debt_to_income, round(m.credit_headroom, 2) AS credit_headroom,
-               k.cluster_id, coalesce(l.linked_accounts, []) AS linked_accounts,
-               coalesce(l.ambiguous_accounts, []) AS ambiguous_accounts, coalesce(p.platforms, []) AS platforms,
-               t.first_seen, t.last_seen, t.recency_days, coalesce(t.active_days, 0) AS active_days,
-               coalesce(t.events, 0) AS events, coalesce(t.device_events, 0) AS device_events,
-               {window_columns},
-               coalesce(o.top_classes, []) AS top_classes, coalesce(o.top_browsed_classes, []) AS top_browsed_classes,
-               coalesce(o.top_domains, []) AS top_domains, coalesce(n.needs, []) AS needs,
-               coalesce(n.signals, json('[]')) AS signals,
-               coalesce(d.domain_aggregates, json('{{}}')) AS domain_aggregates,
-               coalesce(n.evidence, json('{{}}')) AS evidence, DATE '{as_of.isoformat()}' AS as_of
-        FROM customers c
-        LEFT JOIN customer_metrics m USING (customer_id)
-        LEFT JOIN (SELECT member_id AS customer_id, cluster_id FROM clusters WHERE member_kind = 'customer') k
-            USING (customer_id)
-        LEFT JOIN profile_links l USING (customer_id) LEFT JOIN profile_platforms p USING (customer_id)
-        LEFT JOIN profile_totals t USING (customer_id) LEFT JOIN profile_tops o USING (customer_id)
-        LEFT JOIN profile_domains d USING (customer_id) LEFT JOIN profile_needs n USING (customer_id)
-        ORDER BY c.customer_id
-    """)
-    for part in ("domains", "needs", "totals", "tops", "links", "platforms"):
-        con.execute(f"DROP TABLE profile_{part}")
+    con.execute("DROP TABLE IF EXISTS profiles")
+    for i, part in enumerate(parts):
+        where = part.where()
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE profile_domains AS
+            WITH domain_series AS (
+                SELECT customer_id, key,
+                       {{{series}, 'last_at': max(last_at),
+                         'accounts': max(accounts) FILTER (WHERE window_name = 'all')}} AS v
+                FROM aggregates WHERE level = 'domain' AND {where} GROUP BY customer_id, key)
+            SELECT customer_id, json_group_object(key, v) AS domain_aggregates FROM domain_series GROUP BY customer_id
+        """)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE profile_needs AS
+            SELECT customer_id, list(need ORDER BY score DESC, need) AS needs,
+                   to_json(list({{'need': need, 'score': score, 'action': action, 'recommend': recommend,
+                                  'suppress': suppress}} ORDER BY score DESC, need)) AS signals,
+                   json_group_object(need, json(evidence)) AS evidence
+            FROM signals WHERE {where} GROUP BY customer_id
+        """)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE profile_totals AS
+            SELECT customer_id,
+                   max(first_at) FILTER (WHERE window_name = 'all') AS first_seen,
+                   max(last_at) FILTER (WHERE window_name = 'all') AS last_seen,
+                   max(recency_days) FILTER (WHERE window_name = 'all') AS recency_days,
+                   max(active_days) FILTER (WHERE window_name = 'all') AS active_days,
+                   max(events) FILTER (WHERE window_name = 'all') AS events,
+                   max(device_events) FILTER (WHERE window_name = 'all') AS device_events,
+                   {total_columns}
+            FROM aggregates WHERE level = 'total' AND {where} GROUP BY customer_id
+        """)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE profile_tops AS
+            WITH ranked AS (
+                SELECT customer_id, level, key, spend, browse_events,
+                       row_number() OVER (PARTITION BY customer_id, level ORDER BY spend DESC, key) AS by_spend,
+                       row_number() OVER (PARTITION BY customer_id, level ORDER BY browse_events DESC, key) AS by_browse
+                FROM aggregates WHERE window_name = '{longest}' AND level IN ('class', 'domain') AND key <> 'unmapped'
+                      AND {where})
+            SELECT customer_id,
+                   list(key ORDER BY by_spend) FILTER (WHERE level = 'class' AND spend > 0 AND by_spend <= 3)
+                       AS top_classes,
+                   list(key ORDER BY by_browse) FILTER (WHERE level = 'class' AND browse_events > 0
+                                                        AND by_browse <= 3) AS top_browsed_classes,
+                   list(key ORDER BY by_spend) FILTER (WHERE level = 'domain' AND spend > 0 AND by_spend <= 3)
+                       AS top_domains
+            FROM ranked WHERE by_spend <= 3 OR by_browse <= 3 GROUP BY customer_id
+        """)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE profile_links AS
+            SELECT customer_id,
+                   list(account_id ORDER BY account_id) FILTER (WHERE decision = 'linked') AS linked_accounts,
+                   list(account_id ORDER BY account_id) FILTER (WHERE decision = 'ambiguous') AS ambiguous_accounts
+            FROM links WHERE {where} GROUP BY customer_id
+        """)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE profile_platforms AS
+            SELECT customer_id, list(platform ORDER BY platform) AS platforms
+            FROM (SELECT DISTINCT customer_id, platform FROM customer_events WHERE platform IS NOT NULL AND {where})
+            GROUP BY customer_id
+        """)
+        con.execute(f"""
+            {"CREATE TABLE profiles AS" if i == 0 else "INSERT INTO profiles"}
+            SELECT {PROFILE_SCHEMA_VERSION} AS profile_schema_version, c.customer_id, c.name, c.gender, c.birth_date,
+                   m.age, c.city, c.status, c.income, c.debt, c.credit_limit, round(m.instalment_room, 2) AS instalment_room,
+                   round(m.debt_to_income, 4) AS debt_to_income, round(m.credit_headroom, 2) AS credit_headroom,
+                   k.cluster_id, coalesce(l.linked_accounts, []) AS linked_accounts,
+                   coalesce(l.ambiguous_accounts, []) AS ambiguous_accounts, coalesce(p.platforms, []) AS platforms,
+                   t.first_seen, t.last_seen, t.recency_days, coalesce(t.active_days, 0) AS active_days,
+                   coalesce(t.events, 0) AS events, coalesce(t.device_events, 0) AS device_events,
+                   {window_columns},
+                   coalesce(o.top_classes, []) AS top_classes, coalesce(o.top_browsed_classes, []) AS top_browsed_classes,
+                   coalesce(o.top_domains, []) AS top_domains, coalesce(n.needs, []) AS needs,
+                   coalesce(n.signals, json('[]')) AS signals,
+                   coalesce(d.domain_aggregates, json('{{}}')) AS domain_aggregates,
+                   coalesce(n.evidence, json('{{}}')) AS evidence, DATE '{as_of.isoformat()}' AS as_of
+            FROM customers c
+            LEFT JOIN customer_metrics m USING (customer_id)
+            LEFT JOIN (SELECT member_id AS customer_id, cluster_id FROM clusters WHERE member_kind = 'customer') k
+                USING (customer_id)
+            LEFT JOIN profile_links l USING (customer_id) LEFT JOIN profile_platforms p USING (customer_id)
+            LEFT JOIN profile_totals t USING (customer_id) LEFT JOIN profile_tops o USING (customer_id)
+            LEFT JOIN profile_domains d USING (customer_id) LEFT JOIN profile_needs n USING (customer_id)
+            WHERE {part.where('c.customer_id')}
+            ORDER BY c.customer_id
+        """)
+        for part in ("domains", "needs", "totals", "tops", "links", "platforms"):
+            con.execute(f"DROP TABLE profile_{part}")
     return int(con.execute("SELECT count(*) FROM profiles").fetchall()[0][0])
