@@ -66,7 +66,8 @@ def prepare(size: Size, root: Path = DEFAULT_ROOT, *, seed: int = 42) -> Path:
 
 
 def run_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, graph: bool = True, splink: bool = True,
-                  threads: int | None = None, memory_limit: str | None = None, seed: int = 42) -> dict[str, Any]:
+                  threads: int | None = None, memory_limit: str | None = None, formats: list[str] | None = None,
+                  seed: int = 42) -> dict[str, Any]:
     """Run the pipeline on the data set of ``size`` and return its figures (see the module docstring).
 
     Parameters
@@ -80,7 +81,10 @@ def run_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, graph: bool = 
     splink
         Also compare linking with Splink (skipped, with a note, when Splink is not installed).
     threads, memory_limit
-        DuckDB settings for the run (the config's ``engine`` section; the machine's cores and 6GB by default).
+        DuckDB settings for the run (the config's ``engine`` section; the machine's cores and 5GB by default).
+    formats
+        Export formats (the config's ``output.formats``; all three by default): ``["parquet"]`` leaves out the
+        text copies, which at the largest sizes need more disk than the data.
     seed
         Seed of the generated data.
 
@@ -100,6 +104,8 @@ def run_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, graph: bool = 
         overrides["engine.threads"] = threads
     if memory_limit:
         overrides["engine.memory_limit"] = memory_limit
+    if formats:
+        overrides["output.formats"] = formats
     run = _in_child(_run_pipeline, config, overrides)
     input_rows = run["input_rows"]
     stages = [{**s, "us_per_row": round(s["seconds"] / s["rows"] * 1e6, 3) if s["rows"] else None}

@@ -33,13 +33,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-graph", dest="graph", action="store_false", help="skip the graph store load")
     p.add_argument("--no-splink", dest="splink", action="store_false", help="skip the Splink comparison")
     p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
-    p.add_argument("--memory-limit", help="DuckDB memory limit (default: the config's, 6GB)")
+    p.add_argument("--memory-limit", help="DuckDB memory limit (default: the config's, 5GB)")
+    p.add_argument("--formats", nargs="+", choices=["parquet", "csv", "jsonl"],
+                   help="export formats (default: all three; 'parquet' alone needs far less disk)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = p.parse_args(argv)
     results = []
     for size in args.sizes:
         runs = [run_benchmark(size, root=args.root, graph=args.graph, splink=args.splink and i == 0,
-                              threads=args.threads, memory_limit=args.memory_limit)
+                              threads=args.threads, memory_limit=args.memory_limit, formats=args.formats)
                 for i in range(max(args.repeat, 1))]
         best = min(runs, key=lambda r: r["pipeline"]["seconds"])
         link = runs[0].get("linking")
