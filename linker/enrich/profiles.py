@@ -153,6 +153,12 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
     # beside the others' hash tables and ordered lists ran out of memory now and then. The JSON objects' keys come in any
     # order (JSON objects are unordered); sorting them (string_agg ... ORDER BY) buffers every value and ran out
     # of memory at 1M.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE profile_platforms AS   -- once: a scan of every event, a row per customer
+        SELECT customer_id, list(platform ORDER BY platform) AS platforms
+        FROM (SELECT DISTINCT customer_id, platform FROM customer_events WHERE platform IS NOT NULL)
+        GROUP BY customer_id
+    """)
     con.execute("DROP TABLE IF EXISTS profiles")
     for i, part in enumerate(parts):
         where = part.where()
@@ -210,12 +216,6 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
             FROM links WHERE {where} GROUP BY customer_id
         """)
         con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE profile_platforms AS
-            SELECT customer_id, list(platform ORDER BY platform) AS platforms
-            FROM (SELECT DISTINCT customer_id, platform FROM customer_events WHERE platform IS NOT NULL AND {where})
-            GROUP BY customer_id
-        """)
-        con.execute(f"""
             {"CREATE TABLE profiles AS" if i == 0 else "INSERT INTO profiles"}
             SELECT {PROFILE_SCHEMA_VERSION} AS profile_schema_version, c.customer_id, c.name, c.gender, c.birth_date,
                    m.age, c.city, c.status, c.income, c.debt, c.credit_limit, round(m.instalment_room, 2) AS instalment_room,
@@ -234,12 +234,14 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
             LEFT JOIN customer_metrics m USING (customer_id)
             LEFT JOIN (SELECT member_id AS customer_id, cluster_id FROM clusters WHERE member_kind = 'customer') k
                 USING (customer_id)
-            LEFT JOIN profile_links l USING (customer_id) LEFT JOIN profile_platforms p USING (customer_id)
+            LEFT JOIN profile_links l USING (customer_id)
+            LEFT JOIN (SELECT * FROM profile_platforms WHERE {where}) p USING (customer_id)
             LEFT JOIN profile_totals t USING (customer_id) LEFT JOIN profile_tops o USING (customer_id)
             LEFT JOIN profile_domains d USING (customer_id) LEFT JOIN profile_needs n USING (customer_id)
             WHERE {part.where('c.customer_id')}
             ORDER BY c.customer_id
         """)
-        for part in ("domains", "needs", "totals", "tops", "links", "platforms"):
-            con.execute(f"DROP TABLE profile_{part}")
+        for table in ("domains", "needs", "totals", "tops", "links"):
+            con.execute(f"DROP TABLE profile_{table}")
+    con.execute("DROP TABLE profile_platforms")
     return int(con.execute("SELECT count(*) FROM profiles").fetchall()[0][0])
