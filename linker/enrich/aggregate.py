@@ -96,9 +96,6 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
     spans: list[int | None] = [*sorted(set(windows)), None]
     bucket = "CASE " + " ".join(f"WHEN age_days < {int(w)} THEN {i}" for i, w in enumerate(spans[:-1])) + \
              f" ELSE {len(spans) - 1} END"
-    windows_sql = " UNION ALL ".join(
-        f"SELECT {i} AS i, '{window_label(w)}' AS window_name, CAST({'NULL' if w is None else int(w)} AS INTEGER) "
-        f"AS window_days" for i, w in enumerate(spans))
     _keys(con)
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW agg_all_events AS
@@ -107,97 +104,121 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
         FROM (SELECT *, date_diff('day', CAST(event_time AS DATE), {day}) AS age_days FROM customer_events) e
         JOIN agg_classes c ON c.class IS NOT DISTINCT FROM e.class
     """)
-    oldest = con.execute("SELECT coalesce(max(age_days), 0) FROM agg_all_events").fetchall()[0][0]
-    # the days of bucket i are ages lo..hi; a bit string per bucket holds the days with an event
-    bounds = [(0 if i == 0 else int(spans[i - 1]), int(w) - 1 if w is not None else max(oldest, int(spans[i - 1] or 0)))
-              for i, w in enumerate(spans)]
-    days_bits = ", ".join(f"bitstring_agg(age_days, {lo}, {hi}) FILTER (WHERE bucket = {i}) AS days_{i}"
-                          for i, (lo, hi) in enumerate(bounds))
-    days_or = ", ".join(f"bit_or(days_{i}) AS days_{i}" for i in range(len(bounds)))
-    active_days = " + ".join(f"coalesce(bit_count(days_{i}), 0)" for i in range(len(bounds)))
+    bounds = _day_bounds(con, spans)
     con.execute("DROP TABLE IF EXISTS aggregates")
     for n, part in enumerate(parts):
         con.execute(f"CREATE OR REPLACE TEMP TABLE agg_events AS SELECT * FROM agg_all_events WHERE {part.where()}")
         _conversions(con, conversion_days)
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE agg_buckets AS
-            WITH fine AS (
-                SELECT customer_id, class_id, bucket,
-                       sum(amount) FILTER (WHERE kind = 'purchase') AS purchase_amount,
-                       count(*) FILTER (WHERE kind = 'purchase') AS orders,
-                       sum(quantity) FILTER (WHERE kind = 'purchase') AS quantity,
-                       sum(amount) FILTER (WHERE kind = 'card') AS card_amount,
-                       count(*) FILTER (WHERE kind = 'card') AS card_txns,
-                       count(*) FILTER (WHERE kind = 'browse') AS browse_events,
-                       sum(dwell_seconds) FILTER (WHERE kind = 'browse') AS dwell_seconds,
-                       count(*) AS events,
-                       min(event_time) AS first_at, max(event_time) AS last_at,
-                       max(event_time) FILTER (WHERE kind IN ('purchase', 'card')) AS last_spend_at,
-                       count(*) FILTER (WHERE attribution = 'device') AS device_events,
-                       min(probability) AS min_link_probability, {days_bits}
-                FROM agg_events GROUP BY customer_id, class_id, bucket)
-            SELECT r.* EXCLUDE ({", ".join(f"days_{i}" for i in range(len(bounds)))}),
-                   coalesce(c.converted, 0) AS converted_browse_events, {active_days} AS active_days
-            FROM (SELECT f.customer_id, m.key_id, f.bucket,
-                         sum(purchase_amount) AS purchase_amount, sum(orders) AS orders, sum(quantity) AS quantity,
-                         sum(card_amount) AS card_amount, sum(card_txns) AS card_txns,
-                         sum(browse_events) AS browse_events, sum(dwell_seconds) AS dwell_seconds,
-                         sum(events) AS events, min(first_at) AS first_at, max(last_at) AS last_at,
-                         max(last_spend_at) AS last_spend_at, sum(device_events) AS device_events,
-                         min(min_link_probability) AS min_link_probability, {days_or}
-                  FROM fine f JOIN agg_members m USING (class_id)
-                  GROUP BY f.customer_id, m.key_id, f.bucket) r
-            LEFT JOIN agg_conversions c USING (customer_id, key_id, bucket)
-        """)
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE agg_accounts AS
-            SELECT a.customer_id, m.key_id, a.account_id, any_value(a.platform) AS platform, min(a.bucket) AS bucket
-            FROM (SELECT customer_id, class_id, account_id, any_value(platform) AS platform, min(bucket) AS bucket
-                  FROM agg_events WHERE account_id IS NOT NULL GROUP BY customer_id, class_id, account_id) a
-            JOIN agg_members m USING (class_id)
-            GROUP BY a.customer_id, m.key_id, a.account_id
-        """)
-        con.execute(f"""
-            {"CREATE TABLE aggregates AS" if n == 0 else "INSERT INTO aggregates"}
-            WITH windows AS ({windows_sql})
-            SELECT customer_id, k.level, k.key, w.window_name, w.window_days,
-                   -- money to the cent and dwell to the millisecond: parallel float sums differ in the last bits
-                   round(coalesce(purchase_amount, 0) + coalesce(card_amount, 0), 2) AS spend,
-                   round(coalesce(purchase_amount, 0), 2) AS purchase_amount, orders, coalesce(quantity, 0) AS quantity,
-                   round(coalesce(card_amount, 0), 2) AS card_amount, card_txns, browse_events,
-                   round(coalesce(dwell_seconds, 0), 3) AS dwell_seconds, converted_browse_events,
-                   CASE WHEN browse_events > 0 THEN round(converted_browse_events / browse_events, 4) END AS conversion,
-                   events, active_days, first_at, last_at,
-                   date_diff('day', CAST(last_at AS DATE), {day}) AS recency_days,
-                   date_diff('day', CAST(last_spend_at AS DATE), {day}) AS spend_recency_days,
-                   coalesce(a.platforms, 0) AS platforms, coalesce(a.accounts, []) AS accounts, device_events,
-                   min_link_probability, {day} AS as_of
-            FROM (SELECT b.customer_id, b.key_id, w.i,
-                         sum(b.purchase_amount) AS purchase_amount, CAST(sum(b.orders) AS BIGINT) AS orders,
-                         CAST(sum(b.quantity) AS BIGINT) AS quantity, sum(b.card_amount) AS card_amount,
-                         CAST(sum(b.card_txns) AS BIGINT) AS card_txns,
-                         CAST(sum(b.browse_events) AS BIGINT) AS browse_events, sum(b.dwell_seconds) AS dwell_seconds,
-                         CAST(sum(b.converted_browse_events) AS BIGINT) AS converted_browse_events,
-                         CAST(sum(b.events) AS BIGINT) AS events, CAST(sum(b.active_days) AS BIGINT) AS active_days,
-                         min(b.first_at) AS first_at, max(b.last_at) AS last_at, max(b.last_spend_at) AS last_spend_at,
-                         CAST(sum(b.device_events) AS BIGINT) AS device_events,
-                         min(b.min_link_probability) AS min_link_probability
-                  FROM agg_buckets b JOIN windows w ON b.bucket <= w.i
-                  GROUP BY b.customer_id, b.key_id, w.i) t
-            JOIN agg_keys k USING (key_id)
-            JOIN windows w USING (i)
-            LEFT JOIN (SELECT b.customer_id, b.key_id, w.i, list_sort(list(b.account_id)) AS accounts,
-                              count(DISTINCT b.platform) AS platforms
-                       FROM agg_accounts b JOIN windows w ON b.bucket <= w.i
-                       GROUP BY b.customer_id, b.key_id, w.i) a
-                USING (customer_id, key_id, i)
-        """)
+        _buckets(con, bounds)
+        _accounts(con)
+        _windows(con, spans, day, "CREATE TABLE aggregates AS" if n == 0 else "INSERT INTO aggregates")
     con.execute("DROP VIEW agg_all_events")
     for table in ("agg_events", "agg_conversions", "agg_buckets", "agg_accounts", "agg_members", "agg_keys",
                   "agg_classes"):
         con.execute(f"DROP TABLE {table}")
     return int(con.execute("SELECT count(*) FROM aggregates").fetchall()[0][0])
 
+
+def _day_bounds(con: duckdb.DuckDBPyConnection, spans: list[int | None]) -> list[tuple[int, int]]:
+    """The ages (days before as_of) of each bucket's first and last day; the last bucket ends with the oldest
+    event of ``agg_all_events``."""
+    oldest = con.execute("SELECT coalesce(max(age_days), 0) FROM agg_all_events").fetchall()[0][0]
+    return [(0 if i == 0 else int(spans[i - 1]), int(w) - 1 if w is not None else max(oldest, int(spans[i - 1] or 0)))
+            for i, w in enumerate(spans)]
+
+
+def _buckets(con: duckdb.DuckDBPyConnection, bounds: list[tuple[int, int]]) -> None:
+    """``agg_buckets``: ``agg_events`` aggregated per (customer, key, bucket), with the conversions of
+    ``agg_conversions``; active days as one bit string per bucket (a bit per day), OR-ed in the roll-up."""
+    days_bits = ", ".join(f"bitstring_agg(age_days, {lo}, {hi}) FILTER (WHERE bucket = {i}) AS days_{i}"
+                          for i, (lo, hi) in enumerate(bounds))
+    days_or = ", ".join(f"bit_or(days_{i}) AS days_{i}" for i in range(len(bounds)))
+    active_days = " + ".join(f"coalesce(bit_count(days_{i}), 0)" for i in range(len(bounds)))
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE agg_buckets AS
+        WITH fine AS (
+            SELECT customer_id, class_id, bucket,
+                   sum(amount) FILTER (WHERE kind = 'purchase') AS purchase_amount,
+                   count(*) FILTER (WHERE kind = 'purchase') AS orders,
+                   sum(quantity) FILTER (WHERE kind = 'purchase') AS quantity,
+                   sum(amount) FILTER (WHERE kind = 'card') AS card_amount,
+                   count(*) FILTER (WHERE kind = 'card') AS card_txns,
+                   count(*) FILTER (WHERE kind = 'browse') AS browse_events,
+                   sum(dwell_seconds) FILTER (WHERE kind = 'browse') AS dwell_seconds,
+                   count(*) AS events,
+                   min(event_time) AS first_at, max(event_time) AS last_at,
+                   max(event_time) FILTER (WHERE kind IN ('purchase', 'card')) AS last_spend_at,
+                   count(*) FILTER (WHERE attribution = 'device') AS device_events,
+                   min(probability) AS min_link_probability, {days_bits}
+            FROM agg_events GROUP BY customer_id, class_id, bucket)
+        SELECT r.* EXCLUDE ({", ".join(f"days_{i}" for i in range(len(bounds)))}),
+               coalesce(c.converted, 0) AS converted_browse_events, {active_days} AS active_days
+        FROM (SELECT f.customer_id, m.key_id, f.bucket,
+                     sum(purchase_amount) AS purchase_amount, sum(orders) AS orders, sum(quantity) AS quantity,
+                     sum(card_amount) AS card_amount, sum(card_txns) AS card_txns,
+                     sum(browse_events) AS browse_events, sum(dwell_seconds) AS dwell_seconds,
+                     sum(events) AS events, min(first_at) AS first_at, max(last_at) AS last_at,
+                     max(last_spend_at) AS last_spend_at, sum(device_events) AS device_events,
+                     min(min_link_probability) AS min_link_probability, {days_or}
+              FROM fine f JOIN agg_members m USING (class_id)
+              GROUP BY f.customer_id, m.key_id, f.bucket) r
+        LEFT JOIN agg_conversions c USING (customer_id, key_id, bucket)
+    """)
+
+
+def _accounts(con: duckdb.DuckDBPyConnection) -> None:
+    """``agg_accounts``: the accounts behind ``agg_events`` per (customer, key), with the first bucket each fed."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE agg_accounts AS
+        SELECT a.customer_id, m.key_id, a.account_id, any_value(a.platform) AS platform, min(a.bucket) AS bucket
+        FROM (SELECT customer_id, class_id, account_id, any_value(platform) AS platform, min(bucket) AS bucket
+              FROM agg_events WHERE account_id IS NOT NULL GROUP BY customer_id, class_id, account_id) a
+        JOIN agg_members m USING (class_id)
+        GROUP BY a.customer_id, m.key_id, a.account_id
+    """)
+
+
+def _windows(con: duckdb.DuckDBPyConnection, spans: list[int | None], day: str, into: str) -> None:
+    """Sum ``agg_buckets`` over the buckets of each window (window ``i`` holds buckets ``0..i``) and write the
+    rows ``into`` ``aggregates`` (a ``CREATE TABLE ... AS`` or an ``INSERT INTO`` clause)."""
+    windows_sql = " UNION ALL ".join(
+        f"SELECT {i} AS i, '{window_label(w)}' AS window_name, CAST({'NULL' if w is None else int(w)} AS INTEGER) "
+        f"AS window_days" for i, w in enumerate(spans))
+    con.execute(f"""
+        {into}
+        WITH windows AS ({windows_sql})
+        SELECT customer_id, k.level, k.key, w.window_name, w.window_days,
+               -- money to the cent and dwell to the millisecond: parallel float sums differ in the last bits
+               round(coalesce(purchase_amount, 0) + coalesce(card_amount, 0), 2) AS spend,
+               round(coalesce(purchase_amount, 0), 2) AS purchase_amount, orders, coalesce(quantity, 0) AS quantity,
+               round(coalesce(card_amount, 0), 2) AS card_amount, card_txns, browse_events,
+               round(coalesce(dwell_seconds, 0), 3) AS dwell_seconds, converted_browse_events,
+               CASE WHEN browse_events > 0 THEN round(converted_browse_events / browse_events, 4) END AS conversion,
+               events, active_days, first_at, last_at,
+               date_diff('day', CAST(last_at AS DATE), {day}) AS recency_days,
+               date_diff('day', CAST(last_spend_at AS DATE), {day}) AS spend_recency_days,
+               coalesce(a.platforms, 0) AS platforms, coalesce(a.accounts, []) AS accounts, device_events,
+               min_link_probability, {day} AS as_of
+        FROM (SELECT b.customer_id, b.key_id, w.i,
+                     sum(b.purchase_amount) AS purchase_amount, CAST(sum(b.orders) AS BIGINT) AS orders,
+                     CAST(sum(b.quantity) AS BIGINT) AS quantity, sum(b.card_amount) AS card_amount,
+                     CAST(sum(b.card_txns) AS BIGINT) AS card_txns,
+                     CAST(sum(b.browse_events) AS BIGINT) AS browse_events, sum(b.dwell_seconds) AS dwell_seconds,
+                     CAST(sum(b.converted_browse_events) AS BIGINT) AS converted_browse_events,
+                     CAST(sum(b.events) AS BIGINT) AS events, CAST(sum(b.active_days) AS BIGINT) AS active_days,
+                     min(b.first_at) AS first_at, max(b.last_at) AS last_at, max(b.last_spend_at) AS last_spend_at,
+                     CAST(sum(b.device_events) AS BIGINT) AS device_events,
+                     min(b.min_link_probability) AS min_link_probability
+              FROM agg_buckets b JOIN windows w ON b.bucket <= w.i
+              GROUP BY b.customer_id, b.key_id, w.i) t
+        JOIN agg_keys k USING (key_id)
+        JOIN windows w USING (i)
+        LEFT JOIN (SELECT b.customer_id, b.key_id, w.i, list_sort(list(b.account_id)) AS accounts,
+                          count(DISTINCT b.platform) AS platforms
+                   FROM agg_accounts b JOIN windows w ON b.bucket <= w.i
+                   GROUP BY b.customer_id, b.key_id, w.i) a
+            USING (customer_id, key_id, i)
+    """)
 
 def _keys(con: duckdb.DuckDBPyConnection) -> None:
     """``agg_classes`` (class, class_id, domain_path: every class of the events, NULL for unmapped; the paths
