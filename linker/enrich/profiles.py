@@ -149,10 +149,10 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
     series = ", ".join(f"'{m}': [{', '.join(at(m, lab, 'NULL' if m == 'conversion' else '0') for lab in labels)}]"
                        for m in ("spend", "orders", "card_txns", "browse_events", "conversion"))
     # every part of a profile is built by its own statement into its own table, and the last statement only
-    # joins them: at 1M customers in one part the JSON parts took a few gigabytes, and one statement holding them
-    # beside the others' hash tables and ordered lists ran out of memory now and then. The JSON objects' keys come in any
-    # order (JSON objects are unordered); sorting them (string_agg ... ORDER BY) buffers every value and ran out
-    # of memory at 1M.
+    # joins them: at 1M customers in one part the JSON parts took a few gigabytes, and one statement holding
+    # them beside the others' hash tables and ordered lists ran out of memory now and then. The JSON objects'
+    # keys come in any order (JSON objects are unordered); sorting them (string_agg ... ORDER BY) buffers every
+    # value and ran out of memory at 1M.
     con.execute("""
         CREATE OR REPLACE TEMP TABLE profile_platforms AS   -- once: a scan of every event, a row per customer
         SELECT customer_id, list(platform ORDER BY platform) AS platforms
