@@ -47,11 +47,12 @@ from linker.outputs import export_table, file_checksum, write_text
 __all__ = ["EnrichmentRules", "enrich", "enrichment_manifest", "export_enrichment", "load_enrichment_rules"]
 
 EXPORTS = {
-    # profiles is built in customer order and the run database preserves insertion order: no sort of a few
-    # gigabytes of JSON per format. aggregates (about fifty rows per customer) is not sorted: at 1M customers
-    # the sort took 140 s, as long as building the table; its readers filter by customer.
+    # profiles and signals are built in customer order (signals: then need), part after part, and the run
+    # database preserves insertion order: no sort of gigabytes of JSON per format. aggregates (about fifty rows
+    # per customer) is not sorted: at 1M customers the sort took 140 s, as long as building the table; its
+    # readers filter by customer.
     "profiles": ("SELECT * FROM profiles", ("parquet", "csv", "jsonl")),
-    "signals": ("SELECT * FROM signals ORDER BY customer_id, need", ("parquet", "csv", "jsonl")),
+    "signals": ("SELECT * FROM signals", ("parquet", "csv", "jsonl")),
     "aggregates": ("SELECT * FROM aggregates", ("parquet",)),
     "unmapped_categories": ("SELECT * FROM unmapped_categories ORDER BY events DESC, name", ("parquet", "csv")),
 }
@@ -127,7 +128,7 @@ def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: E
     parts = customer_parts(con, counts["customer events"], config.events_per_part)
     counts["customer parts"] = len(parts)
     counts["aggregates"] = build_aggregates(con, config.windows_days, as_of, parts=parts)
-    counts.update(fire_signals(con, rules.signals, as_of))
+    counts.update(fire_signals(con, rules.signals, as_of, parts=parts))
     counts["profiles"] = build_profiles(con, config.windows_days, as_of, parts=parts)
     _record_info(con, config, rules, as_of)
     for t in ("taxonomy_classes", "taxonomy_names", "taxonomy_patterns", "taxonomy_merchants", "taxonomy_mcc"):

@@ -9,12 +9,14 @@ devices through which browsing was attributed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import duckdb
 import pyarrow as pa
 
 from linker.enrich.affordability import build_customer_metrics, metrics_long_sql
+from linker.enrich.parts import WHOLE, CustomerPart
 from linker.enrich.signal_rules import SignalRules
 
 MAX_EVENTS = 20
@@ -82,12 +84,17 @@ def register_rules(con: duckdb.DuckDBPyConnection, rules: SignalRules) -> None:
         con.unregister(f"{name}_arrow")
 
 
-def fire_signals(con: duckdb.DuckDBPyConnection, rules: SignalRules, as_of: date) -> dict[str, int]:
+def fire_signals(con: duckdb.DuckDBPyConnection, rules: SignalRules, as_of: date, *,
+                 parts: Sequence[CustomerPart] = (WHOLE,)) -> dict[str, int]:
     """Score every rule for every customer with matching events; create ``signal_scores`` and ``signals``.
 
     ``signal_scores`` holds every (customer, rule) scored — ``gate`` (every required part holds), ``score``,
     ``fired`` — for tuning. ``signals`` (columns in :data:`SIGNAL_COLUMNS`) holds one row per customer and need:
     the fired rule of that need with the highest score.
+
+    ``parts`` are the customer ranges scored one after the other (see :mod:`linker.enrich.parts`): the events
+    kept as evidence are gathered in ordered lists, which DuckDB holds in memory; at 5M customers in one go
+    they did not fit in 5GB.
 
     Returns
     -------
@@ -102,6 +109,23 @@ def fire_signals(con: duckdb.DuckDBPyConnection, rules: SignalRules, as_of: date
     register_rules(con, rules)
     build_customer_metrics(con, as_of, rules.affordability)
     day = f"DATE '{as_of.isoformat()}'"
+    for n, part in enumerate(parts):
+        _score_customers(con, day, part, first=n == 0)
+    counts = {"signals": int(con.execute("SELECT count(*) FROM signals").fetchall()[0][0])}
+    for need, n in con.execute("SELECT need, count(*) FROM signals GROUP BY need ORDER BY need").fetchall():
+        counts[f"signals {need}"] = int(n)
+    for t in ("signal_rules", "signal_evidence", "signal_evidence_classes", "signal_sequences", "signal_conditions"):
+        con.execute(f"DROP TABLE {t}")
+    return counts
+
+
+def _write(table: str, first: bool) -> str:
+    """The clause writing a statement's rows to ``table``: created by the first customer part, appended to after."""
+    return f"CREATE OR REPLACE TABLE {table} AS" if first else f"INSERT INTO {table}"
+
+
+def _score_customers(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPart, *, first: bool) -> None:
+    """Score the rules for the customers of ``part`` and write their rows of ``signal_scores`` and ``signals``."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE signal_matches AS
         SELECT e.customer_id, x.rule, x.item, e.kind, e.event_id, e.account_id, e.platform, e.event_time,
@@ -112,7 +136,7 @@ def fire_signals(con: duckdb.DuckDBPyConnection, rules: SignalRules, as_of: date
         JOIN signal_evidence x ON x.rule = c.rule AND x.item = c.item
         WHERE (x.kind = 'any' OR x.kind = e.kind OR (x.kind = 'spend' AND e.kind IN ('purchase', 'card')))
           AND date_diff('day', CAST(e.event_time AS DATE), {day}) < x.window_days
-          AND (len(x.actions) = 0 OR list_contains(x.actions, e.action))
+          AND (len(x.actions) = 0 OR list_contains(x.actions, e.action)) AND {part.where('e.customer_id')}
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE signal_item_stats AS
@@ -133,7 +157,7 @@ def fire_signals(con: duckdb.DuckDBPyConnection, rules: SignalRules, as_of: date
     """)
     _parts(con)
     con.execute("""
-        CREATE OR REPLACE TABLE signal_scores AS
+        CREATE OR REPLACE TEMP TABLE signal_part_scores AS
         SELECT *, gate AND score >= min_score AS fired
         FROM (SELECT p.customer_id, p.rule, r.need,
                      round(sum(p.weight * CASE WHEN p.holds THEN p.confidence ELSE 0 END) / sum(p.weight), 4)
@@ -143,15 +167,10 @@ def fire_signals(con: duckdb.DuckDBPyConnection, rules: SignalRules, as_of: date
               FROM signal_parts p JOIN signal_rules r USING (rule)
               GROUP BY p.customer_id, p.rule, r.need, r.min_score, r.ord)
     """)
-    _signals(con, day)
-    con.execute("ALTER TABLE signal_scores DROP COLUMN parts")
-    counts = {"signals": int(con.execute("SELECT count(*) FROM signals").fetchall()[0][0])}
-    for need, n in con.execute("SELECT need, count(*) FROM signals GROUP BY need ORDER BY need").fetchall():
-        counts[f"signals {need}"] = int(n)
-    for t in ("signal_matches", "signal_item_stats", "signal_candidates", "signal_parts", "signal_rules",
-              "signal_evidence", "signal_evidence_classes", "signal_sequences", "signal_conditions"):
+    _signals(con, day, part, first=first)
+    con.execute(f"{_write('signal_scores', first)} SELECT * EXCLUDE (parts) FROM signal_part_scores")
+    for t in ("signal_matches", "signal_item_stats", "signal_candidates", "signal_parts", "signal_part_scores"):
         con.execute(f"DROP TABLE {t}")
-    return counts
 
 
 def _parts(con: duckdb.DuckDBPyConnection) -> None:
@@ -219,12 +238,13 @@ def _parts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE signal_pairs")
 
 
-def _signals(con: duckdb.DuckDBPyConnection, day: str) -> None:
-    """``signals``: the best fired rule per customer and need, with accounts, devices and recommendations."""
+def _signals(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPart, *, first: bool) -> None:
+    """``signals`` of the customers of ``part``: the best fired rule per customer and need, with accounts,
+    devices and recommendations."""
     con.execute(f"""
-        CREATE OR REPLACE TABLE signals AS
+        {_write('signals', first)}
         WITH best AS (
-            SELECT * FROM signal_scores WHERE fired
+            SELECT * FROM signal_part_scores WHERE fired
             QUALIFY row_number() OVER (PARTITION BY customer_id, need ORDER BY score DESC, rule_ord) = 1),
         used AS (   -- events of the parts that hold (absent parts have none)
             SELECT m.* FROM signal_matches m JOIN best b USING (customer_id, rule)
@@ -253,6 +273,7 @@ def _signals(con: duckdb.DuckDBPyConnection, day: str) -> None:
             FROM best b JOIN signal_rules r USING (rule)
             JOIN customer_events e ON e.customer_id = b.customer_id AND list_contains(r.recommend, e.class)
             WHERE e.kind IN ('purchase', 'card') AND date_diff('day', CAST(e.event_time AS DATE), {day}) < r.horizon_days
+              AND {part.where('e.customer_id')}
             GROUP BY b.customer_id, b.rule)
         SELECT b.customer_id, b.need, b.score, r.action,
                list_filter(r.recommend, lambda x: NOT list_contains(coalesce(bo.classes, []), x)) AS recommend,
@@ -265,5 +286,5 @@ def _signals(con: duckdb.DuckDBPyConnection, day: str) -> None:
         FROM best b JOIN signal_rules r USING (rule)
         LEFT JOIN accounts a USING (customer_id, rule) LEFT JOIN devices d USING (customer_id, rule)
         LEFT JOIN cards c USING (customer_id, rule) LEFT JOIN bought bo USING (customer_id, rule)
-        ORDER BY b.customer_id, r.ord
+        ORDER BY b.customer_id, b.need
     """)

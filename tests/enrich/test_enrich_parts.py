@@ -77,3 +77,5 @@ def test_parts_give_the_same_tables_in_customer_order(events_per_part: int) -> N
     # written part after part, each sorted: sorted as a whole (the export relies on it)
     ids = [r[0] for r in parted.execute("SELECT customer_id FROM profiles").fetchall()]
     assert ids == sorted(ids) and ids
+    keys = parted.execute("SELECT customer_id, need FROM signals").fetchall()
+    assert keys == sorted(keys) and keys
