@@ -17,7 +17,7 @@ from datetime import date
 
 import duckdb
 
-from linker.enrich.parts import WHOLE, CustomerPart
+from linker.enrich.parts import WHOLE, CustomerPart, write_into
 
 CONVERSION_DAYS = 30
 """A browsing event converts when the customer buys in the same class (domain) within this many days."""
@@ -105,13 +105,12 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
         JOIN agg_classes c ON c.class IS NOT DISTINCT FROM e.class
     """)
     bounds = _day_bounds(con, spans)
-    con.execute("DROP TABLE IF EXISTS aggregates")
     for n, part in enumerate(parts):
         con.execute(f"CREATE OR REPLACE TEMP TABLE agg_events AS SELECT * FROM agg_all_events WHERE {part.where()}")
         _conversions(con, conversion_days)
         _buckets(con, bounds)
         _accounts(con)
-        _windows(con, spans, day, "CREATE TABLE aggregates AS" if n == 0 else "INSERT INTO aggregates")
+        _windows(con, spans, day, write_into("aggregates", n == 0))
     con.execute("DROP VIEW agg_all_events")
     for table in ("agg_events", "agg_conversions", "agg_buckets", "agg_accounts", "agg_members", "agg_keys",
                   "agg_classes"):
@@ -180,7 +179,7 @@ def _accounts(con: duckdb.DuckDBPyConnection) -> None:
 
 def _windows(con: duckdb.DuckDBPyConnection, spans: list[int | None], day: str, into: str) -> None:
     """Sum ``agg_buckets`` over the buckets of each window (window ``i`` holds buckets ``0..i``) and write the
-    rows ``into`` ``aggregates`` (a ``CREATE TABLE ... AS`` or an ``INSERT INTO`` clause)."""
+    rows ``into`` ``aggregates`` (the clause of :func:`~linker.enrich.parts.write_into`)."""
     windows_sql = " UNION ALL ".join(
         f"SELECT {i} AS i, '{window_label(w)}' AS window_name, CAST({'NULL' if w is None else int(w)} AS INTEGER) "
         f"AS window_days" for i, w in enumerate(spans))

@@ -43,6 +43,15 @@ WHOLE = CustomerPart(None, None)
 """Every customer: one part."""
 
 
+def write_into(table: str, first: bool) -> str:
+    """The clause putting a part's rows in ``table``: the first part creates it, the next ones append.
+
+    >>> write_into("profiles", True), write_into("profiles", False)
+    ('CREATE OR REPLACE TABLE profiles AS', 'INSERT INTO profiles')
+    """
+    return f"CREATE OR REPLACE TABLE {table} AS" if first else f"INSERT INTO {table}"
+
+
 def customer_parts(con: duckdb.DuckDBPyConnection, events: int, events_per_part: int) -> list[CustomerPart]:
     """Split the customers into ranges of about equal size, as many as ``events / events_per_part`` (at least one).
 

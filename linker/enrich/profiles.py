@@ -18,7 +18,7 @@ from datetime import date
 import duckdb
 
 from linker.enrich.aggregate import window_label
-from linker.enrich.parts import WHOLE, CustomerPart
+from linker.enrich.parts import WHOLE, CustomerPart, write_into
 
 PROFILE_SCHEMA_VERSION = 1
 
@@ -159,7 +159,6 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
         FROM (SELECT DISTINCT customer_id, platform FROM customer_events WHERE platform IS NOT NULL)
         GROUP BY customer_id
     """)
-    con.execute("DROP TABLE IF EXISTS profiles")
     for i, part in enumerate(parts):
         where = part.where()
         con.execute(f"""
@@ -216,7 +215,7 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
             FROM links WHERE {where} GROUP BY customer_id
         """)
         con.execute(f"""
-            {"CREATE TABLE profiles AS" if i == 0 else "INSERT INTO profiles"}
+            {write_into("profiles", i == 0)}
             SELECT {PROFILE_SCHEMA_VERSION} AS profile_schema_version, c.customer_id, c.name, c.gender, c.birth_date,
                    m.age, c.city, c.status, c.income, c.debt, c.credit_limit, round(m.instalment_room, 2) AS instalment_room,
                    round(m.debt_to_income, 4) AS debt_to_income, round(m.credit_headroom, 2) AS credit_headroom,

@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from linker.enrich.affordability import build_customer_metrics, metrics_long_sql
-from linker.enrich.parts import WHOLE, CustomerPart
+from linker.enrich.parts import WHOLE, CustomerPart, write_into
 from linker.enrich.signal_rules import SignalRules
 
 MAX_EVENTS = 20
@@ -119,11 +119,6 @@ def fire_signals(con: duckdb.DuckDBPyConnection, rules: SignalRules, as_of: date
     return counts
 
 
-def _write(table: str, first: bool) -> str:
-    """The clause writing a statement's rows to ``table``: created by the first customer part, appended to after."""
-    return f"CREATE OR REPLACE TABLE {table} AS" if first else f"INSERT INTO {table}"
-
-
 def _score_customers(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPart, *, first: bool) -> None:
     """Score the rules for the customers of ``part`` and write their rows of ``signal_scores`` and ``signals``."""
     con.execute(f"""
@@ -168,7 +163,7 @@ def _score_customers(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPar
               GROUP BY p.customer_id, p.rule, r.need, r.min_score, r.ord)
     """)
     _signals(con, day, part, first=first)
-    con.execute(f"{_write('signal_scores', first)} SELECT * EXCLUDE (parts) FROM signal_part_scores")
+    con.execute(f"{write_into('signal_scores', first)} SELECT * EXCLUDE (parts) FROM signal_part_scores")
     for t in ("signal_matches", "signal_item_stats", "signal_candidates", "signal_parts", "signal_part_scores"):
         con.execute(f"DROP TABLE {t}")
 
@@ -242,7 +237,7 @@ def _signals(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPart, *, fi
     """``signals`` of the customers of ``part``: the best fired rule per customer and need, with accounts,
     devices and recommendations."""
     con.execute(f"""
-        {_write('signals', first)}
+        {write_into('signals', first)}
         WITH best AS (
             SELECT * FROM signal_part_scores WHERE fired
             QUALIFY row_number() OVER (PARTITION BY customer_id, need ORDER BY score DESC, rule_ord) = 1),
