@@ -151,9 +151,9 @@ class EnrichmentConfig(_Model):
     taxonomy_file: Path | None = Field(None, description="Category taxonomy overriding the shipped one.")
     signals_file: Path | None = Field(None, description="Need-signal rules overriding the shipped ones.")
     events_per_part: int = Field(
-        3_000_000, ge=1, description="Aggregates and profiles are built for one range of customers at a time, "
-        "each with about this many attributed events, so that their tables fit in memory (lower it with a "
-        "smaller engine.memory_limit).")
+        3_000_000, ge=1, description="Aggregates, signals and profiles are built for one range of customers at a "
+        "time, each with about this many events (purchases, browsing, card transactions), so that their tables "
+        "fit in memory (lower it with a smaller engine.memory_limit).")
 
     @field_validator("windows_days")
     @classmethod

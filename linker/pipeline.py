@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import resource
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,6 +31,8 @@ from linker.resolve import resolve
 from linker.rules import load_rules
 
 WORK_DB = "work.duckdb"
+WORK_DIR = ".work"
+"""The run's temporary files (transcoded inputs, attributed events in customer parts), deleted at the end."""
 StageHook = Callable[[str], AbstractContextManager[Any]]
 
 
@@ -109,7 +112,7 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
     hook = stage_hook or (lambda name: nullcontext())
     try:
         with _stage(hook, "ingest", []) as timing:
-            report = ingest(con, config, frames=frames, workdir=out / ".work")
+            report = ingest(con, config, frames=frames, workdir=out / WORK_DIR)
             timing.rows = sum(t.rows_read for t in report.tables.values())
             if key is not None:
                 pseudonymize_ids(con, key)
@@ -122,7 +125,7 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
             result.counts.update(resolve(con, config.resolution, rules))
             timing.rows = result.counts["candidate pairs"]
         with _stage(hook, "enrich", result.stages) as timing:
-            result.counts.update(enrich(con, config.enrichment, rules=enrichment_rules))
+            result.counts.update(enrich(con, config.enrichment, rules=enrichment_rules, workdir=out / WORK_DIR))
             timing.rows = result.counts["customer events"]
             if key is not None:  # pseudonymous exports carry no name or birth date
                 con.execute("UPDATE profiles SET name = NULL, birth_date = NULL")
@@ -140,6 +143,7 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
                                                            "pseudonymized": key is not None})
     finally:
         con.close()
+        shutil.rmtree(out / WORK_DIR, ignore_errors=True)
     return result
 
 

@@ -85,8 +85,8 @@ def load_enrichment_rules(config: EnrichmentConfig) -> EnrichmentRules:
     return EnrichmentRules(taxonomy, load_signal_rules(config.signals_file, taxonomy))
 
 
-def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: EnrichmentRules | None = None
-           ) -> dict[str, int]:
+def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: EnrichmentRules | None = None,
+           workdir: Path | None = None) -> dict[str, int]:
     """Run the enrichment stage on a resolved run database.
 
     Parameters
@@ -99,6 +99,10 @@ def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: E
     rules
         Rules loaded beforehand with :func:`load_enrichment_rules` (to fail before ingest); loaded here if
         omitted.
+    workdir
+        A folder for the attributed events, written there one customer part per folder when there are several
+        parts (the pipeline gives the run's ``.work``; its caller deletes it after closing ``con``). Without
+        it they stay in one table, which each part scans whole: the same results, slower at scale.
 
     Returns
     -------
@@ -120,13 +124,16 @@ def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: E
     counts["merchants refined"] = build_merchant_classes(con)
     counts["linked accounts"] = build_linked_accounts(con)
     counts["attributed devices"] = build_device_attribution(con)
-    counts["customer events"] = build_customer_events(con, as_of)
+    # parts sized by the events that can be attributed: they are decided before the events are written
+    parts = customer_parts(con, sum(_count(con, t) for t in ("purchases", "browsing", "transactions")),
+                           config.events_per_part)
+    counts["customer parts"] = len(parts)
+    counts["customer events"] = build_customer_events(
+        con, as_of, parts=parts, folder=workdir / "customer_events" if workdir else None)
     for attribution, n in con.execute(
             "SELECT attribution, count(*) FROM customer_events GROUP BY 1 ORDER BY 1").fetchall():
         counts[f"customer events {attribution}"] = int(n)
     counts["unmapped events"] = build_unmapped_categories(con)
-    parts = customer_parts(con, counts["customer events"], config.events_per_part)
-    counts["customer parts"] = len(parts)
     counts["aggregates"] = build_aggregates(con, config.windows_days, as_of, parts=parts)
     counts.update(fire_signals(con, rules.signals, as_of, parts=parts))
     counts["profiles"] = build_profiles(con, config.windows_days, as_of, parts=parts)

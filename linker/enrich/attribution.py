@@ -17,11 +17,14 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
 from linker.engine import compress_scratch, scratch_table
+from linker.enrich.parts import WHOLE, CustomerPart, read_parts, write_parts
 
 MASK_DEVICE_SQL = ("split_part({col}, ':', 1) || ':' || repeat('*', greatest(length(split_part({col}, ':', 2)) - 4, 0))"
                    " || right(split_part({col}, ':', 2), 4)")
@@ -111,9 +114,14 @@ def build_device_attribution(con: duckdb.DuckDBPyConnection, *, strict: bool = T
     return int(con.execute("SELECT count(*) FROM device_attribution WHERE status = 'attributed'").fetchall()[0][0])
 
 
-def build_customer_events(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
+def build_customer_events(con: duckdb.DuckDBPyConnection, as_of: date, *,
+                          parts: Sequence[CustomerPart] = (WHOLE,), folder: Path | None = None) -> int:
     """Create ``customer_events`` (temporary, like the event tables it is built from): every event attributed
     to a customer, dated on or before ``as_of``.
+
+    With more than one customer part and a ``folder``, the events are written there, one folder per part (see
+    :func:`~linker.enrich.parts.write_parts`), and ``customer_events`` is a view reading them; otherwise it is a
+    table, which every part's statements scan whole.
 
     One row per (customer, event). ``kind`` is 'purchase', 'browse' or 'card'; ``attribution`` says how the
     event reached the customer: 'card' (the bank's own transaction), 'linked_account' (``account_id`` is linked
@@ -126,9 +134,21 @@ def build_customer_events(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
 
     Returns the number of rows.
     """
+    query = _customer_events_query(as_of)
+    if folder is not None and len(parts) > 1:
+        rows = write_parts(con, query, list(parts), folder)
+        if rows:  # no rows, no files to read: a table then, with the columns
+            con.execute(f"CREATE OR REPLACE TEMP VIEW customer_events AS SELECT * FROM {read_parts(folder)}")
+            return rows
+    con.execute(f"CREATE OR REPLACE {scratch_table(con, 'customer_events')} AS {query}")
+    compress_scratch(con)
+    return int(con.execute("SELECT count(*) FROM customer_events").fetchall()[0][0])
+
+
+def _customer_events_query(as_of: date) -> str:
+    """The query of :func:`build_customer_events`."""
     cutoff = f"DATE '{as_of.isoformat()}' + INTERVAL 1 DAY"
-    con.execute(f"""
-        CREATE OR REPLACE {scratch_table(con, "customer_events")} AS
+    return f"""
         WITH raw AS (
             SELECT la.customer_id, 'purchase' AS kind, p.order_id AS event_id, p.account_id, la.platform,
                    p.order_time AS event_time, p.category, CAST(NULL AS VARCHAR) AS merchant, p.amount,
@@ -164,6 +184,4 @@ def build_customer_events(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
         SELECT customer_id, kind, event_id, account_id, platform, event_time, category, merchant, class, amount,
                quantity, action, dwell_seconds, attribution, probability, match_weight, device
         FROM classed
-    """)
-    compress_scratch(con)
-    return int(con.execute("SELECT count(*) FROM customer_events").fetchall()[0][0])
+    """

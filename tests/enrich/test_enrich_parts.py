@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -11,7 +12,7 @@ from tests.enrich.enrich_run import AS_OF, RunBuilder
 
 from linker.config import EnrichmentConfig
 from linker.enrich import enrich
-from linker.enrich.parts import WHOLE, CustomerPart, customer_parts
+from linker.enrich.parts import WHOLE, CustomerPart, customer_parts, part_number, read_parts, write_parts
 
 CATEGORIES = ["家具/沙发", "建材", "床垫", "数码/相机", "镜头", "电脑/笔记本", "机票", None]
 
@@ -64,18 +65,66 @@ def test_where_quotes_the_bounds() -> None:
     assert CustomerPart("it's", None).where() == "customer_id >= 'it''s'"
 
 
-@pytest.mark.parametrize("events_per_part", [1, 25])
-def test_parts_give_the_same_tables_in_customer_order(events_per_part: int) -> None:
+@pytest.mark.parametrize(("events_per_part", "in_folder"), [(1, True), (25, True), (25, False)])
+def test_parts_give_the_same_tables_in_customer_order(events_per_part: int, in_folder: bool, tmp_path: Path
+                                                      ) -> None:
     whole = _busy_run(RunBuilder(duckdb.connect()))
-    counts_whole = enrich(whole, EnrichmentConfig(as_of=AS_OF))
+    counts_whole = enrich(whole, EnrichmentConfig(as_of=AS_OF), workdir=tmp_path / "whole")
     parted = _busy_run(RunBuilder(duckdb.connect()))
-    counts_parted = enrich(parted, EnrichmentConfig(as_of=AS_OF, events_per_part=events_per_part))
+    counts_parted = enrich(parted, EnrichmentConfig(as_of=AS_OF, events_per_part=events_per_part),
+                           workdir=tmp_path / "parted" if in_folder else None)
 
     assert counts_whole["customer parts"] == 1 and counts_parted["customer parts"] > 1
-    for table in ("aggregates", "profiles", "signals"):
+    assert counts_parted["customer events"] == counts_whole["customer events"] > 0
+    for table in ("customer_events", "aggregates", "profiles", "signals"):
         assert sorted(_table(parted, table), key=repr) == sorted(_table(whole, table), key=repr), table
     # written part after part, each sorted: sorted as a whole (the export relies on it)
     ids = [r[0] for r in parted.execute("SELECT customer_id FROM profiles").fetchall()]
     assert ids == sorted(ids) and ids
     keys = parted.execute("SELECT customer_id, need FROM signals").fetchall()
     assert keys == sorted(keys) and keys
+
+
+def test_each_part_is_written_to_its_own_folder(tmp_path: Path) -> None:
+    """A part's range filter then reads its own files only (the Parquet reader skips the others' row groups)."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE customers AS SELECT 'C' || lpad(CAST(i AS VARCHAR), 3, '0') AS customer_id "
+                "FROM range(100) t(i)")
+    parts = customer_parts(con, events=1000, events_per_part=300)
+    query = "SELECT customer_id, i AS n FROM customers, range(3) t(i)"
+    assert write_parts(con, query, parts, tmp_path / "events") == 300
+    assert sorted(p.name for p in (tmp_path / "events").iterdir()) == [f"_part={i}" for i in range(len(parts))]
+    for i, part in enumerate(parts):
+        files = (tmp_path / "events" / f"_part={i}").as_posix() + "/*.parquet"
+        outside = con.execute(f"SELECT count(*) FROM read_parquet('{files}') WHERE NOT ({part.where()})")
+        assert outside.fetchall()[0][0] == 0
+    assert con.execute(f"SELECT count(*), count(DISTINCT customer_id) FROM {read_parts(tmp_path / 'events')}"
+                       ).fetchall()[0] == (300, 100)
+    # written again: the folder is emptied first, not added to
+    write_parts(con, query, parts, tmp_path / "events")
+    assert con.execute(f"SELECT count(*) FROM {read_parts(tmp_path / 'events')}").fetchall()[0][0] == 300
+
+
+def test_part_number_agrees_with_the_ranges() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE customers AS SELECT 'C' || lpad(CAST(i AS VARCHAR), 3, '0') AS customer_id "
+                "FROM range(100) t(i)")
+    parts = customer_parts(con, events=1000, events_per_part=300)
+    for customer_id in ("A", "C000", "C025", "C050", "C099", "Z"):
+        number = con.execute(f"SELECT {part_number(parts, repr(customer_id))}").fetchall()[0][0]
+        assert con.execute(f"SELECT {parts[number].where(repr(customer_id))}").fetchall()[0][0]
+    assert part_number([WHOLE]) == "0"
+
+
+def test_parts_with_no_attributed_event(tmp_path: Path) -> None:
+    """Events exist but none reaches a customer (the accounts are not linked): empty tables, not an error."""
+    run = RunBuilder(duckdb.connect())
+    for c in range(4):
+        run.customer(f"C{c}").account(f"A{c}", None)
+        for _ in range(3):
+            run.purchase(f"A{c}", "建材", 100, days=3)
+    con = run.done()
+    counts = enrich(con, EnrichmentConfig(as_of=AS_OF, events_per_part=2), workdir=tmp_path)
+    assert counts["customer parts"] > 1 and counts["customer events"] == 0
+    assert con.execute("SELECT count(*) FROM profiles").fetchall()[0][0] == 4
+    assert con.execute("SELECT count(*) FROM customer_events").fetchall()[0][0] == 0
