@@ -42,11 +42,16 @@ def _table(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
     return [tuple(value(v) for v in row) for row in con.execute(f"SELECT * FROM {table}").fetchall()]
 
 
-def test_parts_cover_every_id_once() -> None:
+def _four_parts_of_100_customers() -> tuple[duckdb.DuckDBPyConnection, list[CustomerPart]]:
+    """A connection holding customers C000..C099, and those split into four parts."""
     con = duckdb.connect()
     con.execute("CREATE TABLE customers AS SELECT 'C' || lpad(CAST(i AS VARCHAR), 3, '0') AS customer_id "
                 "FROM range(100) t(i)")
-    parts = customer_parts(con, events=1000, events_per_part=300)
+    return con, customer_parts(con, events=1000, events_per_part=300)
+
+
+def test_parts_cover_every_id_once() -> None:
+    con, parts = _four_parts_of_100_customers()
     assert len(parts) == 4
     assert parts[0].low is None and parts[-1].high is None
     assert all(a.high == b.low for a, b in zip(parts, parts[1:]))
@@ -87,10 +92,7 @@ def test_parts_give_the_same_tables_in_customer_order(events_per_part: int, in_f
 
 def test_each_part_is_written_to_its_own_folder(tmp_path: Path) -> None:
     """A part's range filter then reads its own files only (the Parquet reader skips the others' row groups)."""
-    con = duckdb.connect()
-    con.execute("CREATE TABLE customers AS SELECT 'C' || lpad(CAST(i AS VARCHAR), 3, '0') AS customer_id "
-                "FROM range(100) t(i)")
-    parts = customer_parts(con, events=1000, events_per_part=300)
+    con, parts = _four_parts_of_100_customers()
     query = "SELECT customer_id, i AS n FROM customers, range(3) t(i)"
     assert write_parts(con, query, parts, tmp_path / "events") == 300
     assert sorted(p.name for p in (tmp_path / "events").iterdir()) == [f"_part={i}" for i in range(len(parts))]
@@ -106,10 +108,7 @@ def test_each_part_is_written_to_its_own_folder(tmp_path: Path) -> None:
 
 
 def test_part_number_agrees_with_the_ranges() -> None:
-    con = duckdb.connect()
-    con.execute("CREATE TABLE customers AS SELECT 'C' || lpad(CAST(i AS VARCHAR), 3, '0') AS customer_id "
-                "FROM range(100) t(i)")
-    parts = customer_parts(con, events=1000, events_per_part=300)
+    con, parts = _four_parts_of_100_customers()
     for customer_id in ("A", "C000", "C025", "C050", "C099", "Z"):
         number = con.execute(f"SELECT {part_number(parts, repr(customer_id))}").fetchall()[0][0]
         assert con.execute(f"SELECT {parts[number].where(repr(customer_id))}").fetchall()[0][0]
