@@ -64,11 +64,17 @@ def build_customer_metrics(con: duckdb.DuckDBPyConnection, as_of: date, params: 
                     - CASE WHEN strftime(c.birth_date, '%m%d') > strftime({day}, '%m%d') THEN 1 ELSE 0 END
                     AS INTEGER) AS age
         FROM customers c LEFT JOIN card k USING (customer_id)
+        ORDER BY c.customer_id   -- each customer part reads its own row groups
     """)
     return int(con.execute("SELECT count(*) FROM customer_metrics").fetchall()[0][0])
 
 
-def metrics_long_sql() -> str:
-    """SQL of (customer_id, metric, value) over ``customer_metrics``, for joining signal conditions."""
-    return " UNION ALL ".join(
-        f"SELECT customer_id, '{m}' AS metric, CAST({m} AS DOUBLE) AS value FROM customer_metrics" for m in METRICS)
+def metric_value_sql(metric: str, table: str) -> str:
+    """SQL of the value of the metric named by the column ``metric`` in the ``customer_metrics`` row ``table``,
+    as DOUBLE, for joining signal conditions (one join on the customer, not one per metric).
+
+    >>> metric_value_sql("k.metric", "m").split(" WHEN ")[1]
+    "'income' THEN CAST(m.income AS DOUBLE)"
+    """
+    cases = " ".join(f"WHEN '{m}' THEN CAST({table}.{m} AS DOUBLE)" for m in METRICS)
+    return f"CASE {metric} {cases} END"

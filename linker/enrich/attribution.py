@@ -48,6 +48,7 @@ def build_linked_accounts(con: duckdb.DuckDBPyConnection) -> int:
         FROM links l JOIN accounts a USING (account_id)
         WHERE l.decision = 'linked'
         QUALIFY count(*) OVER (PARTITION BY l.account_id) = 1
+        ORDER BY l.customer_id, l.account_id   -- each customer part of the signals reads its own row groups
     """)
     return int(con.execute("SELECT count(*) FROM linked_accounts").fetchall()[0][0])
 

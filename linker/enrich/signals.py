@@ -15,7 +15,7 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
-from linker.enrich.affordability import build_customer_metrics, metrics_long_sql
+from linker.enrich.affordability import build_customer_metrics, metric_value_sql
 from linker.enrich.parts import WHOLE, CustomerPart, write_into
 from linker.enrich.signal_rules import SignalRules
 
@@ -150,7 +150,7 @@ def _score_customers(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPar
         SELECT DISTINCT s.customer_id, s.rule FROM signal_item_stats s
         JOIN signal_evidence x ON x.rule = s.rule AND x.item = s.item AND NOT x.absent
     """)
-    _parts(con)
+    _parts(con, part)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE signal_part_scores AS
         SELECT *, gate AND score >= min_score AS fired
@@ -168,9 +168,9 @@ def _score_customers(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPar
         con.execute(f"DROP TABLE {t}")
 
 
-def _parts(con: duckdb.DuckDBPyConnection) -> None:
-    """``signal_parts``: per candidate (customer, rule), every evidence, sequence and condition of the rule,
-    whether it holds, its weight and confidence, and its detail as JSON."""
+def _parts(con: duckdb.DuckDBPyConnection, part: CustomerPart) -> None:
+    """``signal_parts``: per candidate (customer, rule) of ``part``, every evidence, sequence and condition of
+    the rule, whether it holds, its weight and confidence, and its detail as JSON."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE signal_pairs AS
         SELECT a.customer_id, q.rule, q.item, least(a.probability, b.probability) AS confidence,
@@ -203,9 +203,10 @@ def _parts(con: duckdb.DuckDBPyConnection) -> None:
                            pair.first.time, pair.then.time, pair.first.event_id, pair.then.event_id) = 1) p
                 ON p.customer_id = c.customer_id AND p.rule = q.rule AND p.item = q.item),
         conditions AS (
-            SELECT c.customer_id, k.rule, k.item, k.required, k.weight, k.ord, k.metric, k.min, k.max, m.value
+            SELECT c.customer_id, k.rule, k.item, k.required, k.weight, k.ord, k.metric, k.min, k.max,
+                   {metric_value_sql('k.metric', 'm')} AS value
             FROM signal_candidates c JOIN signal_conditions k USING (rule)
-            LEFT JOIN ({metrics_long_sql()}) m ON m.customer_id = c.customer_id AND m.metric = k.metric)
+            LEFT JOIN (SELECT * FROM customer_metrics WHERE {part.where()}) m ON m.customer_id = c.customer_id)
         SELECT customer_id, rule, 0 AS part_ord, ord, required, weight,
                CASE WHEN absent THEN NOT met ELSE met END AS holds,
                CASE WHEN absent THEN 1.0 ELSE coalesce(confidence, 0) END AS confidence,
@@ -250,7 +251,8 @@ def _signals(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPart, *, fi
                           'match_weight': la.match_weight, 'events': u.n}} ORDER BY u.account_id) AS accounts
             FROM (SELECT customer_id, rule, account_id, count(DISTINCT kind || ':' || event_id) AS n
                   FROM used WHERE account_id IS NOT NULL GROUP BY customer_id, rule, account_id) u
-            JOIN linked_accounts la ON la.account_id = u.account_id AND la.customer_id = u.customer_id
+            JOIN (SELECT * FROM linked_accounts WHERE {part.where()}) la
+                ON la.account_id = u.account_id AND la.customer_id = u.customer_id
             GROUP BY u.customer_id, u.rule),
         devices AS (
             SELECT customer_id, rule,
