@@ -107,25 +107,52 @@ def _bars(ax: Any, labels: list[str], values: list[float], *, horizontal: bool =
     ax.spines[["top", "right"]].set_visible(False)
 
 
+def match_weight_histogram(con: duckdb.DuckDBPyConnection, bins: int = 50
+                           ) -> tuple[list[float], dict[str, list[int]]]:
+    """The match weights of ``links`` counted in ``bins`` equal bins between the lowest and the highest, per
+    decision: (bin edges, {decision: count per bin}), counted in SQL (there is a row per candidate pair: 9M at
+    5M customers, too many to bring into Python). Bins are closed on the left, the last one on both sides,
+    as in ``numpy.histogram``; with a single weight, one bin around it. No weight: ([], {}).
+    """
+    low, high = con.execute("SELECT min(match_weight), max(match_weight) FROM links").fetchall()[0]
+    if low is None:
+        return [], {}
+    low, high = float(low), float(high)
+    if high <= low:
+        low, high, bins = low - 0.5, high + 0.5, 1
+    edges = [low + (high - low) * i / bins for i in range(bins)] + [high]
+    counts: dict[str, list[int]] = {}
+    # the bin from the arithmetic, moved by one where rounding put a weight beside an edge (edges[k] is the
+    # left edge of bin k - 1: lists count from 1)
+    for decision, i, n in con.execute(f"""
+            WITH b AS (SELECT decision, match_weight AS w,
+                              least(greatest(CAST(floor((match_weight - $low) / $width) AS INTEGER), 0), {bins - 1}) AS k
+                       FROM links WHERE match_weight IS NOT NULL)
+            SELECT decision, CASE WHEN k > 0 AND w < $edges[k + 1] THEN k - 1
+                                  WHEN k < {bins - 1} AND w >= $edges[k + 2] THEN k + 1 ELSE k END, count(*)
+            FROM b GROUP BY ALL""", {"low": low, "width": (high - low) / bins, "edges": edges}).fetchall():
+        counts.setdefault(decision, [0] * bins)[i] += n
+    return edges, counts
+
+
 def _links(con: duckdb.DuckDBPyConnection) -> list[str]:
     counts = _rows(con, "SELECT decision, count(*) FROM links GROUP BY 1 ORDER BY 1")
-    weights = _rows(con, "SELECT decision, match_weight FROM links WHERE match_weight IS NOT NULL")
+    edges, binned = match_weight_histogram(con)
     parts = [_figure(lambda ax: _bars(ax, [d for d, _ in counts], [n for _, n in counts]),
                      "Candidate pairs by decision (ambiguous links are never aggregated)")]
 
     def hist(ax: Any) -> None:
         colors = {"linked": "#55a868", "ambiguous": "#dd8452", "rejected": "#c44e52"}
-        low, high = min(w for _, w in weights), max(w for _, w in weights)
-        bins = [low + (high - low) * i / 50 for i in range(51)] if high > low else 10
+        centers = [(a + b) / 2 for a, b in zip(edges, edges[1:])]
         for decision in ("rejected", "ambiguous", "linked"):
-            data = [w for d, w in weights if d == decision]
-            if data:
-                ax.hist(data, bins=bins, alpha=0.7, label=decision, color=colors[decision])
+            if decision in binned:
+                ax.hist(centers, bins=edges, weights=binned[decision], alpha=0.7, label=decision,
+                        color=colors[decision])
         ax.set_xlabel("match weight (bits)")
         ax.set_yscale("log")
         if ax.get_legend_handles_labels()[0]:
             ax.legend()
-    if weights:
+    if binned:
         parts.append(_figure(hist, "Match weights of candidate pairs by decision"))
     return parts
 
