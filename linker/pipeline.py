@@ -32,7 +32,10 @@ from linker.rules import load_rules
 
 WORK_DB = "work.duckdb"
 WORK_DIR = ".work"
-"""The run's temporary files (transcoded inputs, attributed events in customer parts), deleted at the end."""
+"""The run's temporary files (transcoded inputs, attributed events in customer parts, the scratch database),
+deleted at the end."""
+SCRATCH_DB = "scratch.duckdb"
+"""The run's scratch database (the event tables; see :func:`linker.engine.open_database`), in :data:`WORK_DIR`."""
 StageHook = Callable[[str], AbstractContextManager[Any]]
 
 
@@ -108,7 +111,7 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
     db_path = out / WORK_DB
     if db_path.exists():
         db_path.unlink()
-    con = open_database(db_path, config.engine)
+    con = open_database(db_path, config.engine, scratch=out / WORK_DIR / SCRATCH_DB)
     hook = stage_hook or (lambda name: nullcontext())
     try:
         with _stage(hook, "ingest", []) as timing:

@@ -83,6 +83,7 @@ def test_linker_run_golden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     if not hasattr(pipeline, "enrich"):
         _wire_enrichment(monkeypatch, config)
     result = linker.run(config)
+    assert not (tmp_path / "out" / ".work").exists()  # the scratch database and part files are temporary
     got = json.loads(json.dumps(_snapshot(tmp_path / "out", result), ensure_ascii=False, default=str))
     if os.environ.get("LINKER_UPDATE_GOLDEN"):
         GOLDEN.write_text(json.dumps(got, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
