@@ -40,7 +40,7 @@ def open_database(path: Path | str, engine: EngineConfig | None = None, *, read_
     if not read_only:
         spill = path.parent / ".spill"
         spill.mkdir(parents=True, exist_ok=True)
-        con.execute(f"SET temp_directory = '{spill.as_posix()}'")
+        con.execute(f"SET temp_directory = {quote_literal(spill.as_posix())}")
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")  # progress is the caller's to show
     if scratch is None:

@@ -39,3 +39,11 @@ def test_without_a_scratch_file_the_scratch_database_is_in_memory(tmp_path):
     assert con.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'scratch'").fetchall() == [(None,)]
     con.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == [".spill", "work.duckdb"]
+
+
+def test_a_folder_with_an_apostrophe_in_its_name_works(tmp_path):
+    folder = tmp_path / "li's run"
+    folder.mkdir()
+    con = open_database(folder / "work.duckdb", scratch=folder / ".work" / "scratch.duckdb")
+    assert Path(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]) == folder / ".spill"
+    con.close()
