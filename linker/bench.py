@@ -135,7 +135,8 @@ def compare_linking(db: Path, hub_degree: dict[str, int], threads: int | None = 
     """Time Splink's deterministic linking and our candidate generation on a run's ``identifiers``.
 
     Both read the same usable, normalized phone, email and device values of customers and accounts, copied
-    (untimed) into a fresh in-memory DuckDB database with the same thread count. Ours: hub detection plus exact
+    (untimed, with the names that block our near-miss search) into a fresh in-memory DuckDB database with the same
+    thread count. Ours: hub detection plus exact
     candidate pairs (:func:`~linker.resolve.hubs.find_hubs`, :func:`~linker.resolve.candidates.find_candidates`
     without near misses), then the same with one-edit near misses. Splink's: ``link_only`` between customers and
     accounts, one exploding blocking rule per identifier type (a pair shares a phone, an email or a device) on
@@ -174,6 +175,9 @@ def compare_linking(db: Path, hub_degree: dict[str, int], threads: int | None = 
         SELECT owner_kind, owner_id, id_type, raw, value, kind, status, since, _row FROM run.identifiers
         WHERE owner_kind IN ('customer', 'account')
     """)
+    # the names block the near-miss search
+    con.execute("CREATE TABLE customers AS SELECT customer_id, name FROM run.customers")
+    con.execute("CREATE TABLE accounts AS SELECT account_id, name FROM run.accounts")
     con.execute("DETACH run")
     figures: dict[str, Any] = {"splink_version": splink.__version__}
     for label, near in (("candidates", False), ("candidates_near", True)):

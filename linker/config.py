@@ -121,7 +121,9 @@ class ResolutionConfig(_Model):
     hub_degree: dict[str, int] = Field(
         default_factory=lambda: {"phone": 20, "email": 20, "device": 10},
         description="Per identifier type: a value held by more owners than this is a hub and never links.")
-    near_miss: bool = Field(True, description="Also find phones and emails one edit apart.")
+    near_miss: bool = Field(True, description="Also find phones and emails one edit apart, between a customer "
+                                          "and an account whose names spell the same letters or that share "
+                                          "another value exactly.")
     weights: WeightsConfig = Field(default_factory=WeightsConfig)
     rules_file: Path | None = Field(None, description="Manual overrides: force links, block identifier values.")
 

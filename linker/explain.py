@@ -160,7 +160,8 @@ def render_text(explanation: dict[str, Any]) -> str:
     lines.append("")
     lines.append("Candidates:")
     if not explanation["candidates"]:
-        lines.append("  (none: no usable identifier is shared with anyone, exactly or one edit apart)")
+        lines.append("  (none: no usable identifier is shared with anyone exactly, nor one edit apart with a "
+                     "namesake)")
     for c in explanation["candidates"]:
         p = "-" if c["probability"] is None else f"{c['probability']:.4f}"
         w = "-" if c["match_weight"] is None else f"{c['match_weight']:+.1f} bits"

@@ -60,6 +60,20 @@ def name_forms_sql(names: str) -> str:
     """
 
 
+def name_keys_sql(names: str) -> str:
+    """SQL producing ``name, name_key`` for each distinct name of the relation ``names`` that has a Latin spelling.
+
+    The key is the letters of the name's spelling (pinyin for CJK characters), sorted: the same for 张伟, 张玮
+    (a homophone), "Zhang Wei", "zhangwei88" and "Wei Zhang", and for a swap of two letters. It blocks the
+    near-miss search (:mod:`linker.resolve.candidates`): one edit apart is common by chance, one edit apart
+    *and* the same name letters is not.
+    """
+    return f"""
+        SELECT name, array_to_string(list_sort(string_split(replace(spelled, ' ', ''), '')), '') AS name_key
+        FROM ({name_forms_sql(names)}) WHERE spelled <> ''
+    """
+
+
 def similarities(chars_a: list[str], chars_b: list[str], spelled_a: list[str], spelled_b: list[str]
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Pairwise (element i of a with element i of b) similarities in [0, 1].

@@ -54,7 +54,15 @@ def test_transposed_digits_are_a_near_miss_that_needs_corroboration(resolve_run)
     evidence = run.rows("SELECT list_transform(evidence, lambda e: e.comparison) FROM links WHERE account_id = 'A1'")
     assert "near_phone" in evidence[0][0]
     assert run.decision("C1", "A1") == "linked"
-    assert run.decision("C2", "A2") == "rejected"
+    assert run.decision("C2", "A2") is None   # one digit off and another name: not even a candidate
+
+
+def test_near_miss_counts_whatever_the_names_when_a_value_is_shared(resolve_run) -> None:
+    tablet = "867530012345672"
+    run = resolve_run([{"customer_id": "C1", "name": "刘洋", "phones": "13612345678", "device_ids": tablet}],
+                      [{"account_id": "A1", "name": "小羊", "phones": "13612345687", "device_ids": tablet}])
+    evidence = run.rows("SELECT list_transform(evidence, lambda e: e.comparison) FROM links WHERE account_id = 'A1'")
+    assert {"exact_device", "near_phone"} <= set(evidence[0][0])
 
 
 def test_email_one_character_off_on_the_same_domain(resolve_run) -> None:
