@@ -98,6 +98,9 @@ class WeightsConfig(_Model):
     device_exact: float = Field(12.0, description="An exactly equal normalized device ID.")
     phone_near: float = Field(6.0, description="A phone one edit apart (typo, transposed digits).")
     email_near: float = Field(6.0, description="An email whose local part is one edit apart.")
+    email_near_digits: float = Field(
+        1.0, description="An email whose local part is one edit apart in a digit or separator only (liuming82, "
+        "liuming83, liu_ming82): namesakes' addresses look like this.")
     identifier_mismatch: float = Field(
         -1.0, description="Both sides have identifiers of a type and none agree (people have several).")
     name_exact: float = Field(8.0, description="Name similarity >= 0.95.")

@@ -19,6 +19,11 @@ from linker.resolve.names import name_forms_sql, register_pinyin, similarities
 
 ID_TYPES = ("phone", "email", "device")
 NAME_LEVELS = ((0.95, "name_exact"), (0.80, "name_close"), (0.60, "name_partial"))
+SAME_LETTERS = "regexp_replace(split_part(customer_value, '@', 1), '[^\\p{L}]', '', 'g') = " \
+               "regexp_replace(split_part(account_value, '@', 1), '[^\\p{L}]', '', 'g')"
+"""SQL: the local parts of an email near miss spell the same letters in the same order, so the one edit is in a
+digit or a separator (liuming82 / liuming83 / liu_ming82): what the addresses of two people of the same name
+look like, pinyin plus a birth year or a lucky number, more than a typo."""
 NAME_BATCH = 262_144
 """Pairs whose names are compared per batch (bounds the memory the Python strings take)."""
 
@@ -47,7 +52,8 @@ def score_candidates(con: duckdb.DuckDBPyConnection, weights: WeightsConfig) -> 
 def _identifier_items(con: duckdb.DuckDBPyConnection, w: WeightsConfig) -> None:
     exact = f"CASE id_type WHEN 'phone' THEN {w.phone_exact} WHEN 'email' THEN {w.email_exact} " \
             f"ELSE {w.device_exact} END"
-    near = f"CASE id_type WHEN 'phone' THEN {w.phone_near} WHEN 'email' THEN {w.email_near} ELSE 0 END"
+    near = f"CASE WHEN id_type = 'phone' THEN {w.phone_near} WHEN id_type = 'email' AND {SAME_LETTERS} " \
+           f"THEN {w.email_near_digits} WHEN id_type = 'email' THEN {w.email_near} ELSE 0 END"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE identifier_items AS
         WITH items AS (
@@ -68,6 +74,9 @@ def _identifier_items(con: duckdb.DuckDBPyConnection, w: WeightsConfig) -> None:
                                        || ', after the account was last seen ' || CAST(CAST(last_seen_at AS DATE) AS VARCHAR)
                     WHEN match = 'exact' THEN 'held by ' || customers || ' customer(s) and ' || accounts || ' account(s)'
                     WHEN type_matched_exactly THEN 'one edit apart; already matched exactly on another value'
+                    WHEN id_type = 'email' AND {SAME_LETTERS}
+                        THEN 'one edit apart in a digit or separator only, like the addresses of namesakes: '
+                             || account_value
                     ELSE 'one edit apart: ' || account_value END AS note
         FROM flagged
     """)

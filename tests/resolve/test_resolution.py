@@ -167,3 +167,17 @@ def test_outputs_are_written(resolve_run) -> None:
     run = resolve_run([ZHANG], [{"account_id": "A1", "name": "张伟", "phones": "13800138001"}])
     for name in ("links.csv", "hubs.csv", "clusters.csv", "identifier_issues.csv", "manifest.json"):
         assert (run.out / name).is_file(), name
+
+
+def test_emails_one_digit_apart_are_what_namesakes_look_like(resolve_run) -> None:
+    # 刘明 born in 1982 and another 刘明 born in 1983: pinyin and a year, one digit apart; a letter typo is a typo
+    run = resolve_run([{"customer_id": "C1", "name": "刘明", "emails": "liuming82@163.com"}],
+                      [{"account_id": "A1", "name": "刘明", "emails": "liuming83@163.com"},
+                       {"account_id": "A2", "name": "刘明", "emails": "liu_ming82@163.com"},
+                       {"account_id": "A3", "name": "刘明", "emails": "liuminq82@163.com"}])
+    assert run.decision("C1", "A1") == "ambiguous"
+    assert run.decision("C1", "A2") == "ambiguous"
+    assert run.decision("C1", "A3") == "linked"
+    note = run.rows("SELECT e.note FROM (SELECT unnest(evidence) AS e FROM links WHERE account_id = 'A1') "
+                    "WHERE e.comparison = 'near_email'")[0][0]
+    assert "digit or separator only" in note
