@@ -136,15 +136,15 @@ def compare_linking(db: Path, hub_degree: dict[str, int], threads: int | None = 
 
     Both read the same usable, normalized phone, email and device values of customers and accounts, copied
     (untimed, with the names that block our near-miss search) into a fresh in-memory DuckDB database with the same
-    thread count. Ours: hub detection plus exact
-    candidate pairs (:func:`~linker.resolve.hubs.find_hubs`, :func:`~linker.resolve.candidates.find_candidates`
-    without near misses), then the same with one-edit near misses. Splink's: ``link_only`` between customers and
-    accounts, one exploding blocking rule per identifier type (a pair shares a phone, an email or a device) on
-    lists of each owner's values with the hubs left out, ``deterministic_link()`` and counting its pairs. Splink
-    has no notion of hubs (a call centre's number would pair one customer with hundreds of accounts), so it is
-    given ours, and our hub detection time counts on both sides; building its input lists from the identifiers
-    counts on its side, as finding the shared values does on ours. Neither side scores or decides anything here;
-    the run's whole ``resolve`` stage (names, scores, decisions, clusters) is reported beside them.
+    thread count. Ours: hub detection plus exact candidate pairs (:func:`~linker.resolve.hubs.find_hubs`,
+    :func:`~linker.resolve.candidates.find_candidates` without near misses), then the same with one-edit near
+    misses. Splink's: ``link_only`` between customers and accounts, one exploding blocking rule per identifier
+    type (a pair shares a phone, an email or a device) on lists of each owner's values with the hubs left out,
+    ``deterministic_link()`` and counting its pairs. Splink has no notion of hubs (a call centre's number would
+    pair one customer with hundreds of accounts), so it is given ours, and our hub detection time counts on both
+    sides; building its input lists from the identifiers counts on its side, as finding the shared values does on
+    ours. Neither side scores or decides anything here; the run's whole ``resolve`` stage (names, scores,
+    decisions, clusters) is reported beside them.
 
     Returns
     -------

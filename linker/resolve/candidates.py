@@ -67,7 +67,8 @@ def _near_misses(con: duckdb.DuckDBPyConnection) -> None:
                 WHERE c.owner_kind = 'customer' AND c.id_type = o.id_type AND c.value = o.value))
     """)
     _owner_name_keys(con)
-    con.execute("CREATE OR REPLACE TEMP TABLE exact_pairs AS SELECT DISTINCT customer_id, account_id FROM pair_evidence")
+    con.execute("CREATE OR REPLACE TEMP TABLE exact_pairs AS "
+                "SELECT DISTINCT customer_id, account_id FROM pair_evidence")
     for id_type in ("phone", "email"):
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE near_sides AS
