@@ -17,9 +17,8 @@ def find_candidates(con: duckdb.DuckDBPyConnection, *, near_miss: bool = True) -
     """Create ``pair_evidence``: one row per (customer, account, identifier match). Returns the pair count.
 
     Reads ``owner_values``, ``identifier_degrees`` and ``hubs`` of :func:`~linker.resolve.hubs.find_hubs` (and,
-    for near misses, the names in ``customers`` and ``accounts``), and
-    leaves only the values that are not hubs in ``owner_values``; the degrees are joined onto the pairs, not
-    onto every value.
+    for near misses, the names in ``customers`` and ``accounts``), and leaves only the values that are not hubs
+    in ``owner_values``; the degrees are joined onto the pairs, not onto every value.
     """
     con.execute("DELETE FROM owner_values o WHERE EXISTS "
                 "(SELECT 1 FROM hubs h WHERE h.id_type = o.id_type AND h.value = o.value)")
@@ -52,7 +51,7 @@ def _near_misses(con: duckdb.DuckDBPyConnection) -> None:
     and 3,429,469 at 5M (13x for 5x the customers), nearly all rejected or ambiguous; blocked, 40,311 and 286,511,
     and a few more true links found. Account values some customer holds exactly are not searched.
 
-    Every distinct (value, block) gets a number; the deletion keys carry the number only, so the join of customer
+    Every distinct (value, name key) gets a number; the deletion keys carry the number only, so the join of customer
     keys with account keys hashes integers, and the strings are read again only for the pairs it finds.
     """
     con.execute("""
@@ -73,8 +72,7 @@ def _near_misses(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE near_sides AS
             SELECT row_number() OVER () AS sid, *
-            FROM (SELECT DISTINCT o.owner_kind = 'customer' AS is_customer, o.value, n.name_key,
-                         n.name_key || '|' || o.domain AS block, o.body
+            FROM (SELECT DISTINCT o.owner_kind = 'customer' AS is_customer, o.value, n.name_key, o.domain, o.body
                   FROM near_owners o JOIN owner_name_keys n USING (owner_kind, owner_id)
                   WHERE o.id_type = '{id_type}')
         """)
@@ -94,7 +92,7 @@ def _near_misses(con: duckdb.DuckDBPyConnection) -> None:
                 FROM (SELECT cv.value AS cval, av.value AS aval, cv.name_key
                       FROM near_pairs p JOIN near_sides cv ON cv.sid = p.customer_sid
                       JOIN near_sides av ON av.sid = p.account_sid
-                      WHERE cv.value <> av.value AND cv.block = av.block
+                      WHERE cv.value <> av.value AND cv.name_key = av.name_key AND cv.domain = av.domain
                         AND damerau_levenshtein(cv.body, av.body) = 1) p
                 JOIN near_owners c ON c.id_type = '{id_type}' AND c.owner_kind = 'customer' AND c.value = p.cval
                 JOIN owner_name_keys cn ON cn.owner_kind = 'customer' AND cn.owner_id = c.owner_id
@@ -139,9 +137,10 @@ def _owner_name_keys(con: duckdb.DuckDBPyConnection) -> None:
 
 def _deletion_keys(side: str) -> str:
     """The value's numbers (``sid``) of one side of ``near_sides``, each with the hashes of its body and of every
-    one-character deletion of it (within its block)."""
+    one-character deletion of it, within its block (name key and email domain)."""
     return f"""
-        SELECT sid, hash(block || '|' || CASE WHEN i = 0 THEN body
-                                            ELSE substr(body, 1, i - 1) || substr(body, i + 1) END) AS k
-        FROM (SELECT sid, block, body, unnest(range(0, length(body) + 1)) AS i FROM near_sides WHERE {side})
+        SELECT sid, hash(name_key || '|' || domain || '|' || CASE WHEN i = 0 THEN body
+                         ELSE substr(body, 1, i - 1) || substr(body, i + 1) END) AS k
+        FROM (SELECT sid, name_key, domain, body, unnest(range(0, length(body) + 1)) AS i
+              FROM near_sides WHERE {side})
     """

@@ -13,8 +13,9 @@ def find_hubs(con: duckdb.DuckDBPyConnection, hub_degree: dict[str, int]) -> int
 
     ``owner_values`` (temporary, for :func:`~linker.resolve.candidates.find_candidates`) holds each customer's and
     account's usable values once, with the value's kind and the earliest ``since``: only what resolution reads
-    (the raw spelling and source row stay in ``identifiers``, for ``explain`` and the identifier issues). A value is a hub when more than
-    ``hub_degree[id_type]`` distinct owners (customers plus accounts) hold it; hubs never create candidate pairs.
+    (the raw spelling and source row stay in ``identifiers``, for ``explain`` and the identifier issues). A value
+    is a hub when more than ``hub_degree[id_type]`` distinct owners (customers plus accounts) hold it; hubs never
+    create candidate pairs.
     Returns the number of hubs.
 
     Notes

@@ -52,14 +52,15 @@ def score_candidates(con: duckdb.DuckDBPyConnection, weights: WeightsConfig) -> 
 def _identifier_items(con: duckdb.DuckDBPyConnection, w: WeightsConfig) -> None:
     exact = f"CASE id_type WHEN 'phone' THEN {w.phone_exact} WHEN 'email' THEN {w.email_exact} " \
             f"ELSE {w.device_exact} END"
-    near = f"CASE WHEN id_type = 'phone' THEN {w.phone_near} WHEN id_type = 'email' AND {SAME_LETTERS} " \
-           f"THEN {w.email_near_digits} WHEN id_type = 'email' THEN {w.email_near} ELSE 0 END"
+    near = f"CASE WHEN id_type = 'phone' THEN {w.phone_near} WHEN digit_edit THEN {w.email_near_digits} " \
+           f"WHEN id_type = 'email' THEN {w.email_near} ELSE 0 END"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE identifier_items AS
         WITH items AS (
             SELECT e.*, a.last_seen_at,
                    e.since IS NOT NULL AND a.last_seen_at IS NOT NULL AND e.since > CAST(a.last_seen_at AS DATE)
-                       AS recycled
+                       AS recycled,
+                   e.match = 'near' AND e.id_type = 'email' AND {SAME_LETTERS} AS digit_edit
             FROM pair_evidence e JOIN accounts a USING (account_id)),
         flagged AS (
             SELECT *, bool_or(match = 'exact' AND NOT recycled)
@@ -74,7 +75,7 @@ def _identifier_items(con: duckdb.DuckDBPyConnection, w: WeightsConfig) -> None:
                                        || ', after the account was last seen ' || CAST(CAST(last_seen_at AS DATE) AS VARCHAR)
                     WHEN match = 'exact' THEN 'held by ' || customers || ' customer(s) and ' || accounts || ' account(s)'
                     WHEN type_matched_exactly THEN 'one edit apart; already matched exactly on another value'
-                    WHEN id_type = 'email' AND {SAME_LETTERS}
+                    WHEN digit_edit
                         THEN 'one edit apart in a digit or separator only, like the addresses of namesakes: '
                              || account_value
                     ELSE 'one edit apart: ' || account_value END AS note
