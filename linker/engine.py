@@ -21,11 +21,23 @@ events), compressed: a file the caller deletes after closing the connection (the
 memory, gone when the connection closes. Unqualified names find its tables (search path)."""
 
 
+CHECKPOINT_THRESHOLD = "1GB"
+"""Write-ahead log a run database may hold before DuckDB checkpoints it (16MB by default).
+
+An insert smaller than a row group (122,880 rows) goes through the log; the enrichment inserts each customer
+part's profiles and signals that way (at 1M customers, 13 parts of about 250MB and 70MB of log each). With the
+default, DuckDB checkpointed the whole database 17 times during the enrichment, single-threaded, 0.5-8 s each.
+A run database is built from nothing and read by nobody else until the run closes it, so nothing is gained by
+checkpointing it often; the bound keeps the rows waiting in the log (held by DuckDB's buffer pool) to 1GB. At 1M
+customers: 3 checkpoints, the run 528 -> 511 s back to back (enrich 311 -> 288 s)."""
+
+
 def open_database(path: Path | str, engine: EngineConfig | None = None, *, read_only: bool = False,
                   scratch: Path | str | None = None) -> duckdb.DuckDBPyConnection:
     """Open (or create) the run database at ``path`` with the configured resources.
 
-    ``preserve_insertion_order`` stays on: row numbers of source files are taken in scan order. The
+    ``preserve_insertion_order`` stays on: row numbers of source files are taken in scan order. A writable
+    database is checkpointed when closed and when its log passes :data:`CHECKPOINT_THRESHOLD`, not at 16MB. The
     :data:`SCRATCH` database is attached: the file ``scratch`` (created, or emptied if it exists), else an
     in-memory one. Prefer a file for big runs: DuckDB can drop a file's blocks from memory when it needs room and
     read them back, where an in-memory database's blocks must first be written to the spill folder; at 5M
@@ -43,6 +55,8 @@ def open_database(path: Path | str, engine: EngineConfig | None = None, *, read_
         con.execute(f"SET temp_directory = {quote_literal(spill.as_posix())}")
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")  # progress is the caller's to show
+    if not read_only:
+        con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     if scratch is None:
         con.execute(f"ATTACH ':memory:' AS {SCRATCH} (COMPRESS)")
     else:

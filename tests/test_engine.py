@@ -1,4 +1,4 @@
-"""The run database: the scratch database for big temporary tables, in a file or in memory."""
+"""The run database: the scratch database for big temporary tables, in a file or in memory; when it is checkpointed."""
 
 from pathlib import Path
 
@@ -47,3 +47,17 @@ def test_a_folder_with_an_apostrophe_in_its_name_works(tmp_path):
     con = open_database(folder / "work.duckdb", scratch=folder / ".work" / "scratch.duckdb")
     assert Path(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]) == folder / ".spill"
     con.close()
+
+
+def test_the_run_database_is_checkpointed_when_closed_not_every_16mb_of_log(tmp_path):
+    db, wal = tmp_path / "work.duckdb", tmp_path / "work.duckdb.wal"
+    con = open_database(db)
+    con.execute("CREATE TABLE signals (customer_id VARCHAR, evidence VARCHAR)")
+    for part in range(4):  # inserts smaller than a row group go through the write-ahead log, 10MB each
+        con.execute("INSERT INTO signals SELECT 'C' || range, repeat('x', 100) FROM range(?, ?)",
+                    [part * 100_000, (part + 1) * 100_000])
+    assert wal.stat().st_size > 32 * 2**20  # DuckDB's default would have checkpointed at 16MB
+    con.close()
+    assert not wal.exists()
+    with duckdb.connect(str(db), read_only=True) as reopened:
+        assert reopened.execute("SELECT count(DISTINCT customer_id) FROM signals").fetchall() == [(400_000,)]
