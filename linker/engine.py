@@ -54,10 +54,9 @@ def open_database(path: Path | str, engine: EngineConfig | None = None, *, read_
         spill = path.parent / ".spill"
         spill.mkdir(parents=True, exist_ok=True)
         con.execute(f"SET temp_directory = {quote_literal(spill.as_posix())}")
+        con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")  # progress is the caller's to show
-    if not read_only:
-        con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     if scratch is None:
         con.execute(f"ATTACH ':memory:' AS {SCRATCH} (COMPRESS)")
     else:
