@@ -85,12 +85,12 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
     Notes
     -----
     Every event goes into the *bucket* of the shortest window holding it (buckets are disjoint: 0-29 days,
-    30-89 ...). Events are aggregated once per (customer, class, bucket); those rows roll up to the class, its
-    domains and the total through a small table of the keys each class counts in (integer key ids), so the
-    events themselves are never repeated per level. Window ``i`` then sums buckets ``0..i``: a join on the
-    aggregated rows. Active days are a bit string per bucket (one bit per day, OR-ed in the roll-up), and add
-    up across buckets because buckets never share a day. The conversion
-    look-ahead is an ASOF join of browsing events to the next purchase or card payment with the same key.
+    30-89 ...). Events are aggregated once per (customer, class, bucket); each of those rows counts in the keys
+    of its class (the total, the class, its domains: a small table of integer key ids) and in the windows
+    holding its bucket (window ``i`` holds buckets ``0..i``), so the events themselves are never repeated per
+    level or window. Active days are a bit string per bucket (one bit per day), and add up across buckets
+    because buckets never share a day. The conversion look-ahead is an ASOF join of browsing events to the next
+    purchase or card payment with the same key.
     """
     day = f"DATE '{as_of.isoformat()}'"
     spans: list[int | None] = [*sorted(set(windows)), None]
@@ -108,11 +108,10 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
     for n, part in enumerate(parts):
         con.execute(f"CREATE OR REPLACE TEMP TABLE agg_events AS SELECT * FROM agg_all_events WHERE {part.where()}")
         _conversions(con, conversion_days)
-        _buckets(con, bounds)
         _accounts(con)
-        _windows(con, spans, day, write_into("aggregates", n == 0))
+        _windows(con, spans, bounds, day, write_into("aggregates", n == 0))
     con.execute("DROP VIEW agg_all_events")
-    for table in ("agg_events", "agg_conversions", "agg_buckets", "agg_accounts", "agg_members", "agg_keys",
+    for table in ("agg_events", "agg_conversions", "agg_accounts", "agg_members", "agg_keys",
                   "agg_classes"):
         con.execute(f"DROP TABLE {table}")
     return int(con.execute("SELECT count(*) FROM aggregates").fetchall()[0][0])
@@ -126,16 +125,29 @@ def _day_bounds(con: duckdb.DuckDBPyConnection, spans: list[int | None]) -> list
             for i, w in enumerate(spans)]
 
 
-def _buckets(con: duckdb.DuckDBPyConnection, bounds: list[tuple[int, int]]) -> None:
-    """``agg_buckets``: ``agg_events`` aggregated per (customer, key, bucket), with the conversions of
-    ``agg_conversions``; active days as one bit string per bucket (a bit per day), OR-ed in the roll-up."""
+def _windows(con: duckdb.DuckDBPyConnection, spans: list[int | None], bounds: list[tuple[int, int]], day: str,
+             into: str) -> None:
+    """Aggregate ``agg_events`` per (customer, key, window) and write the rows ``into`` ``aggregates`` (the clause
+    of :func:`~linker.enrich.parts.write_into`), with the conversions of ``agg_conversions`` and the accounts of
+    ``agg_accounts``.
+
+    Events are first aggregated per (customer, class, bucket) (``fine``); each of those rows then joins the keys
+    its class counts in and the windows its bucket lies in (window ``i`` holds buckets ``0..i``), and one
+    aggregation gives every (customer, key, window). Rolling up to the keys and summing the buckets in two
+    aggregations, with a table between them, took 18% longer at 1M customers (144 s against 122 s). Active
+    days: a bit string per bucket (a bit per day), OR-ed over the rows of a bucket; buckets never share a day,
+    so the windows' counts are the sums of their buckets' bits."""
+    windows_sql = " UNION ALL ".join(
+        f"SELECT {i} AS i, '{window_label(w)}' AS window_name, CAST({'NULL' if w is None else int(w)} AS INTEGER) "
+        f"AS window_days" for i, w in enumerate(spans))
     days_bits = ", ".join(f"bitstring_agg(age_days, {lo}, {hi}) FILTER (WHERE bucket = {i}) AS days_{i}"
                           for i, (lo, hi) in enumerate(bounds))
     days_or = ", ".join(f"bit_or(days_{i}) AS days_{i}" for i in range(len(bounds)))
     active_days = " + ".join(f"coalesce(bit_count(days_{i}), 0)" for i in range(len(bounds)))
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE agg_buckets AS
-        WITH fine AS (
+        {into}
+        WITH windows AS ({windows_sql}),
+        fine AS (
             SELECT customer_id, class_id, bucket,
                    sum(amount) FILTER (WHERE kind = 'purchase') AS purchase_amount,
                    count(*) FILTER (WHERE kind = 'purchase') AS orders,
@@ -149,19 +161,46 @@ def _buckets(con: duckdb.DuckDBPyConnection, bounds: list[tuple[int, int]]) -> N
                    max(event_time) FILTER (WHERE kind IN ('purchase', 'card')) AS last_spend_at,
                    count(*) FILTER (WHERE attribution = 'device') AS device_events,
                    min(probability) AS min_link_probability, {days_bits}
-            FROM agg_events GROUP BY customer_id, class_id, bucket)
-        SELECT r.* EXCLUDE ({", ".join(f"days_{i}" for i in range(len(bounds)))}),
-               coalesce(c.converted, 0) AS converted_browse_events, {active_days} AS active_days
-        FROM (SELECT f.customer_id, m.key_id, f.bucket,
-                     sum(purchase_amount) AS purchase_amount, sum(orders) AS orders, sum(quantity) AS quantity,
-                     sum(card_amount) AS card_amount, sum(card_txns) AS card_txns,
-                     sum(browse_events) AS browse_events, sum(dwell_seconds) AS dwell_seconds,
-                     sum(events) AS events, min(first_at) AS first_at, max(last_at) AS last_at,
-                     max(last_spend_at) AS last_spend_at, sum(device_events) AS device_events,
-                     min(min_link_probability) AS min_link_probability, {days_or}
-              FROM fine f JOIN agg_members m USING (class_id)
-              GROUP BY f.customer_id, m.key_id, f.bucket) r
-        LEFT JOIN agg_conversions c USING (customer_id, key_id, bucket)
+            FROM agg_events GROUP BY customer_id, class_id, bucket),
+        summed AS (
+            SELECT f.customer_id, m.key_id, w.i,
+                   sum(purchase_amount) AS purchase_amount, CAST(sum(orders) AS BIGINT) AS orders,
+                   CAST(sum(quantity) AS BIGINT) AS quantity, sum(card_amount) AS card_amount,
+                   CAST(sum(card_txns) AS BIGINT) AS card_txns, CAST(sum(browse_events) AS BIGINT) AS browse_events,
+                   sum(dwell_seconds) AS dwell_seconds, CAST(sum(events) AS BIGINT) AS events,
+                   min(first_at) AS first_at, max(last_at) AS last_at, max(last_spend_at) AS last_spend_at,
+                   CAST(sum(device_events) AS BIGINT) AS device_events,
+                   min(min_link_probability) AS min_link_probability, {days_or}
+            FROM fine f JOIN agg_members m USING (class_id) JOIN windows w ON f.bucket <= w.i
+            GROUP BY f.customer_id, m.key_id, w.i),
+        converted AS (
+            SELECT c.customer_id, c.key_id, w.i, CAST(sum(c.converted) AS BIGINT) AS converted_browse_events
+            FROM agg_conversions c JOIN windows w ON c.bucket <= w.i
+            GROUP BY c.customer_id, c.key_id, w.i),
+        accounts AS (
+            SELECT a.customer_id, a.key_id, w.i, list_sort(list(a.account_id)) AS accounts,
+                   count(DISTINCT a.platform) AS platforms
+            FROM agg_accounts a JOIN windows w ON a.bucket <= w.i
+            GROUP BY a.customer_id, a.key_id, w.i)
+        SELECT customer_id, k.level, k.key, w.window_name, w.window_days,
+               -- money to the cent and dwell to the millisecond: parallel float sums differ in the last bits
+               round(coalesce(purchase_amount, 0) + coalesce(card_amount, 0), 2) AS spend,
+               round(coalesce(purchase_amount, 0), 2) AS purchase_amount, orders, coalesce(quantity, 0) AS quantity,
+               round(coalesce(card_amount, 0), 2) AS card_amount, card_txns, browse_events,
+               round(coalesce(dwell_seconds, 0), 3) AS dwell_seconds,
+               coalesce(converted_browse_events, 0) AS converted_browse_events,
+               CASE WHEN browse_events > 0 THEN round(coalesce(converted_browse_events, 0) / browse_events, 4) END
+                   AS conversion,
+               events, CAST({active_days} AS BIGINT) AS active_days, first_at, last_at,
+               date_diff('day', CAST(last_at AS DATE), {day}) AS recency_days,
+               date_diff('day', CAST(last_spend_at AS DATE), {day}) AS spend_recency_days,
+               coalesce(a.platforms, 0) AS platforms, coalesce(a.accounts, []) AS accounts, device_events,
+               min_link_probability, {day} AS as_of
+        FROM summed s
+        JOIN agg_keys k USING (key_id)
+        JOIN windows w USING (i)
+        LEFT JOIN converted c USING (customer_id, key_id, i)
+        LEFT JOIN accounts a USING (customer_id, key_id, i)
     """)
 
 
@@ -174,49 +213,6 @@ def _accounts(con: duckdb.DuckDBPyConnection) -> None:
               FROM agg_events WHERE account_id IS NOT NULL GROUP BY customer_id, class_id, account_id) a
         JOIN agg_members m USING (class_id)
         GROUP BY a.customer_id, m.key_id, a.account_id
-    """)
-
-
-def _windows(con: duckdb.DuckDBPyConnection, spans: list[int | None], day: str, into: str) -> None:
-    """Sum ``agg_buckets`` over the buckets of each window (window ``i`` holds buckets ``0..i``) and write the
-    rows ``into`` ``aggregates`` (the clause of :func:`~linker.enrich.parts.write_into`)."""
-    windows_sql = " UNION ALL ".join(
-        f"SELECT {i} AS i, '{window_label(w)}' AS window_name, CAST({'NULL' if w is None else int(w)} AS INTEGER) "
-        f"AS window_days" for i, w in enumerate(spans))
-    con.execute(f"""
-        {into}
-        WITH windows AS ({windows_sql})
-        SELECT customer_id, k.level, k.key, w.window_name, w.window_days,
-               -- money to the cent and dwell to the millisecond: parallel float sums differ in the last bits
-               round(coalesce(purchase_amount, 0) + coalesce(card_amount, 0), 2) AS spend,
-               round(coalesce(purchase_amount, 0), 2) AS purchase_amount, orders, coalesce(quantity, 0) AS quantity,
-               round(coalesce(card_amount, 0), 2) AS card_amount, card_txns, browse_events,
-               round(coalesce(dwell_seconds, 0), 3) AS dwell_seconds, converted_browse_events,
-               CASE WHEN browse_events > 0 THEN round(converted_browse_events / browse_events, 4) END AS conversion,
-               events, active_days, first_at, last_at,
-               date_diff('day', CAST(last_at AS DATE), {day}) AS recency_days,
-               date_diff('day', CAST(last_spend_at AS DATE), {day}) AS spend_recency_days,
-               coalesce(a.platforms, 0) AS platforms, coalesce(a.accounts, []) AS accounts, device_events,
-               min_link_probability, {day} AS as_of
-        FROM (SELECT b.customer_id, b.key_id, w.i,
-                     sum(b.purchase_amount) AS purchase_amount, CAST(sum(b.orders) AS BIGINT) AS orders,
-                     CAST(sum(b.quantity) AS BIGINT) AS quantity, sum(b.card_amount) AS card_amount,
-                     CAST(sum(b.card_txns) AS BIGINT) AS card_txns,
-                     CAST(sum(b.browse_events) AS BIGINT) AS browse_events, sum(b.dwell_seconds) AS dwell_seconds,
-                     CAST(sum(b.converted_browse_events) AS BIGINT) AS converted_browse_events,
-                     CAST(sum(b.events) AS BIGINT) AS events, CAST(sum(b.active_days) AS BIGINT) AS active_days,
-                     min(b.first_at) AS first_at, max(b.last_at) AS last_at, max(b.last_spend_at) AS last_spend_at,
-                     CAST(sum(b.device_events) AS BIGINT) AS device_events,
-                     min(b.min_link_probability) AS min_link_probability
-              FROM agg_buckets b JOIN windows w ON b.bucket <= w.i
-              GROUP BY b.customer_id, b.key_id, w.i) t
-        JOIN agg_keys k USING (key_id)
-        JOIN windows w USING (i)
-        LEFT JOIN (SELECT b.customer_id, b.key_id, w.i, list_sort(list(b.account_id)) AS accounts,
-                          count(DISTINCT b.platform) AS platforms
-                   FROM agg_accounts b JOIN windows w ON b.bucket <= w.i
-                   GROUP BY b.customer_id, b.key_id, w.i) a
-            USING (customer_id, key_id, i)
     """)
 
 def _keys(con: duckdb.DuckDBPyConnection) -> None:
