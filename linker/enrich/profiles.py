@@ -226,20 +226,16 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
         """)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE profile_tops AS
-            WITH ranked AS (
-                SELECT customer_id, level, key, spend, browse_events,
-                       row_number() OVER (PARTITION BY customer_id, level ORDER BY spend DESC, key) AS by_spend,
-                       row_number() OVER (PARTITION BY customer_id, level ORDER BY browse_events DESC, key) AS by_browse
-                FROM aggregates WHERE window_name = '{longest}' AND level IN ('class', 'domain') AND key <> 'unmapped'
-                      AND {where})
             SELECT customer_id,
-                   list(key ORDER BY by_spend) FILTER (WHERE level = 'class' AND spend > 0 AND by_spend <= 3)
+                   (list(key ORDER BY spend DESC, key) FILTER (WHERE level = 'class' AND spend > 0))[1:3]
                        AS top_classes,
-                   list(key ORDER BY by_browse) FILTER (WHERE level = 'class' AND browse_events > 0
-                                                        AND by_browse <= 3) AS top_browsed_classes,
-                   list(key ORDER BY by_spend) FILTER (WHERE level = 'domain' AND spend > 0 AND by_spend <= 3)
+                   (list(key ORDER BY browse_events DESC, key) FILTER (WHERE level = 'class' AND browse_events > 0))[1:3]
+                       AS top_browsed_classes,
+                   (list(key ORDER BY spend DESC, key) FILTER (WHERE level = 'domain' AND spend > 0))[1:3]
                        AS top_domains
-            FROM ranked WHERE by_spend <= 3 OR by_browse <= 3 GROUP BY customer_id
+            FROM aggregates WHERE window_name = '{longest}' AND level IN ('class', 'domain') AND key <> 'unmapped'
+                  AND {where}
+            GROUP BY customer_id
         """)
         con.execute(f"""
             {write_into("profiles", i == 0)}

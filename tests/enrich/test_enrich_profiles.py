@@ -68,6 +68,24 @@ def test_profile_of_a_furnishing_customer(con):
     assert p["as_of"] == AS_OF and p["recency_days"] == 3
 
 
+def test_top_classes_are_the_three_highest_spends_ties_by_name(run: RunBuilder):
+    run.customer("C1").account("A1", "C1")
+    run.purchase("A1", "家具/沙发", 500, days=10)          # furniture, tied with building_materials
+    run.card("C1", "5211", 500, days=20)                  # building_materials
+    run.card("C1", "5411", 300, days=5)                   # groceries
+    run.card("C1", "4511", 200, days=5)                   # flights: fourth, left out
+    run.card("C1", "5211", 900, days=200)                 # outside the longest window (90d)
+    for days in (1, 2, 3):
+        run.browse("床垫", days=days, account_id="A1")     # mattress: browsed, never bought
+    run.browse("家具/沙发", days=4, account_id="A1")
+    con = run.done()
+    enrich(con, EnrichmentConfig(as_of=AS_OF, windows_days=WINDOWS))
+    (p,) = rows(con, "SELECT * FROM profiles WHERE customer_id = 'C1'")
+    assert p["top_classes"] == ["building_materials", "furniture", "groceries"]
+    assert p["top_browsed_classes"] == ["mattress", "furniture"]
+    assert len(p["top_domains"]) == 3 and "flights" not in p["top_classes"]
+
+
 def test_a_customer_without_behaviour(con):
     (p,) = rows(con, "SELECT * FROM profiles WHERE customer_id = 'C3'")
     assert (p["events"], p["spend_90d"], p["needs"], json.loads(p["signals"]), json.loads(p["evidence"])) == (
