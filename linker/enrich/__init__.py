@@ -50,13 +50,13 @@ EXPORTS = {
     # profiles and signals are built in customer order (signals: then need), part after part, and the run
     # database preserves insertion order: no sort of gigabytes of JSON per format. aggregates (about fifty rows
     # per customer) is not sorted: at 1M customers the sort took 140 s, as long as building the table; its
-    # readers filter by customer.
-    "profiles": ("SELECT * FROM profiles", ("parquet", "csv", "jsonl")),
-    "signals": ("SELECT * FROM signals", ("parquet", "csv", "jsonl")),
-    "aggregates": ("SELECT * FROM aggregates", ("parquet",)),
-    "unmapped_categories": ("SELECT * FROM unmapped_categories ORDER BY events DESC, name", ("parquet", "csv")),
+    # readers filter by customer. Its rows are in no particular order, so it is written without keeping any.
+    "profiles": ("SELECT * FROM profiles", ("parquet", "csv", "jsonl"), True),
+    "signals": ("SELECT * FROM signals", ("parquet", "csv", "jsonl"), True),
+    "aggregates": ("SELECT * FROM aggregates", ("parquet",), False),
+    "unmapped_categories": ("SELECT * FROM unmapped_categories ORDER BY events DESC, name", ("parquet", "csv"), True),
 }
-"""Exported tables: file stem -> (query, formats it may be written in)."""
+"""Exported tables: file stem -> (query, formats it may be written in, whether its rows keep their order)."""
 
 
 @dataclass(frozen=True)
@@ -196,8 +196,8 @@ def export_enrichment(con: duckdb.DuckDBPyConnection, out_dir: Path, formats: li
         Files written.
     """
     files: list[Path] = []
-    for stem, (query, allowed) in EXPORTS.items():
-        files += export_table(con, query, out_dir / stem, [f for f in formats if f in allowed])
+    for stem, (query, allowed, ordered) in EXPORTS.items():
+        files += export_table(con, query, out_dir / stem, [f for f in formats if f in allowed], ordered=ordered)
     if report:
         from linker.enrich.report import render_report
 

@@ -1,0 +1,50 @@
+"""Exported files: every format, atomic writes, spreadsheet-safe CSV, rows written in order or in any order."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from linker.outputs import export_table
+
+
+@pytest.fixture
+def con():
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = true")
+    con.execute("CREATE TABLE t AS SELECT range AS n, '=' || range AS formula FROM range(50000)")
+    yield con
+    con.close()
+
+
+def _setting(con) -> bool:
+    return con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+
+
+def test_every_format_in_query_order(con, tmp_path: Path):
+    files = export_table(con, "SELECT * FROM t ORDER BY n DESC", tmp_path / "t", ["parquet", "csv", "jsonl"])
+    assert [f.name for f in files] == ["t.parquet", "t.csv", "t.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.jsonl", "t.parquet"]   # nothing else left
+    assert pq.read_table(tmp_path / "t.parquet").column("n").to_pylist() == list(range(49999, -1, -1))
+    with (tmp_path / "t.csv").open(encoding="utf-8") as f:
+        first = next(csv.DictReader(f))
+    assert first == {"n": "49999", "formula": "'=49999"}                 # a formula is never run as one
+    assert json.loads((tmp_path / "t.jsonl").open(encoding="utf-8").readline()) == {"n": 49999, "formula": "=49999"}
+
+
+def test_unordered_export_writes_every_row_and_restores_the_setting(con, tmp_path: Path):
+    export_table(con, "SELECT * FROM t", tmp_path / "t", ["parquet"], ordered=False)
+    assert sorted(pq.read_table(tmp_path / "t.parquet").column("n").to_pylist()) == list(range(50000))
+    assert _setting(con) is True
+
+
+def test_a_failed_export_leaves_no_file_and_the_setting_as_it_was(con, tmp_path: Path):
+    with pytest.raises(duckdb.Error):
+        export_table(con, "SELECT * FROM no_such_table", tmp_path / "t", ["parquet"], ordered=False)
+    assert list(tmp_path.iterdir()) == []
+    assert _setting(con) is True
