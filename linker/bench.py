@@ -15,6 +15,7 @@ counts in another's peak.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -66,8 +67,8 @@ def prepare(size: Size, root: Path = DEFAULT_ROOT, *, seed: int = 42) -> Path:
 
 
 def run_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, graph: bool = True, splink: bool = True,
-                  threads: int | None = None, memory_limit: str | None = None, formats: list[str] | None = None,
-                  seed: int = 42) -> dict[str, Any]:
+                  floor: bool = True, threads: int | None = None, memory_limit: str | None = None,
+                  formats: list[str] | None = None, seed: int = 42) -> dict[str, Any]:
     """Run the pipeline on the data set of ``size`` and return its figures (see the module docstring).
 
     Parameters
@@ -80,6 +81,9 @@ def run_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, graph: bool = 
         Also load the embedded graph store (the pipeline's last stage).
     splink
         Also compare linking with Splink (skipped, with a note, when Splink is not installed).
+    floor
+        Also time :func:`read_floor`: DuckDB only reading the inputs into a database file, what no ingest
+        on this machine can go below.
     threads, memory_limit
         DuckDB settings for the run (the config's ``engine`` section; the machine's cores and 5GB by default).
     formats
@@ -93,8 +97,8 @@ def run_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, graph: bool = 
     dict
         ``size``, ``input_rows``, ``stages`` (name, seconds, rows, rows_per_second, us_per_row, peak_rss_mb),
         ``pipeline`` (seconds, peak_rss_mb and us_per_input_row, without the graph store), ``graph``
-        (seconds, or None), ``counts`` of the run, and ``linking`` (see :func:`compare_linking`) unless
-        ``splink`` is false.
+        (seconds, or None), ``counts`` of the run, ``floor`` (see :func:`read_floor`) unless ``floor`` is
+        false, and ``linking`` (see :func:`compare_linking`) unless ``splink`` is false.
     """
     size = SIZES[size] if isinstance(size, str) else size
     config = prepare(size, root, seed=seed)
@@ -123,12 +127,61 @@ def run_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, graph: bool = 
         else None,
         "counts": run["counts"],
     }
+    if floor:
+        result["floor"] = _in_child(read_floor, config, overrides, config.parent / "floor.duckdb")
     if splink:
         hub_degree = run["hub_degree"]
         result["linking"] = _in_child(compare_linking, out / "work.duckdb", hub_degree, threads)
         resolve = next(s for s in stages if s["name"] == "resolve")
         result["linking"]["resolve_seconds"] = resolve["seconds"]
     return result
+
+
+def read_floor(config_path: Path, overrides: dict[str, Any], db: Path) -> dict[str, Any]:
+    """Time DuckDB reading every input file of a config into a new database file ``db``, and nothing else.
+
+    Each file is read with DuckDB's own reader for its format (typed as the reader guesses, no row numbers, no
+    checks, no quarantine) into a table of the same name, with the run's engine settings, then checkpointed
+    so that the rows are in the file as the run's are. This is the floor of the ingest stage on this machine:
+    any ingest reads and stores at least this much. ``db`` is deleted afterwards.
+
+    Returns
+    -------
+    dict
+        ``seconds`` (reading, storing and the checkpoint), ``checkpoint_seconds``, ``rows`` (read).
+    """
+    from linker.config import load_config
+    from linker.engine import open_database
+    from linker.sql import quote_ident, quote_literal
+
+    readers = {"parquet": "read_parquet", "csv": "read_csv", "jsonl": "read_json"}
+    config = load_config(config_path, overrides)
+    files = [db, db.with_name(db.name + ".wal"), db.parent / ".spill"]
+    _remove(files)
+    con = open_database(db, config.engine)
+    try:
+        started, rows = time.perf_counter(), 0
+        for name, source in config.sources.items():
+            reader = readers[source.file_format]
+            con.execute(f"CREATE TABLE {quote_ident(name)} AS "
+                        f"SELECT * FROM {reader}({quote_literal(str(source.path))})")
+            rows += con.execute(f"SELECT count(*) FROM {quote_ident(name)}").fetchall()[0][0]
+        checkpoint_started = time.perf_counter()
+        con.execute("CHECKPOINT")
+        finished = time.perf_counter()
+    finally:
+        con.close()
+        _remove(files)
+    return {"seconds": round(finished - started, 3), "checkpoint_seconds": round(finished - checkpoint_started, 3),
+            "rows": int(rows)}
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def compare_linking(db: Path, hub_degree: dict[str, int], threads: int | None = None) -> dict[str, Any]:
@@ -245,6 +298,12 @@ def format_report(result: dict[str, Any]) -> str:
     p = result["pipeline"]
     lines += ["", f"pipeline without the graph store: {p['seconds']:.1f} s, peak {p['peak_rss_mb'] / 1024:.2f} GiB, "
                   f"{p['us_per_input_row']:.2f} us per input row"]
+    floor = result.get("floor")
+    if floor:
+        ingest = next(s for s in result["stages"] if s["name"] == "ingest")
+        lines.append(f"floor: DuckDB only reading the inputs into a database file (no checks): {floor['seconds']:.1f} s "
+                     f"for {floor['rows']:,} rows (checkpoint {floor['checkpoint_seconds']:.1f} s); "
+                     f"ingest {ingest['seconds']:.1f} s")
     if result["graph"]:
         lines.append(f"graph store load: {result['graph']['seconds']:.1f} s")
     link = result.get("linking")

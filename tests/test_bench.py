@@ -25,6 +25,8 @@ def test_benchmark_smallest_size_reports_every_figure(tmp_path: Path) -> None:
     assert result["input_rows"] > smallest.events   # card transactions come on top
     assert result["pipeline"]["seconds"] == pytest.approx(sum(s["seconds"] for s in result["stages"][:-1]), abs=0.01)
     assert result["graph"]["seconds"] > 0
+    floor = result["floor"]   # the inputs read and stored, nothing else: every input row, customers included
+    assert floor["rows"] == result["input_rows"] and floor["seconds"] >= floor["checkpoint_seconds"] > 0
     link = result["linking"]
     if importlib.util.find_spec("splink") is None:
         assert "skipped" in link
@@ -34,7 +36,8 @@ def test_benchmark_smallest_size_reports_every_figure(tmp_path: Path) -> None:
         assert link["splink_seconds"] == pytest.approx(
             link["hubs_seconds"] + link["splink_prepare_seconds"] + link["splink_link_seconds"], abs=0.01)
     report = format_report(result)
-    assert all(name in report for name in STAGES) and "us per input row" in report
+    assert all(name in report for name in STAGES) and "us per input row" in report and "floor:" in report
+    assert not (tmp_path / smallest.name / "floor.duckdb").exists()
 
-    again = run_benchmark(smallest, root=tmp_path, graph=False, splink=False)   # reuses the data set
-    assert [s["name"] for s in again["stages"]] == STAGES[:-1] and "linking" not in again
+    again = run_benchmark(smallest, root=tmp_path, graph=False, splink=False, floor=False)   # reuses the data set
+    assert [s["name"] for s in again["stages"]] == STAGES[:-1] and "linking" not in again and "floor" not in again
