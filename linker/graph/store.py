@@ -46,10 +46,11 @@ STORE_NAME = "graph.lbug"
 
 _SIDECARS = (".wal", ".shadow", ".lock")
 
-COPY_THREADS = max(1, (os.cpu_count() or 2) - 1)
-"""LadybugDB threads while loading: all cores but one, which DuckDB uses to compute the next table. On the
-2-core box, one: with two (and DuckDB beside) the whole load took 12.5 s of CPU instead of 11.0 s at 100k
-customers, 1-1.5 s longer."""
+COPY_THREADS = os.cpu_count() or 1
+"""LadybugDB threads while loading: all cores, though DuckDB computes the next table beside it. On the 2-core
+box, back to back: 66.0 s with two against 87.4 s and 90.7 s with one at 1M customers (26.2M relationships);
+6.8 s and 6.6 s against 7.0 s and 7.5 s at 100k. (An earlier measurement at 100k, with other code, had found
+one thread 1-1.5 s faster.)"""
 
 
 def ddl(schema: GraphSchema | None = None) -> list[str]:
