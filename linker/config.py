@@ -186,7 +186,8 @@ class EngineConfig(_Model):
 
     memory_limit: str = Field("5GB", description="DuckDB memory limit; beyond it DuckDB spills to disk. At 5GB a "
                               "run on 1M customers peaks at about 5.3 GiB for the whole process.")
-    threads: int | None = Field(None, ge=1, description="Worker threads; all cores when omitted.")
+    threads: int | None = Field(None, ge=1, description="Worker threads (DuckDB, and the graph store load); all "
+                                "cores when omitted.")
 
 
 class Config(_Model):

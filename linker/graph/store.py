@@ -46,11 +46,10 @@ STORE_NAME = "graph.lbug"
 
 _SIDECARS = (".wal", ".shadow", ".lock")
 
-COPY_THREADS = os.cpu_count() or 1
-"""LadybugDB threads while loading: all cores, though DuckDB computes the next table beside it. On the 2-core
-box, back to back: 66.0 s with two against 87.4 s and 90.7 s with one at 1M customers (26.2M relationships);
-6.8 s and 6.6 s against 7.0 s and 7.5 s at 100k. (An earlier measurement at 100k, with other code, had found
-one thread 1-1.5 s faster.)"""
+# LadybugDB copies with as many threads as the run's DuckDB has (``engine.threads``, all cores by default),
+# though DuckDB computes the next table beside it. On the 2-core box, back to back: 66.0 s with two against
+# 87.4 s and 90.7 s with one at 1M customers (26.2M relationships); 6.8 s and 6.6 s against 7.0 s and 7.5 s at
+# 100k. (An earlier measurement at 100k, with other code, had found one thread 1-1.5 s faster.)
 
 
 def ddl(schema: GraphSchema | None = None) -> list[str]:
@@ -121,10 +120,11 @@ def load_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, *, run_id: s
     _remove_store(tmp)
     queries = graph_queries(con, run_id=run_id, schema=schema)
     check_queries(con, queries)
+    threads = _duckdb_threads(con)   # before the background thread takes the connection
     try:
         started = time.perf_counter()
         with _Tables(con, load_order(queries, schema)) as tables:
-            counts = build_store(tables, tmp, schema=schema)
+            counts = build_store(tables, tmp, schema=schema, threads=threads)
         log.info("graph store: %.1f s; DuckDB computed the tables in %.1f s, in the background",
                  time.perf_counter() - started, tables.seconds)
         _remove_sidecars(target)
@@ -200,17 +200,17 @@ class _Tables:
         self._thread.join()
 
 
-def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema | None = None
-                ) -> dict[str, int]:
+def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema | None = None,
+                threads: int | None = None) -> dict[str, int]:
     """Create a new store at ``path`` from Arrow tables, nodes first (see :func:`load_graph_store`).
 
     The store is written without automatic checkpoints, and checkpointed once at the end: one pass over the
-    data files instead of one per COPY; with :data:`COPY_THREADS` threads.
+    data files instead of one per COPY; with ``threads`` threads (all cores when None).
     """
     schema = schema or load_schema()
     lb = _ladybug()
     counts: dict[str, int] = dict.fromkeys([*schema.nodes, *schema.relationships], 0)
-    db = lb.Database(str(path), auto_checkpoint=False, max_num_threads=COPY_THREADS)
+    db = lb.Database(str(path), auto_checkpoint=False, max_num_threads=threads or os.cpu_count() or 1)
     conn = lb.Connection(db)
     try:
         for statement in ddl(schema):
@@ -237,6 +237,10 @@ def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema
     counts["graph nodes"] = sum(counts[label] for label in schema.nodes)
     counts["graph relationships"] = sum(counts[rel] for rel in schema.relationships)
     return counts
+
+
+def _duckdb_threads(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
 
 
 def _run(conn: Any, statement: str, what: str, parameters: dict[str, Any] | None = None) -> None:

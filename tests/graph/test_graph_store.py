@@ -54,6 +54,23 @@ def test_load_counts_nodes_and_relationships(run_con, tmp_path: Path) -> None:
         assert store.rows("MATCH ()-[r]->() RETURN count(*)") == [[counts["graph relationships"]]]
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_load_copies_with_the_run_engines_threads(run_con, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      threads: int) -> None:
+    import ladybug
+
+    opened, real = [], ladybug.Database
+
+    def recording(*args, **kwargs):   # the real database; only its thread count is noted
+        opened.append(kwargs.get("max_num_threads"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ladybug, "Database", recording)
+    run_con.execute(f"SET threads = {threads}")     # engine.threads of the run
+    load_graph_store(run_con, tmp_path, run_id=RUN_ID)
+    assert opened == [threads]
+
+
 def test_the_store_is_replaced_whole_and_nothing_is_left_beside_it(run_con, tmp_path: Path) -> None:
     load_graph_store(run_con, tmp_path, run_id="first")
     run_con.execute("DELETE FROM customers WHERE customer_id = 'C5'")
