@@ -11,13 +11,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from linker.outputs import export_table
+from linker.sql import quote_literal
 
 
 @pytest.fixture
 def con():
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = true")
-    con.execute("CREATE TABLE t AS SELECT range AS n, '=' || range AS formula FROM range(50000)")
+    con.execute("CREATE TABLE t AS SELECT range AS n, '=' || range AS formula FROM range(300000)")
     yield con
     con.close()
 
@@ -30,16 +31,20 @@ def test_every_format_in_query_order(con, tmp_path: Path):
     files = export_table(con, "SELECT * FROM t ORDER BY n DESC", tmp_path / "t", ["parquet", "csv", "jsonl"])
     assert [f.name for f in files] == ["t.parquet", "t.csv", "t.jsonl"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.jsonl", "t.parquet"]   # nothing else left
-    assert pq.read_table(tmp_path / "t.parquet").column("n").to_pylist() == list(range(49999, -1, -1))
+    expected = list(range(299999, -1, -1))
+    assert pq.read_table(tmp_path / "t.parquet").column("n").to_pylist() == expected
     with (tmp_path / "t.csv").open(encoding="utf-8") as f:
-        first = next(csv.DictReader(f))
-    assert first == {"n": "49999", "formula": "'=49999"}                 # a formula is never run as one
-    assert json.loads((tmp_path / "t.jsonl").open(encoding="utf-8").readline()) == {"n": 49999, "formula": "=49999"}
+        written = list(csv.DictReader(f))
+    assert [int(r["n"]) for r in written] == expected
+    assert written[0] == {"n": "299999", "formula": "'=299999"}              # a formula is never run as one
+    with (tmp_path / "t.jsonl").open(encoding="utf-8") as f:
+        lines = [json.loads(line) for line in f]
+    assert [r["n"] for r in lines] == expected and lines[0] == {"n": 299999, "formula": "=299999"}
 
 
 def test_unordered_export_writes_every_row_and_restores_the_setting(con, tmp_path: Path):
     export_table(con, "SELECT * FROM t", tmp_path / "t", ["parquet"], ordered=False)
-    assert sorted(pq.read_table(tmp_path / "t.parquet").column("n").to_pylist()) == list(range(50000))
+    assert sorted(pq.read_table(tmp_path / "t.parquet").column("n").to_pylist()) == list(range(300000))
     assert _setting(con) is True
 
 
@@ -48,3 +53,15 @@ def test_a_failed_export_leaves_no_file_and_the_setting_as_it_was(con, tmp_path:
         export_table(con, "SELECT * FROM no_such_table", tmp_path / "t", ["parquet"], ordered=False)
     assert list(tmp_path.iterdir()) == []
     assert _setting(con) is True
+
+
+@pytest.mark.parametrize(("cell", "written"), [
+    ("=SUM(A1)", "'=SUM(A1)"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("a=b", "a=b"), (" =x", " =x"), ("", ""), ("a-b", "a-b")])
+def test_csv_cells_that_would_run_as_formulas_are_quoted(tmp_path: Path, cell: str, written: str):
+    con = duckdb.connect()
+    export_table(con, f"SELECT {quote_literal(cell)} AS text, [{quote_literal(cell)}] AS list", tmp_path / "t", ["csv"])
+    with (tmp_path / "t.csv").open(encoding="utf-8", newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["text"] == written
+    assert row["list"] == json.dumps([cell])      # nested values are JSON text, which starts with [ or {
