@@ -65,3 +65,13 @@ def test_csv_cells_that_would_run_as_formulas_are_quoted(tmp_path: Path, cell: s
         (row,) = list(csv.DictReader(f))
     assert row["text"] == written
     assert row["list"] == json.dumps([cell])      # nested values are JSON text, which starts with [ or {
+
+
+def test_json_columns_are_written_as_their_json_text(tmp_path: Path):
+    con = duckdb.connect()
+    export_table(con, """SELECT json_object('k', [1, 2], 'name', '=x') AS object, CAST('-5' AS JSON) AS number""",
+                 tmp_path / "t", ["csv"])
+    with (tmp_path / "t.csv").open(encoding="utf-8", newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert json.loads(row["object"]) == {"k": [1, 2], "name": "=x"}
+    assert row["number"] == "'-5"                  # JSON text is guarded like any other text
