@@ -88,8 +88,10 @@ def csv_safe_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
     columns = []
     for name, dtype, *_ in described:
         q = quote_ident(name)
-        if dtype in ("VARCHAR", "JSON"):   # JSON is JSON text already: to_json would parse and write it again
-            columns.append(f"{_neutralize(f'CAST({q} AS VARCHAR)' if dtype == 'JSON' else q)} AS {q}")
+        if dtype == "VARCHAR":
+            columns.append(f"{_neutralize(q)} AS {q}")
+        elif dtype == "JSON":   # JSON text already: to_json would parse it and write it again
+            columns.append(f"{_neutralize(f'CAST({q} AS VARCHAR)')} AS {q}")
         elif dtype.endswith("]") or dtype.startswith(("STRUCT", "MAP")):
             columns.append(f"{_neutralize(f'CAST(to_json({q}) AS VARCHAR)')} AS {q}")
         else:
