@@ -30,8 +30,20 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
     counts = {"hub identifiers": find_hubs(con, config.hub_degree)}
     counts["candidate pairs"] = find_candidates(con, near_miss=config.near_miss)
     score_candidates(con, config.weights)
+    _drop(con, "owner_values", "pair_evidence")
     decisions = decide_links(con, config, rules)
+    _drop(con, "scored_pairs")
     counts.update({f"{d} pairs": decisions.get(d, 0) for d in ("linked", "ambiguous", "rejected")})
     counts["clusters"] = build_clusters(con)
-    con.execute("DROP TABLE owner_values")
     return counts
+
+
+def _drop(con: duckdb.DuckDBPyConnection, *tables: str) -> None:
+    """Drop intermediate tables as soon as no later step reads them.
+
+    They are temporary tables, held in memory until DuckDB writes them to its spill folder to make room: left
+    until the connection closes, ``pair_evidence`` and ``scored_pairs`` took 741 MB of the 5GB memory limit
+    through the enrichment at 1M customers (about 3.7GB at 5M).
+    """
+    for table in tables:
+        con.execute(f"DROP TABLE {table}")

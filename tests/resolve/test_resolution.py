@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import duckdb
+import pytest
+
+from linker import pipeline
+from linker.resolve import resolve
+
 ZHANG = {"customer_id": "C1", "name": "张伟", "phones": "13800138001", "emails": "zhangwei@163.com"}
 LI = {"customer_id": "C2", "name": "李娜", "phones": "13912345678"}
 
@@ -181,3 +189,20 @@ def test_emails_one_digit_apart_are_what_namesakes_look_like(resolve_run) -> Non
     note = run.rows("SELECT e.note FROM (SELECT unnest(evidence) AS e FROM links WHERE account_id = 'A1') "
                     "WHERE e.comparison = 'near_email'")[0][0]
     assert "digit or separator only" in note
+
+
+def test_resolve_frees_its_intermediate_tables(resolve_run, monkeypatch: pytest.MonkeyPatch) -> None:
+    # temporary tables stay in memory until the connection closes: left behind, the candidate pairs and their
+    # scores would take the enrichment's memory for the rest of the run
+    left: list[str] = []
+
+    def resolve_then_look(con: duckdb.DuckDBPyConnection, *args: Any) -> dict[str, int]:
+        counts = resolve(con, *args)
+        left.extend(r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall())
+        return counts
+
+    monkeypatch.setattr(pipeline, "resolve", resolve_then_look)
+    run = resolve_run([ZHANG, LI], [{"account_id": "A1", "name": "zhang wei", "phones": "13800138001"},
+                                    {"account_id": "A2", "name": "李娜", "emails": "lina@163.com", "phones": "13912345678"}])
+    assert run.linked() == {("C1", "A1"), ("C2", "A2")}
+    assert set(left) <= {"pinyin_chars"}   # the pinyin table (42,000 rows) is made once per database
