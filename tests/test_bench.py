@@ -14,9 +14,11 @@ STAGES = ["ingest", "normalize", "resolve", "enrich", "export", "graph"]
 
 
 @pytest.mark.slow
-def test_benchmark_smallest_size_reports_every_figure(tmp_path: Path) -> None:
+def test_benchmark_smallest_size_reports_every_figure(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     smallest = min(SIZES.values(), key=lambda s: s.customers)
     result = run_benchmark(smallest, root=tmp_path)
+    said = capfd.readouterr().err   # each stage's end, as it happens (from the child process running the pipeline)
+    assert all(f"bench: {name} done in " in said for name in STAGES)
 
     assert [s["name"] for s in result["stages"]] == STAGES
     for stage in result["stages"]:
