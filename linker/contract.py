@@ -72,12 +72,18 @@ CUSTOMERS = TableContract(
     fields=(
         Field("customer_id", T.ID, required=True, description="Unique customer number."),
         Field("name", T.TEXT, description="Full name (Chinese or Latin)."),
+        Field("names", T.LIST, description="Other names of the customer (former, English, alias); each is "
+              "compared with every name of an account."),
         Field("phones", T.LIST, description="Phone numbers, any spelling."),
         Field("emails", T.LIST, description="Email addresses."),
         Field("device_ids", T.LIST, description="IMEI, IDFA/IDFV or Android IDs."),
         Field("phone_since", T.DATE_LIST, description="Since when each phone belongs to the customer."),
         Field("email_since", T.DATE_LIST, description="Since when each email belongs to the customer."),
         Field("device_since", T.DATE_LIST, description="Since when each device belongs to the customer."),
+        Field("phone_confirmed", T.DATE_LIST, description="When the bank confirmed the customer held each phone "
+              "(verified, last contacted): held then, before and after unknown."),
+        Field("email_confirmed", T.DATE_LIST, description="When the bank confirmed each email."),
+        Field("device_confirmed", T.DATE_LIST, description="When the bank confirmed each device."),
         Field("birth_date", T.DATE),
         Field("gender", T.TEXT),
         Field("city", T.TEXT),
@@ -85,6 +91,7 @@ CUSTOMERS = TableContract(
         Field("debt", T.NUMBER, non_negative=True, description="Outstanding debt."),
         Field("credit_limit", T.NUMBER, non_negative=True),
         Field("status", T.TEXT),
+        Field("closed_at", T.DATE, description="When the customer relationship ended, if it has."),
     ),
 )
 
@@ -114,6 +121,8 @@ ACCOUNTS = TableContract(
         Field("account_id", T.ID, required=True),
         Field("platform", T.TEXT),
         Field("name", T.TEXT, description="Display or real name as the platform has it."),
+        Field("names", T.LIST, description="Every other name the account carries: real name, recipient names, "
+              "nickname (several columns can feed it)."),
         Field("phones", T.LIST),
         Field("emails", T.LIST),
         Field("device_ids", T.LIST),
@@ -121,6 +130,7 @@ ACCOUNTS = TableContract(
         Field("last_seen_at", T.TIMESTAMP),
         Field("city", T.TEXT),
         Field("birth_date", T.DATE),
+        Field("gender", T.TEXT),
     ),
 )
 
