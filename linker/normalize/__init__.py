@@ -26,7 +26,7 @@ from linker.errors import ConfigError
 from linker.sql import quote_ident
 from linker.normalize import devices, emails, phones
 from linker.normalize.junk import (
-    ALL_ZERO, BAD_CHECKSUM, BAD_COUNTRY_CODE, BAD_DOMAIN, BAD_FORMAT, BAD_QQ_NUMBER, BLOCKED_BY_RULE, EMPTY,
+    ALL_ZERO, BAD_COUNTRY_CODE, BAD_DOMAIN, BAD_FORMAT, BLOCKED_BY_RULE, EMPTY,
     FOLD_ALL, ID_TYPES, INVALID, INVALID_NUMBER, JUNK, NULL_TOKEN, PLACEHOLDER, PLACEHOLDER_DEVICE, REASONS,
     REPEATED_DIGIT, TEST_ADDRESS, TOO_LONG, TOO_SHORT, UNKNOWN_ID_TYPE, USABLE, null_reason_sql, sql_in,
     sql_str, text_sql, trim_sql,
@@ -34,7 +34,7 @@ from linker.normalize.junk import (
 from linker.normalize.rules import IdentifierRules, Rule
 
 __all__ = [
-    "ALL_ZERO", "BAD_CHECKSUM", "BAD_COUNTRY_CODE", "BAD_DOMAIN", "BAD_FORMAT", "BAD_QQ_NUMBER",
+    "ALL_ZERO", "BAD_COUNTRY_CODE", "BAD_DOMAIN", "BAD_FORMAT",
     "BLOCKED_BY_RULE", "EMPTY", "INVALID", "INVALID_NUMBER", "JUNK", "NULL_TOKEN", "PLACEHOLDER",
     "PLACEHOLDER_DEVICE", "REASONS", "REPEATED_DIGIT", "TEST_ADDRESS", "TOO_LONG", "TOO_SHORT",
     "UNKNOWN_ID_TYPE", "USABLE", "IdentifierRules", "NormalizedValue", "Rule", "normalize_device",

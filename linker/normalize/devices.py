@@ -77,11 +77,13 @@ def luhn_ok_sql(digits: str) -> str:
 
 
 def invalid_sql(compact: str, kind: str) -> str:
-    """Return SQL for the invalid reason of a device ID, NULL when valid."""
+    """Return SQL for the invalid reason of a device ID, NULL when it has the shape of a kind.
+
+    An IMEI whose check digit is wrong keeps its shape: it stays usable, as kind ``imei_unverified`` (see
+    :func:`normalize_sql`): an exact agreement on it is still evidence; validity is not a veto.
+    """
     all_digits = re_full(compact, "[0-9]+")
-    return (f"CASE WHEN {kind} = 'imei' THEN CASE WHEN NOT {luhn_ok_sql(compact)} "
-            f"THEN {sql_str(junk.BAD_CHECKSUM)} END "
-            f"WHEN {kind} IS NOT NULL THEN NULL "
+    return (f"CASE WHEN {kind} IS NOT NULL THEN NULL "
             f"WHEN {all_digits} AND length({compact}) < {IMEI_LENGTH} THEN {sql_str(junk.TOO_SHORT)} "
             f"WHEN {all_digits} THEN {sql_str(junk.TOO_LONG)} "
             f"ELSE {sql_str(junk.BAD_FORMAT)} END")
@@ -123,6 +125,7 @@ def normalize_sql(rows: str, keep: str, placeholders: str) -> str:
         [("_d_k", kind_sql("_d_c"))],
         [("_d_v", value_sql("_d_c", "_d_k"))],
     ]
-    return (f"SELECT {keep}, _d_v AS _n_cand, _d_k AS _n_kind, {invalid_sql('_d_c', '_d_k')} AS _n_invalid, "
+    kind = f"CASE WHEN _d_k = 'imei' AND NOT {luhn_ok_sql('_d_c')} THEN 'imei_unverified' ELSE _d_k END"
+    return (f"SELECT {keep}, _d_v AS _n_cand, {kind} AS _n_kind, {invalid_sql('_d_c', '_d_k')} AS _n_invalid, "
             f"CASE WHEN dj._dj_value IS NOT NULL THEN {sql_str(junk.PLACEHOLDER_DEVICE)} END AS _n_junk "
             f"FROM ({junk.nest(rows, layers)}) d LEFT JOIN {placeholders} dj ON dj._dj_value = d._d_v")

@@ -132,12 +132,17 @@ def canonical_local_sql(local: str, domain: str) -> str:
     return f"CASE WHEN {domain} = 'gmail.com' THEN replace({untagged}, '.', '') ELSE {untagged} END"
 
 
-def invalid_sql(syntax: str, local: str, domain: str) -> str:
-    """Return SQL for the final invalid reason (syntax, empty local after the tag, QQ number)."""
-    qq_bad = (f"{domain} = 'qq.com' AND {re_full(local, '[0-9]+')} "
-              f"AND NOT {re_full(local, '[1-9][0-9]{4,10}')}")
-    return (f"CASE WHEN {syntax} IS NOT NULL THEN {syntax} WHEN {local} = '' THEN {sql_str(junk.BAD_FORMAT)} "
-            f"WHEN {qq_bad} THEN {sql_str(junk.BAD_QQ_NUMBER)} END")
+def unverified_sql(local: str, domain: str) -> str:
+    """Return SQL that is true for a well-formed address that cannot exist as written: a QQ address whose number
+    is not 5-11 digits without a leading zero. It stays usable (kind ``email_unverified``): an exact agreement on
+    it is still evidence; validity is not a veto."""
+    return (f"({domain} = 'qq.com' AND {re_full(local, '[0-9]+')} "
+            f"AND NOT {re_full(local, '[1-9][0-9]{4,10}')})")
+
+
+def invalid_sql(syntax: str, local: str) -> str:
+    """Return SQL for the final invalid reason (syntax, empty local after the tag)."""
+    return (f"CASE WHEN {syntax} IS NOT NULL THEN {syntax} WHEN {local} = '' THEN {sql_str(junk.BAD_FORMAT)} END")
 
 
 def junk_sql(local: str, domain: str) -> str:
@@ -180,6 +185,7 @@ def normalize_sql(rows: str, keep: str, fixes: str) -> str:
     canonical = junk.nest(fixed, [[("_e_syn", syntax_reason_sql("_e_c", "_e_l", "_e_fd", "_n_fast")),
                                    ("_e_cl", canonical_local_sql("_e_l", "_e_fd"))]])
     return (f"SELECT {keep}, CASE WHEN _e_syn IS NULL THEN _e_cl || '@' || _e_fd END AS _n_cand, "
-            f"CASE WHEN _e_syn IS NULL THEN 'email' END AS _n_kind, "
-            f"{invalid_sql('_e_syn', '_e_cl', '_e_fd')} AS _n_invalid, "
+            f"CASE WHEN _e_syn IS NOT NULL THEN NULL WHEN {unverified_sql('_e_cl', '_e_fd')} "
+            f"THEN 'email_unverified' ELSE 'email' END AS _n_kind, "
+            f"{invalid_sql('_e_syn', '_e_cl')} AS _n_invalid, "
             f"{junk_sql('_e_cl', '_e_fd')} AS _n_junk FROM ({canonical}) e")

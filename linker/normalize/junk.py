@@ -34,13 +34,11 @@ BLOCKED_BY_RULE: Final = "blocked_by_rule"
 
 # --- invalid reason codes (status 'invalid') --------------------------------------------------------
 BAD_FORMAT: Final = "bad_format"
-BAD_CHECKSUM: Final = "bad_checksum"
 TOO_SHORT: Final = "too_short"
 TOO_LONG: Final = "too_long"
 BAD_DOMAIN: Final = "bad_domain"
 BAD_COUNTRY_CODE: Final = "bad_country_code"
 INVALID_NUMBER: Final = "invalid_number"
-BAD_QQ_NUMBER: Final = "bad_qq_number"
 UNKNOWN_ID_TYPE: Final = "unknown_id_type"
 
 #: Human-readable text of every reason code, for explanations and reports.
@@ -54,13 +52,11 @@ REASONS: Final[Mapping[str, str]] = {
     PLACEHOLDER_DEVICE: "a placeholder device ID (all zero, limit-ad-tracking, emulator, known bad ID)",
     BLOCKED_BY_RULE: "blocked by a user rule (see rule_reason)",
     BAD_FORMAT: "not the syntax of this identifier type",
-    BAD_CHECKSUM: "the check digit is wrong (IMEI Luhn check)",
     TOO_SHORT: "too few digits",
     TOO_LONG: "too many digits or characters",
     BAD_DOMAIN: "the e-mail domain is not a valid host name",
     BAD_COUNTRY_CODE: "the phone country code does not exist",
     INVALID_NUMBER: "the phone number is not in any assigned number range",
-    BAD_QQ_NUMBER: "a QQ address whose number is not 5-11 digits without a leading zero",
     UNKNOWN_ID_TYPE: "id_type is not 'phone', 'email' or 'device'",
 }
 

@@ -9,6 +9,7 @@ cleaned spellings are parsed once each in Python (:func:`parse_leftover`) and jo
 
 from __future__ import annotations
 
+import re
 from typing import Final, NamedTuple
 
 import phonenumbers
@@ -42,6 +43,11 @@ _POSSIBLE_ERRORS: Final = {
     ValidationResult.IS_POSSIBLE_LOCAL_ONLY: junk.INVALID_NUMBER,
 }
 _KINDS: Final = {PhoneNumberType.MOBILE: "mobile", PhoneNumberType.FIXED_LINE: "landline"}
+MOBILE_SHAPE: Final = "1[0-9]{10}"
+"""The shape of a Chinese mobile's national number: 11 digits starting with 1."""
+UNLISTED_MOBILE: Final = "mobile_unlisted"
+"""Kind of a number with the shape of a Chinese mobile in a range the phonenumbers metadata does not list (it
+lags the ranges operators open). It stays usable: validity is evidence, not a veto."""
 
 
 class PhoneParse(NamedTuple):
@@ -122,10 +128,11 @@ def type_sql(nsn: str) -> str:
     general = _CN_META.general_desc
     earlier = " OR ".join(_desc_sql(nsn, getattr(_CN_META, name)) for name in (
         "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail"))
+    invalid = f"CASE WHEN {re_full(nsn, MOBILE_SHAPE)} THEN '{UNLISTED_MOBILE}' ELSE 'invalid' END"
     return (f"CASE WHEN {_desc_sql(nsn, _CN_META.mobile)} THEN 'mobile' "
-            f"WHEN NOT {re_full(nsn, f'(?:{general.national_number_pattern})')} THEN 'invalid' "
+            f"WHEN NOT {re_full(nsn, f'(?:{general.national_number_pattern})')} THEN {invalid} "
             f"WHEN {earlier} THEN 'other' "
-            f"WHEN {_desc_sql(nsn, _CN_META.fixed_line)} THEN 'landline' ELSE 'invalid' END")
+            f"WHEN {_desc_sql(nsn, _CN_META.fixed_line)} THEN 'landline' ELSE {invalid} END")
 
 
 def fast_invalid_sql(clean: str) -> str:
@@ -255,6 +262,9 @@ def parse_leftover(text: str, region: str) -> PhoneParse:
         return PhoneParse(e164, None, _POSSIBLE_ERRORS.get(possible, junk.INVALID_NUMBER), bad_junk)
     number_type = phonenumbers.number_type(number)  # UNKNOWN exactly when is_valid_number is false
     if number_type == PhoneNumberType.UNKNOWN:
+        nsn = phonenumbers.national_significant_number(number)
+        if number.country_code == 86 and re.fullmatch(MOBILE_SHAPE, nsn):
+            return PhoneParse(e164, UNLISTED_MOBILE, None, bad_junk)
         return PhoneParse(e164, None, junk.INVALID_NUMBER, bad_junk)
     return PhoneParse(e164, _KINDS.get(number_type, "other"), None, bad_junk)
 

@@ -50,9 +50,9 @@ EXAMPLES = [
     ("zhang@localhost", (None, None, "invalid", "bad_domain")),
     ("zhang@qq..com", (None, None, "invalid", "bad_domain")),
     ("x" * 65 + "@qq.com", (None, None, "invalid", "too_long")),
-    ("1234@qq.com", (None, "email", "invalid", "bad_qq_number")),
-    ("0234567@qq.com", (None, "email", "invalid", "bad_qq_number")),
-    ("223456789012@qq.com", (None, "email", "invalid", "bad_qq_number")),
+    ("1234@qq.com", ("1234@qq.com", "email_unverified", "usable", None)),
+    ("0234567@qq.com", ("0234567@qq.com", "email_unverified", "usable", None)),
+    ("223456789012@qq.com", ("223456789012@qq.com", "email_unverified", "usable", None)),
     ("abc@qqcom", ("abc@qq.com", "email", "usable", None)),
 ]
 

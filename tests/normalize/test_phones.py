@@ -52,17 +52,20 @@ EXAMPLES = [
     ("-", (None, None, "junk", "null_token")),
     ("00000000000", (None, None, "junk", "all_zero")),
     ("+86 000 0000 0000", (None, None, "junk", "all_zero")),
-    ("11111111111", (None, None, "junk", "repeated_digit")),
+    ("11111111111", (None, "mobile_unlisted", "junk", "repeated_digit")),
     ("13800138000", (None, "mobile", "junk", "placeholder")),
     ("+86 138 0013 8000", (None, "mobile", "junk", "placeholder")),
     ("13888888888", (None, "mobile", "junk", "placeholder")),
-    ("12345678901", (None, None, "junk", "placeholder")),
+    ("12345678901", (None, "mobile_unlisted", "junk", "placeholder")),
     ("01234567890", (None, None, "junk", "placeholder")),
     ("9876543210", (None, None, "junk", "placeholder")),
     ("138abc45678", (None, None, "invalid", "bad_format")),
     ("123", (None, None, "invalid", "too_short")),
     ("1381234567890123456789", (None, None, "invalid", "too_long")),
-    ("14012345678", (None, None, "invalid", "invalid_number")),
+    # a mobile's shape in a range the metadata does not list stays usable: validity is evidence, not a veto
+    ("14012345678", ("+8614012345678", "mobile_unlisted", "usable", None)),
+    ("+86 100-1234-5678", ("+8610012345678", "mobile_unlisted", "usable", None)),
+    ("1401234567", (None, None, "invalid", "invalid_number")),
     ("+999 1234 5678", (None, None, "invalid", "bad_country_code")),
 ]
 
