@@ -227,12 +227,12 @@ def compare_linking(db: Path, hub_degree: dict[str, int], threads: int | None = 
     con.execute(f"ATTACH '{Path(db).as_posix()}' AS run (READ_ONLY)")
     con.execute("""
         CREATE TABLE identifiers AS
-        SELECT owner_kind, owner_id, id_type, raw, value, kind, status, since, _row FROM run.identifiers
+        SELECT owner_kind, owner_id, id_type, raw, value, kind, status, since, confirmed, _row FROM run.identifiers
         WHERE owner_kind IN ('customer', 'account')
     """)
     # the names block the near-miss search
-    con.execute("CREATE TABLE customers AS SELECT customer_id, name FROM run.customers")
-    con.execute("CREATE TABLE accounts AS SELECT account_id, name FROM run.accounts")
+    con.execute("CREATE TABLE customers AS SELECT customer_id, name, names FROM run.customers")
+    con.execute("CREATE TABLE accounts AS SELECT account_id, name, names FROM run.accounts")
     con.execute("DETACH run")
     figures: dict[str, Any] = {"splink_version": splink.__version__}
     for label, near in (("candidates", False), ("candidates_near", True)):

@@ -84,33 +84,18 @@ class SourceConfig(_Model):
         return [mapped] if isinstance(mapped, str) else list(mapped)
 
 
-class WeightsConfig(_Model):
-    """Evidence weights, in bits (log2 of the likelihood ratio), of the link score.
+class TrainingConfig(_Model):
+    """How the match model is estimated from the candidate pairs (expectation-maximisation)."""
 
-    A pair's match weight is ``prior`` plus the weight of every comparison; its probability is
-    ``2**w / (1 + 2**w)``. Identifier weights are cut by ``log2`` of the number of other holders of the value
-    (term-frequency adjustment), so a value shared by many proves little.
-    """
-
-    prior: float = Field(-7.0, description="Weight of a pair before any evidence.")
-    phone_exact: float = Field(16.0, description="An exactly equal normalized phone.")
-    email_exact: float = Field(16.0, description="An exactly equal normalized email.")
-    device_exact: float = Field(12.0, description="An exactly equal normalized device ID.")
-    phone_near: float = Field(6.0, description="A phone one edit apart (typo, transposed digits).")
-    email_near: float = Field(6.0, description="An email whose local part is one edit apart.")
-    email_near_digits: float = Field(
-        1.0, description="An email whose local part is one edit apart in a digit or separator only (liuming82, "
-        "liuming83, liu_ming82): namesakes' addresses look like this.")
-    identifier_mismatch: float = Field(
-        -1.0, description="Both sides have identifiers of a type and none agree (people have several).")
-    name_exact: float = Field(8.0, description="Name similarity >= 0.95.")
-    name_close: float = Field(4.0, description="Name similarity >= 0.80 (one character, pinyin order).")
-    name_partial: float = Field(1.0, description="Name similarity >= 0.60.")
-    name_mismatch: float = Field(-1.5, description="Both names present and similarity < 0.60.")
-    city_match: float = Field(1.0)
-    city_mismatch: float = Field(-1.0)
-    birth_date_match: float = Field(3.0)
-    birth_date_mismatch: float = Field(-3.0)
+    max_iterations: int = Field(1000, ge=1, description="EM stops after this many iterations; a model that has not "
+                                "converged by then is not used (the starting values are, and the run says so).")
+    tolerance: float = Field(1e-4, gt=0, lt=0.1, description="EM has converged when no probability moves by more "
+                             "than this fraction of itself in an iteration.")
+    random_pairs: int = Field(500_000, ge=1000, description="Customer-account pairs drawn at random to stand for "
+                              "the pairs that share no identifier (they tell how often names, cities and birth "
+                              "dates agree by chance).")
+    min_pairs: int = Field(1000, ge=0, description="With fewer candidate pairs than this, no model is estimated: "
+                           "the starting values are used (and the run says so).")
 
 
 class ResolutionConfig(_Model):
@@ -127,8 +112,19 @@ class ResolutionConfig(_Model):
     near_miss: bool = Field(True, description="Also find phones and emails one edit apart, between a customer "
                                           "and an account whose names spell the same letters or that share "
                                           "another value exactly.")
-    weights: WeightsConfig = Field(default_factory=WeightsConfig)
+    model_file: Path | None = Field(None, description="A match model saved by an earlier run (its model.json) to "
+                                    "score with instead of estimating one from this run's data.")
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
     rules_file: Path | None = Field(None, description="Manual overrides: force links, block identifier values.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_hand_weights(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "weights" in data:
+            raise ValueError("resolution.weights is gone: the weights are now estimated from the data being linked "
+                             "(see the README, 'How links are decided'); remove the [resolution.weights] section, "
+                             "or reuse a saved model with resolution.model_file")
+        return data
 
     @field_validator("hub_degree")
     @classmethod
@@ -304,6 +300,7 @@ def _absolutize(data: dict[str, Any], base: Path) -> None:
     for source in (data.get("sources") or {}).values():
         fix(source, "path")
     fix(data.get("resolution") or {}, "rules_file")
+    fix(data.get("resolution") or {}, "model_file")
     fix(data.get("enrichment") or {}, "taxonomy_file")
     fix(data.get("enrichment") or {}, "signals_file")
     fix(data.get("output") or {}, "dir")

@@ -128,13 +128,13 @@ def error_breakdown(run_dir: Path, truth_dir: Path, *, limit: int = 20) -> dict[
                     f"CAST(customer_id AS VARCHAR) customer_id FROM {reader}({quote_literal(str(truth))})")
         false_links = con.execute(f"""
             SELECT l.customer_id, l.account_id, t.customer_id AS true_owner, l.probability, l.reason,
-                   list_transform(l.evidence, lambda e: e.comparison || ' ' || coalesce(CAST(e.weight AS VARCHAR), ''))
+                   list_transform(l.evidence, lambda e: e.comparison || coalesce('.' || e.level, '') || ' ' || coalesce(CAST(e.weight AS VARCHAR), ''))
             FROM links l LEFT JOIN truth t USING (account_id)
             WHERE l.decision = 'linked' AND t.customer_id IS DISTINCT FROM l.customer_id LIMIT {limit}
         """).fetchall()
         missed = con.execute(f"""
             SELECT t.customer_id, t.account_id, coalesce(l.decision, 'no candidate'), l.probability, l.reason,
-                   list_transform(l.evidence, lambda e: e.comparison || ' ' || coalesce(CAST(e.weight AS VARCHAR), ''))
+                   list_transform(l.evidence, lambda e: e.comparison || coalesce('.' || e.level, '') || ' ' || coalesce(CAST(e.weight AS VARCHAR), ''))
             FROM truth t LEFT JOIN links l USING (customer_id, account_id)
             WHERE t.customer_id IS NOT NULL AND coalesce(l.decision, '') <> 'linked' LIMIT {limit}
         """).fetchall()

@@ -34,6 +34,8 @@ WORK_DB = "work.duckdb"
 WORK_DIR = ".work"
 """The run's temporary files (transcoded inputs, attributed events in customer parts, the scratch database),
 deleted at the end."""
+MODEL_FILE = "model.json"
+"""The match model the run scored with (estimated from its data, or loaded): reusable with ``--model``."""
 SCRATCH_DB = "scratch.duckdb"
 """The run's scratch database (the event tables; see :func:`linker.engine.open_database`), in :data:`WORK_DIR`."""
 StageHook = Callable[[str], AbstractContextManager[Any]]
@@ -62,6 +64,8 @@ class RunResult:
     stages: list[StageResult] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    model: dict[str, Any] = field(default_factory=dict)
+    """How the match model was obtained (its ``training``): estimated, loaded, or starting values and why."""
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary (also written as ``summary.json``)."""
@@ -70,6 +74,7 @@ class RunResult:
             "output_dir": str(self.output_dir),
             "tables": {name: {**asdict(t), "reconciles": t.reconciles} for name, t in self.ingest.tables.items()},
             "counts": self.counts,
+            "model": self.model,
             "stages": [{**asdict(s), "rows_per_second": round(s.rows_per_second, 1)} for s in self.stages],
             "total_seconds": round(sum(s.seconds for s in self.stages), 3),
             "files": [str(p.relative_to(self.output_dir)) for p in self.files],
@@ -125,7 +130,10 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
             result.counts["identifiers"] = timing.rows
             result.counts["unusable identifiers"] = _count(con, "identifiers WHERE status <> 'usable'")
         with _stage(hook, "resolve", result.stages) as timing:
-            result.counts.update(resolve(con, config.resolution, rules))
+            resolution = resolve(con, config.resolution, rules)
+            result.counts.update(resolution.counts)
+            result.model = resolution.model.training
+            result.files.append(resolution.model.save(out / MODEL_FILE))
             timing.rows = result.counts["candidate pairs"]
         with _stage(hook, "enrich", result.stages) as timing:
             result.counts.update(enrich(con, config.enrichment, rules=enrichment_rules, workdir=out / WORK_DIR))
@@ -203,7 +211,7 @@ def _write_run_files(result: RunResult, config: Config, frames: dict[str, pd.Dat
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "inputs": inputs,
         "config": json.loads(config.model_dump_json()),
-        **{k: summary[k] for k in ("tables", "counts", "stages", "total_seconds", "files")},
+        **{k: summary[k] for k in ("tables", "counts", "model", "stages", "total_seconds", "files")},
         **extra,
     }
     result.files.append(write_json(out / "summary.json", summary))

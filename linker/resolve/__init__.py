@@ -1,41 +1,72 @@
-"""Identity resolution: hubs, candidate pairs, scores with evidence, decisions and clusters.
+"""Identity resolution: hubs, candidate pairs, comparisons, a match model learned from them, decisions, clusters.
 
-All steps are SQL over the run database (see docs/architecture.md for the tables); only name similarity
-leaves SQL, for rapidfuzz's vectorized ``cpdist`` over the candidate pairs.
+All steps are SQL over the run database (see docs/architecture.md for the tables); the model is estimated by EM
+on the pairs' comparison patterns (:mod:`linker.resolve.em`), a few thousand rows, in NumPy.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import duckdb
 
 from linker.config import ResolutionConfig
 from linker.resolve.candidates import find_candidates
 from linker.resolve.clusters import build_clusters, connected_components
+from linker.resolve.comparisons import build_pair_levels
 from linker.resolve.decide import decide_links
 from linker.resolve.hubs import find_hubs
-from linker.resolve.scoring import score_candidates
+from linker.resolve.model import BUILTIN_IDENTIFIERS, MatchModel, comparisons_for
+from linker.resolve.scoring import score_pairs, train_model
 from linker.rules import Rules
 
-__all__ = ["build_clusters", "connected_components", "resolve"]
+__all__ = ["MatchModel", "Resolution", "build_clusters", "connected_components", "resolve"]
 
 
-def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rules) -> dict[str, int]:
-    """Run hubs -> candidates -> scoring -> decisions -> clusters on an ``identifiers`` table.
+@dataclass
+class Resolution:
+    """What resolution did: counts, and the match model it scored with."""
+
+    model: MatchModel
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rules,
+            model: MatchModel | None = None) -> Resolution:
+    """Run hubs -> candidates -> comparisons -> model -> scores -> decisions -> clusters on ``identifiers``.
+
+    Parameters
+    ----------
+    model
+        A model to score with (checked against this run's comparisons); by default one is estimated from the
+        candidate pairs, or read from ``config.model_file``.
 
     Returns
     -------
-    dict
-        Counts: hubs, candidate pairs, linked, ambiguous, rejected, clusters.
+    Resolution
+        Counts (hubs, candidate pairs, linked, ambiguous, rejected, clusters) and the model used.
+
+    Raises
+    ------
+    ConfigError
+        If the given model was trained for other comparisons or levels.
     """
     counts = {"hub identifiers": find_hubs(con, config.hub_degree)}
     counts["candidate pairs"] = find_candidates(con, near_miss=config.near_miss)
-    score_candidates(con, config.weights)
-    # Temporary tables stay in memory until the connection closes (or DuckDB spills them), so each is dropped as
-    # soon as no later step reads it: left to the end of the run, pair_evidence and scored_pairs held 741 MB of
-    # the 5GB limit after resolve at 1M customers, and about five times that at 5M, where the enrichment spilled.
+    comparisons = comparisons_for()
+    build_pair_levels(con, comparisons, BUILTIN_IDENTIFIERS)
+    if model is None and config.model_file is not None:
+        model = MatchModel.load(config.model_file)
+    if model is not None:
+        model.check_fits(comparisons, source=model.training.get("file", "the match model"))
+    else:
+        model = train_model(con, comparisons, BUILTIN_IDENTIFIERS, config.training)
+    # Temporary tables stay in memory until dropped (or spilled): each is dropped once no later step reads it.
     con.execute("DROP TABLE owner_values; DROP TABLE pair_evidence")
+    score_pairs(con, model, BUILTIN_IDENTIFIERS)
+    con.execute("DROP TABLE pair_levels")
     decisions = decide_links(con, config, rules)
     con.execute("DROP TABLE scored_pairs")
     counts.update({f"{d} pairs": decisions.get(d, 0) for d in ("linked", "ambiguous", "rejected")})
     counts["clusters"] = build_clusters(con)
-    return counts
+    return Resolution(model, counts)

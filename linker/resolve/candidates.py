@@ -25,7 +25,7 @@ def find_candidates(con: duckdb.DuckDBPyConnection, *, near_miss: bool = True) -
     con.execute("""
         CREATE OR REPLACE TEMP TABLE pair_evidence AS
         SELECT c.owner_id AS customer_id, a.owner_id AS account_id, c.id_type, 'exact' AS match,
-               c.value AS customer_value, a.value AS account_value, c.since
+               c.value AS customer_value, a.value AS account_value, c.since, c.confirmed
         FROM owner_values c JOIN owner_values a USING (id_type, value)
         WHERE c.owner_kind = 'customer' AND a.owner_kind = 'account'
     """)
@@ -58,7 +58,7 @@ def _near_misses(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE near_owners AS
         SELECT owner_kind, owner_id, id_type, value,
                CASE id_type WHEN 'email' THEN split_part(value, '@', 2) ELSE '' END AS domain,
-               CASE id_type WHEN 'email' THEN split_part(value, '@', 1) ELSE value END AS body, since
+               CASE id_type WHEN 'email' THEN split_part(value, '@', 1) ELSE value END AS body, since, confirmed
         FROM owner_values o
         WHERE id_type IN ('phone', 'email')
           AND (owner_kind = 'customer' OR NOT EXISTS (
@@ -84,11 +84,11 @@ def _near_misses(con: duckdb.DuckDBPyConnection) -> None:
         """)
         con.execute(f"""
             INSERT INTO pair_evidence
-            SELECT customer_id, account_id, '{id_type}', 'near', customer_value, account_value, since
+            SELECT customer_id, account_id, '{id_type}', 'near', customer_value, account_value, since, confirmed
             FROM (
                 -- same name letters
                 SELECT c.owner_id AS customer_id, a.owner_id AS account_id, c.value AS customer_value,
-                       a.value AS account_value, c.since
+                       a.value AS account_value, c.since, c.confirmed
                 FROM (SELECT cv.value AS cval, av.value AS aval, cv.name_key
                       FROM near_pairs p JOIN near_sides cv ON cv.sid = p.customer_sid
                       JOIN near_sides av ON av.sid = p.account_sid
@@ -102,7 +102,7 @@ def _near_misses(con: duckdb.DuckDBPyConnection) -> None:
                                        AND an.name_key = p.name_key
                 UNION
                 -- already sharing a value exactly, whatever the names
-                SELECT c.owner_id, a.owner_id, c.value, a.value, c.since
+                SELECT c.owner_id, a.owner_id, c.value, a.value, c.since, c.confirmed
                 FROM exact_pairs p
                 JOIN near_owners c ON c.id_type = '{id_type}' AND c.owner_kind = 'customer'
                                   AND c.owner_id = p.customer_id
@@ -115,21 +115,24 @@ def _near_misses(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _owner_name_keys(con: duckdb.DuckDBPyConnection) -> None:
-    """``owner_name_keys`` (owner_kind, owner_id, name_key) of the owners in ``near_owners`` that have a name:
-    the customers and the accounts whose values are searched, not every account."""
+    """``owner_name_keys`` (owner_kind, owner_id, name_key) of the owners in ``near_owners`` that have a name,
+    one per distinct key of any of their names: the customers and the accounts whose values are searched, not
+    every account."""
     register_pinyin(con)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE owner_names AS
         WITH owners AS (SELECT DISTINCT owner_kind, owner_id FROM near_owners)
-        SELECT o.owner_kind, o.owner_id, c.name FROM owners o
-        JOIN customers c ON o.owner_kind = 'customer' AND c.customer_id = o.owner_id
-        UNION ALL
-        SELECT o.owner_kind, o.owner_id, a.name FROM owners o
-        JOIN accounts a ON o.owner_kind = 'account' AND a.account_id = o.owner_id
+        SELECT owner_kind, owner_id, unnest(list_filter(list_distinct([name] || coalesce(names, [])),
+                                                        lambda n: n IS NOT NULL)) AS name
+        FROM (SELECT o.owner_kind, o.owner_id, c.name, c.names FROM owners o
+              JOIN customers c ON o.owner_kind = 'customer' AND c.customer_id = o.owner_id
+              UNION ALL
+              SELECT o.owner_kind, o.owner_id, a.name, a.names FROM owners o
+              JOIN accounts a ON o.owner_kind = 'account' AND a.account_id = o.owner_id)
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE owner_name_keys AS
-        SELECT n.owner_kind, n.owner_id, k.name_key
+        SELECT DISTINCT n.owner_kind, n.owner_id, k.name_key
         FROM owner_names n JOIN ({name_keys_sql("owner_names")}) k USING (name)
     """)
     con.execute("DROP TABLE owner_names")

@@ -2,7 +2,9 @@
 
 An account links to at most one customer. The best-scoring customer takes it only when its probability
 reaches the link threshold *and* it beats the runner-up by ``margin_bits``; otherwise the competitors within
-the margin are all ``ambiguous`` (reported, never aggregated).
+the margin are all ``ambiguous`` (reported, never aggregated). Customers that tie on the same evidence (three
+relatives on one family tablet) are ambiguous when together they make the account likely to be one of theirs,
+even if none of them alone reaches the review threshold.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def decide_links(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules
                        OVER (PARTITION BY account_id) AS best_weight,
                    count(*) FILTER (WHERE rule IS DISTINCT FROM 'force_apart' AND match_weight >= {review_w})
                        OVER (PARTITION BY account_id) AS plausible,
+                   sum(pow(2, least(match_weight, 1000))) FILTER (WHERE rule IS DISTINCT FROM 'force_apart')
+                       OVER (PARTITION BY account_id) AS any_odds,
                    bool_or(rule = 'force_link') OVER (PARTITION BY account_id) AS account_forced
             FROM base),
         with_margin AS (
@@ -54,13 +58,20 @@ def decide_links(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules
                    CASE WHEN rank = 1 THEN best_weight - coalesce(
                             max(match_weight) FILTER (WHERE rank > 1 AND rule IS DISTINCT FROM 'force_apart')
                                 OVER (PARTITION BY account_id), -1e9)
-                        ELSE best_weight - match_weight END AS margin_bits
-            FROM ranked)
+                        ELSE best_weight - match_weight END AS margin_bits,
+                   arg_min(customer_id, rank) OVER (PARTITION BY account_id) AS best_customer
+            FROM ranked),
+        tied AS (
+            SELECT *, count(*) FILTER (WHERE margin_bits < {margin} AND rule IS DISTINCT FROM 'force_apart')
+                          OVER (PARTITION BY account_id) AS tied,
+                      any_odds / (1 + any_odds) >= {config.review_threshold} AS account_plausible
+            FROM with_margin)
         SELECT customer_id, account_id,
                CASE WHEN rule = 'force_link' THEN 'linked'
                     WHEN rule = 'force_apart' OR account_forced THEN 'rejected'
                     WHEN rank = 1 AND match_weight >= {link_w} AND margin_bits >= {margin} THEN 'linked'
                     WHEN match_weight >= {review_w} AND (rank = 1 OR margin_bits < {margin}) THEN 'ambiguous'
+                    WHEN account_plausible AND tied > 1 AND margin_bits < {margin} THEN 'ambiguous'
                     ELSE 'rejected' END AS decision,
                CASE WHEN rule IS NOT NULL THEN rule || ': ' || rule_reason
                     WHEN account_forced THEN 'the account is force-linked to another customer'
@@ -68,18 +79,21 @@ def decide_links(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules
                         THEN 'probability at or above the link threshold, clear of any competitor'
                     WHEN match_weight >= {link_w} AND (rank = 1 OR margin_bits < {margin})
                         THEN 'another customer scores within ' || {margin} || ' bits'
-                    WHEN match_weight >= {review_w} AND (rank = 1 OR margin_bits < {margin})
+                    WHEN (match_weight >= {review_w} OR account_plausible) AND tied > 1 AND margin_bits < {margin}
+                        THEN CAST(tied AS VARCHAR) || ' customers score within ' || {margin} || ' bits of each other on the same '
+                             || 'evidence (a shared device or phone?): none stands out'
+                    WHEN match_weight >= {review_w} AND rank = 1
                         THEN 'probability between the review and link thresholds'
-                    WHEN match_weight >= {review_w} THEN 'another customer scores clearly higher'
+                    WHEN match_weight >= {review_w} THEN 'customer ' || best_customer || ' scores clearly higher'
                     ELSE 'probability below the review threshold' END AS reason,
                round(1 / (1 + pow(2, -match_weight)), 6) AS probability,
                round(match_weight, 3) AS match_weight, rank,
                CASE WHEN margin_bits > 1e8 THEN NULL ELSE round(margin_bits, 3) END AS margin_bits,
                plausible AS competitors,
                coalesce(s.evidence, []) || CASE WHEN rule IS NULL THEN [] ELSE
-                   [{{'comparison': rule, 'id_type': NULL, 'value': NULL, 'weight': NULL,
-                      'note': rule_reason}}] END AS evidence
-        FROM with_margin LEFT JOIN (SELECT customer_id, account_id, evidence FROM scored_pairs) s
+                   [{{'comparison': rule, 'level': NULL, 'id_type': NULL, 'value': NULL, 'account_value': NULL,
+                      'weight': NULL, 'note': rule_reason}}] END AS evidence
+        FROM tied LEFT JOIN (SELECT customer_id, account_id, evidence FROM scored_pairs) s
             USING (customer_id, account_id)
         ORDER BY account_id, rank
     """)

@@ -12,7 +12,7 @@ def find_hubs(con: duckdb.DuckDBPyConnection, hub_degree: dict[str, int]) -> int
     and ``hubs``.
 
     ``owner_values`` (temporary, for :func:`~linker.resolve.candidates.find_candidates`) holds each customer's and
-    account's usable values once, with the value's kind and the earliest ``since``: only what resolution reads
+    account's usable values once, with the value's kind, the earliest ``since`` and the latest ``confirmed``: only what resolution reads
     (the raw spelling and source row stay in ``identifiers``, for ``explain`` and the identifier issues). A value
     is a hub when more than ``hub_degree[id_type]`` distinct owners (customers plus accounts) hold it; hubs never
     create candidate pairs.
@@ -26,7 +26,8 @@ def find_hubs(con: duckdb.DuckDBPyConnection, hub_degree: dict[str, int]) -> int
         f"WHEN {quote_literal(t)} THEN {int(d)}" for t, d in sorted(hub_degree.items())) + " END"
     con.execute("""
         CREATE OR REPLACE TEMP TABLE owner_values AS
-        SELECT owner_kind, owner_id, id_type, value, any_value(kind) AS kind, min(since) AS since
+        SELECT owner_kind, owner_id, id_type, value, any_value(kind) AS kind, min(since) AS since,
+               max(confirmed) AS confirmed
         FROM identifiers
         WHERE status = 'usable' AND owner_kind IN ('customer', 'account')
         GROUP BY owner_kind, owner_id, id_type, value

@@ -66,13 +66,13 @@ IDENTIFIERS = [
     ("account", "A5", "phone", "+8613800000009", "mobile", None, 5),
 ]
 LINKS = [
-    # customer_id, account_id, decision, probability, match_weight, rank, evidence comparisons
-    ("C1", "A1", "linked", 0.999, 10.5, 1, [("exact_phone", "phone", "+8613800000001", 6.0),
-                                         ("exact_email", "email", "zhangwei@example.com", 5.0)]),
-    ("C1", "A2", "ambiguous", 0.7, 1.22, 1, [("exact_device", "device", "imei:1111", 2.0)]),
-    ("C2", "A2", "ambiguous", 0.65, 0.9, 2, [("exact_device", "device", "imei:1111", 2.0)]),
-    ("C3", "A3", "linked", 0.95, 4.2, 1, [("exact_email", "email", "wangfang@example.com", 5.0)]),
-    ("C2", "A4", "rejected", 0.1, -3.0, 1, [("exact_phone", "phone", "+8613800000002", 0.0)]),
+    # customer_id, account_id, decision, probability, match_weight, rank, evidence (comparison, level, value, weight)
+    ("C1", "A1", "linked", 0.999, 10.5, 1, [("phone", "exact_sole", "+8613800000001", 6.0),
+                                         ("email", "exact_sole", "zhangwei@example.com", 5.0)]),
+    ("C1", "A2", "ambiguous", 0.7, 1.22, 1, [("device", "exact_few", "imei:1111", 2.0)]),
+    ("C2", "A2", "ambiguous", 0.65, 0.9, 2, [("device", "exact_few", "imei:1111", 2.0)]),
+    ("C3", "A3", "linked", 0.95, 4.2, 1, [("email", "exact_sole", "wangfang@example.com", 5.0)]),
+    ("C2", "A4", "rejected", 0.1, -3.0, 1, [("phone", "exact_stale", "+8613800000002", 0.0)]),
 ]
 PURCHASES = [
     ("O1", "A1", "2024-05-01 10:00:00", "家具/沙发", 3999.0, 1),
@@ -118,7 +118,7 @@ def make_run_tables(con: duckdb.DuckDBPyConnection, *, enrichment: bool = True) 
     con.executemany("""INSERT INTO accounts (account_id, platform, name, registered_at, last_seen_at, _row, _source)
         VALUES (?, ?, ?, ?, ?, ?, 'accounts.csv')""", ACCOUNTS)
     con.execute("""CREATE TABLE identifiers (owner_kind VARCHAR, owner_id VARCHAR, id_type VARCHAR, raw VARCHAR,
-        since DATE, _row BIGINT, source_table VARCHAR, _source VARCHAR, value VARCHAR, kind VARCHAR,
+        since DATE, confirmed DATE, _row BIGINT, source_table VARCHAR, _source VARCHAR, value VARCHAR, kind VARCHAR,
         status VARCHAR, reason VARCHAR, rule_reason VARCHAR)""")
     con.executemany("""INSERT INTO identifiers (owner_kind, owner_id, id_type, raw, value, kind, since, _row,
         source_table, _source, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'usable')""",
@@ -129,11 +129,13 @@ def make_run_tables(con: duckdb.DuckDBPyConnection, *, enrichment: bool = True) 
     find_hubs(con, {"phone": 2, "email": 5, "device": 5})
     con.execute("""CREATE TABLE links (customer_id VARCHAR, account_id VARCHAR, decision VARCHAR, reason VARCHAR,
         probability DOUBLE, match_weight DOUBLE, rank BIGINT, margin_bits DOUBLE, competitors BIGINT,
-        evidence STRUCT(comparison VARCHAR, id_type VARCHAR, "value" VARCHAR, weight DOUBLE, note VARCHAR)[])""")
+        evidence STRUCT(comparison VARCHAR, level VARCHAR, id_type VARCHAR, "value" VARCHAR, account_value VARCHAR,
+                        weight DOUBLE, note VARCHAR)[])""")
     for c, a, decision, p, w, rank, evidence in LINKS:
         con.execute("INSERT INTO links VALUES (?, ?, ?, 'test', ?, ?, ?, NULL, 1, ?)",
                     [c, a, decision, p, w, rank,
-                     [{"comparison": k, "id_type": t, "value": v, "weight": x, "note": None} for k, t, v, x in evidence]])
+                     [{"comparison": k, "level": lv, "id_type": k, "value": v, "account_value": None, "weight": x,
+                       "note": None} for k, lv, v, x in evidence]])
     build_clusters(con)
     con.execute("""CREATE TABLE purchases (_row BIGINT, _source VARCHAR, order_id VARCHAR, account_id VARCHAR,
         order_time TIMESTAMP, category VARCHAR, amount DOUBLE, quantity BIGINT)""")

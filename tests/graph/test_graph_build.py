@@ -75,26 +75,28 @@ def test_link_decisions_carry_evidence_json_and_the_run_id(run_con) -> None:
     assert [(r[0], r[1], r[2]) for r in rows] == [("A1", "C1", "linked"), ("A2", "C1", "ambiguous"),
                                                   ("A2", "C2", "ambiguous"), ("A3", "C3", "linked")]
     assert all(r[4] == RUN_ID for r in rows)
-    assert json.loads(rows[0][3]) == [{"comparison": "exact_phone", "id_type": "phone", "value": "+8613800000001",
-                                       "weight": 6.0},
-                                      {"comparison": "exact_email", "id_type": "email",
+    assert json.loads(rows[0][3]) == [{"comparison": "phone", "level": "exact_sole", "id_type": "phone",
+                                       "value": "+8613800000001", "weight": 6.0},
+                                      {"comparison": "email", "level": "exact_sole", "id_type": "email",
                                        "value": "zhangwei@example.com", "weight": 5.0}]  # no null members
 
 
 def test_link_evidence_leaves_out_nulls_and_the_holder_counts_the_identifier_node_has(run_con) -> None:
     run_con.execute("""UPDATE links SET evidence = [
-        {'comparison': 'exact_phone', 'id_type': 'phone', 'value': '+8613800000001', 'weight': 6.0,
-         'note': 'held by 1 customer(s) and 1 account(s)'},
-        {'comparison': 'name_close', 'id_type': NULL, 'value': NULL, 'weight': 1.0, 'note': 'name similarity 0.9'},
-        {'comparison': 'exact_email', 'id_type': 'email', 'value': 'x","note":null@example.com', 'weight': 5.0,
-         'note': 'recycled: held by the customer since 2024-06-01'}] WHERE account_id = 'A1'""")
+        {'comparison': 'phone', 'level': 'exact_sole', 'id_type': 'phone', 'value': '+8613800000001',
+         'account_value': NULL, 'weight': 6.0, 'note': 'held by 1 customer(s) and 1 account(s)'},
+        {'comparison': 'name', 'level': 'close', 'id_type': NULL, 'value': NULL, 'account_value': NULL,
+         'weight': 1.0, 'note': 'name similarity 0.9'},
+        {'comparison': 'email', 'level': 'near', 'id_type': 'email', 'value': 'x","note":null@example.com',
+         'account_value': 'y@example.com', 'weight': 5.0, 'note': 'held since 2024-06-01'}]
+        WHERE account_id = 'A1'""")
     sql = graph_queries(run_con, run_id=RUN_ID).relationships[("LINKED_TO", "OnlineAccount", "Customer")]
     [(evidence,)] = run_con.execute(f"SELECT evidence FROM ({sql}) WHERE src = 'A1'").fetchall()
     assert json.loads(evidence) == [
-        {"comparison": "exact_phone", "id_type": "phone", "value": "+8613800000001", "weight": 6.0},
-        {"comparison": "name_close", "weight": 1.0, "note": "name similarity 0.9"},
-        {"comparison": "exact_email", "id_type": "email", "value": 'x","note":null@example.com', "weight": 5.0,
-         "note": "recycled: held by the customer since 2024-06-01"}]
+        {"comparison": "phone", "level": "exact_sole", "id_type": "phone", "value": "+8613800000001", "weight": 6.0},
+        {"comparison": "name", "level": "close", "weight": 1.0, "note": "name similarity 0.9"},
+        {"comparison": "email", "level": "near", "id_type": "email", "value": 'x","note":null@example.com',
+         "account_value": "y@example.com", "weight": 5.0, "note": "held since 2024-06-01"}]
 
 
 def test_behaviour_is_summarized_per_account_and_category(run_con) -> None:

@@ -106,7 +106,7 @@ def test_values_round_trip(bundle) -> None:
     fields, rows = _read(bundle, Path("relationships/LINKED_TO.OnlineAccount.Customer.header.csv"),
                          Path("relationships/LINKED_TO.OnlineAccount.Customer.csv"))
     evidence = json.loads(rows[0][[f["name"] for f in fields].index("evidence")])
-    assert evidence[0]["comparison"] == "exact_phone"
+    assert (evidence[0]["comparison"], evidence[0]["level"]) == ("phone", "exact_sole")
 
 
 def test_the_bundle_carries_the_schema_ddl_and_a_manifest(bundle) -> None:

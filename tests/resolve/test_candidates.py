@@ -67,14 +67,14 @@ def expected_pairs(customers: list[Owner], accounts: list[Owner]) -> set[tuple]:
 def candidate_pairs(customers: list[Owner], accounts: list[Owner]) -> set[tuple]:
     con = duckdb.connect()
     con.execute("""CREATE TABLE identifiers (owner_kind VARCHAR, owner_id VARCHAR, id_type VARCHAR, raw VARCHAR,
-                   value VARCHAR, kind VARCHAR, status VARCHAR, since DATE, _row BIGINT)""")
-    con.execute("CREATE TABLE customers (customer_id VARCHAR, name VARCHAR)")
-    con.execute("CREATE TABLE accounts (account_id VARCHAR, name VARCHAR)")
+                   value VARCHAR, kind VARCHAR, status VARCHAR, since DATE, confirmed DATE, _row BIGINT)""")
+    con.execute("CREATE TABLE customers (customer_id VARCHAR, name VARCHAR, names VARCHAR[])")
+    con.execute("CREATE TABLE accounts (account_id VARCHAR, name VARCHAR, names VARCHAR[])")
     for kind, table, owners in (("customer", "customers", customers), ("account", "accounts", accounts)):
         for owner, name, values in owners:
-            con.execute(f"INSERT INTO {table} VALUES (?, ?)", [owner, name])
+            con.execute(f"INSERT INTO {table} VALUES (?, ?, [])", [owner, name])
             for id_type, value in values:
-                con.execute("INSERT INTO identifiers VALUES (?, ?, ?, ?, ?, 'x', 'usable', NULL, 1)",
+                con.execute("INSERT INTO identifiers VALUES (?, ?, ?, ?, ?, 'x', 'usable', NULL, NULL, 1)",
                             [kind, owner, id_type, value, value])
     find_hubs(con, {"phone": 1000, "email": 1000, "device": 1000})
     find_candidates(con, near_miss=True)

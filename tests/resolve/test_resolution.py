@@ -59,8 +59,9 @@ def test_transposed_digits_are_a_near_miss_that_needs_corroboration(resolve_run)
         {"account_id": "A1", "name": "张伟", "phones": "13800183001"},   # 1380013|8001 -> 1380018|3001
         {"account_id": "A2", "name": "赵敏", "phones": "13612345687"},   # typo and an unrelated name
     ])
-    evidence = run.rows("SELECT list_transform(evidence, lambda e: e.comparison) FROM links WHERE account_id = 'A1'")
-    assert "near_phone" in evidence[0][0]
+    evidence = run.rows("SELECT list_transform(evidence, lambda e: e.comparison || '.' || e.level) FROM links "
+                        "WHERE account_id = 'A1'")
+    assert "phone.near" in evidence[0][0]
     assert run.decision("C1", "A1") == "linked"
     assert run.decision("C2", "A2") is None   # one digit off and another name: not even a candidate
 
@@ -69,8 +70,9 @@ def test_near_miss_counts_whatever_the_names_when_a_value_is_shared(resolve_run)
     tablet = "867530012345672"
     run = resolve_run([{"customer_id": "C1", "name": "刘洋", "phones": "13612345678", "device_ids": tablet}],
                       [{"account_id": "A1", "name": "小羊", "phones": "13612345687", "device_ids": tablet}])
-    evidence = run.rows("SELECT list_transform(evidence, lambda e: e.comparison) FROM links WHERE account_id = 'A1'")
-    assert {"exact_device", "near_phone"} <= set(evidence[0][0])
+    evidence = run.rows("SELECT list_transform(evidence, lambda e: e.comparison || '.' || e.level) FROM links "
+                        "WHERE account_id = 'A1'")
+    assert {"device.exact_sole", "phone.near"} <= set(evidence[0][0])
 
 
 def test_email_one_character_off_on_the_same_domain(resolve_run) -> None:
@@ -86,6 +88,8 @@ def test_household_device_is_ambiguous_not_linked(resolve_run) -> None:
     run = resolve_run(family, [{"account_id": "A1", "name": "", "device_ids": tablet}])
     assert {run.decision(f"C{i}", "A1") for i in (1, 2, 3)} == {"ambiguous"}
     assert run.linked() == set()
+    reason = run.rows("SELECT DISTINCT reason FROM links")
+    assert len(reason) == 1 and reason[0][0].startswith("3 customers score within")
     # the three customers competing for one account form one cluster
     assert run.rows("SELECT DISTINCT cluster_size FROM clusters WHERE member_id IN ('C1', 'C2', 'C3')") == [(4,)]
 
@@ -106,9 +110,11 @@ def test_recycled_number_does_not_link(resolve_run) -> None:
         [{"customer_id": "C1", "name": "孙丽", "phones": "13899990000", "phone_since": "2023-03-01"}],
         [{"account_id": "A1", "name": "马强", "phones": "13899990000", "last_seen_at": "2021-06-30"}])
     assert run.decision("C1", "A1") == "rejected"
-    weight, note = run.rows("SELECT e.weight, e.note FROM (SELECT unnest(evidence) AS e FROM links) "
-                            "WHERE e.comparison = 'exact_phone'")[0]
-    assert weight == 0 and note.startswith("recycled")
+    level, weight = run.rows("SELECT e.level, e.weight FROM (SELECT unnest(evidence) AS e FROM links) "
+                             "WHERE e.comparison = 'phone'")[0]
+    assert level == "exact_stale"
+    sole = run.rows("SELECT e.weight FROM (SELECT unnest(evidence) AS e FROM links) WHERE e.level = 'exact_sole'")
+    assert sole == []
 
 
 def test_number_held_before_the_account_ended_still_links(resolve_run) -> None:
@@ -123,9 +129,10 @@ def test_rarer_values_weigh_more(resolve_run) -> None:
     run = resolve_run([{"customer_id": "C1", "device_ids": tablet}, {"customer_id": "C2", "device_ids": tablet},
                        {"customer_id": "C3", "device_ids": "A1B2C3D4E5F60718"}],
                       [{"account_id": "A1", "device_ids": tablet}, {"account_id": "A2", "device_ids": "a1b2c3d4e5f60718"}])
-    weights = dict(run.rows("SELECT account_id, e.weight FROM (SELECT customer_id, account_id, unnest(evidence) AS e "
-                            "FROM links) WHERE e.comparison = 'exact_device' AND customer_id IN ('C1', 'C3')"))
-    assert weights["A2"] - weights["A1"] == 1.0   # log2(2 customers) bits less for the shared tablet
+    levels = run.rows("SELECT account_id, e.level, e.weight FROM (SELECT customer_id, account_id, unnest(evidence) AS e "
+                      "FROM links) WHERE e.comparison = 'device' AND customer_id IN ('C1', 'C3') ORDER BY 1")
+    assert [(a, level) for a, level, _ in levels] == [("A1", "exact_few"), ("A2", "exact_sole")]
+    assert levels[1][2] > levels[0][2]   # a tablet held by two customers proves less than a personal phone
 
 
 def test_manual_overrides_win_and_say_why(resolve_run) -> None:
@@ -165,10 +172,9 @@ def test_names_agree_across_scripts(resolve_run) -> None:
         {"account_id": "A4", "name": "zhangw", **shared},
         {"account_id": "A5", "name": "快乐的鱼", **shared},
     ], hub_degree={"phone": 50})
-    levels = dict(run.rows("SELECT account_id, e.comparison FROM (SELECT account_id, unnest(evidence) AS e FROM links)"
-                           " WHERE e.comparison LIKE 'name%'"))
-    assert levels == {"A1": "name_exact", "A2": "name_exact", "A3": "name_close", "A4": "name_close",
-                      "A5": "name_mismatch"}
+    levels = dict(run.rows("SELECT account_id, e.level FROM (SELECT account_id, unnest(evidence) AS e FROM links)"
+                           " WHERE e.comparison = 'name'"))
+    assert levels == {"A1": "pinyin", "A2": "pinyin", "A3": "pinyin", "A4": "initials", "A5": "unrelated_nickname"}
 
 
 def test_outputs_are_written(resolve_run) -> None:
@@ -186,9 +192,9 @@ def test_emails_one_digit_apart_are_what_namesakes_look_like(resolve_run) -> Non
     assert run.decision("C1", "A1") == "ambiguous"
     assert run.decision("C1", "A2") == "ambiguous"
     assert run.decision("C1", "A3") == "linked"
-    note = run.rows("SELECT e.note FROM (SELECT unnest(evidence) AS e FROM links WHERE account_id = 'A1') "
-                    "WHERE e.comparison = 'near_email'")[0][0]
-    assert "digit or separator only" in note
+    levels = run.rows("SELECT account_id, e.level FROM (SELECT account_id, unnest(evidence) AS e FROM links) "
+                      "WHERE e.comparison = 'email' ORDER BY 1")
+    assert levels == [("A1", "near_digits"), ("A2", "near_digits"), ("A3", "near")]
 
 
 def test_resolve_frees_its_intermediate_tables(resolve_run, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,194 @@
+"""Compare every candidate pair: one level per comparison of the match model, in the table ``pair_levels``.
+
+``pair_levels`` has one row per (customer, account) candidate pair and, per comparison of
+:func:`linker.resolve.model.comparisons_for`, a column ``lvl_<comparison>`` holding the index of the pair's level
+(NULL when the comparison cannot be made: a side lacks the value), plus the values the explanation quotes.
+
+- Identifiers: exact agreement, split by how many customers hold the value and how many accounts; one edit apart;
+  both sides holding values of the type with none in common.
+- Identifier dates: ``*_since`` says when the customer came to hold a value: an account last active before then
+  agrees with the customer only on a value the customer did not hold yet (``exact_stale``, a recycled number).
+- Timing: ``*_confirmed`` says only that the customer held a value then (activity before it is normal; long after
+  it, the value may have passed to someone else), ``closed_at`` when the customer left.
+- Name: the best level over every name of the customer and of the account (:mod:`linker.resolve.name_levels`).
+  A pair that agrees on no identifier exactly (one edit apart only) was found *because* its names spell the same
+  letters (:mod:`linker.resolve.candidates`): its name level is part of what ``near`` means, and is not counted
+  again (it would double the evidence of the names, whose chance agreement the near level already carries).
+- City, birth date, gender when both sides have them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+from linker.resolve.model import TIMING, Comparison
+from linker.resolve.name_levels import name_levels
+
+IDENTIFIER_RANKS = ("exact_sole", "exact_sole_busy", "exact_few", "exact_many", "exact_stale", "near", "near_digits",
+                    "differ")
+"""Identifier levels from strongest to weakest; an identifier comparison's levels are a subsequence."""
+TIMING_RANKS = ("consistent", "confirmed_2y_before", "confirmed_5y_before", "after_closure")
+SAME_LETTERS = ("regexp_replace(split_part(customer_value, '@', 1), '[^\\p{L}]', '', 'g') = "
+                "regexp_replace(split_part(account_value, '@', 1), '[^\\p{L}]', '', 'g')")
+"""SQL: the local parts of an email near miss spell the same letters in the same order, so the one edit is in a
+digit or a separator (liuming82 / liuming83 / liu_ming82): what the addresses of two people of the same name look
+like, pinyin plus a birth year or a lucky number, as much as a typo."""
+BUSY_ACCOUNTS = 5
+"""A value held by one customer and this many accounts or more is ``exact_sole_busy`` (a shop's phone given by
+its owner?), not ``exact_sole``."""
+
+
+def _rank_to_level(rank: str, comparison: Comparison, ranks: Sequence[str]) -> str:
+    """SQL mapping a rank (position in ``ranks``) to the level index of ``comparison``."""
+    names = comparison.level_names()
+    cases = " ".join(f"WHEN {i} THEN {names.index(r)}" for i, r in enumerate(ranks) if r in names)
+    return f"CASE {rank} {cases} END"
+
+
+def build_pair_levels(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison],
+                      identifiers: Sequence[str], *, pairs: str | None = None, target: str = "pair_levels") -> int:
+    """Create ``target`` (default ``pair_levels``) from ``pair_evidence``, ``owner_values``, ``customers`` and
+    ``accounts``.
+
+    Parameters
+    ----------
+    comparisons
+        The run's comparisons (:func:`~linker.resolve.model.comparisons_for`).
+    identifiers
+        The comparisons that are identifier types (named as the ``id_type`` of ``pair_evidence``).
+    pairs
+        A query of (customer_id, account_id) pairs to compare; by default the candidate pairs of
+        ``pair_evidence``. Pairs without evidence (random pairs) agree on no identifier.
+
+    Returns
+    -------
+    int
+        The number of pairs.
+    """
+    by_name = {c.name: c for c in comparisons}
+    source = pairs or "SELECT customer_id, account_id FROM pair_evidence"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE pairs AS SELECT DISTINCT customer_id, account_id FROM ({source})")
+    _identifier_levels(con, identifiers)
+    _timing_levels(con)
+    name_levels(con, "pairs")
+    id_columns = []
+    for t in identifiers:
+        differ = IDENTIFIER_RANKS.index("differ")
+        rank = f"coalesce(i.rank_{t}, CASE WHEN hc.has_{t} AND ha.has_{t} THEN {differ} END)"
+        id_columns.append(f"{_rank_to_level(rank, by_name[t], IDENTIFIER_RANKS)} AS lvl_{t}, "
+                          f"i.value_{t}, i.account_value_{t}, i.holders_{t}")
+    presence = ", ".join(f"bool_or(id_type = '{t}') AS has_{t}" for t in identifiers)
+    attributes = [_city_sql(by_name), _birth_date_sql(by_name), _gender_sql(by_name)]
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {target} AS
+        WITH held_c AS (SELECT owner_id AS customer_id, {presence} FROM owner_values
+                        WHERE owner_kind = 'customer' AND owner_id IN (SELECT customer_id FROM pairs)
+                        GROUP BY owner_id),
+        held_a AS (SELECT owner_id AS account_id, {presence} FROM owner_values
+                   WHERE owner_kind = 'account' AND owner_id IN (SELECT account_id FROM pairs) GROUP BY owner_id)
+        SELECT p.customer_id, p.account_id, {", ".join(id_columns)},
+               {_rank_to_level("t.rank", TIMING, TIMING_RANKS)} AS lvl_timing, t.note AS note_timing,
+               CASE WHEN i.any_exact THEN n.level END AS lvl_name, n.value AS value_name,
+               {", ".join(a for a in attributes if a)}
+        FROM pairs p
+        LEFT JOIN identifier_ranks i USING (customer_id, account_id)
+        LEFT JOIN timing_ranks t USING (customer_id, account_id)
+        LEFT JOIN pair_name_levels n USING (customer_id, account_id)
+        LEFT JOIN held_c hc USING (customer_id)
+        LEFT JOIN held_a ha USING (account_id)
+        JOIN customers c USING (customer_id)
+        JOIN accounts a USING (account_id)
+    """)
+    con.execute("DROP TABLE identifier_ranks; DROP TABLE timing_ranks; DROP TABLE pair_name_levels; "
+                "DROP TABLE pairs")
+    return con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
+
+
+def _identifier_levels(con: duckdb.DuckDBPyConnection, identifiers: Sequence[str]) -> None:
+    """``identifier_ranks``: per pair and identifier type, the best rank of :data:`IDENTIFIER_RANKS` among its
+    agreeing values, with that value, the account's value (for a near miss) and its holders."""
+    last_active = "CAST(coalesce(a.last_seen_at, a.registered_at) AS DATE)"
+    rank = (f"CASE WHEN match = 'near' AND id_type = 'email' AND {SAME_LETTERS} "
+            f"THEN {IDENTIFIER_RANKS.index('near_digits')} "
+            f"WHEN match = 'near' THEN {IDENTIFIER_RANKS.index('near')} "
+            f"WHEN since > {last_active} THEN {IDENTIFIER_RANKS.index('exact_stale')} "
+            f"WHEN customers = 1 AND accounts < {BUSY_ACCOUNTS} THEN 0 WHEN customers = 1 THEN 1 "
+            f"WHEN customers <= 3 THEN 2 ELSE 3 END")
+    per_type = ", ".join(
+        f"min(rank) FILTER (WHERE id_type = '{t}') AS rank_{t}, "
+        f"arg_min(customer_value, rank) FILTER (WHERE id_type = '{t}') AS value_{t}, "
+        f"arg_min(CASE WHEN match = 'near' THEN account_value END, rank) FILTER (WHERE id_type = '{t}') "
+        f"AS account_value_{t}, "
+        f"arg_min({{'customers': customers, 'accounts': accounts}}, rank) FILTER (WHERE id_type = '{t}') "
+        f"AS holders_{t}"
+        for t in identifiers)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE identifier_ranks AS
+        SELECT customer_id, account_id, bool_or(match = 'exact') AS any_exact, {per_type}
+        FROM (SELECT e.*, {rank} AS rank FROM pair_evidence e JOIN accounts a USING (account_id)
+              SEMI JOIN pairs USING (customer_id, account_id))
+        GROUP BY customer_id, account_id
+    """)
+
+
+def _timing_levels(con: duckdb.DuckDBPyConnection) -> None:
+    """``timing_ranks``: per pair, the least worrying rank of :data:`TIMING_RANKS` over the exactly shared values
+    whose dates can be checked, and a note with the dates of that value. No row when no date applies."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE timing_ranks AS
+        WITH dated AS (
+            SELECT e.customer_id, e.account_id, e.id_type, e.since, e.confirmed, c.closed_at,
+                   CAST(coalesce(a.registered_at, a.last_seen_at) AS DATE) AS first_active,
+                   CAST(coalesce(a.last_seen_at, a.registered_at) AS DATE) AS last_active
+            FROM pair_evidence e JOIN accounts a USING (account_id) JOIN customers c USING (customer_id)
+            SEMI JOIN pairs USING (customer_id, account_id)
+            WHERE e.match = 'exact' AND (e.confirmed IS NOT NULL OR c.closed_at IS NOT NULL)
+              AND NOT coalesce(e.since > CAST(coalesce(a.last_seen_at, a.registered_at) AS DATE), FALSE)),
+        ranked AS (
+            SELECT *, CASE
+                WHEN closed_at < first_active THEN {TIMING_RANKS.index('after_closure')}
+                WHEN confirmed + INTERVAL 5 YEAR < first_active THEN {TIMING_RANKS.index('confirmed_5y_before')}
+                WHEN confirmed + INTERVAL 2 YEAR < first_active THEN {TIMING_RANKS.index('confirmed_2y_before')}
+                ELSE 0 END AS rank
+            FROM dated WHERE first_active IS NOT NULL)
+        SELECT customer_id, account_id, min(rank) AS rank,
+               arg_min(concat_ws(', ', id_type || ':', 'confirmed ' || confirmed,
+                                 'customer left ' || closed_at, 'account active ' || first_active || ' to '
+                                 || last_active), rank) AS note
+        FROM ranked GROUP BY customer_id, account_id
+    """)
+
+
+def _city_sql(by_name: dict[str, Comparison]) -> str:
+    if "city" not in by_name:
+        return ""
+    level = by_name["city"].level_names().index
+    city = "lower(regexp_replace(trim({}.city), '(市|地区|省)$', ''))"
+    c, a = city.format("c"), city.format("a")
+    return (f"CASE WHEN {c} = {a} THEN {level('same')} WHEN {c} <> '' AND {a} <> '' THEN {level('differ')} END "
+            f"AS lvl_city")
+
+
+def _birth_date_sql(by_name: dict[str, Comparison]) -> str:
+    if "birth_date" not in by_name:
+        return ""
+    digits = "strftime({}.birth_date, '%Y%m%d')"
+    swapped = ("year(c.birth_date) = year(a.birth_date) AND month(c.birth_date) = day(a.birth_date) "
+               "AND day(c.birth_date) = month(a.birth_date)")
+    level = by_name["birth_date"].level_names().index
+    return (f"CASE WHEN c.birth_date = a.birth_date THEN {level('same')} "
+            f"WHEN damerau_levenshtein({digits.format('c')}, {digits.format('a')}) = 1 OR ({swapped}) "
+            f"THEN {level('close')} "
+            f"WHEN c.birth_date IS NOT NULL AND a.birth_date IS NOT NULL THEN {level('differ')} END AS lvl_birth_date")
+
+
+def _gender_sql(by_name: dict[str, Comparison]) -> str:
+    if "gender" not in by_name:
+        return ""
+    gender = ("CASE WHEN lower(trim({0}.gender)) IN ('m', 'male', 'man', '男', '男性') THEN 'm' "
+              "WHEN lower(trim({0}.gender)) IN ('f', 'female', 'woman', '女', '女性') THEN 'f' END")
+    level = by_name["gender"].level_names().index
+    c, a = gender.format("c"), gender.format("a")
+    return f"CASE WHEN {c} = {a} THEN {level('same')} WHEN {c} <> {a} THEN {level('differ')} END AS lvl_gender"

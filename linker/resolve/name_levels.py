@@ -1,0 +1,215 @@
+"""The name comparison of candidate pairs: every name of the customer against every name of the account.
+
+An account can carry a real name, recipient names and a nickname; a customer a name and aliases. Each pair of
+names gets the first level of :data:`linker.resolve.model.NAME` that applies, and a candidate pair the best level
+over its pairs of names. Chinese names are also compared through their pinyin, split into surname (compound
+surnames included) and given name, so that ``wuzhiqi_860``, ``Zhiqi Wu``, ``wzq1990``, ``小琪`` and ``吴*琪`` are
+recognised as forms of 吴志琪, and ``王芳`` as another person's name.
+
+A name tells nothing when it is blank, or is a platform's default handle: letters shared by many distinct account
+names that differ only in their digits (``用户619025``, ``jd_8273645``), counted in the data being linked. Such a
+name makes no level (the comparison is not made) unless it happens to spell the customer's name.
+
+All of it is SQL over the distinct names and distinct pairs of names; pinyin comes from a character table.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from linker.resolve.model import NAME
+from linker.resolve.names import register_pinyin
+
+COMPOUND_SURNAMES = (
+    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "轩辕",
+    "令狐", "钟离", "端木", "独孤", "南宫", "万俟", "闻人", "百里", "呼延", "东郭", "西门", "澹台", "公冶", "太史",
+    "申屠", "濮阳", "赫连", "拓跋", "单于", "第五", "司空", "鲜于", "闾丘", "仲孙", "亓官", "司寇", "子车", "颛孙",
+)
+"""Two-character surnames, so that 欧阳娜娜's given name is 娜娜."""
+COMMON_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢"
+                   "姚沈钟姜崔谭陆范汪廖石金韦贾夏付傅方邹熊白孟秦邱侯江尹薛闫阎段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔"
+                   "向常汤康易乔赖文施洪辛柯庄樊祝牛古冉代葛温鲁俞齐倪殷岳")
+"""Common one-character surnames; with the surnames of the customers being linked, they tell a person's name
+(王芳) from a nickname (快乐小猪)."""
+GENERIC_NAMES = ("用户", "会员", "手机用户", "微信用户", "匿名", "匿名用户", "买家", "客户", "顾客", "游客", "新用户",
+                 "user", "guest", "customer", "buyer", "member", "test", "unknown", "anonymous", "null", "none",
+                 "admin", "未知", "无", "测试")
+"""Names that name nobody, in any spelling of case and digits."""
+HANDLE_STEM_NAMES = 5
+"""A name's letters, without its digits, shared by this many distinct account names make a platform default."""
+
+_STRIP = "[\\s\\p{P}\\p{S}0-9_]"
+
+
+def _customer_forms_sql(names: str) -> str:
+    """``name, chars, is_cjk, surname, given, py_full, py_rev, py_given, initials, sur_gi, gi_sur`` per distinct
+    name of relation ``names`` (column ``name``)."""
+    compound = ", ".join(f"'{s}'" for s in COMPOUND_SURNAMES)
+    return f"""
+        WITH base AS (
+            SELECT name, lower(regexp_replace(name, '{_STRIP}', '', 'g')) AS chars
+            FROM (SELECT DISTINCT name FROM {names} WHERE name IS NOT NULL)),
+        cjk AS (
+            SELECT name, chars, CASE WHEN left(chars, 2) IN ({compound}) AND length(chars) >= 3 THEN 2 ELSE 1 END
+                                    AS sur_len
+            FROM base WHERE regexp_full_match(chars, '\\p{{Han}}{{2,6}}')),
+        syllables AS (
+            SELECT c.name, c.chars, c.sur_len, c.i, p.py
+            FROM (SELECT name, chars, sur_len, unnest(range(length(chars))) AS i FROM cjk) c
+            LEFT JOIN pinyin_chars p ON p.ch = substr(c.chars, c.i + 1, 1)),
+        cjk_forms AS (
+            SELECT name, any_value(chars) AS chars, TRUE AS is_cjk,
+                   left(any_value(chars), any_value(sur_len)) AS surname,
+                   substr(any_value(chars), any_value(sur_len) + 1) AS given,
+                   string_agg(py, '' ORDER BY i) FILTER (WHERE i < sur_len) AS py_sur,
+                   string_agg(py, '' ORDER BY i) FILTER (WHERE i >= sur_len) AS py_given,
+                   string_agg(left(py, 1), '' ORDER BY i) AS initials,
+                   string_agg(left(py, 1), '' ORDER BY i) FILTER (WHERE i >= sur_len) AS given_initials,
+                   count(py) = count(*) AS spelled
+            FROM syllables GROUP BY name),
+        latin AS (
+            SELECT name, chars,
+                   list_filter(string_split(trim(lower(regexp_replace(name, '[^A-Za-z]+', ' ', 'g'))), ' '),
+                               lambda t: t <> '') AS tokens
+            FROM base WHERE regexp_full_match(chars, '[a-z]{{2,}}'))
+        SELECT name, chars, is_cjk, surname, given,
+               CASE WHEN spelled THEN py_sur || py_given END AS py_full,
+               CASE WHEN spelled THEN py_given || py_sur END AS py_rev,
+               CASE WHEN spelled THEN py_given END AS py_given,
+               CASE WHEN spelled THEN initials END AS initials,
+               CASE WHEN spelled THEN py_sur || given_initials END AS sur_gi,
+               CASE WHEN spelled THEN given_initials || py_sur END AS gi_sur,
+               CASE WHEN spelled THEN py_sur END AS py_sur
+        FROM cjk_forms
+        UNION ALL
+        SELECT name, chars, FALSE, NULL, NULL, array_to_string(tokens, ''), array_to_string(list_reverse(tokens), ''),
+               NULL, array_to_string(list_transform(tokens, lambda t: left(t, 1)), ''), NULL, NULL, NULL
+        FROM latin WHERE len(tokens) >= 2
+        UNION ALL
+        SELECT name, chars, FALSE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+        FROM base WHERE chars <> '' AND NOT regexp_full_match(chars, '\\p{{Han}}{{2,6}}')
+                    AND name NOT IN (SELECT name FROM latin WHERE len(tokens) >= 2)
+    """
+
+
+def _account_forms_sql(names: str) -> str:
+    """``name, chars, cjk, cjk_py, letters, mask_re, stem`` per distinct name of relation ``names``."""
+    return f"""
+        WITH base AS (
+            SELECT name, lower(regexp_replace(name, '{_STRIP}', '', 'g')) AS chars,
+                   regexp_replace(name, '[^\\p{{Han}}]', '', 'g') AS cjk,
+                   lower(regexp_replace(name, '[^A-Za-z]', '', 'g')) AS letters,
+                   CASE WHEN regexp_matches(name, '[*＊]')
+                        THEN regexp_replace(regexp_replace(name, '[^\\p{{Han}}*＊]', '', 'g'), '[*＊]', '.', 'g') END
+                       AS mask_re,
+                   regexp_matches(name, '[0-9]') AS has_digits
+            FROM (SELECT DISTINCT name FROM {names} WHERE name IS NOT NULL)),
+        sounds AS (
+            SELECT b.name, string_agg(p.py, '' ORDER BY c.i) AS cjk_py, count(p.py) = count(*) AS spelled
+            FROM (SELECT name, cjk, unnest(range(length(cjk))) AS i FROM base WHERE cjk <> '') c
+            JOIN base b USING (name)
+            LEFT JOIN pinyin_chars p ON p.ch = substr(c.cjk, c.i + 1, 1)
+            GROUP BY b.name)
+        SELECT b.name, b.chars, b.cjk, CASE WHEN s.spelled THEN s.cjk_py END AS cjk_py, b.letters, b.mask_re,
+               b.has_digits
+        FROM base b LEFT JOIN sounds s USING (name)
+    """
+
+
+def _level_sql() -> str:
+    """SQL: the NAME level index of a customer name ``c`` and an account name ``a``, the first that applies."""
+    level = {name: i for i, name in enumerate(NAME.level_names())}
+    same_surname = "left(a.cjk, length(c.surname)) = c.surname"
+    return f"""CASE
+        WHEN a.chars = c.chars THEN {level['exact']}
+        WHEN a.mask_re IS NOT NULL AND c.is_cjk AND length(a.mask_re) = length(c.chars)
+             AND regexp_full_match(c.chars, a.mask_re) THEN {level['masked']}
+        WHEN (a.cjk = '' AND a.letters <> '' AND a.letters IN (c.py_full, c.py_rev))
+          OR (a.cjk <> '' AND a.cjk = a.chars AND a.cjk_py IN (c.py_full, c.py_rev)) THEN {level['pinyin']}
+        WHEN (c.is_cjk AND contains(a.cjk, c.chars))
+          OR (length(c.py_full) >= 5 AND (contains(a.letters, c.py_full) OR contains(a.letters, c.py_rev)))
+            THEN {level['contains_full']}
+        WHEN (c.is_cjk AND a.cjk = a.chars AND length(c.chars) >= 3 AND {same_surname}
+              AND damerau_levenshtein(a.cjk, c.chars) = 1)
+          OR (a.cjk = '' AND length(c.py_full) >= 6
+              AND least(damerau_levenshtein(a.letters, c.py_full), damerau_levenshtein(a.letters, c.py_rev)) = 1)
+            THEN {level['close']}
+        WHEN (length(c.given) >= 2 AND contains(a.cjk, c.given))
+          OR (length(c.py_given) >= 5 AND contains(a.letters, c.py_given)) THEN {level['given_name']}
+        WHEN c.is_cjk AND a.cjk <> '' AND (regexp_matches(a.cjk, '[小阿][' || c.given || ']')
+                                          OR contains(a.cjk, '老' || c.surname)) THEN {level['diminutive']}
+        WHEN (length(c.initials) >= 3 AND starts_with(a.letters, c.initials))
+          OR (length(c.sur_gi) >= 4 AND contains(a.letters, c.sur_gi))
+          OR (length(c.gi_sur) >= 4 AND contains(a.letters, c.gi_sur)) THEN {level['initials']}
+        WHEN a.namelike AND c.is_cjk AND {same_surname} THEN {level['surname_only']}
+        WHEN a.namelike THEN {level['different_name']}
+        ELSE {level['unrelated_nickname']} END"""
+
+
+def name_levels(con: duckdb.DuckDBPyConnection, pairs: str) -> None:
+    """Create ``pair_name_levels(customer_id, account_id, level, value)`` for the candidate pairs in relation
+    ``pairs`` (``customer_id``, ``account_id``): the best NAME level over the pair's names and the account name
+    that gave it. Pairs without an informative name on both sides have no row.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE TABLE customers AS SELECT 'C1' AS customer_id, '吴志琪' AS name, "
+    ...                 "CAST([] AS VARCHAR[]) AS names")
+    >>> _ = con.execute("CREATE TABLE accounts AS SELECT * FROM (VALUES ('A1', 'wuzhiqi_860', ['小琪']), "
+    ...                 "('A2', '用户619025', []), ('A3', '王芳', ['快乐小猪']), ('A4', '快乐小猪', ['小琪在路上']))"
+    ...                 " t(account_id, name, names)")
+    >>> _ = con.execute("CREATE TABLE pairs AS SELECT 'C1' AS customer_id, account_id FROM accounts")
+    >>> name_levels(con, "pairs")
+    >>> con.sql("SELECT account_id, level, value FROM pair_name_levels ORDER BY 1").fetchall()
+    [('A1', 2, 'wuzhiqi_860'), ('A3', 9, '王芳'), ('A4', 6, '小琪在路上')]
+    """
+    register_pinyin(con)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE name_pairs AS
+        WITH p AS (SELECT DISTINCT customer_id, account_id FROM {pairs}),
+        cn AS (SELECT customer_id, unnest(list_distinct(list_filter([name] || coalesce(names, []),
+                                                                    lambda x: x IS NOT NULL))) AS cname
+               FROM customers WHERE customer_id IN (SELECT customer_id FROM p)),
+        an AS (SELECT account_id, unnest(list_distinct(list_filter([name] || coalesce(names, []),
+                                                                   lambda x: x IS NOT NULL))) AS aname
+               FROM accounts WHERE account_id IN (SELECT account_id FROM p))
+        SELECT p.customer_id, p.account_id, cn.cname, an.aname
+        FROM p JOIN cn USING (customer_id) JOIN an USING (account_id)
+    """)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE customer_name_forms AS "
+                f"{_customer_forms_sql('(SELECT DISTINCT cname AS name FROM name_pairs)')}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE account_name_forms AS "
+                f"{_account_forms_sql('(SELECT DISTINCT aname AS name FROM name_pairs)')}")
+    generic = ", ".join(f"'{g}'" for g in GENERIC_NAMES)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE account_name_kinds AS
+        WITH stems AS (SELECT chars FROM account_name_forms WHERE has_digits
+                       GROUP BY chars HAVING count(*) >= {HANDLE_STEM_NAMES}),
+        surnames AS (SELECT DISTINCT surname FROM customer_name_forms WHERE surname IS NOT NULL
+                     UNION SELECT unnest(string_split('{COMMON_SURNAMES}', '')))
+        SELECT f.*,
+               f.chars = '' OR (f.cjk = '' AND length(f.letters) <= 1) OR f.chars IN ({generic})
+                   OR f.chars IN (SELECT chars FROM stems) AS generic,
+               f.mask_re IS NOT NULL
+                   OR (f.cjk = f.chars AND length(f.cjk) BETWEEN 2 AND 4
+                       AND (left(f.cjk, 1) IN (SELECT surname FROM surnames)
+                            OR left(f.cjk, 2) IN (SELECT surname FROM surnames))) AS namelike
+        FROM account_name_forms f
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE pair_name_levels AS
+        WITH leveled AS (
+            SELECT name_pairs.customer_id, name_pairs.account_id, name_pairs.aname, a.generic, {_level_sql()} AS level
+            FROM name_pairs
+            JOIN customer_name_forms c ON c.name = name_pairs.cname
+            JOIN account_name_kinds a ON a.name = name_pairs.aname
+            WHERE c.chars <> '')
+        SELECT customer_id, account_id, min(level) AS level, arg_min(aname, level) AS value
+        FROM leveled
+        WHERE NOT (generic AND level >= {NAME.level_names().index('surname_only')})
+        GROUP BY customer_id, account_id
+    """)
+    con.execute("DROP TABLE name_pairs; DROP TABLE customer_name_forms; DROP TABLE account_name_forms; "
+                "DROP TABLE account_name_kinds")
