@@ -1,9 +1,8 @@
-"""Name similarity for candidate pairs, with rapidfuzz, across Chinese characters and pinyin.
+"""Pinyin for names in SQL, and the name keys that block the near-miss search.
 
 Bank records hold 张伟; an online account may hold 张伟, 张玮 (a homophone typo), "Zhang Wei", "zhangwei88" or
-"Wei Zhang". Names are compared three ways and the best kept: the characters themselves, the pinyin spellings
-without spaces, and the pinyin syllables in any order. Pinyin comes from a character table (pypinyin's
-dictionary) joined in SQL, so no per-name Python runs; rapidfuzz's ``cpdist`` scores all pairs in C++.
+"Wei Zhang". Pinyin comes from a character table (pypinyin's dictionary) joined in SQL, so no per-name Python
+runs. The name comparison itself is :mod:`linker.resolve.name_levels`.
 """
 
 from __future__ import annotations
@@ -12,10 +11,7 @@ import unicodedata
 from functools import cache
 
 import duckdb
-import numpy as np
 import pyarrow as pa
-from rapidfuzz import fuzz
-from rapidfuzz.process import cpdist
 
 
 @cache
@@ -72,27 +68,3 @@ def name_keys_sql(names: str) -> str:
         SELECT name, array_to_string(list_sort(string_split(replace(spelled, ' ', ''), '')), '') AS name_key
         FROM ({name_forms_sql(names)}) WHERE spelled <> ''
     """
-
-
-def similarities(chars_a: list[str], chars_b: list[str], spelled_a: list[str], spelled_b: list[str]
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pairwise (element i of a with element i of b) similarities in [0, 1].
-
-    Returns
-    -------
-    (same_chars, same_sound)
-        ``same_chars``: similarity of the characters as written. ``same_sound``: the best of the pinyin
-        spelling compared without spaces and with syllables in any order.
-
-    Examples
-    --------
-    >>> chars, sound = similarities(["张伟", "张伟"], ["张玮", "zhangwei"], ["zhang wei"] * 2, ["zhang wei"] * 2)
-    >>> [round(float(x), 2) for x in chars], [round(float(x), 2) for x in sound]
-    ([0.5, 0.0], [1.0, 1.0])
-    """
-    same_chars = cpdist(chars_a, chars_b, scorer=fuzz.ratio, workers=-1) / 100.0
-    squeezed_a = [s.replace(" ", "") for s in spelled_a]
-    squeezed_b = [s.replace(" ", "") for s in spelled_b]
-    joined = cpdist(squeezed_a, squeezed_b, scorer=fuzz.ratio, workers=-1)
-    any_order = cpdist(spelled_a, spelled_b, scorer=fuzz.token_sort_ratio, workers=-1)
-    return same_chars.astype(np.float64), (np.maximum(joined, any_order) / 100.0).astype(np.float64)
