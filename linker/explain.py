@@ -12,8 +12,9 @@ from typing import Any
 import duckdb
 
 from linker.errors import NotFoundError, RunNotFoundError
-from linker.pipeline import WORK_DB
+from linker.pipeline import MODEL_FILE, WORK_DB
 from linker.privacy import mask_name, mask_value, pseudonym, pseudonym_key
+from linker.resolve.model import MatchModel
 
 
 def open_run(run_dir: Path) -> duckdb.DuckDBPyConnection:
@@ -73,7 +74,8 @@ def explain_customer(run_dir: Path, customer_id: str) -> dict[str, Any]:
             "customer": {"customer_id": customer_id, "name": mask_name(row[0]["name"]), "city": row[0]["city"],
                          "cluster_id": _cluster(con, "customer", customer_id)},
             "identifiers": _identifiers(con, "customer", customer_id),
-            "candidates": _candidates(con, "customer_id", customer_id),
+            "candidates": _candidates(con, "customer_id", customer_id, run_model(run_dir)),
+            "model": _model_summary(run_dir),
         }
 
 
@@ -91,8 +93,16 @@ def explain_account(run_dir: Path, account_id: str) -> dict[str, Any]:
                         "last_seen_at": str(row[0]["last_seen_at"]) if row[0]["last_seen_at"] else None,
                         "cluster_id": _cluster(con, "account", account_id)},
             "identifiers": _identifiers(con, "account", account_id),
-            "candidates": _candidates(con, "account_id", account_id),
+            "candidates": _candidates(con, "account_id", account_id, run_model(run_dir)),
+            "model": _model_summary(run_dir),
         }
+
+
+def _model_summary(run_dir: Path) -> dict[str, Any] | None:
+    model = run_model(run_dir)
+    if model is None:
+        return None
+    return {"prior_bits": round(model.prior, 3), "match_share": model.match_share, **model.training}
 
 
 def _rows(con: duckdb.DuckDBPyConnection, query: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -130,19 +140,31 @@ def _identifiers(con: duckdb.DuckDBPyConnection, kind: str, owner_id: str) -> li
     return out
 
 
-def _candidates(con: duckdb.DuckDBPyConnection, column: str, key: str) -> list[dict[str, Any]]:
+def run_model(run_dir: Path) -> MatchModel | None:
+    """The match model the run scored with (its ``model.json``), or None for a run made before models."""
+    path = Path(run_dir) / MODEL_FILE
+    return MatchModel.load(path, reuse=False) if path.is_file() else None
+
+
+def _candidates(con: duckdb.DuckDBPyConnection, column: str, key: str, model: MatchModel | None
+                ) -> list[dict[str, Any]]:
     rows = _rows(con, f"""
         SELECT customer_id, account_id, decision, reason, probability, match_weight, rank, margin_bits,
                competitors, to_json(evidence) AS evidence
         FROM links WHERE {column} = ? ORDER BY match_weight DESC NULLS LAST, customer_id, account_id
     """, [key])
+    descriptions = {(c.name, lv.name): lv.description for c in model.comparisons for lv in c.levels} if model else {}
     for r in rows:
         evidence = sorted(json.loads(r.pop("evidence")), key=lambda e: -abs(e.get("weight") or 0))
         for item in evidence:
-            item["value"] = mask_value(item.get("id_type"), item.get("value"))
-            if item.get("note", "") and str(item["note"]).startswith("one edit apart: "):
-                item["note"] = "one edit apart: " + mask_value(item.get("id_type"), item["note"][16:])
+            item["value"] = (mask_name(item.get("value")) if item.get("comparison") == "name"
+                             else mask_value(item.get("id_type"), item.get("value")))
+            if item.get("account_value"):
+                item["account_value"] = mask_value(item.get("id_type"), item["account_value"])
+            item["meaning"] = descriptions.get((item.get("comparison"), item.get("level")))
         r["evidence"] = evidence
+        if model is not None and r["match_weight"] is not None:
+            r["prior_bits"] = round(model.prior, 3)
     return rows
 
 
@@ -167,8 +189,20 @@ def render_text(explanation: dict[str, Any]) -> str:
         w = "-" if c["match_weight"] is None else f"{c['match_weight']:+.1f} bits"
         lines.append(f"  customer {c['customer_id']} <- account {c['account_id']}: {c['decision'].upper()} "
                      f"(p={p}, {w}) — {c['reason']}")
+        if c.get("prior_bits") is not None:
+            lines.append(f"      {c['prior_bits']:>+6.1f}  {'prior':<26} before any comparison: the share of "
+                         f"matches among all customer-account pairs")
         for e in c["evidence"]:
             weight = "" if e.get("weight") is None else f"{e['weight']:+.1f}"
-            what = " ".join(str(x) for x in (e.get("value"), e.get("note")) if x)
-            lines.append(f"      {weight:>6}  {e['comparison']:<16} {what}")
+            label = ".".join(x for x in (e.get("comparison"), e.get("level")) if x)
+            value = e.get("value") if not e.get("account_value") else f"{e['value']} ~ {e['account_value']}"
+            what = "; ".join(str(x) for x in (e.get("meaning"), value, e.get("note")) if x)
+            lines.append(f"      {weight:>6}  {label:<26} {what}")
+        if c.get("prior_bits") is not None:
+            lines.append(f"      {c['match_weight']:>+6.1f}  = match weight; probability 2^w / (1 + 2^w) = {p}")
+    model = explanation.get("model")
+    if model:
+        how = {"em": "estimated from this run's data by EM", "loaded": f"loaded from {model.get('file')}",
+               "starting values": f"the starting values ({model.get('reason', '')})"}.get(model.get("method"), "")
+        lines += ["", f"Match model: {how}; prior {model['prior_bits']:+.1f} bits (model.json in the run folder)."]
     return "\n".join(lines)

@@ -50,12 +50,16 @@ def run(config: ConfigOption = Path("linker.toml"), output: OutputOption = None,
         json_summary: JsonOption = False,
         as_of: Annotated[Optional[str], typer.Option(help="Reference date YYYY-MM-DD (overrides config).")] = None,
         no_graph: Annotated[bool, typer.Option("--no-graph", help="Skip the embedded graph store.")] = False,
+        model: Annotated[Optional[Path], typer.Option(
+            "--model", help="Score with the match model of an earlier run (its model.json) instead of estimating "
+                            "one from this run's data.")] = None,
         ) -> None:
     """Run the main job: ingest, resolve, enrich and export, as configured in linker.toml."""
     import linker
 
     overrides = {"output.dir": str(output) if output else None, "enrichment.as_of": as_of,
-                 "output.graph_store": False if no_graph else None}
+                 "output.graph_store": False if no_graph else None,
+                 "resolution.model_file": str(model.resolve()) if model else None}
     cfg = load_config(config, overrides)
     with _progress(quiet) as hook:
         result = linker.run(cfg, stage_hook=hook)
@@ -130,6 +134,10 @@ def _progress(quiet: bool) -> Iterator[Any]:
 def _report(summary: dict[str, Any], *, quiet: bool, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    model = summary.get("model") or {}
+    if model.get("method") == "starting values":  # said even when quiet: the weights were not learned
+        err.print(f"warning: the match model was not estimated from this data ({model.get('reason')}); links were "
+                  f"scored with the starting values", markup=False, highlight=False)
     if quiet:
         return
     tables = Table(title="Input tables", title_justify="left")
@@ -154,6 +162,12 @@ def _report(summary: dict[str, Any], *, quiet: bool, as_json: bool) -> None:
             counts.add_row(k, f"{v:,}")
         console.print(counts)
     console.print(stages)
+    if model.get("method") == "em":
+        console.print(f"Match model estimated from this data by EM: {model['candidate_pairs']:,} candidate pairs and "
+                      f"{model['random_pairs']:,} random ones, {model['iterations']} iterations (model.json).",
+                      markup=False, highlight=False)
+    elif model.get("method") == "loaded":
+        console.print(f"Match model loaded from {model.get('file')}.", markup=False, highlight=False)
     console.print(f"Total {summary['total_seconds']:.2f} s. Outputs in {summary['output_dir']}")
 
 

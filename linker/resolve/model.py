@@ -253,8 +253,9 @@ class MatchModel:
         return write_json(path, self.to_dict())
 
     @classmethod
-    def load(cls, path: Path) -> MatchModel:
-        """Read a model file.
+    def load(cls, path: Path, *, reuse: bool = True) -> MatchModel:
+        """Read a model file; with ``reuse`` its training says it was loaded from ``path``, else it keeps the
+        training the file records.
 
         Raises
         ------
@@ -269,7 +270,8 @@ class MatchModel:
             raise ConfigError(f"model file {path} is not JSON: {e}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"model file {path} is not a linker match model")
-        return cls.from_dict(data, source=f"model file {path}").with_training(method="loaded", file=str(path))
+        model = cls.from_dict(data, source=f"model file {path}")
+        return model.with_training(method="loaded", file=str(path)) if reuse else model
 
     def check_fits(self, comparisons: Sequence[Comparison], *, source: str) -> None:
         """Raise :class:`ConfigError` unless this model has exactly the comparisons and levels of this run."""

@@ -31,6 +31,17 @@ COMMON_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗
                    "向常汤康易乔赖文施洪辛柯庄樊祝牛古冉代葛温鲁俞齐倪殷岳")
 """Common one-character surnames; with the surnames of the customers being linked, they tell a person's name
 (王芳) from a nickname (快乐小猪)."""
+COMMON_GIVEN_CHARS = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红文辉建国志宇鑫波斌宁浩凯俊丹欣怡佳雪梅琳晨阳慧颖婷瑞"
+    "子轩涵梓萱博然诺依妍雨桐馨思琪晓东海峰亮飞鹏林春燕莉娇蓉美倩洁晶月彤琦璐瑶薇菲露芸岚琴凤霖淑珍贞惠芬云莹"
+    "荣雅蕾薇昊天宏伦翔旭刘成康家豪嘉俊睿泽铭哲彬诚新立永福祥发生德兴忠义礼智信仁安乐和顺利财富贵宝金银山石川"
+    "江河湖森松柏梅竹菊荷兵武斌冰清正道德远达航帆晖煜炜琳瑾瑜璇琼珊珠璐莎丝楠柳芝茜苗芹蓓蕊菁萌萍敬仪悦颜"
+    "晴朗光辉耀军民国庆春夏秋冬红兰紫青翠绿蓝白晗曦昕晟昌盛启迪钰锦鸿鹤凌云霄浪波涌涵泽源淇潇澜沛湘汉中华"
+    "学思宸逸辰奕彦彧珂琛瑄璟佩纯婉娴妮姗婕姝媛婧娅妤娥姣丰富振兴俊杰伯仲叔季之以于一二三五六七九十大小少"
+    "长寿喜乐欢庆宝贝玲珑巧灵秀慧聪颖锋锐钢铁镇守卫保护坤乾坚毅力勤奋士进步升高峻峰岩峥嵘崇尚书琴画翰墨亦"
+)
+"""Characters common in Chinese given names; with those of the customers being linked, they tell a person's name
+(王芳) from a nickname that starts with a surname character (夏天的风)."""
 GENERIC_NAMES = ("用户", "会员", "手机用户", "微信用户", "匿名", "匿名用户", "买家", "客户", "顾客", "游客", "新用户",
                  "user", "guest", "customer", "buyer", "member", "test", "unknown", "anonymous", "null", "none",
                  "admin", "未知", "无", "测试")
@@ -188,14 +199,22 @@ def name_levels(con: duckdb.DuckDBPyConnection, pairs: str) -> None:
         WITH stems AS (SELECT chars FROM account_name_forms WHERE has_digits
                        GROUP BY chars HAVING count(*) >= {HANDLE_STEM_NAMES}),
         surnames AS (SELECT DISTINCT surname FROM customer_name_forms WHERE surname IS NOT NULL
-                     UNION SELECT unnest(string_split('{COMMON_SURNAMES}', '')))
+                     UNION SELECT unnest(string_split('{COMMON_SURNAMES}', ''))),
+        given_chars AS (SELECT DISTINCT unnest(string_split(given, '')) AS ch FROM customer_name_forms
+                        WHERE given IS NOT NULL
+                        UNION SELECT unnest(string_split('{COMMON_GIVEN_CHARS}', ''))),
+        split AS (SELECT f.name, f.cjk,
+                         CASE WHEN left(f.cjk, 2) IN (SELECT surname FROM surnames) AND length(f.cjk) >= 3 THEN 2
+                              WHEN left(f.cjk, 1) IN (SELECT surname FROM surnames) THEN 1 END AS sur_len
+                  FROM account_name_forms f WHERE f.cjk = f.chars AND length(f.cjk) BETWEEN 2 AND 4),
+        given AS (SELECT name, unnest(string_split(substr(cjk, sur_len + 1), '')) AS ch
+                  FROM split WHERE length(cjk) - sur_len BETWEEN 1 AND 2),
+        personal AS (SELECT name FROM given GROUP BY name
+                     HAVING bool_and(ch IN (SELECT ch FROM given_chars)))
         SELECT f.*,
                f.chars = '' OR (f.cjk = '' AND length(f.letters) <= 1) OR f.chars IN ({generic})
                    OR f.chars IN (SELECT chars FROM stems) AS generic,
-               f.mask_re IS NOT NULL
-                   OR (f.cjk = f.chars AND length(f.cjk) BETWEEN 2 AND 4
-                       AND (left(f.cjk, 1) IN (SELECT surname FROM surnames)
-                            OR left(f.cjk, 2) IN (SELECT surname FROM surnames))) AS namelike
+               f.mask_re IS NOT NULL OR f.name IN (SELECT name FROM personal) AS namelike
         FROM account_name_forms f
     """)
     con.execute(f"""

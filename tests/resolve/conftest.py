@@ -12,8 +12,9 @@ import pytest
 import linker
 from linker.config import load_config
 
-CUSTOMER_COLUMNS = ["customer_id", "name", "phones", "emails", "device_ids", "phone_since", "city", "birth_date"]
-ACCOUNT_COLUMNS = ["account_id", "platform", "name", "phones", "emails", "device_ids", "registered_at",
+CUSTOMER_COLUMNS = ["customer_id", "name", "phones", "emails", "device_ids", "phone_since", "phone_confirmed",
+                    "closed_at", "city", "birth_date"]
+ACCOUNT_COLUMNS = ["account_id", "platform", "name", "names", "phones", "emails", "device_ids", "registered_at",
                    "last_seen_at", "city"]
 
 

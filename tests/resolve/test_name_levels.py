@@ -1,0 +1,74 @@
+"""The name comparison: every form a Chinese name takes on an account, and what tells nobody."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from linker.resolve.model import NAME
+from linker.resolve.name_levels import name_levels
+
+CASES = [
+    # customer name, account names, expected level (None: no informative name)
+    ("吴志琪", ["吴志琪"], "exact"),
+    ("吴志琪", ["吴*琪"], "masked"),
+    ("吴志琪", ["吴*明"], "surname_only"),
+    ("吴志琪", ["Wu Zhiqi"], "pinyin"),
+    ("吴志琪", ["zhiqi wu"], "pinyin"),
+    ("吴志琪", ["wuzhiqi_860"], "pinyin"),
+    ("吴志琪", ["吴志棋"], "pinyin"),               # a homophone typed with a pinyin keyboard
+    ("吴志琪", ["iamwuzhiqi"], "contains_full"),
+    ("吴志琪", ["吴志琪的小店"], "contains_full"),
+    ("吴志琪", ["吴志明"], "close"),
+    ("张伟", ["zhangwie"], "close"),
+    ("吴志琪", ["志琪"], "given_name"),
+    ("吴志琪", ["zhiqi_1990"], "given_name"),
+    ("薛敏", ["小敏在路上"], "diminutive"),
+    ("吴志琪", ["老吴"], "diminutive"),
+    ("吴志琪", ["wzq1990"], "initials"),
+    ("吴志琪", ["wuzq"], "initials"),
+    ("吴志琪", ["吴芳"], "surname_only"),
+    ("欧阳娜娜", ["欧阳明"], "surname_only"),       # a compound surname is one surname
+    ("欧阳娜娜", ["娜娜"], "given_name"),
+    ("吴志琪", ["王芳"], "different_name"),
+    ("吴志琪", ["快乐小猪"], "unrelated_nickname"),
+    ("吴志琪", ["夏天的风"], "unrelated_nickname"),  # starts with a surname, but no name has 的
+    ("吴志琪", ["Kevin"], "unrelated_nickname"),
+    ("吴志琪", ["用户619025"], None),
+    ("吴志琪", [""], None),
+    ("吴志琪", ["王芳", "wuzhiqi"], "pinyin"),       # the best of several names
+    ("Wei Zhang", ["zhangwei88"], "pinyin"),
+]
+
+
+def _levels(cases: list[tuple[str, list[str], str | None]]) -> dict[str, str | None]:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE customers (customer_id VARCHAR, name VARCHAR, names VARCHAR[])")
+    con.execute("CREATE TABLE accounts (account_id VARCHAR, name VARCHAR, names VARCHAR[])")
+    con.execute("CREATE TABLE pairs (customer_id VARCHAR, account_id VARCHAR)")
+    for i, (customer, account_names, _) in enumerate(cases):
+        con.execute("INSERT INTO customers VALUES (?, ?, [])", [f"C{i}", customer])
+        con.execute("INSERT INTO accounts VALUES (?, ?, ?)", [f"A{i}", account_names[0] or None, account_names[1:]])
+        con.execute("INSERT INTO pairs VALUES (?, ?)", [f"C{i}", f"A{i}"])
+    name_levels(con, "pairs")
+    found = dict(con.execute("SELECT account_id, level FROM pair_name_levels").fetchall())
+    return {f"A{i}": NAME.level_names()[found[f"A{i}"]] if f"A{i}" in found else None for i in range(len(cases))}
+
+
+def test_every_form_of_a_name_gets_its_level() -> None:
+    got = _levels(CASES)
+    wrong = [(c, a, expected, got[f"A{i}"]) for i, (c, a, expected) in enumerate(CASES) if got[f"A{i}"] != expected]
+    assert wrong == []
+
+
+def test_a_default_handle_is_counted_in_the_data() -> None:
+    # letters shared by many distinct names that differ only in digits: a platform's default, whoever holds it
+    handles = [("吴志琪", [f"mt{100000 + i}"], None) for i in range(6)]
+    few = [("吴志琪", ["mt7"], "unrelated_nickname")]
+    assert set(_levels(handles).values()) == {None}
+    assert list(_levels(few).values()) == ["unrelated_nickname"]
+
+
+@pytest.mark.parametrize("customer", ["", "  ", "123"])
+def test_a_customer_without_a_name_compares_nothing(customer: str) -> None:
+    assert list(_levels([(customer, ["吴志琪"], None)]).values()) == [None]
