@@ -98,6 +98,65 @@ class TrainingConfig(_Model):
                            "the starting values are used (and the run says so).")
 
 
+_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,30}$"
+BUILTIN_COMPARISONS = ("phone", "email", "device", "timing", "name", "city", "birth_date", "gender")
+
+
+class IdentifierTypeConfig(_Model):
+    """An identifier type beyond phone, email and device: a national ID, a bank card, a WeChat ID ...
+
+    Each side names its columns: a role of the table, or a source column no role maps (kept in ``attributes``).
+    """
+
+    customers: str | list[str] = Field(description="Column(s) of the customers table holding it.")
+    accounts: str | list[str] = Field(description="Column(s) of the accounts table holding it.")
+    normalize: Literal["digits", "alnum", "text", "phone", "email", "device"] = Field(
+        "alnum", description="digits: keep the digits; alnum: keep letters and digits, upper-cased; text: trim, "
+        "lower-case, one space between words; phone, email, device: the built-in normalizers.")
+    pattern: str | None = Field(None, description="A regular expression the normalized value must match fully; "
+                                "others are invalid (not used).")
+    hub_degree: int = Field(10, ge=1, description="A value held by more owners than this is a hub.")
+    near_miss: bool = Field(False, description="Also find values one edit apart (a typo in an ID number); "
+                            "searched among all values, not only between namesakes.")
+
+    def columns(self, side: str) -> list[str]:
+        cols = self.customers if side == "customers" else self.accounts
+        return [cols] if isinstance(cols, str) else list(cols)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        import re
+
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as e:
+                raise ValueError(f"pattern is not a regular expression: {e}") from None
+        return value
+
+
+class ComparisonConfig(_Model):
+    """An attribute compared between a customer and an account (a surname, an address, a postcode ...)."""
+
+    name: str = Field(pattern=_NAME_PATTERN, description="Name of the comparison (lower case, digits, _).")
+    customers: str = Field(description="Column of the customers table (a role or a source column).")
+    accounts: str = Field(description="Column of the accounts table (a role or a source column).")
+    kind: Literal["exact", "name", "text", "date", "number"] = Field(
+        "exact", description="exact: same or not; name: exact, Jaro-Winkler >= 0.92, >= 0.8; text (addresses): "
+        "exact, Jaro-Winkler >= 0.9, >= 0.7; date: same, one digit off or day and month swapped, same year; "
+        "number: same, within 1%.")
+
+
+class BlockingConfig(_Model):
+    """Candidate pairs found by agreeing exactly on attributes, besides sharing an identifier."""
+
+    on: list[str] = Field(min_length=1, description="Names of comparisons (configured, or city, birth_date, "
+                          "gender) whose values must all be equal.")
+    max_pairs_per_value: int = Field(1000, ge=1, description="A value shared by more customer-account pairs than "
+                                     "this makes no candidates (a common birth date among millions).")
+
+
 class ResolutionConfig(_Model):
     """How candidate pairs are found, scored and decided."""
 
@@ -112,6 +171,12 @@ class ResolutionConfig(_Model):
     near_miss: bool = Field(True, description="Also find phones and emails one edit apart, between a customer "
                                           "and an account whose names spell the same letters or that share "
                                           "another value exactly.")
+    identifiers: dict[str, IdentifierTypeConfig] = Field(
+        default_factory=dict, description="Identifier types beyond phone, email and device, by name.")
+    comparisons: list[ComparisonConfig] = Field(
+        default_factory=list, description="Attribute comparisons beyond name, city, birth date and gender.")
+    blocking: list[BlockingConfig] = Field(
+        default_factory=list, description="Candidate pairs from exact agreement on attributes.")
     model_file: Path | None = Field(None, description="A match model saved by an earlier run (its model.json) to "
                                     "score with instead of estimating one from this run's data.")
     training: TrainingConfig = Field(default_factory=TrainingConfig)
@@ -140,6 +205,26 @@ class ResolutionConfig(_Model):
     def _thresholds_ordered(self) -> "ResolutionConfig":
         if self.review_threshold > self.link_threshold:
             raise ValueError("review_threshold must not exceed link_threshold")
+        return self
+
+    @model_validator(mode="after")
+    def _names_distinct(self) -> "ResolutionConfig":
+        import re
+
+        problems = []
+        names = [*self.identifiers, *(c.name for c in self.comparisons)]
+        for name in self.identifiers:
+            if not re.fullmatch(_NAME_PATTERN, name):
+                problems.append(f"identifier type {name!r}: use lower case letters, digits and _")
+        problems += [f"{name!r} is a built-in comparison; choose another name" for name in names
+                     if name in BUILTIN_COMPARISONS]
+        problems += [f"{name!r} is named twice (identifiers and comparisons share one namespace)"
+                     for name in sorted({n for n in names if names.count(n) > 1})]
+        known = {*(c.name for c in self.comparisons), "city", "birth_date", "gender"}
+        problems += [f"blocking on {name!r}: not a comparison (comparisons: {sorted(known)})"
+                     for rule in self.blocking for name in rule.on if name not in known]
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 

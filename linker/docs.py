@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -60,17 +60,46 @@ def _model_rows(model: type[BaseModel], prefix: str, rows: list[str]) -> None:
 
             _model_rows(SourceConfig, "sources.<table>.", rows)
             continue
+        nested = _nested_model(annotation)
+        if nested is not None:  # a table of models keyed by name ({}), or an array of tables ([])
+            rows.append(f"| `{key}` | {_type_name(annotation)} | | {field.description or ''} |")
+            _model_rows(nested[1], f"{key}{nested[0]}", rows)
+            continue
         default = field.get_default(call_default_factory=True)
         rows.append(f"| `{key}` | {_type_name(annotation)} | {_default(default)} | {field.description or ''} |")
 
 
+def _nested_model(annotation: Any) -> tuple[str, type[BaseModel]] | None:
+    """For ``dict[str, Model]`` or ``list[Model]``: the key suffix of an entry and the model."""
+    args = get_args(annotation)
+    if get_origin(annotation) is dict and len(args) == 2 and _is_model(args[1]):
+        return ".<name>.", args[1]
+    if get_origin(annotation) is list and len(args) == 1 and _is_model(args[0]):
+        return "[].", args[0]
+    return None
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
 def _type_name(annotation: Any) -> str:
+    annotation_name = getattr(annotation, "__name__", None)
+    nested = _nested_model(annotation)
+    if nested is not None:
+        return "table of tables by name" if nested[0] == ".<name>." else "array of tables"
+    if annotation_name and _is_model(annotation):
+        return annotation_name
     text = str(annotation).replace("typing.", "").replace("pathlib.", "").replace("datetime.", "")
     text = re.sub(r"<class '([^']+)'>", r"\1", text)
     return text.replace("|", "or")
 
 
 def _default(value: Any) -> str:
+    from pydantic_core import PydanticUndefined
+
+    if value is PydanticUndefined:
+        return "required"
     if value is None:
         return ""
     return f"`{value}`".replace("|", "\\|")

@@ -126,7 +126,8 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
                 pseudonymize_ids(con, key)
         result = RunResult(out, report, stages=[timing])
         with _stage(hook, "normalize", result.stages) as timing:
-            timing.rows = build_identifiers(con, region=config.region, rules=rules.identifiers)
+            timing.rows = build_identifiers(con, region=config.region, rules=rules.identifiers,
+                                            declared=config.resolution.identifiers)
             result.counts["identifiers"] = timing.rows
             result.counts["unusable identifiers"] = _count(con, "identifiers WHERE status <> 'usable'")
         with _stage(hook, "resolve", result.stages) as timing:

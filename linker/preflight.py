@@ -31,6 +31,7 @@ def check_inputs(config: Config, frames: dict[str, pd.DataFrame] | None = None) 
     """
     frames = frames or {}
     problems: list[str] = []
+    headers: dict[str, set[str]] = {}
     for name, contract in TABLES.items():
         source = config.sources.get(name)
         if source is None and name not in frames:
@@ -42,6 +43,7 @@ def check_inputs(config: Config, frames: dict[str, pd.DataFrame] | None = None) 
         except InputError as e:
             problems.append(f"{name}: {e}")
             continue
+        headers[name] = columns
         for f in contract.fields:
             explicit = f.role in source.columns
             mapped = source.columns_for(f.role)
@@ -57,5 +59,31 @@ def check_inputs(config: Config, frames: dict[str, pd.DataFrame] | None = None) 
         if contract.one_of and not any(
                 all(c in columns for c in source.columns_for(r)) for r in contract.one_of):
             problems.append(f"{label}: needs a column for at least one of {list(contract.one_of)}")
+    problems += _declared_column_problems(config, headers)
     if problems:
         raise ConfigError(problems)
+
+
+def _declared_column_problems(config: Config, headers: dict[str, set[str]]) -> list[str]:
+    """Every column named by ``resolution.identifiers`` and ``resolution.comparisons`` must be a role of its table
+    or a column of its file that no role maps (kept in ``attributes``)."""
+    problems = []
+    uses = [(f"resolution.identifiers.{t}.{side}", side, column)
+            for t, spec in config.resolution.identifiers.items() for side in ("customers", "accounts")
+            for column in spec.columns(side)]
+    uses += [(f"resolution.comparisons[{spec.name}].{side}", side, getattr(spec, side))
+             for spec in config.resolution.comparisons for side in ("customers", "accounts")]
+    for setting, table, column in uses:
+        if column in TABLES[table].roles or table not in headers:
+            continue
+        source = config.sources.get(table) or SourceConfig()
+        mapped = {c for f in TABLES[table].fields for c in source.columns_for(f.role)}
+        if column not in headers[table]:
+            problems.append(f"{setting}: the {table} file has no column {column!r} (it has {sorted(headers[table])})")
+        elif column in mapped:
+            role = next(f.role for f in TABLES[table].fields if column in source.columns_for(f.role))
+            problems.append(f"{setting}: column {column!r} is mapped to the role {role!r}; name the role instead")
+        elif not source.keep_other_columns:
+            problems.append(f"{setting}: column {column!r} is dropped because sources.{table}.keep_other_columns "
+                            f"is false; set it to true")
+    return problems

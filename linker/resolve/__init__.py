@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 import duckdb
 
 from linker.config import ResolutionConfig
-from linker.resolve.candidates import find_candidates
+from linker.resolve.attributes import attributes_for
+from linker.resolve.candidates import BlockingRule, find_candidates
 from linker.resolve.clusters import build_clusters, connected_components
 from linker.resolve.comparisons import build_pair_levels
 from linker.resolve.decide import decide_links
 from linker.resolve.hubs import find_hubs
-from linker.resolve.model import BUILTIN_IDENTIFIERS, MatchModel, comparisons_for
+from linker.resolve.model import BUILTIN_IDENTIFIERS, MatchModel, comparisons_for, identifier_comparison
 from linker.resolve.scoring import score_pairs, train_model
 from linker.rules import Rules
 
@@ -51,19 +52,30 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
     ConfigError
         If the given model was trained for other comparisons or levels.
     """
-    counts = {"hub identifiers": find_hubs(con, config.hub_degree)}
-    counts["candidate pairs"] = find_candidates(con, near_miss=config.near_miss)
-    comparisons = comparisons_for()
-    build_pair_levels(con, comparisons, BUILTIN_IDENTIFIERS)
+    declared = config.identifiers
+    identifiers = BUILTIN_IDENTIFIERS + tuple(declared)
+    attributes = attributes_for(config.comparisons)
+    comparisons = comparisons_for(
+        [identifier_comparison(t, near=spec.near_miss, sole_bits=24.0) for t, spec in declared.items()],
+        [a.comparison for a in attributes if a.comparison.name not in ("city", "birth_date", "gender")])
+    by_name = {a.comparison.name: a for a in attributes}
+    blocking = [BlockingRule(tuple(by_name[n] for n in rule.on), rule.max_pairs_per_value)
+                for rule in config.blocking]
+    counts = {"hub identifiers": find_hubs(con, {**config.hub_degree,
+                                                 **{t: spec.hub_degree for t, spec in declared.items()}})}
+    counts["candidate pairs"] = find_candidates(
+        con, near_miss=config.near_miss, unblocked_near=[t for t, spec in declared.items() if spec.near_miss],
+        blocking=blocking)
+    build_pair_levels(con, comparisons, identifiers, attributes)
     if model is None and config.model_file is not None:
         model = MatchModel.load(config.model_file)
     if model is not None:
         model.check_fits(comparisons, source=model.training.get("file", "the match model"))
     else:
-        model = train_model(con, comparisons, BUILTIN_IDENTIFIERS, config.training)
+        model = train_model(con, comparisons, identifiers, attributes, config.training)
     # Temporary tables stay in memory until dropped (or spilled): each is dropped once no later step reads it.
-    con.execute("DROP TABLE owner_values; DROP TABLE pair_evidence")
-    score_pairs(con, model, BUILTIN_IDENTIFIERS)
+    con.execute("DROP TABLE owner_values; DROP TABLE pair_evidence; DROP TABLE blocked_pairs")
+    score_pairs(con, model, identifiers)
     con.execute("DROP TABLE pair_levels")
     decisions = decide_links(con, config, rules)
     con.execute("DROP TABLE scored_pairs")

@@ -8,17 +8,25 @@ O(n * length). A near miss needs the names to spell the same letters, or another
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import duckdb
 
+from linker.resolve.attributes import Attribute
 from linker.resolve.names import name_keys_sql, register_pinyin
+from linker.sql import quote_literal
 
 
-def find_candidates(con: duckdb.DuckDBPyConnection, *, near_miss: bool = True) -> int:
-    """Create ``pair_evidence``: one row per (customer, account, identifier match). Returns the pair count.
+def find_candidates(con: duckdb.DuckDBPyConnection, *, near_miss: bool = True, unblocked_near: Sequence[str] = (),
+                    blocking: Sequence[BlockingRule] = ()) -> int:
+    """Create ``pair_evidence`` (one row per customer, account and identifier match) and ``blocked_pairs`` (pairs
+    that agree on the attributes of a blocking rule). Returns the number of distinct candidate pairs.
 
     Reads ``owner_values``, ``identifier_degrees`` and ``hubs`` of :func:`~linker.resolve.hubs.find_hubs` (and,
     for near misses, the names in ``customers`` and ``accounts``), and leaves only the values that are not hubs
-    in ``owner_values``; the degrees are joined onto the pairs, not onto every value.
+    in ``owner_values``; the degrees are joined onto the pairs, not onto every value. ``unblocked_near`` lists
+    declared identifier types whose values one edit apart are searched among all values (an ID number's typo).
     """
     con.execute("DELETE FROM owner_values o WHERE EXISTS "
                 "(SELECT 1 FROM hubs h WHERE h.id_type = o.id_type AND h.value = o.value)")
@@ -31,13 +39,68 @@ def find_candidates(con: duckdb.DuckDBPyConnection, *, near_miss: bool = True) -
     """)
     if near_miss:
         _near_misses(con)
+    for id_type in unblocked_near:
+        _unblocked_near_misses(con, id_type)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE pair_evidence AS
         SELECT e.*, d.customers, d.accounts
         FROM pair_evidence e JOIN identifier_degrees d ON d.id_type = e.id_type AND d.value = e.customer_value
     """)
-    return con.execute("SELECT count(*) FROM (SELECT DISTINCT customer_id, account_id FROM pair_evidence)"
-                       ).fetchall()[0][0]
+    _blocked_pairs(con, blocking)
+    return con.execute("SELECT count(*) FROM (SELECT customer_id, account_id FROM pair_evidence UNION "
+                       "SELECT customer_id, account_id FROM blocked_pairs)").fetchall()[0][0]
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    """Candidate pairs from exact agreement on every attribute of ``attributes``, on values shared by at most
+    ``max_pairs_per_value`` customer-account pairs."""
+
+    attributes: tuple[Attribute, ...]
+    max_pairs_per_value: int
+
+
+def _blocked_pairs(con: duckdb.DuckDBPyConnection, rules: Sequence[BlockingRule]) -> None:
+    """``blocked_pairs(customer_id, account_id)``: the pairs of every blocking rule (a pair may repeat)."""
+    parts = []
+    for rule in rules:
+        def key(side: str) -> str:
+            exprs = [a.customer_sql if side == "c" else a.account_sql for a in rule.attributes]
+            return "CASE WHEN " + " AND ".join(f"({e}) IS NOT NULL" for e in exprs) + \
+                   " THEN " + " || chr(31) || ".join(f"CAST(({e}) AS VARCHAR)" for e in exprs) + " END"
+        parts.append(f"""
+            SELECT * FROM (
+                WITH ck AS (SELECT customer_id, {key('c')} AS k FROM customers c),
+                ak AS (SELECT account_id, {key('a')} AS k FROM accounts a),
+                small AS (SELECT k FROM (SELECT k, count(*) AS n FROM ck WHERE k IS NOT NULL GROUP BY k) cn
+                          JOIN (SELECT k, count(*) AS n FROM ak WHERE k IS NOT NULL GROUP BY k) an USING (k)
+                          WHERE cn.n * an.n <= {rule.max_pairs_per_value})
+                SELECT ck.customer_id, ak.account_id FROM ck JOIN ak USING (k) SEMI JOIN small USING (k))""")
+    empty = "SELECT CAST(NULL AS VARCHAR) AS customer_id, CAST(NULL AS VARCHAR) AS account_id WHERE FALSE"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE blocked_pairs AS {' UNION ALL '.join(parts) or empty}")
+
+
+def _unblocked_near_misses(con: duckdb.DuckDBPyConnection, id_type: str) -> None:
+    """Add values of ``id_type`` one edit apart between any customer and any account."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE near_sides AS
+        SELECT row_number() OVER () AS sid, *
+        FROM (SELECT DISTINCT owner_kind = 'customer' AS is_customer, value, '' AS name_key, '' AS domain,
+                     value AS body
+              FROM owner_values WHERE id_type = {quote_literal(id_type)})
+    """)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE near_keys AS {_deletion_keys('is_customer')}")
+    con.execute(f"""
+        INSERT INTO pair_evidence
+        SELECT c.owner_id, a.owner_id, {quote_literal(id_type)}, 'near', c.value, a.value, c.since, c.confirmed
+        FROM (SELECT DISTINCT cv.value AS cval, av.value AS aval
+              FROM near_keys k JOIN ({_deletion_keys('NOT is_customer')}) ak USING (k)
+              JOIN near_sides cv ON cv.sid = k.sid JOIN near_sides av ON av.sid = ak.sid
+              WHERE cv.value <> av.value AND damerau_levenshtein(cv.body, av.body) = 1) p
+        JOIN owner_values c ON c.id_type = {quote_literal(id_type)} AND c.owner_kind = 'customer' AND c.value = p.cval
+        JOIN owner_values a ON a.id_type = {quote_literal(id_type)} AND a.owner_kind = 'account' AND a.value = p.aval
+    """)
+    con.execute("DROP TABLE near_keys; DROP TABLE near_sides")
 
 
 def _near_misses(con: duckdb.DuckDBPyConnection) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import duckdb
 
+from linker.resolve.attributes import Attribute, level_sql
 from linker.resolve.model import TIMING, Comparison
 from linker.resolve.name_levels import name_levels
 
@@ -48,7 +49,8 @@ def _rank_to_level(rank: str, comparison: Comparison, ranks: Sequence[str]) -> s
 
 
 def build_pair_levels(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison],
-                      identifiers: Sequence[str], *, pairs: str | None = None, target: str = "pair_levels") -> int:
+                      identifiers: Sequence[str], attributes: Sequence[Attribute], *, pairs: str | None = None,
+                      target: str = "pair_levels") -> int:
     """Create ``target`` (default ``pair_levels``) from ``pair_evidence``, ``owner_values``, ``customers`` and
     ``accounts``.
 
@@ -58,9 +60,11 @@ def build_pair_levels(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comp
         The run's comparisons (:func:`~linker.resolve.model.comparisons_for`).
     identifiers
         The comparisons that are identifier types (named as the ``id_type`` of ``pair_evidence``).
+    attributes
+        The attribute comparisons (:func:`~linker.resolve.attributes.attributes_for`).
     pairs
         A query of (customer_id, account_id) pairs to compare; by default the candidate pairs of
-        ``pair_evidence``. Pairs without evidence (random pairs) agree on no identifier.
+        ``pair_evidence`` and ``blocked_pairs``. Pairs without evidence (random pairs) agree on no identifier.
 
     Returns
     -------
@@ -68,7 +72,8 @@ def build_pair_levels(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comp
         The number of pairs.
     """
     by_name = {c.name: c for c in comparisons}
-    source = pairs or "SELECT customer_id, account_id FROM pair_evidence"
+    source = pairs or ("SELECT customer_id, account_id FROM pair_evidence UNION ALL "
+                       "SELECT customer_id, account_id FROM blocked_pairs")
     con.execute(f"CREATE OR REPLACE TEMP TABLE pairs AS SELECT DISTINCT customer_id, account_id FROM ({source})")
     _identifier_levels(con, identifiers)
     _timing_levels(con)
@@ -80,26 +85,35 @@ def build_pair_levels(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comp
         id_columns.append(f"{_rank_to_level(rank, by_name[t], IDENTIFIER_RANKS)} AS lvl_{t}, "
                           f"i.value_{t}, i.account_value_{t}, i.holders_{t}")
     presence = ", ".join(f"bool_or(id_type = '{t}') AS has_{t}" for t in identifiers)
-    attributes = [_city_sql(by_name), _birth_date_sql(by_name), _gender_sql(by_name)]
+    attribute_columns = [f"{level_sql(a, f'cv.v{i}', f'av.v{i}')} AS {a.comparison.column}"
+                         for i, a in enumerate(attributes)]
+    customer_values = ", ".join(f"{a.customer_sql} AS v{i}" for i, a in enumerate(attributes))
+    account_values = ", ".join(f"{a.account_sql} AS v{i}" for i, a in enumerate(attributes))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {target} AS
         WITH held_c AS (SELECT owner_id AS customer_id, {presence} FROM owner_values
                         WHERE owner_kind = 'customer' AND owner_id IN (SELECT customer_id FROM pairs)
                         GROUP BY owner_id),
         held_a AS (SELECT owner_id AS account_id, {presence} FROM owner_values
-                   WHERE owner_kind = 'account' AND owner_id IN (SELECT account_id FROM pairs) GROUP BY owner_id)
+                   WHERE owner_kind = 'account' AND owner_id IN (SELECT account_id FROM pairs) GROUP BY owner_id),
+        cv AS (SELECT customer_id, {customer_values} FROM customers c
+               WHERE customer_id IN (SELECT customer_id FROM pairs)),
+        av AS (SELECT account_id, {account_values} FROM accounts a WHERE account_id IN (SELECT account_id FROM pairs))
         SELECT p.customer_id, p.account_id, {", ".join(id_columns)},
                {_rank_to_level("t.rank", TIMING, TIMING_RANKS)} AS lvl_timing, t.note AS note_timing,
-               CASE WHEN i.any_exact THEN n.level END AS lvl_name, n.value AS value_name,
-               {", ".join(a for a in attributes if a)}
+               CASE WHEN coalesce(i.any_exact, TRUE) OR b.blocked THEN n.level END
+                   AS lvl_name, n.value AS value_name,
+               {", ".join(attribute_columns)}
         FROM pairs p
         LEFT JOIN identifier_ranks i USING (customer_id, account_id)
         LEFT JOIN timing_ranks t USING (customer_id, account_id)
         LEFT JOIN pair_name_levels n USING (customer_id, account_id)
         LEFT JOIN held_c hc USING (customer_id)
         LEFT JOIN held_a ha USING (account_id)
-        JOIN customers c USING (customer_id)
-        JOIN accounts a USING (account_id)
+        LEFT JOIN (SELECT DISTINCT customer_id, account_id, TRUE AS blocked FROM blocked_pairs) b
+            USING (customer_id, account_id)
+        JOIN cv USING (customer_id)
+        JOIN av USING (account_id)
     """)
     con.execute("DROP TABLE identifier_ranks; DROP TABLE timing_ranks; DROP TABLE pair_name_levels; "
                 "DROP TABLE pairs")
@@ -159,36 +173,3 @@ def _timing_levels(con: duckdb.DuckDBPyConnection) -> None:
                                  || last_active), rank) AS note
         FROM ranked GROUP BY customer_id, account_id
     """)
-
-
-def _city_sql(by_name: dict[str, Comparison]) -> str:
-    if "city" not in by_name:
-        return ""
-    level = by_name["city"].level_names().index
-    city = "lower(regexp_replace(trim({}.city), '(市|地区|省)$', ''))"
-    c, a = city.format("c"), city.format("a")
-    return (f"CASE WHEN {c} = {a} THEN {level('same')} WHEN {c} <> '' AND {a} <> '' THEN {level('differ')} END "
-            f"AS lvl_city")
-
-
-def _birth_date_sql(by_name: dict[str, Comparison]) -> str:
-    if "birth_date" not in by_name:
-        return ""
-    digits = "strftime({}.birth_date, '%Y%m%d')"
-    swapped = ("year(c.birth_date) = year(a.birth_date) AND month(c.birth_date) = day(a.birth_date) "
-               "AND day(c.birth_date) = month(a.birth_date)")
-    level = by_name["birth_date"].level_names().index
-    return (f"CASE WHEN c.birth_date = a.birth_date THEN {level('same')} "
-            f"WHEN damerau_levenshtein({digits.format('c')}, {digits.format('a')}) = 1 OR ({swapped}) "
-            f"THEN {level('close')} "
-            f"WHEN c.birth_date IS NOT NULL AND a.birth_date IS NOT NULL THEN {level('differ')} END AS lvl_birth_date")
-
-
-def _gender_sql(by_name: dict[str, Comparison]) -> str:
-    if "gender" not in by_name:
-        return ""
-    gender = ("CASE WHEN lower(trim({0}.gender)) IN ('m', 'male', 'man', '男', '男性') THEN 'm' "
-              "WHEN lower(trim({0}.gender)) IN ('f', 'female', 'woman', '女', '女性') THEN 'f' END")
-    level = by_name["gender"].level_names().index
-    c, a = gender.format("c"), gender.format("a")
-    return f"CASE WHEN {c} = {a} THEN {level('same')} WHEN {c} <> {a} THEN {level('differ')} END AS lvl_gender"

@@ -135,15 +135,16 @@ STARTING_MATCH_SHARE = 5e-6
 BUILTIN_IDENTIFIERS = ("phone", "email", "device")
 
 
-def comparisons_for(extra: Sequence[Comparison] = ()) -> tuple[Comparison, ...]:
-    """The comparisons of a run: the built-in identifiers and attributes, then ``extra`` (configured ones)."""
-    builtin = (
+def comparisons_for(identifiers: Sequence[Comparison] = (), attributes: Sequence[Comparison] = ()
+                    ) -> tuple[Comparison, ...]:
+    """The comparisons of a run: the built-in identifiers, then declared ones (``identifiers``), timing, name,
+    the built-in attributes, then declared ones (``attributes``)."""
+    builtin_ids = (
         identifier_comparison("phone"),
         identifier_comparison("email"),
         identifier_comparison("device", near=False, sole_m=0.75, sole_bits=21.0),
-        TIMING, NAME, CITY, BIRTH_DATE, GENDER,
     )
-    return builtin + tuple(extra)
+    return builtin_ids + tuple(identifiers) + (TIMING, NAME, CITY, BIRTH_DATE, GENDER) + tuple(attributes)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import duckdb
 import numpy as np
 
 from linker.config import TrainingConfig
+from linker.resolve.attributes import Attribute
 from linker.resolve.comparisons import build_pair_levels
 from linker.resolve.em import Patterns, estimate
 from linker.resolve.model import Comparison, MatchModel
@@ -33,7 +34,7 @@ def comparison_patterns(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Co
 
 
 def train_model(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison], identifiers: Sequence[str],
-                training: TrainingConfig) -> MatchModel:
+                attributes: Sequence[Attribute], training: TrainingConfig) -> MatchModel:
     """Estimate the model by EM from ``pair_levels`` and a sample of the pairs that share no identifier, or fall
     back to the starting values, saying why.
 
@@ -47,7 +48,7 @@ def train_model(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison
         return MatchModel.starting(comparisons, reason=(
             f"{candidates} candidate pairs, fewer than resolution.training.min_pairs ({training.min_pairs}), "
             f"are too few to estimate a model"))
-    others, sampled = _sample_other_pairs(con, comparisons, identifiers, training.random_pairs)
+    others, sampled = _sample_other_pairs(con, comparisons, identifiers, attributes, training.random_pairs)
     patterns = _combine(comparison_patterns(con, comparisons, "pair_levels", weight=1.0, start=CANDIDATE_START),
                         comparison_patterns(con, comparisons, "sample_levels", weight=others / max(sampled, 1),
                                             start=0.0))
@@ -70,7 +71,7 @@ CANDIDATE_START = 0.8
 
 
 def _sample_other_pairs(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison],
-                        identifiers: Sequence[str], size: int) -> tuple[int, int]:
+                        identifiers: Sequence[str], attributes: Sequence[Attribute], size: int) -> tuple[int, int]:
     """Create ``sample_levels``: the levels of about ``size`` customer-account pairs drawn at random (by hash, so
     the same data gives the same sample) among those that are not candidates; or all of them when there are
     fewer. Returns (pairs that are not candidates, pairs compared)."""
@@ -87,7 +88,7 @@ def _sample_other_pairs(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Co
             d AS (SELECT hash(k, 'customer') % {n_customers} AS i, hash(k, 'account') % {n_accounts} AS j
                   FROM range({size}) t(k))
             SELECT c.customer_id, a.account_id FROM d JOIN c USING (i) JOIN a USING (j)"""
-    sampled = build_pair_levels(con, comparisons, identifiers, target="sample_levels", pairs=f"""
+    sampled = build_pair_levels(con, comparisons, identifiers, attributes, target="sample_levels", pairs=f"""
         SELECT customer_id, account_id FROM ({draws}) s
         ANTI JOIN pair_levels p USING (customer_id, account_id)""")
     return others, sampled
