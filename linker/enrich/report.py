@@ -39,6 +39,7 @@ def render_report(con: duckdb.DuckDBPyConnection) -> str:
     sections.append(_section("Run", [_table(["setting", "value"], info)] if info else []))
     builders: list[tuple[str, tuple[str, ...], Callable[[duckdb.DuckDBPyConnection], list[str]]]] = [
         ("Links", ("links",), _links),
+        ("Match model", ("match_weights",), _match_weights),
         ("Identifiers and hubs", ("identifier_degrees",), _hubs),
         ("Clusters", ("clusters",), _clusters),
         ("Events attributed to customers", ("customer_events",), _attribution),
@@ -155,6 +156,27 @@ def _links(con: duckdb.DuckDBPyConnection) -> list[str]:
     if binned:
         parts.append(_figure(hist, "Match weights of candidate pairs by decision"))
     return parts
+
+
+def _match_weights(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The weight of every comparison level, as Splink's match-weights chart: what each kind of evidence is worth
+    in this data."""
+    rows = _rows(con, "SELECT comparison, level, weight, m, u FROM match_weights")
+    labels = [f"{c} · {lv}" if c != "prior" else "prior" for c, lv, _, _, _ in rows]
+    weights = [float(w) for _, _, w, _, _ in rows]
+
+    def draw(ax: Any) -> None:
+        colors = ["#777777" if c == "prior" else "#55a868" if w >= 0 else "#c44e52"
+                  for (c, *_), w in zip(rows, weights)]
+        ax.barh(labels[::-1], weights[::-1], color=colors[::-1])
+        ax.axvline(0, color="#333", lw=0.8)
+        ax.set_xlabel("weight (bits): log2(m / u)")
+        ax.tick_params(axis="y", labelsize=7)
+        ax.spines[["top", "right"]].set_visible(False)
+    chart = _figure(draw, "Weight of every comparison level, learned from this run's data", (7, 0.17 * len(rows) + 1))
+    table = _table(["comparison", "level", "weight (bits)", "m", "u"],
+                   [(c, lv, f"{w:+.2f}", f"{m:.3g}", f"{u:.3g}") for c, lv, w, m, u in rows])
+    return [chart, table]
 
 
 def _hubs(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -75,6 +75,7 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
         model = train_model(con, comparisons, identifiers, attributes, config.training)
     # Temporary tables stay in memory until dropped (or spilled): each is dropped once no later step reads it.
     con.execute("DROP TABLE owner_values; DROP TABLE pair_evidence; DROP TABLE blocked_pairs")
+    _store_weights(con, model)
     score_pairs(con, model, identifiers)
     con.execute("DROP TABLE pair_levels")
     decisions = decide_links(con, config, rules)
@@ -82,3 +83,14 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
     counts.update({f"{d} pairs": decisions.get(d, 0) for d in ("linked", "ambiguous", "rejected")})
     counts["clusters"] = build_clusters(con)
     return Resolution(model, counts)
+
+
+def _store_weights(con: duckdb.DuckDBPyConnection, model: MatchModel) -> None:
+    """``match_weights``: the model's levels with m, u and weight, kept in the run database for the report."""
+    import pyarrow as pa
+
+    rows = model.weights_table()
+    names = ("comparison", "level", "description", "m", "u", "weight")
+    con.register("match_weights_arrow", pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)}))
+    con.execute("CREATE OR REPLACE TABLE match_weights AS SELECT * FROM match_weights_arrow")
+    con.unregister("match_weights_arrow")

@@ -202,6 +202,14 @@ class MatchModel:
                 return c
         raise KeyError(name)
 
+    def weights_table(self) -> list[tuple[str, str, str, float, float, float]]:
+        """Rows (comparison, level, description, m, u, weight in bits), the prior first as comparison 'prior'."""
+        rows = [("prior", "prior", "the share of matches among all customer-account pairs", self.match_share,
+                 1 - self.match_share, self.prior)]
+        rows += [(c.name, lv.name, lv.description, self.m[c.name][i], self.u[c.name][i], w)
+                 for c, i, lv, w in self.weights()]
+        return rows
+
     # ------------------------------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -73,3 +73,15 @@ def test_hand_set_weights_in_a_config_say_what_replaced_them() -> None:
     with pytest.raises(ConfigError, match="resolution.weights is gone"):
         load_config({"sources": {"customers": {"path": "c.csv"}, "accounts": {"path": "a.csv"}},
                      "resolution": {"weights": {"prior": -7}}})
+
+
+def test_the_report_draws_the_weight_of_every_level(resolve_run) -> None:
+    run = resolve_run([{"customer_id": "C1", "name": "张伟", "phones": "13800138001"}],
+                      [{"account_id": "A1", "name": "zhang wei", "phones": "13800138001"}])
+    model = json.loads((run.out / "model.json").read_text(encoding="utf-8"))
+    stored = run.rows("SELECT comparison, level, weight FROM match_weights")
+    assert stored[0][:2] == ("prior", "prior") and stored[0][2] == pytest.approx(model["prior_bits"], abs=1e-3)
+    assert len(stored) == 1 + sum(len(c["levels"]) for c in model["comparisons"])
+    text = (run.out / "report.html").read_text(encoding="utf-8")
+    section = text[text.index("<h2>Match model</h2>"):]
+    assert "Weight of every comparison level" in section and "name</td><td>pinyin" in section
