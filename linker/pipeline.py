@@ -133,7 +133,7 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
         with _stage(hook, "resolve", result.stages) as timing:
             resolution = resolve(con, config.resolution, rules)
             result.counts.update(resolution.counts)
-            result.model = resolution.model.training
+            result.model = {**resolution.model.training, "seconds": resolution.seconds}
             result.files.append(resolution.model.save(out / MODEL_FILE))
             timing.rows = result.counts["candidate pairs"]
         with _stage(hook, "enrich", result.stages) as timing:

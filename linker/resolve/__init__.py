@@ -6,6 +6,7 @@ on the pairs' comparison patterns (:mod:`linker.resolve.em`), a few thousand row
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import duckdb
@@ -26,10 +27,11 @@ __all__ = ["MatchModel", "Resolution", "build_clusters", "connected_components",
 
 @dataclass
 class Resolution:
-    """What resolution did: counts, and the match model it scored with."""
+    """What resolution did: counts, the match model it scored with, and the seconds of each step."""
 
     model: MatchModel
     counts: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rules,
@@ -52,6 +54,7 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
     ConfigError
         If the given model was trained for other comparisons or levels.
     """
+    clock = _Clock()
     declared = config.identifiers
     identifiers = BUILTIN_IDENTIFIERS + tuple(declared)
     attributes = attributes_for(config.comparisons)
@@ -66,23 +69,42 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
     counts["candidate pairs"] = find_candidates(
         con, near_miss=config.near_miss, unblocked_near=[t for t, spec in declared.items() if spec.near_miss],
         blocking=blocking)
+    clock.lap("candidates")
     build_pair_levels(con, comparisons, identifiers, attributes)
+    clock.lap("comparisons")
     if model is None and config.model_file is not None:
         model = MatchModel.load(config.model_file)
     if model is not None:
         model.check_fits(comparisons, source=model.training.get("file", "the match model"))
     else:
         model = train_model(con, comparisons, identifiers, attributes, config.training)
+    clock.lap("training")
     # Temporary tables stay in memory until dropped (or spilled): each is dropped once no later step reads it.
     con.execute("DROP TABLE owner_values; DROP TABLE pair_evidence; DROP TABLE blocked_pairs")
     _store_weights(con, model)
     score_pairs(con, model, identifiers)
     con.execute("DROP TABLE pair_levels")
+    clock.lap("scoring")
     decisions = decide_links(con, config, rules)
     con.execute("DROP TABLE scored_pairs")
     counts.update({f"{d} pairs": decisions.get(d, 0) for d in ("linked", "ambiguous", "rejected")})
+    clock.lap("decisions")
     counts["clusters"] = build_clusters(con)
-    return Resolution(model, counts)
+    clock.lap("clusters")
+    return Resolution(model, counts, clock.laps)
+
+
+class _Clock:
+    """Seconds of successive steps."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
 
 
 def _store_weights(con: duckdb.DuckDBPyConnection, model: MatchModel) -> None:

@@ -83,7 +83,8 @@ def _customer_forms_sql(names: str) -> str:
                    list_filter(string_split(trim(lower(regexp_replace(name, '[^A-Za-z]+', ' ', 'g'))), ' '),
                                lambda t: t <> '') AS tokens
             FROM base WHERE regexp_full_match(chars, '[a-z]{{2,}}'))
-        SELECT name, chars, is_cjk, surname, given,
+        SELECT name, chars, is_cjk, surname, given, substr(given, 1, 1) AS given1,
+               coalesce(nullif(substr(given, 2, 1), ''), '\x00') AS given2,
                CASE WHEN spelled THEN py_sur || py_given END AS py_full,
                CASE WHEN spelled THEN py_given || py_sur END AS py_rev,
                CASE WHEN spelled THEN py_given END AS py_given,
@@ -93,11 +94,12 @@ def _customer_forms_sql(names: str) -> str:
                CASE WHEN spelled THEN py_sur END AS py_sur
         FROM cjk_forms
         UNION ALL
-        SELECT name, chars, FALSE, NULL, NULL, array_to_string(tokens, ''), array_to_string(list_reverse(tokens), ''),
+        SELECT name, chars, FALSE, NULL, NULL, NULL, NULL, array_to_string(tokens, ''),
+               array_to_string(list_reverse(tokens), ''),
                NULL, array_to_string(list_transform(tokens, lambda t: left(t, 1)), ''), NULL, NULL, NULL
         FROM latin WHERE len(tokens) >= 2
         UNION ALL
-        SELECT name, chars, FALSE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+        SELECT name, chars, FALSE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
         FROM base WHERE chars <> '' AND NOT regexp_full_match(chars, '\\p{{Han}}{{2,6}}')
                     AND name NOT IN (SELECT name FROM latin WHERE len(tokens) >= 2)
     """
@@ -147,7 +149,8 @@ def _level_sql() -> str:
             THEN {level['close']}
         WHEN (length(c.given) >= 2 AND contains(a.cjk, c.given))
           OR (length(c.py_given) >= 5 AND contains(a.letters, c.py_given)) THEN {level['given_name']}
-        WHEN c.is_cjk AND a.cjk <> '' AND (regexp_matches(a.cjk, '[小阿][' || c.given || ']')
+        WHEN c.is_cjk AND a.cjk <> '' AND (contains(a.cjk, '小' || c.given1) OR contains(a.cjk, '阿' || c.given1)
+                                          OR contains(a.cjk, '小' || c.given2) OR contains(a.cjk, '阿' || c.given2)
                                           OR contains(a.cjk, '老' || c.surname)) THEN {level['diminutive']}
         WHEN (length(c.initials) >= 3 AND starts_with(a.letters, c.initials))
           OR (length(c.sur_gi) >= 4 AND contains(a.letters, c.sur_gi))
