@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, fields
@@ -24,15 +25,14 @@ from linker.demo.badrows import RATE, insert_entity_rows
 from linker.demo.customers import customer_entries, customer_ids, render_customers
 from linker.demo.entries import PHONE
 from linker.demo.events import (
-    BROWSING_COLUMNS,
-    PURCHASE_COLUMNS,
-    TRANSACTION_COLUMNS,
     account_devices,
     write_events,
     write_transactions,
 )
 from linker.demo.identifiers import PLACEHOLDER_PHONES
+from linker.demo.layout import TableLayout
 from linker.demo.people import People, generate_people
+from linker.demo.profiles import PROFILES, Profile
 from linker.demo.stories import Planted, plant_stories
 from linker.demo.traps import (
     TrapLog,
@@ -52,32 +52,6 @@ from linker.demo.traps import (
 from linker.demo.vocab import NEEDS
 from linker.demo.writer import FORMATS, TableWriter, write_table
 
-CUSTOMER_COLUMNS = [
-    "customer_id",
-    "name",
-    "phones",
-    "emails",
-    "device_ids",
-    "phone_since",
-    "birth_date",
-    "gender",
-    "city",
-    "income",
-    "debt",
-    "credit_limit",
-    "status",
-]
-ACCOUNT_COLUMNS = [
-    "account_id",
-    "platform",
-    "name",
-    "phones",
-    "emails",
-    "device_ids",
-    "registered_at",
-    "last_seen_at",
-    "city",
-]
 #: Non-customers own this many accounts on average.
 ACCOUNTS_PER_OTHER = 1.5
 
@@ -101,10 +75,13 @@ class DemoSpec:
         rows).
     file_format : str
         ``"csv"`` or ``"parquet"``.
-    encoding : str
-        CSV text encoding (``"utf-8"``, ``"gb18030"``, ...).
+    encoding : str, optional
+        CSV text encoding (``"utf-8"``, ``"gb18030"``, ...); by default the profile's (UTF-8 but for the
+        ``bank_export`` layouts).
     start, as_of : datetime.date
         The observed period.
+    profile : str
+        Which conventions the data follows (see :mod:`linker.demo.profiles`); ``"default"`` is the demo.
     """
 
     customers: int = 2_000
@@ -113,9 +90,10 @@ class DemoSpec:
     seed: int = 42
     traps: bool = True
     file_format: str = "csv"
-    encoding: str = "utf-8"
+    encoding: str | None = None
     start: date = date(2023, 1, 1)
     as_of: date = date(2024, 6, 30)
+    profile: str = "default"
 
     def __post_init__(self) -> None:
         problems = []
@@ -127,14 +105,26 @@ class DemoSpec:
             problems.append(f"events must be at least 100, not {self.events}")
         if self.file_format not in FORMATS:
             problems.append(f"file_format must be one of {FORMATS}, not {self.file_format!r}")
+        if self.profile not in PROFILES:
+            problems.append(f"profile must be one of {', '.join(PROFILES)}, not {self.profile!r}")
         try:
-            "张".encode(self.encoding)
+            "张".encode(self.encoding or "utf-8")
         except (LookupError, UnicodeEncodeError):
             problems.append(f"encoding {self.encoding!r} is unknown or cannot write Chinese")
         if (self.as_of - self.start).days < 120:
             problems.append("the observed period (start .. as_of) must be at least 120 days")
         if problems:
             raise ValueError("invalid DemoSpec: " + "; ".join(problems))
+
+    @property
+    def conventions(self) -> Profile:
+        """The :class:`~linker.demo.profiles.Profile` named by ``profile``."""
+        return PROFILES[self.profile]
+
+    @property
+    def text_encoding(self) -> str:
+        """The CSV encoding written: ``encoding``, or the profile's."""
+        return self.encoding or self.conventions.encoding
 
 
 @dataclass(frozen=True)
@@ -193,7 +183,7 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    seed, fmt, enc = spec.seed, spec.file_format, spec.encoding
+    seed, fmt, enc = spec.seed, spec.file_format, spec.text_encoding
     start, as_of = days(spec.start), days(spec.as_of)
     n_cust = spec.customers
     log = TrapLog()
@@ -223,9 +213,10 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
             seed, people, cust_table, acc_table, bad_cust, bad_acc, log
         )
     truth = out_dir / "truth"
+    layout = TableLayout(spec.conventions)
     paths = {
-        "customers": write_table(out_dir / "customers", cust_table, fmt, enc),
-        "accounts": write_table(out_dir / "accounts", acc_table, fmt, enc),
+        "customers": write_table(out_dir / "customers", layout.apply("customers", cust_table), fmt, enc),
+        "accounts": write_table(out_dir / "accounts", layout.apply("accounts", acc_table), fmt, enc),
     }
     owned = np.flatnonzero(accounts.owner < n_cust)
     paths["account_owner"] = write_table(
@@ -237,20 +228,17 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
             }
         ),
         fmt,
-        enc,
     )
-    paths["needs"] = write_table(truth / "needs", _needs_table(planted, customer_id), fmt, enc)
+    paths["needs"] = write_table(truth / "needs", _needs_table(planted, customer_id), fmt)
     n_accounts_table = acc_table.num_rows
     del cust_table, acc_table
     pa.default_memory_pool().release_unused()
 
     writers = {
-        name: TableWriter(out_dir / name, cols, fmt, enc)
-        for name, cols in (
-            ("purchases", PURCHASE_COLUMNS),
-            ("browsing", BROWSING_COLUMNS),
-            ("transactions", TRANSACTION_COLUMNS),
+        name: TableWriter(
+            out_dir / name, layout.headers(name), fmt, enc, functools.partial(layout.apply, name)
         )
+        for name in ("purchases", "browsing", "transactions")
     }
     try:
         counts_ev = write_events(
@@ -288,9 +276,12 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
         rows={"customers": cust_rows, "accounts": acc_rows},
         ids={"customers": customer_id, "accounts": account_id},
     )
-    paths["traps"] = write_table(truth / "traps", traps_table, fmt, enc)
+    paths["traps"] = write_table(truth / "traps", traps_table, fmt)
     summary = {
-        "spec": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(spec).items()},
+        "spec": {
+            k: (v.isoformat() if isinstance(v, date) else v)
+            for k, v in {**asdict(spec), "encoding": enc}.items()
+        },
         "rows": {
             "customers": n_cust + (bad_cust if spec.traps else 0),
             "accounts": n_accounts_table,

@@ -1,0 +1,126 @@
+"""Generator profiles: which conventions a demo data set follows.
+
+Linkage rules tuned on one generator's data learn that generator's habits. A profile changes the habits a rule
+can silently rely on (which number ranges exist, how accounts name their owners, what a date column means, how
+often identifiers are shared, which columns exist, what a category is called, how behaviour unfolds), so that
+a model fitted on one profile can be scored on the others. Every profile keeps the same ground truth
+(``truth/account_owner``, ``truth/traps``; ``truth/interests`` where behaviour comes from interests) and writes
+its own ``linker.toml``.
+
+=============  ====================================================================================================
+profile        what changes
+=============  ====================================================================================================
+default        Today's demo: contract headers, UTF-8, one display name per account, ownership dates
+               (``phone_since``), need stories, traps at base rates.
+=============  ====================================================================================================
+
+:data:`PROFILES` holds the full description of each; :func:`profiles_markdown` renders it for the README.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+NameStyle = Literal["single", "multi"]
+PhoneDates = Literal["since", "confirmed"]
+Layout = Literal["contract", "bank_export"]
+Behaviour = Literal["stories", "interests"]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The conventions of one demo data set.
+
+    Attributes
+    ----------
+    name : str
+    description : str
+        What the profile changes, for people (one paragraph of Markdown).
+    unallocated_share : float
+        Share of mobiles drawn from 11-digit ranges that phonenumbers' metadata calls unallocated.
+    names : {"single", "multi"}
+        ``single``: one display name per account. ``multi``: real name, recipients and nickname columns on
+        accounts, an English-name column on customers, compound surnames and Latin-script customers.
+    phone_dates : {"since", "confirmed"}
+        ``since``: customers' phone dates are ownership starts. ``confirmed``: they are the days the bank
+        verified each number (ownership began earlier, by an unknown time).
+    hostile : bool
+        Traps at higher rates plus reassigned numbers, relatives, offices, small shops and namesakes.
+    sparse : bool
+        Few emails, no city, many blank account names, fewer identifiers per account.
+    layout : {"contract", "bank_export"}
+        ``contract``: column names are linker's roles, UTF-8, ISO dates. ``bank_export``: Chinese headers,
+        gb18030, the bank's own date, amount, gender and status formats.
+    behaviour : {"stories", "interests"}
+        ``stories``: everyday background plus scripted need stories (``truth/needs``). ``interests``:
+        behaviour drawn from each person's interests with noise, categories from a broad vocabulary
+        (``truth/interests``).
+    """
+
+    name: str
+    description: str
+    unallocated_share: float = 0.0
+    names: NameStyle = "single"
+    phone_dates: PhoneDates = "since"
+    hostile: bool = False
+    sparse: bool = False
+    layout: Layout = "contract"
+    behaviour: Behaviour = "stories"
+
+    @property
+    def encoding(self) -> str:
+        """The CSV encoding the profile writes unless another is asked for."""
+        return "gb18030" if self.layout == "bank_export" else "utf-8"
+
+    @property
+    def careless_config(self) -> bool:
+        """Whether a second config maps the verification dates to ``phone_since`` (as a careless user would)."""
+        return self.phone_dates == "confirmed"
+
+
+_PROFILES = (
+    Profile(
+        "default",
+        "Today's demo data: column names are linker's roles, UTF-8, ISO dates; one display name per account "
+        "(real, one character off, pinyin, nickname or blank); `phone_since` is when the customer got the "
+        "number; need stories (`truth/needs`); every trap at its base rate.",
+    ),
+)
+
+#: Every profile by name, ``default`` first.
+PROFILES: dict[str, Profile] = {p.name: p for p in _PROFILES}
+
+
+def get_profile(name: str) -> Profile:
+    """The profile called ``name``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the known ones.
+
+    Examples
+    --------
+    >>> get_profile("default").behaviour
+    'stories'
+    """
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown demo profile {name!r}; profiles: {', '.join(PROFILES)}") from None
+
+
+def profiles_markdown() -> str:
+    """The profiles as a Markdown table (the README's demo section).
+
+    Examples
+    --------
+    >>> profiles_markdown().splitlines()[0]
+    '| profile | what changes | configs |'
+    """
+    rows = ["| profile | what changes | configs |", "|---|---|---|"]
+    for p in PROFILES.values():
+        configs = "`linker.toml`" + (", `linker-careless.toml`" if p.careless_config else "")
+        rows.append(f"| `{p.name}` | {p.description} | {configs} |")
+    return "\n".join(rows) + "\n"
