@@ -33,6 +33,7 @@ from linker.demo.identifiers import PLACEHOLDER_PHONES
 from linker.demo.layout import TableLayout
 from linker.demo.people import People, generate_people
 from linker.demo.profiles import PROFILES, Profile
+from linker.demo.ranges import log_unallocated, plant_unallocated
 from linker.demo.stories import Planted, plant_stories
 from linker.demo.traps import (
     TrapLog,
@@ -186,6 +187,7 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
     seed, fmt, enc = spec.seed, spec.file_format, spec.text_encoding
     start, as_of = days(spec.start), days(spec.as_of)
     n_cust = spec.customers
+    profile = spec.conventions
     log = TrapLog()
     rng = rng_for(seed, "traps")
 
@@ -198,12 +200,16 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
     bad_cust = max(4, round(RATE * n_cust)) if spec.traps else 0
     bad_acc = max(3, round(RATE * spec.accounts)) if spec.traps else 0
     people = generate_people(seed, n_cust, n_others, bad_cust + bad_acc, as_of)
+    if profile.unallocated_share:
+        plant_unallocated(rng_for(seed, "unallocated"), people.phones, profile.unallocated_share)
     accounts, planted = _plant(spec, people, counts, members, household, log, rng, start, as_of)
 
     customer_id, account_id = customer_ids(n_cust), account_ids(spec.accounts)
     cust_entries = customer_entries(people)
     if spec.traps:
         plant_customer_junk(rng, people, cust_entries, trap_count(n_cust, 0.002, 4), as_of, log)
+    if profile.unallocated_share:
+        log_unallocated(cust_entries, accounts, log)
     cust_table = render_customers(seed, people, cust_entries)
     acc_table = render_accounts(seed, accounts, people)
     cust_rows = np.arange(1, n_cust + 1)
@@ -213,7 +219,7 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
             seed, people, cust_table, acc_table, bad_cust, bad_acc, log
         )
     truth = out_dir / "truth"
-    layout = TableLayout(spec.conventions)
+    layout = TableLayout(profile)
     paths = {
         "customers": write_table(out_dir / "customers", layout.apply("customers", cust_table), fmt, enc),
         "accounts": write_table(out_dir / "accounts", layout.apply("accounts", acc_table), fmt, enc),

@@ -12,6 +12,7 @@ profile        what changes
 =============  ====================================================================================================
 default        Today's demo: contract headers, UTF-8, one display name per account, ownership dates
                (``phone_since``), need stories, traps at base rates.
+ranges         A fifth of mobiles in 11-digit ranges that phonenumbers' metadata calls unallocated.
 =============  ====================================================================================================
 
 :data:`PROFILES` holds the full description of each; :func:`profiles_markdown` renders it for the README.
@@ -85,6 +86,14 @@ _PROFILES = (
         "Today's demo data: column names are linker's roles, UTF-8, ISO dates; one display name per account "
         "(real, one character off, pinyin, nickname or blank); `phone_since` is when the customer got the "
         "number; need stories (`truth/needs`); every trap at its base rate.",
+    ),
+    Profile(
+        "ranges",
+        "As `default`, but about a fifth of all mobiles (customers', non-customers', on records and accounts) "
+        "are 11-digit numbers starting with 1 in blocks that phonenumbers' metadata calls unallocated "
+        "(`is_valid_number` is false), written in every spelling the default uses. `truth/traps` lists them "
+        "as `unallocated_range`.",
+        unallocated_share=0.2,
     ),
 )
 
