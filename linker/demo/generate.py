@@ -23,7 +23,7 @@ from linker.demo.accounts import (
 from linker.demo.arrays import DAY, date_text, days, rng_for, take
 from linker.demo.badrows import RATE, insert_entity_rows
 from linker.demo.customers import customer_entries, customer_ids, render_customers
-from linker.demo.entries import PHONE
+from linker.demo.entries import PHONE, Entries
 from linker.demo.events import (
     account_devices,
     write_events,
@@ -34,6 +34,7 @@ from linker.demo.layout import TableLayout
 from linker.demo.people import People, generate_people
 from linker.demo.profiles import PROFILES, Profile
 from linker.demo.ranges import log_unallocated, plant_unallocated
+from linker.demo.records import closure_column, closure_days, verification_column
 from linker.demo.stories import Planted, plant_stories
 from linker.demo.traps import (
     TrapLog,
@@ -210,13 +211,13 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
         plant_customer_junk(rng, people, cust_entries, trap_count(n_cust, 0.002, 4), as_of, log)
     if profile.unallocated_share:
         log_unallocated(cust_entries, accounts, log)
-    cust_table = render_customers(seed, people, cust_entries)
+    cust_table = _customer_table(spec, people, cust_entries)
     acc_table = render_accounts(seed, accounts, people)
     cust_rows = np.arange(1, n_cust + 1)
     acc_rows = np.arange(1, spec.accounts + 1)
     if spec.traps:
         cust_table, cust_rows, acc_table, acc_rows = _bad_entities(
-            seed, people, cust_table, acc_table, bad_cust, bad_acc, log
+            spec, people, cust_table, acc_table, bad_cust, bad_acc, log
         )
     truth = out_dir / "truth"
     layout = TableLayout(profile)
@@ -369,8 +370,25 @@ def _phones_held_before_use(people: People, accounts: Accounts) -> None:
     since[:] = np.minimum(since, earliest).astype(since.dtype)
 
 
+def _customer_table(spec: DemoSpec, people: People, entries: Entries, rows: np.ndarray | None = None) -> pa.Table:
+    """The customers as text, with the columns the profile adds to the default ones.
+
+    ``rows`` are the spare people whose records become broken rows (default: the customers).
+    """
+    table = render_customers(spec.seed, people, entries, rows)
+    columns = TableLayout(spec.conventions).columns("customers")
+    as_of, n = days(spec.as_of), table.num_rows
+    if "phone_confirmed" in columns:
+        dates = verification_column(spec.seed, entries, n, as_of, donors=rows is not None)
+        table = table.append_column("phone_confirmed", dates)
+    if "closed_at" in columns:
+        closed = closure_days(spec.seed, people, as_of) if rows is None else np.full(n, -1)
+        table = table.append_column("closed_at", closure_column(closed))
+    return table
+
+
 def _bad_entities(
-    seed: int,
+    spec: DemoSpec,
     people: People,
     cust_table: pa.Table,
     acc_table: pa.Table,
@@ -379,9 +397,9 @@ def _bad_entities(
     log: TrapLog,
 ) -> tuple[pa.Table, np.ndarray, pa.Table, np.ndarray]:
     """Insert broken customer and account rows made from spare people."""
-    rng = rng_for(seed, "bad_entities")
+    rng = rng_for(spec.seed, "bad_entities")
     spare = np.arange(people.n_customers + people.n_others, len(people))
-    donors = render_customers(seed, people, customer_entries(people, spare), spare)
+    donors = _customer_table(spec, people, customer_entries(people, spare), spare)
     n_cust = cust_table.num_rows
     fresh = customer_ids(n_cust + bad_cust + 1).slice(n_cust)
     cust_table, cust_rows = insert_entity_rows(

@@ -13,6 +13,7 @@ profile        what changes
 default        Today's demo: contract headers, UTF-8, one display name per account, ownership dates
                (``phone_since``), need stories, traps at base rates.
 ranges         A fifth of mobiles in 11-digit ranges that phonenumbers' metadata calls unallocated.
+bank_export    Chinese headers, gb18030, the bank's own formats; phones carry verification dates.
 =============  ====================================================================================================
 
 :data:`PROFILES` holds the full description of each; :func:`profiles_markdown` renders it for the README.
@@ -94,6 +95,17 @@ _PROFILES = (
         "(`is_valid_number` is false), written in every spelling the default uses. `truth/traps` lists them "
         "as `unallocated_range`.",
         unallocated_share=0.2,
+    ),
+    Profile(
+        "bank_export",
+        "The bank's and the platforms' own exports: Chinese headers (客户号, 客户姓名, 手机号码 ...), gb18030 "
+        "CSV, dates as `19850312`, times as `2024/03/05 14:22:10`, amounts with thousands separators, gender "
+        "男/女, status 正常/休眠/销户 with `closed_at` (销户日期). Customers' phones carry 手机验证日期, the day "
+        "the bank verified each number, unrelated to when the customer got it (often after their accounts "
+        "were opened): `linker.toml` maps it to `phone_confirmed`, `linker-careless.toml` to `phone_since` "
+        "(what a careless user would do).",
+        phone_dates="confirmed",
+        layout="bank_export",
     ),
 )
 
