@@ -35,6 +35,7 @@ from linker.demo.people import People, generate_people
 from linker.demo.profiles import PROFILES, Profile
 from linker.demo.ranges import log_unallocated, plant_unallocated
 from linker.demo.records import closure_column, closure_days, verification_column
+from linker.demo.sparse import thin_accounts, thin_people
 from linker.demo.stories import Planted, plant_stories
 from linker.demo.traps import (
     TrapLog,
@@ -203,6 +204,8 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
     people = generate_people(seed, n_cust, n_others, bad_cust + bad_acc, as_of)
     if profile.unallocated_share:
         plant_unallocated(rng_for(seed, "unallocated"), people.phones, profile.unallocated_share)
+    if profile.sparse:
+        thin_people(rng_for(seed, "sparse_people"), people)
     accounts, planted = _plant(spec, people, counts, members, household, log, rng, start, as_of)
 
     customer_id, account_id = customer_ids(n_cust), account_ids(spec.accounts)
@@ -333,6 +336,8 @@ def _plant(
         shop_phones, keeper = assign_shop_phones(rng, people, 1 + n_acc // 1_000_000, members, log)
         recycled = eligible_recycled(rng, people, trap_count(n_cust, 0.005, 5), np.append(members, keeper))
     accounts = generate_accounts(spec.seed, people, counts, n_acc, as_of)
+    if spec.conventions.sparse:
+        thin_accounts(rng_for(spec.seed, "sparse_accounts"), people, accounts)
     _phones_held_before_use(people, accounts)
     if spec.traps:
         family = family_accounts(rng, people, accounts, members, family_device)

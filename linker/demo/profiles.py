@@ -14,6 +14,7 @@ default        Today's demo: contract headers, UTF-8, one display name per accou
                (``phone_since``), need stories, traps at base rates.
 ranges         A fifth of mobiles in 11-digit ranges that phonenumbers' metadata calls unallocated.
 bank_export    Chinese headers, gb18030, the bank's own formats; phones carry verification dates.
+sparse         Few emails, no city, many blank account names.
 =============  ====================================================================================================
 
 :data:`PROFILES` holds the full description of each; :func:`profiles_markdown` renders it for the README.
@@ -106,6 +107,13 @@ _PROFILES = (
         "(what a careless user would do).",
         phone_dates="confirmed",
         layout="bank_export",
+    ),
+    Profile(
+        "sparse",
+        "Little to link with: emails on few records and accounts, no city column anywhere, half the accounts "
+        "without a name, fewer second identifiers per account (every customer's account still shares one "
+        "identifier with the bank record).",
+        sparse=True,
     ),
 )
 

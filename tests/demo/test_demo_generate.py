@@ -217,6 +217,11 @@ def test_imeis_have_valid_check_digits(tables: dict[str, pd.DataFrame]) -> None:
 
 
 def test_true_owners_share_an_identifier(tables: dict[str, pd.DataFrame]) -> None:
+    assert_true_owners_share_an_identifier(tables)
+
+
+def assert_true_owners_share_an_identifier(tables: dict[str, pd.DataFrame]) -> None:
+    """Every true link is findable: its account carries one of its customer's identifiers, or a typo of one."""
     acc = (
         tables["accounts"].dropna(subset=["account_id"]).drop_duplicates("account_id").set_index("account_id")
     )
