@@ -20,6 +20,7 @@ from linker.demo.accounts import (
     plan_account_counts,
     render_accounts,
 )
+from linker.demo.aliases import Aliases, account_name_columns, customer_names, foreign_emails, sample_aliases
 from linker.demo.arrays import DAY, date_text, days, rng_for, take
 from linker.demo.badrows import RATE, insert_entity_rows
 from linker.demo.customers import customer_entries, customer_ids, render_customers
@@ -55,6 +56,8 @@ from linker.demo.traps import (
 from linker.demo.vocab import NEEDS
 from linker.demo.writer import FORMATS, TableWriter, write_table
 
+#: Share of people given a compound surname where accounts carry several names (profile ``names``).
+COMPOUND_SHARE = 0.04
 #: Non-customers own this many accounts on average.
 ACCOUNTS_PER_OTHER = 1.5
 
@@ -201,7 +204,11 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
     n_others = max(1, min(n_other_acc, round(n_other_acc / ACCOUNTS_PER_OTHER)))
     bad_cust = max(4, round(RATE * n_cust)) if spec.traps else 0
     bad_acc = max(3, round(RATE * spec.accounts)) if spec.traps else 0
-    people = generate_people(seed, n_cust, n_others, bad_cust + bad_acc, as_of)
+    multi = profile.names == "multi"
+    people = generate_people(seed, n_cust, n_others, bad_cust + bad_acc, as_of, COMPOUND_SHARE if multi else 0.0)
+    aliases = sample_aliases(seed, people) if multi else None
+    if aliases is not None:
+        foreign_emails(seed, people, aliases)
     if profile.unallocated_share:
         plant_unallocated(rng_for(seed, "unallocated"), people.phones, profile.unallocated_share)
     if profile.sparse:
@@ -214,13 +221,16 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
         plant_customer_junk(rng, people, cust_entries, trap_count(n_cust, 0.002, 4), as_of, log)
     if profile.unallocated_share:
         log_unallocated(cust_entries, accounts, log)
-    cust_table = _customer_table(spec, people, cust_entries)
+    cust_table = _customer_table(spec, people, cust_entries, aliases)
     acc_table = render_accounts(seed, accounts, people)
+    if aliases is not None:
+        for name, column in account_name_columns(seed, accounts, people, aliases).items():
+            acc_table = acc_table.append_column(name, column)
     cust_rows = np.arange(1, n_cust + 1)
     acc_rows = np.arange(1, spec.accounts + 1)
     if spec.traps:
         cust_table, cust_rows, acc_table, acc_rows = _bad_entities(
-            spec, people, cust_table, acc_table, bad_cust, bad_acc, log
+            spec, people, aliases, cust_table, acc_table, bad_cust, bad_acc, log
         )
     truth = out_dir / "truth"
     layout = TableLayout(profile)
@@ -375,7 +385,9 @@ def _phones_held_before_use(people: People, accounts: Accounts) -> None:
     since[:] = np.minimum(since, earliest).astype(since.dtype)
 
 
-def _customer_table(spec: DemoSpec, people: People, entries: Entries, rows: np.ndarray | None = None) -> pa.Table:
+def _customer_table(
+    spec: DemoSpec, people: People, entries: Entries, aliases: Aliases | None, rows: np.ndarray | None = None
+) -> pa.Table:
     """The customers as text, with the columns the profile adds to the default ones.
 
     ``rows`` are the spare people whose records become broken rows (default: the customers).
@@ -383,6 +395,11 @@ def _customer_table(spec: DemoSpec, people: People, entries: Entries, rows: np.n
     table = render_customers(spec.seed, people, entries, rows)
     columns = TableLayout(spec.conventions).columns("customers")
     as_of, n = days(spec.as_of), table.num_rows
+    if aliases is not None:
+        who = np.arange(people.n_customers) if rows is None else rows
+        name, name_en = customer_names(spec.seed, people, aliases, who, int(rows is not None))
+        table = table.set_column(table.column_names.index("name"), "name", name)
+        table = table.append_column("name_en", name_en)
     if "phone_confirmed" in columns:
         dates = verification_column(spec.seed, entries, n, as_of, donors=rows is not None)
         table = table.append_column("phone_confirmed", dates)
@@ -395,6 +412,7 @@ def _customer_table(spec: DemoSpec, people: People, entries: Entries, rows: np.n
 def _bad_entities(
     spec: DemoSpec,
     people: People,
+    aliases: Aliases | None,
     cust_table: pa.Table,
     acc_table: pa.Table,
     bad_cust: int,
@@ -404,7 +422,7 @@ def _bad_entities(
     """Insert broken customer and account rows made from spare people."""
     rng = rng_for(spec.seed, "bad_entities")
     spare = np.arange(people.n_customers + people.n_others, len(people))
-    donors = _customer_table(spec, people, customer_entries(people, spare), spare)
+    donors = _customer_table(spec, people, customer_entries(people, spare), aliases, spare)
     n_cust = cust_table.num_rows
     fresh = customer_ids(n_cust + bad_cust + 1).slice(n_cust)
     cust_table, cust_rows = insert_entity_rows(

@@ -15,6 +15,7 @@ default        Today's demo: contract headers, UTF-8, one display name per accou
 ranges         A fifth of mobiles in 11-digit ranges that phonenumbers' metadata calls unallocated.
 bank_export    Chinese headers, gb18030, the bank's own formats; phones carry verification dates.
 sparse         Few emails, no city, many blank account names.
+names          Several names per account: real name (often blank or masked), delivery recipients, nickname.
 =============  ====================================================================================================
 
 :data:`PROFILES` holds the full description of each; :func:`profiles_markdown` renders it for the README.
@@ -114,6 +115,17 @@ _PROFILES = (
         "without a name, fewer second identifiers per account (every customer's account still shares one "
         "identifier with the bank record).",
         sparse=True,
+    ),
+    Profile(
+        "names",
+        "Accounts carry `real_name` (often blank, sometimes masked: `吴*琪`), `recipients` (delivery names: the "
+        "owner, `吴先生`, a relative with the same surname, a spouse, a colleague) and `nickname` (pinyin "
+        "handles `wuzhiqi_860`, `zhiqi.wu`, initials `wzq1990`, diminutives `小琪在路上`, `阿琪`, `老吴`, "
+        "English names, platform defaults `用户619025`, `jd_8273645`, random nicknames, blank), all mapped to "
+        "`names`; no `name` column. Accounts may state `gender` and `birth_date` (some fake: `1990-01-01`). "
+        "Customers include compound surnames (欧阳, 司马), names of 2 to 4 characters, some in Latin script "
+        "(passport pinyin or foreign names), and a `name_en` column mapped to `names`.",
+        names="multi",
     ),
 )
 
