@@ -14,43 +14,32 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linker.demo.accounts import (
-    Accounts,
     account_ids,
-    generate_accounts,
     plan_account_counts,
     render_accounts,
 )
 from linker.demo.aliases import Aliases, account_name_columns, customer_names, foreign_emails, sample_aliases
-from linker.demo.arrays import DAY, date_text, days, rng_for, take
+from linker.demo.arrays import date_text, days, rng_for, take
 from linker.demo.badrows import RATE, insert_entity_rows
 from linker.demo.customers import customer_entries, customer_ids, render_customers
-from linker.demo.entries import PHONE, Entries
+from linker.demo.entries import FOREIGN, PHONE, Entries
 from linker.demo.events import (
-    account_devices,
     write_events,
     write_transactions,
 )
-from linker.demo.identifiers import PLACEHOLDER_PHONES
+from linker.demo.hostile import trap_rates
 from linker.demo.layout import TableLayout
 from linker.demo.people import People, generate_people
+from linker.demo.plant import plant
 from linker.demo.profiles import PROFILES, Profile
 from linker.demo.ranges import log_unallocated, plant_unallocated
 from linker.demo.records import closure_column, closure_days, verification_column
-from linker.demo.sparse import thin_accounts, thin_people
-from linker.demo.stories import Planted, plant_stories
+from linker.demo.sparse import thin_people
+from linker.demo.stories import Planted
 from linker.demo.traps import (
     TrapLog,
-    apply_households,
-    assign_shop_phones,
-    eligible_recycled,
-    family_accounts,
-    log_household_accounts,
     plan_households,
     plant_customer_junk,
-    plant_placeholders,
-    plant_recycled,
-    plant_shop_phones,
-    plant_typos,
     trap_count,
 )
 from linker.demo.vocab import NEEDS
@@ -196,10 +185,11 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
     log = TrapLog()
     rng = rng_for(seed, "traps")
 
+    rates = trap_rates(profile)
     members = household = np.empty(0, dtype=np.int64)
     if spec.traps:
-        members, household = plan_households(rng, n_cust)
-    counts = plan_account_counts(seed, n_cust, spec.accounts, members)
+        members, household = plan_households(rng, n_cust, rates.households)
+    counts = plan_account_counts(seed, n_cust, spec.accounts, members, rates.customer_accounts)
     n_other_acc = spec.accounts - int(counts.sum())
     n_others = max(1, min(n_other_acc, round(n_other_acc / ACCOUNTS_PER_OTHER)))
     bad_cust = max(4, round(RATE * n_cust)) if spec.traps else 0
@@ -213,12 +203,14 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
         plant_unallocated(rng_for(seed, "unallocated"), people.phones, profile.unallocated_share)
     if profile.sparse:
         thin_people(rng_for(seed, "sparse_people"), people)
-    accounts, planted = _plant(spec, people, counts, members, household, log, rng, start, as_of)
+    accounts, planted, record_phones = plant(spec, people, counts, members, household, log, rng, start, as_of)
 
     customer_id, account_id = customer_ids(n_cust), account_ids(spec.accounts)
     cust_entries = customer_entries(people)
     if spec.traps:
-        plant_customer_junk(rng, people, cust_entries, trap_count(n_cust, 0.002, 4), as_of, log)
+        plant_customer_junk(rng, people, cust_entries, trap_count(n_cust, rates.customer_junk, 4), as_of, log)
+    holder, number, got = record_phones.arrays()
+    cust_entries.add(holder, PHONE, FOREIGN, number, 4.0, since=got)
     if profile.unallocated_share:
         log_unallocated(cust_entries, accounts, log)
     cust_table = _customer_table(spec, people, cust_entries, aliases)
@@ -310,7 +302,7 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
             "transactions": n_txn,
         },
         "people": {"customers": n_cust, "non_customers_with_accounts": n_others},
-        "accounts_owned_by_customers": int(len(owned)),
+        "accounts_owned_by_customers": len(owned),
         "customers_with_accounts": int((counts > 0).sum()),
         "story_events": {
             "purchases": len(planted.purchases),
@@ -323,66 +315,6 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
     paths["summary"] = truth / "summary.json"
     paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return DemoFiles(**{f.name: paths[f.name] for f in fields(DemoFiles)})
-
-
-def _plant(
-    spec: DemoSpec,
-    people: People,
-    counts: np.ndarray,
-    members: np.ndarray,
-    household: np.ndarray,
-    log: TrapLog,
-    rng: np.random.Generator,
-    start: int,
-    as_of: int,
-) -> tuple[Accounts, Planted]:
-    """Households and shop phones on people, accounts with their traps, then the need stories."""
-    n_cust, n_acc = spec.customers, spec.accounts
-    family_device = np.empty(0, dtype=np.int64)
-    shop_phones, keeper = np.empty(0, dtype=np.int64), -1
-    recycled = np.empty(0, dtype=np.int64)
-    if spec.traps:
-        family_device = apply_households(rng, people, members, household, log)
-        shop_phones, keeper = assign_shop_phones(rng, people, 1 + n_acc // 1_000_000, members, log)
-        recycled = eligible_recycled(rng, people, trap_count(n_cust, 0.005, 5), np.append(members, keeper))
-    accounts = generate_accounts(spec.seed, people, counts, n_acc, as_of)
-    if spec.conventions.sparse:
-        thin_accounts(rng_for(spec.seed, "sparse_accounts"), people, accounts)
-    _phones_held_before_use(people, accounts)
-    if spec.traps:
-        family = family_accounts(rng, people, accounts, members, family_device)
-        in_use = np.concatenate(
-            [people.mobiles_in_use(), shop_phones, np.array([int(p) for p in PLACEHOLDER_PHONES])]
-        )
-        plant_typos(rng, people, accounts, family, log, in_use)
-        plant_recycled(rng, people, accounts, recycled, as_of, days(date(2012, 1, 1)), log)
-        per_shop = int(min(max(50, n_acc // 5000), n_acc // 10))
-        plant_shop_phones(rng, accounts, shop_phones, per_shop, keeper, log)
-        plant_placeholders(rng, accounts, trap_count(n_acc, 0.0015, 10), log)
-        log_household_accounts(people, accounts, family_device, log)
-    planted = plant_stories(
-        spec.seed, people, accounts, account_devices(accounts), start, as_of, max_events=spec.events // 2
-    )
-    return accounts, planted
-
-
-def _phones_held_before_use(people: People, accounts: Accounts) -> None:
-    """A customer held a phone at least since the first own account that used it.
-
-    ``phone_since`` says since when a number belongs to the customer; an own account registered with the
-    number earlier would contradict it (and look like a recycled number). Runs before the recycled-number
-    trap, which then sets its own dates.
-    """
-    e = accounts.entries
-    own = (e.kind == PHONE) & (e.slot >= 0) & (e.slot < people.phone_since.shape[1]) & ~e.typo
-    person = accounts.owner[e.owner[own]]
-    slot = e.slot[own].astype(np.int64)
-    first_day = (accounts.registered[e.owner[own]] // DAY).astype(np.int64)
-    flat = person * people.phone_since.shape[1] + slot
-    earliest = np.full(people.phone_since.size, np.iinfo(np.int64).max)
-    np.minimum.at(earliest, flat, first_day)
-    since = people.phone_since.reshape(-1)
-    since[:] = np.minimum(since, earliest).astype(since.dtype)
 
 
 def _customer_table(

@@ -16,6 +16,7 @@ ranges         A fifth of mobiles in 11-digit ranges that phonenumbers' metadata
 bank_export    Chinese headers, gb18030, the bank's own formats; phones carry verification dates.
 sparse         Few emails, no city, many blank account names.
 names          Several names per account: real name (often blank or masked), delivery recipients, nickname.
+hostile        Traps at several times the base rates, and the traps real data adds.
 =============  ====================================================================================================
 
 :data:`PROFILES` holds the full description of each; :func:`profiles_markdown` renders it for the README.
@@ -126,6 +127,17 @@ _PROFILES = (
         "Customers include compound surnames (欧阳, 司马), names of 2 to 4 characters, some in Latin script "
         "(passport pinyin or foreign names), and a `name_en` column mapped to `names`.",
         names="multi",
+    ),
+    Profile(
+        "hostile",
+        "Every default trap at several times its rate (placeholders, typos, household devices, recycled "
+        "numbers, more accounts of non-customers) plus the traps real data adds: a customer's former number "
+        "reassigned to someone else (customer or not, with another name) whose accounts carry it while the "
+        "bank record still does; relatives (same surname and city, customers or not) using the customer's "
+        "phone or device, or holding the neighbouring number; office phones on a few colleagues' records and "
+        "accounts and small shops' phones on a dozen accounts (both under the default hub degree); namesakes "
+        "in the same city whose email is one digit off.",
+        hostile=True,
     ),
 )
 
