@@ -24,10 +24,12 @@ from linker.demo.badrows import RATE, insert_entity_rows
 from linker.demo.customers import customer_entries, customer_ids, render_customers
 from linker.demo.entries import FOREIGN, PHONE, Entries
 from linker.demo.events import (
+    account_devices,
     write_events,
     write_transactions,
 )
 from linker.demo.hostile import trap_rates
+from linker.demo.interests import InterestBehaviour
 from linker.demo.layout import TableLayout
 from linker.demo.people import People, generate_people
 from linker.demo.plant import plant
@@ -135,6 +137,7 @@ class DemoFiles:
     needs: Path
     traps: Path
     summary: Path
+    interests: Path | None = None
 
     def sources(self) -> dict[str, Path]:
         """The five source tables the pipeline reads, by table name."""
@@ -148,7 +151,7 @@ class DemoFiles:
 
     def all(self) -> list[Path]:
         """Every file written."""
-        return [getattr(self, f.name) for f in fields(self)]
+        return [getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None]
 
 
 def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
@@ -252,6 +255,10 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
         )
         for name in ("purchases", "browsing", "transactions")
     }
+    behaviour = None
+    if profile.behaviour == "interests":
+        device = account_devices(accounts)
+        behaviour = InterestBehaviour(seed, people, accounts, spec.events, start, as_of, device)
     try:
         counts_ev = write_events(
             seed,
@@ -266,6 +273,7 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
             writers,
             log,
             spec.traps,
+            behaviour,
         )
         n_txn = write_transactions(
             seed,
@@ -283,6 +291,8 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
             w.close()
     for name, w in writers.items():
         paths[name] = w.path
+    if behaviour is not None:
+        paths["interests"] = write_table(truth / "interests", behaviour.truth(customer_id), fmt)
 
     traps_table = log.table(
         rows={"customers": cust_rows, "accounts": acc_rows},
@@ -314,7 +324,7 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
     }
     paths["summary"] = truth / "summary.json"
     paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return DemoFiles(**{f.name: paths[f.name] for f in fields(DemoFiles)})
+    return DemoFiles(**{f.name: paths[f.name] for f in fields(DemoFiles) if f.name in paths})
 
 
 def _customer_table(

@@ -15,7 +15,7 @@ from linker.demo.hostile import RecordPhones, placeholder_values, plant_hostile,
 from linker.demo.identifiers import PLACEHOLDER_PHONES
 from linker.demo.people import People
 from linker.demo.sparse import thin_accounts
-from linker.demo.stories import Planted, plant_stories
+from linker.demo.stories import Planted, no_stories, plant_stories
 from linker.demo.traps import (
     TrapLog,
     apply_households,
@@ -82,9 +82,12 @@ def plant(
         if profile.hostile:
             avoid = np.concatenate([members, [keeper], recycled, accounts.owner[recycled_accounts]])
             plant_hostile(rng_for(spec.seed, "hostile"), people, accounts, avoid, in_use, as_of, record, log)
-    planted = plant_stories(
-        spec.seed, people, accounts, account_devices(accounts), start, as_of, max_events=spec.events // 2
-    )
+    if profile.behaviour == "stories":
+        planted = plant_stories(
+            spec.seed, people, accounts, account_devices(accounts), start, as_of, max_events=spec.events // 2
+        )
+    else:
+        planted = no_stories()
     return accounts, planted, record
 
 

@@ -17,6 +17,7 @@ bank_export    Chinese headers, gb18030, the bank's own formats; phones carry ve
 sparse         Few emails, no city, many blank account names.
 names          Several names per account: real name (often blank or masked), delivery recipients, nickname.
 hostile        Traps at several times the base rates, and the traps real data adds.
+interests      Behaviour drawn from interests with noise, categories from a broad vocabulary.
 =============  ====================================================================================================
 
 :data:`PROFILES` holds the full description of each; :func:`profiles_markdown` renders it for the README.
@@ -138,6 +139,16 @@ _PROFILES = (
         "accounts and small shops' phones on a dozen accounts (both under the default hub degree); namesakes "
         "in the same city whose email is one digit off.",
         hostile=True,
+    ),
+    Profile(
+        "interests",
+        "No scripted stories: every person has a few interests (long-lived ones and episodes of weeks to "
+        "months anywhere in the period); events are drawn from the interests active on their day, with "
+        "noise over every category. Category names come from a broad vocabulary: deep paths "
+        "(`家居/灯具/吸顶灯`), other platforms' trees (`家居日用>灯具>吸顶灯`, `家装建材-灯饰照明-吸顶灯`), "
+        "bare leaves, synonyms and English trees. `truth/interests` gives per customer and domain the events "
+        "on the customer's own accounts in the last 90 days and in all, by the generator's own vocabulary.",
+        behaviour="interests",
     ),
 )
 
