@@ -13,11 +13,12 @@ profile        what changes
 default        Today's demo: contract headers, UTF-8, one display name per account, ownership dates
                (``phone_since``), need stories, traps at base rates.
 ranges         A fifth of mobiles in 11-digit ranges that phonenumbers' metadata calls unallocated.
-bank_export    Chinese headers, gb18030, the bank's own formats; phones carry verification dates.
-sparse         Few emails, no city, many blank account names.
 names          Several names per account: real name (often blank or masked), delivery recipients, nickname.
+bank_export    Chinese headers, gb18030, the bank's own formats; phones carry verification dates.
 hostile        Traps at several times the base rates, and the traps real data adds.
+sparse         Few emails, no city, many blank account names.
 interests      Behaviour drawn from interests with noise, categories from a broad vocabulary.
+mixed          ranges, names, bank_export, hostile and interests together.
 =============  ====================================================================================================
 
 :data:`PROFILES` holds the full description of each; :func:`profiles_markdown` renders it for the README.
@@ -101,24 +102,6 @@ _PROFILES = (
         unallocated_share=0.2,
     ),
     Profile(
-        "bank_export",
-        "The bank's and the platforms' own exports: Chinese headers (客户号, 客户姓名, 手机号码 ...), gb18030 "
-        "CSV, dates as `19850312`, times as `2024/03/05 14:22:10`, amounts with thousands separators, gender "
-        "男/女, status 正常/休眠/销户 with `closed_at` (销户日期). Customers' phones carry 手机验证日期, the day "
-        "the bank verified each number, unrelated to when the customer got it (often after their accounts "
-        "were opened): `linker.toml` maps it to `phone_confirmed`, `linker-careless.toml` to `phone_since` "
-        "(what a careless user would do).",
-        phone_dates="confirmed",
-        layout="bank_export",
-    ),
-    Profile(
-        "sparse",
-        "Little to link with: emails on few records and accounts, no city column anywhere, half the accounts "
-        "without a name, fewer second identifiers per account (every customer's account still shares one "
-        "identifier with the bank record).",
-        sparse=True,
-    ),
-    Profile(
         "names",
         "Accounts carry `real_name` (often blank, sometimes masked: `吴*琪`), `recipients` (delivery names: the "
         "owner, `吴先生`, a relative with the same surname, a spouse, a colleague) and `nickname` (pinyin "
@@ -130,24 +113,55 @@ _PROFILES = (
         names="multi",
     ),
     Profile(
+        "bank_export",
+        "The bank's and the platforms' own exports: Chinese headers (客户号, 客户姓名, 手机号码 ...), gb18030 "
+        "CSV, dates as `19850312`, times as `2024/03/05 14:22:10`, amounts with thousands separators, gender "
+        "男/女, status 正常/休眠/销户 with `closed_at` (销户日期). Customers' phones carry 手机验证日期, the day "
+        "the bank verified each number, unrelated to when the customer got it (often after their accounts "
+        "were opened): `linker.toml` maps it to `phone_confirmed`, `linker-careless.toml` to `phone_since` "
+        "(what a careless user would do).",
+        phone_dates="confirmed",
+        layout="bank_export",
+    ),
+    Profile(
         "hostile",
-        "Every default trap at several times its rate (placeholders, typos, household devices, recycled "
-        "numbers, more accounts of non-customers) plus the traps real data adds: a customer's former number "
-        "reassigned to someone else (customer or not, with another name) whose accounts carry it while the "
-        "bank record still does; relatives (same surname and city, customers or not) using the customer's "
-        "phone or device, or holding the neighbouring number; office phones on a few colleagues' records and "
-        "accounts and small shops' phones on a dozen accounts (both under the default hub degree); namesakes "
-        "in the same city whose email is one digit off.",
+        "Default traps at higher rates (households and recycled numbers x4, typos on 8% of customers' "
+        "accounts, placeholders x2.7 with four more numbers and emails, customers own at most 35% of the "
+        "accounts) plus the traps real data adds: a customer's former number reassigned to someone else "
+        "(customer or not, with another name) whose accounts carry it while the stale bank record still does; "
+        "relatives (same city, mostly the same surname, customers or not) using the customer's phone or "
+        "device, or holding the consecutive number; office switchboards on 3-15 colleagues' accounts and "
+        "records and small shops' phones on 8-25 accounts (under the default hub degree); namesakes in the "
+        "same city whose email is one digit off. Customers carry `closed_at`. `truth/traps` names each.",
         hostile=True,
     ),
     Profile(
+        "sparse",
+        "Little to link with: emails on few records and accounts, no city column anywhere, half the accounts "
+        "without a name, fewer second identifiers per account (every customer's account still shares one "
+        "identifier with the bank record).",
+        sparse=True,
+    ),
+    Profile(
         "interests",
-        "No scripted stories: every person has a few interests (long-lived ones and episodes of weeks to "
-        "months anywhere in the period); events are drawn from the interests active on their day, with "
-        "noise over every category. Category names come from a broad vocabulary: deep paths "
+        "No scripted stories: every person has two everyday interests and up to three episodes (10-400 days, "
+        "anywhere in the period: furnishing a home, a camera, a baby, a computer, a car, travel ...); events "
+        "come from the interests active on their day, with noise over every category. Category names come "
+        "from a vocabulary of about 1,200 spellings in 15 domains: deep paths "
         "(`家居/灯具/吸顶灯`), other platforms' trees (`家居日用>灯具>吸顶灯`, `家装建材-灯饰照明-吸顶灯`), "
         "bare leaves, synonyms and English trees. `truth/interests` gives per customer and domain the events "
         "on the customer's own accounts in the last 90 days and in all, by the generator's own vocabulary.",
+        behaviour="interests",
+    ),
+    Profile(
+        "mixed",
+        "`ranges`, `names`, `bank_export` (with its careless twin config), `hostile` and `interests` at once: "
+        "the closest to independent data written by other hands.",
+        unallocated_share=0.2,
+        names="multi",
+        phone_dates="confirmed",
+        hostile=True,
+        layout="bank_export",
         behaviour="interests",
     ),
 )
@@ -166,8 +180,8 @@ def get_profile(name: str) -> Profile:
 
     Examples
     --------
-    >>> get_profile("default").behaviour
-    'stories'
+    >>> get_profile("ranges").unallocated_share
+    0.2
     """
     try:
         return PROFILES[name]

@@ -15,6 +15,7 @@ from linker.config import load_config
 from linker.demo import profiles as profiles_module
 from linker.demo.configs import config_files
 from linker.demo.generate import DemoSpec
+from linker.demo.layout import TableLayout
 from linker.demo.profiles import PROFILES, get_profile, profiles_markdown
 from linker.demo_run import write_demo
 from linker.errors import ConfigError
@@ -106,3 +107,26 @@ def test_truth_points_at_the_written_rows(generated: dict[str, Path], name: str)
         got = data.iloc[rows.row.astype(int).to_numpy() - 1, 0].to_numpy()
         want = rows.entity_id.to_numpy()
         assert all(g == w or (pd.isna(g) and pd.isna(w)) for g, w in zip(got, want)), table
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_knob_shows_in_the_files(generated: dict[str, Path], name: str) -> None:
+    """What a profile's knobs promise is in its files, and what they do not is not (``mixed`` has them all)."""
+    profile, folder = PROFILES[name], generated[name]
+    layout = TableLayout(profile)
+    traps = set(read_truth(folder, "traps").trap)
+    customers = set(read_source(folder, "customers").columns)
+    accounts = set(read_source(folder, "accounts").columns)
+    assert ("unallocated_range" in traps) == (profile.unallocated_share > 0)
+    assert (layout.header("accounts", "real_name") in accounts) == (profile.names == "multi")
+    assert (layout.header("customers", "phone_confirmed") in customers) == (profile.phone_dates == "confirmed")
+    assert ({"reassigned_phone", "relative_phone", "office_phone", "namesake"} <= traps) == profile.hostile
+    assert (layout.header("accounts", "city") not in accounts) == profile.sparse
+    try:
+        (folder / "data" / "customers.csv").read_bytes().decode("utf-8")
+        utf8 = True
+    except UnicodeDecodeError:
+        utf8 = False
+    assert utf8 == (profile.layout != "bank_export")
+    assert (folder / "data" / "truth" / "interests.csv").is_file() == (profile.behaviour == "interests")
+    assert read_truth(folder, "needs").empty == (profile.behaviour == "interests")
