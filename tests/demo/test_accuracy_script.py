@@ -41,10 +41,9 @@ def test_scores_each_profile_and_reuses_its_data(accuracy, tmp_path: Path, capsy
     assert first["generation_seconds"]["ranges"] > 0
     assert "ranges" in printed.out and "ranges: data generated" in printed.err
 
-    assert accuracy.main(args) == 0
-    second = json.loads(out.read_text(encoding="utf-8"))
-    assert second["generation_seconds"]["ranges"] is None
-    assert [r["predicted"] for r in second["results"]] == [r["predicted"] for r in first["results"]]
+    sizes = accuracy.Sizes(150, 450, 2000, 3)
+    folder, seconds = accuracy.generate("ranges", sizes, tmp_path / "w")
+    assert seconds is None and folder == tmp_path / "w" / "ranges"  # generated once, then reused
 
 
 def test_unknown_profiles_are_refused(accuracy, tmp_path: Path) -> None:
