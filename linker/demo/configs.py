@@ -40,7 +40,7 @@ def config_text(profile: Profile, data_dir: str, file_format: str, encoding: str
     Examples
     --------
     >>> from linker.demo.profiles import PROFILES
-    >>> print(config_text(PROFILES["default"], "data", "csv", "utf-8").splitlines()[3])
+    >>> print(config_text(PROFILES["default"], "data", "csv", "utf-8").splitlines()[4])
     path = "data/customers.csv"
     """
     layout = TableLayout(profile)
