@@ -46,8 +46,9 @@ Training, in Splink's recommended order:
    wrong here: a phone is so rarely shared by strangers that the true owners among random pairs are as many as
    the coincidences, its u comes out near the prior, and a shared phone would weigh no more than the prior
    weighs against it. The bank's customers are distinct people, so the identifier levels' u are sampled the
-   same way among pairs of customers (a ``dedupe_only`` Splink model of the customers) and fixed; a level never
-   seen in that sample gets one in the number of pairs sampled.
+   same way among pairs of customers (a ``dedupe_only`` Splink model of the customers). Each comparison is
+   sampled once, where its sampling holds; a level never seen in its sample gets one in the number of pairs
+   sampled.
 3. m-probabilities by EM, once blocked on each identifier type in turn (the first value of the sorted array on
    both sides: Splink's EM takes no exploding rule), without term frequencies; each session estimates every
    comparison but the one it blocks on, and Splink keeps the median of the estimates.
@@ -163,11 +164,9 @@ def link_run(run_dir: Path | str, *, threshold: float = 0.5, margin_bits: float 
         started = time.perf_counter()
         _prepare_run_inputs(con, db, max_holders)
         prepared = time.perf_counter()
-        identifier_u = _identifier_u_among_customers(con, u_max_pairs, seed)
-        model = train(con, _run_settings(con, identifier_u), inputs=("customers", "accounts"),
+        model = train(con, _run_model(con, u_max_pairs, seed), inputs=("customers", "accounts"),
                       deterministic=[_explode(c) for c in IDENTIFIERS.values()], recall=0.9,
-                      em_blocks=[f"l.{c}[1] = r.{c}[1]" for c in IDENTIFIERS.values()],
-                      u_max_pairs=u_max_pairs, seed=seed)
+                      em_blocks=[f"l.{c}[1] = r.{c}[1]" for c in IDENTIFIERS.values()])
         trained = time.perf_counter()
         pairs = predict(model)
         links = decide(con, pairs.physical_name, "customers", threshold, margin_bits)
@@ -303,13 +302,63 @@ def name_spellings(name: str) -> list[str]:
     return spellings
 
 
-def _run_settings(con: duckdb.DuckDBPyConnection, identifier_u: dict[str, list[float]]) -> Any:
-    """The customer-account model; the identifier levels' u-probabilities fixed at ``identifier_u``."""
-    import splink.comparison_level_library as cll
-    import splink.comparison_library as cl
+def _run_model(con: duckdb.DuckDBPyConnection, u_max_pairs: float, seed: int) -> dict[str, Any]:
+    """The customer-account model's settings, every level's u-probability sampled (module docstring, step 2).
+
+    The identifier comparisons' u come from random pairs of customers, the others' from random customer-account
+    pairs; each comparison is sampled once, in the model it is sampled in.
+    """
     from splink import SettingsCreator
 
-    name = cl.CustomComparison(output_column_name="name", comparison_levels=[
+    attributes = [c for c in ("city", "birth_date", "gender") if _on_both_sides(con, c)]
+    sampled = {**_sampled_u(con, "link_only", ("customers", "accounts"),
+                            [_name_comparison(), *[_attribute_comparison(c) for c in attributes]], u_max_pairs, seed),
+               **_sampled_u(con, "dedupe_only", ("customers",),
+                            [_identifier_comparison(c) for c in IDENTIFIERS.values()], u_max_pairs, seed)}
+    settings = SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="unique_id",
+        comparisons=[_name_comparison(), *[_identifier_comparison(c) for c in IDENTIFIERS.values()],
+                     *[_attribute_comparison(c) for c in attributes]],
+        blocking_rules_to_generate_predictions=_run_blocking(),
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+    ).create_settings_dict("duckdb")
+    settings["comparisons"] = [sampled[c["output_column_name"]] for c in settings["comparisons"]]
+    return settings
+
+
+def _sampled_u(con: duckdb.DuckDBPyConnection, link_type: str, tables: tuple[str, ...], comparisons: list[Any],
+               max_pairs: float, seed: int) -> dict[str, dict[str, Any]]:
+    """``comparisons`` as Splink settings, by output column, with u from Splink's random sampling of ``tables``.
+
+    A level never seen in the sample gets one in the number of pairs sampled.
+    """
+    from splink import DuckDBAPI, Linker, SettingsCreator
+
+    sizes = [count_rows(con, table) for table in tables]
+    possible = sizes[0] * sizes[1] if len(sizes) == 2 else sizes[0] * (sizes[0] - 1) / 2
+    floor = 1 / max(min(max_pairs, possible), 1)
+    settings = SettingsCreator(link_type=link_type, unique_id_column_name="unique_id", comparisons=comparisons)
+    with quiet_splink():
+        db_api = DuckDBAPI(con)
+        frames = [db_api.register(table, table_name=f"{table}_for_u_{link_type}") for table in tables]
+        linker = Linker(frames if len(frames) > 1 else frames[0], settings, log_level=None)
+        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+        model = linker.misc.save_model_to_json()
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level") and not (isinstance(level.get("u_probability"), float)
+                                                       and level["u_probability"] > 0):
+                level["u_probability"] = floor
+    return {c["output_column_name"]: c for c in model["comparisons"]}
+
+
+def _name_comparison() -> Any:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(output_column_name="name", comparison_levels=[
         _either_empty("names"),
         cll.CustomLevel("list_has_any(names_l, names_r)", "a name equal"),
         cll.CustomLevel("list_has_any(pinyin_l, pinyin_r)", "a pinyin spelling equal"),
@@ -317,21 +366,16 @@ def _run_settings(con: duckdb.DuckDBPyConnection, identifier_u: dict[str, list[f
         cll.PairwiseStringDistanceFunctionLevel("names", "damerau_levenshtein", 1),
         cll.PairwiseStringDistanceFunctionLevel("pinyin", "jaro_winkler", 0.8),
         cll.ElseLevel()])
-    attributes = {"city": cl.ExactMatch("city").configure(term_frequency_adjustments=True),
-                  "birth_date": cl.DateOfBirthComparison("birth_date", input_is_string=False),
-                  "gender": cl.ExactMatch("gender")}
-    return SettingsCreator(
-        link_type="link_only",
-        unique_id_column_name="unique_id",
-        comparisons=[
-            name,
-            *[_identifier_comparison(column, identifier_u[column]) for column in IDENTIFIERS.values()],
-            *[comparison for column, comparison in attributes.items() if _on_both_sides(con, column)],
-        ],
-        blocking_rules_to_generate_predictions=_run_blocking(),
-        retain_matching_columns=False,
-        retain_intermediate_calculation_columns=False,
-    )
+
+
+def _attribute_comparison(column: str) -> Any:
+    import splink.comparison_library as cl
+
+    if column == "birth_date":
+        return cl.DateOfBirthComparison("birth_date", input_is_string=False)
+    if column == "city":
+        return cl.ExactMatch("city").configure(term_frequency_adjustments=True)
+    return cl.ExactMatch(column)
 
 
 def _run_blocking() -> list[Any]:
@@ -346,18 +390,15 @@ NEAR_MISS = {"phones": True, "emails": True, "devices": False}
 """Whether an identifier comparison has a level for two values one edit apart (typed values only)."""
 
 
-def _identifier_comparison(column: str, u: list[float] | None = None) -> Any:
-    """Null, share a value, (one edit apart,) else; with ``u``, the non-null levels' u fixed at those values."""
+def _identifier_comparison(column: str) -> Any:
+    """Null, share a value, (one edit apart,) else."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
-    levels = [cll.ArrayIntersectLevel(column, 1)]
+    levels = [_either_empty(column), cll.ArrayIntersectLevel(column, 1)]
     if NEAR_MISS[column]:
         levels.append(cll.PairwiseStringDistanceFunctionLevel(column, "damerau_levenshtein", 1))
-    levels.append(cll.ElseLevel())
-    if u is not None:
-        levels = [level.configure(u_probability=value, fix_u_probability=True) for level, value in zip(levels, u)]
-    return cl.CustomComparison(comparison_levels=[_either_empty(column), *levels], output_column_name=column)
+    return cl.CustomComparison(comparison_levels=[*levels, cll.ElseLevel()], output_column_name=column)
 
 
 def _either_empty(column: str) -> Any:
@@ -365,31 +406,6 @@ def _either_empty(column: str) -> Any:
 
     return cll.CustomLevel(f"len({column}_l) = 0 OR len({column}_r) = 0",
                            f"{column} missing on either side").configure(is_null_level=True)
-
-
-def _identifier_u_among_customers(con: duckdb.DuckDBPyConnection, max_pairs: float, seed: int
-                                  ) -> dict[str, list[float]]:
-    """u-probabilities of the identifier levels, by Splink's random sampling of pairs of *customers*.
-
-    Sampling customer-account pairs counts true matches as coincidences: a shared phone is so rare that among
-    random pairs the true owners are about as many as the strangers, and its u comes out near the prior. The
-    bank's customers are distinct people, so every pair of them is a non-match. A level never seen in the
-    sample gets the floor of one in the pairs sampled.
-    """
-    from splink import DuckDBAPI, Linker, SettingsCreator
-
-    customers = count_rows(con, "customers")
-    floor = 1 / max(min(max_pairs, customers * (customers - 1) / 2), 1)
-    settings = SettingsCreator(link_type="dedupe_only", unique_id_column_name="unique_id",
-                               comparisons=[_identifier_comparison(column) for column in IDENTIFIERS.values()])
-    with quiet_splink():
-        db_api = DuckDBAPI(con)
-        linker = Linker(db_api.register("customers", table_name="customers_only"), settings, log_level=None)
-        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
-        model = linker.misc.save_model_to_json()
-    return {c["output_column_name"]: [u if isinstance(u := level.get("u_probability"), float) and u > 0 else floor
-                                      for level in c["comparison_levels"] if not level.get("is_null_level")]
-            for c in model["comparisons"]}
 
 
 def _on_both_sides(con: duckdb.DuckDBPyConnection, column: str) -> bool:
@@ -429,11 +445,12 @@ def quiet_splink() -> Iterator[None]:
 
 
 def train(con: duckdb.DuckDBPyConnection, settings: Any, *, inputs: tuple[str, str], deterministic: Sequence[Any],
-          recall: float, em_blocks: Sequence[str], u_max_pairs: float, seed: int) -> Any:
+          recall: float, em_blocks: Sequence[str], u_max_pairs: float | None = None, seed: int = 42) -> Any:
     """A Splink linker of the tables ``inputs`` of ``con``, trained in Splink's recommended order.
 
     The prior from the ``deterministic`` rules (taken to find ``recall`` of the true links), u-probabilities by
-    random sampling of ``u_max_pairs`` pairs, then m-probabilities by EM blocked on each of ``em_blocks`` in turn.
+    random sampling of ``u_max_pairs`` pairs (unless None: ``settings`` holds them), then m-probabilities by EM
+    blocked on each of ``em_blocks`` in turn.
     """
     from splink import DuckDBAPI, Linker
 
@@ -442,7 +459,8 @@ def train(con: duckdb.DuckDBPyConnection, settings: Any, *, inputs: tuple[str, s
         frames = [db_api.register(table, dataset_display_name=table) for table in inputs]
         linker = Linker(frames, settings, log_level=None)
         linker.training.estimate_probability_two_random_records_match(list(deterministic), recall=recall)
-        linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+        if u_max_pairs is not None:
+            linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
         for block in em_blocks:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 block, estimate_without_term_frequencies=True)
