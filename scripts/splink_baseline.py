@@ -178,6 +178,16 @@ def link_run(run_dir: Path | str, *, threshold: float = 0.5, margin_bits: float 
         con.close()
 
 
+def bench_model(run_dir: Path | str, threads: int | None = None, u_max_pairs: float = 1e7) -> dict[str, Any]:
+    """Time :func:`link_run` on a run for ``scripts/bench.py --splink-model``: :meth:`SplinkLinkage.timings`,
+    ``linked`` (accounts linked), ``u_max_pairs`` and ``splink_version``."""
+    import splink
+
+    linkage = link_run(run_dir, threads=threads, u_max_pairs=u_max_pairs)
+    return {**linkage.timings(), "linked": int((linkage.links["decision"] == "linked").sum()),
+            "u_max_pairs": u_max_pairs, "splink_version": splink.__version__}
+
+
 def evaluate(links_df: pd.DataFrame, truth_dir: Path | str, *, run_dir: Path | str | None = None) -> Accuracy:
     """Precision, recall and F1 of Splink's ``linked`` pairs, defined as for linker (:mod:`linker.evaluation`).
 

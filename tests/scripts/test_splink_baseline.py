@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import splink_baseline
 
+from linker.bench import format_report
 from linker.config import load_config
 from linker.demo_run import write_demo
 from linker.errors import RunNotFoundError
@@ -107,3 +108,17 @@ def test_a_name_without_letters_has_no_spelling(junk: str) -> None:
 
 def test_docstring_examples_run() -> None:
     assert doctest.testmod(splink_baseline).failed == 0
+
+
+def test_the_benchmark_reports_splink_training_and_prediction(demo: Path) -> None:
+    figures = splink_baseline.bench_model(demo / "out", threads=1, u_max_pairs=1e5)
+    assert figures["training_seconds"] > 0 and figures["prediction_seconds"] > 0
+    assert figures["pairs"] >= figures["linked"] > 0 and figures["u_max_pairs"] == 1e5
+    stage = {"name": "resolve", "seconds": 2.0, "rows": 10, "rows_per_second": 5.0, "us_per_row": 2e5,
+             "peak_rss_mb": 100.0}
+    report = format_report({"size": {"name": "x", "customers": 1, "accounts": 2, "events": 3}, "input_rows": 10,
+                            "stages": [stage], "pipeline": {"seconds": 2.0, "peak_rss_mb": 100.0,
+                                                            "us_per_input_row": 2e5},
+                            "graph": None, "splink_model": {**figures, "resolve_seconds": 2.0}})
+    ratio = (figures["training_seconds"] + figures["prediction_seconds"]) / 2.0
+    assert "Splink" in report and f"{figures['pairs']:,} pairs" in report and f"= {ratio:.2f}" in report
