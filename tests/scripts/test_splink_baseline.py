@@ -62,7 +62,9 @@ def test_one_decision_per_account_and_links_follow_the_rule(linkage: splink_base
 
 def test_timings_and_model_are_reported(linkage: splink_baseline.SplinkLinkage) -> None:
     figures = linkage.timings()
-    assert figures["training_seconds"] > 0 and figures["prediction_seconds"] > 0 and figures["prepare_seconds"] > 0
+    assert figures["u_seconds"] > 0 and figures["em_seconds"] > 0 and figures["prediction_seconds"] > 0
+    assert figures["training_seconds"] == pytest.approx(figures["u_seconds"] + figures["em_seconds"], abs=0.002)
+    assert figures["prepare_seconds"] > 0
     comparisons = {c["output_column_name"] for c in linkage.model["comparisons"]}
     assert {"name", "phones", "emails", "devices", "city"} <= comparisons
     assert "birth_date" not in comparisons   # the demo's accounts carry none: a comparison never observed
