@@ -86,6 +86,7 @@ import pyarrow as pa
 
 from linker.errors import RunNotFoundError
 from linker.evaluation import Accuracy, evaluate_links
+from linker.sql import quote_literal
 
 IDENTIFIERS = {"phone": "phones", "email": "emails", "device": "devices"}
 """linker's identifier types and the Splink input column holding each owner's values."""
@@ -231,7 +232,7 @@ def splink_febrl4(**options: Any) -> dict[str, Any]:
 
 def _prepare_run_inputs(con: duckdb.DuckDBPyConnection, db: Path, max_holders: int) -> None:
     """Create ``customers`` and ``accounts``, Splink's two inputs, from the run database ``db``."""
-    con.execute(f"ATTACH '{db.as_posix()}' AS run (READ_ONLY)")
+    con.execute(f"ATTACH {quote_literal(db.as_posix())} AS run (READ_ONLY)")
     con.execute(f"""
         CREATE TEMP TABLE values_kept AS
         SELECT owner_kind, owner_id, id_type, value
