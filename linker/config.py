@@ -7,7 +7,7 @@ Examples
 --------
 >>> cfg = Config.model_validate({"sources": {"customers": {"path": "c.csv"}, "accounts": {"path": "a.csv"}}})
 >>> cfg.resolution.link_threshold
-0.95
+0.5
 >>> cfg.sources["customers"].file_format
 'csv'
 """
@@ -160,11 +160,13 @@ class BlockingConfig(_Model):
 class ResolutionConfig(_Model):
     """How candidate pairs are found, scored and decided."""
 
-    link_threshold: float = Field(0.95, gt=0, lt=1, description="Probability at or above which a pair links.")
+    link_threshold: float = Field(0.5, gt=0, lt=1, description="Owner probability at or above which the account's "
+                                  "likeliest customer takes it (0.5: more likely than not; raise it to trade "
+                                  "recall for precision).")
     review_threshold: float = Field(
-        0.5, gt=0, lt=1, description="Probability at or above which an unlinked pair is reported as ambiguous.")
+        0.1, gt=0, lt=1, description="Owner probability at or above which an unlinked pair is reported as ambiguous.")
     margin_bits: float = Field(
-        3.0, ge=0, description="A winner must beat the runner-up customer by this many bits, else ambiguous.")
+        0.0, ge=0, description="If set, the likeliest customer must also beat the runner-up by this many bits.")
     hub_degree: dict[str, int] = Field(
         default_factory=lambda: {"phone": 20, "email": 20, "device": 10},
         description="Per identifier type: a value held by more owners than this is a hub and never links.")

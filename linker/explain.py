@@ -149,7 +149,8 @@ def run_model(run_dir: Path) -> MatchModel | None:
 def _candidates(con: duckdb.DuckDBPyConnection, column: str, key: str, model: MatchModel | None
                 ) -> list[dict[str, Any]]:
     rows = _rows(con, f"""
-        SELECT customer_id, account_id, decision, reason, probability, match_weight, rank, margin_bits,
+        SELECT customer_id, account_id, decision, reason, probability, owner_probability, match_weight, rank,
+               margin_bits,
                competitors, to_json(evidence) AS evidence
         FROM links WHERE {column} = ? ORDER BY match_weight DESC NULLS LAST, customer_id, account_id
     """, [key])
@@ -200,6 +201,9 @@ def render_text(explanation: dict[str, Any]) -> str:
             lines.append(f"      {weight:>6}  {label:<26} {what}")
         if c.get("prior_bits") is not None:
             lines.append(f"      {c['match_weight']:>+6.1f}  = match weight; probability 2^w / (1 + 2^w) = {p}")
+        if c.get("owner_probability") is not None:
+            lines.append(f"              owner probability {c['owner_probability']:.4f}: this customer against the "
+                         f"account's other candidates and none of them")
     model = explanation.get("model")
     if model:
         how = {"em": "estimated from this run's data by EM", "loaded": f"loaded from {model.get('file')}",

@@ -30,7 +30,7 @@ from linker.resolve.name_levels import name_levels
 IDENTIFIER_RANKS = ("exact_sole", "exact_sole_busy", "exact_few", "exact_many", "exact_stale", "near", "near_digits",
                     "differ")
 """Identifier levels from strongest to weakest; an identifier comparison's levels are a subsequence."""
-TIMING_RANKS = ("consistent", "confirmed_2y_before", "confirmed_5y_before", "after_closure")
+TIMING_RANKS = ("consistent", "confirmed_2y_before", "ended_before_confirmed", "confirmed_5y_before", "after_closure")
 SAME_LETTERS = ("regexp_replace(split_part(customer_value, '@', 1), '[^\\p{L}]', '', 'g') = "
                 "regexp_replace(split_part(account_value, '@', 1), '[^\\p{L}]', '', 'g')")
 """SQL: the local parts of an email near miss spell the same letters in the same order, so the one edit is in a
@@ -165,6 +165,7 @@ def _timing_levels(con: duckdb.DuckDBPyConnection) -> None:
                 WHEN closed_at < first_active THEN {TIMING_RANKS.index('after_closure')}
                 WHEN confirmed + INTERVAL 5 YEAR < first_active THEN {TIMING_RANKS.index('confirmed_5y_before')}
                 WHEN confirmed + INTERVAL 2 YEAR < first_active THEN {TIMING_RANKS.index('confirmed_2y_before')}
+                WHEN last_active < confirmed THEN {TIMING_RANKS.index('ended_before_confirmed')}
                 ELSE 0 END AS rank
             FROM dated WHERE first_active IS NOT NULL)
         SELECT customer_id, account_id, min(rank) AS rank,

@@ -28,6 +28,8 @@ from linker.resolve.model import MatchModel
 PSEUDO_COUNT = 1.0
 """Weight, in pairs of the match class, of the starting value in each re-estimated probability."""
 SHARE_BOUNDS = (1e-12, 1 - 1e-12)
+CANDIDATE_PRIOR_PAIRS = 50.0
+"""Weight, in pairs, of the other pairs' u in the free levels of a split comparison among candidates."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class Patterns:
     levels: np.ndarray
     counts: np.ndarray
     start: np.ndarray
+    candidate: np.ndarray | None = None
+    """Whether the pattern's pairs are candidates (share an identifier or a blocking key); None: all are."""
 
     @property
     def pairs(self) -> float:
@@ -58,8 +62,8 @@ class EMResult:
     change: float
 
 
-def estimate(patterns: Patterns, prior: MatchModel, *, max_iterations: int = 1000, tolerance: float = 1e-4
-             ) -> EMResult:
+def estimate(patterns: Patterns, prior: MatchModel, *, max_iterations: int = 1000, tolerance: float = 1e-4,
+             split: dict[str, frozenset[str]] | None = None) -> EMResult:
     """Run EM until no probability moves by more than ``tolerance`` (relative, for the tiny u of agreements).
 
     Parameters
@@ -71,6 +75,10 @@ def estimate(patterns: Patterns, prior: MatchModel, *, max_iterations: int = 100
         The starting values, used as pseudo-counts.
     max_iterations, tolerance
         Stop after this many iterations, or when the largest change of any probability is below ``tolerance``.
+    split
+        Comparisons whose ``u`` differs between candidate pairs and the other pairs, each with the levels whose
+        ``u`` does not (see :func:`_split_u`). The model's ``u`` is then the candidates' (what scoring uses) and
+        ``u_random`` the other pairs'.
 
     Returns
     -------
@@ -91,48 +99,88 @@ def estimate(patterns: Patterns, prior: MatchModel, *, max_iterations: int = 100
     """
     comparisons = prior.comparisons
     levels, counts = patterns.levels, patterns.counts.astype(np.float64)
+    candidate = np.ones(len(counts), dtype=bool) if patterns.candidate is None else patterns.candidate
+    split = split or {}
     sizes = [len(c.levels) for c in comparisons]
     prior_m = [np.asarray(prior.m[c.name], dtype=np.float64) for c in comparisons]
     prior_u = [np.asarray(prior.u[c.name], dtype=np.float64) for c in comparisons]
+    anchored = [None if c.name not in split else np.array([lv.name in split[c.name] for lv in c.levels])
+                for c in comparisons]
     onehots = [np.eye(size)[np.where(levels[:, k] >= 0, levels[:, k], 0)] * (levels[:, k] >= 0)[:, None]
                for k, size in enumerate(sizes)]
     posterior = patterns.start.astype(np.float64)
-    m, u, share = prior_m, prior_u, prior.match_share
+    m, u_cand, u_rand, share = prior_m, prior_u, prior_u, prior.match_share
     change, iteration = np.inf, 0
     for iteration in range(1, max_iterations + 1):
-        new_m, new_u, new_share = _maximise(counts, posterior, onehots, prior_m, prior_u)
+        new_m, new_cand, new_rand, new_share = _maximise(counts, posterior, candidate, onehots, anchored,
+                                                         prior_m, prior_u)
         change = max([_relative_change(new_share, share)]
-                     + [_relative_change(a, b) for pair in (zip(new_m, m), zip(new_u, u)) for a, b in pair])
-        m, u, share = new_m, new_u, new_share
+                     + [_relative_change(a, b) for pair in (zip(new_m, m), zip(new_cand, u_cand),
+                                                            zip(new_rand, u_rand)) for a, b in pair])
+        m, u_cand, u_rand, share = new_m, new_cand, new_rand, new_share
         if change < tolerance and iteration > 1:
             break
-        posterior = _expect(share, m, u, onehots)
-    model = MatchModel(comparisons, {c.name: tuple(float(x) for x in m[k]) for k, c in enumerate(comparisons)},
-                       {c.name: tuple(float(x) for x in u[k]) for k, c in enumerate(comparisons)}, share)
+        posterior = _expect(share, m, u_cand, u_rand, candidate, onehots)
+    names = [c.name for c in comparisons]
+    model = MatchModel(comparisons, {n: tuple(float(x) for x in m[k]) for k, n in enumerate(names)},
+                       {n: tuple(float(x) for x in u_cand[k]) for k, n in enumerate(names)}, share,
+                       u_random={n: tuple(float(x) for x in u_rand[k]) for k, n in enumerate(names)
+                                 if anchored[k] is not None})
     return EMResult(model, iteration, change < tolerance, float(change))
 
 
-def _expect(share: float, m: list[np.ndarray], u: list[np.ndarray], onehots: list[np.ndarray]) -> np.ndarray:
+def _expect(share: float, m: list[np.ndarray], u_cand: list[np.ndarray], u_rand: list[np.ndarray],
+            candidate: np.ndarray, onehots: list[np.ndarray]) -> np.ndarray:
     """E step: the probability that the pairs of each pattern are matches."""
-    log_odds = np.full(onehots[0].shape[0] if onehots else 0, np.log(share) - np.log1p(-share))
+    log_odds = np.full(len(candidate), np.log(share) - np.log1p(-share))
     for k, onehot in enumerate(onehots):
-        log_odds += onehot @ (np.log(m[k]) - np.log(u[k]))
+        log_odds += np.where(candidate, onehot @ (np.log(m[k]) - np.log(u_cand[k])),
+                             onehot @ (np.log(m[k]) - np.log(u_rand[k])))
     return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
 
 
-def _maximise(counts: np.ndarray, posterior: np.ndarray, onehots: list[np.ndarray], prior_m: list[np.ndarray],
-              prior_u: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray], float]:
-    """M step: m, u and the match share from the pattern weights split by ``posterior``."""
+def _maximise(counts: np.ndarray, posterior: np.ndarray, candidate: np.ndarray, onehots: list[np.ndarray],
+              anchored: list[np.ndarray | None], prior_m: list[np.ndarray], prior_u: list[np.ndarray]
+              ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], float]:
+    """M step: m, u (among candidates, among the other pairs) and the match share from the pattern weights split
+    by ``posterior``.
+
+    The pseudo-count of a comparison's u is worth one match pair in the proportion of that comparison's
+    non-match mass to its match mass (at least one pair): the pairs that share nothing weigh millions in the
+    identifier and name comparisons and nothing in the timing, which only candidates have.
+    """
     matches, others = counts * posterior, counts * (1.0 - posterior)
     share = float(np.clip(matches.sum() / counts.sum(), *SHARE_BOUNDS))
-    pseudo_m = PSEUDO_COUNT
-    pseudo_u = PSEUDO_COUNT * others.sum() / max(matches.sum(), PSEUDO_COUNT)
-    m, u = [], []
+    m, u_cand, u_rand = [], [], []
     for k, onehot in enumerate(onehots):
         seen_m, seen_u = matches @ onehot, others @ onehot
-        m.append((seen_m + pseudo_m * prior_m[k]) / (seen_m.sum() + pseudo_m * prior_m[k].sum()))
-        u.append((seen_u + pseudo_u * prior_u[k]) / (seen_u.sum() + pseudo_u * prior_u[k].sum()))
-    return m, u, share
+        pseudo_u = PSEUDO_COUNT * max(seen_u.sum() / max(seen_m.sum(), PSEUDO_COUNT), 1.0)
+        m.append((seen_m + PSEUDO_COUNT * prior_m[k]) / (seen_m.sum() + PSEUDO_COUNT * prior_m[k].sum()))
+        if anchored[k] is None:
+            u = (seen_u + pseudo_u * prior_u[k]) / (seen_u.sum() + pseudo_u * prior_u[k].sum())
+            u_cand.append(u)
+            u_rand.append(u)
+            continue
+        seen_rand = (others * ~candidate) @ onehot
+        rand = (seen_rand + pseudo_u * prior_u[k]) / (seen_rand.sum() + pseudo_u * prior_u[k].sum())
+        u_cand.append(_split_u(rand, (others * candidate) @ onehot, anchored[k]))
+        u_rand.append(rand)
+    return m, u_cand, u_rand, share
+
+
+def _split_u(rand: np.ndarray, seen_cand: np.ndarray, anchored: np.ndarray) -> np.ndarray:
+    """u among candidates: the anchored levels as among the other pairs (a relative is no likelier than a stranger
+    to bear the customer's very name), the rest of the mass spread as the candidate non-matches show it, each
+    level starting from the other pairs' share with the weight of :data:`CANDIDATE_PRIOR_PAIRS` pairs.
+
+    Anchoring the agreement levels keeps the classes apart: with every level free, the candidate non-match class
+    takes the pairs that agree weakly on identifiers and strongly on names, which are matches.
+    """
+    free = ~anchored
+    u = rand.copy()
+    spread = seen_cand[free] + CANDIDATE_PRIOR_PAIRS * rand[free] / max(rand[free].sum(), 1e-300)
+    u[free] = (1.0 - rand[anchored].sum()) * spread / spread.sum()
+    return u
 
 
 def _relative_change(new: np.ndarray | float, old: np.ndarray | float) -> float:

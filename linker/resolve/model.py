@@ -86,7 +86,7 @@ def identifier_comparison(id_type: str, *, near: bool = True, sole_m: float = 0.
     if near and id_type == "email":
         levels.append(Level("near_digits", "an email one edit apart in a digit or separator only (liuming82, "
                             "liuming83), names spelling the same letters: namesakes' addresses look like this",
-                            0.005, 18.0))
+                            0.005, 17.0))
     levels.append(Level("differ", f"both hold {id_type} values and none agree", 0.08, -3.3))
     return Comparison(id_type, f"{id_type} values of the customer and of the account", tuple(levels))
 
@@ -109,6 +109,8 @@ TIMING = Comparison("timing", "the dates of the shared identifiers against the a
     Level("consistent", "the dates of a shared identifier fit the account's activity", 0.90, 0.2),
     Level("confirmed_2y_before", "the account started 2-5 years after the customer last confirmed the shared "
           "identifier", 0.05, -0.8),
+    Level("ended_before_confirmed", "the account was last active before the customer confirmed the shared "
+          "identifier (the customer's old account, or the previous holder's?)", 0.05, -0.5),
     Level("confirmed_5y_before", "the account started more than 5 years after the customer last confirmed the "
           "shared identifier", 0.04, -1.5),
     Level("after_closure", "the account started after the customer relationship ended", 0.01, -3.0),
@@ -130,6 +132,16 @@ GENDER = Comparison("gender", "the customer's and the account's gender", (
     Level("differ", "another gender", 0.03, -4.0),
 ))
 
+SPLIT_U: dict[str, frozenset[str]] = {
+    "name": frozenset({"exact", "masked", "pinyin", "contains_full", "close", "given_name", "diminutive", "initials"}),
+    "city": frozenset(),
+    "birth_date": frozenset({"same", "close"}),
+    "gender": frozenset(),
+}
+"""Comparisons whose u among candidate pairs is estimated apart from their u among the pairs that share nothing,
+with the levels that keep the latter (:func:`linker.resolve.em.estimate`): a customer's relatives, neighbours and
+the next holder of their number share an identifier with them and are not them; they share the surname and the
+city far more often than strangers do, not the full name or the birth date."""
 STARTING_MATCH_SHARE = 5e-6
 """Share of customer-account pairs that are matches in the nominal population of the starting values."""
 BUILTIN_IDENTIFIERS = ("phone", "email", "device")
@@ -161,6 +173,10 @@ class MatchModel:
     u: dict[str, tuple[float, ...]]
     match_share: float
     training: dict[str, Any] = field(default_factory=dict, compare=False)
+    u_random: dict[str, tuple[float, ...]] = field(default_factory=dict, compare=False)
+    """For comparisons whose ``u`` among candidate pairs (``u``, what scoring uses) was estimated apart, their
+    ``u`` among the pairs that share nothing: relatives and neighbours share a surname and a city far more often
+    than strangers."""
 
     @classmethod
     def starting(cls, comparisons: Sequence[Comparison], *, reason: str | None = None) -> MatchModel:
@@ -220,7 +236,8 @@ class MatchModel:
             "comparisons": [
                 {"name": c.name, "description": c.description,
                  "levels": [{"name": lv.name, "description": lv.description, "m": self.m[c.name][i],
-                             "u": self.u[c.name][i], "weight_bits": round(w, 4)}
+                             "u": self.u[c.name][i], "weight_bits": round(w, 4),
+                             **({"u_random": self.u_random[c.name][i]} if c.name in self.u_random else {})}
                             for i, lv in enumerate(c.levels)
                             for w in [math.log2(self.m[c.name][i] / self.u[c.name][i])]]}
                 for c in self.comparisons],
@@ -239,10 +256,12 @@ class MatchModel:
             raise ConfigError(f"{source} is not a linker match model of format {MODEL_FORMAT} (found "
                               f"{data.get('linker_model_format')!r}); train a new one with `linker run`")
         try:
-            comparisons, m, u = [], {}, {}
+            comparisons, m, u, u_random = [], {}, {}, {}
             for c in data["comparisons"]:
                 ms = tuple(float(lv["m"]) for lv in c["levels"])
                 us = tuple(float(lv["u"]) for lv in c["levels"])
+                if c["levels"] and all("u_random" in lv for lv in c["levels"]):
+                    u_random[c["name"]] = tuple(float(lv["u_random"]) for lv in c["levels"])
                 levels = tuple(Level(lv["name"], lv.get("description", ""), mi, math.log2(mi / ui))
                                for lv, mi, ui in zip(c["levels"], ms, us, strict=True))
                 comparisons.append(Comparison(c["name"], c.get("description", ""), levels))
@@ -254,7 +273,7 @@ class MatchModel:
                if not (0 < m[c.name][i] <= 1 and 0 < u[c.name][i] <= 1)]
         if bad or not 0 < share < 1:
             raise ConfigError(f"{source}: probabilities must lie in (0, 1]; check {', '.join(bad) or 'match_share'}")
-        return cls(tuple(comparisons), m, u, share, dict(data.get("training") or {}))
+        return cls(tuple(comparisons), m, u, share, dict(data.get("training") or {}), u_random)
 
     def save(self, path: Path) -> Path:
         from linker.outputs import write_json

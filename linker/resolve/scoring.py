@@ -16,7 +16,7 @@ from linker.config import TrainingConfig
 from linker.resolve.attributes import Attribute
 from linker.resolve.comparisons import build_pair_levels
 from linker.resolve.em import Patterns, estimate
-from linker.resolve.model import Comparison, MatchModel
+from linker.resolve.model import SPLIT_U, Comparison, MatchModel
 from linker.sql import quote_literal
 
 MAX_MATCH_SHARE = 0.5
@@ -30,7 +30,8 @@ def comparison_patterns(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Co
     columns = ", ".join(f"coalesce({c.column}, -1)" for c in comparisons)
     rows = con.execute(f"SELECT {columns}, count(*) FROM {table} GROUP BY ALL").fetchall()
     table_ = np.array(rows, dtype=np.int64).reshape(len(rows), len(comparisons) + 1)
-    return Patterns(table_[:, :-1], table_[:, -1] * weight, np.full(len(rows), start))
+    return Patterns(table_[:, :-1], table_[:, -1] * weight, np.full(len(rows), start),
+                    np.full(len(rows), start > 0))
 
 
 def train_model(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison], identifiers: Sequence[str],
@@ -53,7 +54,8 @@ def train_model(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison
                         comparison_patterns(con, comparisons, "sample_levels", weight=others / max(sampled, 1),
                                             start=0.0))
     con.execute("DROP TABLE sample_levels")
-    result = estimate(patterns, start, max_iterations=training.max_iterations, tolerance=training.tolerance)
+    result = estimate(patterns, start, max_iterations=training.max_iterations, tolerance=training.tolerance,
+                      split={name: levels for name, levels in SPLIT_U.items() if name in {c.name for c in comparisons}})
     if not result.converged:
         return MatchModel.starting(comparisons, reason=(
             f"EM did not converge in {result.iterations} iterations (largest relative change {result.change:.2g}, "
@@ -96,7 +98,7 @@ def _sample_other_pairs(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Co
 
 def _combine(a: Patterns, b: Patterns) -> Patterns:
     return Patterns(np.concatenate([a.levels, b.levels]), np.concatenate([a.counts, b.counts]),
-                    np.concatenate([a.start, b.start]))
+                    np.concatenate([a.start, b.start]), np.concatenate([a.candidate, b.candidate]))
 
 
 def _degenerate(model: MatchModel) -> str | None:

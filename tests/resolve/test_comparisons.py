@@ -44,8 +44,8 @@ def test_a_confirmation_date_is_not_an_ownership_start(resolve_run) -> None:
           "last_seen_at": "2021-06-30"},
          {"account_id": "A2", "name": "马强", "phones": "13600001111", "registered_at": "2020-01-01"},
          {"account_id": "A3", "name": "周红", "phones": "13600002222", "registered_at": "2021-01-01"}])
-    assert _levels(run, "A1") == {"phone": "exact_sole", "timing": "consistent", "name": "exact"}
-    assert run.decision("C1", "A1") == "linked"
+    assert _levels(run, "A1") == {"phone": "exact_sole", "timing": "ended_before_confirmed", "name": "exact"}
+    assert run.decision("C1", "A1") == "linked"   # weighed with the rest, never a veto
     assert _levels(run, "A2")["timing"] == "confirmed_5y_before"
     assert _levels(run, "A3")["timing"] == "after_closure"
 

@@ -89,7 +89,7 @@ def test_household_device_is_ambiguous_not_linked(resolve_run) -> None:
     assert {run.decision(f"C{i}", "A1") for i in (1, 2, 3)} == {"ambiguous"}
     assert run.linked() == set()
     reason = run.rows("SELECT DISTINCT reason FROM links")
-    assert len(reason) == 1 and reason[0][0].startswith("3 customers score within")
+    assert len(reason) == 1 and reason[0][0].startswith("3 customers share the account's probability")
     # the three customers competing for one account form one cluster
     assert run.rows("SELECT DISTINCT cluster_size FROM clusters WHERE member_id IN ('C1', 'C2', 'C3')") == [(4,)]
 
