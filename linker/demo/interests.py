@@ -237,6 +237,14 @@ class InterestBehaviour:
         recent = time[mine] // DAY > self.as_of - 90
         np.add.at(self.recent, (owner[mine][recent], column[recent]), 1)
 
+    def summary(self) -> dict[str, dict[str, int]]:
+        """Per need domain: customers with at least 3 events in the last 90 days, and with any."""
+        return {
+            d: {"customers_3_in_90_days": int((self.recent[:, i] >= 3).sum()),
+                "customers_with_events": int((self.total[:, i] > 0).sum())}
+            for i, d in enumerate(NEED_DOMAINS)
+        }
+
     def truth(self, customer_id: pa.Array) -> pa.Table:
         """``customer_id, domain, events_90d, events_all`` for every customer and need domain with an event."""
         cust, col = np.nonzero(self.total)
