@@ -193,7 +193,13 @@ class TableLayout:
 
 
 def _reformat_times(values: pa.Array, fmt: str) -> pa.Array:
-    """ISO dates or times (also ``;``-joined lists of dates) in ``fmt``; text that does not parse is kept."""
+    """ISO dates or times (also ``;``-joined lists of dates) in ``fmt``; text that is no valid date is kept.
+
+    Examples
+    --------
+    >>> _reformat_times(pa.array(["1985-03-02", "1985-02-30", "不详", None]), "%Y%m%d").to_pylist()
+    ['19850302', '1985-02-30', '不详', None]
+    """
     if not len(values):
         return values
     lists = pc.split_pattern(values, ";")
@@ -202,7 +208,9 @@ def _reformat_times(values: pa.Array, fmt: str) -> pa.Array:
     out = flat
     for length, iso in _ISO.items():
         parsed = pc.strptime(flat, format=iso, unit="s", error_is_null=True)
-        ok = pc.fill_null(pc.and_(pc.is_valid(parsed), pc.equal(lengths, length)), False)
+        # strptime rolls impossible days over (1985-02-30 -> 1985-03-02): such text stays as it is
+        exact = pc.equal(pc.strftime(parsed, format=iso), flat)
+        ok = pc.fill_null(pc.and_(exact, pc.equal(lengths, length)), False)
         out = pc.if_else(ok, pc.strftime(parsed, format=fmt), out)
     rebuilt = pa.ListArray.from_arrays(lists.offsets, out.cast(pa.string()))
     return pc.if_else(pc.is_valid(values), pc.binary_join(rebuilt, ";"), values)
