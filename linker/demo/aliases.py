@@ -240,7 +240,11 @@ def recipient_names(rng: np.random.Generator, people: People, parts: _Parts) -> 
         take(list(DESK_RECIPIENTS), rng.integers(0, len(DESK_RECIPIENTS), k)),
     ]
     names = scatter(k, [(np.flatnonzero(kind == j), f.filter(pa.array(kind == j))) for j, f in enumerate(forms)])
-    return list_join(acct, order, names, n)
+    # an address book lists a name once
+    code = pc.dictionary_encode(names).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    _, first = np.unique(acct * (int(code.max(initial=0)) + 1) + code, return_index=True)
+    keep = np.sort(first)
+    return list_join(acct[keep], order[keep], names.take(pa.array(keep)), n)
 
 
 def nicknames(rng: np.random.Generator, parts: _Parts, platform: np.ndarray, birth_year: np.ndarray
