@@ -13,6 +13,12 @@ A fired signal is a true positive when the customer has a planted story of that 
 Recall is given against the *current* stories (decisive event within ``--current-days`` of as_of: the ones a
 bank can still act on) and against all of them. If the run database has no ``signals`` table (a pipeline
 without the enrichment stage), the events are ingested again into a copy of it and the stage is run there.
+
+Profiles whose behaviour comes from interests (``--profile interests`` or ``mixed``) plant no story; their
+``truth/interests`` counts each customer's events per domain on their own accounts. There a fired signal is a
+true positive when the customer has at least one event in the need's domain in the last ``--current-days``
+days, and recall is over the customers with at least three. The share of online events whose category the
+run's taxonomy mapped is printed for every run.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, help="Default: 3 per customer.")
     parser.add_argument("--events", type=int, help="Default: 20 per customer.")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--profile", default="default", help="demo profile to generate (see the README)")
     parser.add_argument("--current-days", type=int, default=90)
     parser.add_argument("--json", type=Path, help="Also write the results as JSON here.")
     args = parser.parse_args(argv)
@@ -61,20 +68,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _generate_and_run(args: argparse.Namespace, timings: dict[str, float]) -> tuple[Path, Path, Path]:
     import linker
-    from linker.demo.generate import DemoSpec, generate_demo
+    from linker.demo.profiles import get_profile
+    from linker.demo_run import write_demo
 
     work: Path = args.workdir
-    spec = DemoSpec(customers=args.customers, accounts=args.accounts or 3 * args.customers,
-                    events=args.events or 20 * args.customers, seed=args.seed, file_format="parquet")
+    fmt = "csv" if get_profile(args.profile).layout == "bank_export" else "parquet"
     start = time.perf_counter()
-    files = generate_demo(work / "data", spec)
+    config_path = write_demo(work, customers=args.customers, accounts=args.accounts or 3 * args.customers,
+                             events=args.events or 20 * args.customers, seed=args.seed, file_format=fmt,
+                             profile=args.profile)
     timings["generate"] = round(time.perf_counter() - start, 1)
-    config_path = work / "linker.toml"
-    config_path.write_text("".join(f'[sources.{name}]\npath = "{path.as_posix()}"\n'
-                                   for name, path in files.sources().items())
-                           + f'[output]\ndir = "{(work / "out").as_posix()}"\ngraph_store = false\n'
-                           + 'formats = ["parquet"]\n', encoding="utf-8")
-    config = linker.load_config(config_path)
+    config = linker.load_config(config_path, {"output.dir": str(work / "out"), "output.graph_store": False,
+                                              "output.formats": ["parquet"]})
     start = time.perf_counter()
     result = linker.run(config)
     timings["pipeline"] = round(time.perf_counter() - start, 1)
@@ -114,6 +119,79 @@ def _signals_database(run_dir: Path, config_path: Path | None, timings: dict[str
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, truth_dir: Path, current_days: int = 90) -> dict:
+    """Per need: signals fired, true positives, precision, recall (current and all planted stories); against
+    ``truth/interests`` where the data came from interests. Also the share of online events mapped."""
+    interests = next((p for p in (truth_dir / "interests.parquet", truth_dir / "interests.csv") if p.exists()),
+                     None)
+    results = evaluate_interests(con, interests, current_days) if interests else evaluate_stories(
+        con, truth_dir, current_days)
+    results["mapped_online_events"] = mapped_share(con)
+    return results
+
+
+#: The generator's need domains (interests profiles) and the signals that detect them.
+DOMAIN_NEEDS = {"home_furnishing": "home_furnishing", "photography": "photography", "baby": "new_baby",
+                "computer": "computer_upgrade", "car": "car", "travel": "travel"}
+
+
+def evaluate_interests(con: duckdb.DuckDBPyConnection, truth: Path, current_days: int = 90) -> dict:
+    """Per need: a fired signal is right when the customer has an event in the domain in the last
+    ``current_days`` days (``truth/interests`` counts 90 days); recall is over customers with at least 3."""
+    if current_days != 90:
+        raise SystemExit("truth/interests counts the last 90 days: use --current-days 90")
+    reader = "read_parquet" if truth.suffix == ".parquet" else "read_csv"
+    as_of: date = con.execute("SELECT max(as_of) FROM signals").fetchall()[0][0] or date.today()
+    mapping = ", ".join(f"('{d}', '{n}')" for d, n in DOMAIN_NEEDS.items())
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE truth AS
+        SELECT CAST(customer_id AS VARCHAR) AS customer_id, m.need, CAST(events_90d AS BIGINT) AS recent
+        FROM {reader}('{truth.as_posix()}') t JOIN (VALUES {mapping}) m(domain, need) USING (domain)
+    """)
+    rows = con.execute("""
+        WITH needs AS (SELECT DISTINCT need FROM truth UNION SELECT DISTINCT need FROM signals)
+        SELECT n.need,
+               (SELECT count(*) FROM signals f WHERE f.need = n.need) AS fired,
+               (SELECT count(*) FROM signals f JOIN truth t USING (customer_id, need)
+                WHERE f.need = n.need AND t.recent >= 1) AS tp,
+               (SELECT count(*) FROM truth t WHERE t.need = n.need AND t.recent >= 3) AS current,
+               (SELECT count(*) FROM truth t JOIN signals f USING (customer_id, need)
+                WHERE t.need = n.need AND t.recent >= 3) AS current_found,
+               (SELECT count(*) FROM truth t WHERE t.need = n.need AND t.recent >= 1) AS active
+        FROM needs n ORDER BY n.need
+    """).fetchall()
+    per_need = {}
+    for need, fired, tp, current, current_found, active in rows:
+        judged = need in DOMAIN_NEEDS.values()  # the generator has no domain for the others
+        per_need[need] = {
+            "fired": fired, "true_positives": tp if judged else None,
+            "precision": round(tp / fired, 3) if fired and judged else None,
+            "recall_current": round(current_found / current, 3) if current else None,
+            "recall_all": None, "planted_current": current, "planted_all": active,
+        }
+    judged_needs = [v for n, v in per_need.items() if n in DOMAIN_NEEDS.values()]
+    fired = sum(v["fired"] for v in judged_needs)
+    tp = sum(v["true_positives"] for v in judged_needs)
+    current = sum(v["planted_current"] for v in per_need.values())
+    found = con.execute("SELECT count(*) FROM truth t JOIN signals f USING (customer_id, need) "
+                        "WHERE t.recent >= 3").fetchall()[0][0]
+    customers = con.execute("SELECT count(*) FROM customers").fetchall()[0][0]
+    return {"as_of": as_of, "current_days": current_days, "customers": customers, "per_need": per_need,
+            "truth": "interests (current: at least 3 events in 90 days; precision: at least 1; needs without a "
+                     "domain in the generator are not judged)",
+            "overall": {"fired": fired, "true_positives": tp, "precision": round(tp / fired, 3) if fired else None,
+                        "recall_current": round(found / current, 3) if current else None}}
+
+
+def mapped_share(con: duckdb.DuckDBPyConnection) -> float | None:
+    """Share of online events (purchases and browsing) whose category the run's taxonomy mapped."""
+    mapped, total = con.execute("""
+        SELECT sum(CASE WHEN mapped THEN purchases + browse_events ELSE 0 END), sum(purchases + browse_events)
+        FROM categories WHERE source = 'online'
+    """).fetchall()[0]
+    return round(mapped / total, 4) if total else None
+
+
+def evaluate_stories(con: duckdb.DuckDBPyConnection, truth_dir: Path, current_days: int = 90) -> dict:
     """Per need: signals fired, true positives, precision, recall (current and all planted stories)."""
     truth = next((p for p in (truth_dir / "needs.parquet", truth_dir / "needs.csv") if p.exists()), None)
     if truth is None:
@@ -168,12 +246,17 @@ def render(results: dict) -> str:
              f"{'need':<18}{'fired':>7}{'TP':>7}{'precision':>11}{'recall cur':>12}{'recall all':>12}"
              f"{'planted cur/all':>17}"]
     for need, v in results["per_need"].items():
-        lines.append(f"{need:<18}{v['fired']:>7}{v['true_positives']:>7}{_f(v['precision']):>11}"
+        tp = "-" if v["true_positives"] is None else v["true_positives"]
+        lines.append(f"{need:<18}{v['fired']:>7}{tp:>7}{_f(v['precision']):>11}"
                      f"{_f(v['recall_current']):>12}{_f(v['recall_all']):>12}"
                      f"{v['planted_current']:>9}/{v['planted_all']}")
     o = results["overall"]
     lines.append(f"{'overall':<18}{o['fired']:>7}{o['true_positives']:>7}{_f(o['precision']):>11}"
                  f"{_f(o['recall_current']):>12}")
+    if results.get("truth"):
+        lines.append(f"truth: {results['truth']}")
+    if results.get("mapped_online_events") is not None:
+        lines.append(f"online events whose category the taxonomy mapped: {results['mapped_online_events']:.1%}")
     if results.get("timings_seconds"):
         lines.append("timings (s): " + ", ".join(f"{k} {v}" for k, v in results["timings_seconds"].items()))
     return "\n".join(lines)

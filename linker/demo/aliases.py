@@ -10,6 +10,7 @@ customers; Chinese customers may have an English name in ``name_en``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,9 +39,9 @@ _NICKNAME_POOL = pa.array(list(NICKNAMES) + list(MORE_NICKNAMES), pa.string())
 _LAST = pa.array(list(LATIN_LAST), pa.string())
 
 
-def _by_sex(lists: dict[str, tuple[str, ...]] | object, female: np.ndarray, index: np.ndarray) -> pa.Array:
+def _by_sex(lists: Mapping[str, tuple[str, ...]], female: np.ndarray, index: np.ndarray) -> pa.Array:
     """``lists[sex][index % len]`` per person."""
-    male_list, female_list = lists["M"], lists["F"]  # type: ignore[index]
+    male_list, female_list = lists["M"], lists["F"]
     out = take(male_list, index % len(male_list))
     return pc.if_else(pa.array(female), take(female_list, index % len(female_list)), out)
 
@@ -239,7 +240,11 @@ def recipient_names(rng: np.random.Generator, people: People, parts: _Parts) -> 
         take(list(DESK_RECIPIENTS), rng.integers(0, len(DESK_RECIPIENTS), k)),
     ]
     names = scatter(k, [(np.flatnonzero(kind == j), f.filter(pa.array(kind == j))) for j, f in enumerate(forms)])
-    return list_join(acct, order, names, n)
+    # an address book lists a name once
+    code = pc.dictionary_encode(names).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    _, first = np.unique(acct * (int(code.max(initial=0)) + 1) + code, return_index=True)
+    keep = np.sort(first)
+    return list_join(acct[keep], order[keep], names.take(pa.array(keep)), n)
 
 
 def nicknames(rng: np.random.Generator, parts: _Parts, platform: np.ndarray, birth_year: np.ndarray

@@ -320,6 +320,7 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
             "transactions": len(planted.transactions),
         },
         "needs": dict(sorted(Counter(NEEDS[i] for i in planted.need.tolist()).items())),
+        **({"interests": behaviour.summary()} if behaviour is not None else {}),
         "traps": _trap_counts(traps_table),
     }
     paths["summary"] = truth / "summary.json"

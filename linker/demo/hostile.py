@@ -203,7 +203,8 @@ def plant_reassigned(rng: np.random.Generator, people: People, accounts: Account
     back = late & ~tied
     back_day = release_day[back] - rng.integers(30, 400, int(back.sum()))
     accounts.registered[after[back]] = back_day * DAY + rng.integers(0, DAY, int(back.sum()))
-    _switch_number(accounts, former, number, fresh, rows=after[late & tied])
+    moved_on = _switch_number(accounts, former, number, fresh, rows=after[late & tied])
+    ent.slot[moved_on] = 2  # the new number is not on the bank record
     kept = np.isin(ent.owner, after) & (ent.kind == PHONE) & np.isin(ent.value, number) & (ent.slot >= 0)
     old_accounts, at = np.unique(ent.owner[kept], return_index=True)
     by_number = {v: i for i, v in enumerate(number.tolist())}

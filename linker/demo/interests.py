@@ -37,7 +37,10 @@ DOMAIN_LIST: tuple[str, ...] = tuple(DOMAINS)
 _VOCAB = category_vocabulary()
 CATEGORY_TEXT = pa.array([text for text, _, _ in _VOCAB], pa.string())
 CATEGORY_DOMAIN = np.array([DOMAIN_LIST.index(domain) for _, domain, _ in _VOCAB], dtype=np.int64)
-_NEED = np.isin(np.arange(len(DOMAIN_LIST)), [DOMAIN_LIST.index(d) for d in NEED_DOMAINS])
+#: Column of each domain in the truth counts (``-1``: not a need domain).
+_NEED_COLUMN = np.full(len(DOMAIN_LIST), -1, dtype=np.int64)
+_NEED_COLUMN[[DOMAIN_LIST.index(d) for d in NEED_DOMAINS]] = np.arange(len(NEED_DOMAINS))
+_NEED = _NEED_COLUMN >= 0
 #: Per domain, a distribution over all category codes (only the domain's own have weight).
 _DOMAIN_CDF = np.stack([
     cdf(np.where(CATEGORY_DOMAIN == d, np.array([w for _, _, w in _VOCAB]), 0.0)) for d in range(len(DOMAIN_LIST))
@@ -229,10 +232,18 @@ class InterestBehaviour:
     def _count(self, who: np.ndarray, time: np.ndarray, code: np.ndarray, need: np.ndarray) -> None:
         owner = self.accounts.owner[who]
         mine = need & (owner < self.people.n_customers)
-        column = np.searchsorted([DOMAIN_LIST.index(d) for d in NEED_DOMAINS], CATEGORY_DOMAIN[code[mine]])
+        column = _NEED_COLUMN[CATEGORY_DOMAIN[code[mine]]]
         np.add.at(self.total, (owner[mine], column), 1)
         recent = time[mine] // DAY > self.as_of - 90
         np.add.at(self.recent, (owner[mine][recent], column[recent]), 1)
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        """Per need domain: customers with at least 3 events in the last 90 days, and with any."""
+        return {
+            d: {"customers_3_in_90_days": int((self.recent[:, i] >= 3).sum()),
+                "customers_with_events": int((self.total[:, i] > 0).sum())}
+            for i, d in enumerate(NEED_DOMAINS)
+        }
 
     def truth(self, customer_id: pa.Array) -> pa.Table:
         """``customer_id, domain, events_90d, events_all`` for every customer and need domain with an event."""

@@ -26,8 +26,8 @@ class Group(NamedTuple):
     leaves: tuple[str, ...]
 
 
-#: Domains the truth counts events of (the needs a bank acts on), then the everyday ones.
-NEED_DOMAINS: Final[tuple[str, ...]] = ("home_furnishing", "photography", "baby", "computer", "car")
+#: Domains the truth counts events of: the needs a bank acts on.
+NEED_DOMAINS: Final[tuple[str, ...]] = ("home_furnishing", "photography", "baby", "computer", "car", "travel")
 
 DOMAINS: Final[Mapping[str, tuple[Group, ...]]] = MappingProxyType({
     "home_furnishing": (
@@ -159,9 +159,16 @@ DOMAINS: Final[Mapping[str, tuple[Group, ...]]] = MappingProxyType({
         Group("图书", "图书>文学", "图书-文学", "Books", ("小说|Fiction|", "教材教辅|Textbooks|教辅", "考试用书|Exam Prep|")),
     ),
     "travel": (
-        Group("旅行/交通", "旅行>交通出行", "旅行-出行", "Travel > Transport", ("机票|Flights|国际机票", "火车票|Train Tickets|")),
+        Group("旅行/交通", "旅行>交通出行", "旅行-出行", "Travel > Transport", (
+            "机票|Flights|国际机票", "火车票|Train Tickets|高铁票", "租车|Car Rental|自驾租车",
+            "机场接送|Airport Transfers|")),
         Group("旅行/住宿", "旅行>酒店", "旅行-酒店", "Travel > Hotels", ("酒店预订|Hotel Booking|酒店", "民宿|Homestays|")),
-        Group("箱包", "箱包皮具>功能箱包", "箱包-拉杆箱", "Luggage", ("行李箱|Suitcases|拉杆箱",)),
+        Group("旅行/度假", "旅行>度假线路", "旅行-度假", "Travel > Holidays", (
+            "跟团游|Package Tours|自由行", "景点门票|Attraction Tickets|门票", "签证办理|Visa Services|签证",
+            "邮轮|Cruises|", "旅游保险|Travel Insurance|境外旅游险")),
+        Group("箱包/旅行用品", "箱包皮具>功能箱包", "箱包-旅行", "Luggage & Travel Gear", (
+            "行李箱|Suitcases|拉杆箱", "旅行收纳袋|Travel Organizers|", "U型枕|Travel Pillows|颈枕",
+            "转换插头|Travel Adapters|")),
     ),
     "health": (
         Group("医药保健", "医药保健>营养健康", "医药-保健", "Health", (

@@ -147,10 +147,11 @@ _PROFILES = (
         "No scripted stories: every person has two everyday interests and up to three episodes (10-400 days, "
         "anywhere in the period: furnishing a home, a camera, a baby, a computer, a car, travel ...); events "
         "come from the interests active on their day, with noise over every category. Category names come "
-        "from a vocabulary of about 1,200 spellings in 15 domains: deep paths "
+        "from a vocabulary of about 1,300 spellings in 15 domains: deep paths "
         "(`家居/灯具/吸顶灯`), other platforms' trees (`家居日用>灯具>吸顶灯`, `家装建材-灯饰照明-吸顶灯`), "
-        "bare leaves, synonyms and English trees. `truth/interests` gives per customer and domain the events "
-        "on the customer's own accounts in the last 90 days and in all, by the generator's own vocabulary.",
+        "bare leaves, synonyms and English trees. `truth/interests` gives per customer and need domain (home "
+        "furnishing, photography, baby, computer, car, travel) the events on the customer's own accounts in the "
+        "last 90 days and in all, by the generator's own vocabulary.",
         behaviour="interests",
     ),
     Profile(
