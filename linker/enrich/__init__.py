@@ -41,7 +41,8 @@ from linker.enrich.parts import customer_parts
 from linker.enrich.profiles import build_profiles, build_unmapped_categories
 from linker.enrich.signal_rules import SignalRules, load_signal_rules
 from linker.enrich.signals import fire_signals
-from linker.enrich.taxonomy import Taxonomy, build_categories, build_merchant_classes, load_taxonomy, register_taxonomy
+from linker.enrich.category_match import build_categories, build_merchant_classes, register_taxonomy
+from linker.enrich.taxonomy import Taxonomy, load_taxonomy
 from linker.outputs import export_table, file_checksum, write_text
 
 __all__ = ["EnrichmentRules", "enrich", "enrichment_manifest", "export_enrichment", "load_enrichment_rules"]
