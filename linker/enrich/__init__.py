@@ -136,7 +136,7 @@ def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: E
         counts[f"customer events {attribution}"] = int(n)
     counts["unmapped events"] = build_unmapped_categories(con)
     counts["aggregates"] = build_aggregates(con, config.windows_days, as_of, parts=parts)
-    counts.update(fire_signals(con, rules.signals, as_of, parts=parts))
+    counts.update(fire_signals(con, rules.signals, as_of, config.windows_days, parts=parts))
     counts["profiles"] = build_profiles(con, config.windows_days, as_of, parts=parts)
     _record_info(con, config, rules, as_of)
     for t in ("taxonomy_classes", "taxonomy_names", "taxonomy_patterns", "taxonomy_merchants", "taxonomy_mcc"):
