@@ -46,7 +46,8 @@ def normalize_names(values: Sequence[str | None] | pa.Array) -> list[str | None]
 def register_taxonomy(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> None:
     """Create the small tables the mapping SQL joins: ``taxonomy_classes`` (class, domain, top_domain,
     domain_path, label, label_zh), ``taxonomy_names`` (normalized name, class, its length, whether it is Latin),
-    ``taxonomy_patterns``, ``taxonomy_merchants`` and ``taxonomy_mcc``."""
+    ``taxonomy_patterns``, ``taxonomy_merchants`` and ``taxonomy_mcc`` (temporary), and ``taxonomy_domains``
+    (domain, parent, top_domain, label, label_zh), kept in the run database."""
     classes = list(taxonomy.classes.values())
     paths = [list(taxonomy.domain_path(c.domain)) for c in classes]
     names = [(n, c.name) for c in classes for n in c.names]
@@ -68,9 +69,16 @@ def register_taxonomy(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> Non
             "hi": pa.array([hi for c in classes for _, hi in c.mcc], i),
             "class": pa.array([c.name for c in classes for _ in c.mcc], s)}),
     }
+    domains = list(taxonomy.domains.values())
+    tables["taxonomy_domains"] = pa.table({
+        "domain": pa.array([d.name for d in domains], s), "parent": pa.array([d.parent for d in domains], s),
+        "top_domain": pa.array([taxonomy.domain_path(d.name)[0] for d in domains], s),
+        "label": pa.array([taxonomy.label(d.name) for d in domains], s),
+        "label_zh": pa.array([d.label_zh for d in domains], s)})
     for name, table in tables.items():
         con.register(f"{name}_arrow", table)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        kept = "TABLE" if name == "taxonomy_domains" else "TEMP TABLE"   # the report reads the hierarchy
+        con.execute(f"CREATE OR REPLACE {kept} {name} AS SELECT * FROM {name}_arrow")
         con.unregister(f"{name}_arrow")
     # one row per distinct key (a name given twice in one class counts once), with what containment needs
     con.execute("""

@@ -39,7 +39,8 @@ NEED_SCORE_COLUMNS: dict[str, str] = {
     "lift_spend": "spend over the population's mean.",
     "lift_active_days": "active_days over the population's mean.",
     "lift_breadth": "breadth over the population's mean.",
-    "score": "Weighted mean of the lifts, each capped at lift_cap (1.0: an average active customer).",
+    "score": "Weighted mean of the lifts, each capped at lift_cap (1.0: an average active customer); a measure no "
+             "one has in the window (spend on a domain only browsed) is left out.",
     "fired": "score >= the need's min_score and events >= its min_events.",
     "act_on": "Date of the last event that counted: when the need became current.",
 }
@@ -118,21 +119,23 @@ def build_need_scores(con: duckdb.DuckDBPyConnection, rules: SignalRules, window
         """)
     _baselines(con, day)
     weights = dict(engagement.weights)
-    total = sum(weights.values())
-    capped = " + ".join(f"{weights[m]} * least(lift_{m}, {engagement.lift_cap})" for m in MEASURES if weights[m])
+    # a measure nobody has in the window (no spend on browsing-only domains) tells nothing: it weighs nothing
+    used = {m: f"CASE WHEN b.{_LIFT[m]} > 0 THEN {weights[m]} ELSE 0 END" for m in MEASURES if weights[m]}
     lifts = ", ".join(f"coalesce(round(m.{_LIFT[x]} / nullif(b.{_LIFT[x]}, 0), 4), 0) AS lift_{x}" for x in MEASURES)
+    weighted = " + ".join(f"{w} * least(coalesce(m.{_LIFT[x]} / nullif(b.{_LIFT[x]}, 0), 0), {engagement.lift_cap})"
+                          for x, w in used.items())
+    per_window = ", ".join(f"m.{c}" for c in engagement_columns(windows))
     con.execute(f"""
         CREATE OR REPLACE TABLE need_scores AS
         WITH lifted AS (
             SELECT m.customer_id, m.need, m.window_days, m.events, round(m.weighted_events, 4) AS weighted_events,
                    round(m.spend, 2) AS spend, m.active_days, m.breadth, m.first_at, m.last_at, {lifts},
-                   {', '.join(f'm.{c}' for c in engagement_columns(windows))}
+                   coalesce(round(({weighted}) / nullif({' + '.join(used.values())}, 0), 4), 0) AS score,
+                   {per_window}
             FROM need_measures m JOIN need_baselines b USING (need))
         SELECT l.customer_id, l.need, l.window_days, l.events, l.weighted_events, l.spend, l.active_days, l.breadth,
-               l.first_at, l.last_at, l.lift_events, l.lift_spend, l.lift_active_days, l.lift_breadth,
-               round(({capped}) / {total}, 4) AS score,
-               round(({capped}) / {total}, 4) >= d.min_score AND l.events >= d.min_events AS fired,
-               CAST(l.last_at AS DATE) AS act_on,
+               l.first_at, l.last_at, l.lift_events, l.lift_spend, l.lift_active_days, l.lift_breadth, l.score,
+               l.score >= d.min_score AND l.events >= d.min_events AS fired, CAST(l.last_at AS DATE) AS act_on,
                {', '.join(f'l.{c}' for c in engagement_columns(windows))}
         FROM lifted l JOIN need_definitions d USING (need)
         ORDER BY l.customer_id, d.ord   -- each customer part of the signals and profiles reads its own row groups
