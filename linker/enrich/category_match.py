@@ -59,6 +59,8 @@ def register_taxonomy(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> Non
             "top_domain": [p[0] for p in paths], "domain_path": pa.array(paths, pa.list_(s)),
             "label": [c.label or c.name.replace("_", " ").capitalize() for c in classes],
             "label_zh": [c.label_zh for c in classes]}),
+        "taxonomy_priorities": pa.table({"class": pa.array([c.name for c in classes], s),
+                                         "priority": pa.array([c.priority for c in classes], i)}),
         "taxonomy_names": pa.table({
             "name_key": pa.array(keys, s), "class": pa.array([k for _, k in names], s),
             "ord": pa.array(range(len(names)), i)}),
@@ -165,29 +167,36 @@ def _exact_and_patterns(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _contains(con: duckdb.DuckDBPyConnection, min_chars: int) -> None:
-    """Names holding taxonomy names: the match ending last wins, then the longest, then the first declared.
+    """Names holding taxonomy names: the class of lowest ``priority`` wins, then the match ending last, then the
+    longest, then the first in name order.
 
     A Latin name must begin a word (and, when shorter than :data:`WHOLE_WORD_BELOW`, end one); the position of
-    its last occurrence comes from the reversed strings (DuckDB's ``instr`` finds the first)."""
+    its last occurrence comes from the reversed strings (DuckDB's ``instr`` finds the first). A Chinese name
+    shorter than ``min_chars`` (鞋, 灯) matches only as the end of a name, where Chinese puts the head noun
+    (跑步鞋), and after every longer match."""
     con.execute(f"""
         INSERT INTO category_matches
         WITH names AS (
             SELECT name, ' ' || name_key || ' ' AS padded FROM category_keys
             WHERE name NOT IN (SELECT name FROM category_matches)),
         needles AS (
-            SELECT class, name_key, chars,
-                   CASE WHEN NOT latin THEN name_key
+            SELECT n.class, n.name_key, n.chars, c.priority,
+                   CASE WHEN NOT latin AND chars < {int(min_chars)} THEN name_key || ' '
+                        WHEN NOT latin THEN name_key
                         WHEN chars < {WHOLE_WORD_BELOW} THEN ' ' || name_key || ' '
                         ELSE ' ' || name_key END AS needle,
-                   CASE WHEN latin AND chars < {WHOLE_WORD_BELOW} THEN 1 ELSE 0 END AS tail
-            FROM taxonomy_names WHERE chars >= {int(min_chars)}),
+                   CASE WHEN (latin AND chars < {WHOLE_WORD_BELOW}) OR (NOT latin AND chars < {int(min_chars)})
+                        THEN 1 ELSE 0 END AS tail
+            FROM taxonomy_names n JOIN taxonomy_priorities c USING (class)
+            WHERE chars >= {int(min_chars)} OR NOT latin),
         hits AS (
-            SELECT n.name, x.class, x.name_key, x.chars, length(n.padded) - 2 AS name_chars,
-                   length(n.padded) - instr(reverse(n.padded), reverse(x.needle)) + 1 - x.tail AS ends_at
+            SELECT n.name, x.class, x.name_key, x.chars, x.priority, length(n.padded) - 2 AS name_chars,
+                   length(n.padded) - instr(reverse(n.padded), reverse(x.needle)) + 1 - x.tail AS ends_at,
+                   x.chars < {int(min_chars)} AS short
             FROM names n JOIN needles x ON contains(n.padded, x.needle))
         SELECT name, class, 'contains', name_key, round(100.0 * least(chars, name_chars) / name_chars, 1)
-        FROM hits
-        QUALIFY row_number() OVER (PARTITION BY name ORDER BY ends_at DESC, chars DESC, name_key) = 1
+        FROM hits WHERE NOT short OR ends_at = name_chars + 1
+        QUALIFY row_number() OVER (PARTITION BY name ORDER BY short, priority, ends_at DESC, chars DESC, name_key) = 1
     """)
 
 

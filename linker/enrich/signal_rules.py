@@ -52,7 +52,7 @@ class Engagement:
 
     window_days: int = 90
     half_life_days: float = 45.0
-    min_score: float = 2.0
+    min_score: float = 1.5
     min_events: int = 2
     lift_cap: float = 10.0
     weights: tuple[tuple[str, float], ...] = tuple((m, 1.0) for m in MEASURES)
@@ -72,7 +72,7 @@ class Need:
     recommend: tuple[str, ...] = ()
     suppress: tuple[str, ...] = ()
     window_days: int = 90
-    min_score: float = 2.0
+    min_score: float = 1.5
     min_events: int = 2
 
 
