@@ -67,7 +67,8 @@ PROFILE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("{need}_spend_{w}", "DOUBLE", "Purchase and card spend in the need's domains in the window."),
     ("signals", "JSON", "[{need, score, action, recommend, suppress}] highest score first."),
     ("domain_aggregates", "JSON", "{domain: {spend, orders, card_txns, browse_events, conversion: [one value "
-                                  "per window, shortest first, then all], last_at, accounts}}."),
+                                  "per window, shortest first, then all], last_at, accounts}}; a parent domain's "
+                                  "figures hold its sub-domains' (home holds home_furnishing): never add them up."),
     ("evidence", "JSON", "{need: the signal's evidence} (see signals.evidence)."),
     ("as_of", "DATE", "Reference date."),
 )
@@ -108,6 +109,7 @@ def schema_markdown(windows: list[int] | None = None) -> str:
 def readme_markdown() -> str:
     """The README's section on the enrichment outputs: profile (versioned), signals and aggregates columns."""
     from linker.enrich.aggregate import AGGREGATE_COLUMNS
+    from linker.enrich.engagement import NEED_SCORE_COLUMNS
     from linker.enrich.signals import SIGNAL_COLUMNS
 
     def table(columns: dict[str, str]) -> str:
@@ -123,6 +125,9 @@ def readme_markdown() -> str:
             f"**aggregates** (`aggregates.parquet`) — per customer, level (total, domain, class), key and window; rows in "
             f"no particular order.\n\n"
             f"{table(AGGREGATE_COLUMNS)}\n\n"
+            f"**need_scores** (in the run database `work.duckdb`, with `need_baselines`: the population's means) — "
+            f"per customer and need with events in its domains; then `events_{{w}}` and `spend_{{w}}`.\n\n"
+            f"{table(NEED_SCORE_COLUMNS)}\n\n"
             f"**unmapped_categories** (`unmapped_categories.parquet` / `.csv`) — category names the taxonomy does not "
             f"map, with their volume; add them to a taxonomy file (`enrichment.taxonomy_file`).\n")
 
