@@ -1,4 +1,5 @@
-"""Precision and recall of the need signals against the stories planted in generated demo data.
+"""Precision and recall of the need signals against the ground truth of generated demo data, and the share of
+events mapped to a class by each matching method.
 
 Either generate a data set and run the pipeline on it::
 
@@ -9,9 +10,18 @@ or read a finished run whose inputs came from ``linker demo`` (``truth/needs.*``
     python scripts/signal_accuracy.py --run /tmp/acc10k/out --truth /tmp/acc10k/data/truth \
         --config /tmp/acc10k/linker.toml
 
-A fired signal is a true positive when the customer has a planted story of that need (whenever planted).
-Recall is given against the *current* stories (decisive event within ``--current-days`` of as_of: the ones a
-bank can still act on) and against all of them. If the run database has no ``signals`` table (a pipeline
+Two kinds of truth are read from the truth folder:
+
+- ``needs.*`` (stories planted by the default generator): a fired signal is a true positive when the customer
+  has a planted story of that need (whenever planted). Recall is given against the *current* stories (decisive
+  event within ``--current-days`` of as_of: the ones a bank can still act on) and against all of them.
+- ``interests.*`` (behaviour drawn from interests, no stories): each customer's events per need domain in the
+  last 90 days (columns ``customer_id``, a domain column, a count column). As in issue 19's check on held-out
+  data, recall counts customers with at least ``--recall-events`` (3) events in a domain, precision the fired
+  signals of customers with at least ``--precision-events`` (1).
+
+``--profile`` generates the data with that demo generator profile (``all``: each profile in turn, one table
+each). If the run database has no ``signals`` table (a pipeline
 without the enrichment stage), the events are ingested again into a copy of it and the stage is run there.
 """
 
@@ -45,7 +55,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--current-days", type=int, default=90)
     parser.add_argument("--json", type=Path, help="Also write the results as JSON here.")
+    parser.add_argument("--profile", help="Demo generator profile (with --workdir); 'all' runs each one.")
+    parser.add_argument("--recall-events", type=int, default=3)
+    parser.add_argument("--precision-events", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.profile == "all":
+        from linker.demo.profiles import PROFILES
+
+        everything = {}
+        for name in PROFILES:
+            one = argparse.Namespace(**{**vars(args), "profile": name, "json": None,
+                                        "workdir": args.workdir / name if args.workdir else None})
+            everything[name] = _one(parser, one)
+        if args.json:
+            args.json.write_text(json.dumps(everything, indent=2, default=str) + "\n", encoding="utf-8")
+        return 0
+    results = _one(parser, args)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0
+
+
+def _one(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
+    """Generate and run (or read a run), evaluate, print; return the results."""
     timings: dict[str, float] = {}
     config_path = args.config
     if args.workdir:
@@ -55,12 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     else:
         parser.error("give --workdir (generate and run) or --run and --truth")
     con = _signals_database(run_dir, config_path, timings)
-    results = evaluate(con, truth_dir, args.current_days)
+    if _truth_file(truth_dir, "interests") is not None:
+        results = evaluate_interests(con, truth_dir, args.recall_events, args.precision_events)
+    else:
+        results = evaluate(con, truth_dir, args.current_days)
+    results["profile"] = getattr(args, "profile", None) or "default"
+    results["mapping"] = mapping_shares(con)
     results["timings_seconds"] = timings
     print(render(results))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
-    return 0
+    return results
 
 
 def _generate_and_run(args: argparse.Namespace, timings: dict[str, float]) -> tuple[Path, Path, Path]:
@@ -68,8 +103,9 @@ def _generate_and_run(args: argparse.Namespace, timings: dict[str, float]) -> tu
     from linker.demo.generate import DemoSpec, generate_demo
 
     work: Path = args.workdir
+    extra = {"profile": args.profile} if getattr(args, "profile", None) else {}
     spec = DemoSpec(customers=args.customers, accounts=args.accounts or 3 * args.customers,
-                    events=args.events or 20 * args.customers, seed=args.seed, file_format="parquet")
+                    events=args.events or 20 * args.customers, seed=args.seed, file_format="parquet", **extra)
     start = time.perf_counter()
     files = generate_demo(work / "data", spec)
     timings["generate"] = round(time.perf_counter() - start, 1)
@@ -117,9 +153,63 @@ def _signals_database(run_dir: Path, config_path: Path | None, timings: dict[str
     return con
 
 
+def _truth_file(truth_dir: Path, stem: str) -> Path | None:
+    return next((p for p in (truth_dir / f"{stem}.parquet", truth_dir / f"{stem}.csv") if p.exists()), None)
+
+
+def mapping_shares(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Share of the events and of the spend of the run mapped by each method (from ``categories``)."""
+    from linker.enrich.category_match import matching_summary
+
+    return [{"method": m, "names": n, "events": e, "share_events": se, "share_spend": ss}
+            for m, n, e, _, se, ss in matching_summary(con)]
+
+
+def evaluate_interests(con: duckdb.DuckDBPyConnection, truth_dir: Path, recall_events: int = 3,
+                       precision_events: int = 1) -> dict:
+    """Per need: signals fired, precision (fired customers with >= ``precision_events`` events in the need's
+    domain in the truth) and recall (customers with >= ``recall_events`` events that were fired)."""
+    truth = _truth_file(truth_dir, "interests")
+    reader = "read_parquet" if truth.suffix == ".parquet" else "read_csv"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW interests_raw AS SELECT * FROM {reader}('{truth.as_posix()}')")
+    columns = [(name, dtype) for name, dtype, *_ in con.execute("DESCRIBE interests_raw").fetchall()]
+    text = [n for n, t in columns if t == "VARCHAR" and n != "customer_id"]
+    counts = [n for n, t in columns if t in ("BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "UBIGINT")]
+    if "customer_id" not in dict(columns) or not text or not counts:
+        raise SystemExit(f"{truth}: expected customer_id, a domain column and a count column; found {columns}")
+    domain, count = (next((c for c in text if c in ("domain", "need", "need_domain")), text[0]),
+                     next((c for c in counts if "90" in c), counts[0]))
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE interests AS
+        SELECT CAST(customer_id AS VARCHAR) AS customer_id,
+               coalesce(map_extract({TRUTH_NEEDS!r}::MAP(VARCHAR, VARCHAR), {domain})[1], {domain}) AS need,
+               sum({count}) AS events
+        FROM interests_raw GROUP BY ALL
+    """)
+    rows = con.execute(f"""
+        WITH needs AS (SELECT DISTINCT need FROM interests WHERE need IN (SELECT need FROM signals)
+                       UNION SELECT DISTINCT need FROM signals)
+        SELECT n.need,
+               (SELECT count(*) FROM signals s WHERE s.need = n.need) AS fired,
+               (SELECT count(*) FROM signals s JOIN interests i USING (customer_id, need)
+                WHERE s.need = n.need AND i.events >= {precision_events}) AS tp,
+               (SELECT count(*) FROM interests i WHERE i.need = n.need AND i.events >= {recall_events}) AS positives,
+               (SELECT count(*) FROM interests i JOIN signals s USING (customer_id, need)
+                WHERE i.need = n.need AND i.events >= {recall_events}) AS found
+        FROM needs n ORDER BY n.need
+    """).fetchall()
+    per_need = {need: {"fired": fired, "true_positives": tp, "precision": round(tp / fired, 3) if fired else None,
+                       "positives": positives, "recall": round(found / positives, 3) if positives else None}
+                for need, fired, tp, positives, found in rows}
+    customers = con.execute("SELECT count(*) FROM customers").fetchall()[0][0]
+    as_of = con.execute("SELECT max(as_of) FROM signals").fetchall()[0][0]
+    return {"truth": "interests", "as_of": as_of, "customers": customers, "recall_events": recall_events,
+            "precision_events": precision_events, "per_need": per_need}
+
+
 def evaluate(con: duckdb.DuckDBPyConnection, truth_dir: Path, current_days: int = 90) -> dict:
     """Per need: signals fired, true positives, precision, recall (current and all planted stories)."""
-    truth = next((p for p in (truth_dir / "needs.parquet", truth_dir / "needs.csv") if p.exists()), None)
+    truth = _truth_file(truth_dir, "needs")
     if truth is None:
         raise SystemExit(f"no needs.parquet or needs.csv in {truth_dir}")
     reader = "read_parquet" if truth.suffix == ".parquet" else "read_csv"
@@ -163,14 +253,38 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth_dir: Path, current_days: int 
         JOIN signals f USING (customer_id, need) WHERE p.d >= DATE '{cutoff}'
     """).fetchall()[0][0]
     customers = con.execute("SELECT count(*) FROM customers").fetchall()[0][0]
-    return {"as_of": as_of, "current_days": current_days, "customers": customers, "per_need": per_need,
+    return {"truth": "needs", "as_of": as_of, "current_days": current_days, "customers": customers,
+            "per_need": per_need,
             "overall": {"fired": fired, "true_positives": tp, "precision": round(tp / fired, 3) if fired else None,
                         "recall_current": round(found / current, 3) if current else None}}
 
 
 def render(results: dict) -> str:
-    lines = [f"customers {results['customers']:,}, as_of {results['as_of']}, current = planted within "
-             f"{results['current_days']} days",
+    """The results as a text table (the truth's kind decides the columns), then the mapped shares."""
+    lines = _render_interests(results) if results.get("truth") == "interests" else _render_needs(results)
+    if results.get("mapping"):
+        lines.append("category mapping: " + ", ".join(
+            f"{m['method']} {m['share_events']:.1%} of events ({m['share_spend']:.1%} of spend)"
+            for m in results["mapping"]))
+    if results.get("timings_seconds"):
+        lines.append("timings (s): " + ", ".join(f"{k} {v}" for k, v in results["timings_seconds"].items()))
+    return "\n".join(lines)
+
+
+def _render_interests(results: dict) -> list[str]:
+    lines = [f"profile {results.get('profile')}: customers {results['customers']:,}, as_of {results['as_of']}; "
+             f"recall: customers with >= {results['recall_events']} events in the domain in 90 days, precision: "
+             f">= {results['precision_events']}",
+             f"{'need':<18}{'fired':>7}{'TP':>7}{'precision':>11}{'positives':>11}{'recall':>9}"]
+    for need, v in results["per_need"].items():
+        lines.append(f"{need:<18}{v['fired']:>7}{v['true_positives']:>7}{_f(v['precision']):>11}"
+                     f"{v['positives']:>11}{_f(v['recall']):>9}")
+    return lines
+
+
+def _render_needs(results: dict) -> list[str]:
+    lines = [f"profile {results.get('profile', 'default')}: customers {results['customers']:,}, as_of "
+             f"{results['as_of']}, current = planted within {results['current_days']} days",
              f"{'need':<18}{'fired':>7}{'TP':>7}{'precision':>11}{'recall cur':>12}{'recall all':>12}"
              f"{'planted cur/all':>17}"]
     for need, v in results["per_need"].items():
@@ -180,9 +294,7 @@ def render(results: dict) -> str:
     o = results["overall"]
     lines.append(f"{'overall':<18}{o['fired']:>7}{o['true_positives']:>7}{_f(o['precision']):>11}"
                  f"{_f(o['recall_current']):>12}")
-    if results.get("timings_seconds"):
-        lines.append("timings (s): " + ", ".join(f"{k} {v}" for k, v in results["timings_seconds"].items()))
-    return "\n".join(lines)
+    return lines
 
 
 def _f(x: float | None) -> str:
