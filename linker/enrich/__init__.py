@@ -83,7 +83,7 @@ def load_enrichment_rules(config: EnrichmentConfig) -> EnrichmentRules:
     --------
     >>> rules = load_enrichment_rules(EnrichmentConfig())
     >>> rules.taxonomy.source, [r.need for r in rules.signals.rules][:3]
-    ('builtin', ['home_furnishing', 'computer_upgrade', 'photography'])
+    ('builtin', ['home_furnishing', 'computer', 'photography'])
     """
     taxonomy = load_taxonomy(config.taxonomy_file)
     return EnrichmentRules(taxonomy, load_signal_rules(config.signals_file, taxonomy))

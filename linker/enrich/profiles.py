@@ -7,7 +7,7 @@ Changing a column's name, type or meaning bumps :data:`PROFILE_SCHEMA_VERSION`, 
 Examples
 --------
 >>> print(schema_markdown().splitlines()[2])
-| `profile_schema_version` | INTEGER | Version of this layout (1). |
+| `profile_schema_version` | INTEGER | Version of this layout (2). |
 """
 
 from __future__ import annotations
