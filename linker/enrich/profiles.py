@@ -66,9 +66,6 @@ PROFILE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("{need}_events_{w}", "BIGINT", "Events in the need's domains in the window."),
     ("{need}_spend_{w}", "DOUBLE", "Purchase and card spend in the need's domains in the window."),
     ("signals", "JSON", "[{need, score, action, recommend, suppress}] highest score first."),
-    ("domain_aggregates", "JSON", "{domain: {spend, orders, card_txns, browse_events, conversion: [one value "
-                                  "per window, shortest first, then all], last_at, accounts}}; a parent domain's "
-                                  "figures hold its sub-domains' (home holds home_furnishing): never add them up."),
     ("evidence", "JSON", "{need: the signal's evidence} (see signals.evidence)."),
     ("as_of", "DATE", "Reference date."),
 )
@@ -210,7 +207,6 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
     range of ``aggregates`` and ``signals``."""
     spans = sorted(set(windows))
     longest = window_label(spans[-1])
-    labels = [window_label(w) for w in spans] + ["all"]
     metrics = ("spend", "orders", "card_txns", "browse_events", "dwell_seconds", "conversion")
 
     def at(column: str, label: str, default: str = "0") -> str:
@@ -222,26 +218,15 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
         f"t.{m}_{window_label(w)}" if m == "conversion" else f"coalesce(t.{m}_{window_label(w)}, 0) AS {m}_{window_label(w)}"
         for m in metrics for w in spans)
     per_need = _need_columns(needs, spans)
-    series = ", ".join(f"'{m}': [{', '.join(at(m, lab, 'NULL' if m == 'conversion' else '0') for lab in labels)}]"
-                       for m in ("spend", "orders", "card_txns", "browse_events", "conversion"))
     # every part of a profile is built by its own statement into its own table, and the last statement only
     # joins them: at 1M customers in one part the JSON parts took a few gigabytes, and one statement holding
     # them beside the others' hash tables and ordered lists ran out of memory now and then. The JSON objects'
-    # keys come in any order (JSON objects are unordered); sorting them (string_agg ... ORDER BY) buffers every
-    # value and ran out of memory at 1M.
+    # keys come in any order (JSON objects are unordered). Figures per domain and window are in aggregates
+    # (and per need in the profile's own columns), not repeated here as JSON.
     _base(con)
     con.execute("CREATE OR REPLACE TEMP TABLE top_domains AS SELECT DISTINCT top_domain AS domain FROM taxonomy_classes")
     for i, part in enumerate(parts):
         where = part.where()
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE profile_domains AS
-            WITH domain_series AS (
-                SELECT customer_id, key,
-                       {{{series}, 'last_at': max(last_at),
-                         'accounts': max(accounts) FILTER (WHERE window_name = 'all')}} AS v
-                FROM aggregates WHERE level = 'domain' AND {where} GROUP BY customer_id, key)
-            SELECT customer_id, json_group_object(key, v) AS domain_aggregates FROM domain_series GROUP BY customer_id
-        """)
         # signals.evidence is JSON text made by to_json, never NULL: it is spliced into the object as it is.
         # json_group_object(need, json(evidence)) parsed every evidence (3.5 KB on average at 1M customers)
         # and wrote it again: 0.50 s a part against 0.14 s, the same text.
@@ -299,15 +284,14 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
                    coalesce(o.top_classes, []) AS top_classes, coalesce(o.top_browsed_classes, []) AS top_browsed_classes,
                    coalesce(o.top_domains, []) AS top_domains, coalesce(n.needs, []) AS needs{per_need[1]},
                    coalesce(n.signals, json('[]')) AS signals,
-                   coalesce(d.domain_aggregates, json('{{}}')) AS domain_aggregates,
                    coalesce(n.evidence, json('{{}}')) AS evidence, DATE '{as_of.isoformat()}' AS as_of
             FROM (SELECT * FROM profile_base WHERE {where}) c
             LEFT JOIN profile_totals t USING (customer_id) LEFT JOIN profile_tops o USING (customer_id)
-            LEFT JOIN profile_domains d USING (customer_id) LEFT JOIN profile_needs n USING (customer_id)
+            LEFT JOIN profile_needs n USING (customer_id)
             LEFT JOIN profile_need_columns nc USING (customer_id)
             ORDER BY c.customer_id
         """)
-        for table in ("domains", "needs", "totals", "tops", "need_columns"):
+        for table in ("needs", "totals", "tops", "need_columns"):
             con.execute(f"DROP TABLE profile_{table}")
     con.execute("DROP TABLE profile_base; DROP TABLE top_domains")
     return int(con.execute("SELECT count(*) FROM profiles").fetchall()[0][0])
