@@ -6,48 +6,37 @@ from pathlib import Path
 
 from linker.config import load_config
 from linker.demo import DemoSpec, generate_demo
-from linker.outputs import write_text
+from linker.demo.configs import write_configs
+from linker.errors import ConfigError
 from linker.pipeline import RunResult, StageHook, run
-
-DEMO_CONFIG = """# linker configuration of the demo data set (written by `linker demo`).
-region = "CN"
-
-[sources.customers]
-path = "data/customers.{ext}"
-
-[sources.transactions]
-path = "data/transactions.{ext}"
-
-[sources.accounts]
-path = "data/accounts.{ext}"
-
-[sources.purchases]
-path = "data/purchases.{ext}"
-
-[sources.browsing]
-path = "data/browsing.{ext}"
-
-[output]
-dir = "out"
-"""
 
 
 def write_demo(folder: Path, *, customers: int = 2_000, accounts: int = 6_000, events: int = 40_000,
-               seed: int = 42, file_format: str = "csv") -> Path:
+               seed: int = 42, file_format: str = "csv", profile: str = "default") -> Path:
     """Generate the demo data into ``folder/data`` and its config into ``folder/linker.toml``; return the config path.
 
-    Ground truth (true account owners, planted needs, traps) goes to ``folder/data/truth`` and is never read by
-    the pipeline.
+    Ground truth (true account owners, planted needs or interests, traps) goes to ``folder/data/truth`` and is
+    never read by the pipeline. Profiles whose customers carry verification dates also get
+    ``folder/linker-careless.toml`` (see :mod:`linker.demo.profiles`).
+
+    Raises
+    ------
+    ConfigError
+        When a size, the format or the profile is not one the generator accepts.
     """
+    try:
+        spec = DemoSpec(customers=customers, accounts=accounts, events=events, seed=seed, file_format=file_format,
+                        profile=profile)
+    except ValueError as e:
+        raise ConfigError(str(e).removeprefix("invalid DemoSpec: "), source="the demo settings") from None
     folder.mkdir(parents=True, exist_ok=True)
-    generate_demo(folder / "data", DemoSpec(customers=customers, accounts=accounts, events=events, seed=seed,
-                                            file_format=file_format))
-    ext = "csv" if file_format == "csv" else "parquet"
-    return write_text(folder / "linker.toml", DEMO_CONFIG.format(ext=ext))
+    generate_demo(folder / "data", spec)
+    return write_configs(folder, spec.conventions, "data", file_format, spec.text_encoding)[0]
 
 
 def run_demo(folder: Path, *, customers: int = 2_000, accounts: int = 6_000, events: int = 40_000, seed: int = 42,
-             stage_hook: StageHook | None = None) -> RunResult:
+             profile: str = "default", stage_hook: StageHook | None = None) -> RunResult:
     """Generate the demo data set and run the whole pipeline on it (outputs in ``folder/out``)."""
-    config_path = write_demo(folder, customers=customers, accounts=accounts, events=events, seed=seed)
+    config_path = write_demo(folder, customers=customers, accounts=accounts, events=events, seed=seed,
+                             profile=profile)
     return run(load_config(config_path), stage_hook=stage_hook)

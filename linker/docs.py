@@ -1,7 +1,8 @@
 """Reference sections of the README, generated from the code that defines them.
 
 The input contract comes from :mod:`linker.contract`, the config reference from the pydantic models of
-:mod:`linker.config`, the graph schema from ``graph_schema/schema.toml``. ``scripts/update_readme.py`` rewrites
+:mod:`linker.config`, the graph schema from ``graph_schema/schema.toml``, the demo profiles from
+:mod:`linker.demo.profiles`. ``scripts/update_readme.py`` rewrites
 the README between ``<!-- BEGIN GENERATED: name -->`` and ``<!-- END GENERATED: name -->``; a test fails when
 the README is stale.
 """
@@ -97,11 +98,19 @@ def enrichment_markdown() -> str:
     return readme_markdown()
 
 
+def demo_profiles_markdown() -> str:
+    """The demo generator's profiles, from :mod:`linker.demo.profiles`."""
+    from linker.demo.profiles import profiles_markdown
+
+    return profiles_markdown()
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
     "contract": contract_markdown,
     "config": config_markdown,
     "schema": schema_markdown,
     "enrichment": enrichment_markdown,
+    "demo-profiles": demo_profiles_markdown,
 }
 
 

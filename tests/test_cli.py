@@ -64,3 +64,10 @@ def test_validate_checks_without_running(dataset, tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "is valid" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_demo_refuses_an_unknown_profile_with_the_known_ones(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "-o", str(tmp_path / "d"), "--profile", "nope", "-q"])
+    assert result.exit_code == 1
+    assert "profile must be one of default" in result.output
+    assert "Traceback" not in result.output

@@ -79,13 +79,16 @@ def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Folder for
          accounts: Annotated[int, typer.Option(help="Number of online accounts.")] = 6_000,
          events: Annotated[int, typer.Option(help="Number of purchase and browsing events.")] = 40_000,
          seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+         profile: Annotated[str, typer.Option(
+             help="Conventions of the data: number ranges, names, headers, date meanings, traps, behaviour "
+                  "(the profiles are listed in the README's demo section).")] = "default",
          quiet: QuietOption = False, json_summary: JsonOption = False) -> None:
     """Generate a small realistic data set, run the whole pipeline on it and print a summary."""
     from linker.demo_run import run_demo
 
     with _progress(quiet) as hook:
         result = run_demo(output, customers=customers, accounts=accounts, events=events, seed=seed,
-                          stage_hook=hook)
+                          profile=profile, stage_hook=hook)
     _report(result.summary(), quiet=quiet, as_json=json_summary)
     if not quiet:
         err.print(f"Config and data: {output}/linker.toml, {output}/data/  Results: {result.output_dir}")

@@ -66,7 +66,13 @@ class Accounts:
         return len(self.owner)
 
 
-def plan_account_counts(seed: int, n_customers: int, n_accounts: int, must_have: np.ndarray) -> np.ndarray:
+def plan_account_counts(
+    seed: int,
+    n_customers: int,
+    n_accounts: int,
+    must_have: np.ndarray,
+    max_share: float = MAX_CUSTOMER_SHARE,
+) -> np.ndarray:
     """How many accounts each customer has.
 
     Parameters
@@ -75,15 +81,17 @@ def plan_account_counts(seed: int, n_customers: int, n_accounts: int, must_have:
     n_customers, n_accounts : int
     must_have : numpy.ndarray
         Customers that need at least one account (household members).
+    max_share : float
+        At most this share of all accounts belongs to customers (plus the forced ones).
 
     Returns
     -------
     numpy.ndarray
-        Accounts per customer; their sum is at most ``MAX_CUSTOMER_SHARE * n_accounts`` plus the forced ones.
+        Accounts per customer; their sum is at most ``max_share * n_accounts`` plus the forced ones.
     """
     rng = rng_for(seed, "account_counts")
     counts = choose(rng, CUSTOMER_ACCOUNT_COUNTS, n_customers)
-    target = int(round(MAX_CUSTOMER_SHARE * n_accounts))
+    target = int(round(max_share * n_accounts))
     if counts.sum() > target:
         slots = np.repeat(np.arange(n_customers), counts)
         keep = np.sort(rng.choice(len(slots), target, replace=False))

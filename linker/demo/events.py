@@ -4,6 +4,7 @@ in chunks of about a million rows so memory stays bounded at any size."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -57,6 +58,9 @@ from linker.demo.vocab import (
     TOPIC_MEDIAN_AMOUNT,
 )
 from linker.demo.writer import TableWriter
+
+if TYPE_CHECKING:
+    from linker.demo.interests import InterestBehaviour
 
 #: Events generated and written per chunk.
 CHUNK = 1_000_000
@@ -182,13 +186,13 @@ def _sorted(events: Events) -> Events:
     return events.take(np.argsort(events.time, kind="stable"))
 
 
-def _render_purchases(ev: Events, offset: int, account_id: pa.Array) -> pa.Table:
+def _render_purchases(ev: Events, offset: int, account_id: pa.Array, categories: pa.Array) -> pa.Table:
     return pa.table(
         {
             "order_id": padded(offset + 1 + np.arange(len(ev)), 10, "O"),
             "account_id": account_id.take(pa.array(ev.who)),
             "order_time": time_text(ev.time),
-            "category": take(CATEGORY_TEXT, ev.code),
+            "category": take(categories, ev.code),
             "amount": money(ev.amount),
             "quantity": as_str(ev.quantity),
         }
@@ -203,6 +207,7 @@ def _render_browsing(
     people: People,
     device: np.ndarray,
     junk: np.ndarray,
+    categories: pa.Array,
 ) -> pa.Table:
     n = len(ev)
     by_dev = ev.key != BY_ACCOUNT
@@ -225,7 +230,7 @@ def _render_browsing(
             "account_id": acct,
             "device_id": dev_text,
             "event_time": time_text(ev.time),
-            "category": take(CATEGORY_TEXT, ev.code),
+            "category": take(categories, ev.code),
             "action": take(list(ACTIONS), ev.action),
             "dwell_seconds": tenths(ev.amount),
         }
@@ -250,6 +255,7 @@ def write_events(
     writers: dict[str, TableWriter],
     log: TrapLog,
     traps: bool,
+    behaviour: InterestBehaviour | None = None,
 ) -> Counts:
     """Generate everyday purchases and browsing, merge the story events, break a few rows, write chunks.
 
@@ -270,6 +276,8 @@ def write_events(
     log : TrapLog
     traps : bool
         Break rows and add junk-device browsing.
+    behaviour : InterestBehaviour, optional
+        Draws the events from interests instead of the everyday background (no stories then).
 
     Returns
     -------
@@ -277,7 +285,8 @@ def write_events(
     """
     rng = rng_for(seed, "event_counts")
     device = account_devices(accounts)
-    n_bg = max(0, n_events - len(story_purchases) - len(story_browsing))
+    reserved = behaviour.reserved if behaviour is not None else 0
+    n_bg = max(0, n_events - len(story_purchases) - len(story_browsing) - reserved)
     lo, hi = _windows(accounts, start, as_of)
     weight = np.where(hi >= lo, (hi - lo + 1) * np.exp(rng.normal(0, 1, len(accounts))), 0.0)
     counts = (
@@ -289,11 +298,17 @@ def write_events(
     sp, sb = _split(story_purchases, parts, rng), _split(story_browsing, parts, rng)
     unknown = padded(2 * len(accounts) + 10 + np.arange(50), max(8, len(str(len(accounts)))), "A")
     out = Counts()
+    categories = CATEGORY_TEXT if behaviour is None else behaviour.categories
+    episodes = behaviour.episode_chunks(parts) if behaviour is not None else None
     for i in range(parts):
         crng = rng_for(seed, "events", i)
-        bp, bb = _background(
-            crng, people, accounts, int(bounds[i]), counts[bounds[i] : bounds[i + 1]], start, as_of, device
-        )
+        if episodes is None:
+            bp, bb = _background(
+                crng, people, accounts, int(bounds[i]), counts[bounds[i] : bounds[i + 1]], start, as_of, device
+            )
+        else:
+            part = slice(int(episodes[i]), int(episodes[i + 1]))
+            bp, bb = behaviour.chunk(crng, int(bounds[i]), counts[bounds[i] : bounds[i + 1]], part)  # type: ignore[union-attr]
         purchases = _sorted(Events.concat([bp, sp[i]]))
         browsing = _sorted(Events.concat([bb, sb[i]]))
         junk = np.zeros(len(browsing), dtype=bool)
@@ -301,8 +316,8 @@ def write_events(
             free = np.flatnonzero(~browsing.story)
             k = min(len(free), max(2 if i == 0 else 0, int(crng.binomial(len(browsing), 0.001))))
             junk[crng.choice(free, k, replace=False)] = True
-        pt = _render_purchases(purchases, out.purchases, account_id)
-        bt = _render_browsing(crng, browsing, out.browsing, account_id, people, device, junk)
+        pt = _render_purchases(purchases, out.purchases, account_id, categories)
+        bt = _render_browsing(crng, browsing, out.browsing, account_id, people, device, junk, categories)
         if traps:
             pt, _ = break_events(crng, pt, purchases.story, PURCHASES, out.purchases, unknown, log, i == 0)
             junk_rows = np.flatnonzero(junk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, fields
@@ -13,71 +14,41 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linker.demo.accounts import (
-    Accounts,
     account_ids,
-    generate_accounts,
     plan_account_counts,
     render_accounts,
 )
-from linker.demo.arrays import DAY, date_text, days, rng_for, take
+from linker.demo.aliases import Aliases, account_name_columns, customer_names, foreign_emails, sample_aliases
+from linker.demo.arrays import date_text, days, rng_for, take
 from linker.demo.badrows import RATE, insert_entity_rows
 from linker.demo.customers import customer_entries, customer_ids, render_customers
-from linker.demo.entries import PHONE
+from linker.demo.entries import FOREIGN, PHONE, Entries
 from linker.demo.events import (
-    BROWSING_COLUMNS,
-    PURCHASE_COLUMNS,
-    TRANSACTION_COLUMNS,
     account_devices,
     write_events,
     write_transactions,
 )
-from linker.demo.identifiers import PLACEHOLDER_PHONES
+from linker.demo.hostile import trap_rates
+from linker.demo.interests import InterestBehaviour
+from linker.demo.layout import TableLayout
 from linker.demo.people import People, generate_people
-from linker.demo.stories import Planted, plant_stories
+from linker.demo.plant import plant
+from linker.demo.profiles import PROFILES, Profile
+from linker.demo.ranges import log_unallocated, plant_unallocated
+from linker.demo.records import closure_column, closure_days, verification_column
+from linker.demo.sparse import thin_people
+from linker.demo.stories import Planted
 from linker.demo.traps import (
     TrapLog,
-    apply_households,
-    assign_shop_phones,
-    eligible_recycled,
-    family_accounts,
-    log_household_accounts,
     plan_households,
     plant_customer_junk,
-    plant_placeholders,
-    plant_recycled,
-    plant_shop_phones,
-    plant_typos,
     trap_count,
 )
 from linker.demo.vocab import NEEDS
 from linker.demo.writer import FORMATS, TableWriter, write_table
 
-CUSTOMER_COLUMNS = [
-    "customer_id",
-    "name",
-    "phones",
-    "emails",
-    "device_ids",
-    "phone_since",
-    "birth_date",
-    "gender",
-    "city",
-    "income",
-    "debt",
-    "credit_limit",
-    "status",
-]
-ACCOUNT_COLUMNS = [
-    "account_id",
-    "platform",
-    "name",
-    "phones",
-    "emails",
-    "device_ids",
-    "registered_at",
-    "last_seen_at",
-    "city",
-]
+#: Share of people given a compound surname where accounts carry several names (profile ``names``).
+COMPOUND_SHARE = 0.04
 #: Non-customers own this many accounts on average.
 ACCOUNTS_PER_OTHER = 1.5
 
@@ -101,10 +72,13 @@ class DemoSpec:
         rows).
     file_format : str
         ``"csv"`` or ``"parquet"``.
-    encoding : str
-        CSV text encoding (``"utf-8"``, ``"gb18030"``, ...).
+    encoding : str, optional
+        CSV text encoding (``"utf-8"``, ``"gb18030"``, ...); by default the profile's (UTF-8 but for the
+        ``bank_export`` layouts).
     start, as_of : datetime.date
         The observed period.
+    profile : str
+        Which conventions the data follows (see :mod:`linker.demo.profiles`); ``"default"`` is the demo.
     """
 
     customers: int = 2_000
@@ -113,9 +87,10 @@ class DemoSpec:
     seed: int = 42
     traps: bool = True
     file_format: str = "csv"
-    encoding: str = "utf-8"
+    encoding: str | None = None
     start: date = date(2023, 1, 1)
     as_of: date = date(2024, 6, 30)
+    profile: str = "default"
 
     def __post_init__(self) -> None:
         problems = []
@@ -127,14 +102,26 @@ class DemoSpec:
             problems.append(f"events must be at least 100, not {self.events}")
         if self.file_format not in FORMATS:
             problems.append(f"file_format must be one of {FORMATS}, not {self.file_format!r}")
+        if self.profile not in PROFILES:
+            problems.append(f"profile must be one of {', '.join(PROFILES)}, not {self.profile!r}")
         try:
-            "张".encode(self.encoding)
+            "张".encode(self.encoding or "utf-8")
         except (LookupError, UnicodeEncodeError):
             problems.append(f"encoding {self.encoding!r} is unknown or cannot write Chinese")
         if (self.as_of - self.start).days < 120:
             problems.append("the observed period (start .. as_of) must be at least 120 days")
         if problems:
             raise ValueError("invalid DemoSpec: " + "; ".join(problems))
+
+    @property
+    def conventions(self) -> Profile:
+        """The :class:`~linker.demo.profiles.Profile` named by ``profile``."""
+        return PROFILES[self.profile]
+
+    @property
+    def text_encoding(self) -> str:
+        """The CSV encoding written: ``encoding``, or the profile's."""
+        return self.encoding or self.conventions.encoding
 
 
 @dataclass(frozen=True)
@@ -150,6 +137,7 @@ class DemoFiles:
     needs: Path
     traps: Path
     summary: Path
+    interests: Path | None = None
 
     def sources(self) -> dict[str, Path]:
         """The five source tables the pipeline reads, by table name."""
@@ -163,7 +151,7 @@ class DemoFiles:
 
     def all(self) -> list[Path]:
         """Every file written."""
-        return [getattr(self, f.name) for f in fields(self)]
+        return [getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None]
 
 
 def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
@@ -193,39 +181,57 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    seed, fmt, enc = spec.seed, spec.file_format, spec.encoding
+    seed, fmt, enc = spec.seed, spec.file_format, spec.text_encoding
     start, as_of = days(spec.start), days(spec.as_of)
     n_cust = spec.customers
+    profile = spec.conventions
     log = TrapLog()
     rng = rng_for(seed, "traps")
 
+    rates = trap_rates(profile)
     members = household = np.empty(0, dtype=np.int64)
     if spec.traps:
-        members, household = plan_households(rng, n_cust)
-    counts = plan_account_counts(seed, n_cust, spec.accounts, members)
+        members, household = plan_households(rng, n_cust, rates.households)
+    counts = plan_account_counts(seed, n_cust, spec.accounts, members, rates.customer_accounts)
     n_other_acc = spec.accounts - int(counts.sum())
     n_others = max(1, min(n_other_acc, round(n_other_acc / ACCOUNTS_PER_OTHER)))
     bad_cust = max(4, round(RATE * n_cust)) if spec.traps else 0
     bad_acc = max(3, round(RATE * spec.accounts)) if spec.traps else 0
-    people = generate_people(seed, n_cust, n_others, bad_cust + bad_acc, as_of)
-    accounts, planted = _plant(spec, people, counts, members, household, log, rng, start, as_of)
+    multi = profile.names == "multi"
+    people = generate_people(seed, n_cust, n_others, bad_cust + bad_acc, as_of, COMPOUND_SHARE if multi else 0.0)
+    aliases = sample_aliases(seed, people) if multi else None
+    if aliases is not None:
+        foreign_emails(seed, people, aliases)
+    if profile.unallocated_share:
+        plant_unallocated(rng_for(seed, "unallocated"), people.phones, profile.unallocated_share)
+    if profile.sparse:
+        thin_people(rng_for(seed, "sparse_people"), people)
+    accounts, planted, record_phones = plant(spec, people, counts, members, household, log, rng, start, as_of)
 
     customer_id, account_id = customer_ids(n_cust), account_ids(spec.accounts)
     cust_entries = customer_entries(people)
     if spec.traps:
-        plant_customer_junk(rng, people, cust_entries, trap_count(n_cust, 0.002, 4), as_of, log)
-    cust_table = render_customers(seed, people, cust_entries)
+        plant_customer_junk(rng, people, cust_entries, trap_count(n_cust, rates.customer_junk, 4), as_of, log)
+    holder, number, got = record_phones.arrays()
+    cust_entries.add(holder, PHONE, FOREIGN, number, 4.0, since=got)
+    if profile.unallocated_share:
+        log_unallocated(cust_entries, accounts, log)
+    cust_table = _customer_table(spec, people, cust_entries, aliases)
     acc_table = render_accounts(seed, accounts, people)
+    if aliases is not None:
+        for name, column in account_name_columns(seed, accounts, people, aliases).items():
+            acc_table = acc_table.append_column(name, column)
     cust_rows = np.arange(1, n_cust + 1)
     acc_rows = np.arange(1, spec.accounts + 1)
     if spec.traps:
         cust_table, cust_rows, acc_table, acc_rows = _bad_entities(
-            seed, people, cust_table, acc_table, bad_cust, bad_acc, log
+            spec, people, aliases, cust_table, acc_table, bad_cust, bad_acc, log
         )
     truth = out_dir / "truth"
+    layout = TableLayout(profile)
     paths = {
-        "customers": write_table(out_dir / "customers", cust_table, fmt, enc),
-        "accounts": write_table(out_dir / "accounts", acc_table, fmt, enc),
+        "customers": write_table(out_dir / "customers", layout.apply("customers", cust_table), fmt, enc),
+        "accounts": write_table(out_dir / "accounts", layout.apply("accounts", acc_table), fmt, enc),
     }
     owned = np.flatnonzero(accounts.owner < n_cust)
     paths["account_owner"] = write_table(
@@ -237,21 +243,22 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
             }
         ),
         fmt,
-        enc,
     )
-    paths["needs"] = write_table(truth / "needs", _needs_table(planted, customer_id), fmt, enc)
+    paths["needs"] = write_table(truth / "needs", _needs_table(planted, customer_id), fmt)
     n_accounts_table = acc_table.num_rows
     del cust_table, acc_table
     pa.default_memory_pool().release_unused()
 
     writers = {
-        name: TableWriter(out_dir / name, cols, fmt, enc)
-        for name, cols in (
-            ("purchases", PURCHASE_COLUMNS),
-            ("browsing", BROWSING_COLUMNS),
-            ("transactions", TRANSACTION_COLUMNS),
+        name: TableWriter(
+            out_dir / name, layout.headers(name), fmt, enc, functools.partial(layout.apply, name)
         )
+        for name in ("purchases", "browsing", "transactions")
     }
+    behaviour = None
+    if profile.behaviour == "interests":
+        device = account_devices(accounts)
+        behaviour = InterestBehaviour(seed, people, accounts, spec.events, start, as_of, device)
     try:
         counts_ev = write_events(
             seed,
@@ -266,6 +273,7 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
             writers,
             log,
             spec.traps,
+            behaviour,
         )
         n_txn = write_transactions(
             seed,
@@ -283,14 +291,19 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
             w.close()
     for name, w in writers.items():
         paths[name] = w.path
+    if behaviour is not None:
+        paths["interests"] = write_table(truth / "interests", behaviour.truth(customer_id), fmt)
 
     traps_table = log.table(
         rows={"customers": cust_rows, "accounts": acc_rows},
         ids={"customers": customer_id, "accounts": account_id},
     )
-    paths["traps"] = write_table(truth / "traps", traps_table, fmt, enc)
+    paths["traps"] = write_table(truth / "traps", traps_table, fmt)
     summary = {
-        "spec": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(spec).items()},
+        "spec": {
+            k: (v.isoformat() if isinstance(v, date) else v)
+            for k, v in {**asdict(spec), "encoding": enc}.items()
+        },
         "rows": {
             "customers": n_cust + (bad_cust if spec.traps else 0),
             "accounts": n_accounts_table,
@@ -299,7 +312,7 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
             "transactions": n_txn,
         },
         "people": {"customers": n_cust, "non_customers_with_accounts": n_others},
-        "accounts_owned_by_customers": int(len(owned)),
+        "accounts_owned_by_customers": len(owned),
         "customers_with_accounts": int((counts > 0).sum()),
         "story_events": {
             "purchases": len(planted.purchases),
@@ -311,70 +324,37 @@ def generate_demo(out_dir: Path, spec: DemoSpec = DemoSpec()) -> DemoFiles:
     }
     paths["summary"] = truth / "summary.json"
     paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return DemoFiles(**{f.name: paths[f.name] for f in fields(DemoFiles)})
+    return DemoFiles(**{f.name: paths[f.name] for f in fields(DemoFiles) if f.name in paths})
 
 
-def _plant(
-    spec: DemoSpec,
-    people: People,
-    counts: np.ndarray,
-    members: np.ndarray,
-    household: np.ndarray,
-    log: TrapLog,
-    rng: np.random.Generator,
-    start: int,
-    as_of: int,
-) -> tuple[Accounts, Planted]:
-    """Households and shop phones on people, accounts with their traps, then the need stories."""
-    n_cust, n_acc = spec.customers, spec.accounts
-    family_device = np.empty(0, dtype=np.int64)
-    shop_phones, keeper = np.empty(0, dtype=np.int64), -1
-    recycled = np.empty(0, dtype=np.int64)
-    if spec.traps:
-        family_device = apply_households(rng, people, members, household, log)
-        shop_phones, keeper = assign_shop_phones(rng, people, 1 + n_acc // 1_000_000, members, log)
-        recycled = eligible_recycled(rng, people, trap_count(n_cust, 0.005, 5), np.append(members, keeper))
-    accounts = generate_accounts(spec.seed, people, counts, n_acc, as_of)
-    _phones_held_before_use(people, accounts)
-    if spec.traps:
-        family = family_accounts(rng, people, accounts, members, family_device)
-        in_use = np.concatenate(
-            [people.mobiles_in_use(), shop_phones, np.array([int(p) for p in PLACEHOLDER_PHONES])]
-        )
-        plant_typos(rng, people, accounts, family, log, in_use)
-        plant_recycled(rng, people, accounts, recycled, as_of, days(date(2012, 1, 1)), log)
-        per_shop = int(min(max(50, n_acc // 5000), n_acc // 10))
-        plant_shop_phones(rng, accounts, shop_phones, per_shop, keeper, log)
-        plant_placeholders(rng, accounts, trap_count(n_acc, 0.0015, 10), log)
-        log_household_accounts(people, accounts, family_device, log)
-    planted = plant_stories(
-        spec.seed, people, accounts, account_devices(accounts), start, as_of, max_events=spec.events // 2
-    )
-    return accounts, planted
+def _customer_table(
+    spec: DemoSpec, people: People, entries: Entries, aliases: Aliases | None, rows: np.ndarray | None = None
+) -> pa.Table:
+    """The customers as text, with the columns the profile adds to the default ones.
 
-
-def _phones_held_before_use(people: People, accounts: Accounts) -> None:
-    """A customer held a phone at least since the first own account that used it.
-
-    ``phone_since`` says since when a number belongs to the customer; an own account registered with the
-    number earlier would contradict it (and look like a recycled number). Runs before the recycled-number
-    trap, which then sets its own dates.
+    ``rows`` are the spare people whose records become broken rows (default: the customers).
     """
-    e = accounts.entries
-    own = (e.kind == PHONE) & (e.slot >= 0) & (e.slot < people.phone_since.shape[1]) & ~e.typo
-    person = accounts.owner[e.owner[own]]
-    slot = e.slot[own].astype(np.int64)
-    first_day = (accounts.registered[e.owner[own]] // DAY).astype(np.int64)
-    flat = person * people.phone_since.shape[1] + slot
-    earliest = np.full(people.phone_since.size, np.iinfo(np.int64).max)
-    np.minimum.at(earliest, flat, first_day)
-    since = people.phone_since.reshape(-1)
-    since[:] = np.minimum(since, earliest).astype(since.dtype)
+    table = render_customers(spec.seed, people, entries, rows)
+    columns = TableLayout(spec.conventions).columns("customers")
+    as_of, n = days(spec.as_of), table.num_rows
+    if aliases is not None:
+        who = np.arange(people.n_customers) if rows is None else rows
+        name, name_en = customer_names(spec.seed, people, aliases, who, int(rows is not None))
+        table = table.set_column(table.column_names.index("name"), "name", name)
+        table = table.append_column("name_en", name_en)
+    if "phone_confirmed" in columns:
+        dates = verification_column(spec.seed, entries, n, as_of, donors=rows is not None)
+        table = table.append_column("phone_confirmed", dates)
+    if "closed_at" in columns:
+        closed = closure_days(spec.seed, people, as_of) if rows is None else np.full(n, -1)
+        table = table.append_column("closed_at", closure_column(closed))
+    return table
 
 
 def _bad_entities(
-    seed: int,
+    spec: DemoSpec,
     people: People,
+    aliases: Aliases | None,
     cust_table: pa.Table,
     acc_table: pa.Table,
     bad_cust: int,
@@ -382,9 +362,9 @@ def _bad_entities(
     log: TrapLog,
 ) -> tuple[pa.Table, np.ndarray, pa.Table, np.ndarray]:
     """Insert broken customer and account rows made from spare people."""
-    rng = rng_for(seed, "bad_entities")
+    rng = rng_for(spec.seed, "bad_entities")
     spare = np.arange(people.n_customers + people.n_others, len(people))
-    donors = render_customers(seed, people, customer_entries(people, spare), spare)
+    donors = _customer_table(spec, people, customer_entries(people, spare), aliases, spare)
     n_cust = cust_table.num_rows
     fresh = customer_ids(n_cust + bad_cust + 1).slice(n_cust)
     cust_table, cust_rows = insert_entity_rows(

@@ -13,12 +13,24 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from linker.demo.aliasvocab import COMPOUND_SURNAMES
 from linker.demo.arrays import cdf, choose, choose_rows, join, scatter, take
 from linker.demo.vocab import COMMON_GIVEN_NAMES, GIVEN_CHARS, SURNAMES
 
-SURNAME_TEXT = pa.array([s for s, _, _ in SURNAMES], pa.string())
-SURNAME_PINYIN = pa.array([p for _, p, _ in SURNAMES], pa.string())
+#: Surnames: the common ones drawn by :func:`sample_names` (by :data:`SURNAME_WEIGHT`), then from
+#: :data:`COMPOUND_START` on the compound surnames only the ``names`` profile gives (欧阳, 司马 ...).
+SURNAME_TEXT = pa.array([s for s, _, _ in SURNAMES] + [s for s, _, _ in COMPOUND_SURNAMES], pa.string())
+SURNAME_PINYIN = pa.array(
+    [p for _, p, _ in SURNAMES] + [p.replace(" ", "") for _, p, _ in COMPOUND_SURNAMES], pa.string()
+)
+#: Pinyin initials of each surname, one letter per syllable (``ouyang`` -> ``oy``).
+SURNAME_INITIALS = pa.array(
+    [p[0] for _, p, _ in SURNAMES] + ["".join(x[0] for x in p.split()) for _, p, _ in COMPOUND_SURNAMES],
+    pa.string(),
+)
 SURNAME_WEIGHT = np.array([w for _, _, w in SURNAMES], dtype=np.float64)
+COMPOUND_START = len(SURNAMES)
+COMPOUND_WEIGHT = np.array([w for _, _, w in COMPOUND_SURNAMES], dtype=np.float64)
 
 GIVEN_TEXT = pa.array([""] + [c for c, _, _ in GIVEN_CHARS], pa.string())
 GIVEN_PINYIN = pa.array([""] + [p for _, p, _ in GIVEN_CHARS], pa.string())
@@ -130,6 +142,20 @@ def sample_names(rng: np.random.Generator, female: np.ndarray) -> Names:
     given1 = np.where(common, pick[:, 0], g1).astype(np.int16)
     given2 = np.where(common, pick[:, 1], g2).astype(np.int16)
     return Names(surname, given1, given2)
+
+
+def give_compound_surnames(rng: np.random.Generator, names: Names, share: float) -> None:
+    """Give about ``share`` of ``names`` a compound surname (欧阳, 司马 ...), in place.
+
+    Examples
+    --------
+    >>> names = sample_names(np.random.default_rng(0), np.zeros(1000, dtype=bool))
+    >>> give_compound_surnames(np.random.default_rng(1), names, 0.5)
+    >>> 400 < int((names.surname >= COMPOUND_START).sum()) < 600
+    True
+    """
+    pick = np.flatnonzero(rng.random(len(names)) < share)
+    names.surname[pick] = COMPOUND_START + choose(rng, COMPOUND_WEIGHT, len(pick))
 
 
 def sample_surnames(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -23,7 +23,7 @@ from linker.demo.identifiers import (
     sample_landlines,
     sample_mobiles,
 )
-from linker.demo.names import Names, sample_names
+from linker.demo.names import Names, give_compound_surnames, sample_names
 from linker.demo.vocab import CITIES
 
 CITY_WEIGHT = np.array([w for _, _, _, w in CITIES])
@@ -105,7 +105,9 @@ def _slots(rng: np.random.Generator, n: int, probs: list[float], private: np.nda
     return filled
 
 
-def generate_people(seed: int, n_customers: int, n_others: int, n_spare: int, as_of: int) -> People:
+def generate_people(
+    seed: int, n_customers: int, n_others: int, n_spare: int, as_of: int, compound_share: float = 0.0
+) -> People:
     """Draw the people of a demo data set.
 
     Parameters
@@ -115,6 +117,9 @@ def generate_people(seed: int, n_customers: int, n_others: int, n_spare: int, as
         Bank customers, platform users who are not customers, spare people for bad rows.
     as_of : int
         End of the observed period (days since 1970-01-01).
+    compound_share : float
+        Share of people given a compound surname (from a stream of its own, so that everything else about
+        the people stays as without).
 
     Returns
     -------
@@ -129,6 +134,8 @@ def generate_people(seed: int, n_customers: int, n_others: int, n_spare: int, as
     birth = (as_of - age * 365.25).astype(np.int32)
     city = choose(rng, CITY_WEIGHT, n).astype(np.int16)
     names = sample_names(rng, female)
+    if compound_share:
+        give_compound_surnames(rng_for(seed, "compound_surnames"), names, compound_share)
 
     phone_on = _slots(rng, n, [0, 75, 25], rng.random(n) < np.where(is_cust, 0.2, 0.1))
     landline = phone_on[:, 1] & (rng.random(n) < np.where(is_cust, 0.15, 0.08))

@@ -197,6 +197,12 @@ class Planted:
     transactions: Events
 
 
+def no_stories() -> Planted:
+    """No story planted (behaviour drawn from interests instead)."""
+    none = np.empty(0, dtype=np.int64)
+    return Planted(none, none, none, Events.empty(), Events.empty(), Events.empty())
+
+
 def expected_events(rate_scale: float = 1.0) -> float:
     """Mean number of purchase and browsing events of one story, averaged over the story types."""
     total = 0.0

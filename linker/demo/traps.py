@@ -149,8 +149,10 @@ def trap_count(n: int, share: float, least: int) -> int:
 # ------------------------------------------------------------------------------------------ people traps
 
 
-def plan_households(rng: np.random.Generator, n_customers: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pick family members among customers.
+def plan_households(
+    rng: np.random.Generator, n_customers: int, share: float = 0.01
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pick family members among customers (households: ``share`` of the customers, at least 3).
 
     Returns
     -------
@@ -158,7 +160,7 @@ def plan_households(rng: np.random.Generator, n_customers: int) -> tuple[np.ndar
         Customer rows and the household number of each (members of one household are consecutive, the
         first is the head).
     """
-    n_house = trap_count(n_customers, 0.01, 3)
+    n_house = trap_count(n_customers, share, 3)
     size = choose(rng, [0, 0, 45, 35, 20], n_house)
     members = rng.permutation(n_customers)[: size.sum()]
     household = np.repeat(np.arange(n_house), size)[: len(members)]
@@ -266,14 +268,15 @@ def plant_typos(
     exclude: np.ndarray,
     log: TrapLog,
     in_use: np.ndarray,
+    share: float = 0.03,
 ) -> None:
-    """Replace one bank-known phone or email on ~3% of customers' accounts by a typo of it.
+    """Replace one bank-known phone or email on ``share`` of customers' accounts by a typo of it.
 
     The typo'd account keeps other evidence: another exact identifier, or else its owner's name.
     """
     ent = accounts.entries
     cust_acc = accounts.owner < people.n_customers
-    n_typo = max(1, round(0.03 * cust_acc.sum()))
+    n_typo = max(1, round(share * cust_acc.sum()))
     ok = (
         ((ent.kind == PHONE) | (ent.kind == EMAIL))
         & (ent.slot >= 0)
@@ -408,11 +411,18 @@ def _spell_placeholder_emails(rng: np.random.Generator, value: str, n: int) -> p
     return pc.if_else(pa.array(style == 2), pc.utf8_capitalize(base), out)
 
 
-def plant_placeholders(rng: np.random.Generator, accounts: Accounts, per_value: int, log: TrapLog) -> None:
+def plant_placeholders(
+    rng: np.random.Generator,
+    accounts: Accounts,
+    per_value: int,
+    log: TrapLog,
+    phones: tuple[str, ...] = PLACEHOLDER_PHONES,
+    emails: tuple[str, ...] = PLACEHOLDER_EMAILS,
+) -> None:
     """Put each placeholder phone, placeholder email and junk device on ``per_value`` random accounts."""
     ent = accounts.entries
     n = len(accounts)
-    for value in PLACEHOLDER_PHONES:
+    for value in phones:
         acct = rng.choice(n, per_value, replace=False)
         weights = ACCOUNT_MOBILE_WEIGHTS if value[0] == "1" else (80, 0, 0, 0, 0, 20, 0, 0, 0, 0, 0)
         ent.add(
@@ -424,7 +434,7 @@ def plant_placeholders(rng: np.random.Generator, accounts: Accounts, per_value: 
             raw=spell_digit_strings(rng, [value] * per_value, weights),
         )
         log.add("placeholder_phone", "accounts", index=acct, id_type="phone", value=value)
-    for value in PLACEHOLDER_EMAILS:
+    for value in emails:
         acct = rng.choice(n, per_value, replace=False)
         ent.add(
             acct,

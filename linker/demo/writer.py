@@ -8,6 +8,7 @@ one reader path handles both formats.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -76,6 +77,9 @@ class TableWriter:
         ``"csv"`` or ``"parquet"``.
     encoding : str
         CSV text encoding.
+    transform : callable, optional
+        Applied to every table written (the profile's layout: its columns, formats and headers); ``columns``
+        are then the transformed table's.
 
     Examples
     --------
@@ -87,13 +91,21 @@ class TableWriter:
     'a\\n张伟\\n'
     """
 
-    def __init__(self, path: Path, columns: list[str], file_format: str, encoding: str = "utf-8") -> None:
+    def __init__(
+        self,
+        path: Path,
+        columns: list[str],
+        file_format: str,
+        encoding: str = "utf-8",
+        transform: Callable[[pa.Table], pa.Table] | None = None,
+    ) -> None:
         if file_format not in FORMATS:
             raise ValueError(f"file_format must be one of {FORMATS}, not {file_format!r}")
         self.path = path.with_name(f"{path.name}.{file_format}")
         self.columns = list(columns)
         self.file_format = file_format
         self.encoding = encoding
+        self.transform = transform
         self.rows = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
         schema = pa.schema([(c, pa.string()) for c in self.columns])
@@ -110,6 +122,8 @@ class TableWriter:
 
     def write(self, table: pa.Table) -> None:
         """Append rows (columns in the writer's order, all text)."""
+        if self.transform is not None:
+            table = self.transform(table)
         table = table.select(self.columns)
         table = pa.table({c: table.column(c).cast(pa.string()) for c in self.columns})
         self.rows += table.num_rows

@@ -217,6 +217,11 @@ def test_imeis_have_valid_check_digits(tables: dict[str, pd.DataFrame]) -> None:
 
 
 def test_true_owners_share_an_identifier(tables: dict[str, pd.DataFrame]) -> None:
+    assert_true_owners_share_an_identifier(tables)
+
+
+def assert_true_owners_share_an_identifier(tables: dict[str, pd.DataFrame]) -> None:
+    """Every true link is findable: its account carries one of its customer's identifiers, or a typo of one."""
     acc = (
         tables["accounts"].dropna(subset=["account_id"]).drop_duplicates("account_id").set_index("account_id")
     )
@@ -246,6 +251,14 @@ def test_true_owners_share_an_identifier(tables: dict[str, pd.DataFrame]) -> Non
 def test_accounts_share_identifiers_only_with_their_owner_or_through_traps(
     tables: dict[str, pd.DataFrame],
 ) -> None:
+    assert_shared_identifiers_are_explained(tables, ("shop_phone", "recycled_phone"))
+
+
+def assert_shared_identifiers_are_explained(tables: dict[str, pd.DataFrame], traps_on_accounts: tuple[str, ...],
+                                            junk_phones: tuple[str, ...] = PLACEHOLDER_PHONES,
+                                            junk_emails: tuple[str, ...] = PLACEHOLDER_EMAILS) -> None:
+    """An account shares an identifier with another customer's record only through a trap: one logged on the
+    account (``traps_on_accounts``), a household's device, or a placeholder or junk value."""
     acc = tables["accounts"].dropna(subset=["account_id"]).drop_duplicates("account_id")
     owner = dict(zip(tables["truth/account_owner"].account_id, tables["truth/account_owner"].customer_id))
     holders: dict[tuple[str, str], set[str]] = {}
@@ -254,11 +267,11 @@ def test_accounts_share_identifiers_only_with_their_owner_or_through_traps(
         for ident in idset(row):
             holders.setdefault(ident, set()).add(row.customer_id)
     traps = tables["truth/traps"]
-    explained = set(traps[traps.trap.isin(["shop_phone", "recycled_phone"])].entity_id)
+    explained = set(traps[traps.trap.isin(list(traps_on_accounts)) & (traps.table == "accounts")].entity_id)
     family = traps[traps.trap == "household"].groupby("value").entity_id.apply(set).to_dict()
     junk = (
-        {("phone", norm_phone(p)) for p in PLACEHOLDER_PHONES}
-        | {("email", e) for e in PLACEHOLDER_EMAILS}
+        {("phone", norm_phone(p)) for p in junk_phones}
+        | {("email", e) for e in junk_emails}
         | {("device", norm_device(ZERO_IDFA)), ("device", JUNK_ANDROID_ID)}
     )
     for _, row in acc.iterrows():
