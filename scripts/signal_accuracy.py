@@ -172,13 +172,12 @@ def evaluate_interests(con: duckdb.DuckDBPyConnection, truth_dir: Path, recall_e
     truth = _truth_file(truth_dir, "interests")
     reader = "read_parquet" if truth.suffix == ".parquet" else "read_csv"
     con.execute(f"CREATE OR REPLACE TEMP VIEW interests_raw AS SELECT * FROM {reader}('{truth.as_posix()}')")
-    columns = [(name, dtype) for name, dtype, *_ in con.execute("DESCRIBE interests_raw").fetchall()]
-    text = [n for n, t in columns if t == "VARCHAR" and n != "customer_id"]
-    counts = [n for n, t in columns if t in ("BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "UBIGINT")]
-    if "customer_id" not in dict(columns) or not text or not counts:
-        raise SystemExit(f"{truth}: expected customer_id, a domain column and a count column; found {columns}")
-    domain, count = (next((c for c in text if c in ("domain", "need", "need_domain")), text[0]),
-                     next((c for c in counts if "90" in c), counts[0]))
+    columns = [name for name, *_ in con.execute("DESCRIBE interests_raw").fetchall()]
+    domain = next((c for c in ("domain", "need", "need_domain") if c in columns), None)
+    count = next((c for c in ("events_90d", "events") if c in columns), None)
+    if "customer_id" not in columns or domain is None or count is None:
+        raise SystemExit(f"{truth}: expected customer_id, domain and events_90d columns; found {columns}")
+    count = f"TRY_CAST({count} AS BIGINT)"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE interests AS
         SELECT CAST(customer_id AS VARCHAR) AS customer_id,
@@ -195,12 +194,15 @@ def evaluate_interests(con: duckdb.DuckDBPyConnection, truth_dir: Path, recall_e
                 WHERE s.need = n.need AND i.events >= {precision_events}) AS tp,
                (SELECT count(*) FROM interests i WHERE i.need = n.need AND i.events >= {recall_events}) AS positives,
                (SELECT count(*) FROM interests i JOIN signals s USING (customer_id, need)
-                WHERE i.need = n.need AND i.events >= {recall_events}) AS found
+                WHERE i.need = n.need AND i.events >= {recall_events}) AS found,
+               n.need IN (SELECT need FROM interests) AS known
         FROM needs n ORDER BY n.need
     """).fetchall()
-    per_need = {need: {"fired": fired, "true_positives": tp, "precision": round(tp / fired, 3) if fired else None,
+    # a need the truth does not count (travel, education) has no precision to give
+    per_need = {need: {"fired": fired, "true_positives": tp if known else None,
+                       "precision": round(tp / fired, 3) if fired and known else None,
                        "positives": positives, "recall": round(found / positives, 3) if positives else None}
-                for need, fired, tp, positives, found in rows}
+                for need, fired, tp, positives, found, known in rows}
     customers = con.execute("SELECT count(*) FROM customers").fetchall()[0][0]
     as_of = con.execute("SELECT max(as_of) FROM signals").fetchall()[0][0]
     return {"truth": "interests", "as_of": as_of, "customers": customers, "recall_events": recall_events,
@@ -277,8 +279,8 @@ def _render_interests(results: dict) -> list[str]:
              f">= {results['precision_events']}",
              f"{'need':<18}{'fired':>7}{'TP':>7}{'precision':>11}{'positives':>11}{'recall':>9}"]
     for need, v in results["per_need"].items():
-        lines.append(f"{need:<18}{v['fired']:>7}{v['true_positives']:>7}{_f(v['precision']):>11}"
-                     f"{v['positives']:>11}{_f(v['recall']):>9}")
+        lines.append(f"{need:<18}{v['fired']:>7}{v['true_positives'] if v['true_positives'] is not None else '-':>7}"
+                     f"{_f(v['precision']):>11}{v['positives']:>11}{_f(v['recall']):>9}")
     return lines
 
 

@@ -2,13 +2,14 @@
 
 Every step works on the *distinct* names of a run (a few thousand, whatever the number of events): SQL joins
 for exact names, patterns and containment, rapidfuzz's ``cdist`` over the names left, in blocks. Names are
-compared normalized (:func:`normalize_names`: Unicode NFKC, lower case, every run of punctuation or separators
-as one space, a space between Chinese and Latin characters), the same way on both sides.
+compared normalized (:func:`normalize_names`: Unicode NFKC, lower case, the word "and" and every run of
+punctuation or separators as one space, a space between Chinese and Latin characters), the same way on both
+sides.
 
 Examples
 --------
->>> normalize_names(["  家具／床垫 ", "Home > MATTRESSES", "男装T恤"])
-['家具 床垫', 'home mattresses', '男装 t 恤']
+>>> normalize_names(["  家具／床垫 ", "Home > MATTRESSES", "男装T恤", "Switches & Sockets"])
+['家具 床垫', 'home mattresses', '男装 t 恤', 'switches sockets']
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def normalize_names(values: Sequence[str | None] | pa.Array) -> list[str | None]
     """Normalize category names for comparison (vectorized over an Arrow array; see the module docstring)."""
     a = pa.array(values, pa.string()) if not isinstance(values, pa.Array) else values
     a = pc.utf8_lower(pc.utf8_normalize(a, form="NFKC"))
+    a = pc.replace_substring_regex(a, r"\band\b", " ")          # "switches and sockets" = "switches & sockets"
     a = pc.replace_substring_regex(a, r"[^\p{L}\p{N}]+", " ")
     a = pc.replace_substring_regex(a, r"(\p{Han})([a-z0-9])", r"\1 \2")
     a = pc.replace_substring_regex(a, r"([a-z0-9])(\p{Han})", r"\1 \2")
