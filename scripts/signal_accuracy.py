@@ -99,22 +99,21 @@ def _one(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
 
 
 def _generate_and_run(args: argparse.Namespace, timings: dict[str, float]) -> tuple[Path, Path, Path]:
+    """Generate the demo data of ``args.profile`` with its own ``linker.toml`` (column mappings, encodings) and
+    run the pipeline without the graph store, Parquet only."""
     import linker
-    from linker.demo.generate import DemoSpec, generate_demo
+    from linker.demo.profiles import PROFILES
+    from linker.demo_run import write_demo
 
     work: Path = args.workdir
-    extra = {"profile": args.profile} if getattr(args, "profile", None) else {}
-    spec = DemoSpec(customers=args.customers, accounts=args.accounts or 3 * args.customers,
-                    events=args.events or 20 * args.customers, seed=args.seed, file_format="parquet", **extra)
+    profile = getattr(args, "profile", None) or "default"
     start = time.perf_counter()
-    files = generate_demo(work / "data", spec)
+    config_path = write_demo(work, customers=args.customers, accounts=args.accounts or 3 * args.customers,
+                             events=args.events or 20 * args.customers, seed=args.seed, profile=profile,
+                             file_format="csv" if PROFILES[profile].layout == "bank_export" else "parquet")
     timings["generate"] = round(time.perf_counter() - start, 1)
-    config_path = work / "linker.toml"
-    config_path.write_text("".join(f'[sources.{name}]\npath = "{path.as_posix()}"\n'
-                                   for name, path in files.sources().items())
-                           + f'[output]\ndir = "{(work / "out").as_posix()}"\ngraph_store = false\n'
-                           + 'formats = ["parquet"]\n', encoding="utf-8")
-    config = linker.load_config(config_path)
+    config = linker.load_config(config_path, {"output.dir": str(work / "out"), "output.graph_store": False,
+                                              "output.formats": ["parquet"]})
     start = time.perf_counter()
     result = linker.run(config)
     timings["pipeline"] = round(time.perf_counter() - start, 1)
