@@ -1,7 +1,8 @@
 """The enriched profile: one row per customer with attributes, aggregates, needs and their evidence.
 
 The columns are listed in :data:`PROFILE_COLUMNS` (the README's schema section is generated from it by
-:func:`schema_markdown`); ``{w}`` stands for each configured window (``spend_30d``, ``spend_90d`` ...).
+:func:`schema_markdown`); ``{w}`` stands for each configured window (``spend_30d``, ``spend_90d`` ...),
+``{need}`` for each need of the signals file (``baby_score``, ``baby_events_30d`` ...; see :func:`profile_columns`).
 Changing a column's name, type or meaning bumps :data:`PROFILE_SCHEMA_VERSION`, which every row carries.
 
 Examples
