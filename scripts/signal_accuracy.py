@@ -273,9 +273,9 @@ def render(results: dict) -> str:
 
 
 def _render_interests(results: dict) -> list[str]:
-    lines = [f"profile {results.get('profile')}: customers {results['customers']:,}, as_of {results['as_of']}; "
-             f"recall: customers with >= {results['recall_events']} events in the domain in 90 days, precision: "
-             f">= {results['precision_events']}",
+    lines = [(f"profile {results.get('profile')}: customers {results['customers']:,}, as_of {results['as_of']}; "
+              f"recall: customers with >= {results['recall_events']} events in the domain in 90 days, precision: "
+              f">= {results['precision_events']}"),
              f"{'need':<18}{'fired':>7}{'TP':>7}{'precision':>11}{'positives':>11}{'recall':>9}"]
     for need, v in results["per_need"].items():
         lines.append(f"{need:<18}{v['fired']:>7}{v['true_positives'] if v['true_positives'] is not None else '-':>7}"
@@ -284,10 +284,10 @@ def _render_interests(results: dict) -> list[str]:
 
 
 def _render_needs(results: dict) -> list[str]:
-    lines = [f"profile {results.get('profile', 'default')}: customers {results['customers']:,}, as_of "
-             f"{results['as_of']}, current = planted within {results['current_days']} days",
-             f"{'need':<18}{'fired':>7}{'TP':>7}{'precision':>11}{'recall cur':>12}{'recall all':>12}"
-             f"{'planted cur/all':>17}"]
+    lines = [(f"profile {results.get('profile', 'default')}: customers {results['customers']:,}, as_of "
+              f"{results['as_of']}, current = planted within {results['current_days']} days"),
+             (f"{'need':<18}{'fired':>7}{'TP':>7}{'precision':>11}{'recall cur':>12}{'recall all':>12}"
+              f"{'planted cur/all':>17}")]
     for need, v in results["per_need"].items():
         lines.append(f"{need:<18}{v['fired']:>7}{v['true_positives']:>7}{_f(v['precision']):>11}"
                      f"{_f(v['recall_current']):>12}{_f(v['recall_all']):>12}"

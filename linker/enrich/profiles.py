@@ -57,8 +57,8 @@ PROFILE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("conversion_{w}", "DOUBLE", "Share of browsing events followed by a purchase in the same class within 30 days."),
     ("top_classes", "VARCHAR[]", "Up to 3 classes with the highest spend in the longest window."),
     ("top_browsed_classes", "VARCHAR[]", "Up to 3 classes most browsed in the longest window."),
-    ("top_domains", "VARCHAR[]", "Up to 3 top-level domains with the highest spend in the longest window (a "
-                                 "parent's spend holds its children's: only top-level domains are ranked)."),
+    ("top_domains", "VARCHAR[]", ("Up to 3 top-level domains with the highest spend in the longest window (a "
+                                  "parent's spend holds its children's: only top-level domains are ranked).")),
     ("needs", "VARCHAR[]", "Needs signalled, highest score first."),
     ("{need}_score", "DOUBLE", "Engagement score of the need (0 without events in its domains; see signals.score)."),
     ("{need}_fired", "BOOLEAN", "The need is signalled (by its engagement score or a current rule)."),
@@ -307,9 +307,8 @@ def _need_columns(needs: Sequence[str], spans: list[int]) -> tuple[str, str]:
                **{f"{m}_{window_label(w)}": (f"max({m}_{window_label(w)})", "0")
                   for m in ("events", "spend") for w in spans}}
     pivot, final = [], []
-    for column in sources:
+    for column, (aggregate, default) in sources.items():
         for need in needs:
-            aggregate, default = sources[column]
             name = f"{need}_{column}"
             pivot.append(f"{aggregate} FILTER (WHERE need = {quote_literal(need)}) AS {name}")
             final.append(f"coalesce(nc.{name}, {default}) AS {name}" if default else f"nc.{name}")
