@@ -2,20 +2,23 @@
 
 Stage order (all SQL over the run database):
 
-1. :func:`~linker.enrich.taxonomy.build_categories` maps every category name seen (and card merchant category
-   codes as ``mcc:NNNN``) to a class and a need domain; unmapped names are counted, never dropped.
+1. :func:`~linker.enrich.category_match.build_categories` maps every distinct category name seen (and card
+   merchant category codes as ``mcc:NNNN``) to a class and a domain: exact, pattern, contains, fuzzy; unmapped
+   names are counted, never dropped.
 2. :mod:`~linker.enrich.attribution` attributes events to customers: card transactions, purchases and browsing of
    *linked* accounts, and device-only browsing through a device held by exactly one customer.
 3. :func:`~linker.enrich.aggregate.build_aggregates` aggregates per class, domain and in total over the windows.
-4. :func:`~linker.enrich.signals.fire_signals` scores the need rules (data, not code) and keeps the evidence.
+4. :func:`~linker.enrich.signals.fire_signals` scores every customer's engagement with each need's domains
+   against the population (:mod:`~linker.enrich.engagement`), refines needs with the rules (data, not code)
+   and keeps the evidence.
 5. :func:`~linker.enrich.profiles.build_profiles` writes one row per customer.
 
 :func:`export_enrichment` writes profiles, signals, aggregates and unmapped categories (atomically, CSV made
 spreadsheet-safe) and ``report.html``.
 
-Tables left in the run database: ``categories``, ``merchant_classes``, ``linked_accounts``,
-``device_attribution``, ``aggregates``, ``customer_metrics``, ``signal_scores``, ``signals``, ``profiles``,
-``unmapped_categories``, ``enrichment_info``; ``customer_events`` is temporary, like the event tables.
+Tables left in the run database: ``taxonomy_domains``, ``categories``, ``merchant_classes``, ``linked_accounts``,
+``device_attribution``, ``aggregates``, ``customer_metrics``, ``need_scores``, ``need_baselines``,
+``signal_scores``, ``signals``, ``profiles``, ``unmapped_categories``, ``enrichment_info``; ``customer_events`` is temporary, like the event tables.
 
 For a Spark port, the DuckDB-only SQL used here: ``QUALIFY``, ``SELECT * EXCLUDE``, list slicing ``[1:n]``,
 ``list(x ORDER BY y)`` (``sort_array(collect_list)``), ``list_filter``/``list_contains``/``list_sort``/``len`` on
@@ -41,7 +44,8 @@ from linker.enrich.parts import customer_parts
 from linker.enrich.profiles import build_profiles, build_unmapped_categories
 from linker.enrich.signal_rules import SignalRules, load_signal_rules
 from linker.enrich.signals import fire_signals
-from linker.enrich.taxonomy import Taxonomy, build_categories, build_merchant_classes, load_taxonomy, register_taxonomy
+from linker.enrich.category_match import build_categories, build_merchant_classes, matching_summary, register_taxonomy
+from linker.enrich.taxonomy import Taxonomy, load_taxonomy
 from linker.outputs import export_table, file_checksum, write_text
 
 __all__ = ["EnrichmentRules", "enrich", "enrichment_manifest", "export_enrichment", "load_enrichment_rules"]
@@ -79,7 +83,7 @@ def load_enrichment_rules(config: EnrichmentConfig) -> EnrichmentRules:
     --------
     >>> rules = load_enrichment_rules(EnrichmentConfig())
     >>> rules.taxonomy.source, [r.need for r in rules.signals.rules][:3]
-    ('builtin', ['home_furnishing', 'computer_upgrade', 'photography'])
+    ('builtin', ['home_furnishing', 'computer', 'photography'])
     """
     taxonomy = load_taxonomy(config.taxonomy_file)
     return EnrichmentRules(taxonomy, load_signal_rules(config.signals_file, taxonomy))
@@ -121,6 +125,8 @@ def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: E
     register_taxonomy(con, rules.taxonomy)
     counts["unmapped categories"] = build_categories(con, rules.taxonomy)
     counts["categories"] = _count(con, "categories")
+    for method, _, events, _, _, _ in matching_summary(con):
+        counts[f"category events {method}"] = events
     counts["merchants refined"] = build_merchant_classes(con)
     counts["linked accounts"] = build_linked_accounts(con)
     counts["attributed devices"] = build_device_attribution(con)
@@ -135,8 +141,9 @@ def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: E
         counts[f"customer events {attribution}"] = int(n)
     counts["unmapped events"] = build_unmapped_categories(con)
     counts["aggregates"] = build_aggregates(con, config.windows_days, as_of, parts=parts)
-    counts.update(fire_signals(con, rules.signals, as_of, parts=parts))
-    counts["profiles"] = build_profiles(con, config.windows_days, as_of, parts=parts)
+    counts.update(fire_signals(con, rules.signals, as_of, config.windows_days, parts=parts))
+    counts["profiles"] = build_profiles(con, config.windows_days, as_of, parts=parts,
+                                        needs=[n.name for n in rules.signals.needs])
     _record_info(con, config, rules, as_of)
     for t in ("taxonomy_classes", "taxonomy_names", "taxonomy_patterns", "taxonomy_merchants", "taxonomy_mcc"):
         con.execute(f"DROP TABLE IF EXISTS {t}")

@@ -1,13 +1,14 @@
 """The enriched profile: one row per customer with attributes, aggregates, needs and their evidence.
 
 The columns are listed in :data:`PROFILE_COLUMNS` (the README's schema section is generated from it by
-:func:`schema_markdown`); ``{w}`` stands for each configured window (``spend_30d``, ``spend_90d`` ...).
+:func:`schema_markdown`); ``{w}`` stands for each configured window (``spend_30d``, ``spend_90d`` ...),
+``{need}`` for each need of the signals file (``baby_score``, ``baby_events_30d`` ...; see :func:`profile_columns`).
 Changing a column's name, type or meaning bumps :data:`PROFILE_SCHEMA_VERSION`, which every row carries.
 
 Examples
 --------
 >>> print(schema_markdown().splitlines()[2])
-| `profile_schema_version` | INTEGER | Version of this layout (1). |
+| `profile_schema_version` | INTEGER | Version of this layout (2). |
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import duckdb
 
 from linker.enrich.aggregate import window_label
 from linker.enrich.parts import WHOLE, CustomerPart, write_into
+from linker.sql import quote_literal
 
-PROFILE_SCHEMA_VERSION = 1
+PROFILE_SCHEMA_VERSION = 2
 
 PROFILE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("profile_schema_version", "INTEGER", f"Version of this layout ({PROFILE_SCHEMA_VERSION})."),
@@ -55,15 +57,42 @@ PROFILE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("conversion_{w}", "DOUBLE", "Share of browsing events followed by a purchase in the same class within 30 days."),
     ("top_classes", "VARCHAR[]", "Up to 3 classes with the highest spend in the longest window."),
     ("top_browsed_classes", "VARCHAR[]", "Up to 3 classes most browsed in the longest window."),
-    ("top_domains", "VARCHAR[]", "Up to 3 need domains with the highest spend in the longest window."),
+    ("top_domains", "VARCHAR[]", ("Up to 3 top-level domains with the highest spend in the longest window (a "
+                                  "parent's spend holds its children's: only top-level domains are ranked).")),
     ("needs", "VARCHAR[]", "Needs signalled, highest score first."),
+    ("{need}_score", "DOUBLE", "Engagement score of the need (0 without events in its domains; see signals.score)."),
+    ("{need}_fired", "BOOLEAN", "The need is signalled (by its engagement score or a current rule)."),
+    ("{need}_action", "VARCHAR", "What to do about it (NULL when not signalled)."),
+    ("{need}_act_on", "DATE", "When to act: the date of the evidence that made the need current."),
+    ("{need}_events_{w}", "BIGINT", "Events in the need's domains in the window."),
+    ("{need}_spend_{w}", "DOUBLE", "Purchase and card spend in the need's domains in the window."),
     ("signals", "JSON", "[{need, score, action, recommend, suppress}] highest score first."),
-    ("domain_aggregates", "JSON", "{domain: {spend, orders, card_txns, browse_events, conversion: [one value "
-                                  "per window, shortest first, then all], last_at, accounts}}."),
     ("evidence", "JSON", "{need: the signal's evidence} (see signals.evidence)."),
     ("as_of", "DATE", "Reference date."),
 )
-"""Profile columns: (name, type, description); ``{w}`` is each window ('30d', ...)."""
+"""Profile columns: (name, type, description); ``{w}`` is each window ('30d', ...), ``{need}`` each need of
+the signals file (``home_furnishing_score``, ``baby_events_30d`` ...)."""
+
+
+def _expand(name: str, windows: Sequence[int], needs: Sequence[str]) -> list[str]:
+    names = [name.replace("{need}", n) for n in needs] if "{need}" in name else [name]
+    return [x.replace("{w}", window_label(w)) for x in names for w in sorted(set(windows))] if "{w}" in name else names
+
+
+def profile_columns(windows: Sequence[int], needs: Sequence[str]) -> list[tuple[str, str]]:
+    """The profile's columns and types for these windows and needs, in order: the ``{need}`` columns come need
+    after need.
+
+    >>> [c for c, _ in profile_columns([30], ["baby", "car"]) if c.startswith(("baby_", "car_"))][4:8]
+    ['baby_events_30d', 'baby_spend_30d', 'car_score', 'car_fired']
+    """
+    plain = [(name, dtype) for name, dtype, _ in PROFILE_COLUMNS if "{need}" not in name]
+    per_need = [(name, dtype) for name, dtype, _ in PROFILE_COLUMNS if "{need}" in name]
+    at = next(i for i, (name, _, _) in enumerate(PROFILE_COLUMNS) if "{need}" in name)
+    expanded = [(c, dtype) for name, dtype in plain for c in _expand(name, windows, needs)]
+    block = [(c, dtype) for need in needs for name, dtype in per_need for c in _expand(name, windows, [need])]
+    cut = sum(len(_expand(name, windows, needs)) for name, _, _ in PROFILE_COLUMNS[:at])
+    return expanded[:cut] + block + expanded[cut:]
 
 
 def schema_markdown(windows: list[int] | None = None) -> str:
@@ -78,20 +107,25 @@ def schema_markdown(windows: list[int] | None = None) -> str:
 def readme_markdown() -> str:
     """The README's section on the enrichment outputs: profile (versioned), signals and aggregates columns."""
     from linker.enrich.aggregate import AGGREGATE_COLUMNS
+    from linker.enrich.engagement import NEED_SCORE_COLUMNS
     from linker.enrich.signals import SIGNAL_COLUMNS
 
     def table(columns: dict[str, str]) -> str:
         return "\n".join(["| column | meaning |", "|---|---|"] + [f"| `{k}` | {v} |" for k, v in columns.items()])
 
     return (f"**profiles** (`profiles.parquet` / `.csv` / `.jsonl`), schema version {PROFILE_SCHEMA_VERSION} — one "
-            f"row per customer; `{{w}}` is each of `enrichment.windows_days` (`30d`, `90d`, `365d` by default). "
-            f"JSON columns are JSON text in CSV and Parquet, nested JSON in JSON Lines.\n\n"
+            f"row per customer; `{{w}}` is each of `enrichment.windows_days` (`30d`, `90d`, `365d` by default), "
+            f"`{{need}}` each need of the signals file (`home_furnishing`, `computer`, `photography`, `baby`, `car`, "
+            f"`travel`, `education` by default). JSON columns are JSON text in CSV and Parquet, nested JSON in JSON Lines.\n\n"
             f"{schema_markdown()}\n\n"
             f"**signals** (`signals.parquet` / `.csv` / `.jsonl`) — one row per customer and need.\n\n"
             f"{table(SIGNAL_COLUMNS)}\n\n"
             f"**aggregates** (`aggregates.parquet`) — per customer, level (total, domain, class), key and window; rows in "
             f"no particular order.\n\n"
             f"{table(AGGREGATE_COLUMNS)}\n\n"
+            f"**need_scores** (in the run database `work.duckdb`, with `need_baselines`: the population's means) — "
+            f"per customer and need with events in its domains; then `events_{{w}}` and `spend_{{w}}`.\n\n"
+            f"{table(NEED_SCORE_COLUMNS)}\n\n"
             f"**unmapped_categories** (`unmapped_categories.parquet` / `.csv`) — category names the taxonomy does not "
             f"map, with their volume; add them to a taxonomy file (`enrichment.taxonomy_file`).\n")
 
@@ -164,7 +198,7 @@ def _base(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: date, *,
-                   parts: Sequence[CustomerPart] = (WHOLE,)) -> int:
+                   parts: Sequence[CustomerPart] = (WHOLE,), needs: Sequence[str] = ()) -> int:
     """Create ``profiles`` (columns of :data:`PROFILE_COLUMNS`) from customers, links, clusters,
     ``customer_metrics``, ``aggregates`` and ``signals``, one customer range of ``parts`` after the other, each
     sorted by customer (so the table is). Returns the number of rows (one per customer).
@@ -174,7 +208,6 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
     range of ``aggregates`` and ``signals``."""
     spans = sorted(set(windows))
     longest = window_label(spans[-1])
-    labels = [window_label(w) for w in spans] + ["all"]
     metrics = ("spend", "orders", "card_txns", "browse_events", "dwell_seconds", "conversion")
 
     def at(column: str, label: str, default: str = "0") -> str:
@@ -185,25 +218,16 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
     window_columns = ", ".join(
         f"t.{m}_{window_label(w)}" if m == "conversion" else f"coalesce(t.{m}_{window_label(w)}, 0) AS {m}_{window_label(w)}"
         for m in metrics for w in spans)
-    series = ", ".join(f"'{m}': [{', '.join(at(m, lab, 'NULL' if m == 'conversion' else '0') for lab in labels)}]"
-                       for m in ("spend", "orders", "card_txns", "browse_events", "conversion"))
+    per_need = _need_columns(needs, spans)
     # every part of a profile is built by its own statement into its own table, and the last statement only
     # joins them: at 1M customers in one part the JSON parts took a few gigabytes, and one statement holding
     # them beside the others' hash tables and ordered lists ran out of memory now and then. The JSON objects'
-    # keys come in any order (JSON objects are unordered); sorting them (string_agg ... ORDER BY) buffers every
-    # value and ran out of memory at 1M.
+    # keys come in any order (JSON objects are unordered). Figures per domain and window are in aggregates
+    # (and per need in the profile's own columns), not repeated here as JSON.
     _base(con)
+    con.execute("CREATE OR REPLACE TEMP TABLE top_domains AS SELECT DISTINCT top_domain AS domain FROM taxonomy_classes")
     for i, part in enumerate(parts):
         where = part.where()
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE profile_domains AS
-            WITH domain_series AS (
-                SELECT customer_id, key,
-                       {{{series}, 'last_at': max(last_at),
-                         'accounts': max(accounts) FILTER (WHERE window_name = 'all')}} AS v
-                FROM aggregates WHERE level = 'domain' AND {where} GROUP BY customer_id, key)
-            SELECT customer_id, json_group_object(key, v) AS domain_aggregates FROM domain_series GROUP BY customer_id
-        """)
         # signals.evidence is JSON text made by to_json, never NULL: it is spliced into the object as it is.
         # json_group_object(need, json(evidence)) parsed every evidence (3.5 KB on average at 1M customers)
         # and wrote it again: 0.50 s a part against 0.14 s, the same text.
@@ -234,10 +258,22 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
                        AS top_classes,
                    (list(key ORDER BY browse_events DESC, key) FILTER (WHERE level = 'class' AND browse_events > 0))[1:3]
                        AS top_browsed_classes,
-                   (list(key ORDER BY spend DESC, key) FILTER (WHERE level = 'domain' AND spend > 0))[1:3]
+                   (list(key ORDER BY spend DESC, key) FILTER (WHERE level = 'domain' AND spend > 0
+                                                               AND key IN (SELECT domain FROM top_domains)))[1:3]
                        AS top_domains
             FROM aggregates WHERE window_name = '{longest}' AND level IN ('class', 'domain') AND key <> 'unmapped'
                   AND {where}
+            GROUP BY customer_id
+        """)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE profile_need_columns AS
+            SELECT customer_id{per_need[0]}
+            FROM (SELECT coalesce(n.customer_id, s.customer_id) AS customer_id, coalesce(n.need, s.need) AS need,
+                         n.* EXCLUDE (customer_id, need), s.need IS NOT NULL AS signalled, s.action AS signal_action,
+                         s.act_on AS signal_act_on
+                  FROM (SELECT * FROM need_scores WHERE {where}) n
+                  FULL JOIN (SELECT customer_id, need, action, act_on FROM signals WHERE {where}) s
+                      USING (customer_id, need))
             GROUP BY customer_id
         """)
         con.execute(f"""
@@ -247,16 +283,35 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
                    coalesce(t.events, 0) AS events, coalesce(t.device_events, 0) AS device_events,
                    {window_columns},
                    coalesce(o.top_classes, []) AS top_classes, coalesce(o.top_browsed_classes, []) AS top_browsed_classes,
-                   coalesce(o.top_domains, []) AS top_domains, coalesce(n.needs, []) AS needs,
+                   coalesce(o.top_domains, []) AS top_domains, coalesce(n.needs, []) AS needs{per_need[1]},
                    coalesce(n.signals, json('[]')) AS signals,
-                   coalesce(d.domain_aggregates, json('{{}}')) AS domain_aggregates,
                    coalesce(n.evidence, json('{{}}')) AS evidence, DATE '{as_of.isoformat()}' AS as_of
             FROM (SELECT * FROM profile_base WHERE {where}) c
             LEFT JOIN profile_totals t USING (customer_id) LEFT JOIN profile_tops o USING (customer_id)
-            LEFT JOIN profile_domains d USING (customer_id) LEFT JOIN profile_needs n USING (customer_id)
+            LEFT JOIN profile_needs n USING (customer_id)
+            LEFT JOIN profile_need_columns nc USING (customer_id)
             ORDER BY c.customer_id
         """)
-        for table in ("domains", "needs", "totals", "tops"):
+        for table in ("needs", "totals", "tops", "need_columns"):
             con.execute(f"DROP TABLE profile_{table}")
-    con.execute("DROP TABLE profile_base")
+    con.execute("DROP TABLE profile_base; DROP TABLE top_domains")
     return int(con.execute("SELECT count(*) FROM profiles").fetchall()[0][0])
+
+
+def _need_columns(needs: Sequence[str], spans: list[int]) -> tuple[str, str]:
+    """SQL for the per-need profile columns: the pivot of ``need_scores`` and ``signals`` (one row per customer
+    and need) into ``profile_need_columns``, and the select list taking them into the profile with defaults, in
+    the order of :data:`PROFILE_COLUMNS`."""
+    sources = {"score": ("max(score)", "0"), "fired": ("bool_or(signalled)", "false"),
+               "action": ("max(signal_action)", None), "act_on": ("max(signal_act_on)", None),
+               **{f"{m}_{window_label(w)}": (f"max({m}_{window_label(w)})", "0")
+                  for m in ("events", "spend") for w in spans}}
+    pivot, final = [], []
+    for column, (aggregate, default) in sources.items():
+        for need in needs:
+            name = f"{need}_{column}"
+            pivot.append(f"{aggregate} FILTER (WHERE need = {quote_literal(need)}) AS {name}")
+            final.append(f"coalesce(nc.{name}, {default}) AS {name}" if default else f"nc.{name}")
+    order = [c for c, _ in profile_columns(spans, needs) if any(c.startswith(f"{n}_") for n in needs)]
+    final.sort(key=lambda sql: order.index(sql.split(" AS ")[-1].removeprefix("nc.")))
+    return "".join(f", {p}" for p in pivot), "".join(f", {f}" for f in final)

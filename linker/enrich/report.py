@@ -44,7 +44,9 @@ def render_report(con: duckdb.DuckDBPyConnection) -> str:
         ("Clusters", ("clusters",), _clusters),
         ("Events attributed to customers", ("customer_events",), _attribution),
         ("Need signals", ("signals",), _signals),
-        ("Spend by need domain", ("aggregates",), _domains),
+        ("Engagement baselines", ("need_baselines",), _baselines),
+        ("Spend by domain", ("aggregates", "taxonomy_domains"), _domains),
+        ("Category mapping", ("categories",), _matching),
         ("Unmapped categories", ("unmapped_categories",), _unmapped),
     ]
     for name, needs, build in builders:
@@ -228,11 +230,29 @@ def _signals(con: duckdb.DuckDBPyConnection) -> list[str]:
     if scores:
         parts.append(_figure(lambda ax: (ax.hist([s for (s,) in scores], bins=20, range=(0, 1), color="#8172b3"),
                                          ax.set_xlabel("score")), "Scores of fired signals"))
-    top = _rows(con, """SELECT need, json_extract_string(evidence, '$.rule') AS rule, count(*) AS customers,
+    top = _rows(con, """SELECT need, found_by, coalesce(rule, '') AS rule, count(*) AS customers,
                                round(avg(score), 3) AS mean_score, any_value(action) AS action
-                        FROM signals GROUP BY 1, 2 ORDER BY customers DESC""")
-    parts.append(_table(["need", "rule", "customers", "mean score", "action"], top))
+                        FROM signals GROUP BY 1, 2, 3 ORDER BY need, customers DESC""")
+    parts.append(_table(["need", "found by", "refining rule", "customers", "mean engagement score", "action"], top))
     return parts
+
+
+def _baselines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = _rows(con, """SELECT need, window_days, population, round(weighted_events, 3), round(spend, 2),
+                                round(active_days, 3), round(breadth, 3) FROM need_baselines ORDER BY need""")
+    return ["<p>The mean of each measure over the customers active in the need's window: a customer's lift is "
+            "their measure over this mean.</p>" + _table(
+                ["need", "window (days)", "active customers", "weighted events", "spend", "active days",
+                 "breadth (classes)"], rows)]
+
+
+def _matching(con: duckdb.DuckDBPyConnection) -> list[str]:
+    from linker.enrich.category_match import matching_summary
+
+    rows = [(m, n, e, f"{s:,.2f}", f"{se:.1%}", f"{ss:.1%}") for m, n, e, s, se, ss in matching_summary(con)]
+    return ["<p>How the category names of every event were mapped to a class (exact name, pattern, a name found "
+            "inside it, fuzzy match, card code), with the share of events and of spend.</p>"
+            + _table(["method", "category names", "events", "spend", "share of events", "share of spend"], rows)]
 
 
 def _domains(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -240,12 +260,23 @@ def _domains(con: duckdb.DuckDBPyConnection) -> list[str]:
                         "ORDER BY window_days DESC LIMIT 1")
     if not window:
         return []
-    rows = _rows(con, f"""SELECT key, round(sum(spend)) FROM aggregates
-                          WHERE level = 'domain' AND window_name = '{window[0][0]}' AND spend > 0
+    # a parent domain's rows hold its children's events: only top-level domains add up to the whole
+    rows = _rows(con, f"""SELECT a.key, round(sum(a.spend)) FROM aggregates a
+                          JOIN taxonomy_domains d ON d.domain = a.key AND d.parent IS NULL
+                          WHERE a.level = 'domain' AND a.window_name = '{window[0][0]}' AND a.spend > 0
                           GROUP BY 1 ORDER BY 2 DESC LIMIT 20""")
+    children = _rows(con, f"""SELECT d.parent, a.key, round(sum(a.spend)) AS spend,
+                                     round(sum(a.spend) / nullif(max(p.spend), 0), 3)
+                              FROM aggregates a JOIN taxonomy_domains d ON d.domain = a.key AND d.parent IS NOT NULL
+                              LEFT JOIN (SELECT key, sum(spend) AS spend FROM aggregates
+                                         WHERE level = 'domain' AND window_name = '{window[0][0]}' GROUP BY key) p
+                                  ON p.key = d.parent
+                              WHERE a.level = 'domain' AND a.window_name = '{window[0][0]}' AND a.spend > 0
+                              GROUP BY 1, 2 ORDER BY 1, 3 DESC""")
     return [_figure(lambda ax: _bars(ax, [r[0] for r in rows], [r[1] for r in rows], horizontal=True,
                                      color="#55a868"),
-                    f"Spend by need domain, all customers, last {window[0][0]} (online and card)", (6, 4.5))]
+                    f"Spend by top-level domain, all customers, last {window[0][0]} (online and card)", (6, 4.5)),
+            _table(["domain", "sub-domain", "spend", "share of the domain"], children)]
 
 
 def _unmapped(con: duckdb.DuckDBPyConnection) -> list[str]:

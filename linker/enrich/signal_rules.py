@@ -29,12 +29,51 @@ from linker.errors import RulesError
 KINDS = ("purchase", "card", "spend", "browse", "any")
 ACTIONS = ("view", "search", "cart", "favorite")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_NEED_KEYS = {"domains", "label", "label_zh", "action", "recommend", "suppress", "window_days", "min_score",
+              "min_events"}
+_ENGAGEMENT_KEYS = {"window_days", "half_life_days", "min_score", "min_events", "lift_cap", "weights"}
+MEASURES = ("events", "spend", "active_days", "breadth")
+"""The parts of an engagement score: recency-weighted events, spend, active days, distinct classes."""
 _RULE_KEYS = {"name", "need", "description", "action", "recommend", "suppress", "min_score", "enabled",
               "evidence", "sequence", "condition"}
 _EVIDENCE_KEYS = {"id", "kind", "classes", "domains", "window_days", "actions", "min_count", "min_amount",
                   "min_dwell_seconds", "min_days", "absent", "required", "weight"}
 _SEQUENCE_KEYS = {"id", "first", "then", "min_gap_days", "max_gap_days", "required", "weight"}
 _CONDITION_KEYS = {"id", "metric", "min", "max", "required", "weight"}
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """How engagement scores are computed (``[engagement]``); each need may override the window and thresholds.
+
+    An event counts ``0.5 ** (age_days / half_life_days)``; each measure of :data:`MEASURES` is divided by its
+    mean over the customers active in the window (the population's baseline, learned from the run's data), the
+    lifts capped at ``lift_cap``, and the score is their weighted mean: 1.0 is an average customer."""
+
+    window_days: int = 90
+    half_life_days: float = 45.0
+    min_score: float = 1.5
+    min_events: int = 2
+    lift_cap: float = 10.0
+    weights: tuple[tuple[str, float], ...] = tuple((m, 1.0) for m in MEASURES)
+
+
+@dataclass(frozen=True)
+class Need:
+    """A need: the taxonomy domains whose behaviour reveals it, its default action and recommendations, and
+    its engagement window and thresholds."""
+
+    name: str
+    domains: tuple[str, ...]
+    classes: tuple[str, ...]          # every class of those domains and their sub-domains
+    label: str = ""
+    label_zh: str = ""
+    action: str = ""
+    recommend: tuple[str, ...] = ()
+    suppress: tuple[str, ...] = ()
+    window_days: int = 90
+    min_score: float = 1.5
+    min_events: int = 2
 
 
 @dataclass(frozen=True)
@@ -110,6 +149,15 @@ class SignalRules:
     source: str
     rules: tuple[SignalRule, ...]
     affordability: Affordability = field(default_factory=Affordability)
+    needs: tuple[Need, ...] = ()
+    engagement: Engagement = field(default_factory=Engagement)
+
+    def need(self, name: str) -> Need:
+        """The need called ``name``."""
+        for n in self.needs:
+            if n.name == name:
+                return n
+        raise KeyError(name)
 
     def rule(self, name: str) -> SignalRule:
         """The rule called ``name``."""
@@ -157,6 +205,8 @@ def load_signal_rules(path: Path | None, taxonomy: Taxonomy) -> SignalRules:
     merged = {
         "version": data.get("version", builtin.get("version")),
         "affordability": {**builtin.get("affordability", {}), **data.get("affordability", {})},
+        "engagement": {**builtin.get("engagement", {}), **data.get("engagement", {})},
+        "needs": {**builtin.get("needs", {}), **data.get("needs", {})},
         "signals": [r for r in builtin.get("signals", []) if r.get("name") not in own] + data.get("signals", []),
     }
     return _build(merged, taxonomy, str(path))
@@ -164,9 +214,10 @@ def load_signal_rules(path: Path | None, taxonomy: Taxonomy) -> SignalRules:
 
 def _build(data: dict[str, Any], taxonomy: Taxonomy, source: str) -> SignalRules:
     problems: list[str] = []
-    unknown = sorted(set(data) - {"version", "affordability", "signals"})
+    unknown = sorted(set(data) - {"version", "affordability", "engagement", "needs", "signals"})
     if unknown:
-        problems.append(f"unknown section(s) {unknown}; use version, extends, affordability, signals")
+        problems.append(f"unknown section(s) {unknown}; use version, extends, affordability, engagement, needs, "
+                        f"signals")
     affordability = Affordability()
     raw_aff = data.get("affordability", {})
     known = {f.name for f in fields(Affordability)}
@@ -181,6 +232,9 @@ def _build(data: dict[str, Any], taxonomy: Taxonomy, source: str) -> SignalRules
     if not isinstance(entries, list):
         problems.append("signals must be an array of tables ([[signals]])")
         entries = []
+    engagement = _engagement(data.get("engagement", {}), problems)
+    needs = _needs(data.get("needs", {}), engagement, taxonomy, problems)
+    declared = {n.name for n in needs}
     rules, names = [], set()
     for i, entry in enumerate(entries, 1):
         where = f"signals[{i}]" + (f" {entry.get('name')!r}" if isinstance(entry, dict) and entry.get("name") else "")
@@ -189,6 +243,10 @@ def _build(data: dict[str, Any], taxonomy: Taxonomy, source: str) -> SignalRules
             continue
         rule, rule_problems = _rule(entry, taxonomy)
         problems += [f"{where}: {p}" for p in rule_problems]
+        if rule is not None and rule.need not in declared:   # a need found by its rules only
+            declared.add(rule.need)
+            needs.append(Need(rule.need, (), (), window_days=engagement.window_days, min_score=engagement.min_score,
+                              min_events=engagement.min_events))
         if rule is not None:
             if rule.name in names:
                 problems.append(f"{where}: the name {rule.name!r} is used by an earlier rule")
@@ -198,7 +256,87 @@ def _build(data: dict[str, Any], taxonomy: Taxonomy, source: str) -> SignalRules
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)
         raise RulesError(f"signals file {source}: {len(problems)} problem(s):\n{listed}")
-    return SignalRules(source, tuple(rules), affordability)
+    return SignalRules(source, tuple(rules), affordability, tuple(needs), engagement)
+
+
+def _engagement(raw: Any, problems: list[str]) -> Engagement:
+    if not isinstance(raw, dict):
+        problems.append("engagement must be a table ([engagement])")
+        return Engagement()
+    problems += [f"engagement: unknown key {k!r} (keys: {', '.join(sorted(_ENGAGEMENT_KEYS))})"
+                 for k in raw if k not in _ENGAGEMENT_KEYS]
+    base = Engagement()
+    values: dict[str, Any] = {}
+    for key, low, high, integer in (("window_days", 1, 3650, True), ("half_life_days", 1, 3650, False),
+                                    ("min_score", 0, 100, False), ("min_events", 1, 1000, True),
+                                    ("lift_cap", 1, 1000, False)):
+        value = raw.get(key, getattr(base, key))
+        if not _number(value) or not low <= value <= high or (integer and not float(value).is_integer()):
+            problems.append(f"engagement.{key}: {value!r} is out of range; give a{' whole' if integer else ''} "
+                            f"number from {low} to {high}")
+            value = getattr(base, key)
+        values[key] = int(value) if integer else float(value)
+    weights = dict(base.weights)
+    given = raw.get("weights", {})
+    if not isinstance(given, dict):
+        problems.append("engagement.weights must be a table {events = 1, spend = 1, ...}")
+        given = {}
+    for key, value in given.items():
+        if key not in MEASURES:
+            problems.append(f"engagement.weights: unknown measure {key!r} (measures: {', '.join(MEASURES)})")
+        elif not _number(value) or value < 0:
+            problems.append(f"engagement.weights.{key}: must be a non-negative number")
+        else:
+            weights[key] = float(value)
+    if sum(weights.values()) <= 0:
+        problems.append("engagement.weights add up to zero; give some measure a positive weight")
+    return Engagement(**values, weights=tuple(weights.items()))
+
+
+def _needs(raw: Any, engagement: Engagement, taxonomy: Taxonomy, problems: list[str]) -> list[Need]:
+    if not isinstance(raw, dict):
+        problems.append("needs must be tables ([needs.<name>])")
+        return []
+    needs = []
+    for name, entry in raw.items():
+        where = f"needs.{name}"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: must be a table ([{where}])")
+            continue
+        local = [f"unknown key {k!r} (keys: {', '.join(sorted(_NEED_KEYS))})" for k in entry if k not in _NEED_KEYS]
+        if not _ID.match(name):
+            local.append("the name must be a word (letters, digits, _)")
+        domains = entry.get("domains", [])
+        if not isinstance(domains, list) or not domains or not all(isinstance(d, str) for d in domains):
+            local.append("domains must be a non-empty list of taxonomy domains")
+            domains = []
+        local += [f"unknown domain {d!r} (domains: {', '.join(taxonomy.domains)})" for d in domains
+                  if d not in taxonomy.domains]
+        lists = {}
+        for key in ("recommend", "suppress"):
+            value = entry.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                local.append(f"{key} must be a list of class names")
+                value = []
+            local += [f"{key}: unknown class {v!r}" for v in value if v not in taxonomy.classes]
+            lists[key] = tuple(value)
+        numbers: dict[str, Any] = {}
+        for key, low, high, integer in (("window_days", 1, 3650, True), ("min_score", 0, 100, False),
+                                        ("min_events", 1, 1000, True)):
+            value = entry.get(key, getattr(engagement, key))
+            if not _number(value) or not low <= value <= high or (integer and not float(value).is_integer()):
+                local.append(f"{key}: {value!r} is out of range; give a{' whole' if integer else ''} number from "
+                             f"{low} to {high}")
+                value = getattr(engagement, key)
+            numbers[key] = int(value) if integer else float(value)
+        problems += [f"{where}: {p}" for p in local]
+        if local:
+            continue
+        classes = sorted({c for d in domains for c in taxonomy.classes_under(d)})
+        needs.append(Need(name, tuple(domains), tuple(classes), str(entry.get("label", "")),
+                          str(entry.get("label_zh", "")), str(entry.get("action", "")).strip(), lists["recommend"],
+                          lists["suppress"], **numbers))
+    return needs
 
 
 def _rule(entry: dict[str, Any], taxonomy: Taxonomy) -> tuple[SignalRule | None, list[str]]:

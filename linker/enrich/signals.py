@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from linker.enrich.affordability import build_customer_metrics, metric_value_sql
+from linker.enrich.engagement import build_need_scores, register_needs
 from linker.enrich.parts import WHOLE, CustomerPart, write_into
 from linker.enrich.signal_rules import SignalRules
 
@@ -24,14 +25,22 @@ MAX_EVENTS = 20
 
 SIGNAL_COLUMNS: dict[str, str] = {
     "customer_id": "The customer.",
-    "need": "The need (home_furnishing, computer_upgrade, photography, travel, education, new_baby, car, ...).",
-    "score": "0..1: the weighted share of the rule's evidence found, each part weighted by the link probability "
-             "behind it.",
-    "action": "What the bank should do.",
-    "recommend": "Classes to recommend (those bought within the rule's horizon dropped).",
+    "need": "The need ([needs] of the signals file: home_furnishing, computer, photography, baby, car, travel, "
+            "education by default).",
+    "score": "The engagement score: the weighted mean lift of the customer's events, spend, active days and "
+             "breadth in the need's domains over the population's (1.0: an average active customer; see "
+             "need_scores).",
+    "found_by": "'engagement' (the score passed the need's min_score), 'rule' (a current rule fired) or 'both'.",
+    "rule": "The fired rule that refines the need into an action (NULL when none did).",
+    "rule_score": "0..1: the weighted share of the rule's evidence found, each part weighted by the link "
+                  "probability behind it.",
+    "action": "What the bank should do: the rule's action, else the need's.",
+    "recommend": "Classes to recommend (those bought within the rule's horizon or the need's window dropped).",
     "suppress": "Classes never to recommend to this customer now (e.g. another camera).",
-    "evidence": "JSON: rule, parts (evidence, sequences, conditions with what was found and the events), "
-                "accounts with link probability and match weight, devices, card transactions.",
+    "act_on": "When to act: the date of the latest event of the evidence that made the need current.",
+    "evidence": "JSON: need, engagement (measures, lifts, the population's baseline, thresholds), rule, its "
+                "parts (evidence, sequences, conditions with what was found and the events), accounts with link "
+                "probability and match weight, devices, card transactions, classes already bought.",
     "as_of": "Reference date.",
 }
 """Columns of ``signals`` (read by the graph store for HAS_NEED edges; keep the shape)."""
@@ -84,8 +93,8 @@ def register_rules(con: duckdb.DuckDBPyConnection, rules: SignalRules) -> None:
         con.unregister(f"{name}_arrow")
 
 
-def fire_signals(con: duckdb.DuckDBPyConnection, rules: SignalRules, as_of: date, *,
-                 parts: Sequence[CustomerPart] = (WHOLE,)) -> dict[str, int]:
+def fire_signals(con: duckdb.DuckDBPyConnection, rules: SignalRules, as_of: date, windows: Sequence[int] = (30, 90, 365),
+                 *, parts: Sequence[CustomerPart] = (WHOLE,)) -> dict[str, int]:
     """Score every rule for every customer with matching events; create ``signal_scores`` and ``signals``.
 
     ``signal_scores`` holds every (customer, rule) scored — ``gate`` (every required part holds), ``score``,
@@ -107,14 +116,17 @@ def fire_signals(con: duckdb.DuckDBPyConnection, rules: SignalRules, as_of: date
     sequences self-join only the events already matched to a rule. Everything else works on those aggregates.
     """
     register_rules(con, rules)
+    register_needs(con, rules)
     build_customer_metrics(con, as_of, rules.affordability)
+    counts = {"need scores": build_need_scores(con, rules, windows, as_of, parts=parts)}
     day = f"DATE '{as_of.isoformat()}'"
     for n, part in enumerate(parts):
         _score_customers(con, day, part, first=n == 0)
-    counts = {"signals": int(con.execute("SELECT count(*) FROM signals").fetchall()[0][0])}
+    counts["signals"] = int(con.execute("SELECT count(*) FROM signals").fetchall()[0][0])
     for need, n in con.execute("SELECT need, count(*) FROM signals GROUP BY need ORDER BY need").fetchall():
         counts[f"signals {need}"] = int(n)
-    for t in ("signal_rules", "signal_evidence", "signal_evidence_classes", "signal_sequences", "signal_conditions"):
+    for t in ("signal_rules", "signal_evidence", "signal_evidence_classes", "signal_sequences", "signal_conditions",
+              "need_classes"):
         con.execute(f"DROP TABLE {t}")
     return counts
 
@@ -235,10 +247,10 @@ def _parts(con: duckdb.DuckDBPyConnection, part: CustomerPart) -> None:
 
 
 def _signals(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPart, *, first: bool) -> None:
-    """``signals`` of the customers of ``part``: the best fired rule per customer and need, with accounts,
-    devices and recommendations."""
+    """``signals`` of the customers of ``part``: per customer and need, the engagement score and the best fired
+    rule (either may be missing), with the action, recommendations, when to act and the evidence."""
     con.execute(f"""
-        {write_into('signals', first)}
+        CREATE OR REPLACE TEMP TABLE signal_rule_best AS
         WITH best AS (
             SELECT * FROM signal_part_scores WHERE fired
             QUALIFY row_number() OVER (PARTITION BY customer_id, need ORDER BY score DESC, rule_ord) = 1),
@@ -263,25 +275,64 @@ def _signals(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPart, *, fi
                   FROM used WHERE attribution = 'device' GROUP BY customer_id, rule, device, account_id)
             GROUP BY customer_id, rule),
         cards AS (
-            SELECT customer_id, rule, count(DISTINCT event_id) AS card_transactions FROM used
-            WHERE kind = 'card' GROUP BY customer_id, rule),
-        bought AS (
-            SELECT b.customer_id, b.rule, list_sort(list(DISTINCT e.class)) AS classes
-            FROM best b JOIN signal_rules r USING (rule)
-            JOIN customer_events e ON e.customer_id = b.customer_id AND list_contains(r.recommend, e.class)
-            WHERE e.kind IN ('purchase', 'card') AND date_diff('day', CAST(e.event_time AS DATE), {day}) < r.horizon_days
-              AND {part.where('e.customer_id')}
-            GROUP BY b.customer_id, b.rule)
-        SELECT b.customer_id, b.need, b.score, r.action,
-               list_filter(r.recommend, lambda x: NOT list_contains(coalesce(bo.classes, []), x)) AS recommend,
-               r.suppress,
-               CAST(to_json({{'rule': b.rule, 'description': r.description, 'score': b.score,
-                             'min_score': r.min_score, 'parts': b.parts, 'accounts': coalesce(a.accounts, []),
-                             'devices': coalesce(d.devices, []), 'card_transactions': coalesce(c.card_transactions, 0),
-                             'already_bought': coalesce(bo.classes, [])}}) AS VARCHAR) AS evidence,
-               {day} AS as_of
+            SELECT customer_id, rule, count(DISTINCT event_id) FILTER (WHERE kind = 'card') AS card_transactions,
+                   max(event_time) AS last_at
+            FROM used GROUP BY customer_id, rule)
+        SELECT b.customer_id, b.need, b.rule, b.score AS rule_score, r.action, r.recommend, r.suppress,
+               r.horizon_days, CAST(c.last_at AS DATE) AS act_on, b.parts, coalesce(a.accounts, []) AS accounts,
+               coalesce(d.devices, []) AS devices, coalesce(c.card_transactions, 0) AS card_transactions,
+               r.description, r.min_score
         FROM best b JOIN signal_rules r USING (rule)
         LEFT JOIN accounts a USING (customer_id, rule) LEFT JOIN devices d USING (customer_id, rule)
-        LEFT JOIN cards c USING (customer_id, rule) LEFT JOIN bought bo USING (customer_id, rule)
-        ORDER BY b.customer_id, b.need
+        LEFT JOIN cards c USING (customer_id, rule)
     """)
+    # a fired engagement score, or a fired rule whose latest evidence is within the need's window (current)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE signal_rows AS
+        SELECT coalesce(e.customer_id, r.customer_id) AS customer_id, coalesce(e.need, r.need) AS need,
+               coalesce(e.fired, false) AS engaged, r.rule IS NOT NULL AS ruled, e.score, r.rule, r.rule_score,
+               coalesce(r.action, d.action) AS action, coalesce(r.recommend, d.recommend) AS recommend,
+               coalesce(r.suppress, d.suppress) AS suppress, coalesce(r.horizon_days, d.window_days) AS horizon_days,
+               CASE WHEN coalesce(e.fired, false) THEN greatest(e.act_on, r.act_on) ELSE r.act_on END AS act_on,
+               d.ord AS need_ord,
+               {{'score': e.score, 'min_score': d.min_score, 'min_events': d.min_events,
+                 'window_days': d.window_days, 'fired': coalesce(e.fired, false), 'events': e.events,
+                 'weighted_events': e.weighted_events, 'spend': e.spend, 'active_days': e.active_days,
+                 'breadth': e.breadth, 'first_at': e.first_at, 'last_at': e.last_at,
+                 'lifts': {{'events': e.lift_events, 'spend': e.lift_spend, 'active_days': e.lift_active_days,
+                            'breadth': e.lift_breadth}},
+                 'baseline': {{'population': bl.population, 'weighted_events': round(bl.weighted_events, 4),
+                               'spend': round(bl.spend, 2), 'active_days': round(bl.active_days, 4),
+                               'breadth': round(bl.breadth, 4)}}}} AS engagement,
+               r.description, r.min_score, r.parts, r.accounts, r.devices, r.card_transactions
+        FROM (SELECT * FROM need_scores WHERE {part.where()}) e
+        FULL JOIN signal_rule_best r USING (customer_id, need)
+        JOIN need_definitions d ON d.need = coalesce(e.need, r.need)
+        LEFT JOIN need_baselines bl ON bl.need = d.need
+        WHERE coalesce(e.fired, false) OR date_diff('day', r.act_on, {day}) < d.window_days
+    """)
+    con.execute(f"""
+        {write_into('signals', first)}
+        WITH bought AS (
+            SELECT s.customer_id, s.need, list_sort(list(DISTINCT e.class)) AS classes
+            FROM signal_rows s
+            JOIN customer_events e ON e.customer_id = s.customer_id AND list_contains(s.recommend, e.class)
+            WHERE e.kind IN ('purchase', 'card') AND date_diff('day', CAST(e.event_time AS DATE), {day}) < s.horizon_days
+              AND {part.where('e.customer_id')}
+            GROUP BY s.customer_id, s.need)
+        SELECT s.customer_id, s.need, coalesce(s.score, 0) AS score,
+               CASE WHEN s.engaged AND s.ruled THEN 'both' WHEN s.engaged THEN 'engagement' ELSE 'rule' END
+                   AS found_by,
+               s.rule, s.rule_score, s.action,
+               list_filter(s.recommend, lambda x: NOT list_contains(coalesce(bo.classes, []), x)) AS recommend,
+               s.suppress, s.act_on,
+               CAST(to_json({{'need': s.need, 'engagement': s.engagement, 'rule': s.rule,
+                             'description': s.description, 'score': s.rule_score, 'min_score': s.min_score,
+                             'parts': s.parts, 'accounts': coalesce(s.accounts, []),
+                             'devices': coalesce(s.devices, []), 'card_transactions': coalesce(s.card_transactions, 0),
+                             'already_bought': coalesce(bo.classes, [])}}) AS VARCHAR) AS evidence,
+               {day} AS as_of
+        FROM signal_rows s LEFT JOIN bought bo USING (customer_id, need)
+        ORDER BY s.customer_id, s.need
+    """)
+    con.execute("DROP TABLE signal_rule_best; DROP TABLE signal_rows")

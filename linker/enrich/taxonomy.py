@@ -1,30 +1,31 @@
-"""The category taxonomy: raw categories and merchant category codes -> classes -> a hierarchy of need domains.
+"""The category taxonomy: category names and merchant category codes -> classes -> a hierarchy of need domains.
 
-The shipped taxonomy is ``linker/data/taxonomy.toml`` (its header explains the matching order); a user file
-named by ``enrichment.taxonomy_file`` replaces it, or is laid over it when it says ``extends = "builtin"``.
-Mapping runs in SQL over the *distinct* category names of a run, so its cost does not grow with the events.
+The shipped taxonomy is ``linker/data/taxonomy.toml`` with its leaf categories in
+``linker/data/taxonomy_categories.csv`` (the TOML file's header explains the format and the matching order); a
+user file named by ``enrichment.taxonomy_file`` replaces it, or is laid over it when it says
+``extends = "builtin"``. Mapping names to classes is :mod:`linker.enrich.category_match`.
 
 Examples
 --------
 >>> tax = load_taxonomy(None)
 >>> tax.classes["mattress"].domain, tax.domain_path("home_furnishing")
 ('home_furnishing', ('home', 'home_furnishing'))
->>> "camera_lens" in tax.classes_under("electronics")
-True
+>>> "camera_lens" in tax.classes_under("electronics"), len(tax.leaves) >= 1000
+(True, True)
 """
 
 from __future__ import annotations
 
+import csv
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from linker.errors import RulesError
 
@@ -32,8 +33,19 @@ BUILTIN = "builtin"
 UNMAPPED = "unmapped"
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 _MCC = re.compile(r"^(\d{3,4})(?:-(\d{3,4}))?$")
+_TOP_KEYS = {"version", "extends", "categories", "matching", "domains", "classes"}
 _DOMAIN_KEYS = {"label", "label_zh", "parent", "description"}
 _CLASS_KEYS = {"domain", "label", "label_zh", "priority", "names", "patterns", "mcc", "merchants", "description"}
+_CSV_COLUMNS = ("domain", "class", "name_zh", "name_en", "synonyms")
+
+
+@dataclass(frozen=True)
+class Matching:
+    """How names not found exactly are matched (``[matching]``): the shortest name looked for inside longer
+    names, and the lowest rapidfuzz ratio (0-100) a fuzzy match needs."""
+
+    contains_min_chars: int = 2
+    fuzzy_threshold: float = 85.0
 
 
 @dataclass(frozen=True)
@@ -48,16 +60,26 @@ class Domain:
 
 @dataclass(frozen=True)
 class CategoryClass:
-    """A class of goods: the raw names, patterns and merchant category codes that map to it, and its domain."""
+    """A class of goods: the names, patterns and merchant category codes that map to it, and its domain."""
 
     name: str
     domain: str
     label: str = ""
+    label_zh: str = ""
     priority: int = 100
     names: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
     mcc: tuple[tuple[int, int], ...] = ()   # inclusive code ranges; a single code is (c, c)
     merchants: tuple[str, ...] = ()          # patterns on card merchant names; they win over the MCC
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A leaf category of a category table: its class, Chinese and English names."""
+
+    klass: str
+    name_zh: str
+    name_en: str
 
 
 @dataclass(frozen=True)
@@ -67,6 +89,8 @@ class Taxonomy:
     source: str
     domains: Mapping[str, Domain]
     classes: Mapping[str, CategoryClass]
+    matching: Matching = field(default_factory=Matching)
+    leaves: tuple[Leaf, ...] = ()
 
     def domain_path(self, domain: str) -> tuple[str, ...]:
         """Domains from the top of the hierarchy down to ``domain``."""
@@ -80,6 +104,22 @@ class Taxonomy:
     def classes_under(self, domain: str) -> set[str]:
         """Every class whose domain is ``domain`` or lies below it."""
         return {c.name for c in self.classes.values() if domain in self.domain_path(c.domain)}
+
+    def label(self, domain: str) -> str:
+        """The domain's label, or its key when it has none."""
+        return self.domains[domain].label or domain
+
+
+@dataclass
+class _Parsed:
+    """One file's content before validation; ``origins`` say where each class's domain was given."""
+
+    domains: dict[str, Domain]
+    classes: dict[str, CategoryClass]
+    origins: dict[str, str]
+    matching: dict[str, Any]
+    leaves: list[Leaf]
+    problems: list[str]
 
 
 def builtin_path() -> Path:
@@ -112,26 +152,29 @@ def load_taxonomy(path: Path | None) -> Taxonomy:
     Raises
     ------
     RulesError
-        Listing every problem, each naming the file and entry (``classes.furniture: unknown domain ...``).
+        Listing every problem, each naming the file and entry (``classes.furniture: unknown domain ...``,
+        ``categories.csv row 12: class 'lamps' is in two domains ...``).
     """
-    builtin = _parse(read_toml(builtin_path(), "taxonomy"), BUILTIN)
+    builtin = _parse(read_toml(builtin_path(), "taxonomy"), builtin_path())
     if path is None:
         return _validated(builtin, BUILTIN)
     data = read_toml(path, "taxonomy")
     extends = data.pop("extends", None)
     if extends not in (None, BUILTIN):
         raise RulesError(f"taxonomy file {path}: extends = {extends!r}; the only value is \"builtin\"")
-    user = _parse(data, str(path))
-    if extends is None:
-        return _validated(user, str(path))
-    return _validated(_overlay(builtin, user), str(path))
+    user = _parse(data, path)
+    return _validated(user if extends is None else _overlay(builtin, user), str(path))
 
 
-def _parse(data: dict[str, Any], source: str) -> tuple[dict[str, Domain], list[CategoryClass], list[str]]:
+def _parse(data: dict[str, Any], path: Path) -> _Parsed:
     problems = []
-    unknown = sorted(set(data) - {"version", "domains", "classes"})
+    unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
-        problems.append(f"unknown section(s) {unknown}; use version, extends, domains, classes")
+        problems.append(f"unknown section(s) {unknown}; use {', '.join(sorted(_TOP_KEYS))}")
+    matching = data.get("matching") or {}
+    if not isinstance(matching, dict):
+        problems.append("matching: must be a table ([matching])")
+        matching = {}
     domains: dict[str, Domain] = {}
     for name, entry in (data.get("domains") or {}).items():
         if not isinstance(entry, dict):
@@ -139,80 +182,166 @@ def _parse(data: dict[str, Any], source: str) -> tuple[dict[str, Domain], list[C
             continue
         problems += [f"domains.{name}: unknown key {k!r} (keys: {', '.join(sorted(_DOMAIN_KEYS))})"
                      for k in entry if k not in _DOMAIN_KEYS]
-        domains[name] = Domain(name, entry.get("parent"), str(entry.get("label", "")),
-                               str(entry.get("label_zh", "")))
-    classes: list[CategoryClass] = []
+        domains[name] = Domain(name, entry.get("parent"), str(entry.get("label", "")), str(entry.get("label_zh", "")))
+    classes: dict[str, CategoryClass] = {}
+    origins: dict[str, str] = {}
+    leaves: list[Leaf] = []
+    if "categories" in data:
+        table = data["categories"]
+        if not isinstance(table, str) or not table.strip():
+            problems.append("categories: must be the path of a CSV file (relative to this file)")
+        else:
+            leaves = _read_categories(path.parent / table, classes, origins, problems)
     for name, entry in (data.get("classes") or {}).items():
         if not isinstance(entry, dict):
             problems.append(f"classes.{name}: must be a table ([classes.{name}])")
             continue
         problems += [f"classes.{name}: unknown key {k!r} (keys: {', '.join(sorted(_CLASS_KEYS))})"
-                     for k in entry if k not in _CLASS_KEYS]
-        lists = {}
-        for key in ("names", "patterns", "mcc", "merchants"):
-            value = entry.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-                problems.append(f"classes.{name}.{key}: must be a list of non-empty strings")
-                value = []
-            lists[key] = [v.strip() for v in value]
-        ranges = []
-        for code in lists["mcc"]:
-            m = _MCC.match(code)
-            if not m or int(m.group(2) or m.group(1)) < int(m.group(1)):
-                problems.append(f"classes.{name}.mcc: {code!r} is not a merchant category code or range "
-                                f"like \"5712\" or \"3000-3299\"")
+                     + ("; patterns match anywhere in a name, every name also matches inside longer names"
+                        if k == "regex" else "") for k in entry if k not in _CLASS_KEYS]
+        _class_entry(name, entry, classes, origins, problems)
+    return _Parsed(domains, classes, origins, matching, leaves, problems)
+
+
+def _read_categories(path: Path, classes: dict[str, CategoryClass], origins: dict[str, str],
+                     problems: list[str]) -> list[Leaf]:
+    """Read a category table (columns :data:`_CSV_COLUMNS`) into ``classes``; return its leaves."""
+    if not path.is_file():
+        problems.append(f"categories: file {path} not found")
+        return []
+    leaves = []
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, [])
+        if tuple(h.strip() for h in header) != _CSV_COLUMNS:
+            problems.append(f"{path.name}: the header must be {','.join(_CSV_COLUMNS)} (found {','.join(header)})")
+            return []
+        for row_number, row in enumerate(reader, 2):
+            where = f"{path.name} row {row_number}"
+            if len(row) != len(_CSV_COLUMNS):
+                problems.append(f"{where}: {len(row)} fields; expected {len(_CSV_COLUMNS)}")
                 continue
-            ranges.append((int(m.group(1)), int(m.group(2) or m.group(1))))
-        priority = entry.get("priority", 100)
-        if not isinstance(priority, int) or isinstance(priority, bool):
-            problems.append(f"classes.{name}.priority: must be an integer")
-            priority = 100
-        if "domain" not in entry:
-            problems.append(f"classes.{name}: lacks domain")
-        classes.append(CategoryClass(name, str(entry.get("domain", "")), str(entry.get("label", "")), priority,
-                                     tuple(lists["names"]), tuple(lists["patterns"]), tuple(ranges),
-                                     tuple(lists["merchants"])))
-    return domains, classes, problems
+            domain, klass, name_zh, name_en, synonyms = (v.strip() for v in row)
+            if not domain or not klass or not (name_zh or name_en):
+                problems.append(f"{where}: needs a domain, a class and a name")
+                continue
+            names = tuple(n for n in (name_zh, name_en, *(s.strip() for s in synonyms.split("|"))) if n)
+            known = classes.get(klass)
+            if known is None:
+                classes[klass] = CategoryClass(klass, domain, names=names)
+                origins[klass] = where
+            elif known.domain != domain:
+                problems.append(f"{where}: class {klass!r} is in two domains: {domain!r} here and {known.domain!r} "
+                                f"({origins[klass]}); a class belongs to one domain")
+                continue
+            else:
+                classes[klass] = replace(known, names=known.names + names)
+            leaves.append(Leaf(klass, name_zh, name_en))
+    return leaves
 
 
-def _overlay(base: tuple[dict[str, Domain], list[CategoryClass], list[str]],
-             top: tuple[dict[str, Domain], list[CategoryClass], list[str]]
-             ) -> tuple[dict[str, Domain], list[CategoryClass], list[str]]:
-    """Lay a user taxonomy over the shipped one: user entries replace, user names and codes win."""
-    domains = {**base[0], **top[0]}
-    replaced = {c.name for c in top[1]}
-    taken_names = {n.casefold() for c in top[1] for n in c.names}
-    taken_codes = {r for c in top[1] for r in c.mcc if r[0] == r[1]}
-    kept = [CategoryClass(c.name, c.domain, c.label, c.priority,
-                          tuple(n for n in c.names if n.casefold() not in taken_names), c.patterns,
-                          tuple(r for r in c.mcc if r not in taken_codes), c.merchants)
-            for c in base[1] if c.name not in replaced]
-    return domains, top[1] + kept, base[2] + top[2]
+def _class_entry(name: str, entry: dict[str, Any], classes: dict[str, CategoryClass], origins: dict[str, str],
+                 problems: list[str]) -> None:
+    """Add a ``[classes.<name>]`` entry to ``classes`` (merged with the category table's rows of that class)."""
+    lists = {}
+    for key in ("names", "patterns", "mcc", "merchants"):
+        value = entry.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            problems.append(f"classes.{name}.{key}: must be a list of non-empty strings")
+            value = []
+        lists[key] = [v.strip() for v in value]
+    ranges = []
+    for code in lists["mcc"]:
+        m = _MCC.match(code)
+        if not m or int(m.group(2) or m.group(1)) < int(m.group(1)):
+            problems.append(f"classes.{name}.mcc: {code!r} is not a merchant category code or range like \"5712\" or "
+                            f"\"3000-3299\"")
+            continue
+        ranges.append((int(m.group(1)), int(m.group(2) or m.group(1))))
+    priority = entry.get("priority", 100)
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        problems.append(f"classes.{name}.priority: must be an integer")
+        priority = 100
+    known = classes.get(name)
+    domain = entry.get("domain")
+    if known is not None and domain is not None and domain != known.domain:
+        problems.append(f"classes.{name}: the class is in two domains: {domain!r} here and {known.domain!r} "
+                        f"({origins[name]}); a class belongs to one domain")
+    if known is None and domain is None:
+        problems.append(f"classes.{name}: lacks domain (give one, or rows in the categories file)")
+    base = known or CategoryClass(name, str(domain or ""))
+    origins.setdefault(name, f"classes.{name}")
+    classes[name] = replace(base, label=str(entry.get("label", base.label)),
+                            label_zh=str(entry.get("label_zh", base.label_zh)), priority=priority,
+                            names=base.names + tuple(lists["names"]), patterns=tuple(lists["patterns"]),
+                            mcc=tuple(ranges), merchants=tuple(lists["merchants"]))
 
 
-def _validated(parsed: tuple[dict[str, Domain], list[CategoryClass], list[str]], source: str) -> Taxonomy:
-    domains, classes, problems = parsed
-    problems = list(problems)
+def _overlay(base: _Parsed, top: _Parsed) -> _Parsed:
+    """Lay a user taxonomy over the shipped one: its domains replace, its classes add to the shipped ones (a
+    domain or label given replaces), its names and single codes win over the shipped ones."""
+    taken_names = {n.casefold() for c in top.classes.values() for n in c.names}
+    taken_codes = {r for c in top.classes.values() for r in c.mcc if r[0] == r[1]}
+    classes = {
+        n: replace(c, names=tuple(x for x in c.names if x.casefold() not in taken_names),
+                   mcc=tuple(r for r in c.mcc if r not in taken_codes))
+        for n, c in base.classes.items()}
+    origins = dict(base.origins)
+    for name, mine in top.classes.items():
+        shipped = classes.get(name)
+        origins[name] = top.origins[name]
+        if shipped is None:
+            classes[name] = mine
+            continue
+        classes[name] = replace(shipped, domain=mine.domain or shipped.domain, label=mine.label or shipped.label,
+                                label_zh=mine.label_zh or shipped.label_zh, priority=mine.priority,
+                                names=mine.names + shipped.names, patterns=mine.patterns + shipped.patterns,
+                                mcc=mine.mcc + shipped.mcc, merchants=mine.merchants + shipped.merchants)
+    return _Parsed({**base.domains, **top.domains}, classes, origins, {**base.matching, **top.matching},
+                   base.leaves + top.leaves, base.problems + top.problems)
+
+
+def _matching(values: dict[str, Any], problems: list[str]) -> Matching:
+    unknown = sorted(set(values) - {"contains_min_chars", "fuzzy_threshold"})
+    problems += [f"matching: unknown key {k!r} (keys: contains_min_chars, fuzzy_threshold)" for k in unknown]
+    threshold = values.get("fuzzy_threshold", Matching.fuzzy_threshold)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 100:
+        problems.append(f"matching.fuzzy_threshold: {threshold!r} is out of range; give a number from 0 to 100 "
+                        f"(rapidfuzz's ratio; 85 by default)")
+        threshold = Matching.fuzzy_threshold
+    shortest = values.get("contains_min_chars", Matching.contains_min_chars)
+    if isinstance(shortest, bool) or not isinstance(shortest, int) or not 1 <= shortest <= 20:
+        problems.append(f"matching.contains_min_chars: {shortest!r} is out of range; give a whole number from 1 to 20")
+        shortest = Matching.contains_min_chars
+    return Matching(shortest, float(threshold))
+
+
+def _validated(parsed: _Parsed, source: str) -> Taxonomy:
+    domains, classes = parsed.domains, list(parsed.classes.values())
+    problems = list(parsed.problems)
+    matching = _matching(parsed.matching, problems)
     for d in domains.values():
         if not _KEY.match(d.name) or d.name == UNMAPPED:
             problems.append(f"domains.{d.name}: names are lower-case words joined by _ (and not {UNMAPPED!r})")
         if d.parent is not None and d.parent not in domains:
             problems.append(f"domains.{d.name}: unknown parent {d.parent!r}")
     for d in domains.values():
-        seen, node = set(), d.name
+        seen, node = [d.name], domains[d.name].parent
         while node in domains and node not in seen:
-            seen.add(node)
-            node = domains[node].parent  # type: ignore[assignment]
+            seen.append(node)
+            node = domains[node].parent
         if node in seen:
-            problems.append(f"domains.{d.name}: the parent chain loops back to {node!r}")
+            problems.append(f"domains.{d.name}: the parent chain is a cycle: {' -> '.join([*seen, node])}; a domain "
+                            f"cannot lie below itself")
     by_name: dict[str, str] = {}
     by_code: dict[int, str] = {}
     for c in classes:
+        where = parsed.origins.get(c.name, f"classes.{c.name}")
         if not _KEY.match(c.name) or c.name == UNMAPPED or c.name in domains:
-            problems.append(f"classes.{c.name}: names are lower-case words joined by _, not {UNMAPPED!r} "
+            problems.append(f"{where}: class {c.name!r}: names are lower-case words joined by _, not {UNMAPPED!r} "
                             f"and not the name of a domain")
         if c.domain and c.domain not in domains:
-            problems.append(f"classes.{c.name}: unknown domain {c.domain!r} (domains: {', '.join(domains)})")
+            problems.append(f"{where}: class {c.name!r}: unknown domain {c.domain!r} (domains: {', '.join(domains)})")
         for raw in c.names:
             other = by_name.setdefault(raw.casefold(), c.name)
             if other != c.name:
@@ -226,7 +355,7 @@ def _validated(parsed: tuple[dict[str, Domain], list[CategoryClass], list[str]],
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)
         raise RulesError(f"taxonomy file {source}: {len(problems)} problem(s):\n{listed}")
-    return Taxonomy(source, dict(domains), {c.name: c for c in classes})
+    return Taxonomy(source, dict(domains), {c.name: c for c in classes}, matching, tuple(parsed.leaves))
 
 
 def _bad_patterns(classes: list[CategoryClass]) -> list[str]:
@@ -244,126 +373,3 @@ def _bad_patterns(classes: list[CategoryClass]) -> list[str]:
     finally:
         con.close()
     return problems
-
-
-def register_taxonomy(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> None:
-    """Create the small tables the mapping SQL joins: ``taxonomy_classes``, ``_names``, ``_patterns``,
-    ``_merchants`` and ``_mcc``."""
-    classes = list(taxonomy.classes.values())
-    paths = [list(taxonomy.domain_path(c.domain)) for c in classes]
-    tables = {
-        "taxonomy_classes": pa.table({
-            "class": [c.name for c in classes], "domain": [c.domain for c in classes],
-            "top_domain": [p[0] for p in paths], "domain_path": pa.array(paths, pa.list_(pa.string())),
-            "label": [c.label for c in classes]}),
-        "taxonomy_names": pa.table({
-            "name_key": [n.casefold() for c in classes for n in c.names],
-            "class": [c.name for c in classes for _ in c.names]}, schema=_schema("name_key", "class")),
-        "taxonomy_patterns": pa.table({
-            "pattern": [f"(?i){p}" for c in classes for p in c.patterns],
-            "rule": [p for c in classes for p in c.patterns],
-            "class": [c.name for c in classes for _ in c.patterns],
-            "priority": pa.array([c.priority for c in classes for _ in c.patterns], pa.int64()),
-            "ord": pa.array([i for i, c in enumerate(classes) for _ in c.patterns], pa.int64())},
-            schema=_schema("pattern", "rule", "class", ints=("priority", "ord"))),
-        "taxonomy_merchants": pa.table({
-            "pattern": [f"(?i){p}" for c in classes for p in c.merchants],
-            "rule": [p for c in classes for p in c.merchants],
-            "class": [c.name for c in classes for _ in c.merchants],
-            "priority": pa.array([c.priority for c in classes for _ in c.merchants], pa.int64()),
-            "ord": pa.array([i for i, c in enumerate(classes) for _ in c.merchants], pa.int64())},
-            schema=_schema("pattern", "rule", "class", ints=("priority", "ord"))),
-        "taxonomy_mcc": pa.table({
-            "lo": pa.array([lo for c in classes for lo, _ in c.mcc], pa.int64()),
-            "hi": pa.array([hi for c in classes for _, hi in c.mcc], pa.int64()),
-            "class": [c.name for c in classes for _ in c.mcc]},
-            schema=_schema("class", ints=("lo", "hi"))),
-    }
-    for name, table in tables.items():
-        con.register(f"{name}_arrow", table)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
-        con.unregister(f"{name}_arrow")
-
-
-def _schema(*strings: str, ints: tuple[str, ...] = ()) -> pa.Schema:
-    return pa.schema([(s, pa.string()) for s in strings] + [(i, pa.int64()) for i in ints])
-
-
-def build_categories(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> int:
-    """Create ``categories``: every category name seen in purchases, browsing and card transactions, mapped.
-
-    Columns: ``name`` (raw text, or ``mcc:NNNN`` for card transactions), ``source`` ('online' | 'card'),
-    ``class``, ``domain``, ``top_domain``, ``domain_path`` (top-down), ``mapped``, ``matched_by``
-    ('name' | 'pattern' | 'mcc' | 'mcc_range'; NULL when unmapped), ``matched_rule``, ``purchases``,
-    ``browse_events``, ``card_txns``, ``amount``. Unmapped names keep NULL class and domain.
-
-    Returns the number of unmapped category names.
-
-    Notes
-    -----
-    One aggregation over the event tables, then joins over the distinct names only.
-    """
-    register_taxonomy(con, taxonomy)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE observed_categories AS
-        SELECT name, source, CAST(sum(purchases) AS BIGINT) AS purchases,
-               CAST(sum(browse_events) AS BIGINT) AS browse_events, CAST(sum(card_txns) AS BIGINT) AS card_txns,
-               sum(amount) AS amount
-        FROM (SELECT category AS name, 'online' AS source, count(*) AS purchases, 0 AS browse_events,
-                     0 AS card_txns, sum(amount) AS amount
-              FROM purchases WHERE category IS NOT NULL GROUP BY category
-              UNION ALL
-              SELECT category, 'online', 0, count(*), 0, 0 FROM browsing WHERE category IS NOT NULL GROUP BY category
-              UNION ALL
-              SELECT 'mcc:' || mcc, 'card', 0, 0, count(*), sum(amount)
-              FROM transactions WHERE mcc IS NOT NULL AND mcc <> '' GROUP BY mcc)
-        GROUP BY name, source
-    """)
-    con.execute("""
-        CREATE OR REPLACE TABLE categories AS
-        WITH by_name AS (
-            SELECT o.name, n.class, 'name' AS matched_by, o.name AS matched_rule, 1 AS rank
-            FROM observed_categories o JOIN taxonomy_names n ON n.name_key = lower(trim(o.name))
-            WHERE o.source = 'online'),
-        by_pattern AS (
-            SELECT o.name, p.class, 'pattern' AS matched_by, p.rule AS matched_rule,
-                   row_number() OVER (PARTITION BY o.name ORDER BY p.priority, p.ord, p.rule) AS rank
-            FROM observed_categories o JOIN taxonomy_patterns p ON regexp_matches(trim(o.name), p.pattern)
-            WHERE o.source = 'online' AND o.name NOT IN (SELECT name FROM by_name)),
-        by_mcc AS (
-            SELECT o.name, m.class, CASE WHEN m.lo = m.hi THEN 'mcc' ELSE 'mcc_range' END AS matched_by,
-                   CASE WHEN m.lo = m.hi THEN lpad(CAST(m.lo AS VARCHAR), 4, '0')
-                        ELSE lpad(CAST(m.lo AS VARCHAR), 4, '0') || '-' || lpad(CAST(m.hi AS VARCHAR), 4, '0')
-                   END AS matched_rule,
-                   row_number() OVER (PARTITION BY o.name ORDER BY m.hi - m.lo, m.class) AS rank
-            FROM observed_categories o
-            JOIN taxonomy_mcc m ON TRY_CAST(trim(substr(o.name, 5)) AS INTEGER) BETWEEN m.lo AND m.hi
-            WHERE o.source = 'card'),
-        matched AS (
-            SELECT * FROM by_name UNION ALL SELECT * FROM by_pattern WHERE rank = 1
-            UNION ALL SELECT * FROM by_mcc WHERE rank = 1)
-        SELECT o.name, o.source, m.class, c.domain, c.top_domain, c.domain_path, m.class IS NOT NULL AS mapped,
-               m.matched_by, m.matched_rule, o.purchases, o.browse_events, o.card_txns, o.amount
-        FROM observed_categories o LEFT JOIN matched m USING (name) LEFT JOIN taxonomy_classes c USING (class)
-        ORDER BY o.source DESC, o.name
-    """)
-    con.execute("DROP TABLE observed_categories")
-    return int(con.execute("SELECT count(*) FROM categories WHERE NOT mapped").fetchall()[0][0])
-
-
-def build_merchant_classes(con: duckdb.DuckDBPyConnection) -> int:
-    """Create ``merchant_classes`` (merchant, class, matched_rule): card merchants whose name a class claims.
-
-    A merchant category code can be ambiguous (8299 is any school, driving schools included); a class's
-    ``merchants`` patterns refine the class of a card transaction by its merchant name. Run after
-    :func:`register_taxonomy`; returns the number of merchants refined.
-    """
-    con.execute("""
-        CREATE OR REPLACE TABLE merchant_classes AS
-        SELECT merchant, class, rule AS matched_rule
-        FROM (SELECT DISTINCT merchant FROM transactions WHERE merchant IS NOT NULL) t
-        JOIN taxonomy_merchants p ON regexp_matches(trim(t.merchant), p.pattern)
-        QUALIFY row_number() OVER (PARTITION BY merchant ORDER BY p.priority, p.ord, p.rule) = 1
-        ORDER BY merchant
-    """)
-    return int(con.execute("SELECT count(*) FROM merchant_classes").fetchall()[0][0])

@@ -56,15 +56,16 @@ def _snapshot(out: Path, result: linker.RunResult) -> dict[str, Any]:
         evidence = json.loads(s["evidence"])
         signals.append({
             "customer_id": s["customer_id"], "need": s["need"], "rule": evidence["rule"], "score": s["score"],
+            "found_by": s["found_by"], "rule_score": s["rule_score"], "act_on": str(s["act_on"]),
             "recommend": s["recommend"], "suppress": s["suppress"], "as_of": str(s["as_of"]),
-            "parts_holding": [p["id"] for p in evidence["parts"] if p["holds"]],
-            "events": sorted({e["event_id"] for p in evidence["parts"] for e in p.get("events", [])}),
+            "parts_holding": [p["id"] for p in evidence["parts"] or [] if p["holds"]],
+            "events": sorted({e["event_id"] for p in evidence["parts"] or [] for e in p.get("events", [])}),
             "accounts": [(a["account_id"], a["probability"]) for a in evidence["accounts"]],
             "devices": [d["device"] for d in evidence["devices"]],
             "card_transactions": evidence["card_transactions"]})
     keep = ("customer_id", "linked_accounts", "platforms", "events", "device_events", "spend_30d", "spend_90d",
             "orders_90d", "card_txns_90d", "browse_events_90d", "conversion_90d", "top_classes", "top_domains",
-            "needs", "instalment_room")
+            "needs", "instalment_room", "home_furnishing_score", "home_furnishing_fired", "car_events_30d")
     profiles = [{k: p[k] for k in keep} for p in pq.read_table(out / "profiles.parquet").to_pylist()]
     unmapped = pq.read_table(out / "unmapped_categories.parquet").to_pylist()
     counts = {k: v for k, v in result.counts.items()

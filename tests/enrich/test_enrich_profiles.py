@@ -12,8 +12,8 @@ import pytest
 from tests.enrich.enrich_run import AS_OF, RunBuilder, rows
 
 from linker.config import EnrichmentConfig
-from linker.enrich import enrich, enrichment_manifest, export_enrichment
-from linker.enrich.profiles import PROFILE_COLUMNS, PROFILE_SCHEMA_VERSION, schema_markdown
+from linker.enrich import enrich, enrichment_manifest, export_enrichment, load_enrichment_rules
+from linker.enrich.profiles import PROFILE_COLUMNS, PROFILE_SCHEMA_VERSION, profile_columns, schema_markdown
 
 WINDOWS = [7, 30, 90]
 
@@ -35,11 +35,11 @@ def con(run: RunBuilder):
     return con
 
 
+NEEDS = [n.name for n in load_enrichment_rules(EnrichmentConfig()).signals.needs]
+
+
 def _expected_columns() -> list[str]:
-    out = []
-    for name, _, _ in PROFILE_COLUMNS:
-        out += [name.replace("{w}", f"{w}d") for w in WINDOWS] if "{w}" in name else [name]
-    return out
+    return [c for c, _ in profile_columns(WINDOWS, NEEDS)]
 
 
 def test_one_row_per_customer_with_the_documented_columns(con):
@@ -57,14 +57,17 @@ def test_profile_of_a_furnishing_customer(con):
     assert p["credit_headroom"] == 30_000 - 100
     assert p["top_classes"] == ["building_materials", "furniture", "groceries"]
     assert p["top_browsed_classes"] == ["mattress"]
-    assert p["top_domains"][:2] == ["home", "home_furnishing"]
+    assert p["top_domains"] == ["home", "food"]      # top-level domains only: home holds home_furnishing
+    # C1 holds all the home furnishing of the two customers active in 90 days: twice the mean on every measure
+    assert p["home_furnishing_fired"] and p["home_furnishing_score"] == 2.0
+    assert p["home_furnishing_events_30d"] == 3 and p["home_furnishing_spend_90d"] == 14_000
+    assert p["home_furnishing_action"].startswith("Raise the credit limit")
+    assert not p["baby_fired"] and p["baby_events_90d"] == 0 and p["baby_action"] is None
     assert p["needs"] == ["home_furnishing"]
     signals = json.loads(p["signals"])
     assert [s["need"] for s in signals] == ["home_furnishing"] and signals[0]["recommend"] == ["bedding", "mattress"]
     assert json.loads(p["evidence"])["home_furnishing"]["rule"] == "home_furnishing"
-    domains = json.loads(p["domain_aggregates"])
-    assert domains["home_furnishing"]["spend"] == [0, 6000, 14000, 14000]     # 7d, 30d, 90d, all
-    assert domains["home_furnishing"]["accounts"] == ["A1"]
+    assert (p["home_furnishing_spend_7d"], p["home_furnishing_spend_30d"]) == (0, 6000)
     assert p["as_of"] == AS_OF and p["recency_days"] == 3
 
 
@@ -146,8 +149,11 @@ def test_report_shows_the_run(con, tmp_path: Path):
     (path,) = [f for f in export_enrichment(con, tmp_path, []) if f.suffix == ".html"]
     text = path.read_text(encoding="utf-8")
     for heading in ("Links", "Identifiers and hubs", "Clusters", "Events attributed to customers", "Need signals",
-                    "Spend by need domain", "Unmapped categories"):
+                    "Engagement baselines", "Spend by domain", "Category mapping", "Unmapped categories"):
         assert f"<h2>{heading}</h2>" in text
+    assert "<td>exact</td>" in text and "<td>unmapped</td>" in text
+    # the spend chart ranks top-level domains; sub-domains are shares of their parent, never added to it
+    assert "<td>home</td><td>home_furnishing</td>" in text
     if importlib.util.find_spec("matplotlib"):
         assert text.count("data:image/png;base64,") >= 6
     else:
@@ -163,10 +169,7 @@ def test_manifest_entries(con):
 
 
 def test_column_types_are_as_documented(con):
-    documented = {}
-    for name, dtype, _ in PROFILE_COLUMNS:
-        for col in ([name.replace("{w}", f"{w}d") for w in WINDOWS] if "{w}" in name else [name]):
-            documented[col] = dtype
+    documented = dict(profile_columns(WINDOWS, NEEDS))
     actual = {name: dtype for name, dtype, *_ in con.execute("DESCRIBE profiles").fetchall()}
     assert actual == documented
 

@@ -32,8 +32,10 @@ min_score = 0.5
 
 def test_shipped_rules_cover_the_needs_a_bank_wants():
     rules = load_signal_rules(None, TAXONOMY)
-    assert {r.need for r in rules.rules} == {"home_furnishing", "computer_upgrade", "photography", "travel",
-                                            "education", "new_baby", "car"}
+    assert {r.need for r in rules.rules} == {"home_furnishing", "computer", "photography", "travel",
+                                            "education", "baby", "car"}
+    assert {n.name for n in rules.needs} == {r.need for r in rules.rules}
+    assert rules.need("baby").domains == ("baby",) and "toys" in rules.need("baby").classes
     camera = rules.rule("camera_follow_up")
     assert "camera" in camera.suppress and {"camera_lens", "camera_bag"} <= set(camera.recommend)
     assert rules.affordability.debt_service_rate == 0.03
@@ -43,7 +45,8 @@ def test_domains_expand_to_their_classes(tmp_path: Path):
     path = tmp_path / "s.toml"
     path.write_text(MINIMAL, encoding="utf-8")
     (rule,) = load_signal_rules(path, TAXONOMY).rules
-    assert set(rule.evidence[0].classes) == {"building_materials", "furniture", "mattress", "bedding"}
+    assert set(rule.evidence[0].classes) == TAXONOMY.classes_under("home_furnishing")
+    assert {"building_materials", "furniture", "mattress", "lighting"} <= set(rule.evidence[0].classes)
 
 
 def test_a_user_file_replaces_and_runs(tmp_path: Path, run: RunBuilder):
@@ -53,8 +56,8 @@ def test_a_user_file_replaces_and_runs(tmp_path: Path, run: RunBuilder):
     con = run.done()
     counts = enrich(con, EnrichmentConfig(as_of=AS_OF, signals_file=path))
     assert counts["signals"] == 1
-    assert rows(con, "SELECT need, score, recommend FROM signals") == [
-        {"need": "sofa_lover", "score": 1.0, "recommend": ["bedding"]}]
+    assert rows(con, "SELECT need, found_by, rule_score, recommend FROM signals") == [
+        {"need": "sofa_lover", "found_by": "rule", "rule_score": 1.0, "recommend": ["bedding"]}]
     assert rows(con, "SELECT value FROM enrichment_info WHERE key = 'signals_file'")[0]["value"] == str(path)
 
 
@@ -92,6 +95,14 @@ def _rule(extra: str = "", evidence: str = 'id = "e"\nkind = "spend"\nclasses = 
     (_rule("[[signals.condition]]\nid = 'c'\nmetric = 'income'"), "condition 'c': needs min and/or max"),
     (_rule("[[signals.condition]]\nid = 'e'\nmetric = 'income'\nmin = 1"), "the id 'e' is used twice"),
     (_rule() + _rule(), "signals[2] 'r': the name 'r' is used by an earlier rule"),
+    ("[needs.n]\ndomains = ['hom']", "needs.n: unknown domain 'hom'"),
+    ("[needs.n]\ndomains = ['baby']\nmin_score = -1", "needs.n: min_score: -1 is out of range"),
+    ("[needs.n]\ndomains = ['baby']\nrecommend = ['pram']", "needs.n: recommend: unknown class 'pram'"),
+    ("[needs.n]\nlabel = 'x'", "needs.n: domains must be a non-empty list"),
+    ("[engagement]\nmin_score = 500", "engagement.min_score: 500 is out of range"),
+    ("[engagement]\nhalf_life_days = 0", "engagement.half_life_days: 0 is out of range"),
+    ("[engagement]\nweights = { clicks = 1 }", "engagement.weights: unknown measure 'clicks'"),
+    ("[engagement]\nweights = { events = 0, spend = 0, active_days = 0, breadth = 0 }", "weights add up to zero"),
     ("[affordability]\nrate = 1", "affordability: unknown key 'rate'"),
     ("[affordability]\ndebt_service_rate = -1", "affordability.debt_service_rate: must be a non-negative number"),
     ("[rules]", "unknown section(s) ['rules']"),

@@ -33,8 +33,9 @@ def test_signals_table_shape(run: RunBuilder):
     enrich(con, EnrichmentConfig(as_of=AS_OF))
     described = con.execute("DESCRIBE signals").fetchall()
     assert [(d[0], d[1]) for d in described] == [
-        ("customer_id", "VARCHAR"), ("need", "VARCHAR"), ("score", "DOUBLE"), ("action", "VARCHAR"),
-        ("recommend", "VARCHAR[]"), ("suppress", "VARCHAR[]"), ("evidence", "VARCHAR"), ("as_of", "DATE")]
+        ("customer_id", "VARCHAR"), ("need", "VARCHAR"), ("score", "DOUBLE"), ("found_by", "VARCHAR"),
+        ("rule", "VARCHAR"), ("rule_score", "DOUBLE"), ("action", "VARCHAR"), ("recommend", "VARCHAR[]"),
+        ("suppress", "VARCHAR[]"), ("act_on", "DATE"), ("evidence", "VARCHAR"), ("as_of", "DATE")]
     assert [d[0] for d in described] == list(SIGNAL_COLUMNS)
 
 
@@ -52,7 +53,7 @@ def _home(run: RunBuilder, *, materials: bool = True, sleep_views: int = 2, furn
 def test_home_furnishing_fires_with_the_whole_story(run: RunBuilder):
     _home(run)
     s = _signals(run)[("C1", "home_furnishing")]
-    assert s["score"] == 1.0          # furniture 2 + materials 1 + sleep browsing 1 + sequence 1, all found
+    assert s["rule_score"] == 1.0          # furniture 2 + materials 1 + sleep browsing 1 + sequence 1, all found
     assert s["recommend"] == ["bedding", "mattress"] and s["suppress"] == []
     assert "Raise the credit limit" in s["action"]
     parts = _parts(s)
@@ -67,7 +68,7 @@ def test_home_furnishing_scores_are_weighted_by_the_link_probability(run: RunBui
     _home(run, probability=0.96)
     s = _signals(run)[("C1", "home_furnishing")]
     # furniture 2 x 0.96 + materials (card) 1 x 1.0 + sleep 1 x 0.96 + sequence 1 x min(1.0, 0.96) over 5
-    assert s["score"] == pytest.approx((2 * 0.96 + 1 + 0.96 + 0.96) / 5, abs=1e-4)
+    assert s["rule_score"] == pytest.approx((2 * 0.96 + 1 + 0.96 + 0.96) / 5, abs=1e-4)
 
 
 @pytest.mark.parametrize(("kwargs", "fires", "score"), [
@@ -81,7 +82,7 @@ def test_home_furnishing_near_misses(run: RunBuilder, kwargs, fires, score):
     s = _signals(run).get(("C1", "home_furnishing"))
     assert (s is not None) == fires
     if fires:
-        assert s["score"] == score
+        assert s["rule_score"] == score
 
 
 def test_ambiguous_links_never_make_a_need(run: RunBuilder):
@@ -103,8 +104,8 @@ def _laptops(run: RunBuilder, *, views: int = 3, income: float = 12_000, debt: f
 
 def test_computer_upgrade(run: RunBuilder):
     _laptops(run)
-    s = _signals(run)[("C1", "computer_upgrade")]
-    assert s["score"] == 1.0
+    s = _signals(run)[("C1", "computer")]
+    assert s["rule_score"] == 1.0
     assert (s["recommend"], s["suppress"]) == (["laptops"], ["laptop_entry"])
     room = _parts(s)["room_for_instalments"]
     assert (room["metric"], room["value"], room["holds"]) == ("instalment_room", 6000.0, True)
@@ -118,7 +119,7 @@ def test_computer_upgrade(run: RunBuilder):
 ])
 def test_computer_upgrade_near_misses(run: RunBuilder, kwargs):
     _laptops(run, **kwargs)
-    assert ("C1", "computer_upgrade") not in _signals(run)
+    assert ("C1", "computer") not in _signals(run)
 
 
 # ------------------------------------------------------------------------------------------ photography
@@ -126,7 +127,7 @@ def test_camera_bought_recommends_lenses_and_a_bag_and_suppresses_cameras(run: R
     run.customer("C1").account("A1", "C1")
     run.purchase("A1", "微单相机", 8000, days=20)
     s = _signals(run)[("C1", "photography")]
-    assert s["score"] == round(2 / 3, 4)
+    assert s["rule_score"] == round(2 / 3, 4)
     assert s["recommend"] == ["camera_lens", "camera_bag"]
     assert s["suppress"] == ["camera"]
     assert "do not recommend cameras" in s["action"]
@@ -138,7 +139,7 @@ def test_camera_follow_up_drops_what_was_already_bought(run: RunBuilder):
     run.purchase("A1", "相机镜头", 3000, days=5)
     run.browse("摄影包", days=4, account_id="A1")
     s = _signals(run)[("C1", "photography")]
-    assert s["score"] == 1.0
+    assert s["rule_score"] == 1.0
     assert s["recommend"] == ["camera_bag"] and s["suppress"] == ["camera"]
     assert s["evidence"]["already_bought"] == ["camera_lens"]
 
@@ -157,7 +158,7 @@ def test_travel_from_a_flight_alone_and_not_from_browsing_alone(run: RunBuilder)
     for d in (3, 4, 5):
         run.browse("机票", days=d, account_id="A2")
     s = _signals(run)
-    assert s[("C1", "travel")]["score"] == 0.5
+    assert s[("C1", "travel")]["rule_score"] == 0.5
     assert s[("C1", "travel")]["recommend"] == ["luggage", "hotels"]
     assert ("C2", "travel") not in s          # browsing alone: 1/4
 
@@ -168,7 +169,7 @@ def test_travel_with_browsing_and_luggage(run: RunBuilder):
         run.browse("酒店", days=d, account_id="A1")
     run.purchase("A1", "行李箱", 600, days=2)
     s = _signals(run)[("C1", "travel")]
-    assert s["score"] == 0.5 and s["recommend"] == ["hotels"]
+    assert s["rule_score"] == 0.5 and s["recommend"] == ["hotels"]
 
 
 # ------------------------------------------------------------------------------------------ education
@@ -176,7 +177,7 @@ def test_education_from_tuition_but_not_from_a_driving_school_under_the_same_cod
     run.customer("C1").card("C1", "8220", 20_000, days=10, merchant="华东师范大学")
     run.customer("C2").card("C2", "8299", 5000, days=10, merchant="东方时尚驾校")
     s = _signals(run)
-    assert s[("C1", "education")]["score"] == 0.5
+    assert s[("C1", "education")]["rule_score"] == 0.5
     assert not any(need == "education" for c, need in s if c == "C2")
 
 
@@ -185,7 +186,7 @@ def test_education_from_browsing_and_textbooks(run: RunBuilder):
     run.browse("在线课程", days=5, account_id="A1")
     run.browse("教育培训/英语", days=6, account_id="A1")
     run.purchase("A1", "考试/考研资料", 120, days=4)
-    assert _signals(run)[("C1", "education")]["score"] == 0.5
+    assert _signals(run)[("C1", "education")]["rule_score"] == 0.5
 
 
 # ------------------------------------------------------------------------------------------ new baby
@@ -194,8 +195,8 @@ def test_new_baby(run: RunBuilder):
     run.purchase("A1", "孕妇装", 300, days=150)
     run.purchase("A1", "母婴/奶粉", 400, days=10)
     run.browse("婴儿车", days=12, account_id="A1")
-    s = _signals(run)[("C1", "new_baby")]
-    assert s["score"] == round(4 / 4.5, 4)    # essentials 2 + maternity 1 + gear 1 of 4.5
+    s = _signals(run)[("C1", "baby")]
+    assert s["rule_score"] == round(4 / 4.5, 4)    # essentials 2 + maternity 1 + gear 1 of 4.5
     assert s["recommend"] == ["stroller", "crib"] and s["suppress"] == ["maternity"]
 
 
@@ -212,7 +213,7 @@ def test_car_bought_at_a_dealer(run: RunBuilder):
     run.purchase("A1", "汽车用品/脚垫", 300, days=5)
     s = _signals(run)[("C1", "car")]
     assert s["evidence"]["rule"] == "car_bought"
-    assert s["score"] == 0.75
+    assert s["rule_score"] == 0.75
     assert s["recommend"] == [] and s["suppress"] == ["new_car"]   # accessories already bought
 
 
@@ -224,7 +225,7 @@ def test_car_shopping_before_the_purchase_and_the_best_rule_per_need(run: RunBui
     run.card("C1", "8299", 4000, days=120, merchant="海驾驾校")
     s = _signals(run)[("C1", "car")]
     assert s["evidence"]["rule"] == "car_shopping"
-    assert s["score"] == 1.0                  # browsing 2 + loans 1 + driving school 0.5 + room 1 (9700)
+    assert s["rule_score"] == 1.0                  # browsing 2 + loans 1 + driving school 0.5 + room 1 (9700)
     assert s["recommend"] == ["car_loan"]
 
 
@@ -239,7 +240,7 @@ def test_device_attributed_browsing_counts_and_is_shown(run: RunBuilder):
     run.customer("C1", devices=("imei:867530012345670",))
     for d in (5, 9, 14):
         run.browse("笔记本电脑/旧款", days=d, device="imei:867530012345670")
-    s = _signals(run)[("C1", "computer_upgrade")]
+    s = _signals(run)[("C1", "computer")]
     assert s["evidence"]["devices"] == [
         {"device": "imei:***********5670", "via_account": None, "probability": 1.0, "events": 3}]
     assert s["evidence"]["accounts"] == []
