@@ -64,3 +64,39 @@ def test_validate_checks_without_running(dataset, tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "is valid" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_error_text_is_printed_as_written_not_as_markup(dataset, tmp_path: Path) -> None:
+    # a path holding [/x] crashed rich's markup parser; a setting in brackets vanished from the message
+    folder = tmp_path / "in[" / "x]"
+    result = runner.invoke(app, ["run", "-c", str(folder / "linker.toml"), "-q"])
+    assert result.exit_code == 1
+    assert f"{folder}{'/'}linker.toml" in result.output.replace("\n", "")
+    config = dataset()
+    config["sources"]["purchases"]["path"] = str(tmp_path / "p.csv")
+    (tmp_path / "p.csv").write_text("order_id,amount\nO1,5\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", "-c", str(write_toml(tmp_path / "linker.toml", config))])
+    assert result.exit_code == 1
+    assert "[sources.purchases.columns]" in result.output.replace("\n", "")
+
+
+def test_an_unexpected_error_is_one_line_without_its_message_and_debug_shows_it(
+        dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import linker
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("zhangwei@gmail.com")   # a message that could quote an input value
+
+    monkeypatch.setattr(linker, "run", broken)
+    toml = write_toml(tmp_path / "linker.toml", dataset())
+    result = runner.invoke(app, ["run", "-c", str(toml), "-q"])
+    assert result.exit_code == 70
+    assert "internal error (builtins.RuntimeError at test_cli.py:" in result.output
+    assert "zhangwei" not in result.output and "Traceback" not in result.output
+    result = runner.invoke(app, ["--debug", "run", "-c", str(toml), "-q"])
+    assert isinstance(result.exception, RuntimeError)
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "--no-such-option"])
+    assert result.exit_code == 2

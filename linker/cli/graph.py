@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from linker.cli import app, err, out
+from linker.cli import app, err, out, say
 from linker.errors import ConfigError
 
 RunDirOption = Annotated[Path, typer.Option("--run-dir", "-r", help="The run's output folder (holds graph.lbug).")]
@@ -114,8 +114,8 @@ def export_neo4j(run_dir: RunDirOption = DEFAULT_RUN_DIR,
     from linker.graph.neo4j_bundle import export_neo4j_bundle
 
     bundle = export_neo4j_bundle(run_dir, output, run_id=run_id, database=database, overwrite=overwrite)
-    err.print(f"[green]ok[/]: {sum(bundle.counts.values()):,} rows in {len(bundle.counts)} files, run "
-              f"{bundle.run_id}, in {bundle.folder}\nImport with {bundle.folder}/import.sh, i.e. (from that folder):")
+    say("ok", "green", f"{sum(bundle.counts.values()):,} rows in {len(bundle.counts)} files, run {bundle.run_id}, "
+                       f"in {bundle.folder}\nImport with {bundle.folder}/import.sh, i.e. (from that folder):")
     _print(bundle.command + "\n")
 
 
@@ -138,9 +138,9 @@ def load_neo4j(uri: Annotated[str, typer.Option(help="Neo4j URI, e.g. neo4j://ho
         raise ConfigError(f"set the environment variable {password_env} to the Neo4j password of {user!r}")
     totals = load(run_dir, uri=uri, user=user, password=password, database=database, batch_size=batch_size,
                   run_id=run_id, retry_seconds=retry_seconds)
-    err.print(f"[green]ok[/]: {totals['rows']:,} rows in {totals['transactions']:,} transactions to {uri} "
-              f"(database {database}), run {totals['run_id']}, {totals['seconds']:.1f} s; created "
-              f"{totals['nodes_created']:,} nodes and {totals['relationships_created']:,} relationships")
+    say("ok", "green", f"{totals['rows']:,} rows in {totals['transactions']:,} transactions to {uri} "
+                       f"(database {database}), run {totals['run_id']}, {totals['seconds']:.1f} s; created "
+                       f"{totals['nodes_created']:,} nodes and {totals['relationships_created']:,} relationships")
 
 
 # ---------------------------------------------------------------------------------------------- pictures
@@ -157,17 +157,17 @@ def show(customer_id: Annotated[str, typer.Argument(help="The bank customer ID."
     graph = customer_neighbourhood(run_dir, customer_id, hops=hops, max_nodes=max_nodes)
     if html is not None:
         write_html(graph, html, title=f"Identity neighbourhood of customer {customer_id}")
-        err.print(f"[green]ok[/]: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} relationships in {html}")
+        say("ok", "green", f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} relationships in {html}")
         return
-    table = Table(title=f"Neighbourhood of {customer_id} ({hops} hops)", title_justify="left")
+    table = Table(title=Text(f"Neighbourhood of {customer_id} ({hops} hops)"), title_justify="left")
     for column in ("node", "type", "relationships", "hub"):
         table.add_column(column)
     for nid, data in sorted(graph.nodes(data=True), key=lambda item: (item[1]["type"], str(item[1]["key"]))):
-        table.add_row(Text(str(data["label"])), data["type"], str(graph.degree(nid)),
+        table.add_row(Text(str(data["label"])), Text(str(data["type"])), str(graph.degree(nid)),
                       "hub" if data.get("is_hub") else "")
     out.print(table)
     if graph.graph.get("truncated"):
-        err.print(f"[yellow]truncated[/] at {max_nodes} nodes")
+        say("truncated", "yellow", f"at {max_nodes} nodes")
 
 
 @app.command()
@@ -183,5 +183,5 @@ def graphml(cluster_id: Annotated[str | None, typer.Argument(help="The cluster I
         raise typer.BadParameter("name a cluster ID or --customer (one of the two)")
     graph = run_cluster_graph(run_dir, cluster_id=cluster_id, customer_id=customer)
     write_graphml(graph, output)
-    err.print(f"[green]ok[/]: cluster {graph.graph['cluster_id']}: {graph.number_of_nodes()} nodes, "
-              f"{graph.number_of_edges()} relationships in {output}")
+    say("ok", "green", f"cluster {graph.graph['cluster_id']}: {graph.number_of_nodes()} nodes, "
+                       f"{graph.number_of_edges()} relationships in {output}")
