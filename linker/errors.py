@@ -57,6 +57,20 @@ class RunNotFoundError(LinkerError):
     """A command needs the outputs of an earlier run (``linker run``) and cannot find them."""
 
 
+class RunIncompleteError(RunNotFoundError):
+    """The run folder's last run was interrupted while its results were switched in (see
+    :mod:`linker.run_folder`); the next ``linker run`` completes the switch."""
+
+
+class RunFolderError(LinkerError):
+    """The output folder cannot take a run: it is a file, holds an input, holds files linker did not write, or
+    cannot be created."""
+
+
+class RunLockedError(RunFolderError):
+    """Another run is writing into the output folder; the message gives its pid."""
+
+
 class GraphStoreError(LinkerError):
     """The graph store (embedded or Neo4j) refused an operation; the message names the engine and statement."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import resource
-import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ import pandas as pd
 from linker import __version__
 from linker.config import Config
 from linker.engine import open_database
+from linker.errors import RunFolderError
 from linker.enrich import enrich, enrichment_manifest, export_enrichment, load_enrichment_rules
 from linker.graph import load_graph_store
 from linker.ingest import IngestReport, ingest
@@ -29,13 +29,8 @@ from linker.preflight import check_inputs
 from linker.privacy import pseudonym_key, pseudonymize_ids
 from linker.resolve import resolve
 from linker.rules import load_rules
+from linker.run_folder import MANIFEST, SCRATCH_DB, STORE_NAME, SUMMARY, WORK_DB, WORK_DIR, RunFolder
 
-WORK_DB = "work.duckdb"
-WORK_DIR = ".work"
-"""The run's temporary files (transcoded inputs, attributed events in customer parts, the scratch database),
-deleted at the end."""
-SCRATCH_DB = "scratch.duckdb"
-"""The run's scratch database (the event tables; see :func:`linker.engine.open_database`), in :data:`WORK_DIR`."""
 StageHook = Callable[[str], AbstractContextManager[Any]]
 
 
@@ -76,9 +71,13 @@ class RunResult:
         }
 
 
-def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_hook: StageHook | None = None
-        ) -> RunResult:
+def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_hook: StageHook | None = None,
+        force: bool = False) -> RunResult:
     """Run the whole pipeline and write every output into ``config.output.dir``.
+
+    The run is written into the folder's staging folder and switched in at the end (see
+    :mod:`linker.run_folder`): until then the previous run stays whole, and a failed or killed run changes
+    nothing but the staging folder, which the next start removes.
 
     Parameters
     ----------
@@ -88,6 +87,8 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
         Input tables given as DataFrames, by table name (they replace the files of those tables).
     stage_hook
         Called with each stage name; the context manager it returns wraps the stage (progress display).
+    force
+        Write into an output folder that holds files linker did not write (they are kept).
 
     Returns
     -------
@@ -99,27 +100,61 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
         The configuration does not fit the inputs (checked before any work).
     InputError
         A whole input file is unusable.
+    RunFolderError
+        The output folder cannot take the run (a file, holds an input, holds other files without ``force``);
+        :class:`~linker.errors.RunLockedError` when another run is writing into it.
     """
     check_inputs(config, frames)
     rules = load_rules(config.resolution.rules_file)
     enrichment_rules = load_enrichment_rules(config.enrichment)
     key = pseudonym_key(config.output.pseudonym_key_env) if config.output.pseudonymize else None
-    out = config.output.dir
-    out.mkdir(parents=True, exist_ok=True)
+    folder = RunFolder(config.output.dir)
+    inputs = _input_paths(config, frames)
+    _check_folder(folder, inputs, force)
+    with folder.locked():
+        _check_folder(folder, inputs, force)   # again: the folder may have changed before the lock was taken
+        staging = folder.start()
+        try:
+            result = _run_stages(config, frames, staging, stage_hook, key, rules, enrichment_rules)
+            folder.switch_in()
+        except BaseException:
+            folder.discard()
+            raise
+    return result
+
+
+def _check_folder(folder: RunFolder, inputs: list[Path], force: bool) -> None:
+    problems = folder.problems(inputs, force=force)
+    if problems:
+        raise RunFolderError("\n".join(problems))
+
+
+def _input_paths(config: Config, frames: dict[str, pd.DataFrame] | None) -> list[Path]:
+    """Every file the run reads: sources not given as DataFrames, rules, taxonomy and signals files."""
+    paths = [s.path for name, s in config.sources.items() if s.path is not None and name not in (frames or {})]
+    paths += [config.resolution.rules_file, config.enrichment.taxonomy_file, config.enrichment.signals_file]
+    return [p for p in paths if p is not None]
+
+
+def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging: Path,
+                stage_hook: StageHook | None, key: bytes | None, rules: Any, enrichment_rules: Any) -> RunResult:
+    """Every stage, writing into ``staging``; the result names the files where they will be once switched in."""
     started = datetime.now(timezone.utc)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    db_path = out / WORK_DB
-    if db_path.exists():
-        db_path.unlink()
-    con = open_database(db_path, config.engine, scratch=out / WORK_DIR / SCRATCH_DB)
+    con = open_database(staging / WORK_DB, config.engine, scratch=staging / WORK_DIR / SCRATCH_DB)
     hook = stage_hook or (lambda name: nullcontext())
+    final = config.output.dir
+
+    def moved(paths: list[Path]) -> list[Path]:
+        return [final / p.relative_to(staging) for p in paths]
+
     try:
         with _stage(hook, "ingest", []) as timing:
-            report = ingest(con, config, frames=frames, workdir=out / WORK_DIR)
+            report = ingest(con, config, frames=frames, workdir=staging / WORK_DIR)
             timing.rows = sum(t.rows_read for t in report.tables.values())
             if key is not None:
                 pseudonymize_ids(con, key)
-        result = RunResult(out, report, stages=[timing])
+        result = RunResult(final, report, stages=[timing])
         with _stage(hook, "normalize", result.stages) as timing:
             timing.rows = build_identifiers(con, region=config.region, rules=rules.identifiers)
             result.counts["identifiers"] = timing.rows
@@ -128,25 +163,26 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
             result.counts.update(resolve(con, config.resolution, rules))
             timing.rows = result.counts["candidate pairs"]
         with _stage(hook, "enrich", result.stages) as timing:
-            result.counts.update(enrich(con, config.enrichment, rules=enrichment_rules, workdir=out / WORK_DIR))
+            result.counts.update(enrich(con, config.enrichment, rules=enrichment_rules, workdir=staging / WORK_DIR))
             timing.rows = result.counts["customer events"]
             if key is not None:  # pseudonymous exports carry no name or birth date
                 con.execute("UPDATE profiles SET name = NULL, birth_date = NULL")
         with _stage(hook, "export", result.stages) as timing:
-            result.files += _export(con, config)
-            result.files += export_enrichment(con, out, config.output.formats)
+            result.files += moved(_export(con, config, staging))
+            result.files += moved(export_enrichment(con, staging, config.output.formats))
             timing.rows = sum(_count(con, t) for t in ("links", "clusters", "hubs", "profiles"))
         if config.output.graph_store:  # before close: it reads the temporary event tables
             with _stage(hook, "graph", result.stages) as timing:
-                graph = load_graph_store(con, out, run_id=run_id)
+                graph = load_graph_store(con, staging, run_id=run_id)
                 result.counts.update({k: graph[k] for k in ("graph nodes", "graph relationships")})
                 timing.rows = graph["graph nodes"] + graph["graph relationships"]
-        _write_run_files(result, config, frames, started, {"run_id": run_id,
-                                                           "enrichment": enrichment_manifest(con),
-                                                           "pseudonymized": key is not None})
+        entries = sorted({p.relative_to(final).parts[0] for p in result.files}
+                         | {WORK_DB, MANIFEST, SUMMARY} | ({STORE_NAME} if config.output.graph_store else set()))
+        _write_run_files(result, config, frames, started, staging, {
+            "run_id": run_id, "enrichment": enrichment_manifest(con), "pseudonymized": key is not None,
+            "run_folder": {"entries": entries}})
     finally:
         con.close()
-        shutil.rmtree(out / WORK_DIR, ignore_errors=True)
     return result
 
 
@@ -175,8 +211,7 @@ EXPORTS = {
 """Exported tables: output file stem -> query over the run database."""
 
 
-def _export(con: duckdb.DuckDBPyConnection, config: Config) -> list[Path]:
-    out = config.output.dir
+def _export(con: duckdb.DuckDBPyConnection, config: Config, out: Path) -> list[Path]:
     files = []
     for stem, query in EXPORTS.items():
         files += export_table(con, query, out / stem, [f for f in config.output.formats if f != "jsonl"])
@@ -187,8 +222,8 @@ def _export(con: duckdb.DuckDBPyConnection, config: Config) -> list[Path]:
 
 
 def _write_run_files(result: RunResult, config: Config, frames: dict[str, pd.DataFrame] | None,
-                     started: datetime, extra: dict[str, Any]) -> None:
-    out = config.output.dir
+                     started: datetime, out: Path, extra: dict[str, Any]) -> None:
+    """Write ``summary.json`` and ``manifest.json`` into ``out`` (the staging folder), the manifest last."""
     summary = result.summary()
     inputs = {}
     for name, source in config.sources.items():
@@ -206,5 +241,6 @@ def _write_run_files(result: RunResult, config: Config, frames: dict[str, pd.Dat
         **{k: summary[k] for k in ("tables", "counts", "stages", "total_seconds", "files")},
         **extra,
     }
-    result.files.append(write_json(out / "summary.json", summary))
-    result.files.append(write_json(out / "manifest.json", manifest))
+    write_json(out / SUMMARY, summary)
+    write_json(out / MANIFEST, manifest)
+    result.files += [result.output_dir / SUMMARY, result.output_dir / MANIFEST]

@@ -93,6 +93,8 @@ def _main(ctx: typer.Context, debug: Annotated[bool, typer.Option(
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Path of linker.toml.")]
 OutputOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Output folder (overrides config).")]
+RunDirOption = Annotated[Optional[Path], typer.Option(
+    "--run-dir", "-r", help="The run's output folder (default: output.dir of ./linker.toml, else linker-out).")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display, no summary table.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the machine-readable summary (JSON) on stdout.")]
 
@@ -102,15 +104,20 @@ def run(config: ConfigOption = Path("linker.toml"), output: OutputOption = None,
         json_summary: JsonOption = False,
         as_of: Annotated[Optional[str], typer.Option(help="Reference date YYYY-MM-DD (overrides config).")] = None,
         no_graph: Annotated[bool, typer.Option("--no-graph", help="Skip the embedded graph store.")] = False,
+        force: Annotated[bool, typer.Option(
+            "--force", help="Write into an output folder that holds files linker did not write (they are kept; "
+                            "linker deletes only its own).")] = False,
         ) -> None:
-    """Run the main job: ingest, resolve, enrich and export, as configured in linker.toml."""
+    """Run the main job: ingest, resolve, enrich and export, as configured in linker.toml.
+
+    The run is written beside the previous one in the output folder and replaces it only once finished."""
     import linker
 
     overrides = {"output.dir": str(output) if output else None, "enrichment.as_of": as_of,
                  "output.graph_store": False if no_graph else None}
     cfg = load_config(config, overrides)
     with _progress(quiet) as hook:
-        result = linker.run(cfg, stage_hook=hook)
+        result = linker.run(cfg, stage_hook=hook, force=force)
     _report(result.summary(), quiet=quiet, as_json=json_summary)
 
 
@@ -148,17 +155,24 @@ def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Folder for
 def explain(
     identifier: Annotated[str, typer.Argument(help="Customer ID (or account ID with --account).")],
     account: Annotated[bool, typer.Option("--account", help="IDENTIFIER is an account ID.")] = False,
-    run_dir: Annotated[Path, typer.Option(help="Folder of a finished run.")] = Path("linker-out"),
-    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    run_dir: RunDirOption = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
     """Show why accounts were linked to a customer or not: every candidate with its evidence (values masked)."""
     from linker.explain import explain_account, explain_customer, render_text
 
-    explanation = (explain_account if account else explain_customer)(run_dir, identifier)
+    explanation = (explain_account if account else explain_customer)(run_folder(run_dir), identifier)
     if fmt == "json":
         sys.stdout.write(json.dumps(explanation, ensure_ascii=False, indent=2, default=str) + "\n")
     else:
         out.print(render_text(explanation), markup=False, highlight=False)
+
+
+def run_folder(run_dir: Path | None) -> Path:
+    """The run folder a reading command reads: ``--run-dir``, else the one ``./linker.toml`` writes to."""
+    from linker.run_folder import default_run_dir
+
+    return run_dir if run_dir is not None else default_run_dir()
 
 
 # ---------------------------------------------------------------------------------------------- display
