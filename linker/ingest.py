@@ -17,6 +17,7 @@ import pandas as pd
 from linker.config import Config, SourceConfig
 from linker.contract import INGEST_ORDER, REFERENCE_REASON, TABLES, Field, FieldType, Reason, TableContract
 from linker.engine import compress_scratch, scratch_table
+from linker.errors import ReconciliationError
 from linker.readers import RawTable, load_raw
 from linker.sql import quote_ident, quote_literal
 
@@ -33,7 +34,9 @@ QUARANTINE_COLUMNS = "table_name VARCHAR, _source VARCHAR, _row BIGINT, line BIG
 
 @dataclass
 class TableReport:
-    """Counts of one ingested table; ``rows_read == accepted + quarantined`` always holds."""
+    """Counts of one ingested table: ``rows_read`` is the number of records the source holds, counted from the
+    file (not by a parser); ingest stops with :class:`~linker.errors.ReconciliationError` unless it equals
+    ``accepted + quarantined``."""
 
     table: str
     source: str
@@ -143,9 +146,13 @@ def _validate(con: duckdb.DuckDBPyConnection, contract: TableContract, source: S
     reasons = dict(con.execute(
         "SELECT reason, count(*) FROM quarantine WHERE table_name = ? GROUP BY reason ORDER BY reason",
         [name]).fetchall())
-    quarantined = sum(reasons.values())
-    rows_read = con.execute(f"SELECT count(*) FROM {raw.table}").fetchall()[0][0] + len(raw.malformed)
-    return TableReport(name, raw.source, rows_read, accepted, quarantined, reasons)
+    report = TableReport(name, raw.source, raw.records, accepted, sum(reasons.values()), reasons)
+    if not report.reconciles:
+        raise ReconciliationError(
+            f"{name}: the file holds {raw.records:,} records but {accepted:,} were accepted and "
+            f"{report.quarantined:,} quarantined; no output was written. Please report this file's shape",
+            path=raw.source)
+    return report
 
 
 def _t(role: str) -> str:
@@ -326,17 +333,19 @@ def _quarantine_rows(con: duckdb.DuckDBPyConnection, flagged: str, raw: RawTable
                     if checks else "[]")
     con.execute(f"""
         INSERT INTO quarantine
-        SELECT {quote_literal(raw.name)}, q._source, q._row, NULL, q.problems[1].reason,
+        SELECT {quote_literal(raw.name)}, q._source, q._row, r._line, q.problems[1].reason,
                q.problems[1].column_name, array_to_string(list_transform(q.problems, lambda p: p.detail), '; '),
                {record}
         FROM (SELECT c._row, c._source, {row_problems} || coalesce(s.problems, []) AS problems
               FROM ({flagged}) c LEFT JOIN set_problems s USING (_row)) q
         JOIN {raw.table} r ON r._row = q._row
     """)
-    if raw.malformed:
-        con.executemany(
-            "INSERT INTO quarantine VALUES (?, ?, NULL, ?, ?, NULL, ?, ?)",
-            [(raw.name, raw.source, m.line, Reason.MALFORMED_ROW.value, m.message, m.text) for m in raw.malformed])
+    con.execute(f"""
+        INSERT INTO quarantine
+        SELECT {quote_literal(raw.name)}, {quote_literal(raw.source)}, _row, _line,
+               {quote_literal(Reason.MALFORMED_ROW.value)}, NULL, detail, record
+        FROM {raw.malformed}
+    """)
 
 
 def _create_empty(con: duckdb.DuckDBPyConnection, contract: TableContract) -> None:

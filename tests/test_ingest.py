@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 
 from linker.config import load_config
+from linker.errors import ReconciliationError
 from linker.ingest import ingest
-
+from linker.readers import load_raw
 from tests.tiny import ACCOUNTS, CUSTOMERS, PURCHASES
 
 
@@ -117,3 +118,36 @@ def test_dataframes_replace_files(dataset, tmp_path: Path) -> None:
     con, report = run_ingest(config, tmp_path, frames={"customers": CUSTOMERS.head(2)})
     assert report.tables["customers"].rows_read == 2
     assert report.tables["customers"].source == "<dataframe>"
+
+
+def test_rows_read_are_counted_from_the_file_and_a_broken_record_costs_itself(dataset, tmp_path: Path) -> None:
+    config = dataset()
+    path = Path(config["sources"]["purchases"]["path"])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # a quote opened at the start of a field and never closed: the rest of the file used to be one value
+    path.write_text("\n".join([lines[0], 'O0,A1,"2024-05-01', *lines[1:]]) + "\n", encoding="utf-8")
+    con, report = run_ingest(config, tmp_path)
+    t = report.tables["purchases"]
+    assert (t.rows_read, t.accepted, t.quarantined, t.reconciles) == (3, 2, 1, True)
+    assert con.execute("SELECT _row, line, reason, record FROM quarantine WHERE table_name = 'purchases'"
+                       ).fetchall() == [(1, 2, "malformed_row", 'O0,A1,"2024-05-01')]
+
+
+def test_quarantined_rows_carry_their_line(dataset, tmp_path: Path) -> None:
+    frame = pd.concat([PURCHASES, PURCHASES.head(1).assign(order_id="O3", amount="x")])
+    con, _ = run_ingest(dataset("csv", purchases=frame), tmp_path)
+    assert con.execute("SELECT _row, line FROM quarantine WHERE table_name = 'purchases'").fetchall() == [(3, 4)]
+
+
+def test_records_not_all_accepted_or_quarantined_stop_the_run(dataset, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import linker.ingest
+
+    def one_more(*args, **kwargs):
+        raw = load_raw(*args, **kwargs)
+        raw.records += 1        # a record the reading lost: the count from the file says so
+        return raw
+
+    monkeypatch.setattr(linker.ingest, "load_raw", one_more)
+    with pytest.raises(ReconciliationError, match="the file holds 4 records but 3 were accepted and 0 quarantined"):
+        run_ingest(dataset(), tmp_path)
