@@ -30,6 +30,7 @@ from linker.privacy import pseudonym_key, pseudonymize_ids
 from linker.resolve import resolve
 from linker.rules import load_rules
 from linker.run_folder import MANIFEST, SCRATCH_DB, STORE_NAME, SUMMARY, WORK_DB, WORK_DIR, RunFolder
+from linker.sql import quote_literal
 
 StageHook = Callable[[str], AbstractContextManager[Any]]
 
@@ -209,6 +210,9 @@ EXPORTS = {
                          "FROM identifiers WHERE status <> 'usable' ORDER BY source_table, _row",
 }
 """Exported tables: output file stem -> query over the run database."""
+QUARANTINE_CELL = 32_000
+"""A quarantined record longer than this (in characters; spreadsheets hold 32,767 in a cell) is cut in
+``quarantine/<table>.csv`` and written whole to ``quarantine/<table>-records.jsonl``."""
 
 
 def _export(con: duckdb.DuckDBPyConnection, config: Config, out: Path) -> list[Path]:
@@ -216,8 +220,16 @@ def _export(con: duckdb.DuckDBPyConnection, config: Config, out: Path) -> list[P
     for stem, query in EXPORTS.items():
         files += export_table(con, query, out / stem, [f for f in config.output.formats if f != "jsonl"])
     for (table,) in con.execute("SELECT DISTINCT table_name FROM quarantine ORDER BY 1").fetchall():
-        files += export_table(con, f"SELECT * FROM quarantine WHERE table_name = '{table}' ORDER BY _row, line",
-                              out / "quarantine" / table, ["csv"])
+        rows = f"FROM quarantine WHERE table_name = {quote_literal(table)}"
+        side = f"{table}-records.jsonl"
+        files += export_table(con, f"""
+            SELECT * EXCLUDE (record), CASE WHEN length(record) > {QUARANTINE_CELL}
+                THEN left(record, 1000) || {quote_literal(f" ... (cut: the whole record is in quarantine/{side})")}
+                ELSE record END AS record
+            {rows} ORDER BY _row, line""", out / "quarantine" / table, ["csv"])
+        if con.execute(f"SELECT count(*) {rows} AND length(record) > {QUARANTINE_CELL}").fetchall()[0][0]:
+            files += export_table(con, f"SELECT _row, line, record {rows} AND length(record) > {QUARANTINE_CELL} "
+                                       "ORDER BY _row, line", out / "quarantine" / f"{table}-records", ["jsonl"])
     return files
 
 
