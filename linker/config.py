@@ -57,6 +57,10 @@ class SourceConfig(_Model):
                     "Unmapped roles are read from the column of the same name when present.")
     date_formats: list[str] = Field(
         default_factory=list, description="Extra strptime formats tried after the built-in ones.")
+    decimal_separator: Literal[".", ","] = Field(
+        ".", description="Decimal separator of amounts: with '.', a ',' is taken only between groups of three "
+                         "digits (1,234.50); with ',', a '.' only so (1.234,50). A value that fits neither "
+                         "(1,5 under '.') is quarantined, not guessed.")
     keep_other_columns: bool = Field(
         True, description="Keep unmapped columns of customers/accounts as properties (attributes map).")
 
@@ -241,6 +245,8 @@ class Config(_Model):
     """The whole configuration of a run."""
 
     region: str = Field("CN", description="Default phone region (ISO 3166 code) for numbers without +prefix.")
+    timezone: str = Field("Asia/Shanghai", description="Time zone of the run's local times: date-times written "
+                          "with an offset (+08:00, Z) are converted to it; the others are taken as they are.")
     sources: dict[str, SourceConfig] = Field(description="Input tables by name.")
     resolution: ResolutionConfig = Field(default_factory=ResolutionConfig)
     enrichment: EnrichmentConfig = Field(default_factory=EnrichmentConfig)
@@ -264,6 +270,17 @@ class Config(_Model):
                                 f"'csv', 'parquet' or 'jsonl'")
         if problems:
             raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        import duckdb
+
+        try:
+            duckdb.connect().execute("SELECT timezone(?, TIMESTAMPTZ '2000-01-01 00:00:00+00')", [value]).fetchall()
+        except duckdb.Error:
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai or UTC)") from None
         return value
 
     @field_validator("region")

@@ -151,3 +151,40 @@ def test_records_not_all_accepted_or_quarantined_stop_the_run(dataset, tmp_path:
     monkeypatch.setattr(linker.ingest, "load_raw", one_more)
     with pytest.raises(ReconciliationError, match="the file holds 4 records but 3 were accepted and 0 quarantined"):
         run_ingest(dataset(), tmp_path)
+
+
+@pytest.mark.parametrize(("changes", "detail"), [
+    ({"quantity": "9223372036854775808"}, "quantity is out of range"),     # 2^63 crashed the run
+    ({"amount": "1e300"}, "amount is out of range"),                       # its sums overflowed to Infinity
+    ({"amount": "1,5"}, "amount is not a number with decimal separator '.'"),   # was read as 15
+    ({"amount": "1.234,50"}, "amount is not a number with decimal separator '.'"),   # was read as 1.2345
+])
+def test_numbers_that_do_not_fit_are_quarantined_not_guessed(dataset, tmp_path: Path, changes: dict,
+                                                             detail: str) -> None:
+    frame = pd.concat([PURCHASES, PURCHASES.head(1).assign(order_id="O3", **changes)])
+    con, report = run_ingest(dataset("csv", purchases=frame), tmp_path)
+    assert report.tables["purchases"].reasons == {"bad_number": 1}
+    assert detail in con.execute("SELECT detail FROM quarantine WHERE table_name = 'purchases'").fetchall()[0][0]
+
+
+def test_a_source_can_write_decimal_commas(dataset, tmp_path: Path) -> None:
+    config = dataset("csv", purchases=PURCHASES.assign(amount=["3.999,00", "899,5"]))
+    config["sources"]["purchases"]["decimal_separator"] = ","
+    con, _ = run_ingest(config, tmp_path)
+    assert con.execute("SELECT amount FROM purchases ORDER BY _row").fetchall() == [(3999.0,), (899.5,)]
+
+
+def test_date_times_with_an_offset_are_converted_and_counted(dataset, tmp_path: Path) -> None:
+    frame = PURCHASES.assign(order_time=["2024-05-01T02:00:00Z", "2024-05-02 10:00:00"])
+    con, report = run_ingest(dataset("csv", purchases=frame), tmp_path)
+    assert con.execute("SELECT CAST(order_time AS VARCHAR) FROM purchases ORDER BY _row").fetchall() == [
+        ("2024-05-01 10:00:00",), ("2024-05-02 10:00:00",)]
+    assert report.tables["purchases"].notes == {"date-times with an offset, converted to Asia/Shanghai": 1}
+
+
+def test_a_value_too_long_to_compare_is_quarantined(dataset, tmp_path: Path) -> None:
+    frame = pd.concat([CUSTOMERS, CUSTOMERS.head(1).assign(customer_id="C9", name="张" * 100_000)])
+    con, report = run_ingest(dataset("csv", customers=frame), tmp_path)
+    assert report.tables["customers"].reasons == {"too_long": 1}
+    assert con.execute("SELECT detail FROM quarantine WHERE table_name = 'customers'").fetchall() == [
+        ("name is longer than 2,000 bytes",)]
