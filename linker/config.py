@@ -208,7 +208,9 @@ class OutputConfig(_Model):
         default_factory=lambda: ["parquet", "csv", "jsonl"], description="Formats of the exported tables.")
     graph_store: bool = Field(True, description="Load the embedded Cypher store (graph.lbug) after the run.")
     pseudonymize: bool = Field(
-        False, description="Replace customer and account ids in exports by keyed pseudonyms (HMAC-SHA256).")
+        False, description="Every file of the run holds keyed pseudonyms (HMAC-SHA256) or nothing for ids, "
+        "names, phones, emails, devices and birth dates: ids and identifier values become pseudonyms once "
+        "compared, names, birth dates, free attributes and quarantined records are left out.")
     pseudonym_key_env: str = Field("LINKER_PSEUDONYM_KEY",
                                    description="Environment variable holding the pseudonym key.")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import time
 import uuid
@@ -26,11 +27,11 @@ from linker.ingest import IngestReport, ingest
 from linker.identifiers import build_identifiers
 from linker.outputs import export_table, file_checksum, write_json
 from linker.preflight import check_inputs
-from linker.privacy import pseudonym_key, pseudonymize_ids
+from linker.privacy import erase_personal, pseudonym_key, pseudonymize_ids, pseudonymize_values
 from linker.resolve import resolve
 from linker.rules import load_rules
 from linker.run_folder import MANIFEST, SCRATCH_DB, STORE_NAME, SUMMARY, WORK_DB, WORK_DIR, RunFolder
-from linker.sql import quote_literal
+from linker.sql import quote_ident, quote_literal
 
 StageHook = Callable[[str], AbstractContextManager[Any]]
 
@@ -163,11 +164,13 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
         with _stage(hook, "resolve", result.stages) as timing:
             result.counts.update(resolve(con, config.resolution, rules))
             timing.rows = result.counts["candidate pairs"]
+            if key is not None:   # compared: from here on, identifier values are pseudonyms
+                pseudonymize_values(con, key)
         with _stage(hook, "enrich", result.stages) as timing:
             result.counts.update(enrich(con, config.enrichment, rules=enrichment_rules, workdir=staging / WORK_DIR))
             timing.rows = result.counts["customer events"]
-            if key is not None:  # pseudonymous exports carry no name or birth date
-                con.execute("UPDATE profiles SET name = NULL, birth_date = NULL")
+            if key is not None:  # pseudonymous outputs carry no name, birth date or raw record
+                erase_personal(con)
         with _stage(hook, "export", result.stages) as timing:
             result.files += moved(_export(con, config, staging))
             result.files += moved(export_enrichment(con, staging, config.output.formats))
@@ -182,9 +185,25 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
         _write_run_files(result, config, frames, started, staging, {
             "run_id": run_id, "enrichment": enrichment_manifest(con), "pseudonymized": key is not None,
             "run_folder": {"entries": entries}})
+        if key is not None:
+            _copy_database(con, staging / WORK_DIR / WORK_DB)
     finally:
         con.close()
+    if key is not None:
+        os.replace(staging / WORK_DIR / WORK_DB, staging / WORK_DB)
+        (staging / f"{WORK_DB}.wal").unlink(missing_ok=True)
     return result
+
+
+def _copy_database(con: duckdb.DuckDBPyConnection, target: Path) -> None:
+    """Copy the run database's tables into a new file: the run database of a pseudonymized run, whose own file
+    may still hold raw values in the blocks that updates freed."""
+    database = con.execute("SELECT current_database()").fetchall()[0][0]
+    con.execute(f"ATTACH {quote_literal(str(target))} AS pseudonymized")
+    try:
+        con.execute(f"COPY FROM DATABASE {quote_ident(database)} TO pseudonymized")
+    finally:
+        con.execute("DETACH pseudonymized")
 
 
 @contextmanager
