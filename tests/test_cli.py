@@ -100,3 +100,10 @@ def test_an_unexpected_error_is_one_line_without_its_message_and_debug_shows_it(
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "--no-such-option"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("option", ["--customers", "--accounts", "--events"])
+def test_demo_sizes_must_be_positive(tmp_path: Path, option: str) -> None:
+    result = runner.invoke(app, ["demo", "-o", str(tmp_path / "d"), option, "0", "-q"])   # crashed in the generator
+    assert result.exit_code == 2 and "greater than or equal to 1" in " ".join(result.output.split())
+    assert not (tmp_path / "d").exists()

@@ -134,9 +134,9 @@ def validate(config: ConfigOption = Path("linker.toml")) -> None:
 @app.command()
 def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Folder for demo data and results.")]
          = Path("linker-demo"),
-         customers: Annotated[int, typer.Option(help="Number of customers to generate.")] = 2_000,
-         accounts: Annotated[int, typer.Option(help="Number of online accounts.")] = 6_000,
-         events: Annotated[int, typer.Option(help="Number of purchase and browsing events.")] = 40_000,
+         customers: Annotated[int, typer.Option(min=1, help="Number of customers to generate.")] = 2_000,
+         accounts: Annotated[int, typer.Option(min=1, help="Number of online accounts.")] = 6_000,
+         events: Annotated[int, typer.Option(min=1, help="Number of purchase and browsing events.")] = 40_000,
          seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
          quiet: QuietOption = False, json_summary: JsonOption = False) -> None:
     """Generate a small realistic data set, run the whole pipeline on it and print a summary."""
