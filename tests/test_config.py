@@ -117,3 +117,10 @@ def test_config_model_accepts_a_dict_directly() -> None:
 @pytest.mark.parametrize(("given", "kept"), [("5GB", "5GB"), (" 1.5 gib ", "1.5gib"), ("800MB", "800MB")])
 def test_memory_limits_are_sizes(given: str, kept: str) -> None:
     assert load_config(with_("engine.memory_limit", given)).engine.memory_limit == kept
+
+
+def test_a_missing_config_points_to_what_exists(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(tmp_path / "linker.toml")
+    assert "linker init" not in str(excinfo.value)   # there is no such command
+    assert "linker demo" in str(excinfo.value)
