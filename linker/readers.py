@@ -220,8 +220,8 @@ def _split(con: duckdb.DuckDBPyConnection, parsed: str, table: str, name: str, c
 
 # ---------------------------------------------------------------------------------------------- CSV
 def _csv_header(path: Path, source: SourceConfig) -> list[str]:
-    try:
-        with path.open("r", encoding=source.encoding, newline="") as f:
+    try:   # bytes of another encoding further on are the readers' to report, with their record
+        with path.open("r", encoding=source.encoding, errors="replace", newline="") as f:
             first = next((row for row in csv.reader(f, delimiter=source.delimiter) if row), None)
     except UnicodeError:
         raise InputError(f"cannot decode the header as {source.encoding}; set `encoding` for this source",
@@ -288,8 +288,8 @@ def _jsonl_keys(path: Path, encoding: str, sample_lines: int) -> list[str]:
     import json
 
     keys: dict[str, None] = {}
-    try:
-        with path.open("r", encoding=encoding) as f:
+    try:   # a line with bytes of another encoding is the readers' to quarantine
+        with path.open("r", encoding=encoding, errors="replace") as f:
             for i, text in enumerate(f):
                 if i >= sample_lines:
                     break
