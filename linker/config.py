@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from linker.contract import TABLES
 from linker.errors import ConfigError
+from linker.run_folder import DEFAULT_DIR
 
 FORMATS = ("csv", "parquet", "jsonl")
 _SUFFIX_FORMAT = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
@@ -203,7 +204,7 @@ class EnrichmentConfig(_Model):
 class OutputConfig(_Model):
     """Where and how results are written."""
 
-    dir: Path = Field(Path("linker-out"), description="Output folder (created if missing).")
+    dir: Path = Field(DEFAULT_DIR, description="Output folder (created if missing).")
     formats: list[Literal["parquet", "csv", "jsonl"]] = Field(
         default_factory=lambda: ["parquet", "csv", "jsonl"], description="Formats of the exported tables.")
     graph_store: bool = Field(True, description="Load the embedded Cypher store (graph.lbug) after the run.")
