@@ -272,7 +272,7 @@ class _Reader:
                 if after not in (delimiter, newline, None):
                     return line_end, "text follows the closing quote of a value"
             else:
-                pos = unquoted.match(buf, pos).end()
+                pos = unquoted.match(buf, pos).end()  # type: ignore[union-attr]  # matches the empty string
                 after = buf[pos] if pos < len(buf) else None
             if after == delimiter:
                 pos, fields = pos + 1, fields + 1

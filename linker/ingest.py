@@ -114,9 +114,11 @@ def _validate(con: duckdb.DuckDBPyConnection, contract: TableContract, source: S
         used = {c for cols in mapping.values() for c in cols}
         extra = [c for c in raw.columns if c not in used] if source.keep_other_columns else []
         texts.append(f"{_attributes_expr(extra)} AS attributes")
-    rules = {"formats": source.date_formats, "list_separator": separator,
-             "decimal_separator": source.decimal_separator, "timezone": timezone}
-    parsed = [f"{typed_expr(f, _t(f.role), contract, **rules)} AS {quote_ident(f.role)}" for f in contract.fields]
+    def typed_value(f: Field) -> str:
+        return typed_expr(f, _t(f.role), contract, formats=source.date_formats, list_separator=separator,
+                          decimal_separator=source.decimal_separator, timezone=timezone)
+
+    parsed = [f"{typed_value(f)} AS {quote_ident(f.role)}" for f in contract.fields]
     checks = [c for f in contract.fields for c in _row_checks(f, mapping[f.role], contract, source)]
     if contract.one_of:
         present = " OR ".join(f"{_t(r)} IS NOT NULL" for r in contract.one_of)

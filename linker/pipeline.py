@@ -20,11 +20,11 @@ import pandas as pd
 from linker import __version__
 from linker.config import Config
 from linker.engine import open_database
-from linker.errors import RunFolderError
 from linker.enrich import enrich, enrichment_manifest, export_enrichment, load_enrichment_rules
+from linker.errors import RunFolderError
 from linker.graph import load_graph_store
-from linker.ingest import IngestReport, ingest
 from linker.identifiers import build_identifiers
+from linker.ingest import IngestReport, ingest
 from linker.outputs import export_table, file_checksum, write_json
 from linker.preflight import check_inputs
 from linker.privacy import erase_personal, pseudonym_key, pseudonymize_ids, pseudonymize_values
@@ -133,7 +133,7 @@ def _check_folder(folder: RunFolder, inputs: list[Path], force: bool) -> None:
 
 def _input_paths(config: Config, frames: dict[str, pd.DataFrame] | None) -> list[Path]:
     """Every file the run reads: sources not given as DataFrames, rules, taxonomy and signals files."""
-    paths = [s.path for name, s in config.sources.items() if s.path is not None and name not in (frames or {})]
+    paths = [s.path for name, s in config.sources.items() if name not in (frames or {})]
     paths += [config.resolution.rules_file, config.enrichment.taxonomy_file, config.enrichment.signals_file]
     return [p for p in paths if p is not None]
 

@@ -14,7 +14,6 @@ from linker.errors import RunFolderError, RunIncompleteError, RunLockedError, Ru
 from linker.explain import explain_customer
 from linker.pipeline import run
 from linker.run_folder import INCOMPLETE, LOCK, STAGING, RunFolder, default_run_dir, readable_run
-
 from tests.tiny import CUSTOMERS
 
 

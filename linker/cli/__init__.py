@@ -55,24 +55,24 @@ class _LinkerGroup(TyperGroup):
         except (Exit, Abort, TyperException):
             raise
         except LinkerError as e:
-            self._fail(ctx, str(e), EXIT_ERROR)
-        except KeyboardInterrupt:
-            self._fail(ctx, "interrupted", EXIT_INTERRUPTED)
+            self._fail(ctx, e, str(e), EXIT_ERROR)
+        except KeyboardInterrupt as e:
+            self._fail(ctx, e, "interrupted", EXIT_INTERRUPTED)
         except OSError as e:
             where = f" ({e.filename})" if e.filename else ""
-            self._fail(ctx, f"{e.strerror or type(e).__name__}{where}: check the path and its permissions, "
-                            f"and the free disk space", EXIT_ERROR)
-        except Exception as e:
+            self._fail(ctx, e, f"{e.strerror or type(e).__name__}{where}: check the path and its permissions, "
+                               f"and the free disk space", EXIT_ERROR)
+        except Exception as e:  # noqa: BLE001 - the one place where any error becomes a message and a status
             origin = traceback.extract_tb(e.__traceback__)[-1] if e.__traceback__ else None
             at = f" at {Path(origin.filename).name}:{origin.lineno}" if origin else ""
-            self._fail(ctx, f"internal error ({type(e).__module__}.{type(e).__name__}{at}): this is a bug in "
-                            "linker, not a problem of your input. Run again with `linker --debug ...` to see the "
-                            "traceback, and report it", EXIT_BUG)
+            self._fail(ctx, e, f"internal error ({type(e).__module__}.{type(e).__name__}{at}): this is a bug in "
+                               "linker, not a problem of your input. Run again with `linker --debug ...` to see the "
+                               "traceback, and report it", EXIT_BUG)
 
     @staticmethod
-    def _fail(ctx: typer.Context, message: str, status: int) -> None:
+    def _fail(ctx: typer.Context, error: BaseException, message: str, status: int) -> None:
         if _debug(ctx):
-            raise
+            raise error
         say("error", "bold red", message)
         raise Exit(status) from None
 

@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from linker.cli import app
 from linker.config import load_config
 from linker.ingest import ingest
-
 from tests.hostile.corpus import Case, all_cases, write_inputs
 
 CASES = all_cases()
