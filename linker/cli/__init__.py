@@ -5,6 +5,9 @@ error is printed as one message, as plain text (no markup: a path or a setting i
 with exit status 1; usage errors (an unknown option, a bad option value) exit with status 2; anything else is a
 bug, reported in one line without its message (it could quote a value of the input) and exit status 70. No
 traceback unless ``linker --debug`` asks for one, and never local variables (a password could be one).
+
+Heavy libraries (DuckDB, pandas, the pipeline) are imported inside the commands that use them, so that
+``linker --help`` and a usage error answer at once.
 """
 
 from __future__ import annotations
@@ -15,17 +18,15 @@ import sys
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import Annotated, Any, Iterator, Literal, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 from typer.exceptions import Abort, Exit, TyperException
 
-from linker.config import load_config
+from linker import __version__
 from linker.errors import LinkerError
 
 err = Console(stderr=True, soft_wrap=True)
@@ -48,6 +49,10 @@ def say(prefix: str, style: str, message: str, *, console: Console | None = None
 
 class _LinkerGroup(TyperGroup):
     """Turns every error into one message and an exit status, for every command (see the module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _plain_help(self)
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -77,17 +82,53 @@ class _LinkerGroup(TyperGroup):
         raise Exit(status) from None
 
 
+def _plain_help(group: TyperGroup) -> None:
+    """Help without a type placeholder on flags (``--quiet <bool>`` reads as if it took a value), and arguments
+    in capitals, for every command of ``group`` and its sub-groups."""
+    for command in [group, *group.commands.values()]:
+        if isinstance(command, TyperGroup) and command is not group:
+            _plain_help(command)
+        command.get_help_option = _flag_help(command.get_help_option)  # type: ignore[method-assign]
+        for param in command.params:
+            if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+                param.metavar = ""
+            elif isinstance(param, TyperArgument) and param.metavar is None and param.name:
+                param.metavar = param.name.upper()
+
+
+def _flag_help(get_help_option: Any) -> Any:
+    def plain(ctx: typer.Context) -> Any:
+        option = get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+    return plain
+
+
 def _debug(ctx: typer.Context) -> bool:
     return bool(ctx.meta.get("linker.debug")) or os.environ.get("LINKER_DEBUG", "") not in ("", "0")
 
 
+HELP = {"help_option_names": ["-h", "--help"]}
+"""Context settings of every command: ``-h`` is ``--help``."""
+
 app = typer.Typer(cls=_LinkerGroup, no_args_is_help=True, pretty_exceptions_show_locals=False,
-                  add_completion=False, help="Link bank customers to online accounts and find their needs.")
+                  add_completion=False, context_settings=HELP,
+                  help="Link bank customers to online accounts and find their needs.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"linker {__version__}", markup=False, highlight=False)
+        raise typer.Exit()
 
 
 @app.callback()
 def _main(ctx: typer.Context, debug: Annotated[bool, typer.Option(
-        "--debug", help="Show the full traceback of an error (it may quote input values).")] = False) -> None:
+        "--debug", help="Show the full traceback of an error (it may quote input values).")] = False,
+          version: Annotated[bool, typer.Option(
+              "--version", callback=_version, is_eager=True, help="Print linker's version and exit.")] = False,
+          ) -> None:
     ctx.meta["linker.debug"] = debug
 
 
@@ -97,6 +138,8 @@ RunDirOption = Annotated[Optional[Path], typer.Option(
     "--run-dir", "-r", help="The run's output folder (default: output.dir of ./linker.toml, else linker-out).")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display, no summary table.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the machine-readable summary (JSON) on stdout.")]
+UnmaskOption = Annotated[bool, typer.Option(
+    "--unmask", help="Show names, phones, emails, device IDs and birth dates as they are (masked by default).")]
 
 
 @app.command()
@@ -115,6 +158,7 @@ def run(config: ConfigOption = Path("linker.toml"), output: OutputOption = None,
 
     The run is written beside the previous one in the output folder and replaces it only once finished."""
     import linker
+    from linker.config import load_config
 
     overrides = {"output.dir": str(output) if output else None, "enrichment.as_of": as_of,
                  "output.graph_store": False if no_graph else None,
@@ -128,6 +172,7 @@ def run(config: ConfigOption = Path("linker.toml"), output: OutputOption = None,
 @app.command()
 def validate(config: ConfigOption = Path("linker.toml")) -> None:
     """Check the config and that every input file has the columns it maps, without running anything."""
+    from linker.config import load_config
     from linker.preflight import check_inputs
 
     cfg = load_config(config)
@@ -163,12 +208,15 @@ def explain(
     identifier: Annotated[str, typer.Argument(help="Customer ID (or account ID with --account).")],
     account: Annotated[bool, typer.Option("--account", help="IDENTIFIER is an account ID.")] = False,
     run_dir: RunDirOption = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    fmt: Annotated[Literal["text", "json"], typer.Option("--format", "-f", help="text or json.")] = "text",
+    unmask: UnmaskOption = False,
 ) -> None:
-    """Show why accounts were linked to a customer or not: every candidate with its evidence (values masked)."""
+    """Show why accounts were linked to a customer or not: every candidate with its evidence, the prior and each
+    comparison's weight adding up to the match weight, and the owner probability."""
     from linker.explain import explain_account, explain_customer, render_text
 
-    explanation = (explain_account if account else explain_customer)(run_folder(run_dir), identifier)
+    explanation = (explain_account if account else explain_customer)(run_folder(run_dir), identifier,
+                                                                      unmask=unmask)
     if fmt == "json":
         sys.stdout.write(json.dumps(explanation, ensure_ascii=False, indent=2, default=str) + "\n")
     else:
@@ -189,6 +237,8 @@ def _progress(quiet: bool) -> Iterator[Any]:
     if quiet:
         yield None
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err)
 
     @contextmanager
@@ -202,6 +252,8 @@ def _progress(quiet: bool) -> Iterator[Any]:
 
 
 def _report(summary: dict[str, Any], *, quiet: bool, as_json: bool) -> None:
+    from rich.table import Table
+
     if as_json:
         sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     model = summary.get("model") or {}

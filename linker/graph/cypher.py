@@ -27,6 +27,7 @@ from typing import Any
 
 from linker.errors import QueryError
 from linker.graph.dialect import LADYBUG, parameter_names, strip_literals
+from linker.graph.returns import column_names
 from linker.graph.store import GraphStore, opened
 from linker.schema import GraphSchema, load_schema
 
@@ -69,6 +70,8 @@ class QueryResult:
 
     columns: list[str]
     rows: list[list[Any]]
+    truncated: bool = False
+    """More rows were left unread (``max_rows``)."""
 
 
 # ------------------------------------------------------------------------------------------------ parameters
@@ -154,6 +157,7 @@ def check_query(query: str, params: Mapping[str, Any], *, allow_write: bool = Fa
         raise QueryError("the query is empty")
     if ";" in bare.strip().rstrip(";"):
         raise QueryError("give one statement at a time (the query holds a ';' between statements)")
+    LADYBUG.check(query)
     if not allow_write:
         for m in _WRITE.finditer(bare):
             word = m.group(1).upper()
@@ -161,6 +165,9 @@ def check_query(query: str, params: Mapping[str, Any], *, allow_write: bool = Fa
                 call = _CALL.match(bare, m.start())
                 if call and call.group(1).lower() in READ_PROCEDURES:
                     continue
+                raise QueryError(f"CALL {call.group(1) if call else ''}() is not one of the procedures known to "
+                                 f"only read ({', '.join(READ_PROCEDURES)}), and the graph store is read-only: "
+                                 "pass --allow-write to run it")
             raise QueryError(f"this query writes ({word}) and the graph store is read-only: "
                              "pass --allow-write to change the store of this run")
     missing = [p for p in parameter_names(query) if p not in params]
@@ -169,7 +176,6 @@ def check_query(query: str, params: Mapping[str, Any], *, allow_write: bool = Fa
                          + " (give them with --param name=value)")
     if any(value is None for value in params.values()):
         raise QueryError("LadybugDB does not take null parameters: leave the parameter out of the query instead")
-    LADYBUG.check(query)
 
 
 def check_plan(store: GraphStore, query: str, params: Mapping[str, Any]) -> None:
@@ -238,10 +244,11 @@ def run_query(store: GraphStore, query: str, params: Mapping[str, Any] | None = 
         result = store.execute(query, params)
         if isinstance(result, list):  # pragma: no cover - several statements are refused above
             raise QueryError("give one statement at a time")
-        columns = list(result.get_column_names())
+        columns = column_names(query, list(result.get_column_names()))
         rows: list[list[Any]] = []
         while result.has_next() and (max_rows is None or len(rows) < max_rows):
             rows.append([plain(v, schema) for v in result.get_next()])
+        truncated = result.has_next()
         result.close()
     except RuntimeError as e:
         message = str(e)
@@ -255,7 +262,7 @@ def run_query(store: GraphStore, query: str, params: Mapping[str, Any] | None = 
     finally:
         if timeout_seconds:
             store.connection.set_query_timeout(0)
-    return QueryResult(columns, rows)
+    return QueryResult(columns, rows, truncated)
 
 
 def run_cypher(run_dir: Path, query: str, params: Mapping[str, Any] | None = None, *, allow_write: bool = False,
@@ -267,8 +274,13 @@ def run_cypher(run_dir: Path, query: str, params: Mapping[str, Any] | None = Non
     RunNotFoundError
         If the run folder has no graph store.
     QueryError
-        See :func:`run_query`.
+        See :func:`run_query`; also for a parameter the query does not use (a misspelt name would otherwise be
+        ignored, and the query run without it).
     """
+    unused = [name for name in (params or {}) if name not in parameter_names(query)]
+    if unused:
+        used = ", ".join(f"${p}" for p in parameter_names(query)) or "none"
+        raise QueryError(f"parameter(s) {', '.join(unused)} not used by the query (it uses {used})")
     check_query(query, dict(params or {}), allow_write=allow_write)
     with opened(run_dir, read_only=not allow_write) as store:
         return run_query(store, query, params, allow_write=allow_write, timeout_seconds=timeout_seconds,
@@ -368,7 +380,7 @@ def format_result(result: QueryResult, fmt: str, *, width: int = 160) -> str:
             table.add_row(*(Text(short(v)) for v in row))
         console = Console(file=io.StringIO(), width=width, record=True, color_system=None)
         console.print(table)
-        console.print(f"{len(result.rows)} row(s)")
+        console.print(f"{len(result.rows)} row(s)" + (", more not read (--max-rows)" if result.truncated else ""))
         return console.export_text()
     raise QueryError(f"unknown output format {fmt!r}: use one of {', '.join(FORMATS)}")
 
