@@ -135,3 +135,18 @@ def test_help_does_not_load_duckdb_or_pandas() -> None:
             "& set(sys.modules)))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_demo_does_not_replace_a_config_it_did_not_write_without_force(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "linker.toml").write_text("# my own config\n", encoding="utf-8")
+    small = ["--customers", "30", "--accounts", "60", "--events", "200", "-q"]
+    result = runner.invoke(app, ["demo", "-o", str(folder), *small])
+    assert result.exit_code == 1 and "--force" in result.output
+    assert (folder / "linker.toml").read_text(encoding="utf-8") == "# my own config\n"
+    assert not (folder / "data").exists()
+    assert runner.invoke(app, ["demo", "-o", str(folder), *small, "--force"]).exit_code == 0
+    assert "written by `linker demo`" in (folder / "linker.toml").read_text(encoding="utf-8")
+    again = runner.invoke(app, ["demo", "-o", str(folder), *small])   # the demo's own config: replaced silently
+    assert again.exit_code == 0, again.output

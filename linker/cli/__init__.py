@@ -190,13 +190,28 @@ def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Folder for
          profile: Annotated[str, typer.Option(
              help="Conventions of the data: number ranges, names, headers, date meanings, traps, behaviour "
                   "(the profiles are listed in the README's demo section).")] = "default",
-         quiet: QuietOption = False, json_summary: JsonOption = False) -> None:
-    """Generate a small realistic data set, run the whole pipeline on it and print a summary."""
-    from linker.demo_run import run_demo
+         quiet: QuietOption = False, json_summary: JsonOption = False,
+         force: Annotated[bool, typer.Option(
+             "--force", help="Replace a linker.toml in the folder that is not the demo's own without asking.")]
+         = False) -> None:
+    """Generate a small realistic data set, run the whole pipeline on it and print a summary.
 
-    with _progress(quiet) as hook:
-        result = run_demo(output, customers=customers, accounts=accounts, events=events, seed=seed,
-                          profile=profile, stage_hook=hook)
+    A linker.toml in the folder that is not the one this demo writes is replaced only after asking (or with
+    --force); without a terminal to ask on, it is refused."""
+    from linker.demo_run import run_demo
+    from linker.errors import ConfigExistsError
+
+    try:
+        with _progress(quiet) as hook:
+            result = run_demo(output, customers=customers, accounts=accounts, events=events, seed=seed,
+                              profile=profile, stage_hook=hook, overwrite=force)
+    except ConfigExistsError as e:
+        if not sys.stdin.isatty() or not typer.confirm(f"{', '.join(map(str, e.paths))} exists and is not the "
+                                                       "config this demo writes. Replace it?", err=True):
+            raise
+        with _progress(quiet) as hook:
+            result = run_demo(output, customers=customers, accounts=accounts, events=events, seed=seed,
+                              profile=profile, stage_hook=hook, overwrite=True)
     _report(result.summary(), quiet=quiet, as_json=json_summary)
     if not quiet:
         err.print(f"Config and data: {output}/linker.toml, {output}/data/  Results: {result.output_dir}",
