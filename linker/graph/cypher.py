@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from linker.errors import QueryError
+from linker.outputs import csv_guarded
 from linker.graph.dialect import LADYBUG, parameter_names, strip_literals
 from linker.graph.returns import column_names
 from linker.graph.store import GraphStore, opened
@@ -341,17 +342,18 @@ def short(value: Any, schema: GraphSchema | None = None) -> str:
         return "[" + ", ".join(short(v, schema) for v in value) + "]"
     if value is None:
         return ""
+    if isinstance(value, float):
+        return number_text(value)
     return str(value)
 
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def format_result(result: QueryResult, fmt: str, *, width: int = 160) -> str:
     """Render a result as ``table`` (aligned text), ``csv`` (spreadsheet-safe) or ``json`` (list of objects).
 
-    CSV cells a spreadsheet would run as a formula (``= + - @``, tab, CR) get a leading single quote, as every
-    CSV linker writes; nested values are JSON text.
+    CSV cells a spreadsheet would run as a formula (``= + - @``, tab, CR; not a number or phone number) get a
+    leading single quote, as every CSV linker writes; nested values are JSON text; floats have 12 significant
+    digits in tables and CSV.
 
     Raises
     ------
@@ -389,5 +391,14 @@ def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False) \
-        if isinstance(value, (dict, list)) else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+        if isinstance(value, (dict, list)) else number_text(value) if isinstance(value, float) else str(value)
+    return csv_guarded(text)
+
+
+def number_text(value: float) -> str:
+    """A float as people read it: 12 significant digits, so that the noise of binary sums goes.
+
+    >>> number_text(667577.2599999997), number_text(0.409201), number_text(3.0)
+    ('667577.26', '0.409201', '3')
+    """
+    return format(value, ".12g")
