@@ -169,11 +169,12 @@ def show(customer_id: Annotated[str, typer.Argument(help="The bank customer ID."
          run_dir: RunDirOption = None, unmask: UnmaskOption = False) -> None:
     """Show a customer's identity neighbourhood: identifiers, accounts, other customers, hubs marked
     (personal data masked unless --unmask)."""
-    from linker.graph.show import write_html
+    from linker.graph.show import add_candidates, write_html
     from linker.graph.views import customer_neighbourhood
     from linker.masking import mask_graph
 
     graph = customer_neighbourhood(run_folder(run_dir), customer_id, hops=hops, max_nodes=max_nodes)
+    add_candidates(graph, run_folder(run_dir))
     if not unmask:
         graph = mask_graph(graph)
     if html is not None:
