@@ -20,6 +20,7 @@ from typing import Any
 
 import networkx as nx
 
+from linker.errors import RunNotFoundError
 from linker.graph.views import customer_neighbourhood, node_id
 from linker.outputs import write_text
 
@@ -37,9 +38,15 @@ def add_candidates(graph: nx.MultiDiGraph, run_dir: Path) -> int:
     if not accounts:
         return 0
     added = 0
-    with open_run(run_dir) as con:
-        rows = con.execute("""SELECT account_id, customer_id, decision, reason, probability, owner_probability,
-                                     match_weight FROM links WHERE list_contains(?, account_id)""",
+    try:
+        con = open_run(run_dir)
+    except RunNotFoundError:   # a graph store without its run database: the store's decisions only
+        return 0
+    with con:
+        columns = {c for (c, *_) in con.execute("DESCRIBE links").fetchall()}
+        owner = "owner_probability" if "owner_probability" in columns else "NULL"
+        rows = con.execute(f"""SELECT account_id, customer_id, decision, reason, probability, {owner},
+                                      match_weight FROM links WHERE list_contains(?, account_id)""",
                            [accounts]).fetchall()
     for account, customer, decision, reason, probability, owner_probability, weight in rows:
         a, c = node_id("OnlineAccount", account), node_id("Customer", customer)
