@@ -181,6 +181,22 @@ def validate(config: ConfigOption = Path("linker.toml")) -> None:
 
 
 @app.command()
+def init(files: Annotated[list[Path], typer.Argument(help="Your input files (CSV, Parquet or JSON Lines), any order.")],
+         output: Annotated[Path, typer.Option("--output", "-o", help="The config file to write.")]
+         = Path("linker.toml"),
+         force: Annotated[bool, typer.Option("--force", help="Replace an existing config file.")] = False) -> None:
+    """Write a commented linker.toml from the headers of your files: each file's table and the column of each
+    role are guessed (English or Chinese headers), for you to check before `linker validate`."""
+    from linker.init_config import write_init_config
+
+    guesses = write_init_config(files, output, overwrite=force)
+    for g in guesses:
+        mapped = ", ".join(f"{role}={'+'.join(columns)}" for role, columns in g.columns.items())
+        say("guessed", "cyan", f"{g.path}: {g.table} ({mapped})")
+    say("ok", "green", f"wrote {output}: check it, then run `linker validate -c {output}`")
+
+
+@app.command()
 def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Folder for demo data and results.")]
          = Path("linker-demo"),
          customers: Annotated[int, typer.Option(min=1, help="Number of customers to generate.")] = 2_000,
