@@ -11,6 +11,8 @@ The public names are imported on first use (PEP 562), so that ``import linker`` 
 ['Config', 'ConfigError', 'InputError']
 >>> linker.run.__module__
 'linker.pipeline'
+>>> sorted(linker.__all__) == sorted(linker._PUBLIC)
+True
 """
 
 from __future__ import annotations
@@ -38,15 +40,38 @@ _PUBLIC = {
 }
 """Public name -> the module defining it."""
 
-__all__ = sorted(_PUBLIC)
+__all__ = [
+    "Config",
+    "ConfigError",
+    "InputError",
+    "LinkerError",
+    "NotFoundError",
+    "QueryError",
+    "RulesError",
+    "RunNotFoundError",
+    "RunResult",
+    "evaluate_links",
+    "explain_account",
+    "explain_customer",
+    "load_config",
+    "run",
+]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
-    from linker.config import Config, load_config
-    from linker.errors import (ConfigError, InputError, LinkerError, NotFoundError, QueryError, RulesError,
-                               RunNotFoundError)
-    from linker.evaluation import evaluate_links
-    from linker.explain import explain_account, explain_customer
-    from linker.pipeline import RunResult, run
+    from linker.config import Config as Config
+    from linker.config import load_config as load_config
+    from linker.errors import ConfigError as ConfigError
+    from linker.errors import InputError as InputError
+    from linker.errors import LinkerError as LinkerError
+    from linker.errors import NotFoundError as NotFoundError
+    from linker.errors import QueryError as QueryError
+    from linker.errors import RulesError as RulesError
+    from linker.errors import RunNotFoundError as RunNotFoundError
+    from linker.evaluation import evaluate_links as evaluate_links
+    from linker.explain import explain_account as explain_account
+    from linker.explain import explain_customer as explain_customer
+    from linker.pipeline import RunResult as RunResult
+    from linker.pipeline import run as run
 
 
 def __getattr__(name: str) -> Any:

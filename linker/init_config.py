@@ -139,7 +139,7 @@ def read_headers(path: Path) -> tuple[list[str], str]:
         raw = path.open("rb").read(1 << 16)
     except OSError as e:
         raise InputError(f"{path}: cannot read it ({e.strerror or e})") from e
-    except Exception as e:  # noqa: BLE001 - pyarrow's errors are not one class
+    except Exception as e:  # pyarrow's errors are not one class
         raise InputError(f"{path}: not a Parquet file ({type(e).__name__})") from e
     encoding = "utf-8"
     try:

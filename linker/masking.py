@@ -128,8 +128,9 @@ def personal_kind(expression: str, schema: GraphSchema | None = None) -> str | N
     """
     schema = schema or load_schema()
     kinds: dict[str, set[str]] = {}
-    for spec in [*schema.nodes.values(), *schema.relationships.values()]:
-        for prop, kind in spec.personal.items():
+    personal = [n.personal for n in schema.nodes.values()] + [r.personal for r in schema.relationships.values()]
+    for properties in personal:
+        for prop, kind in properties.items():
             kinds.setdefault(prop, set()).add(kind)
     for prop in re.findall(r"\.\s*(\w+)", expression):
         if prop in kinds:

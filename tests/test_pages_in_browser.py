@@ -81,8 +81,8 @@ def test_the_report_renders_with_its_summary_first_and_every_chart(browser: obje
 
 def test_the_neighbourhood_page_draws_and_responds(browser: object, demo: Path, tmp_path: Path) -> None:
     customer = json.loads(runner.invoke(app, [
-        "cypher", "MATCH (a:OnlineAccount)-[l:LINKED_TO]->(c:Customer) WHERE l.decision = 'ambiguous' "
-        "RETURN c.customer_id AS id ORDER BY id LIMIT 1", "-r", str(demo), "-f", "json"]).stdout)[0]["id"]
+        "cypher", ("MATCH (a:OnlineAccount)-[l:LINKED_TO]->(c:Customer) WHERE l.decision = 'ambiguous' "
+                   "RETURN c.customer_id AS id ORDER BY id LIMIT 1"), "-r", str(demo), "-f", "json"]).stdout)[0]["id"]
     html = tmp_path / "neighbourhood.html"
     result = runner.invoke(app, ["show", customer, "--html", str(html), "-r", str(demo)])
     assert result.exit_code == 0, result.output

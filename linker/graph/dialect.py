@@ -135,10 +135,10 @@ LADYBUG_ERROR_HINTS = (
 
 LADYBUG_ERROR_MESSAGES = (
     (re.compile(r"Undirected rel pattern .* storage type 'fwd' or 'bwd'", re.IGNORECASE),
-     "an undirected pattern such as (a)-[r]-(b) cannot follow {one_way}: the store keeps these relationship "
-     "types one way, from their start node. Give the pattern a direction, (a)-[r]->(b) or (a)<-[r]-(b), or name "
-     "the types it may follow both ways: (a)-[r:HAS_PHONE|HAS_EMAIL|HAS_DEVICE|LINKED_TO]-(b) "
-     "(`linker schema` lists each type and its direction)"),
+     ("an undirected pattern such as (a)-[r]-(b) cannot follow {one_way}: the store keeps these relationship "
+      "types one way, from their start node. Give the pattern a direction, (a)-[r]->(b) or (a)<-[r]-(b), or "
+      "name the types it may follow both ways: (a)-[r:HAS_PHONE|HAS_EMAIL|HAS_DEVICE|LINKED_TO]-(b) "
+      "(`linker schema` lists each type and its direction)")),
 )
 """LadybugDB error messages in the engine's terms -> the same in an investigator's terms ({one_way}: the
 relationship types kept one way)."""

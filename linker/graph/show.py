@@ -44,8 +44,8 @@ def add_candidates(graph: nx.MultiDiGraph, run_dir: Path) -> int:
         return 0
     with con:
         columns = {c for (c, *_) in con.execute("DESCRIBE links").fetchall()}
-        owner = "owner_probability" if "owner_probability" in columns else "NULL"
-        rows = con.execute(f"""SELECT account_id, customer_id, decision, reason, probability, {owner},
+        owner_column = "owner_probability" if "owner_probability" in columns else "NULL"
+        rows = con.execute(f"""SELECT account_id, customer_id, decision, reason, probability, {owner_column},
                                       match_weight FROM links WHERE list_contains(?, account_id)""",
                            [accounts]).fetchall()
     for account, customer, decision, reason, probability, owner_probability, weight in rows:
