@@ -2,7 +2,8 @@
 
 An example is a line of a fenced ``bash`` block (lines ending in ``\\`` continue it), or an inline code span that
 starts with ``linker``, ``.venv/bin/linker``, ``python scripts/`` or ``.venv/bin/python scripts/`` (an inline
-``linker`` span of fewer than three words, or with ``...``, names a command and is not an example). A block
+``linker`` span of fewer than three words, or with ``...`` or a placeholder in capitals, names a command and is
+not an example). A block
 preceded by ``<!-- examples: not run (REASON) -->`` is not run (the set-up itself, a Neo4j server, hours of
 benchmark): its ``linker`` commands are still parsed by the command line, so that an option renamed in the code
 fails the test there too. Words are split by bash itself (``bash -c 'printf ...'``), so quoting works as it does
@@ -15,6 +16,7 @@ Examples
 ... linker cypher "MATCH (c:Customer) RETURN count(c)" \\\\
 ...        -r linker-demo/out   # a comment
 ... ```'''
+>>> text += " With `linker demo -o DIR` ..."
 >>> [(e.line, e.argv) for e in command_examples(text)]
 [(1, ['linker', 'explain', 'C0000042', '-r', 'linker-demo/out']), (3, ['linker', 'cypher', 'MATCH (c:Customer) RETURN count(c)', '-r', 'linker-demo/out'])]
 """
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 
 _FENCE = re.compile(r"^```(\w*)\s*$")
 _NOT_RUN = re.compile(r"<!--\s*examples:\s*not run\s*\((?P<reason>[^)]+)\)\s*-->")
+_PLACEHOLDER = re.compile(r"[A-Z][A-Z_]+")
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _INLINE = re.compile(r"`((?:\.venv/bin/)?linker [^`]+|(?:\.venv/bin/)?python3? scripts/[^`]+)`")
 
@@ -53,8 +56,10 @@ class Example:
 
     @property
     def is_mention(self) -> bool:
-        """An inline span naming a command rather than showing one (``linker explain``, ``linker --debug ...``)."""
-        return self.inline and self.is_linker and (len(self.words) < 3 or "..." in self.words)
+        """An inline span naming a command rather than showing one (``linker explain``, ``linker --debug ...``,
+        ``linker demo -o DIR``: a placeholder in capitals)."""
+        return self.inline and self.is_linker and (len(self.words) < 3 or "..." in self.words
+                                                   or any(_PLACEHOLDER.fullmatch(w) for w in self.words))
 
     @property
     def env(self) -> dict[str, str]:
