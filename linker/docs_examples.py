@@ -16,9 +16,10 @@ Examples
 ... linker cypher "MATCH (c:Customer) RETURN count(c)" \\\\
 ...        -r linker-demo/out   # a comment
 ... ```'''
->>> text += " With `linker demo -o DIR` ..."
 >>> [(e.line, e.argv) for e in command_examples(text)]
 [(1, ['linker', 'explain', 'C0000042', '-r', 'linker-demo/out']), (3, ['linker', 'cypher', 'MATCH (c:Customer) RETURN count(c)', '-r', 'linker-demo/out'])]
+>>> command_examples("With `linker demo -o DIR`, or `linker explain` ...")
+[]
 """
 
 from __future__ import annotations
