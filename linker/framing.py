@@ -241,8 +241,8 @@ class _Reader:
 
     def _first_record_fields(self, buf: bytes, starts: np.ndarray, ends: np.ndarray, final: bool) -> None:
         """Count the header's fields before any record is checked against them."""
-        for start in starts:
-            if buf[start:start + 1] not in (b"\n", b"\r", b""):
+        for start, end in zip(starts, ends):
+            if buf[start:end] not in (b"", b"\r"):   # the first line that is not blank
                 end, _ = self._scan(buf, int(start), final)
                 if end is not None:
                     text = buf[start:end].rstrip(b"\r").decode("utf-8", errors="replace")

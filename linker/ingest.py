@@ -23,8 +23,9 @@ from linker.sql import quote_ident, quote_literal
 from linker.values import MAX_ABS_NUMBER, has_offset, number_expr, text_expr, typed_expr
 
 MAX_BYTES = {FieldType.ID: 512, FieldType.TEXT: 2_000, FieldType.LIST: 4_000, FieldType.DATE_LIST: 4_000}
-"""Longest text a role may hold, in bytes (a name of 100,000 characters made resolution spill 13-17 GB): a row
-beyond is quarantined as ``too_long``, so that the cost of comparing values stays bounded."""
+"""Longest text a role that resolution compares may hold, in bytes (a name of 100,000 characters made resolution
+spill 13-17 GB): a row beyond is quarantined as ``too_long``, so that the cost of comparing values stays bounded.
+It applies to the roles of customers and accounts, and to the identifiers of events (browsing's device_id)."""
 
 QUARANTINE_COLUMNS = "table_name VARCHAR, _source VARCHAR, _row BIGINT, line BIGINT, reason VARCHAR, " \
                      "column_name VARCHAR, detail VARCHAR, record VARCHAR"
@@ -124,7 +125,7 @@ def _validate(con: duckdb.DuckDBPyConnection, contract: TableContract, source: S
         present = " OR ".join(f"{_t(r)} IS NOT NULL" for r in contract.one_of)
         checks.append(Check(f"NOT ({present})", Reason.NO_KEY, "/".join(contract.one_of),
                             f"none of {', '.join(contract.one_of)} is given"))
-    bad = " OR ".join(f"coalesce({c.condition}, false)" for c in checks) or "false"
+    bad = " OR ".join(dict.fromkeys(f"coalesce({c.flag or c.condition}, false)" for c in checks)) or "false"
 
     # The accepted table is built in one pass with a _bad flag; the few bad rows are then quarantined (their
     # problems recomputed from the raw rows) and deleted. No second copy of a table of millions of rows.
@@ -165,12 +166,17 @@ def _t(role: str) -> str:
 
 @dataclass(frozen=True)
 class Check:
-    """A row check: when ``condition`` holds, the row is quarantined with ``reason``."""
+    """A row check: when ``condition`` holds, the row is quarantined with ``reason``.
+
+    ``flag``, when given, is a cheaper condition that holds whenever ``condition`` does: it marks the bad rows in
+    the pass over every row, and ``condition`` tells their problem, on the bad rows only.
+    """
 
     condition: str
     reason: Reason
     column: str
     detail: str
+    flag: str | None = None
 
     def problem(self) -> str:
         """SQL: the problem struct when the condition holds, else NULL."""
@@ -191,7 +197,7 @@ def _row_checks(f: Field, columns: list[str], contract: TableContract, source: S
     if f.required:
         reason = Reason.MISSING_ID if f.role == contract.key else Reason.MISSING_VALUE
         checks.append(Check(f"{text} IS NULL", reason, column, f"{label} is empty"))
-    if f.type in MAX_BYTES:
+    if f.type in MAX_BYTES and (contract.entity or f.type is FieldType.LIST or f.role == "device_id"):
         checks.append(Check(f"strlen({text}) > {MAX_BYTES[f.type]}", Reason.TOO_LONG, column,
                             f"{label} is longer than {MAX_BYTES[f.type]:,} bytes"))
     if f.type in (FieldType.DATE, FieldType.TIMESTAMP):
@@ -205,16 +211,19 @@ def _row_checks(f: Field, columns: list[str], contract: TableContract, source: S
         whole = "number" if f.type is FieldType.NUMBER else "whole number"
         d = source.decimal_separator
         other = "," if d == "." else "."
-        beyond = f"abs({number_expr(text, d)}) >= {MAX_ABS_NUMBER:.0f}"
-        checks.append(Check(f"{text} IS NOT NULL AND {value} IS NULL AND {beyond}", Reason.BAD_NUMBER, column,
-                            f"{label} is out of range (the limit is {MAX_ABS_NUMBER:.0e} in absolute value)"))
-        unread = f"{text} IS NOT NULL AND {value} IS NULL AND NOT coalesce({beyond}, false)"
+        failed = f"{text} IS NOT NULL AND {value} IS NULL"
+        number = number_expr(text, d)
+        beyond = f"abs({number}) >= {MAX_ABS_NUMBER:.0f} AND NOT isnan({number})"
+        checks.append(Check(f"{failed} AND {beyond}", Reason.BAD_NUMBER, column,
+                            f"{label} is out of range (the limit is {MAX_ABS_NUMBER:.0e} in absolute value)",
+                            flag=failed))
+        unread = f"{failed} AND NOT coalesce({beyond}, false)"
         checks.append(Check(f"{unread} AND contains({text}, '{other}')", Reason.BAD_NUMBER, column,
                             f"{label} is not a {whole} with decimal separator '{d}' (a '{other}' is taken only "
                             f"between groups of three digits; set decimal_separator for this source if it "
-                            f"writes 1{other}5)"))
+                            f"writes 1{other}5)", flag=failed))
         checks.append(Check(f"{unread} AND NOT contains({text}, '{other}')", Reason.BAD_NUMBER, column,
-                            f"{label} is not a {whole}"))
+                            f"{label} is not a {whole}", flag=failed))
         if f.non_negative:
             checks.append(Check(f"{value} < 0", Reason.NEGATIVE_NUMBER, column, f"{label} is negative"))
     return checks
@@ -222,14 +231,13 @@ def _row_checks(f: Field, columns: list[str], contract: TableContract, source: S
 
 def _notes(con: duckdb.DuckDBPyConnection, contract: TableContract, mapping: dict[str, list[str]], raw: RawTable,
            timezone: str) -> dict[str, int]:
-    """Counts of accepted values that were changed: date-times converted from their offset to ``timezone``."""
+    """Counts of values that were changed: date-times written with an offset, converted to ``timezone``."""
     columns = sorted({c for f in contract.fields if f.type in (FieldType.DATE, FieldType.TIMESTAMP)
                       for c in mapping[f.role]})
     if not columns:
         return {}
     offsets = " + ".join(f"count(*) FILTER (WHERE {has_offset(quote_ident(c))})" for c in columns)
-    count = con.execute(f"SELECT {offsets} FROM {raw.table} SEMI JOIN {contract.name} USING (_row)"
-                        ).fetchall()[0][0]
+    count = con.execute(f"SELECT {offsets} FROM {raw.table}").fetchall()[0][0]
     return {f"date-times with an offset, converted to {timezone}": int(count)} if count else {}
 
 

@@ -131,7 +131,8 @@ class RunFolder:
         manifest = _read_json(self.path / MANIFEST)
         temporary = {n for n in present if _TEMP_FILE.fullmatch(n)}
         if manifest is not None and isinstance(manifest.get("run_folder"), dict):
-            return present & ({*manifest["run_folder"].get("entries", [])} | set(_OWN)) | temporary
+            derived = {NEO4J_BUNDLE}   # written by `linker export neo4j` from this run: stale after the next
+            return present & ({*manifest["run_folder"].get("entries", [])} | set(_OWN) | derived) | temporary
         if manifest is not None and "linker_version" in manifest:   # a run of an earlier version
             named = {Path(f).parts[0] for f in manifest.get("files", []) if Path(f).parts}
             return present & (named | _RUN_NAMES | set(_OWN)) | temporary

@@ -102,8 +102,9 @@ def date_expr(text: str, formats: list[str], timezone: str) -> str:
 
 
 def number_expr(text: str, decimal_separator: str = ".") -> str:
-    """SQL: the DOUBLE of an amount text under the source's decimal separator, NULL when it does not parse or
-    is not finite (not bounded: see :func:`in_range`)."""
+    """SQL: the DOUBLE of an amount text under the source's decimal separator, NULL when it does not parse (not
+    bounded, possibly infinite: see :func:`in_range`). A CASE, not ``coalesce``: DuckDB evaluates every argument
+    of ``coalesce`` on every row, and the slow path is for the few values the cast refuses."""
     cleaned = f"regexp_replace({text}, {quote_literal(_NUMBER_NOISE)}, '', 'g')"
     grouped = f"regexp_full_match({cleaned}, {quote_literal(_GROUPED[decimal_separator])})"
     if decimal_separator == ".":
@@ -112,12 +113,11 @@ def number_expr(text: str, decimal_separator: str = ".") -> str:
     else:
         fast = f"CASE WHEN NOT contains({text}, '.') AND NOT contains({text}, ',') THEN try_cast({text} AS DOUBLE) END"
         slow = f"CASE WHEN {grouped} THEN try_cast(replace(replace({cleaned}, '.', ''), ',', '.') AS DOUBLE) END"
-    value = f"CASE WHEN {fast} IS NOT NULL THEN {fast} ELSE {slow} END"
-    return f"CASE WHEN isfinite({value}) THEN {value} END"
+    return f"CASE WHEN {fast} IS NOT NULL THEN {fast} ELSE {slow} END"
 
 
 def in_range(number: str) -> str:
-    """SQL: ``number`` when its absolute value is below :data:`MAX_ABS_NUMBER`, else NULL."""
+    """SQL: ``number`` when its absolute value is below :data:`MAX_ABS_NUMBER` (so finite), else NULL."""
     return f"CASE WHEN abs({number}) < {MAX_ABS_NUMBER:.0f} THEN {number} END"
 
 
@@ -136,8 +136,9 @@ def typed_expr(f: Field, text: str, contract: TableContract, *, formats: list[st
     if f.type is FieldType.NUMBER:
         return in_range(number_expr(text, decimal_separator))
     if f.type is FieldType.INTEGER:
-        number = in_range(number_expr(text, decimal_separator))
-        return f"CASE WHEN {number} = floor({number}) THEN CAST({number} AS BIGINT) END"
+        number = number_expr(text, decimal_separator)
+        return (f"CASE WHEN abs({number}) < {MAX_ABS_NUMBER:.0f} AND {number} = floor({number}) "
+                f"THEN CAST({number} AS BIGINT) END")
     if f.role == contract.key and not f.required:
         # optional event keys: generated from the row number when absent
         return f"coalesce({text}, {quote_literal(contract.name + ':')} || CAST(_row AS VARCHAR))"

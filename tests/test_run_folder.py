@@ -180,3 +180,13 @@ def test_a_folder_of_an_earlier_version_killed_before_its_manifest_is_linkers(tm
     assert RunFolder(out).foreign() == set()
     (out / "notes.txt").write_bytes(b"x")
     assert RunFolder(out).foreign() == {"notes.txt", "work.duckdb", "profiles.csv", ".work"}
+
+
+def test_a_neo4j_bundle_of_the_previous_run_is_linkers_and_goes_with_it(dataset, tmp_path: Path) -> None:
+    config = load_config(dataset())
+    run(config)
+    bundle = config.output.dir / "neo4j-import"   # where `linker export neo4j` writes by default
+    bundle.mkdir()
+    (bundle / "import.sh").write_text("#!/bin/sh\n", encoding="utf-8")
+    run(config)                                    # not refused as a file linker did not write
+    assert not bundle.exists()                     # and not left to describe the previous run

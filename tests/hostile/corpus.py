@@ -105,8 +105,9 @@ def csv_cases(table: str) -> list[Case]:
         ",".join("a\rb" if i == text_col else csv_line([v]) for i, v in enumerate(third)))), n, 0))
     cases.append(("bytes that are not UTF-8", csv_bytes(header, good).replace(
         third[0].encode(), third[0].encode() + b"\xff\xfe", 1), n, 1))
+    compared = table in ("customers", "accounts")   # the roles resolution compares are bounded: too_long
     cases.append(("a huge value", csv_bytes(header, with_third(csv_line(
-        [*third[:text_col], "长" * 100_000, *third[text_col + 1:]]))), n, 1))
+        [*third[:text_col], "长" * 100_000, *third[text_col + 1:]]))), n, 1 if compared else 0))
     cases.append(("a record of 2 MB", csv_bytes(header, with_third(csv_line(
         [*third[:text_col], "x" * (2 << 20), *third[text_col + 1:]]))), n, 1))
     cases.append(("formula cells", csv_bytes(header, with_third(csv_line(
