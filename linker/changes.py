@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from linker.errors import RunNotFoundError
+from linker.run_folder import WORK_DB, readable_run
 from linker.sql import quote_literal
 
 CHANGES = ("link_added", "link_withdrawn", "ambiguous_added", "ambiguous_removed", "cluster_merged",
@@ -113,15 +113,13 @@ def diff_runs(old_run: Path, new_run: Path) -> ChangeLog:
 
     Raises
     ------
-    RunNotFoundError
-        If a folder holds no run.
+    RunNotFoundError, RunIncompleteError
+        If a folder holds no finished run (:func:`linker.run_folder.readable_run`).
     """
     con = duckdb.connect()
     try:
         for alias, folder in (("old", old_run), ("new", new_run)):
-            db = Path(folder) / "work.duckdb"
-            if not db.is_file():
-                raise RunNotFoundError(f"no run found in {folder} (expected work.duckdb); run `linker run` first")
+            db = readable_run(Path(folder), WORK_DB)
             con.execute(f"ATTACH {quote_literal(str(db))} AS {alias} (READ_ONLY)")
         parts = [_LINKS, _CLUSTERS]
         if all(_has(con, alias, "signals") for alias in ("old", "new")):

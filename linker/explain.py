@@ -11,10 +11,10 @@ from typing import Any
 
 import duckdb
 
-from linker.errors import NotFoundError, RunNotFoundError
-from linker.pipeline import MODEL_FILE, WORK_DB
+from linker.errors import NotFoundError
 from linker.privacy import mask_name, mask_value, pseudonym, pseudonym_key
 from linker.resolve.model import MatchModel
+from linker.run_folder import MANIFEST, MODEL_FILE, WORK_DB, readable_run
 
 
 def open_run(run_dir: Path) -> duckdb.DuckDBPyConnection:
@@ -25,10 +25,8 @@ def open_run(run_dir: Path) -> duckdb.DuckDBPyConnection:
     RunNotFoundError
         If ``run_dir`` holds no run.
     """
-    path = Path(run_dir) / WORK_DB
-    if not path.is_file():
-        raise RunNotFoundError(f"no run found in {run_dir} (expected {WORK_DB}); run `linker run` first or pass "
-                               f"--run-dir")
+    path = readable_run(run_dir, WORK_DB, missing=f"no run found in {run_dir} (expected {WORK_DB}); run "
+                        "`linker run` first or pass --run-dir")
     return duckdb.connect(str(path), read_only=True)
 
 
@@ -40,7 +38,7 @@ def run_key(run_dir: Path, identifier: str) -> str:
     ConfigError
         If the run was pseudonymized and the key is not in the environment.
     """
-    manifest = Path(run_dir) / "manifest.json"
+    manifest = Path(run_dir) / MANIFEST
     if not manifest.is_file():
         return identifier
     data = json.loads(manifest.read_text(encoding="utf-8"))

@@ -75,3 +75,13 @@ def test_json_columns_are_written_as_their_json_text(tmp_path: Path):
         (row,) = list(csv.DictReader(f))
     assert json.loads(row["object"]) == {"k": [1, 2], "name": "=x"}
     assert row["number"] == "'-5"                  # JSON text is guarded like any other text
+
+
+def test_non_finite_numbers_are_written_as_null(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    query = "SELECT * FROM (VALUES (1, 'inf'::DOUBLE), (2, 'nan'::DOUBLE), (3, 2.5)) t(n, x) ORDER BY n"
+    files = export_table(con, query, tmp_path / "t", ["parquet", "csv", "jsonl"])
+    lines = files[2].read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["x"] for line in lines] == [None, None, 2.5]   # "Infinity" is not JSON
+    assert pq.read_table(files[0]).column("x").to_pylist() == [None, None, 2.5]
+    assert files[1].read_text(encoding="utf-8").splitlines() == ["n,x", "1,", "2,", "3,2.5"]

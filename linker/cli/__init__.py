@@ -1,13 +1,18 @@
 """The ``linker`` command line: thin commands over the public functions of :mod:`linker`.
 
-Every :class:`linker.errors.LinkerError` is caught in one place (:class:`_LinkerGroup`), printed as one message
-and turned into exit status 1; no traceback, and never local variables (a password could be one).
+Errors are caught in one place (:class:`_LinkerGroup`): a :class:`linker.errors.LinkerError` or a file system
+error is printed as one message, as plain text (no markup: a path or a setting in brackets is shown as written),
+with exit status 1; usage errors (an unknown option, a bad option value) exit with status 2; anything else is a
+bug, reported in one line without its message (it could quote a value of the input) and exit status 70. No
+traceback unless ``linker --debug`` asks for one, and never local variables (a password could be one).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import traceback
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Iterator, Optional
@@ -16,7 +21,9 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 from typer.core import TyperGroup
+from typer.exceptions import Abort, Exit, TyperException
 
 from linker.config import load_config
 from linker.errors import LinkerError
@@ -25,22 +32,69 @@ err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
 
+EXIT_ERROR = 1
+"""Exit status of a problem the user can fix (config, input, run folder, query)."""
+EXIT_USAGE = 2
+"""Exit status of a usage error (unknown option, bad option value), as every click program."""
+EXIT_BUG = 70
+"""Exit status of an unexpected error: a bug in linker (EX_SOFTWARE)."""
+EXIT_INTERRUPTED = 130
+
+
+def say(prefix: str, style: str, message: str, *, console: Console | None = None) -> None:
+    """Print ``prefix: message`` on stderr; only the prefix is styled, the message is printed as it is."""
+    (console or err).print(Text.assemble((f"{prefix}:", style), " ", message), highlight=False, soft_wrap=True)
+
+
 class _LinkerGroup(TyperGroup):
-    """Catches linker's own errors for every command: one message on stderr, exit status 1."""
+    """Turns every error into one message and an exit status, for every command (see the module docstring)."""
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (Exit, Abort, TyperException):
+            raise
         except LinkerError as e:
-            err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+            self._fail(ctx, e, str(e), EXIT_ERROR)
+        except KeyboardInterrupt as e:
+            self._fail(ctx, e, "interrupted", EXIT_INTERRUPTED)
+        except OSError as e:
+            where = f" ({e.filename})" if e.filename else ""
+            self._fail(ctx, e, f"{e.strerror or type(e).__name__}{where}: check the path and its permissions, "
+                               f"and the free disk space", EXIT_ERROR)
+        except Exception as e:  # noqa: BLE001 - the one place where any error becomes a message and a status
+            origin = traceback.extract_tb(e.__traceback__)[-1] if e.__traceback__ else None
+            at = f" at {Path(origin.filename).name}:{origin.lineno}" if origin else ""
+            self._fail(ctx, e, f"internal error ({type(e).__module__}.{type(e).__name__}{at}): this is a bug in "
+                               "linker, not a problem of your input. Run again with `linker --debug ...` to see the "
+                               "traceback, and report it", EXIT_BUG)
+
+    @staticmethod
+    def _fail(ctx: typer.Context, error: BaseException, message: str, status: int) -> None:
+        if _debug(ctx):
+            raise error
+        say("error", "bold red", message)
+        raise Exit(status) from None
+
+
+def _debug(ctx: typer.Context) -> bool:
+    return bool(ctx.meta.get("linker.debug")) or os.environ.get("LINKER_DEBUG", "") not in ("", "0")
 
 
 app = typer.Typer(cls=_LinkerGroup, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   add_completion=False, help="Link bank customers to online accounts and find their needs.")
 
+
+@app.callback()
+def _main(ctx: typer.Context, debug: Annotated[bool, typer.Option(
+        "--debug", help="Show the full traceback of an error (it may quote input values).")] = False) -> None:
+    ctx.meta["linker.debug"] = debug
+
+
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Path of linker.toml.")]
 OutputOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Output folder (overrides config).")]
+RunDirOption = Annotated[Optional[Path], typer.Option(
+    "--run-dir", "-r", help="The run's output folder (default: output.dir of ./linker.toml, else linker-out).")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display, no summary table.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the machine-readable summary (JSON) on stdout.")]
 
@@ -53,8 +107,13 @@ def run(config: ConfigOption = Path("linker.toml"), output: OutputOption = None,
         model: Annotated[Optional[Path], typer.Option(
             "--model", help="Score with the match model of an earlier run (its model.json) instead of estimating "
                             "one from this run's data.")] = None,
+        force: Annotated[bool, typer.Option(
+            "--force", help="Write into an output folder that holds files linker did not write (they are kept; "
+                            "linker deletes only its own).")] = False,
         ) -> None:
-    """Run the main job: ingest, resolve, enrich and export, as configured in linker.toml."""
+    """Run the main job: ingest, resolve, enrich and export, as configured in linker.toml.
+
+    The run is written beside the previous one in the output folder and replaces it only once finished."""
     import linker
 
     overrides = {"output.dir": str(output) if output else None, "enrichment.as_of": as_of,
@@ -62,7 +121,7 @@ def run(config: ConfigOption = Path("linker.toml"), output: OutputOption = None,
                  "resolution.model_file": str(model.resolve()) if model else None}
     cfg = load_config(config, overrides)
     with _progress(quiet) as hook:
-        result = linker.run(cfg, stage_hook=hook)
+        result = linker.run(cfg, stage_hook=hook, force=force)
     _report(result.summary(), quiet=quiet, as_json=json_summary)
 
 
@@ -73,15 +132,15 @@ def validate(config: ConfigOption = Path("linker.toml")) -> None:
 
     cfg = load_config(config)
     check_inputs(cfg)
-    err.print(f"[green]ok[/]: {config} is valid and its {len(cfg.sources)} sources have the mapped columns")
+    say("ok", "green", f"{config} is valid and its {len(cfg.sources)} sources have the mapped columns")
 
 
 @app.command()
 def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Folder for demo data and results.")]
          = Path("linker-demo"),
-         customers: Annotated[int, typer.Option(help="Number of customers to generate.")] = 2_000,
-         accounts: Annotated[int, typer.Option(help="Number of online accounts.")] = 6_000,
-         events: Annotated[int, typer.Option(help="Number of purchase and browsing events.")] = 40_000,
+         customers: Annotated[int, typer.Option(min=1, help="Number of customers to generate.")] = 2_000,
+         accounts: Annotated[int, typer.Option(min=1, help="Number of online accounts.")] = 6_000,
+         events: Annotated[int, typer.Option(min=1, help="Number of purchase and browsing events.")] = 40_000,
          seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
          profile: Annotated[str, typer.Option(
              help="Conventions of the data: number ranges, names, headers, date meanings, traps, behaviour "
@@ -95,24 +154,32 @@ def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Folder for
                           profile=profile, stage_hook=hook)
     _report(result.summary(), quiet=quiet, as_json=json_summary)
     if not quiet:
-        err.print(f"Config and data: {output}/linker.toml, {output}/data/  Results: {result.output_dir}")
+        err.print(f"Config and data: {output}/linker.toml, {output}/data/  Results: {result.output_dir}",
+                  markup=False, highlight=False)
 
 
 @app.command()
 def explain(
     identifier: Annotated[str, typer.Argument(help="Customer ID (or account ID with --account).")],
     account: Annotated[bool, typer.Option("--account", help="IDENTIFIER is an account ID.")] = False,
-    run_dir: Annotated[Path, typer.Option(help="Folder of a finished run.")] = Path("linker-out"),
-    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    run_dir: RunDirOption = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
     """Show why accounts were linked to a customer or not: every candidate with its evidence (values masked)."""
     from linker.explain import explain_account, explain_customer, render_text
 
-    explanation = (explain_account if account else explain_customer)(run_dir, identifier)
+    explanation = (explain_account if account else explain_customer)(run_folder(run_dir), identifier)
     if fmt == "json":
         sys.stdout.write(json.dumps(explanation, ensure_ascii=False, indent=2, default=str) + "\n")
     else:
         out.print(render_text(explanation), markup=False, highlight=False)
+
+
+def run_folder(run_dir: Path | None) -> Path:
+    """The run folder a reading command reads: ``--run-dir``, else the one ``./linker.toml`` writes to."""
+    from linker.run_folder import default_run_dir
+
+    return run_dir if run_dir is not None else default_run_dir()
 
 
 # ---------------------------------------------------------------------------------------------- display
@@ -148,7 +215,8 @@ def _report(summary: dict[str, Any], *, quiet: bool, as_json: bool) -> None:
         tables.add_column(column, justify="right" if column not in ("table", "reasons") else "left")
     for name, t in summary["tables"].items():
         reasons = ", ".join(f"{k} {v}" for k, v in t["reasons"].items())
-        tables.add_row(name, f"{t['rows_read']:,}", f"{t['accepted']:,}", f"{t['quarantined']:,}", reasons)
+        tables.add_row(Text(name), f"{t['rows_read']:,}", f"{t['accepted']:,}", f"{t['quarantined']:,}",
+                       Text(reasons))
     stages = Table(title="Stages", title_justify="left")
     for column in ("stage", "seconds", "rows", "rows/s", "peak MB"):
         stages.add_column(column, justify="right" if column != "stage" else "left")
@@ -162,7 +230,7 @@ def _report(summary: dict[str, Any], *, quiet: bool, as_json: bool) -> None:
         counts.add_column("what")
         counts.add_column("count", justify="right")
         for k, v in summary["counts"].items():
-            counts.add_row(k, f"{v:,}")
+            counts.add_row(Text(k), f"{v:,}")
         console.print(counts)
     console.print(stages)
     if model.get("method") == "em":
@@ -171,7 +239,8 @@ def _report(summary: dict[str, Any], *, quiet: bool, as_json: bool) -> None:
                       markup=False, highlight=False)
     elif model.get("method") == "loaded":
         console.print(f"Match model loaded from {model.get('file')}.", markup=False, highlight=False)
-    console.print(f"Total {summary['total_seconds']:.2f} s. Outputs in {summary['output_dir']}")
+        console.print(f"Total {summary['total_seconds']:.2f} s. Outputs in {summary['output_dir']}", markup=False,
+                  highlight=False)
 
 
 # Command groups and commands living in their own modules register themselves on ``app`` when imported.

@@ -1,9 +1,10 @@
 """Run Cypher on the embedded store: typed parameters, read-only by default, table/CSV/JSON output.
 
-Read-only is enforced twice: the store is opened read-only (LadybugDB refuses any write), and before that the
-query is checked for clauses that write to the store or to files (``CREATE``, ``SET``, ``COPY`` ...), so the
-refusal says what to do instead of LadybugDB's "Cannot execute write operations". Parameters always travel as
-parameters: nothing given on the command line is pasted into the query text.
+Read-only is enforced three times: the query is checked for clauses that write to the store or to files
+(``CREATE``, ``SET``, ``COPY`` ...), so the refusal says what to do; LadybugDB's own plan of it must hold no
+operator that writes and no table function that reads files (:func:`check_plan`: it does not depend on reading
+the text); and the store is opened read-only (LadybugDB refuses writes to the store, though not ``COPY ... TO``
+a file). Parameters always travel as parameters: nothing given on the command line is pasted into the query.
 
 Examples
 --------
@@ -48,6 +49,16 @@ READ_PROCEDURES = ("show_tables", "table_info", "show_connection", "db_version",
                    "show_indexes", "show_warnings", "current_setting")
 """LadybugDB procedures that only read, allowed after ``CALL`` on a read-only store."""
 
+PLAN_WRITES = ("COPY", "INSERT", "SET", "DELETE", "CREATE", "DROP", "ALTER", "MERGE", "ATTACH", "DETACH",
+               "EXPORT", "IMPORT", "INSTALL", "LOAD", "TRANSACTION", "CHECKPOINT", "USE", "STANDALONE_CALL",
+               "BATCH_INSERT", "INDEX")
+"""Operators of LadybugDB's physical plan (their name's start) refused on a read-only store: they write to the
+store or to files, or change the session."""
+
+PLAN_FUNCTIONS = ("READ_FTABLE", *(p.upper() for p in READ_PROCEDURES))
+"""Table functions a read-only query may call: LadybugDB's scan of intermediate results, and the procedures that
+only read. Any other (``READ_CSV``, ``READ_PARQUET`` ... of ``LOAD FROM``) reads files, and is refused."""
+
 _WRITE = re.compile(r"(?<![.:\w$])(" + "|".join(WRITE_CLAUSES) + r")\b(?!\s*:)", re.IGNORECASE)
 _CALL = re.compile(r"\bCALL\s+(\w+)\s*\(", re.IGNORECASE)
 
@@ -74,7 +85,10 @@ def parse_value(text: str, type_name: str, *, name: str = "value") -> Any:
         if kind == "STRING":
             return text
         if kind == "INT64":
-            return int(text)
+            number = int(text)
+            if not -2**63 <= number < 2**63:
+                raise ValueError("beyond a 64-bit integer")
+            return number
         if kind == "DOUBLE":
             return float(text)
         if kind == "BOOLEAN":
@@ -158,6 +172,31 @@ def check_query(query: str, params: Mapping[str, Any], *, allow_write: bool = Fa
     LADYBUG.check(query)
 
 
+def check_plan(store: GraphStore, query: str, params: Mapping[str, Any]) -> None:
+    """Refuse a query whose plan, as LadybugDB itself compiles it, writes or reads files (the second barrier
+    of a read-only store: it does not depend on how :func:`check_query` reads the text, and LadybugDB opened
+    read-only still runs ``COPY ... TO`` and ``LOAD FROM``).
+
+    Raises
+    ------
+    QueryError
+        Naming the operator or table function of the plan that is refused, or LadybugDB's reason when it cannot
+        compile the query.
+    """
+    try:
+        plan = str(store.execute(f"EXPLAIN {query}", dict(params)).get_all()[0][0])
+    except RuntimeError as e:
+        raise QueryError(f"{LADYBUG.name} rejected the query: {LADYBUG.hint(str(e))}") from e
+    for operator in re.findall(r"\b([A-Z][A-Z_]+)\[\d+\]", plan):
+        if operator.startswith(PLAN_WRITES):
+            raise QueryError(f"this query writes ({operator} in {LADYBUG.name}'s plan) and the graph store is "
+                             "read-only: pass --allow-write to change the store of this run")
+    for function in re.findall(r"Function: (\w+)", plan):
+        if function.upper() not in PLAN_FUNCTIONS:
+            raise QueryError(f"this query calls {function} ({LADYBUG.name}'s plan), which reads files or is not "
+                             "known to only read: it is refused on a read-only store")
+
+
 # ------------------------------------------------------------------------------------------------ running
 def run_query(store: GraphStore, query: str, params: Mapping[str, Any] | None = None, *, allow_write: bool = False,
               timeout_seconds: float | None = 60.0, max_rows: int | None = None,
@@ -190,6 +229,8 @@ def run_query(store: GraphStore, query: str, params: Mapping[str, Any] | None = 
     """
     params = dict(params or {})
     check_query(query, params, allow_write=allow_write)
+    if not allow_write:
+        check_plan(store, query, params)
     schema = schema or load_schema()
     if timeout_seconds:
         store.connection.set_query_timeout(int(timeout_seconds * 1000))
