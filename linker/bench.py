@@ -338,6 +338,11 @@ def format_report(result: dict[str, Any]) -> str:
                   f"= {splink_seconds:.2f} s; inputs {model['prepare_seconds']:.2f} s; {model['linked']:,} linked",
                   f"  ours, whole resolve stage: {model['resolve_seconds']:.2f} s   Splink / ours = "
                   f"{splink_seconds / model['resolve_seconds']:.2f}"]
+        if model.get("linker_training_seconds") is not None:
+            ours = model["linker_training_seconds"] + model["linker_scoring_seconds"]
+            lines.append(f"  ours, training (EM on the candidate and sampled pairs) {model['linker_training_seconds']:.2f} s"
+                         f" + scoring {model['linker_scoring_seconds']:.2f} s = {ours:.2f} s   Splink / ours = "
+                         f"{splink_seconds / max(ours, 1e-9):.2f}")
     if size["name"] == TARGETS["size"]:
         lines += ["", f"targets at {TARGETS['size']}: pipeline <= {TARGETS['pipeline_seconds']:.0f} s and "
                       f"<= {TARGETS['peak_gib']:.0f} GiB, graph store <= {TARGETS['graph_seconds']:.0f} s, "

@@ -70,7 +70,8 @@ INCOMPLETE = "INCOMPLETE"
 
 _TEMPORARY = (WORK_DIR, SPILL_DIR)
 _OWN = (LOCK, STAGING, INCOMPLETE)
-_RUN_NAMES = frozenset({WORK_DB, WORK_DB + ".wal", MANIFEST, SUMMARY, MODEL_FILE, QUARANTINE, NEO4J_BUNDLE, "report.html",
+_RUN_NAMES = frozenset({WORK_DB, WORK_DB + ".wal", MANIFEST, SUMMARY, MODEL_FILE, QUARANTINE, NEO4J_BUNDLE,
+                        "report.html",
                         *_TEMPORARY, STORE_NAME, *(STORE_NAME + s for s in (".wal", ".shadow", ".lock"))})
 """Entries only linker writes into a run folder (those of earlier versions included)."""
 _TEMP_FILE = re.compile(r"\..+\.tmp-\d+")

@@ -86,7 +86,9 @@ def time_splink_model(run_dir: Path, result: dict, threads: int | None, u_max_pa
     from linker.bench import _in_child
 
     resolve = next(s for s in result["stages"] if s["name"] == "resolve")
-    return {**_in_child(bench_model, run_dir, threads, u_max_pairs), "resolve_seconds": resolve["seconds"]}
+    steps = json.loads((run_dir / "summary.json").read_text(encoding="utf-8")).get("model", {}).get("seconds", {})
+    return {**_in_child(bench_model, run_dir, threads, u_max_pairs), "resolve_seconds": resolve["seconds"],
+            "linker_training_seconds": steps.get("training"), "linker_scoring_seconds": steps.get("scoring")}
 
 
 if __name__ == "__main__":
