@@ -110,7 +110,7 @@ def test_the_neighbourhood_page_draws_and_responds(browser: object, demo: Path, 
     focus.click()                                                   # click again: the highlight goes
     assert page.locator("g.node.dim").count() == 0
     page.mouse.move(600, 450)
-    for _ in range(6):
+    for _ in range(3):                                              # to about 2.5 times: labels come
         page.mouse.wheel(0, -200)
     assert page.locator("svg.zoomed").count() == 1 and minor.first.is_visible()
     before = page.locator("g.node.focus").get_attribute("transform")
