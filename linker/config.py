@@ -120,10 +120,11 @@ class SourceConfig(_Model):
 class TrainingConfig(_Model):
     """How the match model is estimated from the candidate pairs (expectation-maximisation)."""
 
-    max_iterations: int = Field(1000, ge=1, description="EM stops after this many iterations; a model that has not "
+    max_iterations: int = Field(5000, ge=1, description="EM stops after this many iterations; a model that has not "
                                 "converged by then is not used (the starting values are, and the run says so).")
-    tolerance: float = Field(1e-4, gt=0, lt=0.1, description="EM has converged when no probability moves by more "
-                             "than this fraction of itself in an iteration.")
+    tolerance: float = Field(1e-3, gt=0, lt=0.1, description="EM has converged when no probability moves by more "
+                             "than this fraction of itself in an iteration (1e-3: a weight moves by less than "
+                             "0.0015 bits).")
     random_pairs: int = Field(500_000, ge=1000, description="Customer-account pairs drawn at random to stand for "
                               "the pairs that share no identifier (they tell how often names, cities and birth "
                               "dates agree by chance).")

@@ -62,7 +62,7 @@ class EMResult:
     change: float
 
 
-def estimate(patterns: Patterns, prior: MatchModel, *, max_iterations: int = 1000, tolerance: float = 1e-4,
+def estimate(patterns: Patterns, prior: MatchModel, *, max_iterations: int = 5000, tolerance: float = 1e-3,
              split: dict[str, frozenset[str]] | None = None) -> EMResult:
     """Run EM until no probability moves by more than ``tolerance`` (relative, for the tiny u of agreements).
 
