@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import duckdb
 
@@ -23,7 +24,7 @@ from linker.resolve.scoring import score_pairs
 from linker.resolve.training import train_model
 from linker.rules import Rules
 
-__all__ = ["MatchModel", "Resolution", "build_clusters", "connected_components", "resolve"]
+__all__ = ["MatchModel", "Resolution", "ResolutionScope", "build_clusters", "connected_components", "resolve"]
 
 
 @dataclass
@@ -35,8 +36,18 @@ class Resolution:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+class ResolutionScope(Protocol):
+    """Resolution of part of the accounts, the rest kept from a previous run (:mod:`linker.update`)."""
+
+    def restrict_candidates(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Delete from ``pair_evidence`` and ``blocked_pairs`` the pairs that need no scoring again."""
+
+    def complete_links(self, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+        """Add the kept decisions to ``links``; return the number of pairs per decision of the whole table."""
+
+
 def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rules,
-            model: MatchModel | None = None) -> Resolution:
+            model: MatchModel | None = None, scope: ResolutionScope | None = None) -> Resolution:
     """Run hubs -> candidates -> comparisons -> model -> scores -> decisions -> clusters on ``identifiers``.
 
     Parameters
@@ -44,6 +55,8 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
     model
         A model to score with (checked against this run's comparisons); by default one is estimated from the
         candidate pairs, or read from ``config.model_file``.
+    scope
+        Score only some candidate pairs and keep the other decisions (an update; needs ``model``).
 
     Returns
     -------
@@ -70,6 +83,8 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
     counts["candidate pairs"] = find_candidates(
         con, near_miss=config.near_miss, unblocked_near=[t for t, spec in declared.items() if spec.near_miss],
         blocking=blocking)
+    if scope is not None:
+        scope.restrict_candidates(con)
     clock.lap("candidates")
     build_pair_levels(con, comparisons, identifiers, attributes)
     clock.lap("comparisons")
@@ -88,6 +103,8 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
     clock.lap("scoring")
     decisions = decide_links(con, config, rules)
     con.execute("DROP TABLE scored_pairs")
+    if scope is not None:
+        decisions = scope.complete_links(con)
     counts.update({f"{d} pairs": decisions.get(d, 0) for d in ("linked", "ambiguous", "rejected")})
     clock.lap("decisions")
     counts["clusters"] = build_clusters(con)
