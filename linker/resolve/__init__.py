@@ -39,8 +39,8 @@ class Resolution:
 class ResolutionScope(Protocol):
     """Resolution of part of the accounts, the rest kept from a previous run (:mod:`linker.update`)."""
 
-    def restrict_candidates(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Delete from ``pair_evidence`` and ``blocked_pairs`` the pairs that need no scoring again."""
+    def restrict_scores(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Delete from ``scored_pairs`` the pairs of the accounts that need no decision again."""
 
     def complete_links(self, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         """Add the kept decisions to ``links``; return the number of pairs per decision of the whole table."""
@@ -56,7 +56,7 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
         A model to score with (checked against this run's comparisons); by default one is estimated from the
         candidate pairs, or read from ``config.model_file``.
     scope
-        Score only some candidate pairs and keep the other decisions (an update; needs ``model``).
+        Decide only some accounts again and keep the other decisions (an update; needs ``model``).
 
     Returns
     -------
@@ -83,8 +83,6 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
     counts["candidate pairs"] = find_candidates(
         con, near_miss=config.near_miss, unblocked_near=[t for t, spec in declared.items() if spec.near_miss],
         blocking=blocking)
-    if scope is not None:
-        scope.restrict_candidates(con)
     clock.lap("candidates")
     build_pair_levels(con, comparisons, identifiers, attributes)
     clock.lap("comparisons")
@@ -100,6 +98,8 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
     _store_weights(con, model)
     score_pairs(con, model, identifiers)
     con.execute("DROP TABLE pair_levels")
+    if scope is not None:
+        scope.restrict_scores(con)
     clock.lap("scoring")
     decisions = decide_links(con, config, rules)
     con.execute("DROP TABLE scored_pairs")

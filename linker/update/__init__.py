@@ -7,8 +7,9 @@ a file is a deletion). The update
   settings, not pseudonymized; its match model is reused, not retrained (retraining is a full ``linker run``);
 - ingests and normalizes today's files (in full), and finds the owners added, changed or removed by key and
   content hash (:mod:`linker.update.batch`);
-- finds candidates over all owners, but compares, scores and decides again only the accounts whose evidence may
-  have moved; the others keep the previous decisions (:mod:`linker.update.scope`);
+- finds, compares and scores the candidate pairs of all owners with that model, and decides again only the
+  accounts whose scored pairs differ from the previous run's; the others keep their previous rows of ``links``
+  (:mod:`linker.update.scope`);
 - rebuilds the clusters from the links, which keeps identities stable: a cluster's id is the hash of its smallest
   member key (:mod:`linker.resolve.clusters`), so it survives every change that does not touch that member; when
   clusters merge, the merged one keeps the id of the cluster holding the smallest member key of all; when one
@@ -62,7 +63,7 @@ def update(config: Config, since: Path, *, frames: dict[str, pd.DataFrame] | Non
     Returns
     -------
     RunResult
-        With ``changes`` (counts by kind) and, in ``counts``, the owners changed and accounts rescored.
+        With ``changes`` (counts by kind) and, in ``counts``, the values changed and the accounts decided again.
 
     Raises
     ------
@@ -87,8 +88,8 @@ class _UpdateHooks:
         self.batch = detect_changes(con)
         scope = IncrementalScope(rules)
         resolution = resolve(con, config.resolution, rules, model=self.previous.model, scope=scope)
-        resolution.counts.update({"changed values": scope.changed_values, "rescored accounts": scope.rescored})
-        con.execute("DROP TABLE changed_owners; DROP TABLE changed_values; DROP TABLE rescored_accounts")
+        resolution.counts.update(scope.counts)
+        con.execute("DROP TABLE changed_owners; DROP TABLE changed_values; DROP TABLE decided_accounts")
         return resolution
 
     def finish(self, con: duckdb.DuckDBPyConnection, staging: Path, result: RunResult) -> dict[str, Any]:

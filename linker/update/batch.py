@@ -38,7 +38,7 @@ def detect_changes(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
             UNION ({_usable_identifiers("prev.")} EXCEPT {_usable_identifiers("")}))"""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE changed_owners AS
-        SELECT owner_kind, owner_id, min(change) AS change   -- 'added' and 'removed' sort before 'changed'
+        SELECT owner_kind, owner_id, arg_min(change, change = 'changed') AS change   -- added or removed, else changed
         FROM ({' UNION ALL '.join(parts)} UNION ALL {identifier_changes})
         GROUP BY owner_kind, owner_id
     """)
