@@ -15,7 +15,8 @@ a file is a deletion). The update
   clusters merge, the merged one keeps the id of the cluster holding the smallest member key of all; when one
   splits, the part holding its smallest member key keeps its id and the others take the ids of theirs;
 - recomputes the enrichment (aggregates, signals, profiles) and the graph store in full from today's files;
-- writes ``changes.parquet`` (:mod:`linker.changes`) and its counts in the summary (``changes``).
+- writes ``changes.parquet`` (:mod:`linker.changes`; a link withdrawn because the value it rested on crossed the
+  hub degree says so, :mod:`linker.update.reasons`) and its counts in the summary (``changes``).
 
 Like every run it is written into the output folder's staging folder and switched in at the end: the previous
 run is only read (attached read-only), even when the output folder is the previous run's own.
@@ -39,6 +40,7 @@ from linker.rules import Rules
 from linker.sql import quote_literal
 from linker.update.batch import detect_changes
 from linker.update.previous import PreviousRun, open_previous
+from linker.update.reasons import explain_hub_withdrawals
 from linker.update.scope import IncrementalScope
 
 __all__ = ["CHANGES_FILE", "update"]
@@ -94,6 +96,7 @@ class _UpdateHooks:
 
     def finish(self, con: duckdb.DuckDBPyConnection, staging: Path, result: RunResult) -> dict[str, Any]:
         log = change_log(con, "prev", con.execute("SELECT current_database()").fetchall()[0][0])
+        log = explain_hub_withdrawals(con, log)
         con.execute("DETACH prev")
         write_changes(log, staging / CHANGES_FILE)
         result.files.append(result.output_dir / CHANGES_FILE)

@@ -14,8 +14,9 @@ from linker.config import Config
 OWNER_TABLES = {"customers": "customer_id", "accounts": "account_id"}
 EVENT_TABLES = ("transactions", "purchases", "browsing")
 IDENTIFIER_ROLES = ("phones", "emails", "device_ids")
-HUB_SPREAD = 12
-"""Owners one value is copied to in a 'spread' change: more than the default hub degree (10)."""
+HUB_SPREAD = 22
+"""Owners one value is copied to in a 'spread' change: more than the default hub degrees (20 for phones and
+emails, 10 for devices)."""
 
 
 @dataclass

@@ -129,3 +129,15 @@ def test_the_update_command_prints_the_changes(first: Path, tmp_path: Path) -> N
     assert "link_added" in result.output and "changes.parquet" in result.output
     result = CliRunner().invoke(app, ["update", "-c", str(tmp_path / "linker.toml"), "--since", str(tmp_path)])
     assert result.exit_code == 1 and "has no work.duckdb" in result.output
+
+
+def test_a_value_crossing_the_hub_degree_withdraws_its_links_and_says_so(first: Path, tmp_path: Path) -> None:
+    crowd = [{"account_id": f"X{i:02}", "phones": "13711112222"} for i in range(20)]   # C3's phone: 22 holders
+    result = update(_config(tmp_path / "day2"), first, frames=_frames(CUSTOMERS, [*ACCOUNTS, *crowd]))
+    assert result.counts["values now hubs"] == 1
+    withdrawn = [c for c in pq.read_table(tmp_path / "day2" / CHANGES_FILE).to_pylist()
+                 if c["change"] == "link_withdrawn"]
+    assert [(c["customer_id"], c["account_id"]) for c in withdrawn] == [("C3", "A3")]
+    assert withdrawn[0]["reason"] == ("no longer a candidate: the phone they shared is now a hub, held by 22 "
+                                      "owners (more than 20)")
+    assert "13711112222" not in withdrawn[0]["reason"]
