@@ -2,10 +2,10 @@
 
 Both runs are read from their run databases (``work.duckdb``), attached read-only side by side; the comparison is
 joins, so it costs a few seconds at millions of links. Customers and accounts are matched by their ids, clusters
-through their members: a cluster's id is the hash of its smallest member key (:mod:`linker.resolve.clusters`), so
-a cluster that only gains or loses members other than that one keeps its id; when clusters merge, the merged one
-takes the id of the smallest member key among them; when one splits, the part holding its smallest member key
-keeps the id.
+through their members: a cluster's id is the hash of its smallest customer key (its smallest account key when it
+holds no customer; :mod:`linker.resolve.clusters`), so a cluster that only gains or loses members other than
+that one keeps its id; when clusters merge, the merged one takes the id of the smallest customer key among them;
+when one splits, the part holding that customer keeps the id.
 
 One row per change, in ``changes.parquet``:
 

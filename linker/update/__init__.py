@@ -11,9 +11,10 @@ a file is a deletion). The update
   accounts whose scored pairs differ from the previous run's; the others keep their previous rows of ``links``
   (:mod:`linker.update.scope`);
 - rebuilds the clusters from the links, which keeps identities stable: a cluster's id is the hash of its smallest
-  member key (:mod:`linker.resolve.clusters`), so it survives every change that does not touch that member; when
-  clusters merge, the merged one keeps the id of the cluster holding the smallest member key of all; when one
-  splits, the part holding its smallest member key keeps its id and the others take the ids of theirs;
+  customer key (account key without customers; :mod:`linker.resolve.clusters`), so it survives every change that
+  does not touch that customer; when clusters merge, the merged one keeps the id of the cluster holding the
+  smallest customer key of all; when one splits, the part holding that customer keeps its id, the others take
+  the ids of theirs;
 - recomputes the enrichment (aggregates, signals, profiles) and the graph store in full from today's files;
 - writes ``changes.parquet`` (:mod:`linker.changes`; a link withdrawn because the value it rested on crossed the
   hub degree says so, :mod:`linker.update.reasons`) and its counts in the summary (``changes``).
