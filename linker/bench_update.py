@@ -52,8 +52,8 @@ def run_update_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, formats
 def format_update_report(result: dict[str, Any]) -> str:
     """The figures of :func:`run_update_benchmark`, stage by stage."""
     update, full = result["update"], result["full"]
-    lines = [f"update at {result['size']['name']}: {NEW_ACCOUNTS_PERCENT}% new accounts and the last day of "
-             "events, against a full run with the same model", "",
+    lines = [(f"update at {result['size']['name']}: {NEW_ACCOUNTS_PERCENT}% new accounts and the last day of "
+              "events, against a full run with the same model"), "",
              f"{'stage':<12}{'update s':>10}{'full s':>10}"]
     full_stages = {s["name"]: s["seconds"] for s in full["stages"]}
     for s in update["stages"]:
@@ -61,8 +61,8 @@ def format_update_report(result: dict[str, Any]) -> str:
     lines += [f"{'total':<12}{update['seconds']:>10.1f}{full['seconds']:>10.1f}",
               f"update / full: {result['ratio']:.1%}; links equal: {result['same_links']}",
               "changes: " + ", ".join(f"{k} {v:,}" for k, v in result["changes"].items()),
-              f"accounts decided again: {update['counts'].get('accounts decided again', 0):,} of "
-              f"{update['counts'].get('candidate pairs', 0):,} candidate pairs' accounts"]
+              (f"accounts decided again: {update['counts'].get('accounts decided again', 0):,} "
+               f"(candidate pairs: {update['counts'].get('candidate pairs', 0):,})")]
     return "\n".join(lines)
 
 
