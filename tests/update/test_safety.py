@@ -83,11 +83,17 @@ def test_an_update_can_replace_the_run_it_builds_on(first: Path) -> None:
     assert any(row[1] == "A4" for row in _links(first))
 
 
-def test_a_run_of_another_state_version_is_refused(first: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("entry", "value", "message"), [
+    ("state_version", 999, "made by state version 999.*run `linker run`"),
+    ("state_version", None, "made by a linker without incremental updates"),
+    ("pseudonymized", True, "is pseudonymized.*run `linker run` instead"),
+])
+def test_a_run_an_update_cannot_build_on_is_refused(first: Path, tmp_path: Path, entry: str, value: object,
+                                                    message: str) -> None:
     manifest = json.loads((first / "manifest.json").read_text())
-    manifest["state_version"] = 999
+    manifest[entry] = value
     (first / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(RunFolderError, match="state version 999.*linker run"):
+    with pytest.raises(RunFolderError, match=message):
         update(_config(tmp_path / "day2"), first, frames=_frames(CUSTOMERS, ACCOUNTS))
     assert not (tmp_path / "day2").exists()
 
