@@ -60,6 +60,9 @@ def format_update_report(result: dict[str, Any]) -> str:
         lines.append(f"{s['name']:<12}{s['seconds']:>10.1f}{full_stages.get(s['name'], 0.0):>10.1f}")
     lines += [f"{'total':<12}{update['seconds']:>10.1f}{full['seconds']:>10.1f}",
               f"update / full: {result['ratio']:.1%}; links equal: {result['same_links']}",
+              (f"yesterday's full run (model trained; 1% fewer accounts, a day fewer events): "
+               f"{result['yesterday']['seconds']:.1f} s, resolve steps {result['yesterday']['resolve_steps']}"),
+              f"update's resolve steps: {update['resolve_steps']}",
               "changes: " + ", ".join(f"{k} {v:,}" for k, v in result["changes"].items()),
               (f"accounts decided again: {update['counts'].get('accounts decided again', 0):,} "
                f"(candidate pairs: {update['counts'].get('candidate pairs', 0):,})")]
