@@ -25,8 +25,10 @@ import pyarrow as pa
 from linker.rules import Rules
 
 _SAME_PAIRS = """
-    SELECT account_id, customer_id, round(match_weight, 3) AS match_weight, CAST(evidence AS VARCHAR) AS evidence
+    SELECT account_id, customer_id, round(match_weight, 3) AS match_weight, hash(evidence) AS evidence
 """
+"""What two runs' scored pairs are compared on (the evidence by its 64-bit hash: the lists are long, and two
+different lists of one pair hashing alike is a chance of about one in 10**19)."""
 
 
 class IncrementalScope:
