@@ -2,10 +2,10 @@
 
 Both runs are read from their run databases (``work.duckdb``), attached read-only side by side; the comparison is
 joins, so it costs a few seconds at millions of links. Customers and accounts are matched by their ids, clusters
-through their members: a cluster's id is the hash of its smallest member key (:mod:`linker.resolve.clusters`), so
-a cluster that only gains or loses members other than that one keeps its id; when clusters merge, the merged one
-takes the id of the smallest member key among them; when one splits, the part holding its smallest member key
-keeps the id.
+through their members: a cluster's id is the hash of its smallest customer key (its smallest account key when it
+holds no customer; :mod:`linker.resolve.clusters`), so a cluster that only gains or loses members other than
+that one keeps its id; when clusters merge, the merged one takes the id of the smallest customer key among them;
+when one splits, the part holding that customer keeps the id.
 
 One row per change, in ``changes.parquet``:
 
@@ -39,9 +39,9 @@ CHANGES = ("link_added", "link_withdrawn", "ambiguous_added", "ambiguous_removed
 """Every kind of change, in the order they are listed."""
 
 _LINKS = """
-    WITH o AS (SELECT customer_id, account_id, decision, probability FROM old.links
+    WITH o AS (SELECT customer_id, account_id, decision, probability FROM {old}.links
                WHERE decision IN ('linked', 'ambiguous')),
-    n AS (SELECT customer_id, account_id, decision, probability, reason FROM new.links),
+    n AS (SELECT customer_id, account_id, decision, probability, reason FROM {new}.links),
     pairs AS (
         SELECT customer_id, account_id, o.decision AS old_decision, n.decision AS new_decision,
                o.probability AS old_probability, n.probability AS new_probability,
@@ -62,7 +62,7 @@ _LINKS = """
 
 _CLUSTERS = """
     WITH moved AS (SELECT o.cluster_id AS old_id, n.cluster_id AS new_id
-                   FROM old.clusters o JOIN new.clusters n USING (member_kind, member_id)
+                   FROM {old}.clusters o JOIN {new}.clusters n USING (member_kind, member_id)
                    GROUP BY ALL),
     merged AS (SELECT new_id, list(old_id ORDER BY old_id) AS ids FROM moved GROUP BY new_id HAVING count(*) > 1),
     split AS (SELECT old_id, list(new_id ORDER BY new_id) AS ids FROM moved GROUP BY old_id HAVING count(*) > 1)
@@ -78,8 +78,8 @@ _CLUSTERS = """
 """
 
 _NEEDS = """
-    WITH o AS (SELECT DISTINCT customer_id, need FROM old.signals),
-    n AS (SELECT customer_id, need, any_value(action) AS action FROM new.signals GROUP BY ALL)
+    WITH o AS (SELECT DISTINCT customer_id, need FROM {old}.signals),
+    n AS (SELECT customer_id, need, any_value(action) AS action FROM {new}.signals GROUP BY ALL)
     SELECT 'need_fired' AS change, customer_id, NULL AS account_id, NULL AS cluster_id, NULL AS other_clusters,
            need, NULL AS old_decision, NULL AS new_decision, NULL AS old_probability, NULL AS new_probability,
            'now: ' || coalesce(action, 'no action') AS reason
@@ -121,19 +121,26 @@ def diff_runs(old_run: Path, new_run: Path) -> ChangeLog:
         for alias, folder in (("old", old_run), ("new", new_run)):
             db = readable_run(Path(folder), WORK_DB)
             con.execute(f"ATTACH {quote_literal(str(db))} AS {alias} (READ_ONLY)")
-        parts = [_LINKS, _CLUSTERS]
-        if all(_has(con, alias, "signals") for alias in ("old", "new")):
-            parts.append(_NEEDS)
-        order = "CASE change " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CHANGES)) + " END"
-        table = con.sql(f"""
-            SELECT change, customer_id, account_id, cluster_id, CAST(other_clusters AS VARCHAR[]) AS other_clusters,
-                   need, old_decision, new_decision, CAST(old_probability AS DOUBLE) AS old_probability,
-                   CAST(new_probability AS DOUBLE) AS new_probability, reason
-            FROM ({' UNION ALL '.join(f'({p})' for p in parts)})
-            ORDER BY {order}, customer_id, account_id, cluster_id, need
-        """).to_arrow_table()
+        return change_log(con, "old", "new")
     finally:
         con.close()
+
+
+def change_log(con: duckdb.DuckDBPyConnection, old: str, new: str) -> ChangeLog:
+    """The changes from the run database attached as catalog ``old`` to the one attached as ``new`` (``linker
+    update`` compares the run it writes, its connection's own database, with the previous one)."""
+    parts = [_LINKS, _CLUSTERS]
+    if all(_has(con, catalog, "signals") for catalog in (old, new)):
+        parts.append(_NEEDS)
+    order = "CASE change " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CHANGES)) + " END"
+    union = " UNION ALL ".join(f"({p.format(old=old, new=new)})" for p in parts)
+    table = con.sql(f"""
+        SELECT change, customer_id, account_id, cluster_id, CAST(other_clusters AS VARCHAR[]) AS other_clusters,
+               need, old_decision, new_decision, CAST(old_probability AS DOUBLE) AS old_probability,
+               CAST(new_probability AS DOUBLE) AS new_probability, reason
+        FROM ({union})
+        ORDER BY {order}, customer_id, account_id, cluster_id, need
+    """).to_arrow_table()
     counts = {c: 0 for c in CHANGES}
     for value in table.column("change").to_pylist():
         counts[value] += 1

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import pandas as pd
@@ -29,13 +29,27 @@ from linker.ingest import IngestReport, ingest
 from linker.outputs import export_table, file_checksum, write_json
 from linker.preflight import check_inputs
 from linker.privacy import erase_personal, pseudonym_key, pseudonymize_ids, pseudonymize_values
-from linker.resolve import resolve
-from linker.rules import load_rules
+from linker.resolve import Resolution, resolve
+from linker.rules import Rules, load_rules
 from linker.run_folder import (MANIFEST, MODEL_FILE, SCRATCH_DB, STORE_NAME, SUMMARY, WORK_DB, WORK_DIR,
                                RunFolder)
 from linker.sql import quote_ident, quote_literal
 
 StageHook = Callable[[str], AbstractContextManager[Any]]
+
+RUN_STATE_VERSION = 1
+"""Version of the state a run leaves for ``linker update`` (the run database's tables and what they mean); an
+update refuses a run of another version."""
+
+
+class RunHooks(Protocol):
+    """How a run built on a previous one (:func:`linker.update.update`) takes part in the stages."""
+
+    def resolve(self, con: duckdb.DuckDBPyConnection, config: Config, rules: Rules) -> Resolution:
+        """Resolution in place of :func:`linker.resolve.resolve` (the run database holds ``identifiers``)."""
+
+    def finish(self, con: duckdb.DuckDBPyConnection, staging: Path, result: RunResult) -> dict[str, Any]:
+        """Called after the export, before the run files are written: extra manifest entries."""
 
 
 @dataclass
@@ -63,6 +77,8 @@ class RunResult:
     files: list[Path] = field(default_factory=list)
     model: dict[str, Any] = field(default_factory=dict)
     """How the match model was obtained (its ``training``): estimated, loaded, or starting values and why."""
+    changes: dict[str, int] = field(default_factory=dict)
+    """Changes since the previous run, by kind (an update only; see :mod:`linker.changes`)."""
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary (also written as ``summary.json``)."""
@@ -72,6 +88,7 @@ class RunResult:
             "tables": {name: {**asdict(t), "reconciles": t.reconciles} for name, t in self.ingest.tables.items()},
             "counts": self.counts,
             "model": self.model,
+            **({"changes": self.changes} if self.changes else {}),
             "stages": [{**asdict(s), "rows_per_second": round(s.rows_per_second, 1)} for s in self.stages],
             "total_seconds": round(sum(s.seconds for s in self.stages), 3),
             "files": [str(p.relative_to(self.output_dir)) for p in self.files],
@@ -79,7 +96,7 @@ class RunResult:
 
 
 def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_hook: StageHook | None = None,
-        force: bool = False) -> RunResult:
+        force: bool = False, hooks: RunHooks | None = None) -> RunResult:
     """Run the whole pipeline and write every output into ``config.output.dir``.
 
     The run is written into the folder's staging folder and switched in at the end (see
@@ -96,6 +113,8 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
         Called with each stage name; the context manager it returns wraps the stage (progress display).
     force
         Write into an output folder that holds files linker did not write (they are kept).
+    hooks
+        A run built on a previous one (``linker update``) resolves and finishes through these.
 
     Returns
     -------
@@ -122,7 +141,7 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
         _check_folder(folder, inputs, force)   # again: the folder may have changed before the lock was taken
         staging = folder.start()
         try:
-            result = _run_stages(config, frames, staging, stage_hook, key, rules, enrichment_rules)
+            result = _run_stages(config, frames, staging, stage_hook, key, rules, enrichment_rules, hooks)
             folder.switch_in()
         except BaseException:
             folder.discard()
@@ -144,7 +163,8 @@ def _input_paths(config: Config, frames: dict[str, pd.DataFrame] | None) -> list
 
 
 def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging: Path,
-                stage_hook: StageHook | None, key: bytes | None, rules: Any, enrichment_rules: Any) -> RunResult:
+                stage_hook: StageHook | None, key: bytes | None, rules: Any, enrichment_rules: Any,
+                hooks: RunHooks | None = None) -> RunResult:
     """Every stage, writing into ``staging``; the result names the files where they will be once switched in."""
     started = datetime.now(timezone.utc)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
@@ -168,7 +188,8 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
             result.counts["identifiers"] = timing.rows
             result.counts["unusable identifiers"] = _count(con, "identifiers WHERE status <> 'usable'")
         with _stage(hook, "resolve", result.stages) as timing:
-            resolution = resolve(con, config.resolution, rules)
+            resolution = (hooks.resolve(con, config, rules) if hooks is not None
+                          else resolve(con, config.resolution, rules))
             result.counts.update(resolution.counts)
             result.model = {**resolution.model.training, "seconds": resolution.seconds}
             result.files += moved([resolution.model.save(staging / MODEL_FILE)])
@@ -190,11 +211,12 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
                 graph = load_graph_store(con, staging, run_id=run_id)
                 result.counts.update({k: graph[k] for k in ("graph nodes", "graph relationships")})
                 timing.rows = graph["graph nodes"] + graph["graph relationships"]
+        extra = hooks.finish(con, staging, result) if hooks is not None else {}
         entries = sorted({p.relative_to(final).parts[0] for p in result.files}
                          | {WORK_DB, MANIFEST, SUMMARY} | ({STORE_NAME} if config.output.graph_store else set()))
         _write_run_files(result, config, frames, started, staging, {
             "run_id": run_id, "enrichment": enrichment_manifest(con), "pseudonymized": key is not None,
-            "run_folder": {"entries": entries}})
+            "state_version": RUN_STATE_VERSION, "run_folder": {"entries": entries}, **extra})
         if key is not None:
             _copy_database(con, staging / WORK_DIR / WORK_DB)
     finally:

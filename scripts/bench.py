@@ -8,6 +8,7 @@ Examples::
     python scripts/bench.py 10k                  # 10,000 customers / 30,000 accounts / 300,000 events
     python scripts/bench.py 10k 100k 1m --json   # sizes: 10k, 100k, 1m, 5m (see linker.bench.SIZES)
     python scripts/bench.py 1m --splink-model    # + Splink's training and prediction on the run's tables
+    python scripts/bench.py 100k --update        # linker update with a day of data against a full run
 
 --splink-model times, in a fresh process after the run, Splink 5 linking the run's customers and accounts with
 the model of ``scripts/splink_baseline.py`` (its own training: prior, u by random sampling of
@@ -48,8 +49,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="also time Splink's probabilistic training and prediction on the run's tables")
     p.add_argument("--splink-u-pairs", type=float, default=1e7,
                    help="pairs Splink samples for its u-probabilities (default 1e7)")
+    p.add_argument("--update", action="store_true",
+                   help="time `linker update` with 1%% new accounts and a day of events against a full run "
+                        "(linker.bench_update)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = p.parse_args(argv)
+    if args.update:
+        return bench_update(args)
     results = []
     for size in args.sizes:
         runs = [run_benchmark(size, root=args.root, graph=args.graph, splink=args.splink and i == 0,
@@ -76,6 +82,20 @@ def main(argv: list[str] | None = None) -> int:
         for r in results:
             print(f"  {r['size']['name']:>5}: {r['input_rows']:>12,} rows {r['pipeline']['seconds']:>8.1f} s "
                   f"{r['pipeline']['us_per_input_row']:>8.2f} us/row")
+    return 0
+
+
+def bench_update(args: argparse.Namespace) -> int:
+    """``--update``: the update against the full run at each size."""
+    from linker.bench_update import format_update_report, run_update_benchmark
+
+    results = [run_update_benchmark(size, root=args.root, formats=args.formats, graph=args.graph)
+               for size in args.sizes]
+    for result in results:
+        if not args.json:
+            print(format_update_report(result), end="\n\n", flush=True)
+    if args.json:
+        print(json.dumps(results, indent=2))
     return 0
 
 

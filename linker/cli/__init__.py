@@ -329,7 +329,7 @@ def _report(summary: dict[str, Any], *, quiet: bool, as_json: bool) -> None:
 
 # Command groups and commands living in their own modules register themselves on ``app`` when imported.
 # (imports at the bottom: they need ``app`` defined above)
-from linker.cli import changes, graph  # noqa: E402,F401
+from linker.cli import changes, graph, update  # noqa: E402,F401
 
 def main() -> None:  # pragma: no cover - console entry point
     app()

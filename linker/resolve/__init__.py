@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import duckdb
 
@@ -23,7 +24,7 @@ from linker.resolve.scoring import score_pairs
 from linker.resolve.training import train_model
 from linker.rules import Rules
 
-__all__ = ["MatchModel", "Resolution", "build_clusters", "connected_components", "resolve"]
+__all__ = ["MatchModel", "Resolution", "ResolutionScope", "build_clusters", "connected_components", "resolve"]
 
 
 @dataclass
@@ -35,8 +36,18 @@ class Resolution:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+class ResolutionScope(Protocol):
+    """Resolution of part of the accounts, the rest kept from a previous run (:mod:`linker.update`)."""
+
+    def restrict_scores(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Delete from ``scored_pairs`` the pairs of the accounts that need no decision again."""
+
+    def complete_links(self, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+        """Add the kept decisions to ``links``; return the number of pairs per decision of the whole table."""
+
+
 def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rules,
-            model: MatchModel | None = None) -> Resolution:
+            model: MatchModel | None = None, scope: ResolutionScope | None = None) -> Resolution:
     """Run hubs -> candidates -> comparisons -> model -> scores -> decisions -> clusters on ``identifiers``.
 
     Parameters
@@ -44,6 +55,8 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
     model
         A model to score with (checked against this run's comparisons); by default one is estimated from the
         candidate pairs, or read from ``config.model_file``.
+    scope
+        Decide only some accounts again and keep the other decisions (an update; needs ``model``).
 
     Returns
     -------
@@ -85,9 +98,13 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
     _store_weights(con, model)
     score_pairs(con, model, identifiers)
     con.execute("DROP TABLE pair_levels")
+    if scope is not None:
+        scope.restrict_scores(con)
     clock.lap("scoring")
     decisions = decide_links(con, config, rules)
     con.execute("DROP TABLE scored_pairs")
+    if scope is not None:
+        decisions = scope.complete_links(con)
     counts.update({f"{d} pairs": decisions.get(d, 0) for d in ("linked", "ambiguous", "rejected")})
     clock.lap("decisions")
     counts["clusters"] = build_clusters(con)

@@ -2,7 +2,8 @@
 
 A cluster holds a customer, the accounts linked to it, and — through ambiguous links — the other customers
 competing for those accounts (a household sharing a device ends up in one cluster). Cluster IDs are a hash
-of the smallest member key, so the same input always gives the same IDs.
+of the smallest customer key among the members (of the smallest account key when there is no customer), so the
+same input always gives the same IDs, and a customer's cluster keeps its ID when accounts join or leave it.
 """
 
 from __future__ import annotations
@@ -115,7 +116,8 @@ def build_clusters(con: duckdb.DuckDBPyConnection) -> int:
         SELECT CASE WHEN m.node[1] = 'C' THEN 'customer' ELSE 'account' END AS member_kind, m.node[3:] AS member_id,
                c.cluster_id, c.cluster_size, c.customers, c.accounts
         FROM cluster_members m
-        JOIN (SELECT grp, 'CL' || left(md5(min(node)), 12) AS cluster_id, count(*) AS cluster_size,
+        JOIN (SELECT grp, 'CL' || left(md5(coalesce(min(node) FILTER (WHERE node[1] = 'C'), min(node))), 12)
+                         AS cluster_id, count(*) AS cluster_size,
                      count(*) FILTER (WHERE node[1] = 'C') AS customers,
                      count(*) FILTER (WHERE node[1] = 'A') AS accounts
               FROM cluster_members GROUP BY grp) c USING (grp)

@@ -1,0 +1,71 @@
+"""linker update: batches applied one by one give what one full run over the last data gives with the same model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+import linker
+from linker.config import Config, load_config
+from linker.demo.profiles import PROFILES
+from linker.demo_run import write_demo
+from linker.update import CHANGES_FILE, update
+from tests.update.batches import DemoFiles
+
+COMPARED = {
+    "links": "SELECT customer_id, account_id, decision, reason, probability, owner_probability, match_weight, rank, "
+             "margin_bits, competitors, CAST(evidence AS VARCHAR) FROM {db}.links",
+    "clusters": "SELECT * FROM {db}.clusters",
+    "aggregates": "SELECT * FROM {db}.aggregates",
+    "signals": "SELECT * FROM {db}.signals",
+    "profiles": "SELECT * FROM {db}.profiles",
+}
+"""The tables that must be equal, row for row, between the updated run and the full one."""
+
+
+def _config(folder: Path, out: str, **overrides: object) -> Config:
+    return load_config(folder / "linker.toml", {"output.dir": str(folder / out), "output.graph_store": False,
+                                                 "output.formats": ["parquet"], **overrides})
+
+
+def _demo(folder: Path, profile: str, seed: int) -> DemoFiles:
+    config_path = write_demo(folder, customers=120, accounts=360, events=2_000, seed=seed, profile=profile,
+                             file_format="parquet", overwrite=True)
+    files = DemoFiles(load_config(config_path))
+    files.hold_back(seed)
+    return files
+
+
+def _differences(updated: Path, full: Path) -> dict[str, int]:
+    """Rows in one run's table and not in the other's, per compared table."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{updated / 'work.duckdb'}' AS u (READ_ONLY)")
+        con.execute(f"ATTACH '{full / 'work.duckdb'}' AS f (READ_ONLY)")
+        return {t: con.execute(f"SELECT count(*) FROM (({q.format(db='u')} EXCEPT ALL {q.format(db='f')}) UNION ALL "
+                               f"({q.format(db='f')} EXCEPT ALL {q.format(db='u')}))").fetchall()[0][0]
+                for t, q in COMPARED.items()}
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+@settings(max_examples=1, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), batches=st.lists(st.integers(0, 2**31), min_size=1, max_size=3))
+def test_batches_one_by_one_equal_a_full_run_with_the_same_model(tmp_path_factory: pytest.TempPathFactory,
+                                                                 profile: str, seed: int, batches: list[int]) -> None:
+    folder = tmp_path_factory.mktemp(f"update-{profile}")
+    files = _demo(folder, profile, seed)
+    linker.run(_config(folder, "run0"))
+    for i, batch in enumerate(batches, start=1):
+        files.apply_batch(batch)
+        update(_config(folder, f"run{i}"), folder / f"run{i - 1}")
+    last = folder / f"run{len(batches)}"
+    linker.run(_config(folder, "full", **{"resolution.model_file": str(folder / "run0" / "model.json")}))
+    assert _differences(last, folder / "full") == {t: 0 for t in COMPARED}
+    assert (last / CHANGES_FILE).is_file()
