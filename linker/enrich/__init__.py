@@ -29,6 +29,8 @@ and ``json_group_object``, ``regexp_matches`` with ``(?i)`` (``rlike``), ``date_
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -47,14 +49,20 @@ from linker.enrich.signals import fire_signals
 from linker.enrich.category_match import build_categories, build_merchant_classes, matching_summary, register_taxonomy
 from linker.enrich.taxonomy import Taxonomy, load_taxonomy
 from linker.outputs import export_table, file_checksum, write_text
+from linker.sql import quote_literal
 
 __all__ = ["EnrichmentRules", "enrich", "enrichment_manifest", "export_enrichment", "load_enrichment_rules"]
 
+AGGREGATES_FILE = "aggregates.parquet"
+"""The aggregates' Parquet file: written by :func:`enrich` into its ``workdir`` as they are computed, moved into
+the run's output folder by :func:`export_enrichment`."""
+
 EXPORTS = {
     # profiles and signals are built in customer order (signals: then need), part after part, and the run
-    # database preserves insertion order: no sort of gigabytes of JSON per format. aggregates (about fifty rows
-    # per customer) is not sorted: at 1M customers the sort took 140 s, as long as building the table; its
-    # readers filter by customer. Its rows are in no particular order, so it is written without keeping any.
+    # database preserves insertion order: no sort per format. aggregates (about twenty rows per customer) is
+    # not sorted: at 1M customers the sort took as long as building the table; its readers filter by customer.
+    # Its rows are in no particular order, so it is written without keeping any (when enrich has not written
+    # its file already).
     "profiles": ("SELECT * FROM profiles", ("parquet", "csv", "jsonl"), True),
     "signals": ("SELECT * FROM signals", ("parquet", "csv", "jsonl"), True),
     "aggregates": ("SELECT * FROM aggregates", ("parquet",), False),
@@ -140,7 +148,8 @@ def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: E
             "SELECT attribution, count(*) FROM customer_events GROUP BY 1 ORDER BY 1").fetchall():
         counts[f"customer events {attribution}"] = int(n)
     counts["unmapped events"] = build_unmapped_categories(con)
-    counts["aggregates"] = build_aggregates(con, config.windows_days, as_of, parts=parts)
+    counts["aggregates"] = build_aggregates(con, config.windows_days, as_of, parts=parts,
+                                            target=workdir / AGGREGATES_FILE if workdir else None)
     counts.update(fire_signals(con, rules.signals, as_of, config.windows_days, parts=parts))
     counts["profiles"] = build_profiles(con, config.windows_days, as_of, parts=parts,
                                         needs=[n.name for n in rules.signals.needs])
@@ -148,6 +157,24 @@ def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: E
     for t in ("taxonomy_classes", "taxonomy_names", "taxonomy_patterns", "taxonomy_merchants", "taxonomy_mcc"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return counts
+
+
+def _aggregates_file(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The Parquet file the ``aggregates`` view reads (None when ``aggregates`` is a table)."""
+    found = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'aggregates' AND schema_name = 'main'"
+                        ).fetchall()
+    if not found:
+        return None
+    match = re.search(r"read_parquet\('((?:[^']|'')*)'\)", found[0][0])
+    return Path(match.group(1).replace("''", "'")) if match else None
+
+
+def _move_aggregates(con: duckdb.DuckDBPyConnection, written: Path, target: Path) -> Path:
+    """Move the aggregates file into the output folder (a rename: atomic) and point the view at it."""
+    if written != target:
+        os.replace(written, target)
+        con.execute(f"CREATE OR REPLACE VIEW aggregates AS SELECT * FROM read_parquet({quote_literal(str(target))})")
+    return target
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -203,7 +230,11 @@ def export_enrichment(con: duckdb.DuckDBPyConnection, out_dir: Path, formats: li
         Files written.
     """
     files: list[Path] = []
+    written = _aggregates_file(con)
     for stem, (query, allowed, ordered) in EXPORTS.items():
+        if stem == "aggregates" and written is not None:
+            files.append(_move_aggregates(con, written, out_dir / AGGREGATES_FILE))
+            continue
         files += export_table(con, query, out_dir / stem, [f for f in formats if f in allowed], ordered=ordered)
     if report:
         from linker.enrich.report import render_report

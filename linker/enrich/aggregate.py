@@ -15,12 +15,16 @@ all 30d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
 from linker.enrich.parts import WHOLE, CustomerPart, write_into
+from linker.outputs import ParquetAppender
+from linker.sql import quote_literal
 
 CONVERSION_DAYS = 30
 """A browsing event converts when the customer buys in the same class (domain) within this many days."""
@@ -75,14 +79,22 @@ def aggregate_columns(windows: Sequence[int]) -> list[str]:
             for c in ([name.replace("{w}", lab) for lab in labels] if "{w}" in name else [name])]
 
 
+CUSTOMER_TOTALS = "customer_totals"
+"""Table of :func:`build_aggregates` for the profiles: per customer with events, the total row's figures over
+the configured windows and the top classes and domains of the longest window."""
+
+
 def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: date, *,
-                     parts: Sequence[CustomerPart] = (WHOLE,), conversion_days: int = CONVERSION_DAYS) -> int:
-    """Create ``aggregates`` (columns of :func:`aggregate_columns`) from ``customer_events``.
+                     parts: Sequence[CustomerPart] = (WHOLE,), conversion_days: int = CONVERSION_DAYS,
+                     target: Path | None = None) -> int:
+    """Write the aggregates (columns of :func:`aggregate_columns`) of ``customer_events``, and create
+    :data:`CUSTOMER_TOTALS` for the profiles.
 
     Parameters
     ----------
     con
-        Connection holding ``customer_events`` and ``taxonomy_classes`` (the domain path of each class).
+        Connection holding ``customer_events``, ``taxonomy_classes`` (the domain path of each class) and
+        ``taxonomy_domains``.
     windows
         Window lengths in days; the whole history up to ``as_of`` is always added as window 'all'.
     as_of
@@ -92,6 +104,10 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
         hash tables fit in memory. Rows come in no particular order within a part (readers filter by customer).
     conversion_days
         How soon after a browsing event a purchase in the same key counts as its conversion.
+    target
+        A Parquet file to write the rows into, part after part, as they are computed (renamed into place at
+        the end); ``aggregates`` is then a view reading it. Without it, ``aggregates`` is a table of the run
+        database.
 
     Returns
     -------
@@ -104,7 +120,9 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
     event's age), active days as a bit string (one bit per day before as_of). The domain and total rows sum the
     class rows of their classes and OR their bit strings (a day with events in two classes is one day); the
     windows' active days are the bits under each window's mask. The conversion look-ahead is an ASOF join of
-    browsing events to the next purchase or card payment with the same key.
+    browsing events to the next purchase or card payment with the same key. The rows are never stored in the
+    run database when written to ``target``: at 1M customers storing them there and exporting them again cost
+    more than computing them.
     """
     day = f"DATE '{as_of.isoformat()}'"
     spans = _spans(windows)
@@ -117,22 +135,37 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
         JOIN agg_classes c ON c.class IS NOT DISTINCT FROM e.class
     """)
     oldest = max(int(con.execute("SELECT coalesce(max(age_days), 0) FROM agg_all_events").fetchall()[0][0]), 1)
-    for n, part in enumerate(parts):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE agg_events AS SELECT * FROM agg_all_events WHERE {part.where()}")
-        _conversions(con, spans, conversion_days)
-        _accounts(con, spans)
-        _class_rows(con, spans, oldest)
-        _rows(con, spans, oldest, day, write_into("aggregates", n == 0))
+    rows = 0
+    with ParquetAppender(target) if target is not None else nullcontext() as appender:
+        for n, part in enumerate(parts):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE agg_events AS SELECT * FROM agg_all_events WHERE {part.where()}")
+            _conversions(con, spans, conversion_days)
+            _accounts(con, spans)
+            _class_rows(con, spans, oldest)
+            _rolled_rows(con, spans)
+            query = _rows_query(spans, oldest, day)
+            if appender is not None:
+                rows += appender.append(con, query)
+            else:
+                con.execute(f"{write_into('aggregates', n == 0)} {query}")
+            _customer_totals(con, spans, oldest, day, write_into(CUSTOMER_TOTALS, n == 0))
+    if target is not None:
+        con.execute(f"CREATE OR REPLACE VIEW aggregates AS SELECT * FROM read_parquet({quote_literal(str(target))})")
+    else:
+        rows = int(con.execute("SELECT count(*) FROM aggregates").fetchall()[0][0])
     con.execute("DROP VIEW agg_all_events")
     for table in ("agg_events", "agg_conversions", "agg_accounts", "agg_members", "agg_keys", "agg_classes",
-                  "agg_class"):
+                  "agg_class", "agg_rolled"):
         con.execute(f"DROP TABLE {table}")
-    return int(con.execute("SELECT count(*) FROM aggregates").fetchall()[0][0])
+    return rows
 
 
 _SUMMED = ("purchase_amount", "orders", "quantity", "card_amount", "card_txns", "browse_events", "dwell_seconds",
            "events", "device_events")
 """Measures of ``agg_class`` that the domain and total rows sum, per window."""
+
+_LOWEST = ("min_link_probability", "first_at")
+"""Measures of ``agg_class`` that the domain and total rows take the lowest of, per window."""
 
 
 def _in_window(days: int | None) -> str:
@@ -145,10 +178,15 @@ def _class_rows(con: duckdb.DuckDBPyConnection, spans: list[int | None], oldest:
     measures = {"purchase_amount": ("sum(amount)", "kind = 'purchase'"), "orders": ("count(*)", "kind = 'purchase'"),
                 "quantity": ("sum(quantity)", "kind = 'purchase'"), "card_amount": ("sum(amount)", "kind = 'card'"),
                 "card_txns": ("count(*)", "kind = 'card'"), "browse_events": ("count(*)", "kind = 'browse'"),
-                "dwell_seconds": ("sum(dwell_seconds)", "kind = 'browse'"), "events": ("count(*)", "TRUE"),
+                "dwell_seconds": ("sum(dwell_seconds)", "kind = 'browse'"), "events": ("count(*)", None),
                 "device_events": ("count(*)", "attribution = 'device'"),
-                "min_link_probability": ("min(probability)", "TRUE"), "first_at": ("min(event_time)", "TRUE")}
-    columns = ", ".join(f"{aggregate} FILTER (WHERE {which} AND {_in_window(w)}) AS {name}_{window_label(w)}"
+                "min_link_probability": ("min(probability)", None), "first_at": ("min(event_time)", None)}
+
+    def measure(aggregate: str, which: str | None, days: int | None) -> str:
+        conditions = [c for c in (which, None if days is None else _in_window(days)) if c]
+        return f"{aggregate} FILTER (WHERE {' AND '.join(conditions)})" if conditions else aggregate
+
+    columns = ", ".join(f"{measure(aggregate, which, w)} AS {name}_{window_label(w)}"
                         for name, (aggregate, which) in measures.items() for w in spans)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE agg_class AS
@@ -159,15 +197,24 @@ def _class_rows(con: duckdb.DuckDBPyConnection, spans: list[int | None], oldest:
     """)
 
 
-def _rows(con: duckdb.DuckDBPyConnection, spans: list[int | None], oldest: int, day: str, into: str) -> None:
-    """Write the rows of the part ``into`` ``aggregates`` (the clause of :func:`~linker.enrich.parts.write_into`):
-    the class rows of ``agg_class`` as they are, the domain and total rows summing them, with the conversions
-    of ``agg_conversions`` and the accounts of ``agg_accounts``."""
+def _rolled_rows(con: duckdb.DuckDBPyConnection, spans: list[int | None]) -> None:
+    """``agg_rolled``: the domain and total rows of the part, summing the class rows of ``agg_class`` (the
+    columns of ``agg_class`` with ``key_id`` for ``class_id``)."""
     labels = [window_label(w) for w in spans]
     summed = ", ".join(f"sum({m}_{lab}) AS {m}_{lab}" for m in _SUMMED for lab in labels)
-    lowest = ", ".join(f"{f}({m}_{lab}) AS {m}_{lab}" for f, m in (("min", "min_link_probability"),
-                                                                  ("min", "first_at")) for lab in labels)
-    carried = ", ".join(f"{m}_{lab}" for m in (*_SUMMED, "min_link_probability", "first_at") for lab in labels)
+    lowest = ", ".join(f"min({m}_{lab}) AS {m}_{lab}" for m in _LOWEST for lab in labels)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE agg_rolled AS
+        SELECT c.customer_id, m.key_id, {summed}, {lowest}, max(last_at) AS last_at,
+               max(last_spend_at) AS last_spend_at, bit_or(days) AS days
+        FROM agg_class c JOIN agg_members m USING (class_id) WHERE m.level <> 'class'
+        GROUP BY c.customer_id, m.key_id
+    """)
+
+
+def _measures(spans: list[int | None], oldest: int) -> dict[str, Callable[[str], str]]:
+    """Per window measure of ``aggregates``, the SQL of its value from a row of ``agg_class`` / ``agg_rolled``
+    joined to ``agg_conversions`` and ``agg_accounts``, given the window's label."""
     masks = {window_label(w): f"'{'1' * w}{'0' * (oldest + 1 - w)}'::BIT" for w in spans   # bit 0 first
              if w is not None and w <= oldest}
 
@@ -177,9 +224,9 @@ def _rows(con: duckdb.DuckDBPyConnection, spans: list[int | None], oldest: int, 
     def count(name: str) -> str:
         return f"CAST(coalesce({name}, 0) AS BIGINT)"
 
-    per_window = {
-        "spend": lambda lab: f"round(coalesce(purchase_amount_{lab}, 0) + coalesce(card_amount_{lab}, 0), 2)",
+    return {
         # money to the cent and dwell to the millisecond: parallel float sums differ in the last bits
+        "spend": lambda lab: f"round(coalesce(purchase_amount_{lab}, 0) + coalesce(card_amount_{lab}, 0), 2)",
         "purchase_amount": lambda lab: f"round(coalesce(purchase_amount_{lab}, 0), 2)",
         "orders": lambda lab: count(f"orders_{lab}"),
         "quantity": lambda lab: count(f"quantity_{lab}"),
@@ -198,18 +245,21 @@ def _rows(con: duckdb.DuckDBPyConnection, spans: list[int | None], oldest: int, 
         "platforms": lambda lab: count(f"platforms_{lab}"),
         "accounts": lambda lab: count(f"accounts_{lab}"),
     }
-    select = ", ".join(f"{expression(lab)} AS {name}_{lab}" for name, expression in per_window.items()
+
+
+def _rows_query(spans: list[int | None], oldest: int, day: str) -> str:
+    """The rows of the part: the class rows of ``agg_class`` and the domain and total rows of ``agg_rolled``,
+    with the conversions of ``agg_conversions`` and the accounts of ``agg_accounts``."""
+    labels = [window_label(w) for w in spans]
+    carried = ", ".join(f"{m}_{lab}" for m in (*_SUMMED, *_LOWEST) for lab in labels)
+    select = ", ".join(f"{expression(lab)} AS {name}_{lab}" for name, expression in _measures(spans, oldest).items()
                        for lab in labels)
-    con.execute(f"""
-        {into}
+    return f"""
         WITH rolled AS (
             SELECT c.customer_id, m.key_id, {carried}, last_at, last_spend_at, days
             FROM agg_class c JOIN agg_members m USING (class_id) WHERE m.level = 'class'
             UNION ALL
-            SELECT c.customer_id, m.key_id, {summed}, {lowest}, max(last_at) AS last_at,
-                   max(last_spend_at) AS last_spend_at, bit_or(days) AS days
-            FROM agg_class c JOIN agg_members m USING (class_id) WHERE m.level <> 'class'
-            GROUP BY c.customer_id, m.key_id)
+            SELECT * FROM agg_rolled)
         SELECT customer_id, k.level, k.key, {select}, last_at,
                date_diff('day', CAST(last_at AS DATE), {day}) AS recency_days,
                date_diff('day', CAST(last_spend_at AS DATE), {day}) AS spend_recency_days,
@@ -218,6 +268,50 @@ def _rows(con: duckdb.DuckDBPyConnection, spans: list[int | None], oldest: int, 
         JOIN agg_keys k USING (key_id)
         LEFT JOIN agg_conversions c USING (customer_id, key_id)
         LEFT JOIN agg_accounts a USING (customer_id, key_id)
+    """
+
+
+TOTAL_MEASURES = ("spend", "orders", "card_txns", "browse_events", "dwell_seconds", "conversion")
+"""Measures of the total row :data:`CUSTOMER_TOTALS` keeps per configured window."""
+
+
+def _customer_totals(con: duckdb.DuckDBPyConnection, spans: list[int | None], oldest: int, day: str,
+                     into: str) -> None:
+    """Write the part's rows of :data:`CUSTOMER_TOTALS` ``into`` it: the total row's first and last event,
+    recency, active days, events and device events over the whole history, :data:`TOTAL_MEASURES` per configured
+    window, and up to 3 classes (by spend, by browsing) and top-level domains (by spend) of the longest window."""
+    measures = _measures(spans, oldest)
+    windows = [window_label(w) for w in spans[:-1]]
+    longest = windows[-1]
+    per_window = ", ".join(f"{measures[m](lab)} AS {m}_{lab}" for m in TOTAL_MEASURES for lab in windows)
+    con.execute(f"""
+        {into}
+        WITH tops AS (
+            SELECT customer_id,
+                   (list(key ORDER BY spend DESC, key) FILTER (WHERE level = 'class' AND spend > 0))[1:3] AS top_classes,
+                   (list(key ORDER BY browse_events DESC, key) FILTER (WHERE level = 'class' AND browse_events > 0))[1:3]
+                       AS top_browsed_classes,
+                   (list(key ORDER BY spend DESC, key) FILTER (WHERE level = 'domain' AND spend > 0))[1:3] AS top_domains
+            FROM (SELECT c.customer_id, k.level, k.key, {measures['spend'](longest)} AS spend,
+                         browse_events_{longest} AS browse_events
+                  FROM agg_class c JOIN agg_members m USING (class_id) JOIN agg_keys k USING (key_id)
+                  WHERE m.level = 'class' AND k.key <> 'unmapped'
+                  UNION ALL
+                  SELECT r.customer_id, k.level, k.key, {measures['spend'](longest)}, NULL
+                  FROM agg_rolled r JOIN agg_keys k USING (key_id)
+                  WHERE k.level = 'domain' AND k.key IN (SELECT top_domain FROM taxonomy_classes))
+            GROUP BY customer_id)
+        SELECT r.customer_id, first_at_all AS first_seen, last_at AS last_seen,
+               date_diff('day', CAST(last_at AS DATE), {day}) AS recency_days,
+               {measures['active_days']('all')} AS active_days, {measures['events']('all')} AS events,
+               {measures['device_events']('all')} AS device_events, {per_window},
+               coalesce(t.top_classes, []) AS top_classes, coalesce(t.top_browsed_classes, []) AS top_browsed_classes,
+               coalesce(t.top_domains, []) AS top_domains
+        FROM agg_rolled r
+        JOIN agg_keys k ON k.key_id = r.key_id AND k.level = 'total'
+        LEFT JOIN agg_conversions c ON c.customer_id = r.customer_id AND c.key_id = r.key_id
+        LEFT JOIN tops t ON t.customer_id = r.customer_id
+        ORDER BY r.customer_id
     """)
 
 
@@ -225,21 +319,31 @@ def _accounts(con: duckdb.DuckDBPyConnection, spans: list[int | None]) -> None:
     """``agg_accounts``: per (customer, key) of ``agg_events``, the accounts behind its events, the most recently
     active first, and per window how many accounts and distinct platforms fed it (an account feeds a window when
     its latest event in the key lies in it: the window's accounts are the first ones of the list)."""
-    counts = ", ".join(f"count(*) FILTER (WHERE {_in_window(w)}) AS accounts_{window_label(w)}, "
-                       f"count(DISTINCT platform) FILTER (WHERE {_in_window(w)}) AS platforms_{window_label(w)}"
-                       for w in spans)
+    def counts(what: str) -> str:
+        return ", ".join(f"count(*) FILTER (WHERE {_in_window(w)}) AS {what}_{window_label(w)}" for w in spans)
+
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE agg_key_accounts AS
+        SELECT a.customer_id, m.key_id, a.account_id, any_value(a.platform) AS platform, min(a.age_days) AS age_days
+        FROM (SELECT customer_id, class_id, account_id, any_value(platform) AS platform, min(age_days) AS age_days
+              FROM agg_events WHERE account_id IS NOT NULL GROUP BY customer_id, class_id, account_id) a
+        JOIN agg_members m USING (class_id)
+        GROUP BY a.customer_id, m.key_id, a.account_id
+    """)
+    # list_sort of (age, id) pairs: a third cheaper than list(account_id ORDER BY age_days, account_id)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE agg_accounts AS
-        SELECT customer_id, key_id, list(account_id ORDER BY age_days, account_id) AS account_ids, {counts}
-        FROM (SELECT a.customer_id, m.key_id, a.account_id, any_value(a.platform) AS platform,
-                     min(a.age_days) AS age_days
-              FROM (SELECT customer_id, class_id, account_id, any_value(platform) AS platform,
-                           min(age_days) AS age_days
-                    FROM agg_events WHERE account_id IS NOT NULL GROUP BY customer_id, class_id, account_id) a
-              JOIN agg_members m USING (class_id)
-              GROUP BY a.customer_id, m.key_id, a.account_id)
-        GROUP BY customer_id, key_id
+        SELECT a.*, {', '.join(f'p.platforms_{window_label(w)}' for w in spans)}
+        FROM (SELECT customer_id, key_id,
+                     list_transform(list_sort(list({{'age': age_days, 'id': account_id}})), lambda x: x.id)
+                         AS account_ids, {counts('accounts')}
+              FROM agg_key_accounts GROUP BY customer_id, key_id) a
+        LEFT JOIN (SELECT customer_id, key_id, {counts('platforms')}
+              FROM (SELECT customer_id, key_id, platform, min(age_days) AS age_days FROM agg_key_accounts
+                    WHERE platform IS NOT NULL GROUP BY customer_id, key_id, platform)
+              GROUP BY customer_id, key_id) p USING (customer_id, key_id)
     """)
+    con.execute("DROP TABLE agg_key_accounts")
 
 
 def _keys(con: duckdb.DuckDBPyConnection) -> None:

@@ -19,7 +19,7 @@ from datetime import date
 
 import duckdb
 
-from linker.enrich.aggregate import window_label
+from linker.enrich.aggregate import TOTAL_MEASURES, window_label
 from linker.enrich.parts import WHOLE, CustomerPart, write_into
 from linker.sql import quote_literal
 
@@ -202,15 +202,15 @@ def _base(con: duckdb.DuckDBPyConnection) -> None:
 def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: date, *,
                    parts: Sequence[CustomerPart] = (WHOLE,), needs: Sequence[str] = ()) -> int:
     """Create ``profiles`` (columns of :data:`PROFILE_COLUMNS`) from customers, links, clusters,
-    ``customer_metrics``, ``aggregates`` and ``signals``, one customer range of ``parts`` after the other, each
-    sorted by customer (so the table is). Returns the number of rows (one per customer).
+    ``customer_metrics``, ``customer_totals`` (made with the aggregates, then dropped here) and ``signals``, one
+    customer range of ``parts`` after the other, each sorted by customer (so the table is). Returns the number of
+    rows (one per customer).
 
     What does not depend on the part (attributes, metrics, cluster, accounts, platforms) is joined once, in
     customer order (:func:`_base`); each part joins its range of that to the tables it builds from its own
-    range of ``aggregates`` and ``signals``."""
+    range of ``signals``."""
     spans = sorted(set(windows))
-    longest = window_label(spans[-1])
-    metrics = ("spend", "orders", "card_txns", "browse_events", "dwell_seconds", "conversion")
+    metrics = TOTAL_MEASURES
 
     window_columns = ", ".join(
         f"t.{m}_{window_label(w)}" if m == "conversion" else f"coalesce(t.{m}_{window_label(w)}, 0) AS {m}_{window_label(w)}"
@@ -221,7 +221,6 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
     # then at 1M customers in one part. Figures per domain and window are in aggregates (and per need in the
     # profile's own columns), and each signal's evidence is in signals, not repeated here.
     _base(con)
-    con.execute("CREATE OR REPLACE TEMP TABLE top_domains AS SELECT DISTINCT top_domain AS domain FROM taxonomy_classes")
     for i, part in enumerate(parts):
         where = part.where()
         con.execute(f"""
@@ -230,19 +229,6 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
                    to_json(list({{'need': need, 'score': score, 'action': action, 'recommend': recommend,
                                   'suppress': suppress}} ORDER BY score DESC, need)) AS signals
             FROM signals WHERE {where} GROUP BY customer_id
-        """)
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE profile_tops AS
-            SELECT customer_id,
-                   (list(key ORDER BY spend_{longest} DESC, key) FILTER (WHERE level = 'class' AND spend_{longest} > 0))[1:3]
-                       AS top_classes,
-                   (list(key ORDER BY browse_events_{longest} DESC, key)
-                        FILTER (WHERE level = 'class' AND browse_events_{longest} > 0))[1:3] AS top_browsed_classes,
-                   (list(key ORDER BY spend_{longest} DESC, key)
-                        FILTER (WHERE level = 'domain' AND spend_{longest} > 0
-                                AND key IN (SELECT domain FROM top_domains)))[1:3] AS top_domains
-            FROM aggregates WHERE level IN ('class', 'domain') AND key <> 'unmapped' AND {where}
-            GROUP BY customer_id
         """)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE profile_need_columns AS
@@ -258,22 +244,20 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
         con.execute(f"""
             {write_into("profiles", i == 0)}
             SELECT {PROFILE_SCHEMA_VERSION} AS profile_schema_version, c.*,
-                   t.first_at_all AS first_seen, t.last_at AS last_seen, t.recency_days,
-                   coalesce(t.active_days_all, 0) AS active_days, coalesce(t.events_all, 0) AS events,
-                   coalesce(t.device_events_all, 0) AS device_events, {window_columns},
-                   coalesce(o.top_classes, []) AS top_classes, coalesce(o.top_browsed_classes, []) AS top_browsed_classes,
-                   coalesce(o.top_domains, []) AS top_domains, coalesce(n.needs, []) AS needs{per_need[1]},
+                   t.first_seen, t.last_seen, t.recency_days, coalesce(t.active_days, 0) AS active_days,
+                   coalesce(t.events, 0) AS events, coalesce(t.device_events, 0) AS device_events, {window_columns},
+                   coalesce(t.top_classes, []) AS top_classes, coalesce(t.top_browsed_classes, []) AS top_browsed_classes,
+                   coalesce(t.top_domains, []) AS top_domains, coalesce(n.needs, []) AS needs{per_need[1]},
                    coalesce(n.signals, json('[]')) AS signals, DATE '{as_of.isoformat()}' AS as_of
             FROM (SELECT * FROM profile_base WHERE {where}) c
-            LEFT JOIN (SELECT * FROM aggregates WHERE level = 'total' AND {where}) t USING (customer_id)
-            LEFT JOIN profile_tops o USING (customer_id)
+            LEFT JOIN (SELECT * FROM customer_totals WHERE {where}) t USING (customer_id)
             LEFT JOIN profile_needs n USING (customer_id)
             LEFT JOIN profile_need_columns nc USING (customer_id)
             ORDER BY c.customer_id
         """)
-        for table in ("needs", "tops", "need_columns"):
+        for table in ("needs", "need_columns"):
             con.execute(f"DROP TABLE profile_{table}")
-    con.execute("DROP TABLE profile_base; DROP TABLE top_domains")
+    con.execute("DROP TABLE profile_base; DROP TABLE customer_totals")
     return int(con.execute("SELECT count(*) FROM profiles").fetchall()[0][0])
 
 
