@@ -82,7 +82,8 @@ def run_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, graph: bool = 
         Also compare linking with Splink (skipped, with a note, when Splink is not installed).
     floor
         Also time :func:`read_floor`: DuckDB only reading the inputs into a database file, what no ingest
-        on this machine can go below.
+        on this machine can go below; and, with ``graph``, :func:`graph_floor`: LadybugDB's bare COPY of the
+        run's graph from Parquet files.
     threads, memory_limit
         DuckDB settings for the run (the config's ``engine`` section; the machine's cores and 5GB by default).
     formats
@@ -97,8 +98,9 @@ def run_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, graph: bool = 
         ``size``, ``input_rows``, ``stages`` (name, seconds, cpu_seconds: every thread's, rows, rows_per_second,
         us_per_row, peak_rss_mb), ``pipeline`` (seconds, cpu_seconds, peak_rss_mb and us_per_input_row, without
         the graph store), ``graph`` (seconds, or None), ``counts`` of the run, ``model_seconds`` (the resolve
-        stage's steps: candidates, comparisons, training ...), ``floor`` (see :func:`read_floor`) unless ``floor`` is
-        false, and ``linking`` (see :func:`compare_linking`) unless ``splink`` is false.
+        stage's steps: candidates, comparisons, training ...), ``floor`` (see :func:`read_floor`) and
+        ``graph_floor`` (see :func:`graph_floor`) unless ``floor`` is false, and ``linking`` (see
+        :func:`compare_linking`) unless ``splink`` is false.
     """
     size = SIZES[size] if isinstance(size, str) else size
     config = prepare(size, root, seed=seed)
@@ -132,6 +134,8 @@ def run_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, graph: bool = 
     }
     if floor:
         result["floor"] = _in_child(read_floor, config, overrides, config.parent / "floor.duckdb")
+        if graph_stage:
+            result["graph_floor"] = _in_child(graph_floor, out)
     if splink:
         hub_degree = run["hub_degree"]
         result["linking"] = _in_child(compare_linking, out / "work.duckdb", hub_degree, threads)
@@ -177,6 +181,71 @@ def read_floor(config_path: Path, overrides: dict[str, Any], db: Path) -> dict[s
         _remove(files)
     return {"seconds": round(finished - started, 3), "checkpoint_seconds": round(finished - checkpoint_started, 3),
             "rows": int(rows)}
+
+
+def graph_floor(run_dir: Path) -> dict[str, Any]:
+    """Time LadybugDB's own COPY of the run's graph from Parquet files into a new store, outside linker's load.
+
+    The run's store is written back out as one Parquet file per label and relationship pair
+    (:func:`~linker.graph.store.extract_parquet`), each sorted as linker's load sorts its tables (nodes by key,
+    relationships by their ends), untimed. Timed: the schema's DDL, one ``COPY <table> FROM '<file>'`` per file,
+    nodes first, and a checkpoint: what loading the same tables costs with nothing of linker around it (no
+    DuckDB queries, no Arrow hand-over). The files and the new store are deleted afterwards.
+
+    Returns
+    -------
+    dict
+        ``seconds``, ``nodes``, ``relationships`` and ``seconds_per_million_relationships``.
+    """
+    import duckdb
+
+    from linker.graph.build import ENDS, relationship_file_stem
+    from linker.graph.store import _ladybug, ddl, extract_parquet, open_store
+    from linker.schema import load_schema
+    from linker.sql import quote_ident, quote_literal
+
+    schema = load_schema()
+    folder, store = run_dir / ".graph-floor", run_dir / ".graph-floor.lbug"
+    _remove([folder, store])
+    try:
+        with open_store(run_dir) as opened:
+            files = extract_parquet(opened, folder / "raw", schema=schema)
+        con = duckdb.connect()
+        sorted_files = []
+        for file in files:
+            if isinstance(file.key, str):
+                name, order = file.key, quote_ident(schema.nodes[file.key].key)
+            else:
+                name, order = relationship_file_stem(*file.key), ", ".join(ENDS)
+            path = folder / f"{name}.parquet"
+            con.execute(f"COPY (SELECT * FROM read_parquet({quote_literal(str(file.path))}) ORDER BY {order}) "
+                        f"TO {quote_literal(str(path))} (FORMAT parquet)")
+            sorted_files.append((file, path))
+        con.close()
+        lb = _ladybug()
+        started = time.perf_counter()
+        db = lb.Database(str(store), auto_checkpoint=False)
+        conn = lb.Connection(db)
+        for statement in ddl(schema):
+            conn.execute(statement)
+        for file, path in sorted_files:
+            if not file.rows:
+                continue
+            if isinstance(file.key, str):
+                conn.execute(f"COPY {file.key} FROM '{path}'")
+            else:
+                rel, f, to = file.key
+                conn.execute(f"COPY {rel} FROM '{path}' (from='{f}', to='{to}')")
+        conn.execute("CHECKPOINT")
+        conn.close()
+        db.close()
+        seconds = time.perf_counter() - started
+    finally:
+        _remove([folder, store, store.with_name(store.name + ".wal")])
+    relationships = sum(f.rows for f, _ in sorted_files if not isinstance(f.key, str))
+    return {"seconds": round(seconds, 3), "nodes": sum(f.rows for f, _ in sorted_files if isinstance(f.key, str)),
+            "relationships": relationships,
+            "seconds_per_million_relationships": round(seconds / max(relationships, 1) * 1e6, 3)}
 
 
 def _remove(paths: list[Path]) -> None:
@@ -311,7 +380,14 @@ def format_report(result: dict[str, Any]) -> str:
                      f"for {floor['rows']:,} rows (checkpoint {floor['checkpoint_seconds']:.1f} s); "
                      f"ingest {ingest['seconds']:.1f} s")
     if result["graph"]:
-        lines.append(f"graph store load: {result['graph']['seconds']:.1f} s")
+        rels = result["counts"].get("graph relationships", 0)
+        per_million = f" ({result['graph']['seconds'] / rels * 1e6:.2f} s per million relationships)" if rels else ""
+        lines.append(f"graph store load: {result['graph']['seconds']:.1f} s for {rels:,} relationships{per_million}")
+        bare = result.get("graph_floor")
+        if bare:
+            lines.append(f"  LadybugDB's bare COPY of the same tables from sorted Parquet files: {bare['seconds']:.1f} s "
+                         f"({bare['seconds_per_million_relationships']:.2f} s per million relationships); "
+                         f"load / COPY = {result['graph']['seconds'] / max(bare['seconds'], 1e-9):.2f}")
     link = result.get("linking")
     if link and "skipped" in link:
         lines.append(f"linking vs Splink: skipped, {link['skipped']}")
