@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 import codecs
+import re
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -24,11 +25,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from linker.contract import TABLES
 from linker.errors import ConfigError
+from linker.run_folder import DEFAULT_DIR
 
 FORMATS = ("csv", "parquet", "jsonl")
 _SUFFIX_FORMAT = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
                   ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 ID_TYPES = ("phone", "email", "device")
+_MEMORY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|K|M|G|T)\s*", re.IGNORECASE)
+_MEMORY_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "k": 10**3, "m": 10**6, "g": 10**9,
+                 "t": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_MIN_MEMORY = 100 * 10**6
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class _Model(BaseModel):
@@ -51,6 +58,10 @@ class SourceConfig(_Model):
                     "Unmapped roles are read from the column of the same name when present.")
     date_formats: list[str] = Field(
         default_factory=list, description="Extra strptime formats tried after the built-in ones.")
+    decimal_separator: Literal[".", ","] = Field(
+        ".", description="Decimal separator of amounts: with '.', a ',' is taken only between groups of three "
+                         "digits (1,234.50); with ',', a '.' only so (1.234,50). A value that fits neither "
+                         "(1,5 under '.') is quarantined, not guessed.")
     keep_other_columns: bool = Field(
         True, description="Keep unmapped columns of customers/accounts as properties (attributes map).")
 
@@ -58,15 +69,37 @@ class SourceConfig(_Model):
     @classmethod
     def _known_encoding(cls, value: str) -> str:
         try:
-            return codecs.lookup(value).name
+            codec = codecs.lookup(value)
         except LookupError:
             raise ValueError(f"unknown encoding {value!r} (try utf-8, gb18030, gbk, utf-16)") from None
+        if not getattr(codec, "_is_text_encoding", True):
+            raise ValueError(f"{value!r} is not a text encoding (try utf-8, gb18030, gbk, utf-16)")
+        return codec.name
 
     @field_validator("delimiter")
     @classmethod
     def _one_char(cls, value: str) -> str:
         if len(value) != 1:
             raise ValueError("the delimiter must be a single character")
+        if value in '"\r\n\x00':
+            raise ValueError(f"the delimiter cannot be {value!r} (a quote, a line break or NUL)")
+        return value
+
+    @field_validator("list_separator")
+    @classmethod
+    def _separator_chars(cls, value: str) -> str:
+        if not value:
+            raise ValueError("give at least one character that separates values, e.g. ';|'")
+        if any(c in value for c in "\r\n\x00"):
+            raise ValueError("the separators cannot include a line break or NUL")
+        return value
+
+    @field_validator("date_formats")
+    @classmethod
+    def _known_specifiers(cls, value: list[str]) -> list[str]:
+        problems = [f"{f!r}: {why}" for f in value if (why := _date_format_problem(f))]
+        if problems:
+            raise ValueError("; ".join(problems) + " (strptime formats such as '%d/%m/%Y %H:%M')")
         return value
 
     @property
@@ -254,30 +287,53 @@ class EnrichmentConfig(_Model):
 class OutputConfig(_Model):
     """Where and how results are written."""
 
-    dir: Path = Field(Path("linker-out"), description="Output folder (created if missing).")
+    dir: Path = Field(DEFAULT_DIR, description="Output folder (created if missing).")
     formats: list[Literal["parquet", "csv", "jsonl"]] = Field(
         default_factory=lambda: ["parquet"], description="Formats of the exported tables: Parquet; add 'csv' and "
         "'jsonl' for text copies (profiles and signals in JSON Lines, the others in CSV).")
     graph_store: bool = Field(True, description="Load the embedded Cypher store (graph.lbug) after the run.")
     pseudonymize: bool = Field(
-        False, description="Replace customer and account ids in exports by keyed pseudonyms (HMAC-SHA256).")
+        False, description="Every file of the run holds keyed pseudonyms (HMAC-SHA256) or nothing for ids, "
+        "names, phones, emails, devices and birth dates: ids and identifier values become pseudonyms once "
+        "compared, names, birth dates, free attributes and quarantined records are left out.")
     pseudonym_key_env: str = Field("LINKER_PSEUDONYM_KEY",
                                    description="Environment variable holding the pseudonym key.")
+
+    @field_validator("pseudonym_key_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not _ENV_NAME.fullmatch(value):
+            raise ValueError(f"{value!r} is not an environment variable name (letters, digits and _)")
+        return value
 
 
 class EngineConfig(_Model):
     """Resources of the DuckDB engine."""
 
-    memory_limit: str = Field("5GB", description="DuckDB memory limit; beyond it DuckDB spills to disk. At 5GB a "
-                              "run on 1M customers peaks at about 5.3 GiB for the whole process.")
-    threads: int | None = Field(None, ge=1, description="Worker threads (DuckDB, and the graph store load); all "
-                                "cores when omitted.")
+    memory_limit: str = Field("5GB", description="DuckDB memory limit (a size such as 5GB, 800MB or 4GiB); "
+                              "beyond it DuckDB spills to disk. At 5GB a run on 1M customers peaks at about "
+                              "5.3 GiB for the whole process.")
+    threads: int | None = Field(None, ge=1, le=1024, description="Worker threads (DuckDB, and the graph store "
+                                "load); all cores when omitted.")
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        match = _MEMORY.fullmatch(value)
+        if not match:
+            raise ValueError(f"{value!r} is not a size: write a number and a unit, e.g. 5GB, 800MB or 4GiB")
+        number, unit = match.groups()
+        if float(number) * _MEMORY_UNITS[unit.lower()] < _MIN_MEMORY:
+            raise ValueError(f"{value!r} is too little memory for DuckDB: give at least 100MB")
+        return f"{number}{unit}"
 
 
 class Config(_Model):
     """The whole configuration of a run."""
 
     region: str = Field("CN", description="Default phone region (ISO 3166 code) for numbers without +prefix.")
+    timezone: str = Field("Asia/Shanghai", description="Time zone of the run's local times: date-times written "
+                          "with an offset (+08:00, Z) are converted to it; the others are taken as they are.")
     sources: dict[str, SourceConfig] = Field(description="Input tables by name.")
     resolution: ResolutionConfig = Field(default_factory=ResolutionConfig)
     enrichment: EnrichmentConfig = Field(default_factory=EnrichmentConfig)
@@ -303,6 +359,17 @@ class Config(_Model):
             raise ValueError("; ".join(problems))
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        import duckdb
+
+        try:
+            duckdb.connect().execute("SELECT timezone(?, TIMESTAMPTZ '2000-01-01 00:00:00+00')", [value]).fetchall()
+        except duckdb.Error:
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai or UTC)") from None
+        return value
+
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
@@ -311,6 +378,19 @@ class Config(_Model):
         if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"unknown phone region {value!r} (use an ISO 3166 code such as CN)")
         return value.upper()
+
+
+def _date_format_problem(fmt: str) -> str | None:
+    """Why DuckDB's strptime refuses ``fmt`` (None when it takes it); the formats are tried on every date."""
+    if not fmt.strip():
+        return "an empty format"
+    import duckdb
+
+    try:
+        duckdb.connect().execute("SELECT try_strptime('2000-01-01', ?)", [fmt]).fetchall()
+    except duckdb.Error as e:
+        return str(e).split("\n")[0].split(": ", 1)[-1]
+    return None
 
 
 def load_config(source: Path | str | dict[str, Any], overrides: dict[str, Any] | None = None) -> Config:
@@ -341,8 +421,8 @@ def load_config(source: Path | str | dict[str, Any], overrides: dict[str, Any] |
         path = Path(source)
         origin = str(path)
         if not path.is_file():
-            raise ConfigError(f"config file {path} not found; create one with `linker init` or pass --config",
-                              source=origin)
+            raise ConfigError(f"config file {path} not found: pass --config, or write one from the example in "
+                              "the README (`linker demo` writes a complete one into its folder)", source=origin)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as e:

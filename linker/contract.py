@@ -183,7 +183,8 @@ class Reason(StrEnum):
     MISSING_VALUE = "missing_value"        # a required role is empty
     NO_KEY = "no_key"                      # none of the one-of roles (account_id, device_id) is present
     BAD_DATE = "bad_date"                  # a date or time does not parse
-    BAD_NUMBER = "bad_number"              # an amount or count does not parse
+    BAD_NUMBER = "bad_number"              # an amount or count does not parse, or is out of range
+    TOO_LONG = "too_long"                  # a value is longer than linker compares (see linker.ingest.MAX_BYTES)
     NEGATIVE_NUMBER = "negative_number"    # a count or income that cannot be negative is
     UNKNOWN_CUSTOMER = "unknown_customer"  # refers to a customer that is not in customers
     UNKNOWN_ACCOUNT = "unknown_account"    # refers to an account that is not in accounts

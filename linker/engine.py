@@ -47,7 +47,7 @@ def open_database(path: Path | str, engine: EngineConfig | None = None, *, read_
     engine = engine or EngineConfig()
     path = Path(path)
     con = duckdb.connect(str(path), read_only=read_only)
-    con.execute(f"SET memory_limit = '{engine.memory_limit}'")
+    con.execute(f"SET memory_limit = {quote_literal(engine.memory_limit)}")
     if engine.threads:
         con.execute(f"SET threads = {int(engine.threads)}")
     if not read_only:

@@ -7,6 +7,8 @@ They never carry identifier values in clear: use :func:`linker.privacy.mask` whe
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class LinkerError(Exception):
     """Base class of every error linker raises on purpose."""
@@ -49,12 +51,39 @@ class InputError(LinkerError):
         super().__init__(f"{message} ({where})" if where else message)
 
 
+class ReconciliationError(InputError):
+    """The records a file holds are not all accepted or quarantined: a row would be lost unseen, so the run
+    stops (a bug in linker's reading of that file: the message asks for its shape)."""
+
+
 class RulesError(LinkerError, ValueError):
     """A rules, taxonomy or signals file is malformed; the message names the file and entry."""
 
 
 class RunNotFoundError(LinkerError):
     """A command needs the outputs of an earlier run (``linker run``) and cannot find them."""
+
+
+class RunIncompleteError(RunNotFoundError):
+    """The run folder's last run was interrupted while its results were switched in (see
+    :mod:`linker.run_folder`); the next ``linker run`` completes the switch."""
+
+
+class RunFolderError(LinkerError):
+    """The output folder cannot take a run: it is a file, holds an input, holds files linker did not write, or
+    cannot be created."""
+
+
+class RunLockedError(RunFolderError):
+    """Another run is writing into the output folder; the message gives its pid."""
+
+
+class ConfigExistsError(LinkerError):
+    """``linker demo`` would replace a config file that is not the one it writes (the user's, or edited)."""
+
+    def __init__(self, message: str, paths: list[Path]) -> None:
+        super().__init__(message)
+        self.paths = paths
 
 
 class GraphStoreError(LinkerError):

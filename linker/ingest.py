@@ -17,15 +17,15 @@ import pandas as pd
 from linker.config import Config, SourceConfig
 from linker.contract import INGEST_ORDER, REFERENCE_REASON, TABLES, Field, FieldType, Reason, TableContract
 from linker.engine import compress_scratch, scratch_table
+from linker.errors import ReconciliationError
 from linker.readers import RawTable, load_raw
 from linker.sql import quote_ident, quote_literal
+from linker.values import MAX_ABS_NUMBER, has_offset, number_expr, text_expr, typed_expr
 
-DATE_FORMATS = (
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y.%m.%d",
-    "%Y%m%d", "%Y%m%d%H%M%S", "%Y年%m月%d日", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M",
-)
-_BLANKS = " \t\r\n\u3000"
-_NUMBER_NOISE = r"[\s,¥￥$元]|RMB|CNY"
+MAX_BYTES = {FieldType.ID: 512, FieldType.TEXT: 2_000, FieldType.LIST: 4_000, FieldType.DATE_LIST: 4_000}
+"""Longest text a role that resolution compares may hold, in bytes (a name of 100,000 characters made resolution
+spill 13-17 GB): a row beyond is quarantined as ``too_long``, so that the cost of comparing values stays bounded.
+It applies to the roles of customers and accounts, and to the identifiers of events (browsing's device_id)."""
 
 QUARANTINE_COLUMNS = "table_name VARCHAR, _source VARCHAR, _row BIGINT, line BIGINT, reason VARCHAR, " \
                      "column_name VARCHAR, detail VARCHAR, record VARCHAR"
@@ -33,7 +33,9 @@ QUARANTINE_COLUMNS = "table_name VARCHAR, _source VARCHAR, _row BIGINT, line BIG
 
 @dataclass
 class TableReport:
-    """Counts of one ingested table; ``rows_read == accepted + quarantined`` always holds."""
+    """Counts of one ingested table: ``rows_read`` is the number of records the source holds, counted from the
+    file (not by a parser); ingest stops with :class:`~linker.errors.ReconciliationError` unless it equals
+    ``accepted + quarantined``."""
 
     table: str
     source: str
@@ -41,6 +43,8 @@ class TableReport:
     accepted: int
     quarantined: int
     reasons: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, int] = field(default_factory=dict)
+    """What was changed in accepted values, with the number of values (times converted from an offset)."""
 
     @property
     def reconciles(self) -> bool:
@@ -89,13 +93,13 @@ def ingest(con: duckdb.DuckDBPyConnection, config: Config, *, frames: dict[str, 
             continue
         source = config.sources.get(name) or SourceConfig()
         raw = load_raw(con, name, source, frame=frames.get(name), workdir=workdir)
-        report.tables[name] = _validate(con, contract, source, raw)
+        report.tables[name] = _validate(con, contract, source, raw, config.timezone)
         raw.drop(con)
     return report
 
 
 def _validate(con: duckdb.DuckDBPyConnection, contract: TableContract, source: SourceConfig,
-              raw: RawTable) -> TableReport:
+              raw: RawTable, timezone: str) -> TableReport:
     """Type, check and split one raw table into its accepted table and quarantine rows.
 
     Three nested projections, so that every value is trimmed and parsed once: text (``t_<role>``), parsed
@@ -104,22 +108,24 @@ def _validate(con: duckdb.DuckDBPyConnection, contract: TableContract, source: S
     """
     name = contract.name
     mapping = {f.role: [c for c in source.columns_for(f.role) if c in raw.columns] for f in contract.fields}
-    formats = list(DATE_FORMATS) + list(source.date_formats)
     separator = "[" + re.escape(source.list_separator) + "]"
 
-    texts = ["_row", "_source"] + [f"{_text_expr(f, mapping[f.role])} AS {_t(f.role)}" for f in contract.fields]
+    texts = ["_row", "_source"] + [f"{text_expr(f, mapping[f.role])} AS {_t(f.role)}" for f in contract.fields]
     if contract.keeps_attributes:
         used = {c for cols in mapping.values() for c in cols}
         extra = [c for c in raw.columns if c not in used] if source.keep_other_columns else []
         texts.append(f"{_attributes_expr(extra)} AS attributes")
-    parsed = [f"{_typed_expr(f, _t(f.role), formats, separator, contract)} AS {quote_ident(f.role)}"
-              for f in contract.fields]
-    checks = [c for f in contract.fields for c in _row_checks(f, mapping[f.role], contract)]
+    def typed_value(f: Field) -> str:
+        return typed_expr(f, _t(f.role), contract, formats=source.date_formats, list_separator=separator,
+                          decimal_separator=source.decimal_separator, timezone=timezone)
+
+    parsed = [f"{typed_value(f)} AS {quote_ident(f.role)}" for f in contract.fields]
+    checks = [c for f in contract.fields for c in _row_checks(f, mapping[f.role], contract, source)]
     if contract.one_of:
         present = " OR ".join(f"{_t(r)} IS NOT NULL" for r in contract.one_of)
         checks.append(Check(f"NOT ({present})", Reason.NO_KEY, "/".join(contract.one_of),
                             f"none of {', '.join(contract.one_of)} is given"))
-    bad = " OR ".join(f"coalesce({c.condition}, false)" for c in checks) or "false"
+    bad = " OR ".join(dict.fromkeys(f"coalesce({c.flag or c.condition}, false)" for c in checks)) or "false"
 
     # The accepted table is built in one pass with a _bad flag; the few bad rows are then quarantined (their
     # problems recomputed from the raw rows) and deleted. No second copy of a table of millions of rows.
@@ -143,9 +149,14 @@ def _validate(con: duckdb.DuckDBPyConnection, contract: TableContract, source: S
     reasons = dict(con.execute(
         "SELECT reason, count(*) FROM quarantine WHERE table_name = ? GROUP BY reason ORDER BY reason",
         [name]).fetchall())
-    quarantined = sum(reasons.values())
-    rows_read = con.execute(f"SELECT count(*) FROM {raw.table}").fetchall()[0][0] + len(raw.malformed)
-    return TableReport(name, raw.source, rows_read, accepted, quarantined, reasons)
+    report = TableReport(name, raw.source, raw.records, accepted, sum(reasons.values()), reasons,
+                         _notes(con, contract, mapping, raw, timezone))
+    if not report.reconciles:
+        raise ReconciliationError(
+            f"{name}: the file holds {raw.records:,} records but {accepted:,} were accepted and "
+            f"{report.quarantined:,} quarantined; no output was written. Please report this file's shape",
+            path=raw.source)
+    return report
 
 
 def _t(role: str) -> str:
@@ -153,96 +164,19 @@ def _t(role: str) -> str:
     return quote_ident(f"t_{role}")
 
 
-# ---------------------------------------------------------------------------------------------- expressions
-def _text_expr(f: Field, columns: list[str]) -> str:
-    """The trimmed text of a role, NULL when empty or absent.
-
-    A date, time or number that already casts as it is (the common case) is its own text: the cast ignores
-    surrounding spaces, so only values that fail it need trimming (and the slow parsers).
-    """
-    if not columns:
-        return "CAST(NULL AS VARCHAR)"
-    if f.type in (FieldType.LIST, FieldType.DATE_LIST) and len(columns) > 1:
-        return _trimmed("concat_ws(';', " + ", ".join(quote_ident(c) for c in columns) + ")")
-    column = quote_ident(columns[0])
-    cast = {FieldType.DATE: "TIMESTAMP", FieldType.TIMESTAMP: "TIMESTAMP", FieldType.NUMBER: "DOUBLE",
-            FieldType.INTEGER: "DOUBLE"}.get(f.type)
-    if cast:
-        return f"CASE WHEN try_cast({column} AS {cast}) IS NOT NULL THEN {column} ELSE {_trimmed(column)} END"
-    return _trimmed(column)
-
-
-def _trimmed(expr: str) -> str:
-    # trim() with a character list is slow and most values need no trimming: one regex finds those that do
-    # (\s covers every blank of _BLANKS but the ideographic space)
-    blanks = quote_literal(_BLANKS)
-    return (f"NULLIF(CASE WHEN NOT regexp_matches({expr}, '^[\\s\u3000]|[\\s\u3000]$') "
-            f"THEN {expr} ELSE trim({expr}, {blanks}) END, '')")
-
-
-def _split(text: str, separator: str) -> str:
-    blanks = quote_literal(_BLANKS)
-    return (f"list_filter(list_transform(string_split_regex(coalesce({text}, ''), {quote_literal(separator)}), "
-            f"lambda v: trim(v, {blanks})), lambda v: v <> '')")
-
-
-def _split_list(text: str, separator: str, single: str, transform: str | None = None) -> str:
-    """The list of a multi-valued text; ``single`` is the only element when there is no separator (most rows:
-    the text is trimmed and not empty already), which skips the lambdas."""
-    split = _split(text, separator)
-    if transform:
-        split = f"list_transform({split}, {transform})"
-    return (f"CASE WHEN {text} IS NULL THEN [] WHEN NOT regexp_matches({text}, {quote_literal(separator)}) "
-            f"THEN [{single}] ELSE {split} END")
-
-
-def _parse_time(text: str, formats: list[str]) -> str:
-    fmts = "[" + ", ".join(quote_literal(f) for f in formats) + "]"
-    fast = f"try_cast({text} AS TIMESTAMP)"
-    parsed = f"CASE WHEN {fast} IS NOT NULL THEN {fast} ELSE try_strptime({text}, {fmts}) END"
-    return f"CASE WHEN year({parsed}) BETWEEN 1900 AND 2200 THEN {parsed} END"
-
-
-def _parse_date(text: str, formats: list[str]) -> str:
-    return f"CAST({_parse_time(text, formats)} AS DATE)"
-
-
-def _parse_number(text: str) -> str:
-    fast = f"try_cast({text} AS DOUBLE)"
-    cleaned = f"try_cast(regexp_replace({text}, {quote_literal(_NUMBER_NOISE)}, '', 'g') AS DOUBLE)"
-    value = f"CASE WHEN {fast} IS NOT NULL THEN {fast} ELSE {cleaned} END"
-    return f"CASE WHEN isfinite({value}) THEN {value} END"
-
-
-def _typed_expr(f: Field, text: str, formats: list[str], separator: str, contract: TableContract) -> str:
-    if f.type is FieldType.LIST:
-        return _split_list(text, separator, text)
-    if f.type is FieldType.DATE_LIST:
-        date = _parse_date(text, formats)
-        return _split_list(text, separator, date, f"lambda d: {_parse_date('d', formats)}")
-    if f.type is FieldType.DATE:
-        return _parse_date(text, formats)
-    if f.type is FieldType.TIMESTAMP:
-        return _parse_time(text, formats)
-    if f.type is FieldType.NUMBER:
-        return _parse_number(text)
-    if f.type is FieldType.INTEGER:
-        number = _parse_number(text)
-        return f"CASE WHEN {number} = floor({number}) THEN CAST({number} AS BIGINT) END"
-    if f.role == contract.key and not f.required:
-        # optional event keys: generated from the row number when absent
-        return f"coalesce({text}, {quote_literal(contract.name + ':')} || CAST(_row AS VARCHAR))"
-    return text
-
-
 @dataclass(frozen=True)
 class Check:
-    """A row check: when ``condition`` holds, the row is quarantined with ``reason``."""
+    """A row check: when ``condition`` holds, the row is quarantined with ``reason``.
+
+    ``flag``, when given, is a cheaper condition that holds whenever ``condition`` does: it marks the bad rows in
+    the pass over every row, and ``condition`` tells their problem, on the bad rows only.
+    """
 
     condition: str
     reason: Reason
     column: str
     detail: str
+    flag: str | None = None
 
     def problem(self) -> str:
         """SQL: the problem struct when the condition holds, else NULL."""
@@ -254,7 +188,7 @@ def _problem(condition: str, reason: Reason, column: str, detail: str) -> str:
             f"'column_name': {quote_literal(column)}, 'detail': {quote_literal(detail)}}} END")
 
 
-def _row_checks(f: Field, columns: list[str], contract: TableContract) -> list[Check]:
+def _row_checks(f: Field, columns: list[str], contract: TableContract, source: SourceConfig) -> list[Check]:
     """Problems of one role, as expressions over its text ``t_<role>`` and parsed value ``<role>``."""
     column = ", ".join(columns) or f.role
     label = f.role if columns == [f.role] else f"{f.role} (column {column})"
@@ -263,6 +197,9 @@ def _row_checks(f: Field, columns: list[str], contract: TableContract) -> list[C
     if f.required:
         reason = Reason.MISSING_ID if f.role == contract.key else Reason.MISSING_VALUE
         checks.append(Check(f"{text} IS NULL", reason, column, f"{label} is empty"))
+    if f.type in MAX_BYTES and (contract.entity or f.type is FieldType.LIST or f.role == "device_id"):
+        checks.append(Check(f"strlen({text}) > {MAX_BYTES[f.type]}", Reason.TOO_LONG, column,
+                            f"{label} is longer than {MAX_BYTES[f.type]:,} bytes"))
     if f.type in (FieldType.DATE, FieldType.TIMESTAMP):
         kind = "date" if f.type is FieldType.DATE else "date/time"
         checks.append(Check(f"{text} IS NOT NULL AND {value} IS NULL", Reason.BAD_DATE, column,
@@ -272,11 +209,36 @@ def _row_checks(f: Field, columns: list[str], contract: TableContract) -> list[C
                             Reason.BAD_DATE, column, f"{label} holds a value that is not a date"))
     if f.type in (FieldType.NUMBER, FieldType.INTEGER):
         whole = "number" if f.type is FieldType.NUMBER else "whole number"
-        checks.append(Check(f"{text} IS NOT NULL AND {value} IS NULL", Reason.BAD_NUMBER, column,
-                            f"{label} is not a {whole}"))
+        d = source.decimal_separator
+        other = "," if d == "." else "."
+        failed = f"{text} IS NOT NULL AND {value} IS NULL"
+        number = number_expr(text, d)
+        beyond = f"abs({number}) >= {MAX_ABS_NUMBER:.0f} AND NOT isnan({number})"
+        checks.append(Check(f"{failed} AND {beyond}", Reason.BAD_NUMBER, column,
+                            f"{label} is out of range (the limit is {MAX_ABS_NUMBER:.0e} in absolute value)",
+                            flag=failed))
+        unread = f"{failed} AND NOT coalesce({beyond}, false)"
+        checks.append(Check(f"{unread} AND contains({text}, '{other}')", Reason.BAD_NUMBER, column,
+                            f"{label} is not a {whole} with decimal separator '{d}' (a '{other}' is taken only "
+                            f"between groups of three digits; set decimal_separator for this source if it "
+                            f"writes 1{other}5)", flag=failed))
+        checks.append(Check(f"{unread} AND NOT contains({text}, '{other}')", Reason.BAD_NUMBER, column,
+                            f"{label} is not a {whole}", flag=failed))
         if f.non_negative:
             checks.append(Check(f"{value} < 0", Reason.NEGATIVE_NUMBER, column, f"{label} is negative"))
     return checks
+
+
+def _notes(con: duckdb.DuckDBPyConnection, contract: TableContract, mapping: dict[str, list[str]], raw: RawTable,
+           timezone: str) -> dict[str, int]:
+    """Counts of values that were changed: date-times written with an offset, converted to ``timezone``."""
+    columns = sorted({c for f in contract.fields if f.type in (FieldType.DATE, FieldType.TIMESTAMP)
+                      for c in mapping[f.role]})
+    if not columns:
+        return {}
+    offsets = " + ".join(f"count(*) FILTER (WHERE {has_offset(quote_ident(c))})" for c in columns)
+    count = con.execute(f"SELECT {offsets} FROM {raw.table}").fetchall()[0][0]
+    return {f"date-times with an offset, converted to {timezone}": int(count)} if count else {}
 
 
 def _attributes_expr(columns: list[str]) -> str:
@@ -326,17 +288,19 @@ def _quarantine_rows(con: duckdb.DuckDBPyConnection, flagged: str, raw: RawTable
                     if checks else "[]")
     con.execute(f"""
         INSERT INTO quarantine
-        SELECT {quote_literal(raw.name)}, q._source, q._row, NULL, q.problems[1].reason,
+        SELECT {quote_literal(raw.name)}, q._source, q._row, r._line, q.problems[1].reason,
                q.problems[1].column_name, array_to_string(list_transform(q.problems, lambda p: p.detail), '; '),
                {record}
         FROM (SELECT c._row, c._source, {row_problems} || coalesce(s.problems, []) AS problems
               FROM ({flagged}) c LEFT JOIN set_problems s USING (_row)) q
         JOIN {raw.table} r ON r._row = q._row
     """)
-    if raw.malformed:
-        con.executemany(
-            "INSERT INTO quarantine VALUES (?, ?, NULL, ?, ?, NULL, ?, ?)",
-            [(raw.name, raw.source, m.line, Reason.MALFORMED_ROW.value, m.message, m.text) for m in raw.malformed])
+    con.execute(f"""
+        INSERT INTO quarantine
+        SELECT {quote_literal(raw.name)}, {quote_literal(raw.source)}, _row, _line,
+               {quote_literal(Reason.MALFORMED_ROW.value)}, NULL, detail, record
+        FROM {raw.malformed}
+    """)
 
 
 def _create_empty(con: duckdb.DuckDBPyConnection, contract: TableContract) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,21 @@ import duckdb
 from linker.sql import quote_ident, quote_literal
 
 _FORMULA_START = "^[=+@\t\r-]"
+_PLAIN_NUMBER = "^[+-]?[0-9][0-9 ().-]*$"
+"""A signed number or phone number (+8613188271462, -12.5, +86 (21) 5555-0100): it starts like a formula but
+calls nothing, so it is written as it is (a guard quote would change the value)."""
+
+
+def csv_guarded(text: str) -> str:
+    """A text cell a spreadsheet cannot run as a formula: a leading ``'`` when it starts with ``= + - @``, tab
+    or CR, unless it is a plain number or phone number.
+
+    >>> csv_guarded("=HYPERLINK(1)"), csv_guarded("+8613188271462"), csv_guarded("-1+cmd|x")
+    ("'=HYPERLINK(1)", '+8613188271462', "'-1+cmd|x")
+    """
+    if re.match(_FORMULA_START, text) and not re.match(_PLAIN_NUMBER, text):
+        return "'" + text
+    return text
 """A cell a spreadsheet would run as a formula: it starts with = + - @, a tab or a carriage return."""
 
 
@@ -47,8 +63,9 @@ def export_table(con: duckdb.DuckDBPyConnection, query: str, target_stem: Path, 
                  ordered: bool = True) -> list[Path]:
     """Export the result of ``query`` as ``<stem>.parquet``, ``.csv`` and/or ``.jsonl``, each atomically.
 
-    CSV cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or CR) are prefixed with
-    a single quote; nested values (lists, structs, maps) are written as JSON text in CSV. With ``ordered`` false
+    CSV cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or CR, and not a plain
+    number or phone number: :func:`csv_guarded`) are prefixed with a single quote; nested values (lists, structs, maps) are written as JSON text in CSV; an infinite or NaN
+    floating-point value is written as null. With ``ordered`` false
     the rows may be written in any order: DuckDB's threads then write without waiting for each other (the 1M
     benchmark's aggregates, 52M rows to Parquet, took about a fifth less time).
     """
@@ -68,6 +85,7 @@ def _insertion_order(con: duckdb.DuckDBPyConnection, preserve: bool) -> Iterator
 
 
 def _export_one(con: duckdb.DuckDBPyConnection, query: str, target: Path, fmt: str) -> Path:
+    query = finite_query(con, query)
     with atomic_path(target) as tmp:
         if fmt == "parquet":
             # zstd at level 1: a third faster to write than the default level, files a tenth larger
@@ -86,7 +104,8 @@ class ParquetAppender:
     """One Parquet file written query after query, each query's rows appended as they stream out of DuckDB.
 
     Used as a context manager: the file is written under a temporary name beside ``target`` and renamed to it
-    when the block ends without an error (removed otherwise). Every query must give the same columns. Arrow's
+    when the block ends without an error (removed otherwise). Every query must give the same columns; infinite or NaN floating-point values are written as null, as
+    :func:`export_table` writes them. Arrow's
     writer encodes the rows (zstd level 1) in this thread while DuckDB computes the next batch: the rows are never
     stored in the database, and one file grows part after part.
 
@@ -118,7 +137,7 @@ class ParquetAppender:
         """Append the rows of ``query``; return how many."""
         import pyarrow.parquet as pq
 
-        relation = con.sql(query)   # DuckDB 1.4 names it fetch_arrow_reader, later ones to_arrow_reader
+        relation = con.sql(finite_query(con, query))   # DuckDB 1.4 names it fetch_arrow_reader, later ones to_arrow_reader
         fetch = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
         reader = fetch(self.BATCH_ROWS)
         if self._writer is None:
@@ -141,6 +160,17 @@ class ParquetAppender:
             self._tmp.unlink(missing_ok=True)
 
 
+def finite_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
+    """Wrap ``query`` so that its floating-point columns hold no infinity or NaN (null instead): JSON has no
+    such values, and DuckDB would write ``Infinity``."""
+    described = con.execute(f"DESCRIBE {query}").fetchall()
+    if not any(dtype in ("DOUBLE", "FLOAT") for _, dtype, *_ in described):
+        return query
+    columns = [f"CASE WHEN isfinite({quote_ident(name)}) THEN {quote_ident(name)} END AS {quote_ident(name)}"
+               if dtype in ("DOUBLE", "FLOAT") else quote_ident(name) for name, dtype, *_ in described]
+    return f"SELECT {', '.join(columns)} FROM ({query})"
+
+
 def csv_safe_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
     """Wrap ``query`` so that its text cells cannot be run as spreadsheet formulas."""
     described = con.execute(f"DESCRIBE {query}").fetchall()
@@ -161,7 +191,8 @@ def csv_safe_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
 def _neutralize(expr: str) -> str:
     # a regular expression, not IN: DuckDB rewrites an IN list of six constants into a join, which does not
     # keep the rows' order (a CSV of the 1M profiles came out with 218 places out of customer order)
-    return f"CASE WHEN regexp_matches({expr}, {quote_literal(_FORMULA_START)}) THEN '''' || {expr} ELSE {expr} END"
+    return (f"CASE WHEN regexp_matches({expr}, {quote_literal(_FORMULA_START)}) AND NOT regexp_matches({expr}, "
+            f"{quote_literal(_PLAIN_NUMBER)}) THEN '''' || {expr} ELSE {expr} END")
 
 
 def file_checksum(path: Path, *, chunk: int = 1 << 22) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
-import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,23 +21,20 @@ from linker import __version__
 from linker.config import Config
 from linker.engine import open_database
 from linker.enrich import enrich, enrichment_manifest, export_enrichment, load_enrichment_rules
+from linker.enrich.report import ReportContext
+from linker.errors import RunFolderError
 from linker.graph import load_graph_store
-from linker.ingest import IngestReport, ingest
 from linker.identifiers import build_identifiers
+from linker.ingest import IngestReport, ingest
 from linker.outputs import export_table, file_checksum, write_json
 from linker.preflight import check_inputs
-from linker.privacy import pseudonym_key, pseudonymize_ids
+from linker.privacy import erase_personal, pseudonym_key, pseudonymize_ids, pseudonymize_values
 from linker.resolve import resolve
 from linker.rules import load_rules
+from linker.run_folder import (MANIFEST, MODEL_FILE, SCRATCH_DB, STORE_NAME, SUMMARY, WORK_DB, WORK_DIR,
+                               RunFolder)
+from linker.sql import quote_ident, quote_literal
 
-WORK_DB = "work.duckdb"
-WORK_DIR = ".work"
-"""The run's temporary files (transcoded inputs, attributed events in customer parts, the scratch database),
-deleted at the end."""
-MODEL_FILE = "model.json"
-"""The match model the run scored with (estimated from its data, or loaded): reusable with ``--model``."""
-SCRATCH_DB = "scratch.duckdb"
-"""The run's scratch database (the event tables; see :func:`linker.engine.open_database`), in :data:`WORK_DIR`."""
 StageHook = Callable[[str], AbstractContextManager[Any]]
 
 
@@ -81,9 +78,13 @@ class RunResult:
         }
 
 
-def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_hook: StageHook | None = None
-        ) -> RunResult:
+def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_hook: StageHook | None = None,
+        force: bool = False) -> RunResult:
     """Run the whole pipeline and write every output into ``config.output.dir``.
+
+    The run is written into the folder's staging folder and switched in at the end (see
+    :mod:`linker.run_folder`): until then the previous run stays whole, and a failed or killed run changes
+    nothing but the staging folder, which the next start removes.
 
     Parameters
     ----------
@@ -93,6 +94,8 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
         Input tables given as DataFrames, by table name (they replace the files of those tables).
     stage_hook
         Called with each stage name; the context manager it returns wraps the stage (progress display).
+    force
+        Write into an output folder that holds files linker did not write (they are kept).
 
     Returns
     -------
@@ -104,27 +107,61 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
         The configuration does not fit the inputs (checked before any work).
     InputError
         A whole input file is unusable.
+    RunFolderError
+        The output folder cannot take the run (a file, holds an input, holds other files without ``force``);
+        :class:`~linker.errors.RunLockedError` when another run is writing into it.
     """
     check_inputs(config, frames)
     rules = load_rules(config.resolution.rules_file)
     enrichment_rules = load_enrichment_rules(config.enrichment)
     key = pseudonym_key(config.output.pseudonym_key_env) if config.output.pseudonymize else None
-    out = config.output.dir
-    out.mkdir(parents=True, exist_ok=True)
+    folder = RunFolder(config.output.dir)
+    inputs = _input_paths(config, frames)
+    _check_folder(folder, inputs, force)
+    with folder.locked():
+        _check_folder(folder, inputs, force)   # again: the folder may have changed before the lock was taken
+        staging = folder.start()
+        try:
+            result = _run_stages(config, frames, staging, stage_hook, key, rules, enrichment_rules)
+            folder.switch_in()
+        except BaseException:
+            folder.discard()
+            raise
+    return result
+
+
+def _check_folder(folder: RunFolder, inputs: list[Path], force: bool) -> None:
+    problems = folder.problems(inputs, force=force)
+    if problems:
+        raise RunFolderError("\n".join(problems))
+
+
+def _input_paths(config: Config, frames: dict[str, pd.DataFrame] | None) -> list[Path]:
+    """Every file the run reads: sources not given as DataFrames, rules, taxonomy and signals files."""
+    paths = [s.path for name, s in config.sources.items() if name not in (frames or {})]
+    paths += [config.resolution.rules_file, config.enrichment.taxonomy_file, config.enrichment.signals_file]
+    return [p for p in paths if p is not None]
+
+
+def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging: Path,
+                stage_hook: StageHook | None, key: bytes | None, rules: Any, enrichment_rules: Any) -> RunResult:
+    """Every stage, writing into ``staging``; the result names the files where they will be once switched in."""
     started = datetime.now(timezone.utc)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    db_path = out / WORK_DB
-    if db_path.exists():
-        db_path.unlink()
-    con = open_database(db_path, config.engine, scratch=out / WORK_DIR / SCRATCH_DB)
+    con = open_database(staging / WORK_DB, config.engine, scratch=staging / WORK_DIR / SCRATCH_DB)
     hook = stage_hook or (lambda name: nullcontext())
+    final = config.output.dir
+
+    def moved(paths: list[Path]) -> list[Path]:
+        return [final / p.relative_to(staging) for p in paths]
+
     try:
         with _stage(hook, "ingest", []) as timing:
-            report = ingest(con, config, frames=frames, workdir=out / WORK_DIR)
+            report = ingest(con, config, frames=frames, workdir=staging / WORK_DIR)
             timing.rows = sum(t.rows_read for t in report.tables.values())
             if key is not None:
                 pseudonymize_ids(con, key)
-        result = RunResult(out, report, stages=[timing])
+        result = RunResult(final, report, stages=[timing])
         with _stage(hook, "normalize", result.stages) as timing:
             timing.rows = build_identifiers(con, region=config.region, rules=rules.identifiers,
                                             declared=config.resolution.identifiers)
@@ -134,29 +171,50 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
             resolution = resolve(con, config.resolution, rules)
             result.counts.update(resolution.counts)
             result.model = {**resolution.model.training, "seconds": resolution.seconds}
-            result.files.append(resolution.model.save(out / MODEL_FILE))
+            result.files += moved([resolution.model.save(staging / MODEL_FILE)])
             timing.rows = result.counts["candidate pairs"]
+            if key is not None:   # compared: from here on, identifier values are pseudonyms
+                pseudonymize_values(con, key)
         with _stage(hook, "enrich", result.stages) as timing:
-            result.counts.update(enrich(con, config.enrichment, rules=enrichment_rules, workdir=out / WORK_DIR))
+            result.counts.update(enrich(con, config.enrichment, rules=enrichment_rules, workdir=staging / WORK_DIR,
+                                        aggregates_file="parquet" in config.output.formats))
             timing.rows = result.counts["customer events"]
-            if key is not None:  # pseudonymous exports carry no name or birth date
-                con.execute("UPDATE profiles SET name = NULL, birth_date = NULL")
+            if key is not None:  # pseudonymous outputs carry no name, birth date or raw record
+                erase_personal(con)
         with _stage(hook, "export", result.stages) as timing:
-            result.files += _export(con, config)
-            result.files += export_enrichment(con, out, config.output.formats)
+            result.files += moved(_export(con, config, staging))
+            result.files += moved(export_enrichment(con, staging, config.output.formats,
+                                                    report_context=ReportContext.of(config)))
             timing.rows = sum(_count(con, t) for t in ("links", "clusters", "hubs", "profiles"))
         if config.output.graph_store:  # before close: it reads the temporary event tables
             with _stage(hook, "graph", result.stages) as timing:
-                graph = load_graph_store(con, out, run_id=run_id)
+                graph = load_graph_store(con, staging, run_id=run_id)
                 result.counts.update({k: graph[k] for k in ("graph nodes", "graph relationships")})
                 timing.rows = graph["graph nodes"] + graph["graph relationships"]
-        _write_run_files(result, config, frames, started, {"run_id": run_id,
-                                                           "enrichment": enrichment_manifest(con),
-                                                           "pseudonymized": key is not None})
+        entries = sorted({p.relative_to(final).parts[0] for p in result.files}
+                         | {WORK_DB, MANIFEST, SUMMARY} | ({STORE_NAME} if config.output.graph_store else set()))
+        _write_run_files(result, config, frames, started, staging, {
+            "run_id": run_id, "enrichment": enrichment_manifest(con), "pseudonymized": key is not None,
+            "run_folder": {"entries": entries}})
+        if key is not None:
+            _copy_database(con, staging / WORK_DIR / WORK_DB)
     finally:
         con.close()
-        shutil.rmtree(out / WORK_DIR, ignore_errors=True)
+    if key is not None:
+        os.replace(staging / WORK_DIR / WORK_DB, staging / WORK_DB)
+        (staging / f"{WORK_DB}.wal").unlink(missing_ok=True)
     return result
+
+
+def _copy_database(con: duckdb.DuckDBPyConnection, target: Path) -> None:
+    """Copy the run database's tables into a new file: the run database of a pseudonymized run, whose own file
+    may still hold raw values in the blocks that updates freed."""
+    database = con.execute("SELECT current_database()").fetchall()[0][0]
+    con.execute(f"ATTACH {quote_literal(str(target))} AS pseudonymized")
+    try:
+        con.execute(f"COPY FROM DATABASE {quote_ident(database)} TO pseudonymized")
+    finally:
+        con.execute("DETACH pseudonymized")
 
 
 @contextmanager
@@ -182,22 +240,32 @@ EXPORTS = {
                          "FROM identifiers WHERE status <> 'usable' ORDER BY source_table, _row",
 }
 """Exported tables: output file stem -> query over the run database."""
+QUARANTINE_CELL = 32_000
+"""A quarantined record longer than this (in characters; spreadsheets hold 32,767 in a cell) is cut in
+``quarantine/<table>.csv`` and written whole to ``quarantine/<table>-records.jsonl``."""
 
 
-def _export(con: duckdb.DuckDBPyConnection, config: Config) -> list[Path]:
-    out = config.output.dir
+def _export(con: duckdb.DuckDBPyConnection, config: Config, out: Path) -> list[Path]:
     files = []
     for stem, query in EXPORTS.items():
         files += export_table(con, query, out / stem, [f for f in config.output.formats if f != "jsonl"])
     for (table,) in con.execute("SELECT DISTINCT table_name FROM quarantine ORDER BY 1").fetchall():
-        files += export_table(con, f"SELECT * FROM quarantine WHERE table_name = '{table}' ORDER BY _row, line",
-                              out / "quarantine" / table, ["csv"])
+        rows = f"FROM quarantine WHERE table_name = {quote_literal(table)}"
+        side = f"{table}-records.jsonl"
+        files += export_table(con, f"""
+            SELECT * EXCLUDE (record), CASE WHEN length(record) > {QUARANTINE_CELL}
+                THEN left(record, 1000) || {quote_literal(f" ... (cut: the whole record is in quarantine/{side})")}
+                ELSE record END AS record
+            {rows} ORDER BY _row, line""", out / "quarantine" / table, ["csv"])
+        if con.execute(f"SELECT count(*) {rows} AND length(record) > {QUARANTINE_CELL}").fetchall()[0][0]:
+            files += export_table(con, f"SELECT _row, line, record {rows} AND length(record) > {QUARANTINE_CELL} "
+                                       "ORDER BY _row, line", out / "quarantine" / f"{table}-records", ["jsonl"])
     return files
 
 
 def _write_run_files(result: RunResult, config: Config, frames: dict[str, pd.DataFrame] | None,
-                     started: datetime, extra: dict[str, Any]) -> None:
-    out = config.output.dir
+                     started: datetime, out: Path, extra: dict[str, Any]) -> None:
+    """Write ``summary.json`` and ``manifest.json`` into ``out`` (the staging folder), the manifest last."""
     summary = result.summary()
     inputs = {}
     for name, source in config.sources.items():
@@ -215,5 +283,6 @@ def _write_run_files(result: RunResult, config: Config, frames: dict[str, pd.Dat
         **{k: summary[k] for k in ("tables", "counts", "model", "stages", "total_seconds", "files")},
         **extra,
     }
-    result.files.append(write_json(out / "summary.json", summary))
-    result.files.append(write_json(out / "manifest.json", manifest))
+    write_json(out / SUMMARY, summary)
+    write_json(out / MANIFEST, manifest)
+    result.files += [result.output_dir / SUMMARY, result.output_dir / MANIFEST]

@@ -19,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import phonenumbers
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     import duckdb
 
 from linker.errors import ConfigError
+from linker.sql import quote_ident, quote_literal
 
 
 def mask_value(id_type: str | None, value: str | None) -> str:
@@ -91,6 +94,43 @@ def pseudonym_key(env_var: str) -> bytes:
 _ID_COLUMNS = (("customers", "customer_id"), ("transactions", "customer_id"),
                ("accounts", "account_id"), ("purchases", "account_id"), ("browsing", "account_id"))
 
+_VALUE_COLUMNS = (("identifiers", "value"), ("hubs", "value"), ("identifier_degrees", "value"))
+"""Identifier values after resolution, in tables that have an ``id_type`` column beside them."""
+VALUE_FIELDS = ("value", "account_value", "customer_value")
+"""Fields of nested evidence (structs) holding identifier values: they get pseudonyms."""
+NAME_FIELDS = ("name", "names", "customer_name", "account_name", "birth_date")
+"""Fields of nested evidence, and columns, holding names or birth dates: they are emptied."""
+_PERSONAL_COLUMNS = {
+    "customers": ("name", "names", "phones", "emails", "device_ids", "birth_date", "attributes"),
+    "accounts": ("name", "names", "phones", "emails", "device_ids", "birth_date", "attributes"),
+    "identifiers": ("raw",),
+    "profiles": ("name", "birth_date"),
+    "quarantine": ("record",),
+}
+"""Columns emptied at the end of a pseudonymized run (the record of a quarantined row: it is the input's)."""
+
+
+@contextmanager
+def _pseudonym_function(con: duckdb.DuckDBPyConnection, key: bytes) -> Iterator[str]:
+    """Register ``linker_pseudonym(VARCHAR)`` on ``con`` for the block (HMAC once per distinct value)."""
+    import pyarrow as pa
+
+    cache: dict[str, str] = {}
+
+    def hmac_arrow(values):  # type: ignore[no-untyped-def]  # (DuckDB reads annotations; keep none)
+        out = []
+        for v in values.to_pylist():
+            if v is not None and v not in cache:
+                cache[v] = pseudonym(v, key=key)
+            out.append(None if v is None else cache[v])
+        return pa.array(out, pa.string())
+
+    con.create_function("linker_pseudonym", hmac_arrow, ["VARCHAR"], "VARCHAR", type="arrow")
+    try:
+        yield "linker_pseudonym"
+    finally:
+        con.remove_function("linker_pseudonym")
+
 
 def pseudonymize_ids(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
     """Replace every customer and account id in the ingested tables by its keyed pseudonym.
@@ -99,20 +139,90 @@ def pseudonymize_ids(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
     can compute the pseudonym of a known id (``linker explain`` does). HMAC runs once per distinct id.
     Returns the number of distinct ids replaced.
     """
-    import pyarrow as pa
-
-    def hmac_arrow(values):  # type: ignore[no-untyped-def]  # (DuckDB reads annotations; keep none)
-        return pa.array([None if v is None else pseudonym(v, key=key) for v in values.to_pylist()], pa.string())
-
-    con.create_function("linker_pseudonym", hmac_arrow, ["VARCHAR"], "VARCHAR", type="arrow")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE id_pseudonyms AS
-        SELECT id, linker_pseudonym(id) AS pseudonym
-        FROM (SELECT customer_id AS id FROM customers UNION SELECT account_id FROM accounts)
-    """)
+    with _pseudonym_function(con, key) as fn:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE id_pseudonyms AS
+            SELECT id, {fn}(id) AS pseudonym
+            FROM (SELECT customer_id AS id FROM customers UNION SELECT account_id FROM accounts)
+        """)
     for table, column in _ID_COLUMNS:
         con.execute(f"UPDATE {table} SET {column} = p.pseudonym FROM id_pseudonyms p WHERE {table}.{column} = p.id")
     count = con.execute("SELECT count(*) FROM id_pseudonyms").fetchall()[0][0]
     con.execute("DROP TABLE id_pseudonyms")
-    con.remove_function("linker_pseudonym")
     return int(count)
+
+
+def pseudonymize_values(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """Replace identifier values (phones, emails, devices) by keyed pseudonyms once resolution has compared them.
+
+    Equal values keep equal pseudonyms, so what follows (device attribution, the graph's identifier nodes,
+    hubs) is unchanged; a device keeps its kind (``imei:p_...``). Nested evidence is rewritten generically:
+    every struct field named in :data:`VALUE_FIELDS` gets its pseudonym, every one in :data:`NAME_FIELDS` is
+    emptied, in every list-of-struct or struct column of every table.
+    """
+    from linker.engine import table_exists
+
+    with _pseudonym_function(con, key) as fn:
+        for table, column in _VALUE_COLUMNS:
+            if table_exists(con, table):
+                con.execute(f"UPDATE {table} SET {column} = {_pseudonym_sql(fn, column, 'id_type')}")
+        for table, column, is_list, fields in _struct_columns(con):
+            con.execute(f"UPDATE {quote_ident(table)} SET {quote_ident(column)} = "
+                        f"{_rewrite(fn, quote_ident(column), is_list, fields)}")
+
+
+def erase_personal(con: duckdb.DuckDBPyConnection) -> None:
+    """Empty names, birth dates, raw identifier lists, free attributes and quarantined records (the end of a
+    pseudonymized run: after enrichment, which derives ages and needs from them)."""
+    from linker.engine import table_exists
+
+    for table, columns in _PERSONAL_COLUMNS.items():
+        if not table_exists(con, table):
+            continue
+        present = {c for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'",
+            [table]).fetchall()}
+        sets = ", ".join(f"{quote_ident(c)} = NULL" for c in columns if c in present)
+        if sets:
+            con.execute(f"UPDATE {table} SET {sets}")
+
+
+def _pseudonym_sql(fn: str, value: str, id_type: str | None) -> str:
+    device = f"split_part({value}, ':', 1) || ':' || {fn}({value})"
+    if id_type is None:
+        return f"CASE WHEN contains({value}, ':') THEN {device} ELSE {fn}({value}) END"
+    return f"CASE WHEN {id_type} = 'device' AND contains({value}, ':') THEN {device} ELSE {fn}({value}) END"
+
+
+def _struct_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, bool, list[tuple[str, str]]]]:
+    """(table, column, is a list, [(field, type)]) of every main-schema column that is a struct or a list of
+    structs with a field named in :data:`VALUE_FIELDS` or :data:`NAME_FIELDS`."""
+    found = []
+    for table, column in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main' AND NOT internal "
+            "AND data_type LIKE 'STRUCT(%' ORDER BY ALL").fetchall():
+        dtype = con.sql(f"SELECT {quote_ident(column)} FROM {quote_ident(table)} LIMIT 0").types[0]
+        is_list = dtype.id == "list"
+        struct = dtype.child if is_list else dtype
+        if struct.id != "struct":
+            continue
+        fields = [(name, str(child)) for name, child in struct.children]
+        if {name for name, _ in fields} & {*VALUE_FIELDS, *NAME_FIELDS}:
+            found.append((table, column, is_list, fields))
+    return found
+
+
+def _rewrite(fn: str, column: str, is_list: bool, fields: list[tuple[str, str]]) -> str:
+    """SQL rebuilding the struct(s) of ``column``: value fields pseudonymized, name fields emptied."""
+    def struct(e: str) -> str:
+        id_type = f"{e}.id_type" if "id_type" in {name for name, _ in fields} else None
+        parts = []
+        for name, dtype in fields:
+            item = f"{e}.{quote_ident(name)}"
+            value = _pseudonym_sql(fn, item, id_type) if name in VALUE_FIELDS else \
+                f"CAST(NULL AS {dtype})" if name in NAME_FIELDS else item
+            parts.append(f"{quote_literal(name)}: {value}")
+        return "{" + ", ".join(parts) + "}"
+
+    return f"list_transform({column}, lambda e: {struct('e')})" if is_list else \
+        f"CASE WHEN {column} IS NOT NULL THEN {struct(column)} END"

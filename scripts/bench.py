@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
     p.add_argument("--memory-limit", help="DuckDB memory limit (default: the config's, 5GB)")
     p.add_argument("--formats", nargs="+", choices=["parquet", "csv", "jsonl"],
-                   help="export formats (default: all three; 'parquet' alone needs far less disk)")
+                   help="export formats (default: the config's, Parquet only; csv and jsonl add the text copies)")
     p.add_argument("--splink-model", action="store_true",
                    help="also time Splink's probabilistic training and prediction on the run's tables")
     p.add_argument("--splink-u-pairs", type=float, default=1e7,
@@ -133,7 +133,9 @@ def time_splink_model(run_dir: Path, result: dict, threads: int | None, u_max_pa
     from linker.bench import _in_child
 
     resolve = next(s for s in result["stages"] if s["name"] == "resolve")
-    return {**_in_child(bench_model, run_dir, threads, u_max_pairs), "resolve_seconds": resolve["seconds"]}
+    steps = json.loads((run_dir / "summary.json").read_text(encoding="utf-8")).get("model", {}).get("seconds", {})
+    return {**_in_child(bench_model, run_dir, threads, u_max_pairs), "resolve_seconds": resolve["seconds"],
+            "linker_training_seconds": steps.get("training"), "linker_scoring_seconds": steps.get("scoring")}
 
 
 if __name__ == "__main__":

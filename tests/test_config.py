@@ -38,6 +38,18 @@ def with_(path: str, value: object) -> dict:
     (with_("region", "XX"), "unknown phone region 'XX'"),
     (with_("output.formats", ["xlsx"]), "output.formats"),
     (with_("resolution.link_treshold", 0.9), "resolution.link_treshold: unknown setting"),
+    # every value that reaches SQL, a codec or the environment is checked when the config is loaded
+    (with_("engine.memory_limit", "lots"), "engine.memory_limit: 'lots' is not a size"),
+    (with_("engine.memory_limit", "5GB'; COPY (SELECT 1) TO 'x.csv'; SET memory_limit='5GB"),
+     "engine.memory_limit"),
+    (with_("engine.memory_limit", "0GB"), "too little memory"),
+    (with_("engine.threads", 100000), "engine.threads"),
+    (with_("sources.customers.encoding", "rot13"), "'rot13' is not a text encoding"),
+    (with_("sources.customers.delimiter", '"'), "the delimiter cannot be"),
+    (with_("sources.customers.list_separator", ""), "sources.customers.list_separator: give at least one"),
+    (with_("sources.customers.date_formats", ["%d/%m/%Y", "%Q"]), "sources.customers.date_formats: '%Q'"),
+    (with_("sources.customers.date_formats", [""]), "an empty format"),
+    (with_("output.pseudonym_key_env", "KEY; rm -rf /"), "not an environment variable name"),
 ])
 def test_invalid_config_is_reported_with_its_location(data: dict, expected: str) -> None:
     with pytest.raises(ConfigError) as excinfo:
@@ -100,3 +112,15 @@ def test_unreadable_config_file(tmp_path: Path, text: str | None, expected: str)
 
 def test_config_model_accepts_a_dict_directly() -> None:
     assert isinstance(Config.model_validate(BASE), Config)
+
+
+@pytest.mark.parametrize(("given", "kept"), [("5GB", "5GB"), (" 1.5 gib ", "1.5gib"), ("800MB", "800MB")])
+def test_memory_limits_are_sizes(given: str, kept: str) -> None:
+    assert load_config(with_("engine.memory_limit", given)).engine.memory_limit == kept
+
+
+def test_a_missing_config_points_to_what_exists(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(tmp_path / "linker.toml")
+    assert "linker init" not in str(excinfo.value)   # there is no such command
+    assert "linker demo" in str(excinfo.value)

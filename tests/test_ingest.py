@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 
 from linker.config import load_config
+from linker.errors import ReconciliationError
 from linker.ingest import ingest
-
+from linker.readers import load_raw
 from tests.tiny import ACCOUNTS, CUSTOMERS, PURCHASES
 
 
@@ -117,3 +118,73 @@ def test_dataframes_replace_files(dataset, tmp_path: Path) -> None:
     con, report = run_ingest(config, tmp_path, frames={"customers": CUSTOMERS.head(2)})
     assert report.tables["customers"].rows_read == 2
     assert report.tables["customers"].source == "<dataframe>"
+
+
+def test_rows_read_are_counted_from_the_file_and_a_broken_record_costs_itself(dataset, tmp_path: Path) -> None:
+    config = dataset()
+    path = Path(config["sources"]["purchases"]["path"])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # a quote opened at the start of a field and never closed: the rest of the file used to be one value
+    path.write_text("\n".join([lines[0], 'O0,A1,"2024-05-01', *lines[1:]]) + "\n", encoding="utf-8")
+    con, report = run_ingest(config, tmp_path)
+    t = report.tables["purchases"]
+    assert (t.rows_read, t.accepted, t.quarantined, t.reconciles) == (3, 2, 1, True)
+    assert con.execute("SELECT _row, line, reason, record FROM quarantine WHERE table_name = 'purchases'"
+                       ).fetchall() == [(1, 2, "malformed_row", 'O0,A1,"2024-05-01')]
+
+
+def test_quarantined_rows_carry_their_line(dataset, tmp_path: Path) -> None:
+    frame = pd.concat([PURCHASES, PURCHASES.head(1).assign(order_id="O3", amount="x")])
+    con, _ = run_ingest(dataset("csv", purchases=frame), tmp_path)
+    assert con.execute("SELECT _row, line FROM quarantine WHERE table_name = 'purchases'").fetchall() == [(3, 4)]
+
+
+def test_records_not_all_accepted_or_quarantined_stop_the_run(dataset, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import linker.ingest
+
+    def one_more(*args, **kwargs):
+        raw = load_raw(*args, **kwargs)
+        raw.records += 1        # a record the reading lost: the count from the file says so
+        return raw
+
+    monkeypatch.setattr(linker.ingest, "load_raw", one_more)
+    with pytest.raises(ReconciliationError, match="the file holds 4 records but 3 were accepted and 0 quarantined"):
+        run_ingest(dataset(), tmp_path)
+
+
+@pytest.mark.parametrize(("changes", "detail"), [
+    ({"quantity": "9223372036854775808"}, "quantity is out of range"),     # 2^63 crashed the run
+    ({"amount": "1e300"}, "amount is out of range"),                       # its sums overflowed to Infinity
+    ({"amount": "1,5"}, "amount is not a number with decimal separator '.'"),   # was read as 15
+    ({"amount": "1.234,50"}, "amount is not a number with decimal separator '.'"),   # was read as 1.2345
+])
+def test_numbers_that_do_not_fit_are_quarantined_not_guessed(dataset, tmp_path: Path, changes: dict,
+                                                             detail: str) -> None:
+    frame = pd.concat([PURCHASES, PURCHASES.head(1).assign(order_id="O3", **changes)])
+    con, report = run_ingest(dataset("csv", purchases=frame), tmp_path)
+    assert report.tables["purchases"].reasons == {"bad_number": 1}
+    assert detail in con.execute("SELECT detail FROM quarantine WHERE table_name = 'purchases'").fetchall()[0][0]
+
+
+def test_a_source_can_write_decimal_commas(dataset, tmp_path: Path) -> None:
+    config = dataset("csv", purchases=PURCHASES.assign(amount=["3.999,00", "899,5"]))
+    config["sources"]["purchases"]["decimal_separator"] = ","
+    con, _ = run_ingest(config, tmp_path)
+    assert con.execute("SELECT amount FROM purchases ORDER BY _row").fetchall() == [(3999.0,), (899.5,)]
+
+
+def test_date_times_with_an_offset_are_converted_and_counted(dataset, tmp_path: Path) -> None:
+    frame = PURCHASES.assign(order_time=["2024-05-01T02:00:00Z", "2024-05-02 10:00:00"])
+    con, report = run_ingest(dataset("csv", purchases=frame), tmp_path)
+    assert con.execute("SELECT CAST(order_time AS VARCHAR) FROM purchases ORDER BY _row").fetchall() == [
+        ("2024-05-01 10:00:00",), ("2024-05-02 10:00:00",)]
+    assert report.tables["purchases"].notes == {"date-times with an offset, converted to Asia/Shanghai": 1}
+
+
+def test_a_value_too_long_to_compare_is_quarantined(dataset, tmp_path: Path) -> None:
+    frame = pd.concat([CUSTOMERS, CUSTOMERS.head(1).assign(customer_id="C9", name="张" * 100_000)])
+    con, report = run_ingest(dataset("csv", customers=frame), tmp_path)
+    assert report.tables["customers"].reasons == {"too_long": 1}
+    assert con.execute("SELECT detail FROM quarantine WHERE table_name = 'customers'").fetchall() == [
+        ("name is longer than 2,000 bytes",)]

@@ -60,3 +60,94 @@ def test_pseudonymizing_without_a_key_is_refused(tmp_path: Path, monkeypatch) ->
     monkeypatch.delenv("LINKER_PSEUDONYM_KEY", raising=False)
     with pytest.raises(ConfigError, match="LINKER_PSEUDONYM_KEY"):
         pseudonymized_run(tmp_path)
+
+
+# Raw personal values of one small input: ids, names, phones, emails, devices and birth dates, as written and as
+# normalized. None may appear in any file of a pseudonymized run.
+RAW = {
+    "ids": ["CUST-7731", "CUST-7732", "CUST-7733", "ACCT-5501", "ACCT-5502", "ACCT-5503"],
+    "names": ["欧阳娜娜", "司马相如", "Ouyang Nana", "Sima Xiangru", "上官婉儿"],
+    "phones": ["139 1234 5678", "13912345678", "+8613912345678", "18800001111", "+8618800001111"],
+    "emails": ["Ouyang.Nana@163.com", "ouyang.nana@163.com", "sima.xr@qq.com"],
+    "devices": ["356938035643809", "aid:3f9a6c0d2b7e4151", "3f9a6c0d2b7e4151", "imei:356938035643809"],
+    "birth dates": ["1983-07-19", "1983/07/19", "1991-02-03"],
+}
+
+
+def personal_inputs(folder: Path) -> dict:
+    """A run config over CSV files holding the values of RAW (a linked pair, a shared device, device-only
+    browsing, a malformed record and a bad date among them)."""
+    import pandas as pd
+
+    folder.mkdir(parents=True, exist_ok=True)
+    customers = pd.DataFrame({
+        "customer_id": ["CUST-7731", "CUST-7732", "CUST-7733"],
+        "name": ["欧阳娜娜", "司马相如", "上官婉儿"],
+        "phones": ["139 1234 5678", "18800001111", ""], "emails": ["Ouyang.Nana@163.com", "sima.xr@qq.com", ""],
+        "device_ids": ["356938035643809", "aid:3f9a6c0d2b7e4151", ""],
+        "birth_date": ["1983-07-19", "1991-02-03", "1983/07/19x"],   # the last: a bad date, quarantined
+    })
+    accounts = pd.DataFrame({
+        "account_id": ["ACCT-5501", "ACCT-5502", "ACCT-5503"], "platform": ["jd", "taobao", "jd"],
+        "name": ["Ouyang Nana", "Sima Xiangru", "欧阳娜娜"], "phones": ["+8613912345678", "", ""],
+        "emails": ["ouyang.nana@163.com", "", ""], "device_ids": ["", "3f9a6c0d2b7e4151", "356938035643809"],
+        "birth_date": ["1983/07/19", "", ""], "registered_at": ["2021-01-01"] * 3, "last_seen_at": ["2024-05-01"] * 3,
+    })
+    browsing = pd.DataFrame({"account_id": ["", "ACCT-5501"], "device_id": ["aid:3f9a6c0d2b7e4151", ""],
+                             "event_time": ["2024-05-01 10:00:00", "2024-05-02 10:00:00"], "category": ["床垫"] * 2})
+    purchases = pd.DataFrame({"order_id": ["O1"], "account_id": ["ACCT-5501"], "order_time": ["2024-05-01"],
+                              "category": ["家具/沙发"], "amount": ["3999"], "quantity": ["1"]})
+    sources = {}
+    for name, frame in (("customers", customers), ("accounts", accounts), ("browsing", browsing),
+                        ("purchases", purchases)):
+        path = folder / f"{name}.csv"
+        frame.to_csv(path, index=False)
+        sources[name] = {"path": str(path)}
+    with (folder / "customers.csv").open("a", encoding="utf-8") as f:
+        f.write("CUST-7734,司马相如,18800001111\n")     # too few fields: a malformed record
+    return {"sources": sources, "enrichment": {"as_of": "2024-06-30"},
+            "output": {"dir": str(folder / "out"), "pseudonymize": True}}
+
+
+def file_texts(out: Path) -> dict[str, str]:
+    """Every file of a run as text: its bytes, and what Parquet files, the run database and the graph store
+    hold (their compression would hide a value from a byte search)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from linker.graph.store import extract_parquet, opened
+
+    texts = {}
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        name = str(path.relative_to(out))
+        texts[name] = path.read_bytes().decode("utf-8", errors="replace")
+        if path.suffix == ".parquet":
+            texts[name + " (rows)"] = json.dumps(pq.read_table(path).to_pylist(), ensure_ascii=False, default=str)
+    with duckdb.connect(str(out / "work.duckdb"), read_only=True) as con:
+        for (table,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall():
+            rows = con.execute(f'SELECT CAST(to_json(t) AS VARCHAR) FROM "{table}" t').fetchall()
+            texts[f"work.duckdb {table}"] = "\n".join(r for (r,) in rows)
+    with opened(out) as store:
+        files = extract_parquet(store, out.parent / "graph-dump")
+    for path in sorted((out.parent / "graph-dump").glob("*.parquet")):
+        texts[f"graph.lbug {path.stem}"] = json.dumps(pq.read_table(path).to_pylist(), ensure_ascii=False,
+                                                      default=str)
+    assert files
+    return texts
+
+
+def test_a_pseudonymized_run_holds_no_raw_personal_value_in_any_file(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LINKER_PSEUDONYM_KEY", KEY)
+    result = linker.run(load_config(personal_inputs(tmp_path)))
+    assert result.counts["graph nodes"] > 0 and result.ingest.tables["customers"].quarantined == 2
+    leaks = [(value, name) for name, text in file_texts(result.output_dir).items()
+             for values in RAW.values() for value in values if value in text]
+    assert leaks == []
+    # the run still links and attributes: pseudonyms keep equal values equal
+    with duckdb.connect(str(result.output_dir / "work.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM links WHERE decision = 'linked'").fetchall()[0][0] >= 1
+        counts = con.execute("SELECT count(*) FILTER (WHERE value LIKE 'p\\_%' ESCAPE '\\' OR value LIKE '%:p\\_%' "
+                             "ESCAPE '\\'), count(*) FILTER (WHERE value IS NOT NULL) FROM identifiers").fetchall()[0]
+        assert counts[0] == counts[1] >= 6
+        assert con.execute("SELECT count(*) FROM device_attribution WHERE customer_id IS NOT NULL").fetchall()[0][0]

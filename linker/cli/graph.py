@@ -10,23 +10,25 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from linker.cli import app, err, out
+from linker.cli import RunDirOption, UnmaskOption, app, out, run_folder, say
 from linker.errors import ConfigError
 
-RunDirOption = Annotated[Path, typer.Option("--run-dir", "-r", help="The run's output folder (holds graph.lbug).")]
+if TYPE_CHECKING:
+    from linker.graph.cypher import QueryResult
+
 ParamOption = Annotated[list[str] | None, typer.Option(
-    "--param", "-p", help="A parameter: name=value, or name:TYPE=value (str, int, float, bool, date, timestamp, "
+    "--param", "-p", metavar="NAME=VALUE", help="A parameter: name=value, or name:TYPE=value (str, int, float, bool, date, timestamp, "
                           "list, json). Repeat for several.")]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="Output: table, csv or json.")]
+FormatOption = Annotated[Literal["table", "csv", "json"], typer.Option("--format", "-f",
+                                                                      help="Output: table, csv or json.")]
 TimeoutOption = Annotated[float, typer.Option("--timeout", help="Interrupt the query after this many seconds.")]
 RunIdOption = Annotated[str | None, typer.Option("--run-id", help="Run id to stamp (default: the run's own).")]
-DEFAULT_RUN_DIR = Path("linker-out")
 
 
 def _print(text: str) -> None:
@@ -34,19 +36,33 @@ def _print(text: str) -> None:
     sys.stdout.flush()
 
 
+def _print_result(result: QueryResult, query: str, fmt: str, *, unmask: bool, max_rows: int | None = None) -> None:
+    """Print a query's result, personal data masked unless ``unmask``; say on stderr when rows were left unread."""
+    from linker.graph.cypher import format_result
+    from linker.masking import mask_result
+
+    _print(format_result(result if unmask else mask_result(result, query), fmt))
+    if result.truncated and fmt != "table":
+        say("truncated", "yellow", f"the first {max_rows} rows; the query has more (--max-rows)")
+
+
 @app.command()
 def cypher(query: Annotated[str, typer.Argument(help="One Cypher statement (LadybugDB dialect).")],
-           param: ParamOption = None, fmt: FormatOption = "table", run_dir: RunDirOption = DEFAULT_RUN_DIR,
+           param: ParamOption = None, fmt: FormatOption = "table", run_dir: RunDirOption = None,
            allow_write: Annotated[bool, typer.Option(
                "--allow-write", help="Let the query change this run's graph store (off: read-only).")] = False,
            timeout: TimeoutOption = 60.0,
-           max_rows: Annotated[int | None, typer.Option(help="Read at most this many rows.")] = None) -> None:
-    """Run a Cypher query on a run's graph store (read-only unless --allow-write)."""
-    from linker.graph.cypher import format_result, parse_params, run_cypher
+           max_rows: Annotated[int | None, typer.Option(min=1, help="Read at most this many rows.")] = None,
+           unmask: UnmaskOption = False) -> None:
+    """Run a Cypher query on a run's graph store (read-only unless --allow-write).
 
-    result = run_cypher(run_dir, query, parse_params(param or []), allow_write=allow_write,
+    Names, phones, emails, device IDs and birth dates are masked unless --unmask. `linker schema` lists the
+    labels, relationship types and properties."""
+    from linker.graph.cypher import parse_params, run_cypher
+
+    result = run_cypher(run_folder(run_dir), query, parse_params(param or []), allow_write=allow_write,
                         timeout_seconds=timeout or None, max_rows=max_rows)
-    _print(format_result(result, fmt))
+    _print_result(result, query, fmt, unmask=unmask, max_rows=max_rows)
 
 
 # ---------------------------------------------------------------------------------------------- queries
@@ -78,13 +94,13 @@ def queries_list(fmt: FormatOption = "table") -> None:
 
 @queries_app.command("run")
 def queries_run(name: Annotated[str, typer.Argument(help="Query name (see `linker queries list`).")],
-                param: ParamOption = None, fmt: FormatOption = "table", run_dir: RunDirOption = DEFAULT_RUN_DIR,
-                timeout: TimeoutOption = 60.0) -> None:
-    """Run a library query on a run's graph store."""
-    from linker.graph.cypher import format_result
-    from linker.graph.library import run_library_query
+                param: ParamOption = None, fmt: FormatOption = "table", run_dir: RunDirOption = None,
+                timeout: TimeoutOption = 60.0, unmask: UnmaskOption = False) -> None:
+    """Run a library query on a run's graph store (personal data masked unless --unmask)."""
+    from linker.graph.library import get_query, run_library_query
 
-    _print(format_result(run_library_query(run_dir, name, param or [], timeout_seconds=timeout or None), fmt))
+    result = run_library_query(run_folder(run_dir), name, param or [], timeout_seconds=timeout or None)
+    _print_result(result, get_query(name).render("ladybug"), fmt, unmask=unmask)
 
 
 @queries_app.command("show")
@@ -104,7 +120,7 @@ app.add_typer(load_app, name="load")
 
 
 @export_app.command("neo4j")
-def export_neo4j(run_dir: RunDirOption = DEFAULT_RUN_DIR,
+def export_neo4j(run_dir: RunDirOption = None,
                  output: Annotated[Path | None, typer.Option(
                      "--output", "-o", help="Bundle folder (default: <run-dir>/neo4j-import).")] = None,
                  database: Annotated[str, typer.Option(help="Database name in the import command.")] = "neo4j",
@@ -113,9 +129,10 @@ def export_neo4j(run_dir: RunDirOption = DEFAULT_RUN_DIR,
     """Write a bundle for `neo4j-admin database import full`: typed-header CSVs and the exact command."""
     from linker.graph.neo4j_bundle import export_neo4j_bundle
 
-    bundle = export_neo4j_bundle(run_dir, output, run_id=run_id, database=database, overwrite=overwrite)
-    err.print(f"[green]ok[/]: {sum(bundle.counts.values()):,} rows in {len(bundle.counts)} files, run "
-              f"{bundle.run_id}, in {bundle.folder}\nImport with {bundle.folder}/import.sh, i.e. (from that folder):")
+    bundle = export_neo4j_bundle(run_folder(run_dir), output, run_id=run_id, database=database,
+                                 overwrite=overwrite)
+    say("ok", "green", f"{sum(bundle.counts.values()):,} rows in {len(bundle.counts)} files, run {bundle.run_id}, "
+                       f"in {bundle.folder}\nImport with {bundle.folder}/import.sh, i.e. (from that folder):")
     _print(bundle.command + "\n")
 
 
@@ -129,45 +146,50 @@ def load_neo4j(uri: Annotated[str, typer.Option(help="Neo4j URI, e.g. neo4j://ho
                batch_size: Annotated[int, typer.Option(help="Rows per transaction.")] = 5_000,
                retry_seconds: Annotated[float, typer.Option(
                    help="How long the driver retries a failing transaction.")] = 30.0,
-               run_dir: RunDirOption = DEFAULT_RUN_DIR, run_id: RunIdOption = None) -> None:
+               run_dir: RunDirOption = None, run_id: RunIdOption = None) -> None:
     """Load a run's graph into Neo4j in idempotent batches (constraints and indexes first)."""
     from linker.graph.neo4j_load import load_neo4j as load
 
     password = os.environ.get(password_env)
     if not password:
         raise ConfigError(f"set the environment variable {password_env} to the Neo4j password of {user!r}")
-    totals = load(run_dir, uri=uri, user=user, password=password, database=database, batch_size=batch_size,
-                  run_id=run_id, retry_seconds=retry_seconds)
-    err.print(f"[green]ok[/]: {totals['rows']:,} rows in {totals['transactions']:,} transactions to {uri} "
-              f"(database {database}), run {totals['run_id']}, {totals['seconds']:.1f} s; created "
-              f"{totals['nodes_created']:,} nodes and {totals['relationships_created']:,} relationships")
+    totals = load(run_folder(run_dir), uri=uri, user=user, password=password, database=database,
+                  batch_size=batch_size, run_id=run_id, retry_seconds=retry_seconds)
+    say("ok", "green", f"{totals['rows']:,} rows in {totals['transactions']:,} transactions to {uri} "
+                       f"(database {database}), run {totals['run_id']}, {totals['seconds']:.1f} s; created "
+                       f"{totals['nodes_created']:,} nodes and {totals['relationships_created']:,} relationships")
 
 
 # ---------------------------------------------------------------------------------------------- pictures
 @app.command()
 def show(customer_id: Annotated[str, typer.Argument(help="The bank customer ID.")],
          html: Annotated[Path | None, typer.Option(help="Write an interactive page here.")] = None,
-         hops: Annotated[int, typer.Option(help="Relationships away from the customer.")] = 3,
-         max_nodes: Annotated[int, typer.Option(help="Draw at most this many nodes.")] = 300,
-         run_dir: RunDirOption = DEFAULT_RUN_DIR) -> None:
-    """Show a customer's identity neighbourhood: identifiers, accounts, other customers, hubs marked."""
-    from linker.graph.show import write_html
+         hops: Annotated[int, typer.Option(min=1, max=10, help="Relationships away from the customer.")] = 3,
+         max_nodes: Annotated[int, typer.Option(min=1, help="Draw at most this many nodes.")] = 300,
+         run_dir: RunDirOption = None, unmask: UnmaskOption = False) -> None:
+    """Show a customer's identity neighbourhood: identifiers, accounts, other customers, hubs marked
+    (personal data masked unless --unmask)."""
+    from linker.graph.show import add_candidates, write_html
     from linker.graph.views import customer_neighbourhood
+    from linker.masking import mask_graph
 
-    graph = customer_neighbourhood(run_dir, customer_id, hops=hops, max_nodes=max_nodes)
+    graph = customer_neighbourhood(run_folder(run_dir), customer_id, hops=hops, max_nodes=max_nodes)
+    add_candidates(graph, run_folder(run_dir))
+    if not unmask:
+        graph = mask_graph(graph)
     if html is not None:
         write_html(graph, html, title=f"Identity neighbourhood of customer {customer_id}")
-        err.print(f"[green]ok[/]: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} relationships in {html}")
+        say("ok", "green", f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} relationships in {html}")
         return
-    table = Table(title=f"Neighbourhood of {customer_id} ({hops} hops)", title_justify="left")
+    table = Table(title=Text(f"Neighbourhood of {customer_id} ({hops} hops)"), title_justify="left")
     for column in ("node", "type", "relationships", "hub"):
         table.add_column(column)
     for nid, data in sorted(graph.nodes(data=True), key=lambda item: (item[1]["type"], str(item[1]["key"]))):
-        table.add_row(Text(str(data["label"])), data["type"], str(graph.degree(nid)),
+        table.add_row(Text(str(data["label"])), Text(str(data["type"])), str(graph.degree(nid)),
                       "hub" if data.get("is_hub") else "")
     out.print(table)
     if graph.graph.get("truncated"):
-        err.print(f"[yellow]truncated[/] at {max_nodes} nodes")
+        say("truncated", "yellow", f"at {max_nodes} nodes: raise --max-nodes or lower --hops to see all")
 
 
 @app.command()
@@ -175,13 +197,41 @@ def graphml(cluster_id: Annotated[str | None, typer.Argument(help="The cluster I
             output: Annotated[Path, typer.Option("--output", "-o", help="GraphML file to write.")]
             = Path("cluster.graphml"),
             customer: Annotated[str | None, typer.Option(help="Take the cluster of this customer.")] = None,
-            run_dir: RunDirOption = DEFAULT_RUN_DIR) -> None:
+            run_dir: RunDirOption = None) -> None:
     """Export an identity cluster as GraphML (for Gephi)."""
     from linker.graph.views import run_cluster_graph, write_graphml
 
     if (cluster_id is None) == (customer is None):
         raise typer.BadParameter("name a cluster ID or --customer (one of the two)")
-    graph = run_cluster_graph(run_dir, cluster_id=cluster_id, customer_id=customer)
+    graph = run_cluster_graph(run_folder(run_dir), cluster_id=cluster_id, customer_id=customer)
     write_graphml(graph, output)
-    err.print(f"[green]ok[/]: cluster {graph.graph['cluster_id']}: {graph.number_of_nodes()} nodes, "
-              f"{graph.number_of_edges()} relationships in {output}")
+    say("ok", "green", f"cluster {graph.graph['cluster_id']}: {graph.number_of_nodes()} nodes, "
+                       f"{graph.number_of_edges()} relationships in {output}")
+
+
+# ---------------------------------------------------------------------------------------------- schema
+@app.command()
+def schema(run_dir: RunDirOption = None,
+           fmt: Annotated[Literal["table", "json"], typer.Option("--format", "-f", help="table or json.")]
+           = "table") -> None:
+    """List the graph store's labels and relationship types: their properties, keys, directions and counts."""
+    from linker.graph.catalog import run_catalog
+
+    entries = run_catalog(run_folder(run_dir))
+    if fmt == "json":
+        _print(json.dumps([e.as_dict() for e in entries], ensure_ascii=False, indent=2) + "\n")
+        return
+    for kind, title in (("node", "Node labels"), ("relationship", "Relationship types")):
+        table = Table(title=title, title_justify="left", show_lines=True)
+        for column in ("label" if kind == "node" else "type", "count",
+                       "key" if kind == "node" else "from -> to, followed", "properties"):
+            table.add_column(column, overflow="fold", justify="right" if column == "count" else "left")
+        for e in (e for e in entries if e.kind == kind):
+            where = e.key if kind == "node" else f"{e.joins}\n{e.directions}"
+            props = ", ".join(f"{p} {t}" + (" (personal)" if p in e.personal else "")
+                              for p, t in e.properties.items())
+            table.add_row(Text(e.name), f"{e.count:,}", Text(str(where)), Text(props))
+        out.print(table)
+    say("note", "cyan", "relationship types followed forward only take a direction in a pattern: "
+                        "(a)-[r:PURCHASED]->(c), not (a)-[r:PURCHASED]-(c). Personal properties are masked in "
+                        "cypher's output unless --unmask.")

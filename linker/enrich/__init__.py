@@ -17,8 +17,10 @@ Stage order (all SQL over the run database):
 spreadsheet-safe) and ``report.html``.
 
 Tables left in the run database: ``taxonomy_domains``, ``categories``, ``merchant_classes``, ``linked_accounts``,
-``device_attribution``, ``aggregates``, ``customer_metrics``, ``need_scores``, ``need_baselines``,
-``signal_scores``, ``signals``, ``profiles``, ``unmapped_categories``, ``enrichment_info``; ``customer_events`` is temporary, like the event tables.
+``device_attribution``, ``customer_metrics``, ``need_scores``, ``need_baselines``, ``signal_scores``, ``signals``,
+``profiles``, ``unmapped_categories``, ``enrichment_info``, and ``aggregates`` when they are not written to a file
+(a run that exports Parquet writes them to ``aggregates.parquet`` only); ``customer_events`` is temporary, like
+the event tables.
 
 For a Spark port, the DuckDB-only SQL used here: ``QUALIFY``, ``SELECT * EXCLUDE``, list slicing ``[1:n]``,
 ``list(x ORDER BY y)`` (``sort_array(collect_list)``), ``list_filter``/``list_contains``/``list_sort``/``len`` on
@@ -34,6 +36,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -98,7 +101,7 @@ def load_enrichment_rules(config: EnrichmentConfig) -> EnrichmentRules:
 
 
 def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: EnrichmentRules | None = None,
-           workdir: Path | None = None) -> dict[str, int]:
+           workdir: Path | None = None, aggregates_file: bool = True) -> dict[str, int]:
     """Run the enrichment stage on a resolved run database.
 
     Parameters
@@ -115,6 +118,10 @@ def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: E
         A folder for the attributed events, written there one customer part per folder when there are several
         parts (the pipeline gives the run's ``.work``; its caller deletes it after closing ``con``). Without
         it they stay in one table, which each part scans whole: the same results, slower at scale.
+    aggregates_file
+        With a ``workdir``: write the aggregates as they are computed into ``<workdir>/aggregates.parquet``
+        (``aggregates`` is then a view of it, which :func:`export_enrichment` moves into the output folder);
+        without one, or when false (a run that exports no Parquet), they are a table of the run database.
 
     Returns
     -------
@@ -149,7 +156,7 @@ def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: E
         counts[f"customer events {attribution}"] = int(n)
     counts["unmapped events"] = build_unmapped_categories(con)
     counts["aggregates"] = build_aggregates(con, config.windows_days, as_of, parts=parts,
-                                            target=workdir / AGGREGATES_FILE if workdir else None)
+                                            target=workdir / AGGREGATES_FILE if workdir and aggregates_file else None)
     counts.update(fire_signals(con, rules.signals, as_of, config.windows_days, parts=parts))
     counts["profiles"] = build_profiles(con, config.windows_days, as_of, parts=parts,
                                         needs=[n.name for n in rules.signals.needs])
@@ -208,10 +215,14 @@ def enrichment_manifest(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def export_enrichment(con: duckdb.DuckDBPyConnection, out_dir: Path, formats: list[str], *,
-                      report: bool = True) -> list[Path]:
+                      report: bool = True, report_context: Any = None) -> list[Path]:
     """Write ``profiles``, ``signals`` (Parquet, CSV, JSON Lines), ``unmapped_categories`` (Parquet, CSV) and
     ``aggregates`` (Parquet only: about fifty rows per customer) in the requested formats, and ``report.html``;
     every file atomically.
+
+    Aggregates that :func:`enrich` wrote into a file are moved here (renamed) into ``out_dir``, and their view is
+    dropped from the run database once the report has read it: the file is the aggregates' one copy, and a view
+    would name the folder it was written in, which the run's switch moves.
 
     Parameters
     ----------
@@ -223,6 +234,8 @@ def export_enrichment(con: duckdb.DuckDBPyConnection, out_dir: Path, formats: li
         Any of 'parquet', 'csv', 'jsonl'.
     report
         Also write ``report.html``.
+    report_context
+        A :class:`linker.enrich.report.ReportContext`: the thresholds drawn and the currency of amounts.
 
     Returns
     -------
@@ -232,12 +245,14 @@ def export_enrichment(con: duckdb.DuckDBPyConnection, out_dir: Path, formats: li
     files: list[Path] = []
     written = _aggregates_file(con)
     for stem, (query, allowed, ordered) in EXPORTS.items():
-        if stem == "aggregates" and written is not None:
+        if stem == "aggregates" and written is not None and "parquet" in formats:
             files.append(_move_aggregates(con, written, out_dir / AGGREGATES_FILE))
             continue
         files += export_table(con, query, out_dir / stem, [f for f in formats if f in allowed], ordered=ordered)
     if report:
         from linker.enrich.report import render_report
 
-        files.append(write_text(out_dir / "report.html", render_report(con)))
+        files.append(write_text(out_dir / "report.html", render_report(con, report_context)))
+    if written is not None:   # the view names the file where it is now; the run's switch moves it
+        con.execute("DROP VIEW aggregates")
     return files

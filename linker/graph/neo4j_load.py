@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from linker.errors import GraphStoreError
+from linker.errors import ConfigError, GraphStoreError
 from linker.graph.build import ENDS, GraphQueries
 from linker.graph.dialect import NEO4J_STAMP
 from linker.graph.runs import graph_tables, resolve_run_id
@@ -221,8 +221,9 @@ def load_neo4j(run_dir: Path, *, uri: str, user: str, password: str, database: s
         never the password).
     """
     from neo4j import GraphDatabase
-    from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
+    from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
+    uri = check_uri(uri)
     started = time.perf_counter()
     run_id = run_id or resolve_run_id(run_dir)
     current: list[Work] = []
@@ -237,6 +238,8 @@ def load_neo4j(run_dir: Path, *, uri: str, user: str, password: str, database: s
     except (ServiceUnavailable, SessionExpired) as e:
         raise GraphStoreError(f"Neo4j at {uri} could not be reached (the driver retried for {retry_seconds:g} s): "
                               f"{_safe(e, password)}") from e
+    except (ValueError, DriverError) as e:   # the driver refuses the URI or a setting
+        raise GraphStoreError(f"the Neo4j driver refused to connect to {uri}: {_safe(e, password)}") from e
     except Neo4jError as e:
         what = current[0].what if current else "the load"
         statement = current[0].statement if current else ""
@@ -245,6 +248,41 @@ def load_neo4j(run_dir: Path, *, uri: str, user: str, password: str, database: s
     totals["seconds"] = round(time.perf_counter() - started, 3)
     totals["run_id"] = run_id
     return totals
+
+
+URI_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
+
+
+def check_uri(uri: str) -> str:
+    """Return a Neo4j URI the driver takes, or refuse it with what to write instead.
+
+    >>> check_uri("neo4j+s://db.example.com:7687")
+    'neo4j+s://db.example.com:7687'
+
+    Raises
+    ------
+    ConfigError
+        For a scheme other than :data:`URI_SCHEMES` (``localhost:7687``, ``http://...``), no host, or a user or
+        password inside the URI (the message shows it masked: give the user with ``--user`` and the password in
+        the environment).
+    """
+    from urllib.parse import urlsplit
+
+    scheme, separator, rest = uri.partition("://")
+    netloc = rest.split("/", 1)[0] if separator else uri
+    if "@" in netloc:
+        masked = f"{scheme}://***@{netloc.rsplit('@', 1)[1]}" if separator else "***@" + netloc.rsplit("@", 1)[1]
+        raise ConfigError(f"the Neo4j URI {masked} carries a user or password: give the user with --user and "
+                          "the password in the environment variable (--password-env)")
+    usage = "write neo4j://host:7687, neo4j+s://host:7687 for TLS, or bolt:// for one server"
+    try:
+        parts = urlsplit(uri)
+        parts.port   # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError:
+        raise ConfigError(f"{uri!r} is not a Neo4j URI (its port is not a number up to 65535): {usage}") from None
+    if parts.scheme not in URI_SCHEMES or not parts.hostname:
+        raise ConfigError(f"{uri!r} is not a Neo4j URI: {usage}")
+    return uri
 
 
 def _tracked(plan: Iterable[Work], current: list[Work]) -> Iterator[Work]:

@@ -12,10 +12,9 @@ import duckdb
 
 from linker.errors import RunNotFoundError
 from linker.graph.build import GraphQueries, file_queries
-from linker.graph.store import STORE_NAME, extract_parquet, opened
+from linker.graph.store import extract_parquet, opened
+from linker.run_folder import MANIFEST, STORE_NAME
 from linker.schema import GraphSchema, load_schema
-
-MANIFEST = "manifest.json"
 
 
 @contextmanager

@@ -32,17 +32,16 @@ from typing import Any, Self
 
 import duckdb
 
-from linker.errors import GraphStoreError, RunNotFoundError
+from linker.errors import GraphStoreError
 from linker.graph.build import (
     ENDS, GraphFile, GraphFiles, GraphKey, check_queries, graph_queries, load_order, relationship_file_stem,
 )
 from linker.graph.dialect import LADYBUG_STORAGE, LADYBUG_TYPES
+from linker.run_folder import STORE_NAME, readable_run
 from linker.schema import GraphSchema, load_schema
 
 log = logging.getLogger(__name__)
 
-STORE_NAME = "graph.lbug"
-"""File name of the embedded store in a run folder."""
 
 _SIDECARS = (".wal", ".shadow", ".lock")
 
@@ -348,20 +347,15 @@ def _export(store: GraphStore, match: str, columns: str, path: Path) -> int:
 
 
 def store_path(run_dir: Path) -> Path:
-    """The store of a run folder.
+    """The store of a run folder, once :func:`linker.run_folder.readable_run` has checked the folder.
 
     Raises
     ------
     RunNotFoundError
-        If the folder or its store does not exist.
+        If the folder or its store does not exist, or its run is incomplete.
     """
-    path = Path(run_dir) / STORE_NAME
-    if not Path(run_dir).is_dir():
-        raise RunNotFoundError(f"no run folder {run_dir}: run `linker run` first, or pass --run-dir")
-    if not path.exists():
-        raise RunNotFoundError(f"{run_dir} has no graph store ({STORE_NAME}): run `linker run` with "
-                               "output.graph_store = true")
-    return path
+    return readable_run(run_dir, STORE_NAME, missing=f"{run_dir} has no graph store ({STORE_NAME}): run "
+                        "`linker run` with output.graph_store = true")
 
 
 def open_store(run_dir: Path, *, read_only: bool = True) -> GraphStore:

@@ -130,7 +130,7 @@ def test_output_formats(run_dir: Path) -> None:
     assert rows[0]["phone"] == "+8613800000009" and rows[0]["p"]["_label"] == "Phone"
     csv_text = format_result(result, "csv")
     assert csv_text.splitlines()[0] == "phone,p,l"
-    assert csv_text.splitlines()[1].startswith("'+8613800000009,")  # never a spreadsheet formula
+    assert csv_text.splitlines()[1].startswith("+8613800000009,")  # a phone, not mangled by the formula guard
     table = format_result(result, "table")
     assert "(:Phone +8613800000009)" in table and "[a]" in table and "1 row(s)" in table
     with pytest.raises(QueryError, match="unknown output format"):
@@ -140,3 +140,30 @@ def test_output_formats(run_dir: Path) -> None:
 def test_plain_keeps_only_the_schema_properties_of_a_label() -> None:
     value = {"_ID": {}, "_LABEL": "OnlineAccount", "account_id": "A1", "customer_id": None, "registered_at": None}
     assert "customer_id" not in plain(value) and plain(value)["account_id"] == "A1"
+
+
+@pytest.mark.parametrize(("query", "refused"), [
+    ("COPY (MATCH (c:Customer) RETURN c.customer_id) TO '{out}/leak.csv'", "COPY_TO"),
+    ("LOAD FROM '{out}/input.csv' (file_format='csv') RETURN *", "READ_CSV"),
+])
+def test_the_plan_barrier_refuses_file_access_without_the_keyword_guard(
+        run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, query: str, refused: str) -> None:
+    import linker.graph.cypher
+
+    (tmp_path / "input.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    # LadybugDB opened read-only ran both; the keyword guard was the only barrier: take it away
+    monkeypatch.setattr(linker.graph.cypher, "check_query", lambda *args, **kwargs: None)
+    with open_store(run_dir) as store, pytest.raises(QueryError, match=refused):
+        run_query(store, query.format(out=tmp_path))
+    assert not (tmp_path / "leak.csv").exists()
+
+
+def test_read_only_procedures_and_reading_queries_pass_the_plan_barrier(run_dir: Path) -> None:
+    with open_store(run_dir) as store:
+        assert run_query(store, "CALL show_tables() RETURN count(*)").rows[0][0] > 0
+        assert run_query(store, "UNWIND [1, 2] AS x MATCH (c:Customer) RETURN count(*)").rows == [[10]]
+
+
+def test_an_integer_parameter_beyond_64_bits_is_refused() -> None:
+    with pytest.raises(QueryError, match="parameter n: '99999999999999999999999' is not a valid INT64"):
+        parse_params(["n:int=99999999999999999999999"])

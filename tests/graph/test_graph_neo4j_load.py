@@ -160,3 +160,21 @@ def test_an_unreachable_server_is_a_clear_error_without_the_password(run_dir: Pa
                    retry_seconds=1)
     assert secret not in str(caught.value)
     assert "127.0.0.1" in str(caught.value)
+
+
+@pytest.mark.parametrize(("uri", "message"), [
+    ("localhost:7687", "'localhost:7687' is not a Neo4j URI: write neo4j://host:7687"),
+    ("http://db:7474", "'http://db:7474' is not a Neo4j URI"),
+    ("neo4j://investigator:s3cret@db:7687", "the Neo4j URI neo4j://***@db:7687 carries a user or password"),
+    ("bolt://db:99999", "its port is not a number up to 65535"),
+])
+def test_a_uri_the_driver_cannot_take_is_one_clear_message(uri: str, message: str) -> None:
+    # these reached the driver and ended in a traceback (the last one printing the password)
+    from typer.testing import CliRunner
+
+    from linker.cli import app
+
+    result = CliRunner(env={"NEO4J_PASSWORD": "x"}).invoke(
+        app, ["load", "neo4j", "--uri", uri, "--user", "u", "-r", "no-such-run"])
+    assert result.exit_code == 1, result.output
+    assert message in result.output.replace("\n", "") and "s3cret" not in result.output

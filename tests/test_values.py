@@ -1,0 +1,53 @@
+"""Parsing a role's text: numbers as a bank writes them, date-times with an offset."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from linker.values import in_range, number_expr, time_expr
+
+con = duckdb.connect()
+
+
+def number(text: str, separator: str = ".") -> float | None:
+    return con.execute(f"SELECT {in_range(number_expr('$1', separator))}", [text]).fetchall()[0][0]
+
+
+@pytest.mark.parametrize(("text", "separator", "value"), [
+    ("1234.5", ".", 1234.5), ("1,234.50", ".", 1234.5), ("¥3,999.00", ".", 3999.0), ("12,000", ".", 12000.0),
+    ("RMB 1,000,000", ".", 1e6), ("-2.5", ".", -2.5), ("1e3", ".", 1000.0),
+    ("1,5", ".", None),            # was read as 15
+    ("1.234,50", ".", None),       # was read as 1.2345
+    ("12,00", ".", None), ("1,2345.6", ".", None), ("inf", ".", None), ("nan", ".", None), ("1e400", ".", None),
+    ("1.234,50", ",", 1234.5), ("1,5", ",", 1.5), ("1.234", ",", 1234.0), ("12", ",", 12.0), ("-0,5", ",", -0.5),
+    ("1.5", ",", None), ("1,234.50", ",", None),
+    ("999999999999999", ".", 999999999999999.0), ("1e15", ".", None), ("9223372036854775808", ".", None),
+])
+def test_numbers_under_each_decimal_separator(text: str, separator: str, value: float | None) -> None:
+    assert number(text, separator) == value
+
+
+@given(st.decimals(min_value=-10**12, max_value=10**12, places=2, allow_nan=False, allow_infinity=False))
+def test_grouped_amounts_read_back_under_their_separator_only(amount) -> None:
+    dotted = f"{amount:,.2f}"                                             # 1,234,567.89
+    comma = dotted.translate(str.maketrans({",": ".", ".": ","}))         # 1.234.567,89
+    assert number(dotted, ".") == pytest.approx(float(amount)) == number(comma, ",")
+    if "," in dotted:                       # both separators: never read under the other convention
+        assert number(dotted, ",") is None and number(comma, ".") is None
+
+
+@pytest.mark.parametrize(("text", "zone", "value"), [
+    ("2024-05-01 10:00:00", "Asia/Shanghai", datetime(2024, 5, 1, 10)),
+    ("2024-05-01T02:00:00Z", "Asia/Shanghai", datetime(2024, 5, 1, 10)),
+    ("2024-05-01 10:00:00+08:00", "Asia/Shanghai", datetime(2024, 5, 1, 10)),
+    ("2024-05-01 10:00:00+0800", "UTC", datetime(2024, 5, 1, 2)),
+    ("2024-05-01 10:00:00.250", "UTC", datetime(2024, 5, 1, 10, 0, 0, 250000)),
+    ("1850-01-01", "UTC", None),
+])
+def test_date_times_with_an_offset_are_converted_to_the_runs_zone(text: str, zone: str, value) -> None:
+    assert con.execute(f"SELECT {time_expr('$1', [], zone)}", [text]).fetchall()[0][0] == value
