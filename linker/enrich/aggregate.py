@@ -161,7 +161,7 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
 
 
 _SUMMED = ("purchase_amount", "orders", "quantity", "card_amount", "card_txns", "browse_events", "dwell_seconds",
-           "events", "device_events")
+           "device_events")
 """Measures of ``agg_class`` that the domain and total rows sum, per window."""
 
 _LOWEST = ("min_link_probability", "first_at")
@@ -178,7 +178,7 @@ def _class_rows(con: duckdb.DuckDBPyConnection, spans: list[int | None], oldest:
     measures = {"purchase_amount": ("sum(amount)", "kind = 'purchase'"), "orders": ("count(*)", "kind = 'purchase'"),
                 "quantity": ("sum(quantity)", "kind = 'purchase'"), "card_amount": ("sum(amount)", "kind = 'card'"),
                 "card_txns": ("count(*)", "kind = 'card'"), "browse_events": ("count(*)", "kind = 'browse'"),
-                "dwell_seconds": ("sum(dwell_seconds)", "kind = 'browse'"), "events": ("count(*)", None),
+                "dwell_seconds": ("sum(dwell_seconds)", "kind = 'browse'"),
                 "device_events": ("count(*)", "attribution = 'device'"),
                 "min_link_probability": ("min(probability)", None), "first_at": ("min(event_time)", None)}
 
@@ -237,7 +237,10 @@ def _measures(spans: list[int | None], oldest: int) -> dict[str, Callable[[str],
         "converted_browse_events": lambda lab: count(f"converted_{lab}"),
         "conversion": lambda lab: f"CASE WHEN browse_events_{lab} > 0 THEN "
                                   f"round(coalesce(converted_{lab}, 0) / browse_events_{lab}, 4) END",
-        "events": lambda lab: count(f"events_{lab}"),
+        # an event is a purchase, a card payment or a browsing event: events are their counts added up, not
+        # counted again per window in the class rows and summed again in the domain and total rows
+        "events": lambda lab: f"CAST(coalesce(orders_{lab}, 0) + coalesce(card_txns_{lab}, 0) "
+                              f"+ coalesce(browse_events_{lab}, 0) AS BIGINT)",
         "active_days": lambda lab: f"CAST({active(lab)} AS BIGINT)",
         "device_events": lambda lab: count(f"device_events_{lab}"),
         "min_link_probability": lambda lab: f"min_link_probability_{lab}",
