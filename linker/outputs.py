@@ -64,10 +64,10 @@ def export_table(con: duckdb.DuckDBPyConnection, query: str, target_stem: Path, 
     """Export the result of ``query`` as ``<stem>.parquet``, ``.csv`` and/or ``.jsonl``, each atomically.
 
     CSV cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or CR, and not a plain
-    number or phone number: :func:`csv_guarded`) are prefixed with a single quote; nested values (lists, structs, maps) are written as JSON text in CSV; an infinite or NaN
-    floating-point value is written as null. With ``ordered`` false
-    the rows may be written in any order: DuckDB's threads then write without waiting for each other (the 1M
-    benchmark's aggregates, 52M rows to Parquet, took about a fifth less time).
+    number or phone number: :func:`csv_guarded`) are prefixed with a single quote; nested values (lists,
+    structs, maps) are written as JSON text in CSV; an infinite or NaN floating-point value is written as null.
+    With ``ordered`` false the rows may be written in any order: DuckDB's threads then write without waiting
+    for each other, which makes large unsorted tables quicker to write.
     """
     with _insertion_order(con, ordered):
         return [_export_one(con, query, target_stem.with_suffix(f".{fmt}"), fmt) for fmt in formats]
