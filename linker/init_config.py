@@ -25,6 +25,7 @@ from pathlib import Path
 
 from linker.contract import TABLES, FieldType
 from linker.errors import ConfigError, InputError
+from linker.run_folder import DEFAULT_DIR
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "customer_id": ("customerid", "custid", "custno", "customerno", "clientid", "客户号", "客户编号", "客户id",
@@ -189,7 +190,7 @@ def guess_sources(paths: list[Path]) -> list[SourceGuess]:
     return guesses
 
 
-def config_text(guesses: list[SourceGuess], *, base: Path, output_dir: str = "linker-out") -> str:
+def config_text(guesses: list[SourceGuess], *, base: Path, output_dir: str = str(DEFAULT_DIR)) -> str:
     """The commented ``linker.toml`` of the guesses; paths relative to ``base`` (the config's folder)."""
     lines = ["# linker configuration written by `linker init` from the headers of your files.",
              "# Check every mapping below, then run: linker validate -c <this file>",

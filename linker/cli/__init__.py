@@ -28,6 +28,7 @@ from typer.exceptions import Abort, Exit, TyperException
 
 from linker import __version__
 from linker.errors import LinkerError
+from linker.run_folder import DEFAULT_DIR
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -135,7 +136,7 @@ def _main(ctx: typer.Context, debug: Annotated[bool, typer.Option(
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Path of linker.toml.")]
 OutputOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Output folder (overrides config).")]
 RunDirOption = Annotated[Optional[Path], typer.Option(
-    "--run-dir", "-r", help="The run's output folder (default: output.dir of ./linker.toml, else linker-out).")]
+    "--run-dir", "-r", help=f"The run's output folder (default: output.dir of ./linker.toml, else {DEFAULT_DIR}).")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display, no summary table.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the machine-readable summary (JSON) on stdout.")]
 UnmaskOption = Annotated[bool, typer.Option(

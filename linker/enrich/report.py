@@ -315,8 +315,8 @@ def _signals(con: duckdb.DuckDBPyConnection) -> list[str]:
     parts = [_figure(lambda ax: _bars(ax, [r[0] for r in rows], [r[1] for r in rows], horizontal=True,
                                       color="#8172b3"), "Customers per need signal")]
     if scores:
-        parts.append(_figure(lambda ax: (ax.hist([s for (s,) in scores], bins=20, range=(0, 1), color="#8172b3"),
-                                         ax.set_xlabel("score")), "Scores of fired signals"))
+        parts.append(_figure(lambda ax: (ax.hist([s for (s,) in scores], bins=20, color="#8172b3"),
+                                         ax.set_xlabel("engagement score (lift over the population)")), "Scores of fired signals"))
     top = _rows(con, """SELECT need, found_by, coalesce(rule, '') AS rule, count(*) AS customers,
                                round(avg(score), 3) AS mean_score, any_value(action) AS action
                         FROM signals GROUP BY 1, 2, 3 ORDER BY need, customers DESC""")
