@@ -290,7 +290,8 @@ class OutputConfig(_Model):
 
     dir: Path = Field(DEFAULT_DIR, description="Output folder (created if missing).")
     formats: list[Literal["parquet", "csv", "jsonl"]] = Field(
-        default_factory=lambda: ["parquet", "csv", "jsonl"], description="Formats of the exported tables.")
+        default_factory=lambda: ["parquet"], description="Formats of the exported tables: Parquet; add 'csv' and "
+        "'jsonl' for text copies (profiles and signals in JSON Lines, the others in CSV).")
     graph_store: bool = Field(True, description="Load the embedded Cypher store (graph.lbug) after the run.")
     pseudonymize: bool = Field(
         False, description="Every file of the run holds keyed pseudonyms (HMAC-SHA256) or nothing for ids, "

@@ -197,7 +197,8 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
             if key is not None:   # compared: from here on, identifier values are pseudonyms
                 pseudonymize_values(con, key)
         with _stage(hook, "enrich", result.stages) as timing:
-            result.counts.update(enrich(con, config.enrichment, rules=enrichment_rules, workdir=staging / WORK_DIR))
+            result.counts.update(enrich(con, config.enrichment, rules=enrichment_rules, workdir=staging / WORK_DIR,
+                                        aggregates_file="parquet" in config.output.formats))
             timing.rows = result.counts["customer events"]
             if key is not None:  # pseudonymous outputs carry no name, birth date or raw record
                 erase_personal(con)

@@ -29,6 +29,9 @@ def test_benchmark_smallest_size_reports_every_figure(tmp_path: Path, capfd: pyt
     assert result["graph"]["seconds"] > 0
     floor = result["floor"]   # the inputs read and stored, nothing else: every input row, customers included
     assert floor["rows"] == result["input_rows"] and floor["seconds"] >= floor["checkpoint_seconds"] > 0
+    bare = result["graph_floor"]   # LadybugDB's own COPY of the very graph the run loaded
+    assert bare["relationships"] == result["counts"]["graph relationships"] > 0
+    assert bare["nodes"] == result["counts"]["graph nodes"] and bare["seconds"] > 0
     link = result["linking"]
     if importlib.util.find_spec("splink") is None:
         assert "skipped" in link
@@ -39,7 +42,10 @@ def test_benchmark_smallest_size_reports_every_figure(tmp_path: Path, capfd: pyt
             link["hubs_seconds"] + link["splink_prepare_seconds"] + link["splink_link_seconds"], abs=0.01)
     report = format_report(result)
     assert all(name in report for name in STAGES) and "us per input row" in report and "floor:" in report
+    assert "bare COPY" in report
     assert not (tmp_path / smallest.name / "floor.duckdb").exists()
+    assert not list((tmp_path / smallest.name / "out").glob(".graph-floor*"))
 
     again = run_benchmark(smallest, root=tmp_path, graph=False, splink=False, floor=False)   # reuses the data set
     assert [s["name"] for s in again["stages"]] == STAGES[:-1] and "linking" not in again and "floor" not in again
+    assert "graph_floor" not in again

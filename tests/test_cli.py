@@ -35,6 +35,17 @@ def test_run_shows_a_summary_table(dataset, tmp_path: Path) -> None:
     assert "quarantined" in result.output and "ingest" in result.output
 
 
+def test_text_formats_come_on_request(dataset, tmp_path: Path) -> None:
+    toml = write_toml(tmp_path / "linker.toml", dataset())
+    result = runner.invoke(app, ["run", "-c", str(toml), "-q", "--format", "parquet", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    assert (out / "profiles.parquet").is_file() and (out / "profiles.csv").is_file() and (out / "links.csv").is_file()
+    assert not list(out.glob("*.jsonl"))
+    result = runner.invoke(app, ["run", "-c", str(toml), "-q", "--format", "xlsx"])
+    assert result.exit_code == 1 and "output.formats" in result.output and "Traceback" not in result.output
+
+
 @pytest.mark.parametrize(("setup", "expected"), [
     ("missing_config", "config file"),
     ("bad_toml", "not valid TOML"),

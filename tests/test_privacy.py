@@ -36,7 +36,8 @@ def test_pseudonyms_are_keyed_and_stable() -> None:
 
 def pseudonymized_run(tmp_path: Path) -> Path:
     config = load_config({"sources": {"customers": {}, "accounts": {}, "purchases": {}},
-                          "output": {"dir": str(tmp_path / "out"), "graph_store": False, "pseudonymize": True}})
+                          "output": {"dir": str(tmp_path / "out"), "graph_store": False, "pseudonymize": True,
+                                     "formats": ["parquet", "csv"]}})
     linker.run(config, frames=TABLES)
     return tmp_path / "out"
 

@@ -151,6 +151,9 @@ def run(config: ConfigOption = Path("linker.toml"), output: OutputOption = None,
         model: Annotated[Optional[Path], typer.Option(
             "--model", help="Score with the match model of an earlier run (its model.json) instead of estimating "
                             "one from this run's data.")] = None,
+        formats: Annotated[Optional[list[str]], typer.Option(
+            "--format", help="Export format, repeatable: parquet, csv, jsonl (overrides output.formats; Parquet "
+                             "only by default).")] = None,
         force: Annotated[bool, typer.Option(
             "--force", help="Write into an output folder that holds files linker did not write (they are kept; "
                             "linker deletes only its own).")] = False,
@@ -163,7 +166,8 @@ def run(config: ConfigOption = Path("linker.toml"), output: OutputOption = None,
 
     overrides = {"output.dir": str(output) if output else None, "enrichment.as_of": as_of,
                  "output.graph_store": False if no_graph else None,
-                 "resolution.model_file": str(model.resolve()) if model else None}
+                 "resolution.model_file": str(model.resolve()) if model else None,
+                 "output.formats": formats or None}
     cfg = load_config(config, overrides)
     with _progress(quiet) as hook:
         result = linker.run(cfg, stage_hook=hook, force=force)

@@ -17,8 +17,10 @@ Stage order (all SQL over the run database):
 spreadsheet-safe) and ``report.html``.
 
 Tables left in the run database: ``taxonomy_domains``, ``categories``, ``merchant_classes``, ``linked_accounts``,
-``device_attribution``, ``aggregates``, ``customer_metrics``, ``need_scores``, ``need_baselines``,
-``signal_scores``, ``signals``, ``profiles``, ``unmapped_categories``, ``enrichment_info``; ``customer_events`` is temporary, like the event tables.
+``device_attribution``, ``customer_metrics``, ``need_scores``, ``need_baselines``, ``signal_scores``, ``signals``,
+``profiles``, ``unmapped_categories``, ``enrichment_info``, and ``aggregates`` when they are not written to a file
+(a run that exports Parquet writes them to ``aggregates.parquet`` only); ``customer_events`` is temporary, like
+the event tables.
 
 For a Spark port, the DuckDB-only SQL used here: ``QUALIFY``, ``SELECT * EXCLUDE``, list slicing ``[1:n]``,
 ``list(x ORDER BY y)`` (``sort_array(collect_list)``), ``list_filter``/``list_contains``/``list_sort``/``len`` on
@@ -29,6 +31,8 @@ and ``json_group_object``, ``regexp_matches`` with ``(?i)`` (``rlike``), ``date_
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -48,14 +52,20 @@ from linker.enrich.signals import fire_signals
 from linker.enrich.category_match import build_categories, build_merchant_classes, matching_summary, register_taxonomy
 from linker.enrich.taxonomy import Taxonomy, load_taxonomy
 from linker.outputs import export_table, file_checksum, write_text
+from linker.sql import quote_literal
 
 __all__ = ["EnrichmentRules", "enrich", "enrichment_manifest", "export_enrichment", "load_enrichment_rules"]
 
+AGGREGATES_FILE = "aggregates.parquet"
+"""The aggregates' Parquet file: written by :func:`enrich` into its ``workdir`` as they are computed, moved into
+the run's output folder by :func:`export_enrichment`."""
+
 EXPORTS = {
     # profiles and signals are built in customer order (signals: then need), part after part, and the run
-    # database preserves insertion order: no sort of gigabytes of JSON per format. aggregates (about fifty rows
-    # per customer) is not sorted: at 1M customers the sort took 140 s, as long as building the table; its
-    # readers filter by customer. Its rows are in no particular order, so it is written without keeping any.
+    # database preserves insertion order: no sort per format. aggregates (about twenty rows per customer) is
+    # not sorted: at 1M customers the sort took as long as building the table; its readers filter by customer.
+    # Its rows are in no particular order, so it is written without keeping any (when enrich has not written
+    # its file already).
     "profiles": ("SELECT * FROM profiles", ("parquet", "csv", "jsonl"), True),
     "signals": ("SELECT * FROM signals", ("parquet", "csv", "jsonl"), True),
     "aggregates": ("SELECT * FROM aggregates", ("parquet",), False),
@@ -91,7 +101,7 @@ def load_enrichment_rules(config: EnrichmentConfig) -> EnrichmentRules:
 
 
 def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: EnrichmentRules | None = None,
-           workdir: Path | None = None) -> dict[str, int]:
+           workdir: Path | None = None, aggregates_file: bool = True) -> dict[str, int]:
     """Run the enrichment stage on a resolved run database.
 
     Parameters
@@ -108,6 +118,10 @@ def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: E
         A folder for the attributed events, written there one customer part per folder when there are several
         parts (the pipeline gives the run's ``.work``; its caller deletes it after closing ``con``). Without
         it they stay in one table, which each part scans whole: the same results, slower at scale.
+    aggregates_file
+        With a ``workdir``: write the aggregates as they are computed into ``<workdir>/aggregates.parquet``
+        (``aggregates`` is then a view of it, which :func:`export_enrichment` moves into the output folder);
+        without one, or when false (a run that exports no Parquet), they are a table of the run database.
 
     Returns
     -------
@@ -141,7 +155,8 @@ def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: E
             "SELECT attribution, count(*) FROM customer_events GROUP BY 1 ORDER BY 1").fetchall():
         counts[f"customer events {attribution}"] = int(n)
     counts["unmapped events"] = build_unmapped_categories(con)
-    counts["aggregates"] = build_aggregates(con, config.windows_days, as_of, parts=parts)
+    counts["aggregates"] = build_aggregates(con, config.windows_days, as_of, parts=parts,
+                                            target=workdir / AGGREGATES_FILE if workdir and aggregates_file else None)
     counts.update(fire_signals(con, rules.signals, as_of, config.windows_days, parts=parts))
     counts["profiles"] = build_profiles(con, config.windows_days, as_of, parts=parts,
                                         needs=[n.name for n in rules.signals.needs])
@@ -149,6 +164,24 @@ def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: E
     for t in ("taxonomy_classes", "taxonomy_names", "taxonomy_patterns", "taxonomy_merchants", "taxonomy_mcc"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return counts
+
+
+def _aggregates_file(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The Parquet file the ``aggregates`` view reads (None when ``aggregates`` is a table)."""
+    found = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'aggregates' AND schema_name = 'main'"
+                        ).fetchall()
+    if not found:
+        return None
+    match = re.search(r"read_parquet\('((?:[^']|'')*)'\)", found[0][0])
+    return Path(match.group(1).replace("''", "'")) if match else None
+
+
+def _move_aggregates(con: duckdb.DuckDBPyConnection, written: Path, target: Path) -> Path:
+    """Move the aggregates file into the output folder (a rename: atomic) and point the view at it."""
+    if written != target:
+        os.replace(written, target)
+        con.execute(f"CREATE OR REPLACE VIEW aggregates AS SELECT * FROM read_parquet({quote_literal(str(target))})")
+    return target
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -187,6 +220,10 @@ def export_enrichment(con: duckdb.DuckDBPyConnection, out_dir: Path, formats: li
     ``aggregates`` (Parquet only: about fifty rows per customer) in the requested formats, and ``report.html``;
     every file atomically.
 
+    Aggregates that :func:`enrich` wrote into a file are moved here (renamed) into ``out_dir``, and their view is
+    dropped from the run database once the report has read it: the file is the aggregates' one copy, and a view
+    would name the folder it was written in, which the run's switch moves.
+
     Parameters
     ----------
     con
@@ -206,10 +243,16 @@ def export_enrichment(con: duckdb.DuckDBPyConnection, out_dir: Path, formats: li
         Files written.
     """
     files: list[Path] = []
+    written = _aggregates_file(con)
     for stem, (query, allowed, ordered) in EXPORTS.items():
+        if stem == "aggregates" and written is not None and "parquet" in formats:
+            files.append(_move_aggregates(con, written, out_dir / AGGREGATES_FILE))
+            continue
         files += export_table(con, query, out_dir / stem, [f for f in formats if f in allowed], ordered=ordered)
     if report:
         from linker.enrich.report import render_report
 
         files.append(write_text(out_dir / "report.html", render_report(con, report_context)))
+    if written is not None:   # the view names the file where it is now; the run's switch moves it
+        con.execute("DROP VIEW aggregates")
     return files

@@ -1,23 +1,30 @@
 """Aggregate each customer's attributed events per class, per need domain and in total, over windows.
 
-Events of ``customer_events`` are aggregated per customer, class and window bucket, then rolled up to the
-total, the class, and every domain on the class's domain path, and summed over the buckets of each window.
-Unmapped events count under the key ``unmapped`` at the class and domain levels, and in the total.
+One row per customer and key (the total, a class, a domain on a class's domain path), the windows as columns
+(``spend_30d``, ``spend_90d`` ... ``spend_all``): events are aggregated once per customer and class with a
+column per window, and the domain and total rows sum the class rows of their classes. Unmapped events count
+under the key ``unmapped`` at the class and domain levels, and in the total.
 
 Examples
 --------
 >>> print(window_label(None), window_label(30))
 all 30d
+>>> aggregate_columns([30])[3:6]
+['spend_30d', 'spend_all', 'purchase_amount_30d']
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
 from linker.enrich.parts import WHOLE, CustomerPart, write_into
+from linker.outputs import ParquetAppender
+from linker.sql import quote_literal
 
 CONVERSION_DAYS = 30
 """A browsing event converts when the customer buys in the same class (domain) within this many days."""
@@ -26,195 +33,321 @@ AGGREGATE_COLUMNS: dict[str, str] = {
     "customer_id": "The customer.",
     "level": "'total', 'domain' or 'class'.",
     "key": "'all' for the total, else the domain or class name ('unmapped' for events the taxonomy does not map).",
-    "window_name": "'30d', '90d', ... or 'all' (everything up to as_of).",
-    "window_days": "Days before as_of covered (NULL for 'all').",
-    "spend": "Online purchase amount plus card amount.",
-    "purchase_amount": "Online purchase amount.",
-    "orders": "Online purchase orders.",
-    "quantity": "Items bought online.",
-    "card_amount": "Card transaction amount.",
-    "card_txns": "Card transactions.",
-    "browse_events": "Browsing events (linked accounts and attributed devices).",
-    "dwell_seconds": "Total browsing dwell time.",
-    "converted_browse_events": f"Browsing events followed by a purchase or card payment in the same class within "
-                               f"{CONVERSION_DAYS} days (domain rows: in the same domain).",
-    "conversion": "converted_browse_events / browse_events (NULL without browsing).",
-    "events": "All events.",
-    "active_days": "Distinct days with an event (frequency).",
-    "first_at": "First event.",
+    "spend_{w}": "Online purchase amount plus card amount in the window.",
+    "purchase_amount_{w}": "Online purchase amount.",
+    "orders_{w}": "Online purchase orders.",
+    "quantity_{w}": "Items bought online.",
+    "card_amount_{w}": "Card transaction amount.",
+    "card_txns_{w}": "Card transactions.",
+    "browse_events_{w}": "Browsing events (linked accounts and attributed devices).",
+    "dwell_seconds_{w}": "Total browsing dwell time.",
+    "converted_browse_events_{w}": f"Browsing events followed by a purchase or card payment in the same class "
+                                   f"within {CONVERSION_DAYS} days (domain rows: in the same domain).",
+    "conversion_{w}": "converted_browse_events / browse_events (NULL without browsing).",
+    "events_{w}": "All events (0: none in the window).",
+    "active_days_{w}": "Distinct days with an event (frequency).",
+    "device_events_{w}": "Events attributed through a device rather than an account.",
+    "min_link_probability_{w}": "Lowest link probability among the events (1.0 for card-only aggregates).",
+    "first_at_{w}": "First event in the window.",
+    "platforms_{w}": "Distinct platforms of the accounts that fed the window.",
+    "accounts_{w}": "Accounts that fed the window: the first accounts_{w} of account_ids.",
     "last_at": "Last event.",
     "recency_days": "Days from the last event to as_of.",
-    "spend_recency_days": "Days from the last purchase or card payment to as_of.",
-    "platforms": "Distinct platforms of the accounts that fed it.",
-    "accounts": "The accounts that fed it (sorted); card transactions and devices on the bank's record have none.",
-    "device_events": "Events attributed through a device rather than an account.",
-    "min_link_probability": "Lowest link probability among the events (1.0 for card-only aggregates).",
+    "spend_recency_days": "Days from the last purchase or card payment to as_of (NULL without one).",
+    "account_ids": "The accounts that fed the row, the most recently active first (ties by id); card transactions "
+                   "and devices on the bank's record have none.",
     "as_of": "Reference date.",
 }
-"""Columns of ``aggregates`` and what they hold (the README's schema section is generated from this)."""
+"""Columns of ``aggregates`` and what they hold (the README's schema section is generated from this); ``{w}`` is
+each configured window ('30d', ...) and 'all' (everything up to as_of)."""
+
 
 def window_label(days: int | None) -> str:
     """'30d' for 30 days, 'all' for the whole history."""
     return "all" if days is None else f"{days}d"
 
 
+def _spans(windows: Sequence[int]) -> list[int | None]:
+    """The configured windows, shortest first, then None: the whole history."""
+    return [*sorted(set(windows)), None]
+
+
+def aggregate_columns(windows: Sequence[int]) -> list[str]:
+    """The columns of ``aggregates`` for these windows, in order."""
+    labels = [window_label(w) for w in _spans(windows)]
+    return [c for name in AGGREGATE_COLUMNS
+            for c in ([name.replace("{w}", lab) for lab in labels] if "{w}" in name else [name])]
+
+
+CUSTOMER_TOTALS = "customer_totals"
+"""Table of :func:`build_aggregates` for the profiles: per customer with events, the total row's figures over
+the configured windows and the top classes and domains of the longest window."""
+
+
 def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: date, *,
-                     parts: Sequence[CustomerPart] = (WHOLE,), conversion_days: int = CONVERSION_DAYS) -> int:
-    """Create ``aggregates`` (columns in :data:`AGGREGATE_COLUMNS`) from ``customer_events``.
+                     parts: Sequence[CustomerPart] = (WHOLE,), conversion_days: int = CONVERSION_DAYS,
+                     target: Path | None = None) -> int:
+    """Write the aggregates (columns of :func:`aggregate_columns`) of ``customer_events``, and create
+    :data:`CUSTOMER_TOTALS` for the profiles.
 
     Parameters
     ----------
     con
-        Connection holding ``customer_events`` and ``taxonomy_classes`` (the domain path of each class).
+        Connection holding ``customer_events``, ``taxonomy_classes`` (the domain path of each class) and
+        ``taxonomy_domains``.
     windows
         Window lengths in days; the whole history up to ``as_of`` is always added as window 'all'.
     as_of
         Reference date; a window of ``n`` days holds events on the ``n`` days ending with ``as_of``.
     parts
         Customer ranges worked on one after the other (see :mod:`linker.enrich.parts`), so that each part's
-        hash tables fit in memory. Rows come in no particular order within a part: sorting them took longer
-        than building them at 1M customers (readers filter by customer).
+        hash tables fit in memory. Rows come in no particular order within a part (readers filter by customer).
     conversion_days
         How soon after a browsing event a purchase in the same key counts as its conversion.
+    target
+        A Parquet file to write the rows into, part after part, as they are computed (renamed into place at
+        the end); ``aggregates`` is then a view reading it. Without it, ``aggregates`` is a table of the run
+        database.
 
     Returns
     -------
     int
-        Rows written (only (customer, level, key, window) combinations with at least one event).
+        Rows written: one per customer and key with at least one event.
 
     Notes
     -----
-    Every event goes into the *bucket* of the shortest window holding it (buckets are disjoint: 0-29 days,
-    30-89 ...). Events are aggregated once per (customer, class, bucket); each of those rows counts in the keys
-    of its class (the total, the class, its domains: a small table of integer key ids) and in the windows
-    holding its bucket (window ``i`` holds buckets ``0..i``), so the events themselves are never repeated per
-    level or window. Active days are a bit string per bucket (one bit per day), and add up across buckets
-    because buckets never share a day. The conversion look-ahead is an ASOF join of browsing events to the next
-    purchase or card payment with the same key.
+    The events are aggregated once per (customer, class), every measure once per window (a ``FILTER`` on the
+    event's age), active days as a bit string (one bit per day before as_of). The domain and total rows sum the
+    class rows of their classes and OR their bit strings (a day with events in two classes is one day); the
+    windows' active days are the bits under each window's mask. The conversion look-ahead is an ASOF join of
+    browsing events to the next purchase or card payment with the same key. The rows are never stored in the
+    run database when written to ``target``: at 1M customers storing them there and exporting them again cost
+    more than computing them.
     """
     day = f"DATE '{as_of.isoformat()}'"
-    spans: list[int | None] = [*sorted(set(windows)), None]
-    bucket = "CASE " + " ".join(f"WHEN age_days < {int(w)} THEN {i}" for i, w in enumerate(spans[:-1])) + \
-             f" ELSE {len(spans) - 1} END"
+    spans = _spans(windows)
     _keys(con)
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW agg_all_events AS
-        SELECT e.customer_id, c.class_id, e.kind, e.event_time, e.age_days, {bucket} AS bucket, e.amount,
-               e.quantity, e.dwell_seconds, e.account_id, e.platform, e.attribution, e.probability
+        SELECT e.customer_id, c.class_id, e.kind, e.event_time, e.age_days, e.amount, e.quantity, e.dwell_seconds,
+               e.account_id, e.platform, e.attribution, e.probability
         FROM (SELECT *, date_diff('day', CAST(event_time AS DATE), {day}) AS age_days FROM customer_events) e
         JOIN agg_classes c ON c.class IS NOT DISTINCT FROM e.class
     """)
-    bounds = _day_bounds(con, spans)
-    for n, part in enumerate(parts):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE agg_events AS SELECT * FROM agg_all_events WHERE {part.where()}")
-        _conversions(con, conversion_days)
-        _accounts(con)
-        _windows(con, spans, bounds, day, write_into("aggregates", n == 0))
+    oldest = max(int(con.execute("SELECT coalesce(max(age_days), 0) FROM agg_all_events").fetchall()[0][0]), 1)
+    rows = 0
+    with ParquetAppender(target) if target is not None else nullcontext() as appender:
+        for n, part in enumerate(parts):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE agg_events AS SELECT * FROM agg_all_events WHERE {part.where()}")
+            _conversions(con, spans, conversion_days)
+            _accounts(con, spans)
+            _class_rows(con, spans, oldest)
+            _rolled_rows(con, spans)
+            query = _rows_query(spans, oldest, day)
+            if appender is not None:
+                rows += appender.append(con, query)
+            else:
+                con.execute(f"{write_into('aggregates', n == 0)} {query}")
+            _customer_totals(con, spans, oldest, day, write_into(CUSTOMER_TOTALS, n == 0))
+    if target is not None:
+        con.execute(f"CREATE OR REPLACE VIEW aggregates AS SELECT * FROM read_parquet({quote_literal(str(target))})")
+    else:
+        rows = int(con.execute("SELECT count(*) FROM aggregates").fetchall()[0][0])
     con.execute("DROP VIEW agg_all_events")
-    for table in ("agg_events", "agg_conversions", "agg_accounts", "agg_members", "agg_keys",
-                  "agg_classes"):
+    for table in ("agg_events", "agg_conversions", "agg_accounts", "agg_members", "agg_keys", "agg_classes",
+                  "agg_class", "agg_rolled"):
         con.execute(f"DROP TABLE {table}")
-    return int(con.execute("SELECT count(*) FROM aggregates").fetchall()[0][0])
+    return rows
 
 
-def _day_bounds(con: duckdb.DuckDBPyConnection, spans: list[int | None]) -> list[tuple[int, int]]:
-    """The ages (days before as_of) of each bucket's first and last day; the last bucket ends with the oldest
-    event of ``agg_all_events``."""
-    oldest = con.execute("SELECT coalesce(max(age_days), 0) FROM agg_all_events").fetchall()[0][0]
-    return [(0 if i == 0 else int(spans[i - 1]), int(w) - 1 if w is not None else max(oldest, int(spans[i - 1] or 0)))
-            for i, w in enumerate(spans)]
+_SUMMED = ("purchase_amount", "orders", "quantity", "card_amount", "card_txns", "browse_events", "dwell_seconds",
+           "device_events")
+"""Measures of ``agg_class`` that the domain and total rows sum, per window."""
+
+_LOWEST = ("min_link_probability", "first_at")
+"""Measures of ``agg_class`` that the domain and total rows take the lowest of, per window."""
 
 
-def _windows(con: duckdb.DuckDBPyConnection, spans: list[int | None], bounds: list[tuple[int, int]], day: str,
-             into: str) -> None:
-    """Aggregate ``agg_events`` per (customer, key, window) and write the rows ``into`` ``aggregates`` (the clause
-    of :func:`~linker.enrich.parts.write_into`), with the conversions of ``agg_conversions`` and the accounts of
-    ``agg_accounts``.
+def _in_window(days: int | None) -> str:
+    return "TRUE" if days is None else f"age_days < {int(days)}"
 
-    Events are first aggregated per (customer, class, bucket) (``fine``); each of those rows then joins the keys
-    its class counts in and the windows its bucket lies in (window ``i`` holds buckets ``0..i``), and one
-    aggregation gives every (customer, key, window). Rolling up to the keys and summing the buckets in two
-    aggregations, with a table between them, took 144 s against 122 s at 1M customers, the statements alone
-    back to back (inside whole runs, 118.5 s against 110.9 s). Active days: a bit string per bucket (a bit per
-    day), OR-ed over the rows of a bucket; buckets never share a day, so the windows' counts are the sums of
-    their buckets' bits."""
-    windows_sql = " UNION ALL ".join(
-        f"SELECT {i} AS i, '{window_label(w)}' AS window_name, CAST({'NULL' if w is None else int(w)} AS INTEGER) "
-        f"AS window_days" for i, w in enumerate(spans))
-    days_bits = ", ".join(f"bitstring_agg(age_days, {lo}, {hi}) FILTER (WHERE bucket = {i}) AS days_{i}"
-                          for i, (lo, hi) in enumerate(bounds))
-    days_or = ", ".join(f"bit_or(days_{i}) AS days_{i}" for i in range(len(bounds)))
-    active_days = " + ".join(f"coalesce(bit_count(days_{i}), 0)" for i in range(len(bounds)))
+
+def _class_rows(con: duckdb.DuckDBPyConnection, spans: list[int | None], oldest: int) -> None:
+    """``agg_class``: ``agg_events`` per (customer, class), each measure per window, and the days with events
+    as a bit string (bit ``i``: an event ``i`` days before as_of)."""
+    measures = {"purchase_amount": ("sum(amount)", "kind = 'purchase'"), "orders": ("count(*)", "kind = 'purchase'"),
+                "quantity": ("sum(quantity)", "kind = 'purchase'"), "card_amount": ("sum(amount)", "kind = 'card'"),
+                "card_txns": ("count(*)", "kind = 'card'"), "browse_events": ("count(*)", "kind = 'browse'"),
+                "dwell_seconds": ("sum(dwell_seconds)", "kind = 'browse'"),
+                "device_events": ("count(*)", "attribution = 'device'"),
+                "min_link_probability": ("min(probability)", None), "first_at": ("min(event_time)", None)}
+
+    def measure(aggregate: str, which: str | None, days: int | None) -> str:
+        conditions = [c for c in (which, None if days is None else _in_window(days)) if c]
+        return f"{aggregate} FILTER (WHERE {' AND '.join(conditions)})" if conditions else aggregate
+
+    columns = ", ".join(f"{measure(aggregate, which, w)} AS {name}_{window_label(w)}"
+                        for name, (aggregate, which) in measures.items() for w in spans)
     con.execute(f"""
-        {into}
-        WITH windows AS ({windows_sql}),
-        fine AS (
-            SELECT customer_id, class_id, bucket,
-                   sum(amount) FILTER (WHERE kind = 'purchase') AS purchase_amount,
-                   count(*) FILTER (WHERE kind = 'purchase') AS orders,
-                   sum(quantity) FILTER (WHERE kind = 'purchase') AS quantity,
-                   sum(amount) FILTER (WHERE kind = 'card') AS card_amount,
-                   count(*) FILTER (WHERE kind = 'card') AS card_txns,
-                   count(*) FILTER (WHERE kind = 'browse') AS browse_events,
-                   sum(dwell_seconds) FILTER (WHERE kind = 'browse') AS dwell_seconds,
-                   count(*) AS events,
-                   min(event_time) AS first_at, max(event_time) AS last_at,
-                   max(event_time) FILTER (WHERE kind IN ('purchase', 'card')) AS last_spend_at,
-                   count(*) FILTER (WHERE attribution = 'device') AS device_events,
-                   min(probability) AS min_link_probability, {days_bits}
-            FROM agg_events GROUP BY customer_id, class_id, bucket),
-        summed AS (
-            SELECT f.customer_id, m.key_id, w.i,
-                   sum(purchase_amount) AS purchase_amount, CAST(sum(orders) AS BIGINT) AS orders,
-                   CAST(sum(quantity) AS BIGINT) AS quantity, sum(card_amount) AS card_amount,
-                   CAST(sum(card_txns) AS BIGINT) AS card_txns, CAST(sum(browse_events) AS BIGINT) AS browse_events,
-                   sum(dwell_seconds) AS dwell_seconds, CAST(sum(events) AS BIGINT) AS events,
-                   min(first_at) AS first_at, max(last_at) AS last_at, max(last_spend_at) AS last_spend_at,
-                   CAST(sum(device_events) AS BIGINT) AS device_events,
-                   min(min_link_probability) AS min_link_probability, {days_or}
-            FROM fine f JOIN agg_members m USING (class_id) JOIN windows w ON f.bucket <= w.i
-            GROUP BY f.customer_id, m.key_id, w.i),
-        converted AS (
-            SELECT c.customer_id, c.key_id, w.i, CAST(sum(c.converted) AS BIGINT) AS converted_browse_events
-            FROM agg_conversions c JOIN windows w ON c.bucket <= w.i
-            GROUP BY c.customer_id, c.key_id, w.i),
-        accounts AS (
-            SELECT a.customer_id, a.key_id, w.i, list_sort(list(a.account_id)) AS accounts,
-                   count(DISTINCT a.platform) AS platforms
-            FROM agg_accounts a JOIN windows w ON a.bucket <= w.i
-            GROUP BY a.customer_id, a.key_id, w.i)
-        SELECT customer_id, k.level, k.key, w.window_name, w.window_days,
-               -- money to the cent and dwell to the millisecond: parallel float sums differ in the last bits
-               round(coalesce(purchase_amount, 0) + coalesce(card_amount, 0), 2) AS spend,
-               round(coalesce(purchase_amount, 0), 2) AS purchase_amount, orders, coalesce(quantity, 0) AS quantity,
-               round(coalesce(card_amount, 0), 2) AS card_amount, card_txns, browse_events,
-               round(coalesce(dwell_seconds, 0), 3) AS dwell_seconds,
-               coalesce(converted_browse_events, 0) AS converted_browse_events,
-               CASE WHEN browse_events > 0 THEN round(coalesce(converted_browse_events, 0) / browse_events, 4) END
-                   AS conversion,
-               events, CAST({active_days} AS BIGINT) AS active_days, first_at, last_at,
-               date_diff('day', CAST(last_at AS DATE), {day}) AS recency_days,
-               date_diff('day', CAST(last_spend_at AS DATE), {day}) AS spend_recency_days,
-               coalesce(a.platforms, 0) AS platforms, coalesce(a.accounts, []) AS accounts, device_events,
-               min_link_probability, {day} AS as_of
-        FROM summed s
-        JOIN agg_keys k USING (key_id)
-        JOIN windows w USING (i)
-        LEFT JOIN converted c USING (customer_id, key_id, i)
-        LEFT JOIN accounts a USING (customer_id, key_id, i)
+        CREATE OR REPLACE TEMP TABLE agg_class AS
+        SELECT customer_id, class_id, {columns}, max(event_time) AS last_at,
+               max(event_time) FILTER (WHERE kind IN ('purchase', 'card')) AS last_spend_at,
+               bitstring_agg(age_days, 0, {oldest}) AS days
+        FROM agg_events GROUP BY customer_id, class_id
     """)
 
 
-def _accounts(con: duckdb.DuckDBPyConnection) -> None:
-    """``agg_accounts``: the accounts behind ``agg_events`` per (customer, key), with the first bucket each fed."""
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE agg_accounts AS
-        SELECT a.customer_id, m.key_id, a.account_id, any_value(a.platform) AS platform, min(a.bucket) AS bucket
-        FROM (SELECT customer_id, class_id, account_id, any_value(platform) AS platform, min(bucket) AS bucket
+def _rolled_rows(con: duckdb.DuckDBPyConnection, spans: list[int | None]) -> None:
+    """``agg_rolled``: the domain and total rows of the part, summing the class rows of ``agg_class`` (the
+    columns of ``agg_class`` with ``key_id`` for ``class_id``)."""
+    labels = [window_label(w) for w in spans]
+    summed = ", ".join(f"sum({m}_{lab}) AS {m}_{lab}" for m in _SUMMED for lab in labels)
+    lowest = ", ".join(f"min({m}_{lab}) AS {m}_{lab}" for m in _LOWEST for lab in labels)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE agg_rolled AS
+        SELECT c.customer_id, m.key_id, {summed}, {lowest}, max(last_at) AS last_at,
+               max(last_spend_at) AS last_spend_at, bit_or(days) AS days
+        FROM agg_class c JOIN agg_members m USING (class_id) WHERE m.level <> 'class'
+        GROUP BY c.customer_id, m.key_id
+    """)
+
+
+def _measures(spans: list[int | None], oldest: int) -> dict[str, Callable[[str], str]]:
+    """Per window measure of ``aggregates``, the SQL of its value from a row of ``agg_class`` / ``agg_rolled``
+    joined to ``agg_conversions`` and ``agg_accounts``, given the window's label."""
+    masks = {window_label(w): f"'{'1' * w}{'0' * (oldest + 1 - w)}'::BIT" for w in spans   # bit 0 first
+             if w is not None and w <= oldest}
+
+    def active(lab: str) -> str:
+        return f"bit_count(days & {masks[lab]})" if lab in masks else "bit_count(days)"
+
+    def count(name: str) -> str:
+        return f"CAST(coalesce({name}, 0) AS BIGINT)"
+
+    return {
+        # money to the cent and dwell to the millisecond: parallel float sums differ in the last bits
+        "spend": lambda lab: f"round(coalesce(purchase_amount_{lab}, 0) + coalesce(card_amount_{lab}, 0), 2)",
+        "purchase_amount": lambda lab: f"round(coalesce(purchase_amount_{lab}, 0), 2)",
+        "orders": lambda lab: count(f"orders_{lab}"),
+        "quantity": lambda lab: count(f"quantity_{lab}"),
+        "card_amount": lambda lab: f"round(coalesce(card_amount_{lab}, 0), 2)",
+        "card_txns": lambda lab: count(f"card_txns_{lab}"),
+        "browse_events": lambda lab: count(f"browse_events_{lab}"),
+        "dwell_seconds": lambda lab: f"round(coalesce(dwell_seconds_{lab}, 0), 3)",
+        "converted_browse_events": lambda lab: count(f"converted_{lab}"),
+        "conversion": lambda lab: f"CASE WHEN browse_events_{lab} > 0 THEN "
+                                  f"round(coalesce(converted_{lab}, 0) / browse_events_{lab}, 4) END",
+        # an event is a purchase, a card payment or a browsing event: events are their counts added up, not
+        # counted again per window in the class rows and summed again in the domain and total rows
+        "events": lambda lab: f"CAST(coalesce(orders_{lab}, 0) + coalesce(card_txns_{lab}, 0) "
+                              f"+ coalesce(browse_events_{lab}, 0) AS BIGINT)",
+        "active_days": lambda lab: f"CAST({active(lab)} AS BIGINT)",
+        "device_events": lambda lab: count(f"device_events_{lab}"),
+        "min_link_probability": lambda lab: f"min_link_probability_{lab}",
+        "first_at": lambda lab: f"first_at_{lab}",
+        "platforms": lambda lab: count(f"platforms_{lab}"),
+        "accounts": lambda lab: count(f"accounts_{lab}"),
+    }
+
+
+def _rows_query(spans: list[int | None], oldest: int, day: str) -> str:
+    """The rows of the part: the class rows of ``agg_class`` and the domain and total rows of ``agg_rolled``,
+    with the conversions of ``agg_conversions`` and the accounts of ``agg_accounts``."""
+    labels = [window_label(w) for w in spans]
+    carried = ", ".join(f"{m}_{lab}" for m in (*_SUMMED, *_LOWEST) for lab in labels)
+    select = ", ".join(f"{expression(lab)} AS {name}_{lab}" for name, expression in _measures(spans, oldest).items()
+                       for lab in labels)
+    return f"""
+        WITH rolled AS (
+            SELECT c.customer_id, m.key_id, {carried}, last_at, last_spend_at, days
+            FROM agg_class c JOIN agg_members m USING (class_id) WHERE m.level = 'class'
+            UNION ALL
+            SELECT * FROM agg_rolled)
+        SELECT customer_id, k.level, k.key, {select}, last_at,
+               date_diff('day', CAST(last_at AS DATE), {day}) AS recency_days,
+               date_diff('day', CAST(last_spend_at AS DATE), {day}) AS spend_recency_days,
+               coalesce(a.account_ids, []) AS account_ids, {day} AS as_of
+        FROM rolled r
+        JOIN agg_keys k USING (key_id)
+        LEFT JOIN agg_conversions c USING (customer_id, key_id)
+        LEFT JOIN agg_accounts a USING (customer_id, key_id)
+    """
+
+
+TOTAL_MEASURES = ("spend", "orders", "card_txns", "browse_events", "dwell_seconds", "conversion")
+"""Measures of the total row :data:`CUSTOMER_TOTALS` keeps per configured window."""
+
+
+def _customer_totals(con: duckdb.DuckDBPyConnection, spans: list[int | None], oldest: int, day: str,
+                     into: str) -> None:
+    """Write the part's rows of :data:`CUSTOMER_TOTALS` ``into`` it: the total row's first and last event,
+    recency, active days, events and device events over the whole history, :data:`TOTAL_MEASURES` per configured
+    window, and up to 3 classes (by spend, by browsing) and top-level domains (by spend) of the longest window."""
+    measures = _measures(spans, oldest)
+    windows = [window_label(w) for w in spans[:-1]]
+    longest = windows[-1]
+    per_window = ", ".join(f"{measures[m](lab)} AS {m}_{lab}" for m in TOTAL_MEASURES for lab in windows)
+    con.execute(f"""
+        {into}
+        WITH tops AS (
+            SELECT customer_id,
+                   (list(key ORDER BY spend DESC, key) FILTER (WHERE level = 'class' AND spend > 0))[1:3] AS top_classes,
+                   (list(key ORDER BY browse_events DESC, key) FILTER (WHERE level = 'class' AND browse_events > 0))[1:3]
+                       AS top_browsed_classes,
+                   (list(key ORDER BY spend DESC, key) FILTER (WHERE level = 'domain' AND spend > 0))[1:3] AS top_domains
+            FROM (SELECT c.customer_id, k.level, k.key, {measures['spend'](longest)} AS spend,
+                         browse_events_{longest} AS browse_events
+                  FROM agg_class c JOIN agg_members m USING (class_id) JOIN agg_keys k USING (key_id)
+                  WHERE m.level = 'class' AND k.key <> 'unmapped'
+                  UNION ALL
+                  SELECT r.customer_id, k.level, k.key, {measures['spend'](longest)}, NULL
+                  FROM agg_rolled r JOIN agg_keys k USING (key_id)
+                  WHERE k.level = 'domain' AND k.key IN (SELECT top_domain FROM taxonomy_classes))
+            GROUP BY customer_id)
+        SELECT r.customer_id, first_at_all AS first_seen, last_at AS last_seen,
+               date_diff('day', CAST(last_at AS DATE), {day}) AS recency_days,
+               {measures['active_days']('all')} AS active_days, {measures['events']('all')} AS events,
+               {measures['device_events']('all')} AS device_events, {per_window},
+               coalesce(t.top_classes, []) AS top_classes, coalesce(t.top_browsed_classes, []) AS top_browsed_classes,
+               coalesce(t.top_domains, []) AS top_domains
+        FROM agg_rolled r
+        JOIN agg_keys k ON k.key_id = r.key_id AND k.level = 'total'
+        LEFT JOIN agg_conversions c ON c.customer_id = r.customer_id AND c.key_id = r.key_id
+        LEFT JOIN tops t ON t.customer_id = r.customer_id
+        ORDER BY r.customer_id
+    """)
+
+
+def _accounts(con: duckdb.DuckDBPyConnection, spans: list[int | None]) -> None:
+    """``agg_accounts``: per (customer, key) of ``agg_events``, the accounts behind its events, the most recently
+    active first, and per window how many accounts and distinct platforms fed it (an account feeds a window when
+    its latest event in the key lies in it: the window's accounts are the first ones of the list)."""
+    def counts(what: str) -> str:
+        return ", ".join(f"count(*) FILTER (WHERE {_in_window(w)}) AS {what}_{window_label(w)}" for w in spans)
+
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE agg_key_accounts AS
+        SELECT a.customer_id, m.key_id, a.account_id, any_value(a.platform) AS platform, min(a.age_days) AS age_days
+        FROM (SELECT customer_id, class_id, account_id, any_value(platform) AS platform, min(age_days) AS age_days
               FROM agg_events WHERE account_id IS NOT NULL GROUP BY customer_id, class_id, account_id) a
         JOIN agg_members m USING (class_id)
         GROUP BY a.customer_id, m.key_id, a.account_id
     """)
+    # list_sort of (age, id) pairs: a third cheaper than list(account_id ORDER BY age_days, account_id)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE agg_accounts AS
+        SELECT a.*, {', '.join(f'p.platforms_{window_label(w)}' for w in spans)}
+        FROM (SELECT customer_id, key_id,
+                     list_transform(list_sort(list({{'age': age_days, 'id': account_id}})), lambda x: x.id)
+                         AS account_ids, {counts('accounts')}
+              FROM agg_key_accounts GROUP BY customer_id, key_id) a
+        LEFT JOIN (SELECT customer_id, key_id, {counts('platforms')}
+              FROM (SELECT customer_id, key_id, platform, min(age_days) AS age_days FROM agg_key_accounts
+                    WHERE platform IS NOT NULL GROUP BY customer_id, key_id, platform)
+              GROUP BY customer_id, key_id) p USING (customer_id, key_id)
+    """)
+    con.execute("DROP TABLE agg_key_accounts")
+
 
 def _keys(con: duckdb.DuckDBPyConnection) -> None:
     """``agg_classes`` (class, class_id, domain_path: every class of the events, NULL for unmapped; the paths
@@ -244,16 +377,18 @@ def _keys(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE agg_members_named")
 
 
-def _conversions(con: duckdb.DuckDBPyConnection, conversion_days: int) -> None:
-    """``agg_conversions`` (customer_id, key_id, bucket, converted): browsing events followed by a purchase or
-    card payment with the same class (class and total keys) or domain (domain keys) within ``conversion_days``.
+def _conversions(con: duckdb.DuckDBPyConnection, spans: list[int | None], conversion_days: int) -> None:
+    """``agg_conversions`` (customer_id, key_id, ``converted_<w>`` per window): browsing events followed by a
+    purchase or card payment with the same class (class and total keys) or domain (domain keys) within
+    ``conversion_days``, counted in the windows holding the browsing event.
 
     Each browsing event is joined (ASOF) to the first spend of its customer and key at or after it.
     """
+    per_window = ", ".join(f"count(*) FILTER (WHERE {_in_window(w)}) AS converted_{window_label(w)}" for w in spans)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE agg_conversions AS
         WITH keyed AS (
-            SELECT e.customer_id, m.key_id, m.level, e.kind, e.event_time, e.bucket
+            SELECT e.customer_id, m.key_id, m.level, e.kind, e.event_time, e.age_days
             FROM agg_events e JOIN agg_members m USING (class_id)
             WHERE m.level <> 'total'),
         browsed AS (SELECT * FROM keyed WHERE kind = 'browse'),
@@ -262,13 +397,12 @@ def _conversions(con: duckdb.DuckDBPyConnection, conversion_days: int) -> None:
             WHERE kind IN ('purchase', 'card') AND (customer_id, key_id) IN (SELECT customer_id, key_id FROM browsed)),
         browse AS (SELECT * FROM browsed WHERE (customer_id, key_id) IN (SELECT customer_id, key_id FROM spend)),
         converted AS (
-            SELECT b.customer_id, b.key_id, b.level, b.bucket, count(*) AS converted
+            SELECT b.customer_id, b.key_id, b.level, b.age_days
             FROM browse b ASOF JOIN spend s
               ON s.customer_id = b.customer_id AND s.key_id = b.key_id AND s.event_time >= b.event_time
-            WHERE s.event_time <= b.event_time + INTERVAL {int(conversion_days)} DAY
-            GROUP BY b.customer_id, b.key_id, b.level, b.bucket)
-        SELECT customer_id, key_id, bucket, converted FROM converted
+            WHERE s.event_time <= b.event_time + INTERVAL {int(conversion_days)} DAY)
+        SELECT customer_id, key_id, {per_window} FROM converted GROUP BY customer_id, key_id
         UNION ALL
-        SELECT c.customer_id, (SELECT key_id FROM agg_keys WHERE level = 'total'), c.bucket, sum(c.converted)
-        FROM converted c WHERE c.level = 'class' GROUP BY c.customer_id, c.bucket
+        SELECT customer_id, (SELECT key_id FROM agg_keys WHERE level = 'total'), {per_window}
+        FROM converted WHERE level = 'class' GROUP BY customer_id
     """)

@@ -1,4 +1,5 @@
-"""The enriched profile: one row per customer with attributes, aggregates, needs and their evidence.
+"""The enriched profile: one row per customer with attributes, aggregates and needs (their evidence is in
+``signals``).
 
 The columns are listed in :data:`PROFILE_COLUMNS` (the README's schema section is generated from it by
 :func:`schema_markdown`); ``{w}`` stands for each configured window (``spend_30d``, ``spend_90d`` ...),
@@ -8,7 +9,7 @@ Changing a column's name, type or meaning bumps :data:`PROFILE_SCHEMA_VERSION`, 
 Examples
 --------
 >>> print(schema_markdown().splitlines()[2])
-| `profile_schema_version` | INTEGER | Version of this layout (2). |
+| `profile_schema_version` | INTEGER | Version of this layout (3). |
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from datetime import date
 
 import duckdb
 
-from linker.enrich.aggregate import window_label
+from linker.enrich.aggregate import TOTAL_MEASURES, window_label
 from linker.enrich.parts import WHOLE, CustomerPart, write_into
 from linker.sql import quote_literal
 
-PROFILE_SCHEMA_VERSION = 2
+PROFILE_SCHEMA_VERSION = 3
 
 PROFILE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("profile_schema_version", "INTEGER", f"Version of this layout ({PROFILE_SCHEMA_VERSION})."),
@@ -66,8 +67,8 @@ PROFILE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("{need}_act_on", "DATE", "When to act: the date of the evidence that made the need current."),
     ("{need}_events_{w}", "BIGINT", "Events in the need's domains in the window."),
     ("{need}_spend_{w}", "DOUBLE", "Purchase and card spend in the need's domains in the window."),
-    ("signals", "JSON", "[{need, score, action, recommend, suppress}] highest score first."),
-    ("evidence", "JSON", "{need: the signal's evidence} (see signals.evidence)."),
+    ("signals", "JSON", "[{need, score, action, recommend, suppress}] highest score first; each signal's "
+                        "evidence is in signals.evidence."),
     ("as_of", "DATE", "Reference date."),
 )
 """Profile columns: (name, type, description); ``{w}`` is each window ('30d', ...), ``{need}`` each need of
@@ -120,8 +121,9 @@ def readme_markdown() -> str:
             f"{schema_markdown()}\n\n"
             f"**signals** (`signals.parquet` / `.csv` / `.jsonl`) — one row per customer and need.\n\n"
             f"{table(SIGNAL_COLUMNS)}\n\n"
-            f"**aggregates** (`aggregates.parquet`) — per customer, level (total, domain, class), key and window; rows in "
-            f"no particular order.\n\n"
+            f"**aggregates** (`aggregates.parquet`) — one row per customer, level (total, domain, class) and key, "
+            f"with a column per window of each measure (`{{w}}`: each of `enrichment.windows_days` and `all`); "
+            f"rows in no particular order.\n\n"
             f"{table(AGGREGATE_COLUMNS)}\n\n"
             f"**need_scores** (in the run database `work.duckdb`, with `need_baselines`: the population's means) — "
             f"per customer and need with events in its domains; then `events_{{w}}` and `spend_{{w}}`.\n\n"
@@ -200,70 +202,33 @@ def _base(con: duckdb.DuckDBPyConnection) -> None:
 def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: date, *,
                    parts: Sequence[CustomerPart] = (WHOLE,), needs: Sequence[str] = ()) -> int:
     """Create ``profiles`` (columns of :data:`PROFILE_COLUMNS`) from customers, links, clusters,
-    ``customer_metrics``, ``aggregates`` and ``signals``, one customer range of ``parts`` after the other, each
-    sorted by customer (so the table is). Returns the number of rows (one per customer).
+    ``customer_metrics``, ``customer_totals`` (made with the aggregates, then dropped here) and ``signals``, one
+    customer range of ``parts`` after the other, each sorted by customer (so the table is). Returns the number of
+    rows (one per customer).
 
     What does not depend on the part (attributes, metrics, cluster, accounts, platforms) is joined once, in
     customer order (:func:`_base`); each part joins its range of that to the tables it builds from its own
-    range of ``aggregates`` and ``signals``."""
+    range of ``signals``."""
     spans = sorted(set(windows))
-    longest = window_label(spans[-1])
-    metrics = ("spend", "orders", "card_txns", "browse_events", "dwell_seconds", "conversion")
+    metrics = TOTAL_MEASURES
 
-    def at(column: str, label: str, default: str = "0") -> str:
-        return f"coalesce(max({column}) FILTER (WHERE window_name = '{label}'), {default})"
-
-    total_columns = ", ".join(f"{at(m, window_label(w), 'NULL' if m == 'conversion' else '0')} AS {m}_{window_label(w)}"
-                              for m in metrics for w in spans)
     window_columns = ", ".join(
         f"t.{m}_{window_label(w)}" if m == "conversion" else f"coalesce(t.{m}_{window_label(w)}, 0) AS {m}_{window_label(w)}"
         for m in metrics for w in spans)
     per_need = _need_columns(needs, spans)
     # every part of a profile is built by its own statement into its own table, and the last statement only
-    # joins them: at 1M customers in one part the JSON parts took a few gigabytes, and one statement holding
-    # them beside the others' hash tables and ordered lists ran out of memory now and then. The JSON objects'
-    # keys come in any order (JSON objects are unordered). Figures per domain and window are in aggregates
-    # (and per need in the profile's own columns), not repeated here as JSON.
+    # joins them: one statement holding every part's hash tables and ordered lists ran out of memory now and
+    # then at 1M customers in one part. Figures per domain and window are in aggregates (and per need in the
+    # profile's own columns), and each signal's evidence is in signals, not repeated here.
     _base(con)
-    con.execute("CREATE OR REPLACE TEMP TABLE top_domains AS SELECT DISTINCT top_domain AS domain FROM taxonomy_classes")
     for i, part in enumerate(parts):
         where = part.where()
-        # signals.evidence is JSON text made by to_json, never NULL: it is spliced into the object as it is.
-        # json_group_object(need, json(evidence)) parsed every evidence (3.5 KB on average at 1M customers)
-        # and wrote it again: 0.50 s a part against 0.14 s, the same text.
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE profile_needs AS
             SELECT customer_id, list(need ORDER BY score DESC, need) AS needs,
                    to_json(list({{'need': need, 'score': score, 'action': action, 'recommend': recommend,
-                                  'suppress': suppress}} ORDER BY score DESC, need)) AS signals,
-                   CAST('{{' || string_agg(to_json(need) || ':' || evidence, ',') || '}}' AS JSON) AS evidence
+                                  'suppress': suppress}} ORDER BY score DESC, need)) AS signals
             FROM signals WHERE {where} GROUP BY customer_id
-        """)
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE profile_totals AS
-            SELECT customer_id,
-                   max(first_at) FILTER (WHERE window_name = 'all') AS first_seen,
-                   max(last_at) FILTER (WHERE window_name = 'all') AS last_seen,
-                   max(recency_days) FILTER (WHERE window_name = 'all') AS recency_days,
-                   max(active_days) FILTER (WHERE window_name = 'all') AS active_days,
-                   max(events) FILTER (WHERE window_name = 'all') AS events,
-                   max(device_events) FILTER (WHERE window_name = 'all') AS device_events,
-                   {total_columns}
-            FROM aggregates WHERE level = 'total' AND {where} GROUP BY customer_id
-        """)
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE profile_tops AS
-            SELECT customer_id,
-                   (list(key ORDER BY spend DESC, key) FILTER (WHERE level = 'class' AND spend > 0))[1:3]
-                       AS top_classes,
-                   (list(key ORDER BY browse_events DESC, key) FILTER (WHERE level = 'class' AND browse_events > 0))[1:3]
-                       AS top_browsed_classes,
-                   (list(key ORDER BY spend DESC, key) FILTER (WHERE level = 'domain' AND spend > 0
-                                                               AND key IN (SELECT domain FROM top_domains)))[1:3]
-                       AS top_domains
-            FROM aggregates WHERE window_name = '{longest}' AND level IN ('class', 'domain') AND key <> 'unmapped'
-                  AND {where}
-            GROUP BY customer_id
         """)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE profile_need_columns AS
@@ -280,21 +245,19 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
             {write_into("profiles", i == 0)}
             SELECT {PROFILE_SCHEMA_VERSION} AS profile_schema_version, c.*,
                    t.first_seen, t.last_seen, t.recency_days, coalesce(t.active_days, 0) AS active_days,
-                   coalesce(t.events, 0) AS events, coalesce(t.device_events, 0) AS device_events,
-                   {window_columns},
-                   coalesce(o.top_classes, []) AS top_classes, coalesce(o.top_browsed_classes, []) AS top_browsed_classes,
-                   coalesce(o.top_domains, []) AS top_domains, coalesce(n.needs, []) AS needs{per_need[1]},
-                   coalesce(n.signals, json('[]')) AS signals,
-                   coalesce(n.evidence, json('{{}}')) AS evidence, DATE '{as_of.isoformat()}' AS as_of
+                   coalesce(t.events, 0) AS events, coalesce(t.device_events, 0) AS device_events, {window_columns},
+                   coalesce(t.top_classes, []) AS top_classes, coalesce(t.top_browsed_classes, []) AS top_browsed_classes,
+                   coalesce(t.top_domains, []) AS top_domains, coalesce(n.needs, []) AS needs{per_need[1]},
+                   coalesce(n.signals, json('[]')) AS signals, DATE '{as_of.isoformat()}' AS as_of
             FROM (SELECT * FROM profile_base WHERE {where}) c
-            LEFT JOIN profile_totals t USING (customer_id) LEFT JOIN profile_tops o USING (customer_id)
+            LEFT JOIN (SELECT * FROM customer_totals WHERE {where}) t USING (customer_id)
             LEFT JOIN profile_needs n USING (customer_id)
             LEFT JOIN profile_need_columns nc USING (customer_id)
             ORDER BY c.customer_id
         """)
-        for table in ("needs", "totals", "tops", "need_columns"):
+        for table in ("needs", "need_columns"):
             con.execute(f"DROP TABLE profile_{table}")
-    con.execute("DROP TABLE profile_base; DROP TABLE top_domains")
+    con.execute("DROP TABLE profile_base; DROP TABLE customer_totals")
     return int(con.execute("SELECT count(*) FROM profiles").fetchall()[0][0])
 
 

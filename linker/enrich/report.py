@@ -14,6 +14,7 @@ import base64
 import html
 import io
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -342,29 +343,32 @@ def _matching(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _domains(con: duckdb.DuckDBPyConnection) -> list[str]:
-    window = _rows(con, "SELECT window_name FROM aggregates WHERE window_days IS NOT NULL "
-                        "ORDER BY window_days DESC LIMIT 1")
-    if not window:
+    # the longest window: a column spend_<days>d of aggregates
+    windows = [int(name[6:-1]) for (name,) in _rows(con, "SELECT column_name FROM duckdb_columns() "
+                                                         "WHERE table_name = 'aggregates' AND schema_name = 'main'")
+               if re.fullmatch(r"spend_[0-9]+d", name)]
+    if not windows:
         return []
+    spend = f"spend_{max(windows)}d"
     # a parent domain's rows hold its children's events: only top-level domains add up to the whole
-    rows = _rows(con, f"""SELECT a.key, round(sum(a.spend)) FROM aggregates a
+    rows = _rows(con, f"""SELECT a.key, round(sum(a.{spend})) FROM aggregates a
                           JOIN taxonomy_domains d ON d.domain = a.key AND d.parent IS NULL
-                          WHERE a.level = 'domain' AND a.window_name = '{window[0][0]}' AND a.spend > 0
+                          WHERE a.level = 'domain' AND a.{spend} > 0
                           GROUP BY 1 ORDER BY 2 DESC LIMIT 20""")
-    children = _rows(con, f"""SELECT d.parent, a.key, round(sum(a.spend)) AS spend,
-                                     round(sum(a.spend) / nullif(max(p.spend), 0), 3)
+    children = _rows(con, f"""SELECT d.parent, a.key, round(sum(a.{spend})) AS spend,
+                                     round(sum(a.{spend}) / nullif(max(p.spend), 0), 3)
                               FROM aggregates a JOIN taxonomy_domains d ON d.domain = a.key AND d.parent IS NOT NULL
-                              LEFT JOIN (SELECT key, sum(spend) AS spend FROM aggregates
-                                         WHERE level = 'domain' AND window_name = '{window[0][0]}' GROUP BY key) p
+                              LEFT JOIN (SELECT key, sum({spend}) AS spend FROM aggregates
+                                         WHERE level = 'domain' GROUP BY key) p
                                   ON p.key = d.parent
-                              WHERE a.level = 'domain' AND a.window_name = '{window[0][0]}' AND a.spend > 0
+                              WHERE a.level = 'domain' AND a.{spend} > 0
                               GROUP BY 1, 2 ORDER BY 1, 3 DESC""")
     def draw(ax: Any) -> None:
         _bars(ax, [r[0] for r in rows], [float(r[1]) for r in rows], horizontal=True, color="#55a868",
               fmt=_context.money)
         ax.set_xlabel(f"spend ({_context.currency or 'amount'})")
         ax.xaxis.set_major_formatter(lambda v, _: _context.money(v))
-    return [_figure(draw, f"Spend by top-level domain, all customers, last {window[0][0]} (online and card; a "
+    return [_figure(draw, f"Spend by top-level domain, all customers, last {max(windows)}d (online and card; a "
                           "parent domain holds its sub-domains, so only top-level domains are drawn)", (6, 4.5)),
             _table(["domain", "sub-domain", "spend", "share of the domain"],
                    [(parent, key, _context.money(float(spend)), share) for parent, key, spend, share in children])]

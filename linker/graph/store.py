@@ -201,9 +201,8 @@ def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema
     The store is written without automatic checkpoints, and checkpointed once at the end: one pass over the
     data files instead of one per COPY; with ``threads`` threads (all cores when None).
     :func:`load_graph_store` passes the run's DuckDB thread count (``engine.threads``, all cores by default),
-    though DuckDB computes the next table beside it. On the 2-core box, back to back: 66.0 s with two threads
-    against 87.4 s and 90.7 s with one at 1M customers (26.2M relationships); 6.8 s and 6.6 s against 7.0 s and
-    7.5 s at 100k. (An earlier measurement at 100k, with other code, had found one thread 1-1.5 s faster.)
+    though DuckDB computes the next table beside it: LadybugDB's COPY gains more from every core than DuckDB's
+    next query loses.
     """
     schema = schema or load_schema()
     lb = _ladybug()

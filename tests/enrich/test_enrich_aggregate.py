@@ -7,7 +7,7 @@ from tests.enrich.enrich_run import AS_OF, RunBuilder, rows, when
 
 from linker.config import EnrichmentConfig
 from linker.enrich import enrich
-from linker.enrich.aggregate import AGGREGATE_COLUMNS
+from linker.enrich.aggregate import AGGREGATE_COLUMNS, aggregate_columns
 
 
 @pytest.fixture
@@ -44,13 +44,32 @@ def con(run: RunBuilder):
     return con
 
 
+WINDOWS = ("30d", "90d", "365d", "all")
+
+
 def _agg(con, level: str, key: str) -> dict[str, dict]:
-    return {r["window_name"]: r for r in rows(
-        con, "SELECT * FROM aggregates WHERE customer_id = 'C1' AND level = ? AND key = ?", level, key)}
+    """C1's row of the key, one dict per window with events: its columns of that window under their plain names
+    (``spend``, ``accounts`` ...), and the columns of every window (``last_at``, ``account_ids`` ...)."""
+    found = rows(con, "SELECT * FROM aggregates WHERE customer_id = 'C1' AND level = ? AND key = ?", level, key)
+    assert len(found) <= 1
+    if not found:
+        return {}
+    row = found[0]
+    common = {k: v for k, v in row.items() if not k.endswith(tuple(f"_{w}" for w in WINDOWS))}
+    return {w: {**common, **{k.removesuffix(f"_{w}"): v for k, v in row.items() if k.endswith(f"_{w}")}}
+            for w in WINDOWS if row[f"events_{w}"] > 0}
 
 
 def test_columns_are_documented(con):
-    assert [d[0] for d in con.execute("SELECT * FROM aggregates LIMIT 0").description] == list(AGGREGATE_COLUMNS)
+    columns = [d[0] for d in con.execute("SELECT * FROM aggregates LIMIT 0").description]
+    assert columns == aggregate_columns([30, 90, 365])
+    assert {c.replace(w, "{w}") for c in columns for w in WINDOWS if c.endswith(f"_{w}")} | {
+        c for c in columns if not c.endswith(WINDOWS)} == set(AGGREGATE_COLUMNS)
+
+
+def test_one_row_per_customer_and_key(con):
+    keys = con.execute("SELECT customer_id, level, key FROM aggregates").fetchall()
+    assert len(keys) == len(set(keys)) and ("C1", "total", "all") in keys
 
 
 def test_totals_per_window(con):
@@ -67,13 +86,13 @@ def test_totals_per_window(con):
         assert (r["spend"], r["orders"], r["quantity"], r["card_txns"], r["browse_events"], r["dwell_seconds"],
                 r["events"]) == (spend, orders, qty, card, browse, dwell, events), w
     assert t["all"]["card_amount"] == 300 and t["all"]["purchase_amount"] == 1550
-    assert t["30d"]["window_days"] == 30 and t["all"]["window_days"] is None
 
 
 def test_recency_frequency_first_and_last_seen(con):
     t = _agg(con, "total", "all")["all"]
     assert t["recency_days"] == 5 and t["spend_recency_days"] == 5
     assert t["first_at"] == when(400) and t["last_at"] == when(5)
+    assert _agg(con, "total", "all")["30d"]["first_at"] == when(29)
     assert t["active_days"] == 9
     furniture = _agg(con, "class", "furniture")["30d"]
     assert furniture["recency_days"] == 10
@@ -82,21 +101,23 @@ def test_recency_frequency_first_and_last_seen(con):
 def test_per_class_and_per_domain_with_the_accounts_that_fed_them(con):
     f = _agg(con, "class", "furniture")
     assert set(f) == {"30d", "90d", "365d", "all"}
-    assert (f["30d"]["spend"], f["30d"]["orders"], f["30d"]["accounts"], f["30d"]["platforms"]) == (
-        1000, 1, ["A1"], 1)
+    assert (f["30d"]["spend"], f["30d"]["orders"], f["30d"]["account_ids"], f["30d"]["accounts"],
+            f["30d"]["platforms"]) == (1000, 1, ["A1"], 1, 1)
     assert f["30d"]["min_link_probability"] == 0.9
     m = _agg(con, "class", "mattress")
     assert "30d" in m and m["30d"]["browse_events"] == 1 and m["30d"]["spend"] == 0
-    assert (m["90d"]["spend"], m["90d"]["quantity"], m["90d"]["browse_events"], m["90d"]["accounts"]) == (
-        500, 2, 3, ["A1", "A2"])
+    # A2 was active 29 days ago, A1 45 days ago: the 30-day window holds A2 only, the first of the list
+    assert (m["90d"]["spend"], m["90d"]["quantity"], m["90d"]["browse_events"], m["90d"]["account_ids"],
+            m["90d"]["accounts"], m["30d"]["accounts"]) == (500, 2, 3, ["A2", "A1"], 2, 1)
     home = _agg(con, "domain", "home_furnishing")["90d"]
     top = _agg(con, "domain", "home")["90d"]            # the parent domain rolls its children up
     assert (home["spend"], home["orders"], home["browse_events"]) == (1500, 2, 3)
-    assert {k: home[k] for k in ("spend", "orders", "accounts")} == {k: top[k] for k in ("spend", "orders", "accounts")}
+    assert {k: home[k] for k in ("spend", "orders", "account_ids")} == {
+        k: top[k] for k in ("spend", "orders", "account_ids")}
     assert home["platforms"] == 2
     groceries = _agg(con, "class", "groceries")
-    assert (groceries["all"]["card_txns"], groceries["all"]["accounts"], groceries["all"]["min_link_probability"]) \
-        == (2, [], 1.0)
+    assert (groceries["all"]["card_txns"], groceries["all"]["account_ids"], groceries["all"]["accounts"],
+            groceries["all"]["min_link_probability"]) == (2, [], 0, 1.0)
     assert "90d" not in _agg(con, "class", "camera") and _agg(con, "domain", "photography")["365d"]["browse_events"] == 1
 
 

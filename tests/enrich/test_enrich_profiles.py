@@ -66,7 +66,8 @@ def test_profile_of_a_furnishing_customer(con):
     assert p["needs"] == ["home_furnishing"]
     signals = json.loads(p["signals"])
     assert [s["need"] for s in signals] == ["home_furnishing"] and signals[0]["recommend"] == ["bedding", "mattress"]
-    assert json.loads(p["evidence"])["home_furnishing"]["rule"] == "home_furnishing"
+    (evidence,) = [json.loads(r["evidence"]) for r in rows(con, "SELECT * FROM signals WHERE customer_id = 'C1'")]
+    assert evidence["rule"] == "home_furnishing" and "evidence" not in p   # each signal's evidence is in signals
     assert (p["home_furnishing_spend_7d"], p["home_furnishing_spend_30d"]) == (0, 6000)
     assert p["as_of"] == AS_OF and p["recency_days"] == 3
 
@@ -89,7 +90,7 @@ def test_top_classes_are_the_three_highest_spends_ties_by_name(run: RunBuilder):
     assert len(p["top_domains"]) == 3 and "flights" not in p["top_classes"]
 
 
-def test_evidence_holds_each_signal_evidence_under_its_need(run: RunBuilder):
+def test_every_signal_of_a_profile_has_its_evidence_in_signals(run: RunBuilder):
     run.customer("C1").account("A1", "C1")
     run.purchase("A1", "家具/沙发", 6000, days=10)
     run.card("C1", "5211", 8000, days=40)
@@ -100,13 +101,13 @@ def test_evidence_holds_each_signal_evidence_under_its_need(run: RunBuilder):
     (p,) = rows(con, "SELECT * FROM profiles WHERE customer_id = 'C1'")
     signals = {r["need"]: json.loads(r["evidence"]) for r in rows(con, "SELECT * FROM signals")}
     assert sorted(signals) == ["home_furnishing", "travel"]
-    assert json.loads(p["evidence"]) == signals
+    assert sorted(s["need"] for s in json.loads(p["signals"])) == sorted(signals) == sorted(p["needs"])
+    assert all(e["need"] == need and e["engagement"]["score"] is not None for need, e in signals.items())
 
 
 def test_a_customer_without_behaviour(con):
     (p,) = rows(con, "SELECT * FROM profiles WHERE customer_id = 'C3'")
-    assert (p["events"], p["spend_90d"], p["needs"], json.loads(p["signals"]), json.loads(p["evidence"])) == (
-        0, 0, [], [], {})
+    assert (p["events"], p["spend_90d"], p["needs"], json.loads(p["signals"])) == (0, 0, [], [])
     assert p["first_seen"] is None and p["conversion_30d"] is None
 
 
@@ -128,7 +129,7 @@ def test_export_writes_every_format_atomically_and_spreadsheet_safe(con, tmp_pat
     with (tmp_path / "profiles.csv").open(encoding="utf-8") as f:
         c1 = next(r for r in csv.DictReader(f) if r["customer_id"] == "C1")
     assert c1["name"].startswith("'=HYPERLINK")
-    assert json.loads(c1["evidence"])["home_furnishing"]["score"] > 0    # JSON columns stay JSON text
+    assert json.loads(c1["signals"])[0]["score"] > 0    # JSON columns stay JSON text
     with (tmp_path / "unmapped_categories.csv").open(encoding="utf-8") as f:
         (u,) = list(csv.DictReader(f))
     assert u["name"].startswith("'+cmd")

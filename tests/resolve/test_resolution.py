@@ -197,6 +197,7 @@ def test_outputs_are_written(resolve_run) -> None:
     run = resolve_run([ZHANG], [{"account_id": "A1", "name": "张伟", "phones": "13800138001"}])
     for name in ("links.csv", "hubs.csv", "clusters.csv", "identifier_issues.csv", "manifest.json"):
         assert (run.out / name).is_file(), name
+    assert not list(run.out.glob("*.parquet"))   # the formats asked for (csv), no other
 
 
 def test_emails_one_digit_apart_are_what_namesakes_look_like(resolve_run) -> None:
