@@ -20,7 +20,7 @@ COMPARED = {
     "links": "SELECT customer_id, account_id, decision, reason, probability, owner_probability, match_weight, rank, "
              "margin_bits, competitors, CAST(evidence AS VARCHAR) FROM {db}.links",
     "clusters": "SELECT * FROM {db}.clusters",
-    "aggregates": "SELECT * FROM {db}.aggregates",
+    "aggregates": "SELECT * FROM read_parquet('{folder}/aggregates.parquet')",   # written beside, not kept
     "signals": "SELECT * FROM {db}.signals",
     "profiles": "SELECT * FROM {db}.profiles",
 }
@@ -46,9 +46,10 @@ def _differences(updated: Path, full: Path) -> dict[str, int]:
     try:
         con.execute(f"ATTACH '{updated / 'work.duckdb'}' AS u (READ_ONLY)")
         con.execute(f"ATTACH '{full / 'work.duckdb'}' AS f (READ_ONLY)")
-        return {t: con.execute(f"SELECT count(*) FROM (({q.format(db='u')} EXCEPT ALL {q.format(db='f')}) UNION ALL "
-                               f"({q.format(db='f')} EXCEPT ALL {q.format(db='u')}))").fetchall()[0][0]
-                for t, q in COMPARED.items()}
+        queries = {t: (q.format(db="u", folder=updated), q.format(db="f", folder=full)) for t, q in COMPARED.items()}
+        return {t: con.execute(f"SELECT count(*) FROM (({u} EXCEPT ALL {f}) UNION ALL ({f} EXCEPT ALL {u}))"
+                               ).fetchall()[0][0]
+                for t, (u, f) in queries.items()}
     finally:
         con.close()
 
