@@ -109,6 +109,10 @@ class Engine(ABC):
         """Whether a table or view ``name`` exists."""
 
     @abstractmethod
+    def is_view(self, name: str) -> bool:
+        """Whether ``name`` is a view (computed again at each read) rather than a stored table."""
+
+    @abstractmethod
     def columns(self, name: str) -> list[tuple[str, str]]:
         """(column, DuckDB type) of table, view or query ``name``."""
 

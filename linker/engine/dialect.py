@@ -20,6 +20,7 @@ two ``unnest`` in one SELECT                two generators are a cross product: 
 ``len(list)``                               ``size(list)`` (``length`` is a string's length)
 ``list_distinct``                           ``array_distinct`` keeps one NULL: filtered first
 ``hash(...)``                               ``xxhash64(...)`` (64 bits; a join key only, never an output)
+``md5_number_upper(x)``                     from the hex digest: a hash both engines compute alike
 ``regexp_full_match(s, p)``                 ``s RLIKE '^(?:p)\\z'`` (``RLIKE`` finds, it does not match whole)
 ``regexp_matches(s, p)``                    ``s RLIKE p``
 ``regexp_replace(s, p, r, 'g')``            ``regexp_replace`` replaces every match; without ``'g'`` DuckDB
@@ -46,6 +47,7 @@ new statement that uses one fails in the Spark tests, not silently in a run.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import ClassVar
 
@@ -102,10 +104,22 @@ def _translate(sql: str) -> str:
     except sqlglot.errors.ParseError as e:
         raise EngineError(f"the Spark dialect cannot read this statement ({e}):\n{sql}") from None
     for rewrite in _REWRITES:
-        tree = tree.transform(rewrite, copy=False)
+        tree = _rewrite(tree, rewrite)
     for select in list(tree.find_all(exp.Select)):
         _zip_generators(select)
     return tree.sql(dialect=_LinkerSpark)
+
+
+def _rewrite(tree: exp.Expression, rewrite: Callable[[exp.Expression], exp.Expression]) -> exp.Expression:
+    """Apply ``rewrite`` to every node, children before their parent (a parent sees its rewritten children)."""
+    for node in reversed(list(tree.walk(bfs=False))):
+        new = rewrite(node)
+        if new is not node:
+            if node is tree:
+                tree = new
+            else:
+                node.replace(new)
+    return tree
 
 
 # ---------------------------------------------------------------------------------------------- parsing
@@ -162,6 +176,10 @@ def _anonymous(node: exp.Expression) -> exp.Expression:
     name, args = node.name.lower(), node.expressions
     if name == "hash":
         return _func("xxhash64", *args)
+    if name == "md5_number_upper":   # the first 8 bytes of the digest, little-endian, as an unsigned number
+        digest = f"md5({args[0].sql(dialect=_LinkerSpark)})"
+        swapped = ", ".join(f"substr({digest}, {i}, 2)" for i in range(15, 0, -2))
+        return _sql(f"CAST(conv(concat({swapped}), 16, 10) AS DECIMAL(20, 0))")
     if name == "strlen":
         return _func("octet_length", *args)
     if name == "isfinite":
@@ -254,7 +272,8 @@ def _strings(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.RegexpSplit):
         return _func("split", node.this, _java_regex(node.expression), exp.Literal.number(-1))
     if isinstance(node, exp.IsNan):
-        return exp.If(this=exp.Is(this=node.this.copy(), expression=exp.Null()), true=exp.Null(), false=node)
+        return exp.If(this=exp.Is(this=node.this.copy(), expression=exp.Null()), true=exp.Null(),
+                      false=node.copy())
     return node
 
 
@@ -310,7 +329,7 @@ def _division(node: exp.Expression) -> exp.Expression:
         divisor = node.expression
         infinite = exp.Mul(this=exp.Paren(this=node.this.copy()), expression=_sql("double('inf')"))
         return exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)), true=infinite,
-                      false=node)
+                      false=node.copy())
     return node
 
 

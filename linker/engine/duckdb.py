@@ -209,6 +209,10 @@ class DuckDBEngine(Engine):
     def exists(self, name: str) -> bool:
         return name in self._registered or table_location(self.con, name) is not None
 
+    def is_view(self, name: str) -> bool:
+        location = table_location(self.con, name.split(".")[-1].strip('"'))
+        return name in self._registered or (location is not None and location[1] == "VIEW")
+
     def columns(self, name: str) -> list[tuple[str, str]]:
         relation = f"({name})" if " " in name.strip() else name
         return [(c, t) for c, t, *_ in self.con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]

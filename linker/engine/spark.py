@@ -313,6 +313,9 @@ class SparkEngine(Engine):
     def exists(self, name: str) -> bool:
         return bool(self.spark.catalog.tableExists(name))
 
+    def is_view(self, name: str) -> bool:
+        return name not in self._paths and self.exists(name)
+
     def columns(self, name: str) -> list[tuple[str, str]]:
         frame = self._sql(name) if re.search(r"\s", name.strip()) else self.spark.table(name)
         return [(f.name, duckdb_type(f.dataType)) for f in frame.schema.fields]

@@ -39,6 +39,7 @@ CASES = {
     "structs": "SELECT a, {'a': a, 'n': name} AS s, list_filter([{'l': a, 'w': 1.5}, {'l': NULL, 'w': 2.5}], "
                "lambda e: e.l IS NOT NULL) AS e FROM t",
     "isnan and isfinite": "SELECT isnan(try_cast(s AS DOUBLE)), isfinite(CAST(a AS DOUBLE) / 0), isfinite(a / 2), strlen(s) FROM t",
+    "a hash both engines compute": "SELECT md5_number_upper(node || ':x') % 1000003, md5_number_upper(node) FROM t",
     "range table": "SELECT k % 3 AS m, count(*) FROM range(10) r(k) GROUP BY ALL",
     "to_json keeps NULL fields": "SELECT to_json({'a': a, 'name': name}) FROM t",
     "dates": "SELECT strftime(DATE '2024-05-01' + INTERVAL 2 YEAR, '%Y%m%d'), "
