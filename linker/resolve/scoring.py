@@ -13,28 +13,30 @@ import duckdb
 import numpy as np
 
 from linker.config import TrainingConfig
+from linker.engine import Engine, as_engine
 from linker.resolve.attributes import Attribute
 from linker.resolve.comparisons import build_pair_levels
 from linker.resolve.em import Patterns, estimate
 from linker.resolve.model import SPLIT_U, Comparison, MatchModel
-from linker.sql import quote_literal
+from linker.sql import quote_literal, sql_double
 
 MAX_MATCH_SHARE = 0.5
 """An estimate above this share of matches among all pairs has found no non-match class."""
 
 
-def comparison_patterns(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison], table: str,
+def comparison_patterns(engine: Engine | duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison], table: str,
                         *, weight: float, start: float) -> Patterns:
     """The distinct level patterns of ``table`` (-1 for a comparison not made), each pair counting ``weight``
     pairs, with the starting match probability ``start``."""
+    engine = as_engine(engine)
     columns = ", ".join(f"coalesce({c.column}, -1)" for c in comparisons)
-    rows = con.execute(f"SELECT {columns}, count(*) FROM {table} GROUP BY ALL").fetchall()
+    rows = engine.rows(f"SELECT {columns}, count(*) FROM {table} GROUP BY ALL")
     table_ = np.array(rows, dtype=np.int64).reshape(len(rows), len(comparisons) + 1)
     return Patterns(table_[:, :-1], table_[:, -1] * weight, np.full(len(rows), start),
                     np.full(len(rows), start > 0))
 
 
-def train_model(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison], identifiers: Sequence[str],
+def train_model(engine: Engine | duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison], identifiers: Sequence[str],
                 attributes: Sequence[Attribute], training: TrainingConfig) -> MatchModel:
     """Estimate the model by EM from ``pair_levels`` and a sample of the pairs that share no identifier, or fall
     back to the starting values, saying why.
@@ -43,17 +45,18 @@ def train_model(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison
     converge, or when its estimate is degenerate (no match class, or a match class that agrees less than the
     non-matches on the strongest identifier and name levels).
     """
+    engine = as_engine(engine)
     start = MatchModel.starting(comparisons)
-    candidates = con.execute("SELECT count(*) FROM pair_levels").fetchall()[0][0]
+    candidates = engine.scalar("SELECT count(*) FROM pair_levels")
     if candidates < training.min_pairs:
         return MatchModel.starting(comparisons, reason=(
             f"{candidates} candidate pairs, fewer than resolution.training.min_pairs ({training.min_pairs}), "
             f"are too few to estimate a model"))
-    others, sampled = _sample_other_pairs(con, comparisons, identifiers, attributes, training.random_pairs)
-    patterns = _combine(comparison_patterns(con, comparisons, "pair_levels", weight=1.0, start=CANDIDATE_START),
-                        comparison_patterns(con, comparisons, "sample_levels", weight=others / max(sampled, 1),
+    others, sampled = _sample_other_pairs(engine, comparisons, identifiers, attributes, training.random_pairs)
+    patterns = _combine(comparison_patterns(engine, comparisons, "pair_levels", weight=1.0, start=CANDIDATE_START),
+                        comparison_patterns(engine, comparisons, "sample_levels", weight=others / max(sampled, 1),
                                             start=0.0))
-    con.execute("DROP TABLE sample_levels")
+    engine.drop("sample_levels")
     result = estimate(patterns, start, max_iterations=training.max_iterations, tolerance=training.tolerance,
                       split={name: levels for name, levels in SPLIT_U.items() if name in {c.name for c in comparisons}})
     if not result.converged:
@@ -72,14 +75,14 @@ CANDIDATE_START = 0.8
 """EM starts from this share of the candidate pairs being matches (and none of the other pairs)."""
 
 
-def _sample_other_pairs(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison],
+def _sample_other_pairs(engine: Engine, comparisons: Sequence[Comparison],
                         identifiers: Sequence[str], attributes: Sequence[Attribute], size: int) -> tuple[int, int]:
-    """Create ``sample_levels``: the levels of about ``size`` customer-account pairs drawn at random (by hash, so
-    the same data gives the same sample) among those that are not candidates; or all of them when there are
-    fewer. Returns (pairs that are not candidates, pairs compared)."""
-    n_customers, n_accounts, candidates = con.execute(
+    """Create ``sample_levels``: the levels of about ``size`` customer-account pairs drawn at random (by MD5, so
+    the same data gives the same sample on every engine) among those that are not candidates; or all of them
+    when there are fewer. Returns (pairs that are not candidates, pairs compared)."""
+    n_customers, n_accounts, candidates = engine.rows(
         "SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM accounts), "
-        "(SELECT count(*) FROM pair_levels)").fetchall()[0]
+        "(SELECT count(*) FROM pair_levels)")[0]
     others = n_customers * n_accounts - candidates
     if n_customers * n_accounts <= size:
         draws = "SELECT customer_id, account_id FROM customers CROSS JOIN accounts"
@@ -87,10 +90,11 @@ def _sample_other_pairs(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Co
         draws = f"""
             WITH c AS (SELECT customer_id, row_number() OVER (ORDER BY customer_id) - 1 AS i FROM customers),
             a AS (SELECT account_id, row_number() OVER (ORDER BY account_id) - 1 AS j FROM accounts),
-            d AS (SELECT hash(k, 'customer') % {n_customers} AS i, hash(k, 'account') % {n_accounts} AS j
+            d AS (SELECT md5_number_upper(CAST(k AS VARCHAR) || ':customer') % {n_customers} AS i,
+                         md5_number_upper(CAST(k AS VARCHAR) || ':account') % {n_accounts} AS j
                   FROM range({size}) t(k))
             SELECT c.customer_id, a.account_id FROM d JOIN c USING (i) JOIN a USING (j)"""
-    sampled = build_pair_levels(con, comparisons, identifiers, attributes, target="sample_levels", pairs=f"""
+    sampled = build_pair_levels(engine, comparisons, identifiers, attributes, target="sample_levels", pairs=f"""
         SELECT customer_id, account_id FROM ({draws}) s
         ANTI JOIN pair_levels p USING (customer_id, account_id)""")
     return others, sampled
@@ -112,23 +116,23 @@ def _degenerate(model: MatchModel) -> str | None:
     return None
 
 
-def score_pairs(con: duckdb.DuckDBPyConnection, model: MatchModel, identifiers: Sequence[str]) -> int:
+def score_pairs(engine: Engine | duckdb.DuckDBPyConnection, model: MatchModel, identifiers: Sequence[str]) -> int:
     """Create ``scored_pairs(customer_id, account_id, match_weight, evidence)`` from ``pair_levels``.
     Returns the pair count."""
+    engine = as_engine(engine)
     weights, items = [], []
     for c in model.comparisons:
         cases = [(i, lv.name, w) for cc, i, lv, w in model.weights() if cc.name == c.name]
-        weight = f"CASE {c.column} {' '.join(f'WHEN {i} THEN {w!r}' for i, _, w in cases)} ELSE 0.0 END"
+        weight = f"CASE {c.column} {' '.join(f'WHEN {i} THEN {sql_double(w)}' for i, _, w in cases)} ELSE 0e0 END"
         level = f"CASE {c.column} {' '.join(f'WHEN {i} THEN {quote_literal(n)}' for i, n, _ in cases)} END"
         weights.append(weight)
         items.append(_evidence_item(c, level, weight, c.name in identifiers))
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE scored_pairs AS
-        SELECT customer_id, account_id, {model.prior!r} + {' + '.join(weights)} AS match_weight,
+    engine.create_table("scored_pairs", f"""
+        SELECT customer_id, account_id, {sql_double(model.prior)} + {' + '.join(weights)} AS match_weight,
                list_filter([{', '.join(items)}], lambda e: e.level IS NOT NULL) AS evidence
         FROM pair_levels
     """)
-    return con.execute("SELECT count(*) FROM scored_pairs").fetchall()[0][0]
+    return engine.scalar("SELECT count(*) FROM scored_pairs")
 
 
 def _evidence_item(c: Comparison, level: str, weight: str, is_identifier: bool) -> str:
