@@ -445,8 +445,9 @@ def load_config(source: Path | str | dict[str, Any], overrides: dict[str, Any] |
         path = Path(source)
         origin = str(path)
         if not path.is_file():
-            raise ConfigError(f"config file {path} not found: pass --config, or write one from the example in "
-                              "the README (`linker demo` writes a complete one into its folder)", source=origin)
+            raise ConfigError(f"config file {path} not found: pass --config, or write one from your files' headers "
+                              "with `linker init FILE...` (`linker demo` writes a complete one into its folder)",
+                              source=origin)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as e:

@@ -7,6 +7,8 @@ They never carry identifier values in clear: use :func:`linker.privacy.mask` whe
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class LinkerError(Exception):
     """Base class of every error linker raises on purpose."""
@@ -74,6 +76,14 @@ class RunFolderError(LinkerError):
 
 class RunLockedError(RunFolderError):
     """Another run is writing into the output folder; the message gives its pid."""
+
+
+class ConfigExistsError(LinkerError):
+    """``linker demo`` would replace a config file that is not the one it writes (the user's, or edited)."""
+
+    def __init__(self, message: str, paths: list[Path]) -> None:
+        super().__init__(message)
+        self.paths = paths
 
 
 class GraphStoreError(LinkerError):

@@ -1,6 +1,7 @@
 """Why was an account linked to a customer, or not: every candidate, decision and piece of evidence.
 
-Reads a finished run (``<run_dir>/work.duckdb``, opened read-only). Identifier values and names are masked.
+Reads a finished run (``<run_dir>/work.duckdb``, opened read-only). Identifier values and names are masked
+(:mod:`linker.masking`) unless ``unmask``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 import duckdb
 
 from linker.errors import NotFoundError
-from linker.privacy import mask_name, mask_value, pseudonym, pseudonym_key
+from linker.masking import mask
+from linker.privacy import pseudonym, pseudonym_key
 from linker.resolve.model import MatchModel
 from linker.run_folder import MANIFEST, MODEL_FILE, WORK_DB, readable_run
 
@@ -48,8 +50,12 @@ def run_key(run_dir: Path, identifier: str) -> str:
     return pseudonym(identifier, key=pseudonym_key(env))
 
 
-def explain_customer(run_dir: Path, customer_id: str) -> dict[str, Any]:
-    """Everything resolution decided about one customer.
+def _masker(unmask: bool) -> Any:
+    return (lambda kind, value: value or "") if unmask else mask
+
+
+def explain_customer(run_dir: Path, customer_id: str, *, unmask: bool = False) -> dict[str, Any]:
+    """Everything resolution decided about one customer (names and identifier values masked unless ``unmask``).
 
     Returns
     -------
@@ -63,23 +69,26 @@ def explain_customer(run_dir: Path, customer_id: str) -> dict[str, Any]:
         If the customer is not in the run (quarantined rows are not in it either).
     """
     customer_id = run_key(run_dir, customer_id)
+    m = _masker(unmask)
     with open_run(run_dir) as con:
         row = _rows(con, "SELECT customer_id, name, city FROM customers WHERE customer_id = ?", [customer_id])
         if not row:
             raise NotFoundError(f"customer {customer_id!r} is not in the run in {run_dir} "
                                 f"(check quarantine/customers.csv if it was rejected at ingest)")
         return {
-            "customer": {"customer_id": customer_id, "name": mask_name(row[0]["name"]), "city": row[0]["city"],
+            "customer": {"customer_id": customer_id, "name": m("name", row[0]["name"]), "city": row[0]["city"],
                          "cluster_id": _cluster(con, "customer", customer_id)},
-            "identifiers": _identifiers(con, "customer", customer_id),
-            "candidates": _candidates(con, "customer_id", customer_id, run_model(run_dir)),
+            "identifiers": _identifiers(con, "customer", customer_id, m),
+            "candidates": _candidates(con, "customer_id", customer_id, run_model(run_dir), m),
             "model": _model_summary(run_dir),
         }
 
 
-def explain_account(run_dir: Path, account_id: str) -> dict[str, Any]:
-    """Everything resolution decided about one account: its identifiers and every candidate customer."""
+def explain_account(run_dir: Path, account_id: str, *, unmask: bool = False) -> dict[str, Any]:
+    """Everything resolution decided about one account: its identifiers and every candidate customer (names and
+    identifier values masked unless ``unmask``)."""
     account_id = run_key(run_dir, account_id)
+    m = _masker(unmask)
     with open_run(run_dir) as con:
         row = _rows(con, "SELECT account_id, platform, name, last_seen_at FROM accounts WHERE account_id = ?",
                     [account_id])
@@ -87,11 +96,11 @@ def explain_account(run_dir: Path, account_id: str) -> dict[str, Any]:
             raise NotFoundError(f"account {account_id!r} is not in the run in {run_dir} "
                                 f"(check quarantine/accounts.csv if it was rejected at ingest)")
         return {
-            "account": {"account_id": account_id, "platform": row[0]["platform"], "name": mask_name(row[0]["name"]),
+            "account": {"account_id": account_id, "platform": row[0]["platform"], "name": m("name", row[0]["name"]),
                         "last_seen_at": str(row[0]["last_seen_at"]) if row[0]["last_seen_at"] else None,
                         "cluster_id": _cluster(con, "account", account_id)},
-            "identifiers": _identifiers(con, "account", account_id),
-            "candidates": _candidates(con, "account_id", account_id, run_model(run_dir)),
+            "identifiers": _identifiers(con, "account", account_id, m),
+            "candidates": _candidates(con, "account_id", account_id, run_model(run_dir), m),
             "model": _model_summary(run_dir),
         }
 
@@ -115,7 +124,7 @@ def _cluster(con: duckdb.DuckDBPyConnection, kind: str, member_id: str) -> str |
     return rows[0][0] if rows else None
 
 
-def _identifiers(con: duckdb.DuckDBPyConnection, kind: str, owner_id: str) -> list[dict[str, Any]]:
+def _identifiers(con: duckdb.DuckDBPyConnection, kind: str, owner_id: str, m: Any) -> list[dict[str, Any]]:
     rows = _rows(con, """
         SELECT i.id_type, i.value, i.kind, i.status, i.reason, i.rule_reason, i.since, i.source_table, i._row,
                d.customers, d.accounts, coalesce(d.is_hub, false) AS is_hub
@@ -131,7 +140,7 @@ def _identifiers(con: duckdb.DuckDBPyConnection, kind: str, owner_id: str) -> li
             used = f"not used: hub held by {r['customers']} customer(s) and {r['accounts']} account(s)"
         else:
             used = "used"
-        out.append({"id_type": r["id_type"], "value": mask_value(r["id_type"], r["value"]), "kind": r["kind"],
+        out.append({"id_type": r["id_type"], "value": m(r["id_type"], r["value"]), "kind": r["kind"],
                     "status": r["status"], "use": used, "since": str(r["since"]) if r["since"] else None,
                     "customers": r["customers"], "accounts": r["accounts"],
                     "source": f"{r['source_table']} row {r['_row']}"})
@@ -144,7 +153,7 @@ def run_model(run_dir: Path) -> MatchModel | None:
     return MatchModel.load(path, reuse=False) if path.is_file() else None
 
 
-def _candidates(con: duckdb.DuckDBPyConnection, column: str, key: str, model: MatchModel | None
+def _candidates(con: duckdb.DuckDBPyConnection, column: str, key: str, model: MatchModel | None, m: Any
                 ) -> list[dict[str, Any]]:
     rows = _rows(con, f"""
         SELECT customer_id, account_id, decision, reason, probability, owner_probability, match_weight, rank,
@@ -156,10 +165,10 @@ def _candidates(con: duckdb.DuckDBPyConnection, column: str, key: str, model: Ma
     for r in rows:
         evidence = sorted(json.loads(r.pop("evidence")), key=lambda e: -abs(e.get("weight") or 0))
         for item in evidence:
-            item["value"] = (mask_name(item.get("value")) if item.get("comparison") == "name"
-                             else mask_value(item.get("id_type"), item.get("value")))
+            item["value"] = (m("name", item.get("value")) if item.get("comparison") == "name"
+                             else m(item.get("id_type") or "value", item.get("value")))
             if item.get("account_value"):
-                item["account_value"] = mask_value(item.get("id_type"), item["account_value"])
+                item["account_value"] = m(item.get("id_type") or "value", item["account_value"])
             item["meaning"] = descriptions.get((item.get("comparison"), item.get("level")))
         r["evidence"] = evidence
         if model is not None and r["match_weight"] is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,21 @@ import duckdb
 from linker.sql import quote_ident, quote_literal
 
 _FORMULA_START = "^[=+@\t\r-]"
+_PLAIN_NUMBER = "^[+-]?[0-9][0-9 ().-]*$"
+"""A signed number or phone number (+8613188271462, -12.5, +86 (21) 5555-0100): it starts like a formula but
+calls nothing, so it is written as it is (a guard quote would change the value)."""
+
+
+def csv_guarded(text: str) -> str:
+    """A text cell a spreadsheet cannot run as a formula: a leading ``'`` when it starts with ``= + - @``, tab
+    or CR, unless it is a plain number or phone number.
+
+    >>> csv_guarded("=HYPERLINK(1)"), csv_guarded("+8613188271462"), csv_guarded("-1+cmd|x")
+    ("'=HYPERLINK(1)", '+8613188271462', "'-1+cmd|x")
+    """
+    if re.match(_FORMULA_START, text) and not re.match(_PLAIN_NUMBER, text):
+        return "'" + text
+    return text
 """A cell a spreadsheet would run as a formula: it starts with = + - @, a tab or a carriage return."""
 
 
@@ -47,8 +63,8 @@ def export_table(con: duckdb.DuckDBPyConnection, query: str, target_stem: Path, 
                  ordered: bool = True) -> list[Path]:
     """Export the result of ``query`` as ``<stem>.parquet``, ``.csv`` and/or ``.jsonl``, each atomically.
 
-    CSV cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or CR) are prefixed with
-    a single quote; nested values (lists, structs, maps) are written as JSON text in CSV; an infinite or NaN
+    CSV cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or CR, and not a plain
+    number or phone number: :func:`csv_guarded`) are prefixed with a single quote; nested values (lists, structs, maps) are written as JSON text in CSV; an infinite or NaN
     floating-point value is written as null. With ``ordered`` false
     the rows may be written in any order: DuckDB's threads then write without waiting for each other (the 1M
     benchmark's aggregates, 52M rows to Parquet, took about a fifth less time).
@@ -115,7 +131,8 @@ def csv_safe_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
 def _neutralize(expr: str) -> str:
     # a regular expression, not IN: DuckDB rewrites an IN list of six constants into a join, which does not
     # keep the rows' order (a CSV of the 1M profiles came out with 218 places out of customer order)
-    return f"CASE WHEN regexp_matches({expr}, {quote_literal(_FORMULA_START)}) THEN '''' || {expr} ELSE {expr} END"
+    return (f"CASE WHEN regexp_matches({expr}, {quote_literal(_FORMULA_START)}) AND NOT regexp_matches({expr}, "
+            f"{quote_literal(_PLAIN_NUMBER)}) THEN '''' || {expr} ELSE {expr} END")
 
 
 def file_checksum(path: Path, *, chunk: int = 1 << 22) -> str:

@@ -21,6 +21,7 @@ from linker import __version__
 from linker.config import Config
 from linker.engine import open_database
 from linker.enrich import enrich, enrichment_manifest, export_enrichment, load_enrichment_rules
+from linker.enrich.report import ReportContext
 from linker.errors import RunFolderError
 from linker.graph import load_graph_store
 from linker.identifiers import build_identifiers
@@ -181,7 +182,8 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
                 erase_personal(con)
         with _stage(hook, "export", result.stages) as timing:
             result.files += moved(_export(con, config, staging))
-            result.files += moved(export_enrichment(con, staging, config.output.formats))
+            result.files += moved(export_enrichment(con, staging, config.output.formats,
+                                                    report_context=ReportContext.of(config)))
             timing.rows = sum(_count(con, t) for t in ("links", "clusters", "hubs", "profiles"))
         if config.output.graph_store:  # before close: it reads the temporary event tables
             with _stage(hook, "graph", result.stages) as timing:

@@ -14,13 +14,15 @@ Examples
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from linker.errors import RulesError
 
 PROPERTY_TYPES = ("STRING", "INT64", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP", "STRING[]")
+PERSONAL_KINDS = ("name", "phone", "email", "device", "date", "evidence")
+"""How a personal property is masked on display (see :mod:`linker.masking`)."""
 TRAVERSALS = ("both", "forward")
 """How queries follow a relationship: either way, or only from its start node (stores may then keep it one way)."""
 
@@ -34,6 +36,8 @@ class NodeType:
     properties: dict[str, str]
     indexes: tuple[str, ...]
     description: str
+    personal: dict[str, str] = field(default_factory=dict)
+    """Properties holding personal data -> how they are masked on display."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class RelationshipType:
     properties: dict[str, str]
     description: str
     traversal: str = "both"
+    personal: dict[str, str] = field(default_factory=dict)
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
@@ -85,10 +90,11 @@ def load_schema(path: Path | None = None) -> GraphSchema:
     path = path or schema_dir() / "schema.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     nodes = {label: NodeType(label, spec["key"], dict(spec["properties"]), tuple(spec.get("indexes", ())),
-                             spec.get("description", ""))
+                             spec.get("description", ""), dict(spec.get("personal", {})))
              for label, spec in data["nodes"].items()}
     rels = {name: RelationshipType(name, tuple(spec["from"]), tuple(spec["to"]), dict(spec.get("properties", {})),
-                                   spec.get("description", ""), spec.get("traversal", "both"))
+                                   spec.get("description", ""), spec.get("traversal", "both"),
+                                   dict(spec.get("personal", {})))
             for name, spec in data["relationships"].items()}
     problems = []
     for n in nodes.values():
@@ -97,6 +103,11 @@ def load_schema(path: Path | None = None) -> GraphSchema:
         problems += [f"node {n.label}: index on unknown property {p!r}" for p in n.indexes if p not in n.properties]
         problems += [f"node {n.label}.{p}: unknown type {t!r}" for p, t in n.properties.items()
                      if t not in PROPERTY_TYPES]
+    for owner, personal, properties in [(f"node {n.label}", n.personal, n.properties) for n in nodes.values()] + \
+            [(f"relationship {r.name}", r.personal, r.properties) for r in rels.values()]:
+        problems += [f"{owner}: personal {p!r} is not one of its properties" for p in personal if p not in properties]
+        problems += [f"{owner}: personal {p!r} = {k!r} is not one of {', '.join(PERSONAL_KINDS)}"
+                     for p, k in personal.items() if k not in PERSONAL_KINDS]
     for r in rels.values():
         problems += [f"relationship {r.name}: unknown label {label!r}" for label in r.from_labels + r.to_labels
                      if label not in nodes]

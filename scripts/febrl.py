@@ -17,6 +17,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+COMPARISONS = (("given_name", "name"), ("surname", "name"), ("date_of_birth", "date"), ("street_number", "exact"),
+               ("address_1", "text"), ("suburb", "text"), ("postcode", "exact"), ("state", "exact"))
+"""Febrl's attributes compared, each with its kind; a column of the same name on both sides."""
+
 CONFIG = """# Febrl4 for linker: everything specific to this data is here
 region = "AU"
 
@@ -36,55 +40,13 @@ accounts = "soc_sec_id"
 normalize = "digits"
 near_miss = true
 hub_degree = 4
-
+""" + "".join(f"""
 [[resolution.comparisons]]
-name = "given_name"
-customers = "given_name"
-accounts = "given_name"
-kind = "name"
-
-[[resolution.comparisons]]
-name = "surname"
-customers = "surname"
-accounts = "surname"
-kind = "name"
-
-[[resolution.comparisons]]
-name = "date_of_birth"
-customers = "date_of_birth"
-accounts = "date_of_birth"
-kind = "date"
-
-[[resolution.comparisons]]
-name = "street_number"
-customers = "street_number"
-accounts = "street_number"
-kind = "exact"
-
-[[resolution.comparisons]]
-name = "address_1"
-customers = "address_1"
-accounts = "address_1"
-kind = "text"
-
-[[resolution.comparisons]]
-name = "suburb"
-customers = "suburb"
-accounts = "suburb"
-kind = "text"
-
-[[resolution.comparisons]]
-name = "postcode"
-customers = "postcode"
-accounts = "postcode"
-kind = "exact"
-
-[[resolution.comparisons]]
-name = "state"
-customers = "state"
-accounts = "state"
-kind = "exact"
-
+name = "{name}"
+customers = "{name}"
+accounts = "{name}"
+kind = "{kind}"
+""" for name, kind in COMPARISONS) + """
 [[resolution.blocking]]
 on = ["date_of_birth"]
 

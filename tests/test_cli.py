@@ -114,3 +114,39 @@ def test_demo_sizes_must_be_positive(tmp_path: Path, option: str) -> None:
     result = runner.invoke(app, ["demo", "-o", str(tmp_path / "d"), option, "0", "-q"])   # crashed in the generator
     assert result.exit_code == 2 and "greater than or equal to 1" in " ".join(result.output.split())
     assert not (tmp_path / "d").exists()
+
+
+def test_help_version_and_flags_without_a_type_placeholder() -> None:
+    assert runner.invoke(app, ["-h"]).exit_code == 0
+    version = runner.invoke(app, ["--version"])
+    assert version.exit_code == 0 and version.stdout.strip() == "linker 0.1.0"
+    for command in (["run"], ["demo"], ["explain"], ["cypher"], ["queries", "run"], ["export", "neo4j"]):
+        result = runner.invoke(app, [*command, "-h"], terminal_width=200)
+        assert result.exit_code == 0, result.output
+        assert "<bool>" not in result.output, command
+
+
+def test_help_does_not_load_duckdb_or_pandas() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from typer.testing import CliRunner; from linker.cli import app; "
+            "CliRunner().invoke(app, ['--help']); print(sorted({'duckdb', 'pandas', 'pyarrow', 'networkx'} "
+            "& set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_demo_does_not_replace_a_config_it_did_not_write_without_force(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "linker.toml").write_text("# my own config\n", encoding="utf-8")
+    small = ["--customers", "30", "--accounts", "60", "--events", "200", "-q"]
+    result = runner.invoke(app, ["demo", "-o", str(folder), *small])
+    assert result.exit_code == 1 and "--force" in result.output
+    assert (folder / "linker.toml").read_text(encoding="utf-8") == "# my own config\n"
+    assert not (folder / "data").exists()
+    assert runner.invoke(app, ["demo", "-o", str(folder), *small, "--force"]).exit_code == 0
+    assert "written by `linker demo`" in (folder / "linker.toml").read_text(encoding="utf-8")
+    again = runner.invoke(app, ["demo", "-o", str(folder), *small])   # the demo's own config: replaced silently
+    assert again.exit_code == 0, again.output

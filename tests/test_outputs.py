@@ -56,7 +56,9 @@ def test_a_failed_export_leaves_no_file_and_the_setting_as_it_was(con, tmp_path:
 
 
 @pytest.mark.parametrize(("cell", "written"), [
-    ("=SUM(A1)", "'=SUM(A1)"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("=SUM(A1)", "'=SUM(A1)"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("-2+3", "'-2+3"),
+    ("+1-cmd|' /C calc'!A0", "'+1-cmd|' /C calc'!A0"), ("-x", "'-x"), ("+8613188271462", "+8613188271462"),
+    ("+86 (21) 5555-0100", "+86 (21) 5555-0100"), ("-12.5", "-12.5"), ("+1", "+1"),
     ("a=b", "a=b"), (" =x", " =x"), ("", ""), ("a-b", "a-b")])
 def test_csv_cells_that_would_run_as_formulas_are_quoted(tmp_path: Path, cell: str, written: str):
     con = duckdb.connect()
@@ -74,7 +76,7 @@ def test_json_columns_are_written_as_their_json_text(tmp_path: Path):
     with (tmp_path / "t.csv").open(encoding="utf-8", newline="") as f:
         (row,) = list(csv.DictReader(f))
     assert json.loads(row["object"]) == {"k": [1, 2], "name": "=x"}
-    assert row["number"] == "'-5"                  # JSON text is guarded like any other text
+    assert row["number"] == "-5"                   # JSON text is guarded like any other text: a number is not
 
 
 def test_non_finite_numbers_are_written_as_null(tmp_path: Path) -> None:

@@ -150,3 +150,37 @@ def test_a_pseudonymized_run_holds_no_raw_personal_value_in_any_file(tmp_path: P
                              "ESCAPE '\\'), count(*) FILTER (WHERE value IS NOT NULL) FROM identifiers").fetchall()[0]
         assert counts[0] == counts[1] >= 6
         assert con.execute("SELECT count(*) FROM device_attribution WHERE customer_id IS NOT NULL").fetchall()[0][0]
+
+
+def _toml(config: dict) -> str:
+    """The config of :func:`personal_inputs` as TOML (tables of strings and booleans only)."""
+    def value(v: object) -> str:
+        return "true" if v is True else "false" if v is False else '"' + str(v).replace("\\", "\\\\") + '"'
+    lines = []
+    for section, body in config.items():
+        if section == "sources":
+            for table, source in body.items():
+                lines += [f"[sources.{table}]"] + [f"{k} = {value(v)}" for k, v in source.items()]
+        else:
+            lines += [f"[{section}]"] + [f"{k} = {value(v)}" for k, v in body.items()]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("flags", [[], ["--json"]])
+def test_a_run_prints_no_personal_value(tmp_path: Path, flags: list[str]) -> None:
+    """The console (progress, summary tables, the JSON summary, warnings) gives counts, never values: a
+    pseudonymized run's logs can be kept where its files can."""
+    import os
+    import subprocess
+    import sys
+
+    config = tmp_path / "linker.toml"
+    config.write_text(_toml(personal_inputs(tmp_path)), encoding="utf-8")
+    env = {**os.environ, "LINKER_PSEUDONYM_KEY": KEY, "COLUMNS": "200"}
+    command = ["run", "-c", str(config), "--no-graph", *flags]
+    done = subprocess.run([sys.executable, "-c", f"from linker.cli import app; app({command!r})"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = done.stdout + done.stderr
+    assert "quarantined" in printed or '"quarantined"' in printed
+    assert [value for values in RAW.values() for value in values if value in printed] == []

@@ -190,3 +190,11 @@ def test_a_neo4j_bundle_of_the_previous_run_is_linkers_and_goes_with_it(dataset,
     (bundle / "import.sh").write_text("#!/bin/sh\n", encoding="utf-8")
     run(config)                                    # not refused as a file linker did not write
     assert not bundle.exists()                     # and not left to describe the previous run
+
+
+def test_an_output_folder_inside_an_input_folder_is_refused(tmp_path: Path) -> None:
+    inputs = tmp_path / "partner-exports"            # a source given as a folder of Parquet parts
+    inputs.mkdir()
+    problems = RunFolder(inputs / "out").problems([inputs], force=True)
+    assert problems == [f"output folder {inputs / 'out'} is inside the input {inputs.resolve()}"]
+    assert RunFolder(tmp_path / "out").problems([inputs]) == []

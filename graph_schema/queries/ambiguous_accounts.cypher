@@ -1,7 +1,8 @@
-// Online accounts ambiguous between customers: several customers score within the margin of each other,
-// so the account is linked to none of them (and none of its behaviour is aggregated).
+// Online accounts with an ambiguous link: no customer reached the link threshold alone (several customers
+// share the account's probability, as on a family device, or the one candidate is not likely enough), so the
+// account feeds none of them. Every ambiguous account by default; min_customers = 2 keeps those shared.
 //
-// @param min_customers INT64 = 2   Fewest competing customers.
+// @param min_customers INT64 = 1   Fewest customers the account is ambiguous with.
 // @param limit INT64 = 100         At most this many accounts.
 MATCH (a:OnlineAccount)-[l:LINKED_TO]->(c:Customer)
 WHERE l.decision = 'ambiguous'

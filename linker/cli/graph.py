@@ -10,19 +10,23 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from linker.cli import RunDirOption, app, out, run_folder, say
+from linker.cli import RunDirOption, UnmaskOption, app, out, run_folder, say
 from linker.errors import ConfigError
 
+if TYPE_CHECKING:
+    from linker.graph.cypher import QueryResult
+
 ParamOption = Annotated[list[str] | None, typer.Option(
-    "--param", "-p", help="A parameter: name=value, or name:TYPE=value (str, int, float, bool, date, timestamp, "
+    "--param", "-p", metavar="NAME=VALUE", help="A parameter: name=value, or name:TYPE=value (str, int, float, bool, date, timestamp, "
                           "list, json). Repeat for several.")]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="Output: table, csv or json.")]
+FormatOption = Annotated[Literal["table", "csv", "json"], typer.Option("--format", "-f",
+                                                                      help="Output: table, csv or json.")]
 TimeoutOption = Annotated[float, typer.Option("--timeout", help="Interrupt the query after this many seconds.")]
 RunIdOption = Annotated[str | None, typer.Option("--run-id", help="Run id to stamp (default: the run's own).")]
 
@@ -32,19 +36,33 @@ def _print(text: str) -> None:
     sys.stdout.flush()
 
 
+def _print_result(result: QueryResult, query: str, fmt: str, *, unmask: bool, max_rows: int | None = None) -> None:
+    """Print a query's result, personal data masked unless ``unmask``; say on stderr when rows were left unread."""
+    from linker.graph.cypher import format_result
+    from linker.masking import mask_result
+
+    _print(format_result(result if unmask else mask_result(result, query), fmt))
+    if result.truncated and fmt != "table":
+        say("truncated", "yellow", f"the first {max_rows} rows; the query has more (--max-rows)")
+
+
 @app.command()
 def cypher(query: Annotated[str, typer.Argument(help="One Cypher statement (LadybugDB dialect).")],
            param: ParamOption = None, fmt: FormatOption = "table", run_dir: RunDirOption = None,
            allow_write: Annotated[bool, typer.Option(
                "--allow-write", help="Let the query change this run's graph store (off: read-only).")] = False,
            timeout: TimeoutOption = 60.0,
-           max_rows: Annotated[int | None, typer.Option(help="Read at most this many rows.")] = None) -> None:
-    """Run a Cypher query on a run's graph store (read-only unless --allow-write)."""
-    from linker.graph.cypher import format_result, parse_params, run_cypher
+           max_rows: Annotated[int | None, typer.Option(min=1, help="Read at most this many rows.")] = None,
+           unmask: UnmaskOption = False) -> None:
+    """Run a Cypher query on a run's graph store (read-only unless --allow-write).
+
+    Names, phones, emails, device IDs and birth dates are masked unless --unmask. `linker schema` lists the
+    labels, relationship types and properties."""
+    from linker.graph.cypher import parse_params, run_cypher
 
     result = run_cypher(run_folder(run_dir), query, parse_params(param or []), allow_write=allow_write,
                         timeout_seconds=timeout or None, max_rows=max_rows)
-    _print(format_result(result, fmt))
+    _print_result(result, query, fmt, unmask=unmask, max_rows=max_rows)
 
 
 # ---------------------------------------------------------------------------------------------- queries
@@ -77,13 +95,12 @@ def queries_list(fmt: FormatOption = "table") -> None:
 @queries_app.command("run")
 def queries_run(name: Annotated[str, typer.Argument(help="Query name (see `linker queries list`).")],
                 param: ParamOption = None, fmt: FormatOption = "table", run_dir: RunDirOption = None,
-                timeout: TimeoutOption = 60.0) -> None:
-    """Run a library query on a run's graph store."""
-    from linker.graph.cypher import format_result
-    from linker.graph.library import run_library_query
+                timeout: TimeoutOption = 60.0, unmask: UnmaskOption = False) -> None:
+    """Run a library query on a run's graph store (personal data masked unless --unmask)."""
+    from linker.graph.library import get_query, run_library_query
 
     result = run_library_query(run_folder(run_dir), name, param or [], timeout_seconds=timeout or None)
-    _print(format_result(result, fmt))
+    _print_result(result, get_query(name).render("ladybug"), fmt, unmask=unmask)
 
 
 @queries_app.command("show")
@@ -147,14 +164,19 @@ def load_neo4j(uri: Annotated[str, typer.Option(help="Neo4j URI, e.g. neo4j://ho
 @app.command()
 def show(customer_id: Annotated[str, typer.Argument(help="The bank customer ID.")],
          html: Annotated[Path | None, typer.Option(help="Write an interactive page here.")] = None,
-         hops: Annotated[int, typer.Option(help="Relationships away from the customer.")] = 3,
-         max_nodes: Annotated[int, typer.Option(help="Draw at most this many nodes.")] = 300,
-         run_dir: RunDirOption = None) -> None:
-    """Show a customer's identity neighbourhood: identifiers, accounts, other customers, hubs marked."""
-    from linker.graph.show import write_html
+         hops: Annotated[int, typer.Option(min=1, max=10, help="Relationships away from the customer.")] = 3,
+         max_nodes: Annotated[int, typer.Option(min=1, help="Draw at most this many nodes.")] = 300,
+         run_dir: RunDirOption = None, unmask: UnmaskOption = False) -> None:
+    """Show a customer's identity neighbourhood: identifiers, accounts, other customers, hubs marked
+    (personal data masked unless --unmask)."""
+    from linker.graph.show import add_candidates, write_html
     from linker.graph.views import customer_neighbourhood
+    from linker.masking import mask_graph
 
     graph = customer_neighbourhood(run_folder(run_dir), customer_id, hops=hops, max_nodes=max_nodes)
+    add_candidates(graph, run_folder(run_dir))
+    if not unmask:
+        graph = mask_graph(graph)
     if html is not None:
         write_html(graph, html, title=f"Identity neighbourhood of customer {customer_id}")
         say("ok", "green", f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} relationships in {html}")
@@ -167,7 +189,7 @@ def show(customer_id: Annotated[str, typer.Argument(help="The bank customer ID."
                       "hub" if data.get("is_hub") else "")
     out.print(table)
     if graph.graph.get("truncated"):
-        say("truncated", "yellow", f"at {max_nodes} nodes")
+        say("truncated", "yellow", f"at {max_nodes} nodes: raise --max-nodes or lower --hops to see all")
 
 
 @app.command()
@@ -185,3 +207,31 @@ def graphml(cluster_id: Annotated[str | None, typer.Argument(help="The cluster I
     write_graphml(graph, output)
     say("ok", "green", f"cluster {graph.graph['cluster_id']}: {graph.number_of_nodes()} nodes, "
                        f"{graph.number_of_edges()} relationships in {output}")
+
+
+# ---------------------------------------------------------------------------------------------- schema
+@app.command()
+def schema(run_dir: RunDirOption = None,
+           fmt: Annotated[Literal["table", "json"], typer.Option("--format", "-f", help="table or json.")]
+           = "table") -> None:
+    """List the graph store's labels and relationship types: their properties, keys, directions and counts."""
+    from linker.graph.catalog import run_catalog
+
+    entries = run_catalog(run_folder(run_dir))
+    if fmt == "json":
+        _print(json.dumps([e.as_dict() for e in entries], ensure_ascii=False, indent=2) + "\n")
+        return
+    for kind, title in (("node", "Node labels"), ("relationship", "Relationship types")):
+        table = Table(title=title, title_justify="left", show_lines=True)
+        for column in ("label" if kind == "node" else "type", "count",
+                       "key" if kind == "node" else "from -> to, followed", "properties"):
+            table.add_column(column, overflow="fold", justify="right" if column == "count" else "left")
+        for e in (e for e in entries if e.kind == kind):
+            where = e.key if kind == "node" else f"{e.joins}\n{e.directions}"
+            props = ", ".join(f"{p} {t}" + (" (personal)" if p in e.personal else "")
+                              for p, t in e.properties.items())
+            table.add_row(Text(e.name), f"{e.count:,}", Text(str(where)), Text(props))
+        out.print(table)
+    say("note", "cyan", "relationship types followed forward only take a direction in a pattern: "
+                        "(a)-[r:PURCHASED]->(c), not (a)-[r:PURCHASED]-(c). Personal properties are masked in "
+                        "cypher's output unless --unmask.")

@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -181,7 +182,7 @@ def enrichment_manifest(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def export_enrichment(con: duckdb.DuckDBPyConnection, out_dir: Path, formats: list[str], *,
-                      report: bool = True) -> list[Path]:
+                      report: bool = True, report_context: Any = None) -> list[Path]:
     """Write ``profiles``, ``signals`` (Parquet, CSV, JSON Lines), ``unmapped_categories`` (Parquet, CSV) and
     ``aggregates`` (Parquet only: about fifty rows per customer) in the requested formats, and ``report.html``;
     every file atomically.
@@ -196,6 +197,8 @@ def export_enrichment(con: duckdb.DuckDBPyConnection, out_dir: Path, formats: li
         Any of 'parquet', 'csv', 'jsonl'.
     report
         Also write ``report.html``.
+    report_context
+        A :class:`linker.enrich.report.ReportContext`: the thresholds drawn and the currency of amounts.
 
     Returns
     -------
@@ -208,5 +211,5 @@ def export_enrichment(con: duckdb.DuckDBPyConnection, out_dir: Path, formats: li
     if report:
         from linker.enrich.report import render_report
 
-        files.append(write_text(out_dir / "report.html", render_report(con)))
+        files.append(write_text(out_dir / "report.html", render_report(con, report_context)))
     return files

@@ -1,9 +1,11 @@
 """A one-file HTML report of a run, for people who would rather look than read.
 
-Charts (PNG, embedded): link decisions and their match weights, identifier degrees against the hub threshold,
+It opens with what a reader wants first: how many accounts were linked, ambiguous and rejected and why, the hub
+identifiers, the needs found, the rows quarantined. Then charts (PNG, embedded, bars with their values): link
+decisions and their match weights, identifier degrees against the hub threshold,
 cluster sizes, how events reached customers, need signals and their scores, spend by need domain. Tables: the
-run's enrichment settings, the rules that fired, the top unmapped categories. Only the run database is read;
-sections whose tables are missing are left out.
+run's enrichment settings (last), the rules that fired, the top unmapped categories. Only the run database is
+read; sections whose tables are missing are left out.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -24,11 +28,41 @@ h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #dd
 .grid{display:flex;flex-wrap:wrap;gap:1em}.grid figure{margin:0;flex:1 1 480px}
 img{max-width:100%}table{border-collapse:collapse;font-size:.9em}td,th{padding:.25em .6em;border-bottom:1px solid #eee;
 text-align:left}td.n{text-align:right}.muted{color:#777}
+.kpis{display:flex;flex-wrap:wrap;gap:.8em;margin:1em 0}.kpi{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;
+min-width:9em}.kpi b{display:block;font-size:1.5em}.kpi span{color:#555;font-size:.85em}
 """
 
+CURRENCIES = {"CN": "¥", "HK": "HK$", "TW": "NT$", "US": "$", "GB": "£", "JP": "¥", "SG": "S$"}
+"""Currency sign of amounts by the run's region (amounts are read as the sources write them, in one currency)."""
 
-def render_report(con: duckdb.DuckDBPyConnection) -> str:
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What the report shows beside the run database: the decision thresholds and the currency of amounts."""
+
+    link_threshold: float | None = None
+    review_threshold: float | None = None
+    currency: str = ""
+
+    @classmethod
+    def of(cls, config: Any) -> ReportContext:
+        """From a run's :class:`linker.config.Config`."""
+        return cls(config.resolution.link_threshold, config.resolution.review_threshold,
+                   CURRENCIES.get(config.region, ""))
+
+    def money(self, value: float) -> str:
+        """An amount for people: currency sign, thousands separators, no cents.
+
+        >>> ReportContext(currency="¥").money(667577.2599999997)
+        '¥667,577'
+        """
+        return f"{self.currency}{value:,.0f}"
+
+
+def render_report(con: duckdb.DuckDBPyConnection, context: ReportContext | None = None) -> str:
     """The HTML text of the report of the run in ``con`` (tables only, and a note, without matplotlib)."""
+    global _context
+    _context = context or ReportContext()
     sections = []
     if not _charts_available():
         sections.append("<p class='muted'>Charts need matplotlib (<code>pip install matplotlib</code>); "
@@ -36,7 +70,8 @@ def render_report(con: duckdb.DuckDBPyConnection) -> str:
     info = _rows(con, "SELECT key, value FROM enrichment_info ORDER BY key") if table_exists(con, "enrichment_info") else []
     settings = dict(info)
     title = f"linker run report — as of {html.escape(settings.get('as_of', '?'))}"
-    sections.append(_section("Run", [_table(["setting", "value"], info)] if info else []))
+    if table_exists(con, "links"):
+        sections.append(_section("Summary", _summary(con)))
     builders: list[tuple[str, tuple[str, ...], Callable[[duckdb.DuckDBPyConnection], list[str]]]] = [
         ("Links", ("links",), _links),
         ("Match model", ("match_weights",), _match_weights),
@@ -52,8 +87,53 @@ def render_report(con: duckdb.DuckDBPyConnection) -> str:
     for name, needs, build in builders:
         if all(table_exists(con, t) for t in needs):
             sections.append(_section(name, build(con)))
+    sections.append(_section("Run settings", [_table(["setting", "value"], info)] if info else []))
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
             f"<style>{_CSS}</style></head><body><h1>{title}</h1>{''.join(sections)}</body></html>\n")
+
+
+_context = ReportContext()
+"""The context of the report being rendered (set by :func:`render_report`)."""
+
+
+def _summary(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The figures a reader looks for first, then the reasons behind the decisions and the quarantine."""
+    accounts = _rows(con, "SELECT count(*) FROM accounts")[0][0] if table_exists(con, "accounts") else 0
+    by_account = dict(_rows(con, """
+        SELECT decision, count(*) FROM (
+            SELECT account_id, CASE WHEN bool_or(decision = 'linked') THEN 'linked'
+                                    WHEN bool_or(decision = 'ambiguous') THEN 'ambiguous' ELSE 'rejected' END
+                                    AS decision
+            FROM links GROUP BY account_id) GROUP BY 1"""))
+    kpis = [("linked", f"{by_account.get('linked', 0):,}",
+             f"accounts linked to a customer ({by_account.get('linked', 0) / accounts:.1%} of {accounts:,})"
+             if accounts else "accounts linked to a customer"),
+            ("ambiguous", f"{by_account.get('ambiguous', 0):,}", "accounts ambiguous (never aggregated)"),
+            ("rejected", f"{by_account.get('rejected', 0):,}", "accounts whose candidates were all rejected")]
+    if table_exists(con, "hubs"):
+        kpis.append(("hubs", f"{_rows(con, 'SELECT count(*) FROM hubs')[0][0]:,}",
+                     "hub identifiers (held by too many owners: never link)"))
+    if table_exists(con, "signals"):
+        kpis.append(("needs", f"{_rows(con, 'SELECT count(DISTINCT customer_id) FROM signals')[0][0]:,}",
+                     "customers with a need signal"))
+    if table_exists(con, "quarantine"):
+        kpis.append(("quarantined", f"{_rows(con, 'SELECT count(*) FROM quarantine')[0][0]:,}",
+                     "input rows quarantined (see quarantine/)"))
+    cards = "".join(f"<div class='kpi' id='kpi-{key}'><b>{value}</b><span>{html.escape(text)}</span></div>"
+                    for key, value, text in kpis)
+    parts = [f"<div class='kpis'>{cards}</div>"]
+    reasons = _rows(con, r"""
+        SELECT decision, regexp_replace(regexp_replace(reason, '^customer \S+ is', 'another customer is'),
+                                        '^\d+ customers share', 'several customers share') AS why, count(*)
+        FROM links WHERE decision <> 'linked' GROUP BY 1, 2 ORDER BY 1, 3 DESC""")
+    parts.append(_table(["decision", "why (candidate pairs)", "pairs"], reasons))
+    if table_exists(con, "signals"):
+        parts.append(_table(["need", "customers"], _rows(
+            con, "SELECT need, count(DISTINCT customer_id) FROM signals GROUP BY 1 ORDER BY 2 DESC, 1")))
+    if table_exists(con, "quarantine"):
+        parts.append(_table(["table", "quarantine reason", "rows"], _rows(
+            con, "SELECT table_name, reason, count(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 3 DESC")))
+    return parts
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
@@ -101,12 +181,11 @@ def _figure(draw: Callable[[Any], None], caption: str, size: tuple[float, float]
             f"<figcaption class='muted'>{html.escape(caption)}</figcaption></figure>")
 
 
-def _bars(ax: Any, labels: list[str], values: list[float], *, horizontal: bool = False, color: str = "#4c72b0"
-          ) -> None:
-    if horizontal:
-        ax.barh(labels[::-1], values[::-1], color=color)
-    else:
-        ax.bar(labels, values, color=color)
+def _bars(ax: Any, labels: list[str], values: list[float], *, horizontal: bool = False, color: str = "#4c72b0",
+          fmt: Callable[[float], str] = lambda v: f"{v:,.0f}") -> None:
+    bars = ax.barh(labels[::-1], values[::-1], color=color) if horizontal else ax.bar(labels, values, color=color)
+    ax.bar_label(bars, labels=[fmt(v) for v in (values[::-1] if horizontal else values)], fontsize=7, padding=2)
+    ax.margins(x=0.15) if horizontal else ax.margins(y=0.12)
     ax.spines[["top", "right"]].set_visible(False)
 
 
@@ -153,10 +232,17 @@ def _links(con: duckdb.DuckDBPyConnection) -> list[str]:
                         color=colors[decision])
         ax.set_xlabel("match weight (bits)")
         ax.set_yscale("log")
+        for name, threshold, style in (("link", _context.link_threshold, "-"),
+                                       ("review", _context.review_threshold, "--")):
+            if threshold is not None and 0 < threshold < 1:   # where a sole candidate reaches the threshold
+                weight = math.log2(threshold / (1 - threshold))
+                ax.axvline(weight, color="#333", ls=style, lw=1, label=f"{name} threshold ({threshold:g})")
         if ax.get_legend_handles_labels()[0]:
             ax.legend()
     if binned:
-        parts.append(_figure(hist, "Match weights of candidate pairs by decision"))
+        parts.append(_figure(hist, "Match weights of candidate pairs by decision; vertical lines: the weight at "
+                                   "which an account's only candidate reaches the link and review thresholds "
+                                   "(with several candidates, the owner probability decides)"))
     return parts
 
 
@@ -228,8 +314,8 @@ def _signals(con: duckdb.DuckDBPyConnection) -> list[str]:
     parts = [_figure(lambda ax: _bars(ax, [r[0] for r in rows], [r[1] for r in rows], horizontal=True,
                                       color="#8172b3"), "Customers per need signal")]
     if scores:
-        parts.append(_figure(lambda ax: (ax.hist([s for (s,) in scores], bins=20, range=(0, 1), color="#8172b3"),
-                                         ax.set_xlabel("score")), "Scores of fired signals"))
+        parts.append(_figure(lambda ax: (ax.hist([s for (s,) in scores], bins=20, color="#8172b3"),
+                                         ax.set_xlabel("engagement score (lift over the population)")), "Scores of fired signals"))
     top = _rows(con, """SELECT need, found_by, coalesce(rule, '') AS rule, count(*) AS customers,
                                round(avg(score), 3) AS mean_score, any_value(action) AS action
                         FROM signals GROUP BY 1, 2, 3 ORDER BY need, customers DESC""")
@@ -273,10 +359,15 @@ def _domains(con: duckdb.DuckDBPyConnection) -> list[str]:
                                   ON p.key = d.parent
                               WHERE a.level = 'domain' AND a.window_name = '{window[0][0]}' AND a.spend > 0
                               GROUP BY 1, 2 ORDER BY 1, 3 DESC""")
-    return [_figure(lambda ax: _bars(ax, [r[0] for r in rows], [r[1] for r in rows], horizontal=True,
-                                     color="#55a868"),
-                    f"Spend by top-level domain, all customers, last {window[0][0]} (online and card)", (6, 4.5)),
-            _table(["domain", "sub-domain", "spend", "share of the domain"], children)]
+    def draw(ax: Any) -> None:
+        _bars(ax, [r[0] for r in rows], [float(r[1]) for r in rows], horizontal=True, color="#55a868",
+              fmt=_context.money)
+        ax.set_xlabel(f"spend ({_context.currency or 'amount'})")
+        ax.xaxis.set_major_formatter(lambda v, _: _context.money(v))
+    return [_figure(draw, f"Spend by top-level domain, all customers, last {window[0][0]} (online and card; a "
+                          "parent domain holds its sub-domains, so only top-level domains are drawn)", (6, 4.5)),
+            _table(["domain", "sub-domain", "spend", "share of the domain"],
+                   [(parent, key, _context.money(float(spend)), share) for parent, key, spend, share in children])]
 
 
 def _unmapped(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -27,7 +27,9 @@ from typing import Any
 
 from linker.errors import QueryError
 from linker.graph.dialect import LADYBUG, parameter_names, strip_literals
+from linker.graph.returns import column_names
 from linker.graph.store import GraphStore, opened
+from linker.outputs import csv_guarded
 from linker.schema import GraphSchema, load_schema
 
 FORMATS = ("table", "csv", "json")
@@ -69,6 +71,8 @@ class QueryResult:
 
     columns: list[str]
     rows: list[list[Any]]
+    truncated: bool = False
+    """More rows were left unread (``max_rows``)."""
 
 
 # ------------------------------------------------------------------------------------------------ parameters
@@ -154,6 +158,7 @@ def check_query(query: str, params: Mapping[str, Any], *, allow_write: bool = Fa
         raise QueryError("the query is empty")
     if ";" in bare.strip().rstrip(";"):
         raise QueryError("give one statement at a time (the query holds a ';' between statements)")
+    LADYBUG.check(query)
     if not allow_write:
         for m in _WRITE.finditer(bare):
             word = m.group(1).upper()
@@ -161,6 +166,9 @@ def check_query(query: str, params: Mapping[str, Any], *, allow_write: bool = Fa
                 call = _CALL.match(bare, m.start())
                 if call and call.group(1).lower() in READ_PROCEDURES:
                     continue
+                raise QueryError(f"CALL {call.group(1) if call else ''}() is not one of the procedures known to "
+                                 f"only read ({', '.join(READ_PROCEDURES)}), and the graph store is read-only: "
+                                 "pass --allow-write to run it")
             raise QueryError(f"this query writes ({word}) and the graph store is read-only: "
                              "pass --allow-write to change the store of this run")
     missing = [p for p in parameter_names(query) if p not in params]
@@ -169,7 +177,6 @@ def check_query(query: str, params: Mapping[str, Any], *, allow_write: bool = Fa
                          + " (give them with --param name=value)")
     if any(value is None for value in params.values()):
         raise QueryError("LadybugDB does not take null parameters: leave the parameter out of the query instead")
-    LADYBUG.check(query)
 
 
 def check_plan(store: GraphStore, query: str, params: Mapping[str, Any]) -> None:
@@ -238,10 +245,11 @@ def run_query(store: GraphStore, query: str, params: Mapping[str, Any] | None = 
         result = store.execute(query, params)
         if isinstance(result, list):  # pragma: no cover - several statements are refused above
             raise QueryError("give one statement at a time")
-        columns = list(result.get_column_names())
+        columns = column_names(query, list(result.get_column_names()))
         rows: list[list[Any]] = []
         while result.has_next() and (max_rows is None or len(rows) < max_rows):
             rows.append([plain(v, schema) for v in result.get_next()])
+        truncated = result.has_next()
         result.close()
     except RuntimeError as e:
         message = str(e)
@@ -255,7 +263,7 @@ def run_query(store: GraphStore, query: str, params: Mapping[str, Any] | None = 
     finally:
         if timeout_seconds:
             store.connection.set_query_timeout(0)
-    return QueryResult(columns, rows)
+    return QueryResult(columns, rows, truncated)
 
 
 def run_cypher(run_dir: Path, query: str, params: Mapping[str, Any] | None = None, *, allow_write: bool = False,
@@ -267,8 +275,13 @@ def run_cypher(run_dir: Path, query: str, params: Mapping[str, Any] | None = Non
     RunNotFoundError
         If the run folder has no graph store.
     QueryError
-        See :func:`run_query`.
+        See :func:`run_query`; also for a parameter the query does not use (a misspelt name would otherwise be
+        ignored, and the query run without it).
     """
+    unused = [name for name in (params or {}) if name not in parameter_names(query)]
+    if unused:
+        used = ", ".join(f"${p}" for p in parameter_names(query)) or "none"
+        raise QueryError(f"parameter(s) {', '.join(unused)} not used by the query (it uses {used})")
     check_query(query, dict(params or {}), allow_write=allow_write)
     with opened(run_dir, read_only=not allow_write) as store:
         return run_query(store, query, params, allow_write=allow_write, timeout_seconds=timeout_seconds,
@@ -329,17 +342,18 @@ def short(value: Any, schema: GraphSchema | None = None) -> str:
         return "[" + ", ".join(short(v, schema) for v in value) + "]"
     if value is None:
         return ""
+    if isinstance(value, float):
+        return number_text(value)
     return str(value)
 
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def format_result(result: QueryResult, fmt: str, *, width: int = 160) -> str:
     """Render a result as ``table`` (aligned text), ``csv`` (spreadsheet-safe) or ``json`` (list of objects).
 
-    CSV cells a spreadsheet would run as a formula (``= + - @``, tab, CR) get a leading single quote, as every
-    CSV linker writes; nested values are JSON text.
+    CSV cells a spreadsheet would run as a formula (``= + - @``, tab, CR; not a number or phone number) get a
+    leading single quote, as every CSV linker writes; nested values are JSON text; floats have 12 significant
+    digits in tables and CSV.
 
     Raises
     ------
@@ -368,7 +382,7 @@ def format_result(result: QueryResult, fmt: str, *, width: int = 160) -> str:
             table.add_row(*(Text(short(v)) for v in row))
         console = Console(file=io.StringIO(), width=width, record=True, color_system=None)
         console.print(table)
-        console.print(f"{len(result.rows)} row(s)")
+        console.print(f"{len(result.rows)} row(s)" + (", more not read (--max-rows)" if result.truncated else ""))
         return console.export_text()
     raise QueryError(f"unknown output format {fmt!r}: use one of {', '.join(FORMATS)}")
 
@@ -377,5 +391,14 @@ def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False) \
-        if isinstance(value, (dict, list)) else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+        if isinstance(value, (dict, list)) else number_text(value) if isinstance(value, float) else str(value)
+    return csv_guarded(text)
+
+
+def number_text(value: float) -> str:
+    """A float as people read it: 12 significant digits, so that the noise of binary sums goes.
+
+    >>> number_text(667577.2599999997), number_text(0.409201), number_text(3.0)
+    ('667577.26', '0.409201', '3')
+    """
+    return format(value, ".12g")

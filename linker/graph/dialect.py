@@ -114,7 +114,13 @@ LADYBUG_PITFALLS = (
     Pitfall(re.compile(r"\[\s*\w+\s+IN\b[^|]*?\|", re.IGNORECASE),
             "LadybugDB has no list comprehension: use list_transform(list, x -> expression)"),
     Pitfall(re.compile(r"\bshortestPath\s*\(", re.IGNORECASE),
-            "LadybugDB writes shortest paths as MATCH p = (a)-[:T* SHORTEST 1..6]-(b)"),
+            "LadybugDB writes shortest paths as MATCH p = (a)-[:T* SHORTEST 1..6]-(b), with the relationship "
+            "types to follow: through the identity graph, [:HAS_PHONE|HAS_EMAIL|HAS_DEVICE|LINKED_TO* SHORTEST "
+            "1..6] (see `linker queries show shortest_identity_path`)"),
+    Pitfall(re.compile(r"\bCALL\s+(db|dbms|apoc|gds)\.", re.IGNORECASE),
+            "Neo4j's procedures (db.labels(), db.schema.visualization() ...) are not in the embedded store: "
+            "`linker schema` lists its labels, relationship types, properties and counts; the read-only "
+            "procedures it has are CALL show_tables() RETURN *, CALL table_info('Customer') RETURN *"),
 )
 """Constructs LadybugDB would run differently from Neo4j (silently) or not at all, with the fix."""
 
@@ -126,6 +132,16 @@ LADYBUG_ERROR_HINTS = (
      "variable-length patterns from a busy node can explode: bound them, or use [:T* SHORTEST 1..6]"),
 )
 """Hints appended to LadybugDB error messages that are known to puzzle Neo4j users."""
+
+LADYBUG_ERROR_MESSAGES = (
+    (re.compile(r"Undirected rel pattern .* storage type 'fwd' or 'bwd'", re.IGNORECASE),
+     ("an undirected pattern such as (a)-[r]-(b) cannot follow {one_way}: the store keeps these relationship "
+      "types one way, from their start node. Give the pattern a direction, (a)-[r]->(b) or (a)<-[r]-(b), or "
+      "name the types it may follow both ways: (a)-[r:HAS_PHONE|HAS_EMAIL|HAS_DEVICE|LINKED_TO]-(b) "
+      "(`linker schema` lists each type and its direction)")),
+)
+"""LadybugDB error messages in the engine's terms -> the same in an investigator's terms ({one_way}: the
+relationship types kept one way)."""
 
 
 class Dialect:
@@ -169,6 +185,11 @@ class Dialect:
         """An engine error message, with a hint when it is one of the known puzzling ones."""
         if self is not LADYBUG:
             return message
+        for pattern, text in LADYBUG_ERROR_MESSAGES:
+            if pattern.search(message):
+                from linker.graph.catalog import one_way_types
+
+                return text.format(one_way=", ".join(one_way_types()))
         hints = [h for pattern, h in LADYBUG_ERROR_HINTS if pattern.search(message)]
         return message + "".join(f" (hint: {h})" for h in hints)
 

@@ -20,7 +20,8 @@ from linker.resolve.comparisons import build_pair_levels
 from linker.resolve.decide import decide_links
 from linker.resolve.hubs import find_hubs
 from linker.resolve.model import BUILTIN_IDENTIFIERS, MatchModel, comparisons_for, identifier_comparison
-from linker.resolve.scoring import score_pairs, train_model
+from linker.resolve.scoring import score_pairs
+from linker.resolve.training import train_model
 from linker.rules import Rules
 
 __all__ = ["MatchModel", "Resolution", "build_clusters", "connected_components", "resolve"]

@@ -15,7 +15,7 @@ import duckdb
 
 from linker.engine import Engine, as_engine
 from linker.resolve.attributes import Attribute
-from linker.resolve.names import name_keys_sql, register_pinyin
+from linker.resolve.names import name_keys_sql, names_of_owner_sql, register_pinyin
 from linker.sql import quote_literal
 
 
@@ -176,10 +176,9 @@ def _owner_name_keys(engine: Engine) -> None:
     one per distinct key of any of their names: the customers and the accounts whose values are searched, not
     every account."""
     register_pinyin(engine)
-    engine.create_table("owner_names", """
+    engine.create_table("owner_names", f"""
         WITH owners AS (SELECT DISTINCT owner_kind, owner_id FROM near_owners)
-        SELECT owner_kind, owner_id, unnest(list_filter(list_distinct([name] || coalesce(names, [])),
-                                                        lambda n: n IS NOT NULL)) AS name
+        SELECT owner_kind, owner_id, unnest({names_of_owner_sql()}) AS name
         FROM (SELECT o.owner_kind, o.owner_id, c.name, c.names FROM owners o
               JOIN customers c ON o.owner_kind = 'customer' AND c.customer_id = o.owner_id
               UNION ALL

@@ -108,11 +108,15 @@ def estimate(patterns: Patterns, prior: MatchModel, *, max_iterations: int = 100
                 for c in comparisons]
     onehots = [np.eye(size)[np.where(levels[:, k] >= 0, levels[:, k], 0)] * (levels[:, k] >= 0)[:, None]
                for k, size in enumerate(sizes)]
+    made = (levels >= 0).sum(axis=1)
+    # A pattern whose only comparison made is k says nothing of k's m against its u (any split of its pairs fits
+    # as well): it is left out of k's counts, which would otherwise feed on their own posterior.
+    counted = [onehot * ((made - (levels[:, k] >= 0)) > 0)[:, None] for k, onehot in enumerate(onehots)]
     posterior = patterns.start.astype(np.float64)
     m, u_cand, u_rand, share = prior_m, prior_u, prior_u, prior.match_share
     change, iteration = np.inf, 0
     for iteration in range(1, max_iterations + 1):
-        new_m, new_cand, new_rand, new_share = _maximise(counts, posterior, candidate, onehots, anchored,
+        new_m, new_cand, new_rand, new_share = _maximise(counts, posterior, candidate, counted, anchored,
                                                          prior_m, prior_u)
         change = max([_relative_change(new_share, share)]
                      + [_relative_change(a, b) for pair in (zip(new_m, m), zip(new_cand, u_cand),

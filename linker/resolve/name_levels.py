@@ -19,7 +19,7 @@ import duckdb
 
 from linker.engine import Engine, as_engine
 from linker.resolve.model import NAME
-from linker.resolve.names import register_pinyin
+from linker.resolve.names import names_of_owner_sql, register_pinyin
 
 COMPOUND_SURNAMES = (
     "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "轩辕",
@@ -184,11 +184,9 @@ def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str) -> None:
     register_pinyin(engine)
     engine.create_table("name_pairs", f"""
         WITH p AS (SELECT DISTINCT customer_id, account_id FROM {pairs}),
-        cn AS (SELECT customer_id, unnest(list_distinct(list_filter([name] || coalesce(names, []),
-                                                                    lambda x: x IS NOT NULL))) AS cname
+        cn AS (SELECT customer_id, unnest({names_of_owner_sql()}) AS cname
                FROM customers WHERE customer_id IN (SELECT customer_id FROM p)),
-        an AS (SELECT account_id, unnest(list_distinct(list_filter([name] || coalesce(names, []),
-                                                                   lambda x: x IS NOT NULL))) AS aname
+        an AS (SELECT account_id, unnest({names_of_owner_sql()}) AS aname
                FROM accounts WHERE account_id IN (SELECT account_id FROM p))
         SELECT p.customer_id, p.account_id, cn.cname, an.aname
         FROM p JOIN cn USING (customer_id) JOIN an USING (account_id)

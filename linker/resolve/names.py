@@ -73,3 +73,14 @@ def name_keys_sql(names: str) -> str:
         SELECT name, array_to_string(list_sort(string_split(replace(spelled, ' ', ''), '')), '') AS name_key
         FROM ({name_forms_sql(names)}) WHERE spelled <> ''
     """
+
+
+MAX_NAMES = 12
+"""Names of one owner compared: a cell listing hundreds of recipients would multiply the pairs of names."""
+
+
+def names_of_owner_sql() -> str:
+    """SQL over a row of ``customers`` or ``accounts``: its distinct non-empty names (``name`` and ``names``), at
+    most :data:`MAX_NAMES`."""
+    return (f"list_distinct(list_filter([name] || coalesce(names, []), lambda x: x IS NOT NULL))"
+            f"[1:{MAX_NAMES}]")

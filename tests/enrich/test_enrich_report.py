@@ -54,3 +54,24 @@ def test_a_weight_on_an_edge_counts_in_the_bin_to_its_right():
     edges, counts = match_weight_histogram(_links([("linked", 0.0), ("linked", 0.3), ("linked", 1.0)]), 10)
     assert edges[3] == 0.3
     assert counts["linked"] == [1, 0, 0, 1, 0, 0, 0, 0, 0, 1]
+
+
+def test_the_report_opens_with_the_summary_and_ends_with_the_settings() -> None:
+    from linker.enrich.report import ReportContext, render_report
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE accounts AS SELECT * FROM (VALUES ('A1'), ('A2'), ('A3'), ('A4')) t(account_id)")
+    con.execute("""CREATE TABLE links AS SELECT * FROM (VALUES
+        ('A1', 'C1', 'linked', 'the likeliest owner', 20.0),
+        ('A1', 'C2', 'rejected', 'customer C1 is the likelier owner', -3.0),
+        ('A2', 'C3', 'ambiguous', '3 customers share the account''s probability', -0.5),
+        ('A3', 'C4', 'rejected', 'owner probability below the review threshold', -9.0))
+        t(account_id, customer_id, decision, reason, match_weight)""")
+    con.execute("CREATE TABLE quarantine AS SELECT 'customers' AS table_name, 'bad_date' AS reason")
+    con.execute("CREATE TABLE enrichment_info AS SELECT 'as_of' AS key, '2024-06-30' AS value")
+    page = render_report(con, ReportContext(0.5, 0.1, "¥"))
+    assert page.index("<h2>Summary</h2>") < page.index("<h2>Links</h2>") < page.index("<h2>Run settings</h2>")
+    assert "<b>1</b><span>accounts linked to a customer (25.0% of 4)</span>" in page
+    assert "another customer is the likelier owner" in page and "several customers share" in page
+    assert "C1 is the likelier" not in page
+    assert "bad_date" in page and "link and review thresholds" in page

@@ -19,9 +19,10 @@ def test_cypher_prints_a_table_csv_or_json(run_dir: Path) -> None:
     query = "MATCH (c:Customer) WHERE c.customer_id = $id RETURN c.name AS name, c"
     result = invoke("cypher", query, "--param", "id=C1", "--run-dir", str(run_dir))
     assert result.exit_code == 0, result.output
-    assert "张伟" in result.stdout and "(:Customer C1)" in result.stdout
-    result = invoke("cypher", query, "-p", "id=C1", "-r", str(run_dir), "--format", "json")
+    assert "张*" in result.stdout and "张伟" not in result.stdout and "(:Customer C1)" in result.stdout
+    result = invoke("cypher", query, "-p", "id=C1", "-r", str(run_dir), "--format", "json", "--unmask")
     assert json.loads(result.stdout)[0]["name"] == "张伟"
+    assert json.loads(result.stdout)[0]["c"]["name"] == "张伟"
     result = invoke("cypher", query, "-p", "id=C1", "-r", str(run_dir), "-f", "csv")
     assert result.stdout.splitlines()[0] == "name,c"
 
@@ -41,7 +42,13 @@ def test_cypher_refuses_writes_unless_allowed(writable_run_dir: Path) -> None:
     (["cypher", "MATCH (c:Customer {customer_id: $id}) RETURN c"], "missing parameter(s): $id"),
     (["cypher", "MATCH (c:Customer) RETURN c", "-p", "n:int=x"], "not a valid INT64"),
     (["cypher", "MATCH (c:Nope) RETURN c"], "Table Nope does not exist"),
-    (["cypher", "MATCH (c:Customer) RETURN c", "-f", "xml"], "unknown output format"),
+    (["cypher", "MATCH (c:Customer) RETURN c.customer_id", "-p", "idd=C1"], "parameter(s) idd not used by the query"),
+    (["cypher", "CALL db.labels()"], "`linker schema` lists its labels"),
+    (["cypher", "CALL drop_everything()"], "is not one of the procedures known to only read"),
+    (["cypher", "MATCH (c:Customer {customer_id: 'C1'})-[r]-(x) RETURN count(*)"],
+     "cannot follow PURCHASED, BROWSED, CARD_SPEND, HAS_NEED"),
+    (["cypher", "MATCH p = shortestPath((a:Customer)-[*..3]-(b:Customer)) RETURN p"],
+     "[:HAS_PHONE|HAS_EMAIL|HAS_DEVICE|LINKED_TO* SHORTEST 1..6]"),
     (["queries", "run", "nope"], "no query named 'nope'"),
     (["queries", "run", "linked_to_customer"], "needs --param customer_id="),
     (["show", "C9"], "no customer 'C9'"),
@@ -50,6 +57,57 @@ def test_errors_exit_1_with_one_message(run_dir: Path, args: list[str], message:
     result = invoke(*args, "--run-dir", str(run_dir)) if args[0] != "queries" or args[1] == "run" else invoke(*args)
     assert result.exit_code == 1
     assert message in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args", [
+    ["cypher", "MATCH (c:Customer) RETURN c", "-f", "xml"],
+    ["show", "C1", "--hops", "0"],
+    ["show", "C1", "--max-nodes", "0"],
+    ["cypher", "MATCH (c:Customer) RETURN c", "--max-rows", "0"],
+])
+def test_bad_option_values_are_usage_errors(run_dir: Path, args: list[str]) -> None:
+    result = invoke(*args, "--run-dir", str(run_dir))
+    assert result.exit_code == 2, result.output
+
+
+def test_cypher_names_unaliased_columns_from_their_expression(run_dir: Path) -> None:
+    query = "MATCH p = (c:Customer {customer_id: 'C1'})-[:HAS_PHONE]->(x) RETURN length(p), x.value AS phone"
+    result = invoke("cypher", query, "-r", str(run_dir), "-f", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "length(p),phone"
+    assert "****" in result.stdout   # the phone, masked
+
+
+def test_cypher_says_when_max_rows_left_rows_unread(run_dir: Path) -> None:
+    result = invoke("cypher", "MATCH (c:Customer) RETURN c.customer_id", "-r", str(run_dir), "--max-rows", "1")
+    assert result.exit_code == 0 and "1 row(s), more not read (--max-rows)" in result.stdout
+    result = invoke("cypher", "MATCH (c:Customer) RETURN c.customer_id", "-r", str(run_dir), "--max-rows", "1",
+                    "-f", "json")
+    assert len(json.loads(result.stdout)) == 1 and "the query has more (--max-rows)" in result.stderr
+    result = invoke("cypher", "MATCH (c:Customer) RETURN c.customer_id", "-r", str(run_dir), "--max-rows", "99")
+    assert "more not read" not in result.output
+
+
+def test_schema_lists_labels_types_directions_and_counts(run_dir: Path) -> None:
+    result = invoke("schema", "-r", str(run_dir), "-f", "json")
+    assert result.exit_code == 0, result.output
+    entries = {e["name"]: e for e in json.loads(result.stdout)}
+    customers = json.loads(invoke("cypher", "MATCH (c:Customer) RETURN count(c) AS n", "-r", str(run_dir),
+                                  "-f", "json").stdout)[0]["n"]
+    assert entries["Customer"]["count"] == customers > 0 and entries["Customer"]["key"] == "customer_id"
+    assert entries["Customer"]["personal"] == ["birth_date", "name"]
+    assert entries["PURCHASED"]["directions"] == "forward only"
+    assert entries["LINKED_TO"]["directions"] == "both ways" and entries["LINKED_TO"]["count"] > 0
+    table = invoke("schema", "-r", str(run_dir))
+    assert table.exit_code == 0 and "OnlineAccount" in table.stdout and "forward only" in table.stdout
+
+
+def test_show_masks_unless_unmask(run_dir: Path) -> None:
+    masked = invoke("show", "C1", "-r", str(run_dir))
+    assert masked.exit_code == 0, masked.output
+    assert "张*" in masked.stdout and "张伟" not in masked.stdout and "****" in masked.stdout
+    raw = invoke("show", "C1", "-r", str(run_dir), "--unmask")
+    assert "张伟" in raw.stdout
 
 
 def test_a_missing_run_is_reported(tmp_path: Path) -> None:
@@ -101,7 +159,7 @@ def test_show_draws_a_page_or_lists_the_neighbourhood(run_dir: Path, tmp_path: P
     assert result.exit_code == 0, result.output
     assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     listed = invoke("show", "C3", "-r", str(run_dir))
-    assert listed.exit_code == 0 and "+8613800000009" in listed.stdout and "hub" in listed.stdout
+    assert listed.exit_code == 0 and "+86 138****0009" in listed.stdout and "hub" in listed.stdout
 
 
 def test_graphml_exports_a_cluster(run_dir: Path, tmp_path: Path) -> None:

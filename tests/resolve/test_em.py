@@ -60,3 +60,14 @@ def test_too_few_iterations_is_reported_not_hidden() -> None:
     patterns = _simulate(rng, [np.array([0.8, 0.1, 0.1])] * 2, [np.array([0.1, 0.1, 0.8])] * 2, 500, 5_000)
     result = estimate(patterns, MatchModel.starting(tuple(Comparison(n, "", THREE) for n in "ab")), max_iterations=2)
     assert not result.converged and result.iterations == 2
+
+
+def test_a_pair_with_one_comparison_says_nothing_of_its_m_and_u() -> None:
+    # 300 pairs share only an email (nothing else to tell them by): any split of them into matches and strangers
+    # fits as well, so they must not move email's m and u (counted, their own posterior would feed email's u)
+    comparisons = tuple(Comparison(name, "", THREE) for name in ("email", "name"))
+    only_email = Patterns(np.array([[0, -1], [2, -1]]), np.array([300, 5_000]), np.array([0.8, 0.0]))
+    start = MatchModel.starting(comparisons)
+    result = estimate(only_email, start)
+    assert result.model.m["email"] == pytest.approx(start.m["email"])
+    assert result.model.u["email"] == pytest.approx(start.u["email"])

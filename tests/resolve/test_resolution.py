@@ -102,6 +102,7 @@ def test_clear_winner_takes_a_shared_device(resolve_run) -> None:
                                 "phones": "137 1111 2222"}])
     assert run.decision("C1", "A1") == "linked"
     assert run.decision("C2", "A1") == "rejected"
+    assert run.rows("SELECT reason FROM links WHERE customer_id = 'C2'") == [("customer C1 is the likelier owner",)]
 
 
 def test_recycled_number_does_not_link(resolve_run) -> None:
