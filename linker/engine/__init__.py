@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from linker.engine.base import ArrowFunction, BatchFunction, Engine, EngineError, TableKind
+from linker.engine.base import ArrowFunction, BatchFunction, Engine, TableKind
 from linker.engine.duckdb import (
     CHECKPOINT_THRESHOLD,
     SCRATCH,
@@ -23,6 +23,7 @@ from linker.engine.duckdb import (
     scratch_table,
     table_exists,
 )
+from linker.errors import EngineError
 
 if TYPE_CHECKING:
     from linker.config import EngineConfig

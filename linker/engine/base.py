@@ -21,17 +21,10 @@ from typing import Any, Literal, Self
 
 import pyarrow as pa
 
-from linker.errors import LinkerError
 
 TableKind = Literal["table", "temp", "scratch"]
 """How long a table lives: ``table`` is a result of the run (kept in the run database), ``temp`` an intermediate
 of a stage, ``scratch`` a big intermediate (DuckDB keeps those compressed in its scratch database)."""
-
-
-class EngineError(LinkerError):
-    """The engine cannot run as configured (pyspark or Java missing, the Spark master unreachable, the staging
-    location not writable), or a step asked for an operation the engine does not have; the message names the
-    engine, the setting and what to do."""
 
 
 @dataclass(frozen=True)

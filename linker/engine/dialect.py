@@ -58,7 +58,7 @@ from sqlglot.dialects.spark import Spark
 from sqlglot.generators.spark import SparkGenerator
 from sqlglot.transforms import any_to_exists, eliminate_distinct_on, preprocess
 
-from linker.engine.base import EngineError
+from linker.errors import EngineError
 
 SQLGLOT_VERSION = sqlglot.__version__
 """The sqlglot the translations were checked with (pinned in pyproject.toml)."""

@@ -31,9 +31,10 @@ from urllib.parse import urlparse
 import pyarrow as pa
 from sqlglot import exp
 
-from linker.engine.base import ArrowFunction, BatchFunction, Engine, EngineError, TableKind
+from linker.engine.base import ArrowFunction, BatchFunction, Engine, TableKind
 from linker.engine.dialect import SparkDialect, _LinkerSpark
 from linker.engine.functions import SPARK_FUNCTIONS
+from linker.errors import EngineError
 from linker.sql import quote_ident
 
 if TYPE_CHECKING:

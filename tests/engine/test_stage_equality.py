@@ -11,11 +11,13 @@ from linker.identifiers import build_identifiers
 from linker.ingest import ingest
 from linker.resolve import resolve
 from linker.rules import load_rules
+from linker.stages import STAGE
 from tests.engine.stages import demo_config, hand_over, table_rows
 
 pytestmark = pytest.mark.spark
 
-INGESTED = ("customers", "accounts", "browsing")
+INGESTED = tuple(sorted({*STAGE["normalize"].reads, *(t for t in STAGE["resolve"].reads if t != "identifiers")}))
+"""What the ingest stage, not yet on Spark, hands to the stages that are."""
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +62,13 @@ def resolved(engines, normalized):
 def test_resolve_gives_the_same_tables(engines, resolved, table):
     _, duck, spark = engines
     assert table_rows(spark, table) == table_rows(duck, table)
+
+
+@pytest.mark.parametrize("stage", ["normalize", "resolve"])
+def test_spark_writes_the_columns_of_the_stage_contracts(engines, resolved, stage):
+    _, _, spark = engines
+    for table in STAGE[stage].writes:
+        assert [c for c, _ in spark.columns(table.name)] == [c for c, _ in table.columns], table.name
 
 
 def test_resolve_estimates_the_same_model(resolved):
