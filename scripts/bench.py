@@ -8,11 +8,16 @@ Examples::
     python scripts/bench.py 10k                  # 10,000 customers / 30,000 accounts / 300,000 events
     python scripts/bench.py 10k 100k 1m --json   # sizes: 10k, 100k, 1m, 5m (see linker.bench.SIZES)
     python scripts/bench.py 1m --splink-model    # + Splink's training and prediction on the run's tables
+    python scripts/bench.py 100k --engine spark  # the stages Spark runs, on DuckDB and on Spark local[2]
 
 --splink-model times, in a fresh process after the run, Splink 5 linking the run's customers and accounts with
 the model of ``scripts/splink_baseline.py`` (its own training: prior, u by random sampling of
 --splink-u-pairs pairs, EM; then prediction and the one-customer-per-account decision), reported beside the
 run's resolve stage.
+
+--engine spark times the stages that run on Spark (normalize and resolve, see ``linker.stages``) on DuckDB and
+on Spark (``--master``, local[2] by default) from the same ingested tables, side by side
+(:func:`linker.bench_engines.run_engine_benchmark`).
 
 Data sets are generated once into ``--root/<size>/data`` (1m takes a few minutes) and reused; each run writes
 into ``--root/<size>/out``. Splink comes with ``pip install -e '.[test]'``; without it the comparison is
@@ -48,8 +53,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="also time Splink's probabilistic training and prediction on the run's tables")
     p.add_argument("--splink-u-pairs", type=float, default=1e7,
                    help="pairs Splink samples for its u-probabilities (default 1e7)")
+    p.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                   help="spark: time the stages Spark runs on DuckDB and on Spark, side by side")
+    p.add_argument("--master", default="local[2]", help="the Spark master of --engine spark (local[2])")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = p.parse_args(argv)
+    if args.engine == "spark":
+        return _engines(args)
     results = []
     for size in args.sizes:
         runs = [run_benchmark(size, root=args.root, graph=args.graph, splink=args.splink and i == 0,
@@ -77,6 +87,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {r['size']['name']:>5}: {r['input_rows']:>12,} rows {r['pipeline']['seconds']:>8.1f} s "
                   f"{r['pipeline']['us_per_input_row']:>8.2f} us/row")
     return 0
+
+
+def _engines(args: argparse.Namespace) -> int:
+    from linker.bench_engines import format_engine_report, run_engine_benchmark
+
+    results = [run_engine_benchmark(size, root=args.root, master=args.master) for size in args.sizes]
+    for result in results:
+        if not args.json:
+            print(format_engine_report(result), end="\n\n", flush=True)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0 if all(r["same_counts"] for r in results) else 1
 
 
 def time_splink_model(run_dir: Path, result: dict, threads: int | None, u_max_pairs: float) -> dict:
