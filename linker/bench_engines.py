@@ -110,15 +110,15 @@ def format_engine_report(result: dict[str, Any]) -> str:
     normalize              1.0        30.0         10
     """
     size, duck, spark = result["size"], result["engines"]["duckdb"], result["engines"]["spark"]
-    lines = [f"size {size['name']}: {size['customers']:,} customers / {size['accounts']:,} accounts / "
-             f"{size['events']:,} events; Spark master {result['master']}",
+    lines = [(f"size {size['name']}: {size['customers']:,} customers / {size['accounts']:,} accounts / "
+              f"{size['events']:,} events; Spark master {result['master']}"),
              "",
              f"{'stage':<15}{'duckdb s':>11}{'spark s':>12}{'rows':>11}"]
     for d, s in zip(duck["stages"], spark["stages"], strict=True):
         lines.append(f"{d['name']:<15}{d['seconds']:>11.1f}{s['seconds']:>12.1f}{d['rows']:>11,}")
     for step, seconds in duck["steps"].items():
         lines.append(f"  {step:<13}{seconds:>11.1f}{spark['steps'].get(step, float('nan')):>12.1f}")
-    lines += ["", f"ingest on DuckDB {result['ingest_seconds']:.1f} s; tables handed to Spark as Parquet "
-                  f"{result['handover_seconds']:.1f} s (session start included)",
+    lines += ["", (f"ingest on DuckDB {result['ingest_seconds']:.1f} s; tables handed to Spark as Parquet "
+                   f"{result['handover_seconds']:.1f} s (session start included)"),
               f"same counts on both engines: {'yes' if result['same_counts'] else 'NO'}"]
     return "\n".join(lines)

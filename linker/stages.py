@@ -72,8 +72,8 @@ LINKS = TableContract("links", (
     ("customer_id", "VARCHAR"), ("account_id", "VARCHAR"), ("decision", "VARCHAR"), ("reason", "VARCHAR"),
     ("probability", "DOUBLE"), ("owner_probability", "DOUBLE"), ("match_weight", "DOUBLE"), ("rank", "BIGINT"),
     ("margin_bits", "DOUBLE"), ("competitors", "BIGINT"),
-    ("evidence", 'STRUCT(comparison VARCHAR, "level" VARCHAR, id_type VARCHAR, "value" VARCHAR, '
-                 'account_value VARCHAR, weight DOUBLE, note VARCHAR)[]')))
+    ("evidence", ('STRUCT(comparison VARCHAR, "level" VARCHAR, id_type VARCHAR, "value" VARCHAR, '
+                  'account_value VARCHAR, weight DOUBLE, note VARCHAR)[]'))))
 CLUSTERS = TableContract("clusters", (
     ("member_kind", "VARCHAR"), ("member_id", "VARCHAR"), ("cluster_id", "VARCHAR"), ("cluster_size", "BIGINT"),
     ("customers", "BIGINT"), ("accounts", "BIGINT")))

@@ -21,7 +21,6 @@ from typing import Any, Literal, Self
 
 import pyarrow as pa
 
-
 TableKind = Literal["table", "temp", "scratch"]
 """How long a table lives: ``table`` is a result of the run (kept in the run database), ``temp`` an intermediate
 of a stage, ``scratch`` a big intermediate (DuckDB keeps those compressed in its scratch database)."""
