@@ -3,7 +3,8 @@
 Never all pairs: exact candidates come from an equi-join on (type, value); near misses from a deletion
 neighbourhood block (every value and each of its one-character deletions, hashed, with the owner's name
 letters), verified with Damerau-Levenshtein distance 1, so a transposed digit or one character off is found in
-O(n * length). A near miss needs the names to spell the same letters, or another value shared exactly.
+O(n * length). A near miss needs the names to spell the same letters or share a Chinese surname, or another value
+shared exactly.
 """
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ def _unblocked_near_misses(engine: Engine, id_type: str) -> None:
 def _near_misses(engine: Engine) -> None:
     """Add phones one edit apart, and emails whose local parts are one edit apart on the same domain, between a
     customer and an account whose names spell the same letters (:func:`~linker.resolve.names.name_keys_sql`) or
-    that already share a value exactly.
+    begin with the same Chinese character (a surname, :func:`_owner_name_keys`), or that already share a value
+    exactly.
 
     The search is blocked on the name because values one edit apart by chance grow with customers x accounts
     (more values in the same number space), and without a name in common such a pair cannot reach the link
@@ -141,11 +143,13 @@ def _near_misses(engine: Engine) -> None:
             FROM near_keys c JOIN ({_deletion_keys('NOT is_customer')}) a USING (k)
         """)
         engine.insert("pair_evidence", f"""
-            SELECT customer_id, account_id, '{id_type}', 'near', customer_value, account_value, since, confirmed
+            SELECT DISTINCT customer_id, account_id, '{id_type}', match, customer_value, account_value, since,
+                   confirmed
             FROM (
-                -- same name letters
+                -- same name letters, or same surname ('near_surname': the names are compared, see comparisons)
                 SELECT c.owner_id AS customer_id, a.owner_id AS account_id, c.value AS customer_value,
-                       a.value AS account_value, c.since, c.confirmed
+                       a.value AS account_value, c.since, c.confirmed,
+                       CASE WHEN starts_with(p.name_key, 'surname ') THEN 'near_surname' ELSE 'near' END AS match
                 FROM (SELECT cv.value AS cval, av.value AS aval, cv.name_key
                       FROM near_pairs p JOIN near_sides cv ON cv.sid = p.customer_sid
                       JOIN near_sides av ON av.sid = p.account_sid
@@ -159,7 +163,7 @@ def _near_misses(engine: Engine) -> None:
                                        AND an.name_key = p.name_key
                 UNION
                 -- already sharing a value exactly, whatever the names
-                SELECT c.owner_id, a.owner_id, c.value, a.value, c.since, c.confirmed
+                SELECT c.owner_id, a.owner_id, c.value, a.value, c.since, c.confirmed, 'near'
                 FROM exact_pairs p
                 JOIN near_owners c ON c.id_type = '{id_type}' AND c.owner_kind = 'customer'
                                   AND c.owner_id = p.customer_id
@@ -174,7 +178,11 @@ def _near_misses(engine: Engine) -> None:
 def _owner_name_keys(engine: Engine) -> None:
     """``owner_name_keys`` (owner_kind, owner_id, name_key) of the owners in ``near_owners`` that have a name,
     one per distinct key of any of their names: the customers and the accounts whose values are searched, not
-    every account."""
+    every account.
+
+    Two kinds of key: the letters the name spells (:func:`~linker.resolve.names.name_keys_sql`), and, for a name
+    written in Chinese characters, its first character as ``surname <char>``: a platform's masked recipient
+    (卢*海), a title (郑先生) or a full name keeps the surname when the letters differ."""
     register_pinyin(engine)
     engine.create_table("owner_names", f"""
         WITH owners AS (SELECT DISTINCT owner_kind, owner_id FROM near_owners)
@@ -188,6 +196,9 @@ def _owner_name_keys(engine: Engine) -> None:
     engine.create_table("owner_name_keys", f"""
         SELECT DISTINCT n.owner_kind, n.owner_id, k.name_key
         FROM owner_names n JOIN ({name_keys_sql("owner_names")}) k USING (name)
+        UNION
+        SELECT DISTINCT n.owner_kind, n.owner_id, 'surname ' || p.ch
+        FROM owner_names n JOIN pinyin_chars p ON p.ch = left(n.name, 1)
     """)
     engine.drop("owner_names")
 

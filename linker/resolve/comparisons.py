@@ -11,9 +11,11 @@
 - Timing: ``*_confirmed`` says only that the customer held a value then (activity before it is normal; long after
   it, the value may have passed to someone else), ``closed_at`` when the customer left.
 - Name: the best level over every name of the customer and of the account (:mod:`linker.resolve.name_levels`).
-  A pair that agrees on no identifier exactly (one edit apart only) was found *because* its names spell the same
-  letters (:mod:`linker.resolve.candidates`): its name level is part of what ``near`` means, and is not counted
-  again (it would double the evidence of the names, whose chance agreement the near level already carries).
+  A pair that agrees on no identifier exactly (one edit apart only) and was found *because* its names spell the
+  same letters (:mod:`linker.resolve.candidates`): its name level is part of what ``near`` means, and is not
+  counted again (it would double the evidence of the names, whose chance agreement the near level already
+  carries). A near pair found only through a shared surname (level ``near_surname``: 卢*海 and 卢金海) keeps its
+  name level: masked, surname only or different names are what tells a typo from a stranger's number.
 - City, birth date, gender when both sides have them.
 """
 
@@ -29,7 +31,7 @@ from linker.resolve.model import TIMING, Comparison
 from linker.resolve.name_levels import name_levels
 
 IDENTIFIER_RANKS = ("exact_sole", "exact_sole_busy", "exact_few", "exact_many", "exact_stale", "near", "near_digits",
-                    "differ")
+                    "near_surname", "differ")
 """Identifier levels from strongest to weakest; an identifier comparison's levels are a subsequence."""
 TIMING_RANKS = ("consistent", "confirmed_2y_before", "ended_before_confirmed", "confirmed_5y_before", "after_closure")
 SAME_LETTERS = ("regexp_replace(split_part(customer_value, '@', 1), '[^\\p{L}]', '', 'g') = "
@@ -102,7 +104,7 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
         av AS (SELECT account_id, {account_values} FROM accounts a WHERE account_id IN (SELECT account_id FROM pairs))
         SELECT p.customer_id, p.account_id, {", ".join(id_columns)},
                {_rank_to_level("t.rank", TIMING, TIMING_RANKS)} AS lvl_timing, t.note AS note_timing,
-               CASE WHEN coalesce(i.any_exact, TRUE) OR b.blocked THEN n.level END
+               CASE WHEN coalesce(i.any_exact, TRUE) OR b.blocked OR NOT i.near_by_letters THEN n.level END
                    AS lvl_name, n.value AS value_name,
                {", ".join(attribute_columns)}
         FROM pairs p
@@ -129,7 +131,8 @@ def _identifier_levels(engine: Engine, identifiers: Sequence[str]) -> None:
     """``identifier_ranks``: per pair and identifier type, the best rank of :data:`IDENTIFIER_RANKS` among its
     agreeing values, with that value, the account's value (for a near miss) and its holders."""
     last_active = "CAST(coalesce(a.last_seen_at, a.registered_at) AS DATE)"
-    rank = (f"CASE WHEN match = 'near' AND id_type = 'email' AND {SAME_LETTERS} "
+    rank = (f"CASE WHEN match = 'near_surname' THEN {IDENTIFIER_RANKS.index('near_surname')} "
+            f"WHEN match = 'near' AND id_type = 'email' AND {SAME_LETTERS} "
             f"THEN {IDENTIFIER_RANKS.index('near_digits')} "
             f"WHEN match = 'near' THEN {IDENTIFIER_RANKS.index('near')} "
             f"WHEN since > {last_active} THEN {IDENTIFIER_RANKS.index('exact_stale')} "
@@ -138,13 +141,14 @@ def _identifier_levels(engine: Engine, identifiers: Sequence[str]) -> None:
     per_type = ", ".join(
         f"min(rank) FILTER (WHERE id_type = '{t}') AS rank_{t}, "
         f"arg_min(customer_value, {BEST}) FILTER (WHERE id_type = '{t}') AS value_{t}, "
-        f"arg_min(CASE WHEN match = 'near' THEN account_value END, {BEST}) FILTER (WHERE id_type = '{t}') "
+        f"arg_min(CASE WHEN match LIKE 'near%' THEN account_value END, {BEST}) FILTER (WHERE id_type = '{t}') "
         f"AS account_value_{t}, "
         f"arg_min({{'customers': customers, 'accounts': accounts}}, {BEST}) FILTER (WHERE id_type = '{t}') "
         f"AS holders_{t}"
         for t in identifiers)
     engine.create_table("identifier_ranks", f"""
-        SELECT customer_id, account_id, bool_or(match = 'exact') AS any_exact, {per_type}
+        SELECT customer_id, account_id, bool_or(match = 'exact') AS any_exact,
+               bool_or(match = 'near') AS near_by_letters, {per_type}
         FROM (SELECT e.*, {rank} AS rank FROM pair_evidence e JOIN accounts a USING (account_id)
               SEMI JOIN pairs USING (customer_id, account_id))
         GROUP BY customer_id, account_id

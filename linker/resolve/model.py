@@ -67,10 +67,12 @@ class Comparison:
         return [lv.name for lv in self.levels]
 
 
-def identifier_comparison(id_type: str, *, near: bool = True, sole_m: float = 0.8, sole_bits: float = 22.7
-                          ) -> Comparison:
+def identifier_comparison(id_type: str, *, near: bool = True, near_by_surname: bool = False, sole_m: float = 0.8,
+                          sole_bits: float = 22.7) -> Comparison:
     """The levels of an identifier type: exact agreement by how many customers hold the value; an exact agreement
-    the dates rule out; one edit apart; both sides holding values of the type with none in common."""
+    the dates rule out; one edit apart (with ``near_by_surname``, also a level for the near misses found through
+    a shared surname only, whose names are weighed apart); both sides holding values of the type with none in
+    common."""
     levels = [
         Level("exact_sole", f"the same {id_type}, held by this customer only", sole_m, sole_bits),
         Level("exact_sole_busy", f"the same {id_type}, held by this customer only and by 5 or more accounts",
@@ -87,6 +89,9 @@ def identifier_comparison(id_type: str, *, near: bool = True, sole_m: float = 0.
         levels.append(Level("near_digits", "an email one edit apart in a digit or separator only (liuming82, "
                             "liuming83), names spelling the same letters: namesakes' addresses look like this",
                             0.005, 17.0))
+    if near and near_by_surname:
+        levels.append(Level("near_surname", f"a {id_type} one edit apart, names sharing only a Chinese surname "
+                            "(卢*海, 卢金海): the name comparison says the rest", 0.01, 16.0))
     levels.append(Level("differ", f"both hold {id_type} values and none agree", 0.08, -3.3))
     return Comparison(id_type, f"{id_type} values of the customer and of the account", tuple(levels))
 
@@ -152,8 +157,8 @@ def comparisons_for(identifiers: Sequence[Comparison] = (), attributes: Sequence
     """The comparisons of a run: the built-in identifiers, then declared ones (``identifiers``), timing, name,
     the built-in attributes, then declared ones (``attributes``)."""
     builtin_ids = (
-        identifier_comparison("phone"),
-        identifier_comparison("email"),
+        identifier_comparison("phone", near_by_surname=True),
+        identifier_comparison("email", near_by_surname=True),
         identifier_comparison("device", near=False, sole_m=0.75, sole_bits=21.0),
     )
     return builtin_ids + tuple(identifiers) + (TIMING, NAME, CITY, BIRTH_DATE, GENDER) + tuple(attributes)

@@ -66,6 +66,21 @@ def test_transposed_digits_are_a_near_miss_that_needs_corroboration(resolve_run)
     assert run.decision("C2", "A2") is None   # one digit off and another name: not even a candidate
 
 
+def test_a_near_miss_under_a_masked_name_is_found_and_the_names_weigh(resolve_run) -> None:
+    run = resolve_run([{"customer_id": "C1", "name": "卢金海", "phones": "13807768393"},
+                       {"customer_id": "C2", "name": "卢建国", "phones": "13912345678"}], [
+        {"account_id": "A1", "name": "卢*海", "phones": "13807763893"},   # a platform's mask, two digits swapped
+        {"account_id": "A2", "name": "卢美玲", "phones": "13912345687"},   # the same surname, another person
+    ])
+    levels = dict(run.rows("SELECT account_id, list_transform(evidence, lambda e: e.comparison || '.' || e.level) "
+                           "FROM links"))
+    assert {"phone.near_surname", "name.masked"} <= set(levels["A1"])   # the name is weighed, not taken as given
+    assert run.decision("C1", "A1") == "linked"
+    assert "name.surname_only" in levels["A2"]
+    weights = dict(run.rows("SELECT account_id, match_weight FROM links"))
+    assert weights["A2"] < weights["A1"] - 5
+
+
 def test_near_miss_counts_whatever_the_names_when_a_value_is_shared(resolve_run) -> None:
     tablet = "867530012345672"
     run = resolve_run([{"customer_id": "C1", "name": "刘洋", "phones": "13612345678", "device_ids": tablet}],
