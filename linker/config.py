@@ -308,14 +308,39 @@ class OutputConfig(_Model):
         return value
 
 
-class EngineConfig(_Model):
-    """Resources of the DuckDB engine."""
+class SparkConfig(_Model):
+    """Where the Spark engine runs (``engine.backend = "spark"``; ``pip install linker[spark]``)."""
 
+    master: str | None = Field(None, description="Spark master URL: local[N] on this machine, spark://host:7077, "
+                               "yarn, k8s://https://host:443. When omitted, the session spark-submit or a managed "
+                               "Spark service started is used as it is, else local[*].")
+    staging: str | None = Field(None, description="Folder (a path or a URI on any Hadoop-compatible file system: "
+                                "hdfs://, s3a://, abfss:// ...) where the intermediate tables are written; every "
+                                "executor must reach it. Default: the run's staging folder (fine for local[N]).")
+    config: dict[str, str] = Field(default_factory=dict, description="Spark configuration set on the session "
+                                   "(spark.executor.memory, spark.sql.shuffle.partitions ...).")
+    app_name: str = Field("linker", description="Spark application name.")
+
+    @field_validator("master")
+    @classmethod
+    def _master(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"local(\[(\d+|\*)(,\s*\d+)?\])?|(spark|mesos|k8s)://\S+|yarn", value.strip()):
+            raise ValueError(f"{value!r} is not a Spark master URL: use local[2], local[*], spark://host:7077, "
+                             "yarn or k8s://https://host:443")
+        return value.strip() if value is not None else None
+
+
+class EngineConfig(_Model):
+    """Which engine runs the SQL, and its resources."""
+
+    backend: Literal["duckdb", "spark"] = Field(
+        "duckdb", description="duckdb: one machine (the default); spark: a Spark cluster, or local[N] "
+        "(see engine.spark).")
     memory_limit: str = Field("5GB", description="DuckDB memory limit (a size such as 5GB, 800MB or 4GiB); "
-                              "beyond it DuckDB spills to disk. At 5GB a run on 1M customers peaks at about "
-                              "5.3 GiB for the whole process.")
+                              "beyond it DuckDB spills to disk.")
     threads: int | None = Field(None, ge=1, le=1024, description="Worker threads (DuckDB, and the graph store "
                                 "load); all cores when omitted.")
+    spark: SparkConfig = Field(default_factory=SparkConfig, description="The Spark engine's settings.")
 
     @field_validator("memory_limit")
     @classmethod

@@ -86,6 +86,12 @@ class ConfigExistsError(LinkerError):
         self.paths = paths
 
 
+class EngineError(LinkerError):
+    """The engine cannot run as configured (pyspark or Java missing, the Spark master unreachable, the staging
+    location not writable, a stage not yet on the chosen engine), or a step asked for an operation the engine
+    does not have; the message names the engine, the setting and what to do."""
+
+
 class GraphStoreError(LinkerError):
     """The graph store (embedded or Neo4j) refused an operation; the message names the engine and statement."""
 

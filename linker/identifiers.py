@@ -14,6 +14,7 @@ import duckdb
 
 from linker.config import IdentifierTypeConfig
 from linker.contract import TABLES
+from linker.engine import Engine, as_engine
 from linker.normalize import IdentifierRules, normalize_identifiers
 from linker.normalize.junk import BAD_FORMAT, EMPTY, INVALID, JUNK, REPEATED_DIGIT, USABLE
 from linker.sql import quote_ident, quote_literal
@@ -23,10 +24,12 @@ from linker.sql import quote_ident, quote_literal
 _ROLES = (("phones", "phone"), ("emails", "email"), ("device_ids", "device"))
 
 
-def build_identifiers(con: duckdb.DuckDBPyConnection, *, region: str, rules: IdentifierRules | None = None,
+def build_identifiers(engine: Engine | duckdb.DuckDBPyConnection, *, region: str,
+                      rules: IdentifierRules | None = None,
                       declared: Mapping[str, IdentifierTypeConfig] | None = None) -> int:
     """Create ``identifiers`` from ``customers``, ``accounts`` and ``browsing`` (and the ``declared`` identifier
     types); return its row count."""
+    engine = as_engine(engine)
     declared = declared or {}
     parts = []
     for list_col, id_type in _ROLES:
@@ -40,15 +43,16 @@ def build_identifiers(con: duckdb.DuckDBPyConnection, *, region: str, rules: Ide
                CAST(NULL AS DATE) AS since, CAST(NULL AS DATE) AS confirmed, _row, 'browsing' AS source_table,
                _source, CAST(NULL AS VARCHAR) AS declared_type
         FROM browsing WHERE device_id IS NOT NULL""")
-    con.execute("CREATE OR REPLACE TEMP VIEW identifier_sources AS " + " UNION ALL ".join(parts))
-    normalize_identifiers(con, "identifier_sources", "identifiers", region=region, rules=rules)
-    con.execute("UPDATE identifiers SET id_type = declared_type WHERE declared_type IS NOT NULL")
-    con.execute("ALTER TABLE identifiers DROP COLUMN declared_type")
-    con.execute("DROP VIEW identifier_sources")
+    engine.create_view("identifier_sources", " UNION ALL ".join(parts))
+    normalize_identifiers(engine, "identifier_sources", "identifiers", region=region, rules=rules)
+    if any(spec.normalize in ("phone", "email", "device") for spec in declared.values()):
+        engine.update("identifiers", {"id_type": "declared_type"}, where="declared_type IS NOT NULL")
+    engine.drop_columns("identifiers", ["declared_type"])
+    engine.drop("identifier_sources")
     for id_type, spec in declared.items():
         if spec.normalize not in ("phone", "email", "device"):
-            con.execute(f"INSERT INTO identifiers BY NAME {_recipe_sql(id_type, spec)}")
-    return con.execute("SELECT count(*) FROM identifiers").fetchall()[0][0]
+            engine.insert("identifiers", _recipe_sql(id_type, spec), by_name=True)
+    return engine.count("identifiers")
 
 
 def column_sql(table: str, column: str, alias: str) -> str:

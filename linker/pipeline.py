@@ -31,6 +31,7 @@ from linker.preflight import check_inputs
 from linker.privacy import erase_personal, pseudonym_key, pseudonymize_ids, pseudonymize_values
 from linker.resolve import Resolution, resolve
 from linker.rules import Rules, load_rules
+from linker.stages import check_backend
 from linker.run_folder import (MANIFEST, MODEL_FILE, SCRATCH_DB, STORE_NAME, SUMMARY, WORK_DB, WORK_DIR,
                                RunFolder)
 from linker.sql import quote_ident, quote_literal
@@ -124,12 +125,15 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
     ------
     ConfigError
         The configuration does not fit the inputs (checked before any work).
+    EngineError
+        ``engine.backend`` names an engine some stage does not run on yet (checked before any work).
     InputError
         A whole input file is unusable.
     RunFolderError
         The output folder cannot take the run (a file, holds an input, holds other files without ``force``);
         :class:`~linker.errors.RunLockedError` when another run is writing into it.
     """
+    check_backend(config.engine.backend)
     check_inputs(config, frames)
     rules = load_rules(config.resolution.rules_file)
     enrichment_rules = load_enrichment_rules(config.enrichment)

@@ -22,3 +22,14 @@ def quote_literal(value: str) -> str:
     "'it''s'"
     """
     return "'" + value.replace("'", "''") + "'"
+
+
+def sql_double(value: float) -> str:
+    """A float as a SQL literal that every engine reads as DOUBLE (``2.5`` alone is a DECIMAL, whose sums and
+    rounding differ from a DOUBLE's).
+
+    >>> sql_double(2.5), sql_double(1e-05), sql_double(-3.0)
+    ('2.5e0', '1e-05', '-3.0e0')
+    """
+    text = repr(float(value))
+    return text if "e" in text or "inf" in text or "nan" in text else text + "e0"

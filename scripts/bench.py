@@ -12,6 +12,7 @@ Examples::
     python scripts/bench.py 100k --reference /path/to/reference_pipeline.py
     python scripts/bench.py 1m --splink-model    # + Splink's training and prediction on the run's tables
     python scripts/bench.py 100k --update        # linker update with a day of data against a full run
+    python scripts/bench.py 100k --engine spark  # the stages Spark runs, on DuckDB and on Spark local[2]
 
 The reference pipeline (plain DuckDB SQL doing less than linker, ``reference_pipeline.py``, kept outside the
 repository) runs on the same Parquet inputs after each linker run, in its own process, with the same DuckDB
@@ -23,6 +24,10 @@ is not found the benchmark says so and runs linker alone.
 the model of ``scripts/splink_baseline.py`` (its own training: prior, u by random sampling of
 --splink-u-pairs pairs, EM; then prediction and the one-customer-per-account decision), reported beside the
 run's resolve stage.
+
+--engine spark times the stages that run on Spark (normalize and resolve, see ``linker.stages``) on DuckDB and
+on Spark (``--master``, local[2] by default) from the same ingested tables, side by side
+(:func:`linker.bench_engines.run_engine_benchmark`).
 
 Data sets are generated once into ``--root/<size>/data`` (1m takes a few minutes) and reused; each run writes
 into ``--root/<size>/out``. Splink comes with ``pip install -e '.[test]'``; without it the comparison is
@@ -71,10 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--update", action="store_true",
                    help="time `linker update` with 1%% new accounts and a day of events against a full run "
                         "(linker.bench_update)")
+    p.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                   help="spark: time the stages Spark runs on DuckDB and on Spark, side by side")
+    p.add_argument("--master", default="local[2]", help="the Spark master of --engine spark (local[2])")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = p.parse_args(argv)
     if args.update:
         return bench_update(args)
+    if args.engine == "spark":
+        return _engines(args)
     reference = find_reference(args.reference) if args.with_reference else None
     if args.with_reference and reference is None:
         print(reference_missing_message(args.reference), file=sys.stderr, flush=True)
@@ -144,6 +154,18 @@ def _run_reference(script: Path, args: argparse.Namespace, size: str) -> dict[st
                             memory_limit=args.memory_limit)
     print(f"bench: reference done in {figures['wall_seconds']:.1f} s", file=sys.stderr, flush=True)
     return figures
+
+
+def _engines(args: argparse.Namespace) -> int:
+    from linker.bench_engines import format_engine_report, run_engine_benchmark
+
+    results = [run_engine_benchmark(size, root=args.root, master=args.master) for size in args.sizes]
+    for result in results:
+        if not args.json:
+            print(format_engine_report(result), end="\n\n", flush=True)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0 if all(r["same_counts"] for r in results) else 1
 
 
 def time_splink_model(run_dir: Path, result: dict, threads: int | None, u_max_pairs: float) -> dict:

@@ -21,3 +21,26 @@ def dataset(tmp_path: Path):
         return {"sources": sources, "output": {"dir": str(tmp_path / "out"), "graph_store": False}}
 
     return make
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory: pytest.TempPathFactory):
+    """One local Spark session (local[2]) for every Spark test of the run, stopped at the end."""
+    pytest.importorskip("pyspark")
+    from linker.config import SparkConfig
+    from linker.engine.spark import start_session
+
+    session, started = start_session(SparkConfig(master="local[2]", config={"spark.sql.shuffle.partitions": "2"}))
+    yield session
+    if started:
+        session.stop()
+
+
+@pytest.fixture
+def spark_engine(spark_session, tmp_path: Path):
+    """A Spark engine on the shared session, its tables staged in the test's folder."""
+    from linker.engine.spark import SparkEngine
+
+    engine = SparkEngine(spark_session, tmp_path / "spark")
+    yield engine
+    engine.close()

@@ -12,9 +12,9 @@ test the real code.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
-import uuid
 from collections.abc import Sequence
 from typing import Final, NamedTuple
 
@@ -22,16 +22,39 @@ import duckdb
 import phonenumbers
 import pyarrow as pa
 
+from linker.engine import DuckDBEngine, Engine, as_engine
 from linker.errors import ConfigError
-from linker.sql import quote_ident
 from linker.normalize import devices, emails, phones
 from linker.normalize.junk import (
-    ALL_ZERO, BAD_COUNTRY_CODE, BAD_DOMAIN, BAD_FORMAT, BLOCKED_BY_RULE, EMPTY,
-    FOLD_ALL, ID_TYPES, INVALID, INVALID_NUMBER, JUNK, NULL_TOKEN, PLACEHOLDER, PLACEHOLDER_DEVICE, REASONS,
-    REPEATED_DIGIT, TEST_ADDRESS, TOO_LONG, TOO_SHORT, UNKNOWN_ID_TYPE, USABLE, null_reason_sql, sql_in,
-    sql_str, text_sql, trim_sql,
+    ALL_ZERO,
+    BAD_COUNTRY_CODE,
+    BAD_DOMAIN,
+    BAD_FORMAT,
+    BLOCKED_BY_RULE,
+    EMPTY,
+    FOLD_ALL,
+    ID_TYPES,
+    INVALID,
+    INVALID_NUMBER,
+    JUNK,
+    NULL_TOKEN,
+    PLACEHOLDER,
+    PLACEHOLDER_DEVICE,
+    REASONS,
+    REPEATED_DIGIT,
+    TEST_ADDRESS,
+    TOO_LONG,
+    TOO_SHORT,
+    UNKNOWN_ID_TYPE,
+    USABLE,
+    null_reason_sql,
+    sql_in,
+    sql_str,
+    text_sql,
+    trim_sql,
 )
 from linker.normalize.rules import IdentifierRules, Rule
+from linker.sql import quote_ident
 
 __all__ = [
     "ALL_ZERO", "BAD_COUNTRY_CODE", "BAD_DOMAIN", "BAD_FORMAT",
@@ -95,44 +118,52 @@ class _Lookups(NamedTuple):
     device_placeholders: str
 
 
-class _Views:
-    """Registers Arrow tables and temp tables on ``con``, named for one call; drops them on exit."""
+_CALLS = itertools.count()
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con, self.tag = con, uuid.uuid4().hex[:12]
-        self.names, self.tables = list[str](), list[str]()
+
+class _Views:
+    """Arrow tables and intermediate tables of one call on ``engine``, named for it; dropped on exit."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine, self.tag = engine, next(_CALLS)
+        self.names = list[str]()
 
     def add(self, stem: str, table: pa.Table) -> str:
         """Register ``table`` and return its name."""
-        name = f"_linker_{stem}_{self.tag}_{len(self.names)}"
-        self.con.register(name, table)
-        self.names.append(name)
+        name = self._name(stem)
+        self.engine.register_arrow(name, table)
         return name
 
     def materialize(self, stem: str, relation: str) -> str:
-        """Copy ``relation`` into a temp table and return its name."""
-        name = f"_linker_{stem}_{self.tag}"
-        self.con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {relation}")
-        self.tables.append(name)
+        """Copy ``relation`` into a table and return its name."""
+        name = self._name(stem)
+        self.engine.create_table(name, f"SELECT * FROM {relation}")
+        return name
+
+    def create(self, stem: str, query: str) -> str:
+        """A table of the rows of ``query``; returns its name."""
+        name = self._name(stem)
+        self.engine.create_table(name, query)
+        return name
+
+    def parsed(self, stem: str, query: str, region: str) -> str:
+        """The phone leftovers of ``query`` (one key per row) parsed by ``phonenumbers``, batch by batch in the
+        engine's Python workers: a table of :func:`phones.leftover_table`'s columns; returns its name."""
+        name = self._name(stem)
+        self.engine.map_batches(name, query, lambda batch: phones.leftover_table(
+            batch.column(0).to_pylist(), region), phones.LEFTOVER_SCHEMA)
+        return name
+
+    def _name(self, stem: str) -> str:
+        name = f"_linker_{stem}_{self.tag}_{len(self.names)}"
+        self.names.append(name)
         return name
 
     def __enter__(self) -> _Views:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for name in self.names:
-            self.con.unregister(name)
-        for name in self.tables:
-            self.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
-
-
-def _is_view(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Return whether the (possibly schema-qualified) relation ``name`` is a view."""
-    *schema, view = name.split(".")
-    in_schema = schema[-1] if schema else None
-    found = con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal AND view_name = ? "
-                        "AND (? IS NULL OR schema_name = ?)", [view, in_schema, in_schema]).fetchall()
-    return found[0][0] > 0
+        self.engine.drop(*self.names)
 
 
 _ALL_TYPES: Final = (*ID_TYPES, None)  # None: rows of any other id_type
@@ -144,11 +175,10 @@ def _prepare(views: _Views, source: str, region: str, id_types: Sequence[str | N
 
     Without ``parse`` the phone rows that need Python are left pending (see :func:`_resolve_pending`).
     """
-    keys = []
+    leftovers = None
     if parse and "phone" in id_types:
         keys_sql = phones.leftover_keys_sql(_rows_sql(source, "phone", region, leftovers_only=True), region)
-        keys = [key for (key,) in views.con.execute(keys_sql).fetchall()]
-    leftovers = views.add("phone_leftovers", phones.leftover_table(keys, region)) if keys else None
+        leftovers = views.parsed("phone_leftovers", keys_sql, region)
     return _Lookups(leftovers,
                     views.add("email_domain_fixes", emails.domain_fix_table()),
                     views.add("device_placeholders", devices.placeholder_table()))
@@ -209,11 +239,9 @@ def _final_sql(typed: str, columns: Sequence[str], rules_view: str | None) -> st
             f"FROM ({_rules_sql(typed, rules_view)}) r) f")
 
 
-def _source_columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
+def _source_columns(engine: Engine, source: str) -> list[str]:
     """Return the columns of ``source``; raise ValueError when id_type/raw are missing or outputs clash."""
-    result = con.execute(f"SELECT * FROM {source} LIMIT 0")
-    columns = [d[0] for d in result.description]
-    result.fetchall()
+    columns = [c for c, _ in engine.columns(source)]
     missing = sorted({"id_type", "raw"} - set(columns))
     internal = ("_n_", "_p_", "_e_", "_d_", "_lo_", "_fx_", "_dj_", "_r_")
     clash = sorted(c for c in columns if c in OUTPUT_COLUMNS or c.startswith(internal))
@@ -238,21 +266,20 @@ def _input_table(pairs: Sequence[tuple[str, str | None]]) -> pa.Table:
     })
 
 
-def _candidates(con: duckdb.DuckDBPyConnection, pairs: Sequence[tuple[str, str]],
-                region: str) -> list[str | None]:
+def _candidates(engine: Engine, pairs: Sequence[tuple[str, str]], region: str) -> list[str | None]:
     """Return the normalized value of each ``(id_type, raw)`` ignoring junk lists (None if unparseable)."""
     id_types = sorted({p[0] for p in pairs})
-    with _Views(con) as views:
+    with _Views(engine) as views:
         src = views.add("rule_values", _input_table(pairs))
         lookups = _prepare(views, src, region, id_types, parse=True)
         typed = _typed_sql(src, ["id_type", "raw", "_row"], region, lookups, id_types)
-        return [c for (c,) in con.execute(f"SELECT _n_cand FROM ({typed}) t ORDER BY _row").fetchall()]
+        return [c for (c,) in engine.rows(f"SELECT _n_cand FROM ({typed}) t ORDER BY _row")]
 
 
-def _rules_table(con: duckdb.DuckDBPyConnection, rules: IdentifierRules, region: str) -> pa.Table:
+def _rules_table(engine: Engine, rules: IdentifierRules, region: str) -> pa.Table:
     """Return one row per (id_type, match key) of ``rules``; a rule matches its text and its normal form."""
     rows = rules.rows()
-    normal = _candidates(con, [(r.id_type, r.value) for r in rows], region)
+    normal = _candidates(engine, [(r.id_type, r.value) for r in rows], region)
     keyed: dict[tuple[str, str], Rule] = {}
     for rule, cand in zip(rows, normal, strict=True):  # blocks come first and win
         for key in {rule.value, cand} - {None}:
@@ -265,14 +292,14 @@ def _rules_table(con: duckdb.DuckDBPyConnection, rules: IdentifierRules, region:
     })
 
 
-def normalize_identifiers(con: duckdb.DuckDBPyConnection, source: str, target: str, *,
+def normalize_identifiers(engine: Engine | duckdb.DuckDBPyConnection, source: str, target: str, *,
                           region: str = "CN", rules: IdentifierRules | None = None) -> None:
     """Normalize every identifier of ``source`` into a new table ``target``.
 
     Parameters
     ----------
-    con : duckdb.DuckDBPyConnection
-        Connection holding ``source``; ``target`` is created (or replaced) there.
+    engine : Engine or duckdb.DuckDBPyConnection
+        The engine (or DuckDB connection) holding ``source``; ``target`` is created (or replaced) there.
     source : str
         Table or view with at least ``id_type`` ('phone', 'email', 'device') and ``raw``; usually
         ``owner_kind, owner_id, id_type, raw, since, _row, _source``.
@@ -305,27 +332,26 @@ def normalize_identifiers(con: duckdb.DuckDBPyConnection, source: str, target: s
     >>> con.execute("SELECT value, kind, status FROM identifiers").fetchall()
     [('+8613812345678', 'mobile', 'usable')]
     """
-    _normalize(con, source, target, region, rules, _ALL_TYPES)
+    _normalize(as_engine(engine), source, target, region, rules, _ALL_TYPES)
 
 
-def _normalize(con: duckdb.DuckDBPyConnection, source: str, target: str, region: str,
-               rules: IdentifierRules | None, id_types: Sequence[str | None], *,
-               copy_views: bool = True) -> None:
+def _normalize(engine: Engine, source: str, target: str, region: str, rules: IdentifierRules | None,
+               id_types: Sequence[str | None], *, copy_views: bool = True) -> None:
     """Do :func:`normalize_identifiers` for the rows of ``id_types`` only.
 
     ``copy_views=False`` reads a view source directly, for a registered Arrow table (cheap to read).
     """
     _check_region(region)
-    src, tgt = _quote_name(source), _quote_name(target)
-    columns = _source_columns(con, src)
-    with _Views(con) as views:
-        if copy_views and _is_view(con, source):  # read once per id type below: compute a view once
+    src, _ = _quote_name(source), _quote_name(target)   # both checked: plain names
+    columns = _source_columns(engine, source)
+    with _Views(engine) as views:
+        if copy_views and engine.is_view(source):  # read once per id type below: compute a view once
             src = views.materialize("source", src)
-        rules_view = views.add("rules", _rules_table(con, rules, region)) if rules else None
+        rules_view = views.add("rules", _rules_table(engine, rules, region)) if rules else None
         lookups = _prepare(views, src, region, id_types, parse=False)
         typed = _typed_sql(src, columns, region, lookups, id_types)
-        con.execute(f"CREATE OR REPLACE TABLE {tgt} AS {_final_sql(typed, columns, rules_view)}")
-        _resolve_pending(views, tgt, region, rules_view)
+        engine.create_table(target, _final_sql(typed, columns, rules_view), kind="table")
+        _resolve_pending(views, target, region, rules_view)
 
 
 def _resolve_pending(views: _Views, target: str, region: str, rules_view: str | None) -> None:
@@ -335,20 +361,19 @@ def _resolve_pending(views: _Views, target: str, region: str, rules_view: str | 
     once each in Python (:func:`phones.parse_leftover`), and the results joined back by
     ``(id_type, raw)``; normalization depends on nothing else.
     """
-    pending = views.con.execute(f"SELECT DISTINCT id_type, raw FROM {target} WHERE status IS NULL").fetchall()
-    if not pending:
+    engine = views.engine
+    src = views.create("pending", f"SELECT DISTINCT id_type, raw FROM {_quote_name(target)} WHERE status IS NULL")
+    if not engine.count(src):
         return
-    src = views.add("pending", _input_table(pending))
     lookups = _prepare(views, src, region, ["phone"], parse=True)
     fixed = _final_sql(_typed_sql(src, ["id_type", "raw"], region, lookups, ["phone"]), ["id_type", "raw"],
                        rules_view)
-    sets = ", ".join(f"{c} = f.{c}" for c in OUTPUT_COLUMNS)
-    views.con.execute(f"UPDATE {target} AS t SET {sets} FROM ({fixed}) f "
-                      f"WHERE t.status IS NULL AND t.id_type = f.id_type AND t.raw = f.raw")
+    engine.update(target, {c: f"f.{c}" for c in OUTPUT_COLUMNS}, where="t.status IS NULL", source=fixed,
+                  on=["id_type", "raw"])
 
 
 # --- single-value helpers: the same SQL over a small in-memory table ----------------------------------
-_HELPER_CON: Final = duckdb.connect(":memory:")
+_HELPER: Final = DuckDBEngine(duckdb.connect(":memory:"))
 _HELPER_LOCK: Final = threading.Lock()
 
 
@@ -362,14 +387,13 @@ def normalize_values(id_type: str, raws: Sequence[str | None], region: str = "CN
     ['zhangwei@gmail.com', None]
     """
     with _HELPER_LOCK:
-        _HELPER_CON.register("_linker_helper_in", _input_table([(id_type, raw) for raw in raws]))
+        _HELPER.register_arrow("_linker_helper_in", _input_table([(id_type, raw) for raw in raws]))
         try:
-            _normalize(_HELPER_CON, "_linker_helper_in", "_linker_helper_out", region, rules,
+            _normalize(_HELPER, "_linker_helper_in", "_linker_helper_out", region, rules,
                        [id_type if id_type in ID_TYPES else None], copy_views=False)
-            rows = _HELPER_CON.execute(
-                f"SELECT {', '.join(OUTPUT_COLUMNS)} FROM _linker_helper_out ORDER BY _row").fetchall()
+            rows = _HELPER.rows(f"SELECT {', '.join(OUTPUT_COLUMNS)} FROM _linker_helper_out ORDER BY _row")
         finally:
-            _HELPER_CON.unregister("_linker_helper_in")
+            _HELPER.drop("_linker_helper_in")
     return [NormalizedValue(*row) for row in rows]
 
 

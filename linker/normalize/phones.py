@@ -269,6 +269,10 @@ def parse_leftover(text: str, region: str) -> PhoneParse:
     return PhoneParse(e164, _KINDS.get(number_type, "other"), None, bad_junk)
 
 
+LEFTOVER_SCHEMA = pa.schema([(f"_lo_{f}", pa.string()) for f in ("key", *PhoneParse._fields)])
+"""Columns of :func:`leftover_table`."""
+
+
 def leftover_table(keys: list[str], region: str) -> pa.Table:
     """Parse each distinct leftover key once and return the results as an Arrow table.
 
@@ -279,4 +283,4 @@ def leftover_table(keys: list[str], region: str) -> pa.Table:
     """
     parsed = [parse_leftover(key, region) for key in keys]
     columns = {"_lo_key": keys, **{f"_lo_{f}": [getattr(p, f) for p in parsed] for f in PhoneParse._fields}}
-    return pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
+    return pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()}, LEFTOVER_SCHEMA)

@@ -13,6 +13,7 @@ from typing import Protocol
 import duckdb
 
 from linker.config import ResolutionConfig
+from linker.engine import Engine, as_engine
 from linker.resolve.attributes import attributes_for
 from linker.resolve.candidates import BlockingRule, find_candidates
 from linker.resolve.clusters import build_clusters, connected_components
@@ -37,7 +38,7 @@ class Resolution:
 
 
 class ResolutionScope(Protocol):
-    """Resolution of part of the accounts, the rest kept from a previous run (:mod:`linker.update`)."""
+    """Resolution of part of the accounts, the rest kept from a previous run (:mod:`linker.update`, DuckDB only)."""
 
     def restrict_scores(self, con: duckdb.DuckDBPyConnection) -> None:
         """Delete from ``scored_pairs`` the pairs of the accounts that need no decision again."""
@@ -46,7 +47,7 @@ class ResolutionScope(Protocol):
         """Add the kept decisions to ``links``; return the number of pairs per decision of the whole table."""
 
 
-def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rules,
+def resolve(engine: Engine | duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rules,
             model: MatchModel | None = None, scope: ResolutionScope | None = None) -> Resolution:
     """Run hubs -> candidates -> comparisons -> model -> scores -> decisions -> clusters on ``identifiers``.
 
@@ -68,6 +69,7 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
     ConfigError
         If the given model was trained for other comparisons or levels.
     """
+    engine = as_engine(engine)
     clock = _Clock()
     declared = config.identifiers
     identifiers = BUILTIN_IDENTIFIERS + tuple(declared)
@@ -78,36 +80,36 @@ def resolve(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rul
     by_name = {a.comparison.name: a for a in attributes}
     blocking = [BlockingRule(tuple(by_name[n] for n in rule.on), rule.max_pairs_per_value)
                 for rule in config.blocking]
-    counts = {"hub identifiers": find_hubs(con, {**config.hub_degree,
+    counts = {"hub identifiers": find_hubs(engine, {**config.hub_degree,
                                                  **{t: spec.hub_degree for t, spec in declared.items()}})}
     counts["candidate pairs"] = find_candidates(
-        con, near_miss=config.near_miss, unblocked_near=[t for t, spec in declared.items() if spec.near_miss],
+        engine, near_miss=config.near_miss, unblocked_near=[t for t, spec in declared.items() if spec.near_miss],
         blocking=blocking)
     clock.lap("candidates")
-    build_pair_levels(con, comparisons, identifiers, attributes)
+    build_pair_levels(engine, comparisons, identifiers, attributes)
     clock.lap("comparisons")
     if model is None and config.model_file is not None:
         model = MatchModel.load(config.model_file)
     if model is not None:
         model.check_fits(comparisons, source=model.training.get("file", "the match model"))
     else:
-        model = train_model(con, comparisons, identifiers, attributes, config.training)
+        model = train_model(engine, comparisons, identifiers, attributes, config.training)
     clock.lap("training")
     # Temporary tables stay in memory until dropped (or spilled): each is dropped once no later step reads it.
-    con.execute("DROP TABLE owner_values; DROP TABLE pair_evidence; DROP TABLE blocked_pairs")
-    _store_weights(con, model)
-    score_pairs(con, model, identifiers)
-    con.execute("DROP TABLE pair_levels")
+    engine.drop("owner_values", "pair_evidence", "blocked_pairs")
+    _store_weights(engine, model)
+    score_pairs(engine, model, identifiers)
+    engine.drop("pair_levels")
     if scope is not None:
-        scope.restrict_scores(con)
+        scope.restrict_scores(engine.con)
     clock.lap("scoring")
-    decisions = decide_links(con, config, rules)
-    con.execute("DROP TABLE scored_pairs")
+    decisions = decide_links(engine, config, rules)
+    engine.drop("scored_pairs")
     if scope is not None:
-        decisions = scope.complete_links(con)
+        decisions = scope.complete_links(engine.con)
     counts.update({f"{d} pairs": decisions.get(d, 0) for d in ("linked", "ambiguous", "rejected")})
     clock.lap("decisions")
-    counts["clusters"] = build_clusters(con)
+    counts["clusters"] = build_clusters(engine)
     clock.lap("clusters")
     return Resolution(model, counts, clock.laps)
 
@@ -125,12 +127,12 @@ class _Clock:
         self._last = now
 
 
-def _store_weights(con: duckdb.DuckDBPyConnection, model: MatchModel) -> None:
+def _store_weights(engine: Engine, model: MatchModel) -> None:
     """``match_weights``: the model's levels with m, u and weight, kept in the run database for the report."""
     import pyarrow as pa
 
     rows = model.weights_table()
     names = ("comparison", "level", "description", "m", "u", "weight")
-    con.register("match_weights_arrow", pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)}))
-    con.execute("CREATE OR REPLACE TABLE match_weights AS SELECT * FROM match_weights_arrow")
-    con.unregister("match_weights_arrow")
+    engine.register_arrow("match_weights_arrow", pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)}))
+    engine.create_table("match_weights", "SELECT * FROM match_weights_arrow", kind="table")
+    engine.drop("match_weights_arrow")

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 
 import duckdb
 
+from linker.engine import Engine, as_engine
 from linker.resolve.attributes import Attribute
 from linker.resolve.names import name_keys_sql, names_of_owner_sql, register_pinyin
 from linker.sql import quote_literal
 
 
-def find_candidates(con: duckdb.DuckDBPyConnection, *, near_miss: bool = True, unblocked_near: Sequence[str] = (),
-                    blocking: Sequence[BlockingRule] = ()) -> int:
+def find_candidates(engine: Engine | duckdb.DuckDBPyConnection, *, near_miss: bool = True,
+                    unblocked_near: Sequence[str] = (), blocking: Sequence[BlockingRule] = ()) -> int:
     """Create ``pair_evidence`` (one row per customer, account and identifier match) and ``blocked_pairs`` (pairs
     that agree on the attributes of a blocking rule). Returns the number of distinct candidate pairs.
 
@@ -29,27 +30,26 @@ def find_candidates(con: duckdb.DuckDBPyConnection, *, near_miss: bool = True, u
     in ``owner_values``; the degrees are joined onto the pairs, not onto every value. ``unblocked_near`` lists
     declared identifier types whose values one edit apart are searched among all values (an ID number's typo).
     """
-    con.execute("DELETE FROM owner_values o WHERE EXISTS "
-                "(SELECT 1 FROM hubs h WHERE h.id_type = o.id_type AND h.value = o.value)")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE pair_evidence AS
+    engine = as_engine(engine)
+    engine.delete_where("owner_values", "EXISTS (SELECT 1 FROM hubs h WHERE h.id_type = o.id_type "
+                        "AND h.value = o.value)", alias="o")
+    engine.create_table("pair_evidence", """
         SELECT c.owner_id AS customer_id, a.owner_id AS account_id, c.id_type, 'exact' AS match,
                c.value AS customer_value, a.value AS account_value, c.since, c.confirmed
         FROM owner_values c JOIN owner_values a USING (id_type, value)
         WHERE c.owner_kind = 'customer' AND a.owner_kind = 'account'
     """)
     if near_miss:
-        _near_misses(con)
+        _near_misses(engine)
     for id_type in unblocked_near:
-        _unblocked_near_misses(con, id_type)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE pair_evidence AS
+        _unblocked_near_misses(engine, id_type)
+    engine.create_table("pair_evidence", """
         SELECT e.*, d.customers, d.accounts
         FROM pair_evidence e JOIN identifier_degrees d ON d.id_type = e.id_type AND d.value = e.customer_value
     """)
-    _blocked_pairs(con, blocking)
-    return con.execute("SELECT count(*) FROM (SELECT customer_id, account_id FROM pair_evidence UNION "
-                       "SELECT customer_id, account_id FROM blocked_pairs)").fetchall()[0][0]
+    _blocked_pairs(engine, blocking)
+    return engine.scalar("SELECT count(*) FROM (SELECT customer_id, account_id FROM pair_evidence UNION "
+                       "SELECT customer_id, account_id FROM blocked_pairs)")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class BlockingRule:
     max_pairs_per_value: int
 
 
-def _blocked_pairs(con: duckdb.DuckDBPyConnection, rules: Sequence[BlockingRule]) -> None:
+def _blocked_pairs(engine: Engine, rules: Sequence[BlockingRule]) -> None:
     """``blocked_pairs(customer_id, account_id)``: the pairs of every blocking rule (a pair may repeat)."""
     parts = []
     for rule in rules:
@@ -78,21 +78,19 @@ def _blocked_pairs(con: duckdb.DuckDBPyConnection, rules: Sequence[BlockingRule]
                           WHERE cn.n * an.n <= {rule.max_pairs_per_value})
                 SELECT ck.customer_id, ak.account_id FROM ck JOIN ak USING (k) SEMI JOIN small USING (k))""")
     empty = "SELECT CAST(NULL AS VARCHAR) AS customer_id, CAST(NULL AS VARCHAR) AS account_id WHERE FALSE"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE blocked_pairs AS {' UNION ALL '.join(parts) or empty}")
+    engine.create_table("blocked_pairs", f"{' UNION ALL '.join(parts) or empty}")
 
 
-def _unblocked_near_misses(con: duckdb.DuckDBPyConnection, id_type: str) -> None:
+def _unblocked_near_misses(engine: Engine, id_type: str) -> None:
     """Add values of ``id_type`` one edit apart between any customer and any account."""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE near_sides AS
+    engine.create_table("near_sides", f"""
         SELECT row_number() OVER () AS sid, *
         FROM (SELECT DISTINCT owner_kind = 'customer' AS is_customer, value, '' AS name_key, '' AS domain,
                      value AS body
               FROM owner_values WHERE id_type = {quote_literal(id_type)})
     """)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE near_keys AS {_deletion_keys('is_customer')}")
-    con.execute(f"""
-        INSERT INTO pair_evidence
+    engine.create_table("near_keys", f"{_deletion_keys('is_customer')}")
+    engine.insert("pair_evidence", f"""
         SELECT c.owner_id, a.owner_id, {quote_literal(id_type)}, 'near', c.value, a.value, c.since, c.confirmed
         FROM (SELECT DISTINCT cv.value AS cval, av.value AS aval
               FROM near_keys k JOIN ({_deletion_keys('NOT is_customer')}) ak USING (k)
@@ -101,10 +99,10 @@ def _unblocked_near_misses(con: duckdb.DuckDBPyConnection, id_type: str) -> None
         JOIN owner_values c ON c.id_type = {quote_literal(id_type)} AND c.owner_kind = 'customer' AND c.value = p.cval
         JOIN owner_values a ON a.id_type = {quote_literal(id_type)} AND a.owner_kind = 'account' AND a.value = p.aval
     """)
-    con.execute("DROP TABLE near_keys; DROP TABLE near_sides")
+    engine.drop("near_keys", "near_sides")
 
 
-def _near_misses(con: duckdb.DuckDBPyConnection) -> None:
+def _near_misses(engine: Engine) -> None:
     """Add phones one edit apart, and emails whose local parts are one edit apart on the same domain, between a
     customer and an account whose names spell the same letters (:func:`~linker.resolve.names.name_keys_sql`) or
     begin with the same Chinese character (a surname, :func:`_owner_name_keys`), or that already share a value
@@ -119,8 +117,7 @@ def _near_misses(con: duckdb.DuckDBPyConnection) -> None:
     Every distinct (value, name key) gets a number; the deletion keys carry the number only, so the join of customer
     keys with account keys hashes integers, and the strings are read again only for the pairs it finds.
     """
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE near_owners AS
+    engine.create_table("near_owners", """
         SELECT owner_kind, owner_id, id_type, value,
                CASE id_type WHEN 'email' THEN split_part(value, '@', 2) ELSE '' END AS domain,
                CASE id_type WHEN 'email' THEN split_part(value, '@', 1) ELSE value END AS body, since, confirmed
@@ -130,25 +127,22 @@ def _near_misses(con: duckdb.DuckDBPyConnection) -> None:
                 SELECT 1 FROM owner_values c
                 WHERE c.owner_kind = 'customer' AND c.id_type = o.id_type AND c.value = o.value))
     """)
-    _owner_name_keys(con)
-    con.execute("CREATE OR REPLACE TEMP TABLE exact_pairs AS "
+    _owner_name_keys(engine)
+    engine.create_table("exact_pairs", ""
                 "SELECT DISTINCT customer_id, account_id FROM pair_evidence")
     for id_type in ("phone", "email"):
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE near_sides AS
+        engine.create_table("near_sides", f"""
             SELECT row_number() OVER () AS sid, *
             FROM (SELECT DISTINCT o.owner_kind = 'customer' AS is_customer, o.value, n.name_key, o.domain, o.body
                   FROM near_owners o JOIN owner_name_keys n USING (owner_kind, owner_id)
                   WHERE o.id_type = '{id_type}')
         """)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE near_keys AS {_deletion_keys('is_customer')}")
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE near_pairs AS
+        engine.create_table("near_keys", f"{_deletion_keys('is_customer')}")
+        engine.create_table("near_pairs", f"""
             SELECT DISTINCT c.sid AS customer_sid, a.sid AS account_sid
             FROM near_keys c JOIN ({_deletion_keys('NOT is_customer')}) a USING (k)
         """)
-        con.execute(f"""
-            INSERT INTO pair_evidence
+        engine.insert("pair_evidence", f"""
             SELECT DISTINCT customer_id, account_id, '{id_type}', match, customer_value, account_value, since,
                    confirmed
             FROM (
@@ -177,11 +171,11 @@ def _near_misses(con: duckdb.DuckDBPyConnection) -> None:
                                   AND a.owner_id = p.account_id
                 WHERE c.value <> a.value AND c.domain = a.domain AND damerau_levenshtein(c.body, a.body) = 1)
         """)
-        con.execute("DROP TABLE near_pairs; DROP TABLE near_keys; DROP TABLE near_sides")
-    con.execute("DROP TABLE exact_pairs; DROP TABLE owner_name_keys; DROP TABLE near_owners")
+        engine.drop("near_pairs", "near_keys", "near_sides")
+    engine.drop("exact_pairs", "owner_name_keys", "near_owners")
 
 
-def _owner_name_keys(con: duckdb.DuckDBPyConnection) -> None:
+def _owner_name_keys(engine: Engine) -> None:
     """``owner_name_keys`` (owner_kind, owner_id, name_key) of the owners in ``near_owners`` that have a name,
     one per distinct key of any of their names: the customers and the accounts whose values are searched, not
     every account.
@@ -189,9 +183,8 @@ def _owner_name_keys(con: duckdb.DuckDBPyConnection) -> None:
     Two kinds of key: the letters the name spells (:func:`~linker.resolve.names.name_keys_sql`), and, for a name
     written in Chinese characters, its first character as ``surname <char>``: a platform's masked recipient
     (卢*海), a title (郑先生) or a full name keeps the surname when the letters differ."""
-    register_pinyin(con)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE owner_names AS
+    register_pinyin(engine)
+    engine.create_table("owner_names", f"""
         WITH owners AS (SELECT DISTINCT owner_kind, owner_id FROM near_owners)
         SELECT owner_kind, owner_id, unnest({names_of_owner_sql()}) AS name
         FROM (SELECT o.owner_kind, o.owner_id, c.name, c.names FROM owners o
@@ -200,15 +193,14 @@ def _owner_name_keys(con: duckdb.DuckDBPyConnection) -> None:
               SELECT o.owner_kind, o.owner_id, a.name, a.names FROM owners o
               JOIN accounts a ON o.owner_kind = 'account' AND a.account_id = o.owner_id)
     """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE owner_name_keys AS
+    engine.create_table("owner_name_keys", f"""
         SELECT DISTINCT n.owner_kind, n.owner_id, k.name_key
         FROM owner_names n JOIN ({name_keys_sql("owner_names")}) k USING (name)
         UNION
         SELECT DISTINCT n.owner_kind, n.owner_id, 'surname ' || p.ch
         FROM owner_names n JOIN pinyin_chars p ON p.ch = left(n.name, 1)
     """)
-    con.execute("DROP TABLE owner_names")
+    engine.drop("owner_names")
 
 
 def _deletion_keys(side: str) -> str:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import duckdb
 
+from linker.engine import Engine, as_engine
 
-def connected_components(con: duckdb.DuckDBPyConnection, edges: str, nodes: str, target: str) -> int:
+
+def connected_components(engine: Engine | duckdb.DuckDBPyConnection, edges: str, nodes: str, target: str) -> int:
     """Label every node with the smallest node key of its component.
 
     Parameters
     ----------
-    con
+    engine
         DuckDB connection.
     edges
         Relation with VARCHAR columns ``src, dst`` (undirected).
@@ -36,44 +38,41 @@ def connected_components(con: duckdb.DuckDBPyConnection, edges: str, nodes: str,
     neighbours, then the label of its label. Rounds are O(log diameter) in practice; each is a hash join,
     O(V + E).
     """
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE cc_nodes AS
+    engine = as_engine(engine)
+    engine.create_table("cc_nodes", f"""
         SELECT node, row_number() OVER (ORDER BY node) AS id
         FROM (SELECT node FROM {nodes} UNION SELECT src FROM {edges} UNION SELECT dst FROM {edges})
     """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE cc_edges AS
+    engine.create_table("cc_edges", f"""
         SELECT a.id AS src, b.id AS dst FROM {edges} e JOIN cc_nodes a ON a.node = e.src JOIN cc_nodes b ON b.node = e.dst
         UNION SELECT b.id, a.id FROM {edges} e JOIN cc_nodes a ON a.node = e.src JOIN cc_nodes b ON b.node = e.dst
     """)
-    con.execute("CREATE OR REPLACE TEMP TABLE cc_labels AS SELECT id, id AS label FROM cc_nodes")
+    engine.create_table("cc_labels", "SELECT id, id AS label FROM cc_nodes")
     rounds = 0
     while True:
         rounds += 1
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE cc_next AS
+        engine.create_table("cc_next", """
             WITH spread AS (
                 SELECT l.id, least(l.label, coalesce(min(n.label), l.label)) AS label
                 FROM cc_labels l LEFT JOIN cc_edges e ON e.src = l.id LEFT JOIN cc_labels n ON n.id = e.dst
                 GROUP BY l.id, l.label)
             SELECT s.id, least(s.label, j.label) AS label FROM spread s JOIN spread j ON j.id = s.label
         """)
-        changed = con.execute("""
+        changed = engine.scalar("""
             SELECT count(*) FROM cc_next n JOIN cc_labels l USING (id) WHERE n.label <> l.label
-        """).fetchall()[0][0]
-        con.execute("DROP TABLE cc_labels; ALTER TABLE cc_next RENAME TO cc_labels")
+        """)
+        engine.rename("cc_next", "cc_labels")
         if changed == 0:
             break
-    con.execute(f"""
-        CREATE OR REPLACE TABLE {target} AS
+    engine.create_table(target, """
         SELECT n.node, c.node AS component
         FROM cc_labels l JOIN cc_nodes n ON n.id = l.id JOIN cc_nodes c ON c.id = l.label
-    """)
-    con.execute("DROP TABLE cc_labels; DROP TABLE cc_edges; DROP TABLE cc_nodes")
+    """, kind="table")
+    engine.drop("cc_labels", "cc_edges", "cc_nodes")
     return rounds
 
 
-def build_clusters(con: duckdb.DuckDBPyConnection) -> int:
+def build_clusters(engine: Engine | duckdb.DuckDBPyConnection) -> int:
     """Create ``clusters`` (member_kind, member_id, cluster_id, cluster_size, customers, accounts) from
     ``links``. Every customer and account is in exactly one cluster. Returns the number of clusters.
 
@@ -85,21 +84,19 @@ def build_clusters(con: duckdb.DuckDBPyConnection) -> int:
     cluster is labelled by its smallest member key ('A:<account_id>' before 'C:<customer_id>'), as if the
     components had been computed on the whole graph. O(customers + accounts + links).
     """
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE cluster_edges AS
+    engine = as_engine(engine)
+    engine.create_table("cluster_edges", """
         SELECT DISTINCT customer_id, account_id FROM links WHERE decision IN ('linked', 'ambiguous')
     """)
-    con.execute("""
-        CREATE OR REPLACE TEMP VIEW customer_edges AS
+    engine.create_view("customer_edges", """
         SELECT b.first AS src, e.customer_id AS dst
         FROM cluster_edges e
         JOIN (SELECT account_id, min(customer_id) AS first FROM cluster_edges
               GROUP BY account_id HAVING count(*) > 1) b USING (account_id)
         WHERE e.customer_id <> b.first
     """)
-    connected_components(con, "customer_edges", "(SELECT src AS node FROM customer_edges)", "customer_groups")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE cluster_members AS
+    connected_components(engine, "customer_edges", "(SELECT src AS node FROM customer_edges)", "customer_groups")
+    engine.create_table("cluster_members", """
         WITH customer_group AS (
             SELECT c.customer_id, coalesce(g.component, c.customer_id) AS grp
             FROM customers c LEFT JOIN customer_groups g ON g.node = c.customer_id),
@@ -111,18 +108,17 @@ def build_clusters(con: duckdb.DuckDBPyConnection) -> int:
         SELECT 'A:' || a.account_id, coalesce('C:' || g.grp, 'A:' || a.account_id)
         FROM accounts a LEFT JOIN account_group g USING (account_id)
     """)
-    con.execute("""
-        CREATE OR REPLACE TABLE clusters AS
-        SELECT CASE WHEN m.node[1] = 'C' THEN 'customer' ELSE 'account' END AS member_kind, m.node[3:] AS member_id,
+    engine.create_table("clusters", """
+        SELECT CASE WHEN left(m.node, 1) = 'C' THEN 'customer' ELSE 'account' END AS member_kind,
+               substr(m.node, 3) AS member_id,
                c.cluster_id, c.cluster_size, c.customers, c.accounts
         FROM cluster_members m
-        JOIN (SELECT grp, 'CL' || left(md5(coalesce(min(node) FILTER (WHERE node[1] = 'C'), min(node))), 12)
+        JOIN (SELECT grp, 'CL' || left(md5(coalesce(min(node) FILTER (WHERE left(node, 1) = 'C'), min(node))), 12)
                          AS cluster_id, count(*) AS cluster_size,
-                     count(*) FILTER (WHERE node[1] = 'C') AS customers,
-                     count(*) FILTER (WHERE node[1] = 'A') AS accounts
+                     count(*) FILTER (WHERE left(node, 1) = 'C') AS customers,
+                     count(*) FILTER (WHERE left(node, 1) = 'A') AS accounts
               FROM cluster_members GROUP BY grp) c USING (grp)
         ORDER BY c.cluster_id, member_kind DESC, member_id
-    """)
-    con.execute("DROP TABLE cluster_members; DROP TABLE customer_groups; DROP VIEW customer_edges; "
-                "DROP TABLE cluster_edges")
-    return con.execute("SELECT count(DISTINCT cluster_id) FROM clusters").fetchall()[0][0]
+    """, kind="table")
+    engine.drop("cluster_members", "customer_groups", "customer_edges", "cluster_edges")
+    return engine.scalar("SELECT count(DISTINCT cluster_id) FROM clusters")

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import duckdb
 
+from linker.engine import Engine, as_engine
 from linker.resolve.attributes import Attribute, level_sql
 from linker.resolve.model import TIMING, Comparison
 from linker.resolve.name_levels import name_levels
@@ -50,7 +51,7 @@ def _rank_to_level(rank: str, comparison: Comparison, ranks: Sequence[str]) -> s
     return f"CASE {rank} {cases} END"
 
 
-def build_pair_levels(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison],
+def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison],
                       identifiers: Sequence[str], attributes: Sequence[Attribute], *, pairs: str | None = None,
                       target: str = "pair_levels") -> int:
     """Create ``target`` (default ``pair_levels``) from ``pair_evidence``, ``owner_values``, ``customers`` and
@@ -73,13 +74,14 @@ def build_pair_levels(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comp
     int
         The number of pairs.
     """
+    engine = as_engine(engine)
     by_name = {c.name: c for c in comparisons}
     source = pairs or ("SELECT customer_id, account_id FROM pair_evidence UNION ALL "
                        "SELECT customer_id, account_id FROM blocked_pairs")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE pairs AS SELECT DISTINCT customer_id, account_id FROM ({source})")
-    _identifier_levels(con, identifiers)
-    _timing_levels(con)
-    name_levels(con, "pairs")
+    engine.create_table("pairs", f"SELECT DISTINCT customer_id, account_id FROM ({source})")
+    _identifier_levels(engine, identifiers)
+    _timing_levels(engine)
+    name_levels(engine, "pairs")
     id_columns = []
     for t in identifiers:
         differ = IDENTIFIER_RANKS.index("differ")
@@ -91,8 +93,7 @@ def build_pair_levels(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comp
                          for i, a in enumerate(attributes)]
     customer_values = ", ".join(f"{a.customer_sql} AS v{i}" for i, a in enumerate(attributes))
     account_values = ", ".join(f"{a.account_sql} AS v{i}" for i, a in enumerate(attributes))
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {target} AS
+    engine.create_table(target, f"""
         WITH held_c AS (SELECT owner_id AS customer_id, {presence} FROM owner_values
                         WHERE owner_kind = 'customer' AND owner_id IN (SELECT customer_id FROM pairs)
                         GROUP BY owner_id),
@@ -117,12 +118,16 @@ def build_pair_levels(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comp
         JOIN cv USING (customer_id)
         JOIN av USING (account_id)
     """)
-    con.execute("DROP TABLE identifier_ranks; DROP TABLE timing_ranks; DROP TABLE pair_name_levels; "
-                "DROP TABLE pairs")
-    return con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
+    engine.drop("identifier_ranks", "timing_ranks", "pair_name_levels", "pairs")
+    return engine.count(target)
 
 
-def _identifier_levels(con: duckdb.DuckDBPyConnection, identifiers: Sequence[str]) -> None:
+BEST = "{'rank': rank, 'value': customer_value, 'account_value': account_value}"
+"""SQL: the order in which a pair's agreeing values are preferred: best rank, then by value, so that equal ranks
+give the same value (and explanation) on every run and engine."""
+
+
+def _identifier_levels(engine: Engine, identifiers: Sequence[str]) -> None:
     """``identifier_ranks``: per pair and identifier type, the best rank of :data:`IDENTIFIER_RANKS` among its
     agreeing values, with that value, the account's value (for a near miss) and its holders."""
     last_active = "CAST(coalesce(a.last_seen_at, a.registered_at) AS DATE)"
@@ -135,14 +140,13 @@ def _identifier_levels(con: duckdb.DuckDBPyConnection, identifiers: Sequence[str
             f"WHEN customers <= 3 THEN 2 ELSE 3 END")
     per_type = ", ".join(
         f"min(rank) FILTER (WHERE id_type = '{t}') AS rank_{t}, "
-        f"arg_min(customer_value, rank) FILTER (WHERE id_type = '{t}') AS value_{t}, "
-        f"arg_min(CASE WHEN match LIKE 'near%' THEN account_value END, rank) FILTER (WHERE id_type = '{t}') "
+        f"arg_min(customer_value, {BEST}) FILTER (WHERE id_type = '{t}') AS value_{t}, "
+        f"arg_min(CASE WHEN match LIKE 'near%' THEN account_value END, {BEST}) FILTER (WHERE id_type = '{t}') "
         f"AS account_value_{t}, "
-        f"arg_min({{'customers': customers, 'accounts': accounts}}, rank) FILTER (WHERE id_type = '{t}') "
+        f"arg_min({{'customers': customers, 'accounts': accounts}}, {BEST}) FILTER (WHERE id_type = '{t}') "
         f"AS holders_{t}"
         for t in identifiers)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE identifier_ranks AS
+    engine.create_table("identifier_ranks", f"""
         SELECT customer_id, account_id, bool_or(match = 'exact') AS any_exact,
                bool_or(match = 'near') AS near_by_letters, {per_type}
         FROM (SELECT e.*, {rank} AS rank FROM pair_evidence e JOIN accounts a USING (account_id)
@@ -151,11 +155,10 @@ def _identifier_levels(con: duckdb.DuckDBPyConnection, identifiers: Sequence[str
     """)
 
 
-def _timing_levels(con: duckdb.DuckDBPyConnection) -> None:
+def _timing_levels(engine: Engine) -> None:
     """``timing_ranks``: per pair, the least worrying rank of :data:`TIMING_RANKS` over the exactly shared values
     whose dates can be checked, and a note with the dates of that value. No row when no date applies."""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE timing_ranks AS
+    engine.create_table("timing_ranks", f"""
         WITH dated AS (
             SELECT e.customer_id, e.account_id, e.id_type, e.since, e.confirmed, c.closed_at,
                    CAST(coalesce(a.registered_at, a.last_seen_at) AS DATE) AS first_active,
@@ -173,8 +176,8 @@ def _timing_levels(con: duckdb.DuckDBPyConnection) -> None:
                 ELSE 0 END AS rank
             FROM dated WHERE first_active IS NOT NULL)
         SELECT customer_id, account_id, min(rank) AS rank,
-               arg_min(concat_ws(', ', id_type || ':', 'confirmed ' || confirmed,
-                                 'customer left ' || closed_at, 'account active ' || first_active || ' to '
-                                 || last_active), rank) AS note
+               min({{'rank': rank, 'note': concat_ws(', ', id_type || ':', 'confirmed ' || confirmed,
+                   'customer left ' || closed_at, 'account active ' || first_active || ' to ' || last_active)}}
+                  ).note AS note
         FROM ranked GROUP BY customer_id, account_id
     """)

@@ -14,28 +14,28 @@ import duckdb
 import pyarrow as pa
 
 from linker.config import ResolutionConfig
+from linker.engine import Engine, as_engine
 from linker.rules import Rules
 
 
-def decide_links(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rules) -> dict[str, int]:
+def decide_links(engine: Engine | duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rules) -> dict[str, int]:
     """Create ``links`` from ``scored_pairs``; return the number of pairs per decision.
 
     The ranking windows run over narrow rows; the evidence lists are joined back at the end.
     """
+    engine = as_engine(engine)
     rows = [(r.customer_id, r.account_id, "force_link", r.reason) for r in rules.force_link] + \
            [(r.customer_id, r.account_id, "force_apart", r.reason) for r in rules.force_apart]
-    con.register("pair_rules_arrow", pa.table(
+    engine.register_arrow("pair_rules_arrow", pa.table(
         {name: [r[i] for r in rows] for i, name in enumerate(("customer_id", "account_id", "action", "reason"))},
         schema=pa.schema([(n, pa.string()) for n in ("customer_id", "account_id", "action", "reason")])))
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE pair_rules AS
+    engine.create_table("pair_rules", """
         SELECT r.* FROM pair_rules_arrow r
         WHERE r.customer_id IN (SELECT customer_id FROM customers) AND r.account_id IN (SELECT account_id FROM accounts)
     """)
-    con.unregister("pair_rules_arrow")
+    engine.drop("pair_rules_arrow")
     link, review, margin = config.link_threshold, config.review_threshold, config.margin_bits
-    con.execute(f"""
-        CREATE OR REPLACE TABLE links AS
+    engine.create_table("links", f"""
         WITH base AS (
             SELECT coalesce(s.customer_id, r.customer_id) AS customer_id,
                    coalesce(s.account_id, r.account_id) AS account_id,
@@ -91,6 +91,6 @@ def decide_links(con: duckdb.DuckDBPyConnection, config: ResolutionConfig, rules
         FROM decided LEFT JOIN (SELECT customer_id, account_id, evidence FROM scored_pairs) s
             USING (customer_id, account_id)
         ORDER BY account_id, rank
-    """)
-    con.execute("DROP TABLE pair_rules")
-    return dict(con.execute("SELECT decision, count(*) FROM links GROUP BY decision").fetchall())
+    """, kind="table")
+    engine.drop("pair_rules")
+    return dict(engine.rows("SELECT decision, count(*) FROM links GROUP BY decision"))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import duckdb
 
+from linker.engine import Engine, as_engine
 from linker.sql import quote_literal
 
 
-def find_hubs(con: duckdb.DuckDBPyConnection, hub_degree: dict[str, int]) -> int:
+def find_hubs(engine: Engine | duckdb.DuckDBPyConnection, hub_degree: dict[str, int]) -> int:
     """Create ``owner_values``, ``identifier_degrees`` (every usable value with its customer and account counts)
     and ``hubs``.
 
@@ -22,28 +23,26 @@ def find_hubs(con: duckdb.DuckDBPyConnection, hub_degree: dict[str, int]) -> int
     -----
     Two hash aggregates: identifiers per owner and value, then those per value. O(n).
     """
+    engine = as_engine(engine)
     threshold = "CASE id_type " + " ".join(
         f"WHEN {quote_literal(t)} THEN {int(d)}" for t, d in sorted(hub_degree.items())) + " END"
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE owner_values AS
-        SELECT owner_kind, owner_id, id_type, value, any_value(kind) AS kind, min(since) AS since,
+    engine.create_table("owner_values", """
+        SELECT owner_kind, owner_id, id_type, value, min(kind) AS kind, min(since) AS since,
                max(confirmed) AS confirmed
         FROM identifiers
         WHERE status = 'usable' AND owner_kind IN ('customer', 'account')
         GROUP BY owner_kind, owner_id, id_type, value
     """)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE identifier_degrees AS
+    engine.create_table("identifier_degrees", f"""
         SELECT id_type, value, kind, customers, accounts, customers + accounts > {threshold} AS is_hub,
                {threshold} AS hub_threshold
-        FROM (SELECT id_type, value, any_value(kind) AS kind,
+        FROM (SELECT id_type, value, min(kind) AS kind,
                      count(*) FILTER (WHERE owner_kind = 'customer') AS customers,
                      count(*) FILTER (WHERE owner_kind = 'account') AS accounts
               FROM owner_values GROUP BY id_type, value)
-    """)
-    con.execute("""
-        CREATE OR REPLACE TABLE hubs AS
+    """, kind="table")
+    engine.create_table("hubs", """
         SELECT id_type, value, kind, customers, accounts, customers + accounts AS degree, hub_threshold
         FROM identifier_degrees WHERE is_hub ORDER BY degree DESC, id_type, value
-    """)
-    return con.execute("SELECT count(*) FROM hubs").fetchall()[0][0]
+    """, kind="table")
+    return engine.count("hubs")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import duckdb
 
+from linker.engine import Engine, as_engine
 from linker.resolve.model import NAME
 from linker.resolve.names import names_of_owner_sql, register_pinyin
 
@@ -160,7 +161,7 @@ def _level_sql() -> str:
         ELSE {level['unrelated_nickname']} END"""
 
 
-def name_levels(con: duckdb.DuckDBPyConnection, pairs: str) -> None:
+def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str) -> None:
     """Create ``pair_name_levels(customer_id, account_id, level, value)`` for the candidate pairs in relation
     ``pairs`` (``customer_id``, ``account_id``): the best NAME level over the pair's names and the account name
     that gave it. Pairs without an informative name on both sides have no row.
@@ -179,9 +180,9 @@ def name_levels(con: duckdb.DuckDBPyConnection, pairs: str) -> None:
     >>> con.sql("SELECT account_id, level, value FROM pair_name_levels ORDER BY 1").fetchall()
     [('A1', 2, 'wuzhiqi_860'), ('A3', 9, '王芳'), ('A4', 6, '小琪在路上')]
     """
-    register_pinyin(con)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE name_pairs AS
+    engine = as_engine(engine)
+    register_pinyin(engine)
+    engine.create_table("name_pairs", f"""
         WITH p AS (SELECT DISTINCT customer_id, account_id FROM {pairs}),
         cn AS (SELECT customer_id, unnest({names_of_owner_sql()}) AS cname
                FROM customers WHERE customer_id IN (SELECT customer_id FROM p)),
@@ -190,13 +191,12 @@ def name_levels(con: duckdb.DuckDBPyConnection, pairs: str) -> None:
         SELECT p.customer_id, p.account_id, cn.cname, an.aname
         FROM p JOIN cn USING (customer_id) JOIN an USING (account_id)
     """)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE customer_name_forms AS "
+    engine.create_table("customer_name_forms", f""
                 f"{_customer_forms_sql('(SELECT DISTINCT cname AS name FROM name_pairs)')}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE account_name_forms AS "
+    engine.create_table("account_name_forms", f""
                 f"{_account_forms_sql('(SELECT DISTINCT aname AS name FROM name_pairs)')}")
     generic = ", ".join(f"'{g}'" for g in GENERIC_NAMES)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE account_name_kinds AS
+    engine.create_table("account_name_kinds", f"""
         WITH stems AS (SELECT chars FROM account_name_forms WHERE has_digits
                        GROUP BY chars HAVING count(*) >= {HANDLE_STEM_NAMES}),
         surnames AS (SELECT DISTINCT surname FROM customer_name_forms WHERE surname IS NOT NULL
@@ -218,18 +218,16 @@ def name_levels(con: duckdb.DuckDBPyConnection, pairs: str) -> None:
                f.mask_re IS NOT NULL OR f.name IN (SELECT name FROM personal) AS namelike
         FROM account_name_forms f
     """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE pair_name_levels AS
+    engine.create_table("pair_name_levels", f"""
         WITH leveled AS (
             SELECT name_pairs.customer_id, name_pairs.account_id, name_pairs.aname, a.generic, {_level_sql()} AS level
             FROM name_pairs
             JOIN customer_name_forms c ON c.name = name_pairs.cname
             JOIN account_name_kinds a ON a.name = name_pairs.aname
             WHERE c.chars <> '')
-        SELECT customer_id, account_id, min(level) AS level, arg_min(aname, level) AS value
+        SELECT customer_id, account_id, min(level) AS level, min({{'level': level, 'name': aname}}).name AS value
         FROM leveled
         WHERE NOT (generic AND level >= {NAME.level_names().index('surname_only')})
         GROUP BY customer_id, account_id
     """)
-    con.execute("DROP TABLE name_pairs; DROP TABLE customer_name_forms; DROP TABLE account_name_forms; "
-                "DROP TABLE account_name_kinds")
+    engine.drop("name_pairs", "customer_name_forms", "account_name_forms", "account_name_kinds")

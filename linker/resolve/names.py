@@ -13,6 +13,8 @@ from functools import cache
 import duckdb
 import pyarrow as pa
 
+from linker.engine import Engine, as_engine
+
 
 @cache
 def _pinyin_table() -> pa.Table:
@@ -28,11 +30,14 @@ def _pinyin_table() -> pa.Table:
     return pa.table({"ch": chars, "py": readings})
 
 
-def register_pinyin(con: duckdb.DuckDBPyConnection) -> None:
+def register_pinyin(engine: Engine | duckdb.DuckDBPyConnection) -> None:
     """Create the ``pinyin_chars`` table (about 42,000 rows) once per database."""
-    con.register("pinyin_arrow", _pinyin_table())
-    con.execute("CREATE OR REPLACE TEMP TABLE pinyin_chars AS SELECT * FROM pinyin_arrow")
-    con.unregister("pinyin_arrow")
+    engine = as_engine(engine)
+    if engine.exists("pinyin_chars"):
+        return
+    engine.register_arrow("pinyin_arrow", _pinyin_table())
+    engine.create_table("pinyin_chars", "SELECT * FROM pinyin_arrow")
+    engine.drop("pinyin_arrow")
 
 
 def name_forms_sql(names: str) -> str:

@@ -11,27 +11,28 @@ from collections.abc import Sequence
 
 import duckdb
 
+from linker.engine import Engine, as_engine
 from linker.resolve.model import Comparison, MatchModel
-from linker.sql import quote_literal
+from linker.sql import quote_literal, sql_double
 
 
-def score_pairs(con: duckdb.DuckDBPyConnection, model: MatchModel, identifiers: Sequence[str]) -> int:
+def score_pairs(engine: Engine | duckdb.DuckDBPyConnection, model: MatchModel, identifiers: Sequence[str]) -> int:
     """Create ``scored_pairs(customer_id, account_id, match_weight, evidence)`` from ``pair_levels``.
     Returns the pair count."""
+    engine = as_engine(engine)
     weights, items = [], []
     for c in model.comparisons:
         cases = [(i, lv.name, w) for cc, i, lv, w in model.weights() if cc.name == c.name]
-        weight = f"CASE {c.column} {' '.join(f'WHEN {i} THEN {w!r}' for i, _, w in cases)} ELSE 0.0 END"
+        weight = f"CASE {c.column} {' '.join(f'WHEN {i} THEN {sql_double(w)}' for i, _, w in cases)} ELSE 0e0 END"
         level = f"CASE {c.column} {' '.join(f'WHEN {i} THEN {quote_literal(n)}' for i, n, _ in cases)} END"
         weights.append(weight)
         items.append(_evidence_item(c, level, weight, c.name in identifiers))
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE scored_pairs AS
-        SELECT customer_id, account_id, {model.prior!r} + {' + '.join(weights)} AS match_weight,
+    engine.create_table("scored_pairs", f"""
+        SELECT customer_id, account_id, {sql_double(model.prior)} + {' + '.join(weights)} AS match_weight,
                list_filter([{', '.join(items)}], lambda e: e.level IS NOT NULL) AS evidence
         FROM pair_levels
     """)
-    return con.execute("SELECT count(*) FROM scored_pairs").fetchall()[0][0]
+    return engine.scalar("SELECT count(*) FROM scored_pairs")
 
 
 def _evidence_item(c: Comparison, level: str, weight: str, is_identifier: bool) -> str:

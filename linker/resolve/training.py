@@ -1,8 +1,9 @@
 """Estimate the match model from the data being linked: the candidate pairs and a sample of all the others.
 
 The candidate pairs (``pair_levels``) are counted by comparison pattern as they are; the pairs that share nothing
-are represented by a random sample of them (drawn by hash, so the same data gives the same sample), each standing
-for ``(customers x accounts - candidates) / sample`` pairs. EM (:mod:`linker.resolve.em`) runs on the patterns.
+are represented by a random sample of them (drawn by MD5, so the same data gives the same sample on every
+engine), each standing for ``(customers x accounts - candidates) / sample`` pairs. EM (:mod:`linker.resolve.em`)
+runs on the patterns.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import duckdb
 import numpy as np
 
 from linker.config import TrainingConfig
+from linker.engine import Engine, as_engine
 from linker.resolve.attributes import Attribute
 from linker.resolve.comparisons import build_pair_levels
 from linker.resolve.em import Patterns, estimate
@@ -24,18 +26,19 @@ MAX_MATCH_SHARE = 0.5
 """An estimate above this share of matches among all pairs has found no non-match class."""
 
 
-def comparison_patterns(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison], table: str,
+def comparison_patterns(engine: Engine | duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison], table: str,
                         *, weight: float, start: float) -> Patterns:
     """The distinct level patterns of ``table`` (-1 for a comparison not made), each pair counting ``weight``
     pairs, with the starting match probability ``start``."""
+    engine = as_engine(engine)
     columns = ", ".join(f"coalesce({c.column}, -1)" for c in comparisons)
-    rows = con.execute(f"SELECT {columns}, count(*) FROM {table} GROUP BY ALL").fetchall()
+    rows = engine.rows(f"SELECT {columns}, count(*) FROM {table} GROUP BY ALL")
     table_ = np.array(rows, dtype=np.int64).reshape(len(rows), len(comparisons) + 1)
     return Patterns(table_[:, :-1], table_[:, -1] * weight, np.full(len(rows), start),
                     np.full(len(rows), start > 0))
 
 
-def train_model(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison], identifiers: Sequence[str],
+def train_model(engine: Engine | duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison], identifiers: Sequence[str],
                 attributes: Sequence[Attribute], training: TrainingConfig) -> MatchModel:
     """Estimate the model by EM from ``pair_levels`` and a sample of the pairs that share no identifier, or fall
     back to the starting values, saying why.
@@ -44,17 +47,18 @@ def train_model(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison
     converge, or when its estimate is degenerate (no match class, or a match class that agrees less than the
     non-matches on the strongest identifier and name levels).
     """
+    engine = as_engine(engine)
     start = MatchModel.starting(comparisons)
-    candidates = con.execute("SELECT count(*) FROM pair_levels").fetchall()[0][0]
+    candidates = engine.scalar("SELECT count(*) FROM pair_levels")
     if candidates < training.min_pairs:
         return MatchModel.starting(comparisons, reason=(
             f"{candidates} candidate pairs, fewer than resolution.training.min_pairs ({training.min_pairs}), "
             f"are too few to estimate a model"))
-    others, sampled = _sample_other_pairs(con, comparisons, identifiers, attributes, training.random_pairs)
-    patterns = _combine(comparison_patterns(con, comparisons, "pair_levels", weight=1.0, start=CANDIDATE_START),
-                        comparison_patterns(con, comparisons, "sample_levels", weight=others / max(sampled, 1),
+    others, sampled = _sample_other_pairs(engine, comparisons, identifiers, attributes, training.random_pairs)
+    patterns = _combine(comparison_patterns(engine, comparisons, "pair_levels", weight=1.0, start=CANDIDATE_START),
+                        comparison_patterns(engine, comparisons, "sample_levels", weight=others / max(sampled, 1),
                                             start=0.0))
-    con.execute("DROP TABLE sample_levels")
+    engine.drop("sample_levels")
     result = estimate(patterns, start, max_iterations=training.max_iterations, tolerance=training.tolerance,
                       split={name: levels for name, levels in SPLIT_U.items() if name in {c.name for c in comparisons}})
     if not result.converged:
@@ -69,14 +73,14 @@ def train_model(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison
                                       iterations=result.iterations)
 
 
-def _sample_other_pairs(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison],
+def _sample_other_pairs(engine: Engine, comparisons: Sequence[Comparison],
                         identifiers: Sequence[str], attributes: Sequence[Attribute], size: int) -> tuple[int, int]:
-    """Create ``sample_levels``: the levels of about ``size`` customer-account pairs drawn at random (by hash, so
-    the same data gives the same sample) among those that are not candidates; or all of them when there are
-    fewer. Returns (pairs that are not candidates, pairs compared)."""
-    n_customers, n_accounts, candidates = con.execute(
+    """Create ``sample_levels``: the levels of about ``size`` customer-account pairs drawn at random (by MD5, so
+    the same data gives the same sample on every engine) among those that are not candidates; or all of them
+    when there are fewer. Returns (pairs that are not candidates, pairs compared)."""
+    n_customers, n_accounts, candidates = engine.rows(
         "SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM accounts), "
-        "(SELECT count(*) FROM pair_levels)").fetchall()[0]
+        "(SELECT count(*) FROM pair_levels)")[0]
     others = n_customers * n_accounts - candidates
     if n_customers * n_accounts <= size:
         draws = "SELECT customer_id, account_id FROM customers CROSS JOIN accounts"
@@ -84,10 +88,11 @@ def _sample_other_pairs(con: duckdb.DuckDBPyConnection, comparisons: Sequence[Co
         draws = f"""
             WITH c AS (SELECT customer_id, row_number() OVER (ORDER BY customer_id) - 1 AS i FROM customers),
             a AS (SELECT account_id, row_number() OVER (ORDER BY account_id) - 1 AS j FROM accounts),
-            d AS (SELECT hash(k, 'customer') % {n_customers} AS i, hash(k, 'account') % {n_accounts} AS j
+            d AS (SELECT md5_number_upper(CAST(k AS VARCHAR) || ':customer') % {n_customers} AS i,
+                         md5_number_upper(CAST(k AS VARCHAR) || ':account') % {n_accounts} AS j
                   FROM range({size}) t(k))
             SELECT c.customer_id, a.account_id FROM d JOIN c USING (i) JOIN a USING (j)"""
-    sampled = build_pair_levels(con, comparisons, identifiers, attributes, target="sample_levels", pairs=f"""
+    sampled = build_pair_levels(engine, comparisons, identifiers, attributes, target="sample_levels", pairs=f"""
         SELECT customer_id, account_id FROM ({draws}) s
         ANTI JOIN pair_levels p USING (customer_id, account_id)""")
     return others, sampled
