@@ -61,7 +61,8 @@ null: a record longer than :data:`MAX_RECORD_BYTES` is broken too), whether it h
 
 _BOM = b"\xef\xbb\xbf"
 _QUOTE = 34
-_QUOTED = re.compile(rb'"[^"]*(?:""[^"]*)*"')
+# Possessive: never give back a doubled quote, so that at a chunk's end """ is an open value, not "" and a quote.
+_QUOTED = re.compile(rb'"[^"]*+(?:""[^"]*+)*+"')
 
 
 @dataclass

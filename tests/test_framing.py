@@ -84,6 +84,7 @@ ALPHABET = st.sampled_from([b"a", b"1", b",", b'"', b"\n", b"\r", b"\r\n", b" ",
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parts=st.lists(ALPHABET, max_size=60), chunk=st.integers(1, 40))
 @example(parts=[b"\r", b"a", b"\n", b'"', b"\n", b'"', b"a"], chunk=1)   # a first line starting with \r
+@example(parts=[b'"', b'"', b'"', b"\n", b'"'], chunk=1)   # a chunk ending after """ inside a quoted header
 def test_any_bytes_frame_the_same_in_any_chunks_and_lose_no_line(tmp_path: Path, parts: list[bytes],
                                                                   chunk: int) -> None:
     data = b"".join(parts)
