@@ -81,6 +81,7 @@ MAX_NAMES = 12
 
 def names_of_owner_sql() -> str:
     """SQL over a row of ``customers`` or ``accounts``: its distinct non-empty names (``name`` and ``names``), at
-    most :data:`MAX_NAMES`."""
-    return (f"list_distinct(list_filter([name] || coalesce(names, []), lambda x: x IS NOT NULL))"
+    most :data:`MAX_NAMES`, the first in sorted order (``list_distinct`` keeps no order: the names kept would
+    differ between runs and engines)."""
+    return (f"list_sort(list_distinct(list_filter([name] || coalesce(names, []), lambda x: x IS NOT NULL)))"
             f"[1:{MAX_NAMES}]")
