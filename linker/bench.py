@@ -445,8 +445,8 @@ _CPU_SECONDS: dict[str, float] = {}
 
 @contextmanager
 def _stage_done(name: str) -> Iterator[None]:
-    """Say on stderr when each stage ends (a run at 5M customers takes an hour, and its table comes at the end);
-    keep its CPU seconds in :data:`_CPU_SECONDS`."""
+    """Say on stderr when each stage ends (a large run's table comes only at the end); keep its CPU seconds in
+    :data:`_CPU_SECONDS`."""
     started, cpu = time.perf_counter(), time.process_time()
     yield
     _CPU_SECONDS[name] = round(time.process_time() - cpu, 3)

@@ -63,7 +63,7 @@ the run's output folder by :func:`export_enrichment`."""
 EXPORTS = {
     # profiles and signals are built in customer order (signals: then need), part after part, and the run
     # database preserves insertion order: no sort per format. aggregates (about twenty rows per customer) is
-    # not sorted: at 1M customers the sort took as long as building the table; its readers filter by customer.
+    # not sorted: a sort costs about as much as building the table, and its readers filter by customer.
     # Its rows are in no particular order, so it is written without keeping any (when enrich has not written
     # its file already).
     "profiles": ("SELECT * FROM profiles", ("parquet", "csv", "jsonl"), True),

@@ -121,8 +121,8 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
     class rows of their classes and OR their bit strings (a day with events in two classes is one day); the
     windows' active days are the bits under each window's mask. The conversion look-ahead is an ASOF join of
     browsing events to the next purchase or card payment with the same key. The rows are never stored in the
-    run database when written to ``target``: at 1M customers storing them there and exporting them again cost
-    more than computing them.
+    run database when written to ``target``: storing them there and exporting them again costs more than
+    computing them.
     """
     day = f"DATE '{as_of.isoformat()}'"
     spans = _spans(windows)

@@ -217,8 +217,8 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
         for m in metrics for w in spans)
     per_need = _need_columns(needs, spans)
     # every part of a profile is built by its own statement into its own table, and the last statement only
-    # joins them: one statement holding every part's hash tables and ordered lists ran out of memory now and
-    # then at 1M customers in one part. Figures per domain and window are in aggregates (and per need in the
+    # joins them: one statement holding every part's hash tables and ordered lists at once can run out of
+    # memory on a large part. Figures per domain and window are in aggregates (and per need in the
     # profile's own columns), and each signal's evidence is in signals, not repeated here.
     _base(con)
     for i, part in enumerate(parts):
