@@ -12,13 +12,9 @@ import linker
 from linker.changes import CHANGES, diff_runs, write_changes
 from linker.config import load_config
 from linker.errors import RunNotFoundError
+from tests.tiny import PAIRED_ACCOUNTS, PAIRED_CUSTOMERS
 
-CUSTOMERS = [{"customer_id": "C1", "name": "张伟", "phones": "13800138001"},
-             {"customer_id": "C2", "name": "李娜", "phones": "13912345678"},
-             {"customer_id": "C3", "name": "王芳", "phones": "13711112222"}]
-ACCOUNTS = [{"account_id": "A1", "name": "张伟", "phones": "13800138001"},
-            {"account_id": "A2", "name": "李娜", "phones": "13912345678"},
-            {"account_id": "A3", "name": "王芳", "phones": "13711112222"}]
+CUSTOMERS, ACCOUNTS = PAIRED_CUSTOMERS, PAIRED_ACCOUNTS
 
 
 def _run(folder: Path, customers: list[dict], accounts: list[dict]) -> Path:

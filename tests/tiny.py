@@ -51,3 +51,12 @@ def write_table(frame: pd.DataFrame, path: Path, *, encoding: str = "utf-8") -> 
     else:
         raise ValueError(path.suffix)
     return path
+
+
+# Three customers and their three accounts, one shared phone each: every account links to one customer.
+PAIRED_CUSTOMERS = [{"customer_id": "C1", "name": "张伟", "phones": "13800138001"},
+                    {"customer_id": "C2", "name": "李娜", "phones": "13912345678"},
+                    {"customer_id": "C3", "name": "王芳", "phones": "13711112222"}]
+PAIRED_ACCOUNTS = [{"account_id": "A1", "name": "张伟", "phones": "13800138001"},
+                   {"account_id": "A2", "name": "李娜", "phones": "13912345678"},
+                   {"account_id": "A3", "name": "王芳", "phones": "13711112222"}]

@@ -13,6 +13,16 @@ from rich.table import Table
 from linker.cli import app, out
 
 
+def changes_table(title: str, counts: dict[str, int]) -> Table:
+    """The count of each kind of change, as ``linker diff`` and ``linker update`` print it."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("change")
+    table.add_column("count", justify="right")
+    for change, count in counts.items():
+        table.add_row(change, f"{count:,}")
+    return table
+
+
 @app.command()
 def diff(old_run: Annotated[Path, typer.Argument(help="The earlier run's output folder.")],
          new_run: Annotated[Path, typer.Argument(help="The later run's output folder.")],
@@ -29,11 +39,6 @@ def diff(old_run: Annotated[Path, typer.Argument(help="The earlier run's output 
     if json_summary:
         sys.stdout.write(json.dumps(log.counts) + "\n")
         return
-    table = Table(title=f"Changes from {old_run} to {new_run}", title_justify="left")
-    table.add_column("change")
-    table.add_column("count", justify="right")
-    for change, count in log.counts.items():
-        table.add_row(change, f"{count:,}")
-    out.print(table)
+    out.print(changes_table(f"Changes from {old_run} to {new_run}", log.counts))
     if output is not None:
         out.print(f"Every change: {output}", markup=False, highlight=False)

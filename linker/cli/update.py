@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
 from linker.cli import ConfigOption, JsonOption, OutputOption, QuietOption, _progress, _report, app, err, out
+from linker.cli.changes import changes_table
 
 
 @app.command()
@@ -35,11 +35,6 @@ def update(since: Annotated[Path, typer.Option(
     _report(result.summary(), quiet=quiet, as_json=json_summary)
     if quiet:
         return
-    table = Table(title=f"Changes since {since}", title_justify="left")
-    table.add_column("change")
-    table.add_column("count", justify="right")
-    for change, count in result.changes.items():
-        table.add_row(change, f"{count:,}")
     console = err if json_summary else out
-    console.print(table)
+    console.print(changes_table(f"Changes since {since}", result.changes))
     console.print(f"Every change: {result.output_dir / CHANGES_FILE}", markup=False, highlight=False)

@@ -15,13 +15,9 @@ import linker
 from linker.config import Config, load_config
 from linker.errors import RunFolderError, RunNotFoundError
 from linker.update import CHANGES_FILE, update
+from tests.tiny import PAIRED_ACCOUNTS, PAIRED_CUSTOMERS
 
-CUSTOMERS = [{"customer_id": "C1", "name": "张伟", "phones": "13800138001"},
-             {"customer_id": "C2", "name": "李娜", "phones": "13912345678"},
-             {"customer_id": "C3", "name": "王芳", "phones": "13711112222"}]
-ACCOUNTS = [{"account_id": "A1", "name": "张伟", "phones": "13800138001"},
-            {"account_id": "A2", "name": "李娜", "phones": "13912345678"},
-            {"account_id": "A3", "name": "王芳", "phones": "13711112222"}]
+CUSTOMERS, ACCOUNTS = PAIRED_CUSTOMERS, PAIRED_ACCOUNTS
 
 
 def _config(folder: Path, **overrides: object) -> Config:
