@@ -1,4 +1,10 @@
-"""Writing results: atomic files (temporary name, then rename), spreadsheet-safe CSV, the run manifest."""
+"""Writing results: atomic files (temporary name, then rename), spreadsheet-safe CSV, the run manifest.
+
+:func:`export_table` writes from an engine. DuckDB writes one file per format. Spark writes Parquet as a dataset:
+a folder ``<stem>.parquet/`` of part files, one per task (DuckDB's ``read_parquet('<stem>.parquet/*.parquet')``,
+pyarrow's ``read_table`` and Spark read it whole); CSV and JSON Lines, which people open in a spreadsheet or an
+editor, as one file each, written by one task. The driver holds no rows either way.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from linker.engine import Engine, as_engine
 from linker.sql import quote_ident, quote_literal
 
 _FORMULA_START = "^[=+@\t\r-]"
@@ -59,18 +66,35 @@ def write_json(target: Path, data: Any) -> Path:
     return write_text(target, json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-def export_table(con: duckdb.DuckDBPyConnection, query: str, target_stem: Path, formats: list[str], *,
-                 ordered: bool = True) -> list[Path]:
+def export_table(engine: Engine | duckdb.DuckDBPyConnection, query: str, target_stem: Path, formats: list[str],
+                 *, ordered: bool = True) -> list[Path]:
     """Export the result of ``query`` as ``<stem>.parquet``, ``.csv`` and/or ``.jsonl``, each atomically.
 
     CSV cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or CR, and not a plain
     number or phone number: :func:`csv_guarded`) are prefixed with a single quote; nested values (lists,
     structs, maps) are written as JSON text in CSV; an infinite or NaN floating-point value is written as null.
     With ``ordered`` false the rows may be written in any order: DuckDB's threads then write without waiting
-    for each other, which makes large unsorted tables quicker to write.
+    for each other, which makes large unsorted tables quicker to write. On Spark, ``<stem>.parquet`` is a
+    folder of part files (see the module docstring).
     """
+    engine = as_engine(engine)
+    if engine.name != "duckdb":
+        return [_export_dataset(engine, query, target_stem.with_suffix(f".{fmt}"), fmt) for fmt in formats]
+    con: duckdb.DuckDBPyConnection = engine.con  # type: ignore[attr-defined]
     with _insertion_order(con, ordered):
         return [_export_one(con, query, target_stem.with_suffix(f".{fmt}"), fmt) for fmt in formats]
+
+
+def _export_dataset(engine: Engine, query: str, target: Path, fmt: str) -> Path:
+    """One output written by an engine that writes in parallel (Spark), through :meth:`write_output`."""
+    if fmt not in ("parquet", "csv", "jsonl"):
+        raise ValueError(f"unknown export format {fmt!r}")
+    columns = engine.columns(query)
+    query = finite_select(query, columns)
+    if fmt == "csv":
+        query = csv_safe_select(query, columns)
+    engine.write_output(query, target, fmt, single_file=fmt != "parquet")
+    return target
 
 
 @contextmanager
@@ -163,19 +187,27 @@ class ParquetAppender:
 def finite_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
     """Wrap ``query`` so that its floating-point columns hold no infinity or NaN (null instead): JSON has no
     such values, and DuckDB would write ``Infinity``."""
-    described = con.execute(f"DESCRIBE {query}").fetchall()
-    if not any(dtype in ("DOUBLE", "FLOAT") for _, dtype, *_ in described):
+    return finite_select(query, [(name, dtype) for name, dtype, *_ in con.execute(f"DESCRIBE {query}").fetchall()])
+
+
+def finite_select(query: str, described: list[tuple[str, str]]) -> str:
+    """:func:`finite_query` for a query whose (column, DuckDB type) are ``described``."""
+    if not any(dtype in ("DOUBLE", "FLOAT") for _, dtype in described):
         return query
     columns = [f"CASE WHEN isfinite({quote_ident(name)}) THEN {quote_ident(name)} END AS {quote_ident(name)}"
-               if dtype in ("DOUBLE", "FLOAT") else quote_ident(name) for name, dtype, *_ in described]
+               if dtype in ("DOUBLE", "FLOAT") else quote_ident(name) for name, dtype in described]
     return f"SELECT {', '.join(columns)} FROM ({query})"
 
 
 def csv_safe_query(con: duckdb.DuckDBPyConnection, query: str) -> str:
     """Wrap ``query`` so that its text cells cannot be run as spreadsheet formulas."""
-    described = con.execute(f"DESCRIBE {query}").fetchall()
+    return csv_safe_select(query, [(name, dtype) for name, dtype, *_ in con.execute(f"DESCRIBE {query}").fetchall()])
+
+
+def csv_safe_select(query: str, described: list[tuple[str, str]]) -> str:
+    """:func:`csv_safe_query` for a query whose (column, DuckDB type) are ``described``."""
     columns = []
-    for name, dtype, *_ in described:
+    for name, dtype in described:
         q = quote_ident(name)
         if dtype == "VARCHAR":
             columns.append(f"{_neutralize(q)} AS {q}")

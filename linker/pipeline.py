@@ -1,4 +1,10 @@
-"""The main job: ingest -> normalize -> resolve -> enrich -> export -> graph, timed stage by stage."""
+"""The main job: ingest -> normalize -> resolve -> enrich -> export -> graph, timed stage by stage.
+
+The stages run on the engine ``engine.backend`` names (:func:`linker.engine.open_engine`). What a run leaves for
+the commands that read it (``explain``, ``diff``, ``update``) is its run database, ``work.duckdb``: on DuckDB the
+tables themselves; on Spark a folder ``state/`` holding each of those tables as a Parquet folder, written by
+Spark, and a ``work.duckdb`` of views over them, so that the reading commands work unchanged.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +25,10 @@ import pandas as pd
 
 from linker import __version__
 from linker.config import Config
-from linker.engine import open_database
+from linker.engine import DuckDBEngine, Engine, open_engine
 from linker.enrich import enrich, enrichment_manifest, export_enrichment, load_enrichment_rules
 from linker.enrich.report import ReportContext
-from linker.errors import RunFolderError
+from linker.errors import EngineError, RunFolderError
 from linker.graph import load_graph_store
 from linker.identifiers import build_identifiers
 from linker.ingest import IngestReport, ingest
@@ -32,8 +38,8 @@ from linker.privacy import erase_personal, pseudonym_key, pseudonymize_ids, pseu
 from linker.resolve import Resolution, resolve
 from linker.rules import Rules, load_rules
 from linker.stages import check_backend
-from linker.run_folder import (MANIFEST, MODEL_FILE, SCRATCH_DB, STORE_NAME, SUMMARY, WORK_DB, WORK_DIR,
-                               RunFolder)
+from linker.run_folder import (MANIFEST, MODEL_FILE, SCRATCH_DB, STATE_DIR, STORE_NAME, SUMMARY, WORK_DB,
+                               WORK_DIR, RunFolder)
 from linker.sql import quote_ident, quote_literal
 
 StageHook = Callable[[str], AbstractContextManager[Any]]
@@ -134,6 +140,10 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
         :class:`~linker.errors.RunLockedError` when another run is writing into it.
     """
     check_backend(config.engine.backend)
+    if hooks is not None and config.engine.backend != "duckdb":
+        raise EngineError(f'engine.backend = "{config.engine.backend}": linker update changes the previous run\'s '
+                          'tables in place, which only the DuckDB engine does; run `linker run` on Spark (a whole '
+                          'run), or set engine.backend = "duckdb" to update')
     check_inputs(config, frames)
     rules = load_rules(config.resolution.rules_file)
     enrichment_rules = load_enrichment_rules(config.enrichment)
@@ -172,7 +182,7 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
     """Every stage, writing into ``staging``; the result names the files where they will be once switched in."""
     started = datetime.now(timezone.utc)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    con = open_database(staging / WORK_DB, config.engine, scratch=staging / WORK_DIR / SCRATCH_DB)
+    engine = _open_engine(config, staging)
     hook = stage_hook or (lambda name: nullcontext())
     final = config.output.dir
 
@@ -181,55 +191,99 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
 
     try:
         with _stage(hook, "ingest", []) as timing:
-            report = ingest(con, config, frames=frames, workdir=staging / WORK_DIR)
+            report = ingest(_duckdb(engine, "ingest"), config, frames=frames, workdir=staging / WORK_DIR)
             timing.rows = sum(t.rows_read for t in report.tables.values())
             if key is not None:
-                pseudonymize_ids(con, key)
+                pseudonymize_ids(_duckdb(engine, "ingest"), key)
         result = RunResult(final, report, stages=[timing])
         with _stage(hook, "normalize", result.stages) as timing:
-            timing.rows = build_identifiers(con, region=config.region, rules=rules.identifiers,
+            timing.rows = build_identifiers(engine, region=config.region, rules=rules.identifiers,
                                             declared=config.resolution.identifiers)
             result.counts["identifiers"] = timing.rows
-            result.counts["unusable identifiers"] = _count(con, "identifiers WHERE status <> 'usable'")
+            result.counts["unusable identifiers"] = engine.count("identifiers WHERE status <> 'usable'")
         with _stage(hook, "resolve", result.stages) as timing:
-            resolution = (hooks.resolve(con, config, rules) if hooks is not None
-                          else resolve(con, config.resolution, rules))
+            resolution = (hooks.resolve(_duckdb(engine, "update"), config, rules) if hooks is not None
+                          else resolve(engine, config.resolution, rules))
             result.counts.update(resolution.counts)
             result.model = {**resolution.model.training, "seconds": resolution.seconds}
             result.files += moved([resolution.model.save(staging / MODEL_FILE)])
             timing.rows = result.counts["candidate pairs"]
             if key is not None:   # compared: from here on, identifier values are pseudonyms
-                pseudonymize_values(con, key)
+                pseudonymize_values(_duckdb(engine, "resolve"), key)
         with _stage(hook, "enrich", result.stages) as timing:
-            result.counts.update(enrich(con, config.enrichment, rules=enrichment_rules, workdir=staging / WORK_DIR,
+            result.counts.update(enrich(_duckdb(engine, "enrich"), config.enrichment, rules=enrichment_rules,
+                                        workdir=staging / WORK_DIR,
                                         aggregates_file="parquet" in config.output.formats))
             timing.rows = result.counts["customer events"]
             if key is not None:  # pseudonymous outputs carry no name, birth date or raw record
-                erase_personal(con)
+                erase_personal(_duckdb(engine, "enrich"))
         with _stage(hook, "export", result.stages) as timing:
-            result.files += moved(_export(con, config, staging))
-            result.files += moved(export_enrichment(con, staging, config.output.formats,
+            result.files += moved(_export(engine, config, staging))
+            result.files += moved(export_enrichment(engine, staging, config.output.formats,
                                                     report_context=ReportContext.of(config)))
-            timing.rows = sum(_count(con, t) for t in ("links", "clusters", "hubs", "profiles"))
+            timing.rows = sum(engine.count(t) for t in ("links", "clusters", "hubs", "profiles"))
         if config.output.graph_store:  # before close: it reads the temporary event tables
             with _stage(hook, "graph", result.stages) as timing:
-                graph = load_graph_store(con, staging, run_id=run_id)
+                graph = load_graph_store(engine, staging, run_id=run_id, workdir=staging / WORK_DIR / "graph")
                 result.counts.update({k: graph[k] for k in ("graph nodes", "graph relationships")})
                 timing.rows = graph["graph nodes"] + graph["graph relationships"]
-        extra = hooks.finish(con, staging, result) if hooks is not None else {}
+        extra = hooks.finish(_duckdb(engine, "update"), staging, result) if hooks is not None else {}
+        state = {} if isinstance(engine, DuckDBEngine) else {"state": _write_state(engine, staging, final)}
         entries = sorted({p.relative_to(final).parts[0] for p in result.files}
-                         | {WORK_DB, MANIFEST, SUMMARY} | ({STORE_NAME} if config.output.graph_store else set()))
+                         | {WORK_DB, MANIFEST, SUMMARY} | ({STORE_NAME} if config.output.graph_store else set())
+                         | ({STATE_DIR} if state else set()))
         _write_run_files(result, config, frames, started, staging, {
-            "run_id": run_id, "enrichment": enrichment_manifest(con), "pseudonymized": key is not None,
-            "state_version": RUN_STATE_VERSION, "run_folder": {"entries": entries}, **extra})
-        if key is not None:
-            _copy_database(con, staging / WORK_DIR / WORK_DB)
+            "run_id": run_id, "enrichment": enrichment_manifest(_duckdb(engine, "enrich")),
+            "pseudonymized": key is not None, "state_version": RUN_STATE_VERSION, "run_folder": {"entries": entries},
+            **state, **extra})
+        if key is not None and isinstance(engine, DuckDBEngine):
+            _copy_database(engine.con, staging / WORK_DIR / WORK_DB)
     finally:
-        con.close()
-    if key is not None:
+        engine.close()
+    if key is not None and (staging / WORK_DIR / WORK_DB).exists():
         os.replace(staging / WORK_DIR / WORK_DB, staging / WORK_DB)
         (staging / f"{WORK_DB}.wal").unlink(missing_ok=True)
     return result
+
+
+def _open_engine(config: Config, staging: Path) -> Engine:
+    """The run's engine: DuckDB's run database in the staging folder (its scratch database in ``.work``), or a
+    Spark session whose intermediate tables go to ``engine.spark.staging`` (by default into ``.work``)."""
+    if config.engine.backend == "duckdb":
+        return open_engine(config.engine, staging, scratch=staging / WORK_DIR / SCRATCH_DB)
+    return open_engine(config.engine, staging / WORK_DIR)
+
+
+def _duckdb(engine: Engine, stage: str) -> duckdb.DuckDBPyConnection:
+    """The DuckDB connection of a stage that runs on DuckDB only (:func:`check_backend` refuses other engines
+    before any work, so this never fails in a run)."""
+    if isinstance(engine, DuckDBEngine):
+        return engine.con
+    raise EngineError(f"the {stage} stage does not run on {engine.name} yet")
+
+
+STATE_TABLES = ("customers", "accounts", "quarantine", "identifiers", "identifier_degrees", "hubs", "links",
+                "clusters", "match_weights", "taxonomy_domains", "categories", "merchant_classes", "linked_accounts",
+                "device_attribution", "customer_metrics", "need_scores", "need_baselines", "signal_scores",
+                "signals", "profiles", "unmapped_categories", "enrichment_info")
+"""The tables a run keeps for the commands that read it: DuckDB's run database holds them (the event tables and
+the aggregates are not kept: the aggregates are an output file)."""
+
+
+def _write_state(engine: Engine, staging: Path, final: Path) -> dict[str, Any]:
+    """A Spark run's state: each kept table written by Spark as ``state/<table>.parquet/`` (a folder of part
+    files), and a run database ``work.duckdb`` of views over them, named by where they are once switched in."""
+    kept = [t for t in STATE_TABLES if engine.exists(t)]
+    for table in kept:
+        engine.write_output(f"SELECT * FROM {table}", staging / STATE_DIR / f"{table}.parquet", "parquet")
+    con = duckdb.connect(str(staging / WORK_DB))
+    try:
+        for table in kept:
+            parts = final.resolve() / STATE_DIR / f"{table}.parquet" / "*.parquet"
+            con.execute(f"CREATE VIEW {quote_ident(table)} AS SELECT * FROM read_parquet({quote_literal(str(parts))})")
+    finally:
+        con.close()
+    return {"format": "parquet", "folder": STATE_DIR, "tables": kept}
 
 
 def _copy_database(con: duckdb.DuckDBPyConnection, target: Path) -> None:
@@ -254,10 +308,6 @@ def _stage(hook: StageHook, name: str, stages: list[StageResult]) -> Iterator[St
     stages.append(timing)
 
 
-def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
-    return int(con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0])
-
-
 EXPORTS = {
     "links": "SELECT * EXCLUDE (evidence), to_json(evidence) AS evidence FROM links ORDER BY account_id, rank",
     "hubs": "SELECT * FROM hubs",
@@ -271,21 +321,21 @@ QUARANTINE_CELL = 32_000
 ``quarantine/<table>.csv`` and written whole to ``quarantine/<table>-records.jsonl``."""
 
 
-def _export(con: duckdb.DuckDBPyConnection, config: Config, out: Path) -> list[Path]:
+def _export(engine: Engine, config: Config, out: Path) -> list[Path]:
     files = []
     for stem, query in EXPORTS.items():
-        files += export_table(con, query, out / stem, [f for f in config.output.formats if f != "jsonl"])
-    for (table,) in con.execute("SELECT DISTINCT table_name FROM quarantine ORDER BY 1").fetchall():
+        files += export_table(engine, query, out / stem, [f for f in config.output.formats if f != "jsonl"])
+    for (table,) in engine.rows("SELECT DISTINCT table_name FROM quarantine ORDER BY 1"):
         rows = f"FROM quarantine WHERE table_name = {quote_literal(table)}"
         side = f"{table}-records.jsonl"
-        files += export_table(con, f"""
+        files += export_table(engine, f"""
             SELECT * EXCLUDE (record), CASE WHEN length(record) > {QUARANTINE_CELL}
                 THEN left(record, 1000) || {quote_literal(f" ... (cut: the whole record is in quarantine/{side})")}
                 ELSE record END AS record
             {rows} ORDER BY _row, line""", out / "quarantine" / table, ["csv"])
-        if con.execute(f"SELECT count(*) {rows} AND length(record) > {QUARANTINE_CELL}").fetchall()[0][0]:
-            files += export_table(con, f"SELECT _row, line, record {rows} AND length(record) > {QUARANTINE_CELL} "
-                                       "ORDER BY _row, line", out / "quarantine" / f"{table}-records", ["jsonl"])
+        if engine.count(f"quarantine WHERE table_name = {quote_literal(table)} AND length(record) > {QUARANTINE_CELL}"):
+            files += export_table(engine, f"SELECT _row, line, record {rows} AND length(record) > {QUARANTINE_CELL} "
+                                          "ORDER BY _row, line", out / "quarantine" / f"{table}-records", ["jsonl"])
     return files
 
 

@@ -61,6 +61,9 @@ SPILL_DIR = ".spill"
 """DuckDB's spill folder, beside the run database (see :func:`linker.engine.open_database`)."""
 SCRATCH_DB = "scratch.duckdb"
 """The run's scratch database (the event tables), in :data:`WORK_DIR`."""
+STATE_DIR = "state"
+"""A Spark run's tables (what DuckDB keeps in the run database), one Parquet folder each; the run database of such
+a run holds views over them."""
 NEO4J_BUNDLE = "neo4j-import"
 """Default folder of ``linker export neo4j``: derived from a run, stale once another run is switched in."""
 
@@ -71,7 +74,7 @@ INCOMPLETE = "INCOMPLETE"
 _TEMPORARY = (WORK_DIR, SPILL_DIR)
 _OWN = (LOCK, STAGING, INCOMPLETE)
 _RUN_NAMES = frozenset({WORK_DB, WORK_DB + ".wal", MANIFEST, SUMMARY, MODEL_FILE, QUARANTINE, NEO4J_BUNDLE,
-                        "report.html",
+                        "report.html", STATE_DIR,
                         *_TEMPORARY, STORE_NAME, *(STORE_NAME + s for s in (".wal", ".shadow", ".lock"))})
 """Entries only linker writes into a run folder (those of earlier versions included)."""
 _TEMP_FILE = re.compile(r"\..+\.tmp-\d+")
@@ -337,7 +340,7 @@ def default_run_dir(config: Path = Path("linker.toml")) -> Path:
 # ---------------------------------------------------------------------------------------------- helpers
 def _written_by_runs(name: str) -> bool:
     """Whether a run writes an entry of this name into its folder."""
-    return name in (WORK_DB, MANIFEST, SUMMARY, MODEL_FILE, QUARANTINE, "report.html", STORE_NAME) or \
+    return name in (WORK_DB, MANIFEST, SUMMARY, MODEL_FILE, QUARANTINE, "report.html", STORE_NAME, STATE_DIR) or \
         name.split(".", 1)[0] in _EXPORT_STEMS
 
 

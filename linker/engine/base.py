@@ -153,6 +153,14 @@ class Engine(ABC):
     def read_parquet(self, name: str, path: Path | str, *, kind: TableKind = "temp") -> None:
         """Create table ``name`` from the Parquet file(s) at ``path``."""
 
+    def write_output(self, query: str, path: Path | str, fmt: str, *, single_file: bool = False) -> None:
+        """Write the rows of ``query`` as an output of the run: ``fmt`` is ``parquet``, ``csv`` (with a header)
+        or ``jsonl``; a folder of part files at ``path``, or with ``single_file`` one file. Engines that write
+        in parallel implement it (:func:`linker.outputs.export_table` writes DuckDB's files itself)."""
+        from linker.errors import EngineError
+
+        raise EngineError(f"the {self.name} engine writes no {fmt} output")
+
     # ------------------------------------------------------------------------------------------ life
     def compact(self) -> None:
         """Say that the big intermediates made so far are written: DuckDB compresses its scratch database."""

@@ -372,6 +372,44 @@ class SparkEngine(Engine):
 
         return int(pq.ParquetFile(target).metadata.num_rows)
 
+    def write_output(self, query: str, path: Path | str, fmt: str, *, single_file: bool = False) -> None:
+        """Write ``query`` at ``path`` as Spark writes a dataset: a folder of part files, one per task (no
+        ``_SUCCESS`` marker or checksum files left on a local path). With ``single_file`` on a local path, one
+        file written by one task and renamed to ``path``. The folder (or file) appears whole: it is written
+        under a temporary name beside ``path``, then renamed. CSV: a header, quotes doubled inside quoted
+        cells (RFC 4180, as DuckDB writes), NULL as an empty cell; JSON Lines keeps NULL members; date-times
+        as ``yyyy-MM-dd HH:mm:ss``."""
+        frame = self._sql(query)
+        local = "://" not in str(path)
+        if single_file:
+            frame = frame.coalesce(1)
+        writer = frame.write.mode("overwrite")
+        if fmt == "csv":
+            writer = writer.options(header="true", quote='"', escape='"', nullValue="", emptyValue='""',
+                                    timestampNTZFormat="yyyy-MM-dd HH:mm:ss", lineSep="\n")
+        elif fmt == "jsonl":
+            writer = writer.options(ignoreNullFields="false", timestampNTZFormat="yyyy-MM-dd HH:mm:ss")
+        save = {"parquet": writer.parquet, "csv": writer.csv, "jsonl": writer.json}.get(fmt)
+        if save is None:
+            raise EngineError(f"unknown output format {fmt!r}")
+        if not local:
+            save(str(path))
+            return
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
+        try:
+            save(_as_uri(tmp))
+            for marker in [*tmp.glob("_*"), *tmp.glob(".*.crc")]:
+                marker.unlink()
+            if single_file:
+                (part,) = tmp.glob("part-*")
+                os.replace(part, target)
+            else:
+                os.replace(tmp, target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def read_parquet(self, name: str, path: Path | str, *, kind: TableKind = "temp") -> None:
         self.drop(name)
         self.spark.read.parquet(_as_uri(path)).createOrReplaceTempView(name)

@@ -41,6 +41,7 @@ from typing import Any
 import duckdb
 
 from linker.config import EnrichmentConfig
+from linker.engine import DuckDBEngine, Engine, as_engine
 from linker.enrich.aggregate import build_aggregates
 from linker.enrich.attribution import (
     build_customer_events, build_device_attribution, build_linked_accounts, latest_event_date,
@@ -214,11 +215,12 @@ def enrichment_manifest(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("SELECT key, value FROM enrichment_info ORDER BY key").fetchall())
 
 
-def export_enrichment(con: duckdb.DuckDBPyConnection, out_dir: Path, formats: list[str], *,
+def export_enrichment(engine: Engine | duckdb.DuckDBPyConnection, out_dir: Path, formats: list[str], *,
                       report: bool = True, report_context: Any = None) -> list[Path]:
     """Write ``profiles``, ``signals`` (Parquet, CSV, JSON Lines), ``unmapped_categories`` (Parquet, CSV) and
     ``aggregates`` (Parquet only: about fifty rows per customer) in the requested formats, and ``report.html``;
-    every file atomically.
+    every file atomically, by the engine (:func:`linker.outputs.export_table`: on Spark, each Parquet output is
+    a folder of part files).
 
     Aggregates that :func:`enrich` wrote into a file are moved here (renamed) into ``out_dir``, and their view is
     dropped from the run database once the report has read it: the file is the aggregates' one copy, and a view
@@ -226,33 +228,35 @@ def export_enrichment(con: duckdb.DuckDBPyConnection, out_dir: Path, formats: li
 
     Parameters
     ----------
-    con
-        A run database after :func:`enrich`.
+    engine
+        The engine (or DuckDB run database) after :func:`enrich`.
     out_dir
         The run's output folder.
     formats
         Any of 'parquet', 'csv', 'jsonl'.
     report
-        Also write ``report.html``.
+        Also write ``report.html`` (its figures are small summaries computed by the engine).
     report_context
         A :class:`linker.enrich.report.ReportContext`: the thresholds drawn and the currency of amounts.
 
     Returns
     -------
     list of Path
-        Files written.
+        Files (and, on Spark, Parquet folders) written.
     """
+    engine = as_engine(engine)
     files: list[Path] = []
-    written = _aggregates_file(con)
+    con = engine.con if isinstance(engine, DuckDBEngine) else None
+    written = _aggregates_file(con) if con is not None else None
     for stem, (query, allowed, ordered) in EXPORTS.items():
-        if stem == "aggregates" and written is not None and "parquet" in formats:
+        if stem == "aggregates" and con is not None and written is not None and "parquet" in formats:
             files.append(_move_aggregates(con, written, out_dir / AGGREGATES_FILE))
             continue
-        files += export_table(con, query, out_dir / stem, [f for f in formats if f in allowed], ordered=ordered)
+        files += export_table(engine, query, out_dir / stem, [f for f in formats if f in allowed], ordered=ordered)
     if report:
         from linker.enrich.report import render_report
 
-        files.append(write_text(out_dir / "report.html", render_report(con, report_context)))
+        files.append(write_text(out_dir / "report.html", render_report(engine, report_context)))
     if written is not None:   # the view names the file where it is now; the run's switch moves it
-        con.execute("DROP VIEW aggregates")
+        engine.drop("aggregates")
     return files

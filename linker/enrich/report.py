@@ -5,7 +5,8 @@ identifiers, the needs found, the rows quarantined. Then charts (PNG, embedded, 
 decisions and their match weights, identifier degrees against the hub threshold,
 cluster sizes, how events reached customers, need signals and their scores, spend by need domain. Tables: the
 run's enrichment settings (last), the rules that fired, the top unmapped categories. Only the run database is
-read; sections whose tables are missing are left out.
+read, through its engine (DuckDB or Spark): every figure is a small summary computed there; sections whose tables
+are missing are left out.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from linker.engine import table_exists
+from linker.engine import DuckDBEngine, Engine, as_engine
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1100px;color:#222}
@@ -60,20 +61,22 @@ class ReportContext:
         return f"{self.currency}{value:,.0f}"
 
 
-def render_report(con: duckdb.DuckDBPyConnection, context: ReportContext | None = None) -> str:
-    """The HTML text of the report of the run in ``con`` (tables only, and a note, without matplotlib)."""
+def render_report(con: Engine | duckdb.DuckDBPyConnection, context: ReportContext | None = None) -> str:
+    """The HTML text of the report of the run in ``con`` (an engine, or a DuckDB run database; tables only, and a
+    note, without matplotlib)."""
+    con = as_engine(con)
     global _context
     _context = context or ReportContext()
     sections = []
     if not _charts_available():
         sections.append("<p class='muted'>Charts need matplotlib (<code>pip install matplotlib</code>); "
                         "tables only.</p>")
-    info = _rows(con, "SELECT key, value FROM enrichment_info ORDER BY key") if table_exists(con, "enrichment_info") else []
+    info = _rows(con, "SELECT key, value FROM enrichment_info ORDER BY key") if con.exists("enrichment_info") else []
     settings = dict(info)
     title = f"linker run report — as of {html.escape(settings.get('as_of', '?'))}"
-    if table_exists(con, "links"):
+    if con.exists("links"):
         sections.append(_section("Summary", _summary(con)))
-    builders: list[tuple[str, tuple[str, ...], Callable[[duckdb.DuckDBPyConnection], list[str]]]] = [
+    builders: list[tuple[str, tuple[str, ...], Callable[[Engine], list[str]]]] = [
         ("Links", ("links",), _links),
         ("Match model", ("match_weights",), _match_weights),
         ("Identifiers and hubs", ("identifier_degrees",), _hubs),
@@ -86,7 +89,7 @@ def render_report(con: duckdb.DuckDBPyConnection, context: ReportContext | None 
         ("Unmapped categories", ("unmapped_categories",), _unmapped),
     ]
     for name, needs, build in builders:
-        if all(table_exists(con, t) for t in needs):
+        if all(con.exists(t) for t in needs):
             sections.append(_section(name, build(con)))
     sections.append(_section("Run settings", [_table(["setting", "value"], info)] if info else []))
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
@@ -97,9 +100,9 @@ _context = ReportContext()
 """The context of the report being rendered (set by :func:`render_report`)."""
 
 
-def _summary(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _summary(con: Engine) -> list[str]:
     """The figures a reader looks for first, then the reasons behind the decisions and the quarantine."""
-    accounts = _rows(con, "SELECT count(*) FROM accounts")[0][0] if table_exists(con, "accounts") else 0
+    accounts = _rows(con, "SELECT count(*) FROM accounts")[0][0] if con.exists("accounts") else 0
     by_account = dict(_rows(con, """
         SELECT decision, count(*) FROM (
             SELECT account_id, CASE WHEN bool_or(decision = 'linked') THEN 'linked'
@@ -111,13 +114,13 @@ def _summary(con: duckdb.DuckDBPyConnection) -> list[str]:
              if accounts else "accounts linked to a customer"),
             ("ambiguous", f"{by_account.get('ambiguous', 0):,}", "accounts ambiguous (never aggregated)"),
             ("rejected", f"{by_account.get('rejected', 0):,}", "accounts whose candidates were all rejected")]
-    if table_exists(con, "hubs"):
+    if con.exists("hubs"):
         kpis.append(("hubs", f"{_rows(con, 'SELECT count(*) FROM hubs')[0][0]:,}",
                      "hub identifiers (held by too many owners: never link)"))
-    if table_exists(con, "signals"):
+    if con.exists("signals"):
         kpis.append(("needs", f"{_rows(con, 'SELECT count(DISTINCT customer_id) FROM signals')[0][0]:,}",
                      "customers with a need signal"))
-    if table_exists(con, "quarantine"):
+    if con.exists("quarantine"):
         kpis.append(("quarantined", f"{_rows(con, 'SELECT count(*) FROM quarantine')[0][0]:,}",
                      "input rows quarantined (see quarantine/)"))
     cards = "".join(f"<div class='kpi' id='kpi-{key}'><b>{value}</b><span>{html.escape(text)}</span></div>"
@@ -128,17 +131,17 @@ def _summary(con: duckdb.DuckDBPyConnection) -> list[str]:
                                         '^\d+ customers share', 'several customers share') AS why, count(*)
         FROM links WHERE decision <> 'linked' GROUP BY 1, 2 ORDER BY 1, 3 DESC""")
     parts.append(_table(["decision", "why (candidate pairs)", "pairs"], reasons))
-    if table_exists(con, "signals"):
+    if con.exists("signals"):
         parts.append(_table(["need", "customers"], _rows(
             con, "SELECT need, count(DISTINCT customer_id) FROM signals GROUP BY 1 ORDER BY 2 DESC, 1")))
-    if table_exists(con, "quarantine"):
+    if con.exists("quarantine"):
         parts.append(_table(["table", "quarantine reason", "rows"], _rows(
             con, "SELECT table_name, reason, count(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 3 DESC")))
     return parts
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
-    return con.execute(sql).fetchall()
+def _rows(con: Engine, sql: str) -> list[tuple[Any, ...]]:
+    return con.rows(sql)
 
 
 def _section(title: str, parts: list[str]) -> str:
@@ -190,14 +193,15 @@ def _bars(ax: Any, labels: list[str], values: list[float], *, horizontal: bool =
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def match_weight_histogram(con: duckdb.DuckDBPyConnection, bins: int = 50
+def match_weight_histogram(con: Engine | duckdb.DuckDBPyConnection, bins: int = 50
                            ) -> tuple[list[float], dict[str, list[int]]]:
     """The match weights of ``links`` counted in ``bins`` equal bins between the lowest and the highest, per
     decision: (bin edges, {decision: count per bin}), counted in SQL (there is a row per candidate pair: 9M at
     5M customers, too many to bring into Python). Bins are closed on the left, the last one on both sides,
     as in ``numpy.histogram``; with a single weight, one bin around it. No weight: ([], {}).
     """
-    low, high = con.execute("SELECT min(match_weight), max(match_weight) FROM links").fetchall()[0]
+    con = as_engine(con)
+    low, high = con.rows("SELECT min(match_weight), max(match_weight) FROM links")[0]
     if low is None:
         return [], {}
     low, high = float(low), float(high)
@@ -207,18 +211,26 @@ def match_weight_histogram(con: duckdb.DuckDBPyConnection, bins: int = 50
     counts: dict[str, list[int]] = {}
     # the bin from the arithmetic, moved by one where rounding put a weight beside an edge (edges[k] is the
     # left edge of bin k - 1: lists count from 1)
-    for decision, i, n in con.execute(f"""
+    # the edges are a small table (bin, left, right), their floats written in full (repr): both engines compare
+    # with the same values
+    width = (high - low) / bins
+    bounds = ", ".join(f"({k}, CAST({edges[k]!r} AS DOUBLE), CAST({edges[k + 1]!r} AS DOUBLE))" for k in range(bins))
+    for decision, i, n in con.rows(f"""
             WITH b AS (SELECT decision, match_weight AS w,
-                              least(greatest(CAST(floor((match_weight - $low) / $width) AS INTEGER), 0), {bins - 1}) AS k
-                       FROM links WHERE match_weight IS NOT NULL)
-            SELECT decision, CASE WHEN k > 0 AND w < $edges[k + 1] THEN k - 1
-                                  WHEN k < {bins - 1} AND w >= $edges[k + 2] THEN k + 1 ELSE k END, count(*)
-            FROM b GROUP BY ALL""", {"low": low, "width": (high - low) / bins, "edges": edges}).fetchall():
+                              least(greatest(CAST(floor((match_weight - CAST({low!r} AS DOUBLE))
+                                                        / CAST({width!r} AS DOUBLE)) AS INTEGER), 0), {bins - 1}) AS k
+                       FROM links WHERE match_weight IS NOT NULL),
+                 e AS (SELECT * FROM (VALUES {bounds}) AS e(k, lo, hi)),
+                 binned AS (SELECT b.decision, CASE WHEN b.k > 0 AND b.w < e.lo THEN b.k - 1
+                                                    WHEN b.k < {bins - 1} AND b.w >= e.hi THEN b.k + 1
+                                                    ELSE b.k END AS bin
+                            FROM b JOIN e ON e.k = b.k)
+            SELECT decision, bin, count(*) FROM binned GROUP BY decision, bin"""):
         counts.setdefault(decision, [0] * bins)[i] += n
     return edges, counts
 
 
-def _links(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _links(con: Engine) -> list[str]:
     counts = _rows(con, "SELECT decision, count(*) FROM links GROUP BY 1 ORDER BY 1")
     edges, binned = match_weight_histogram(con)
     parts = [_figure(lambda ax: _bars(ax, [d for d, _ in counts], [n for _, n in counts]),
@@ -247,7 +259,7 @@ def _links(con: duckdb.DuckDBPyConnection) -> list[str]:
     return parts
 
 
-def _match_weights(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _match_weights(con: Engine) -> list[str]:
     """The weight of every comparison level, as Splink's match-weights chart: what each kind of evidence is worth
     in this data."""
     rows = _rows(con, "SELECT comparison, level, weight, m, u FROM match_weights")
@@ -268,7 +280,7 @@ def _match_weights(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [chart, table]
 
 
-def _hubs(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _hubs(con: Engine) -> list[str]:
     rows = _rows(con, """SELECT id_type, customers + accounts AS degree, count(*), any_value(hub_threshold)
                          FROM identifier_degrees GROUP BY 1, 2 ORDER BY 1, 2""")
     types = sorted({r[0] for r in rows})
@@ -291,7 +303,7 @@ def _hubs(con: duckdb.DuckDBPyConnection) -> list[str]:
             _table(["type", "hubs", "largest degree"], hubs)]
 
 
-def _clusters(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _clusters(con: Engine) -> list[str]:
     rows = _rows(con, """SELECT least(cluster_size, 11) AS size, count(DISTINCT cluster_id) FROM clusters
                          GROUP BY 1 ORDER BY 1""")
     return [_figure(lambda ax: (_bars(ax, [str(s) if s < 11 else ">10" for s, _ in rows], [n for _, n in rows]),
@@ -299,17 +311,17 @@ def _clusters(con: duckdb.DuckDBPyConnection) -> list[str]:
                     "Clusters by size")]
 
 
-def _attribution(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _attribution(con: Engine) -> list[str]:
     rows = _rows(con, "SELECT attribution || ' / ' || kind, count(*) FROM customer_events GROUP BY 1 ORDER BY 2 DESC")
     parts = [_figure(lambda ax: _bars(ax, [r[0] for r in rows], [r[1] for r in rows], horizontal=True),
                      "Events attributed to customers, by route and kind")]
-    if table_exists(con, "device_attribution"):
+    if con.exists("device_attribution"):
         dev = _rows(con, "SELECT status, count(*), sum(events) FROM device_attribution GROUP BY 1 ORDER BY 2 DESC")
         parts.append(_table(["device-only browsing: device status", "devices", "events"], dev))
     return parts
 
 
-def _signals(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _signals(con: Engine) -> list[str]:
     rows = _rows(con, "SELECT need, count(*), round(avg(score), 3) FROM signals GROUP BY 1 ORDER BY 2 DESC")
     scores = _rows(con, "SELECT score FROM signals")
     parts = [_figure(lambda ax: _bars(ax, [r[0] for r in rows], [r[1] for r in rows], horizontal=True,
@@ -324,7 +336,7 @@ def _signals(con: duckdb.DuckDBPyConnection) -> list[str]:
     return parts
 
 
-def _baselines(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _baselines(con: Engine) -> list[str]:
     rows = _rows(con, """SELECT need, window_days, population, round(weighted_events, 3), round(spend, 2),
                                 round(active_days, 3), round(breadth, 3) FROM need_baselines ORDER BY need""")
     return ["<p>The mean of each measure over the customers active in the need's window: a customer's lift is "
@@ -333,20 +345,19 @@ def _baselines(con: duckdb.DuckDBPyConnection) -> list[str]:
                  "breadth (classes)"], rows)]
 
 
-def _matching(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _matching(con: Engine) -> list[str]:
     from linker.enrich.category_match import matching_summary
 
-    rows = [(m, n, e, f"{s:,.2f}", f"{se:.1%}", f"{ss:.1%}") for m, n, e, s, se, ss in matching_summary(con)]
+    native = con.con if isinstance(con, DuckDBEngine) else con
+    rows = [(m, n, e, f"{s:,.2f}", f"{se:.1%}", f"{ss:.1%}") for m, n, e, s, se, ss in matching_summary(native)]
     return ["<p>How the category names of every event were mapped to a class (exact name, pattern, a name found "
             "inside it, fuzzy match, card code), with the share of events and of spend.</p>"
             + _table(["method", "category names", "events", "spend", "share of events", "share of spend"], rows)]
 
 
-def _domains(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _domains(con: Engine) -> list[str]:
     # the longest window: a column spend_<days>d of aggregates
-    windows = [int(name[6:-1]) for (name,) in _rows(con, "SELECT column_name FROM duckdb_columns() "
-                                                         "WHERE table_name = 'aggregates' AND schema_name = 'main'")
-               if re.fullmatch(r"spend_[0-9]+d", name)]
+    windows = [int(name[6:-1]) for name, _ in con.columns("aggregates") if re.fullmatch(r"spend_[0-9]+d", name)]
     if not windows:
         return []
     spend = f"spend_{max(windows)}d"
@@ -374,7 +385,7 @@ def _domains(con: duckdb.DuckDBPyConnection) -> list[str]:
                    [(parent, key, _context.money(float(spend)), share) for parent, key, spend, share in children])]
 
 
-def _unmapped(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _unmapped(con: Engine) -> list[str]:
     rows = _rows(con, """SELECT coalesce(name, '(missing)'), source, events, customer_events, customers
                          FROM unmapped_categories ORDER BY events DESC, name LIMIT 20""")
     total = _rows(con, "SELECT count(*), coalesce(sum(events), 0) FROM unmapped_categories")[0]

@@ -1,5 +1,8 @@
 """The property graph as SQL over the run tables: one query per node label and per relationship (type, from, to).
 
+The queries run on the run's engine (DuckDB or Spark: :mod:`linker.engine`); :func:`write_parquet` writes each
+one as a Parquet file, which the embedded store copies (:mod:`linker.graph.store`).
+
 Every query returns exactly the properties ``graph_schema/schema.toml`` declares, in its order and cast to its
 types (relationship queries first give the keys of their two ends as ``src`` and ``dst``). The embedded store
 copies them (:func:`load_order`, :mod:`linker.graph.store`); the Neo4j bundle and loader read the store, so all
@@ -35,8 +38,8 @@ from pathlib import Path
 
 import duckdb
 
-from linker.engine import table_exists
-from linker.errors import GraphStoreError
+from linker.engine import Engine, as_engine
+from linker.errors import EngineError, GraphStoreError
 from linker.schema import GraphSchema, load_schema
 from linker.sql import quote_ident, quote_literal
 
@@ -67,8 +70,9 @@ _ID_LABEL = {"Phone": "phone", "Email": "email", "Device": "device"}
 class Sources:
     """Names the relation to read for each run table: the table itself, or a typed empty relation."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection | None) -> None:
-        self._present = {name: con is not None and table_exists(con, name) for name in OPTIONAL_TABLES}
+    def __init__(self, con: Engine | duckdb.DuckDBPyConnection | None) -> None:
+        engine = as_engine(con) if con is not None else None
+        self._present = {name: engine is not None and engine.exists(name) for name in OPTIONAL_TABLES}
 
     def __getitem__(self, name: str) -> str:
         if name not in OPTIONAL_TABLES or self._present[name]:
@@ -134,7 +138,7 @@ def _need(s: Sources) -> str:
     return f"SELECT need AS name, min(action) AS action FROM {s['signals']} WHERE need IS NOT NULL GROUP BY need"
 
 
-def node_queries(con: duckdb.DuckDBPyConnection | None) -> dict[str, str]:
+def node_queries(con: Engine | duckdb.DuckDBPyConnection | None) -> dict[str, str]:
     """SQL for every node label, keyed by label (``con`` tells which optional tables exist; None: none)."""
     s = Sources(con)
     makers: dict[str, Callable[[Sources], str]] = {
@@ -228,7 +232,7 @@ def _has_need(s: Sources) -> str:
         WHERE k = 1"""
 
 
-def relationship_queries(con: duckdb.DuckDBPyConnection | None, run_id: str = "") -> dict[tuple[str, str, str], str]:
+def relationship_queries(con: Engine | duckdb.DuckDBPyConnection | None, run_id: str = "") -> dict[tuple[str, str, str], str]:
     """SQL for every (relationship type, from label, to label), each with ``src, dst`` and the properties."""
     s = Sources(con)
     makers: dict[tuple[str, str, str], Callable[[Sources], str]] = {
@@ -252,7 +256,7 @@ class GraphQueries:
     relationships: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
 
-def graph_queries(con: duckdb.DuckDBPyConnection | None, *, run_id: str, schema: GraphSchema | None = None
+def graph_queries(con: Engine | duckdb.DuckDBPyConnection | None, *, run_id: str, schema: GraphSchema | None = None
                   ) -> GraphQueries:
     """Every node and relationship query of ``schema``, projected on its properties and cast to their types.
 
@@ -301,21 +305,27 @@ def file_queries(files: GraphFiles, schema: GraphSchema | None = None) -> GraphQ
     return out
 
 
-def check_queries(con: duckdb.DuckDBPyConnection, queries: GraphQueries) -> None:
+def check_queries(con: Engine | duckdb.DuckDBPyConnection, queries: GraphQueries) -> None:
     """Bind every query against the run tables (no rows read), so a missing column fails before any copy.
 
     Raises
     ------
     GraphStoreError
-        Naming the label or relationship and DuckDB's message.
+        Naming the label or relationship and the engine's message.
     """
+    engine = as_engine(con)
     items: list[tuple[str, str]] = [(f"node {k}", q) for k, q in queries.nodes.items()]
     items += [(f"relationship {t} ({f})->({to})", q) for (t, f, to), q in queries.relationships.items()]
     for what, sql in items:
         try:
-            con.execute(f"DESCRIBE {sql}").fetchall()
-        except duckdb.Error as e:
-            raise GraphStoreError(f"DuckDB cannot build the graph's {what} from the run tables: {e}") from e
+            engine.columns(sql)
+        except (duckdb.Error, EngineError) as e:
+            raise GraphStoreError(f"{_engine_name(engine)} cannot build the graph's {what} from the run tables: "
+                                  f"{e}") from e
+
+
+def _engine_name(engine: Engine) -> str:
+    return {"duckdb": "DuckDB", "spark": "Spark"}.get(engine.name, engine.name)
 
 
 # ------------------------------------------------------------------------------------------------ load order
@@ -374,10 +384,27 @@ def relationship_file_stem(rel: str, from_label: str, to_label: str) -> str:
     return f"{rel}.{from_label}.{to_label}"
 
 
-def write_parquet(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str, schema: GraphSchema | None = None
-                  ) -> GraphFiles:
+def graph_file(folder: Path, key: GraphKey) -> Path:
+    """The Parquet file of a node label or relationship pair in ``folder``, e.g. ``HAS_PHONE.Customer.Phone.parquet``."""
+    return folder / f"{key if isinstance(key, str) else relationship_file_stem(*key)}.parquet"
+
+
+def write_graph_file(engine: Engine, key: GraphKey, sql: str, folder: Path) -> GraphFile:
+    """Write the rows of one query of :func:`load_order` as its Parquet file in ``folder``, by the engine (DuckDB:
+    snappy-compressed, quick to write and to read; Spark: one file, written by one task after the sort)."""
+    path = graph_file(folder, key)
+    if engine.name == "duckdb":
+        con: duckdb.DuckDBPyConnection = engine.con  # type: ignore[attr-defined]
+        rows = con.execute(f"COPY ({sql}) TO {quote_literal(str(path))} (FORMAT parquet, COMPRESSION snappy)"
+                           ).fetchall()
+        return GraphFile(key, path, int(rows[0][0]) if rows else 0)
+    return GraphFile(key, path, engine.write_parquet(sql, path))
+
+
+def write_parquet(con: Engine | duckdb.DuckDBPyConnection, folder: Path, *, run_id: str,
+                  schema: GraphSchema | None = None) -> GraphFiles:
     """Write one Parquet file per node label and per relationship pair into ``folder``, sorted as
-    :func:`load_order` sorts them.
+    :func:`load_order` sorts them, by the run's engine.
 
     Returns
     -------
@@ -391,17 +418,15 @@ def write_parquet(con: duckdb.DuckDBPyConnection, folder: Path, *, run_id: str, 
 
     Notes
     -----
-    Each file is one DuckDB query (hash aggregates and hash joins over the run tables) and a sort: O(n log n)
-    in its rows.
+    Each file is one query (hash aggregates and hash joins over the run tables) and a sort: O(n log n) in its
+    rows.
     """
+    engine = as_engine(con)
     schema = schema or load_schema()
-    queries = graph_queries(con, run_id=run_id, schema=schema)
-    check_queries(con, queries)
+    queries = graph_queries(engine, run_id=run_id, schema=schema)
+    check_queries(engine, queries)
     folder.mkdir(parents=True, exist_ok=True)
     files = GraphFiles(folder)
     for key, sql in load_order(queries, schema):
-        path = folder / f"{key if isinstance(key, str) else relationship_file_stem(*key)}.parquet"
-        rows = con.execute(f"COPY ({sql}) TO {quote_literal(str(path))} (FORMAT parquet, COMPRESSION snappy)"
-                           ).fetchall()
-        files.add(GraphFile(key, path, int(rows[0][0]) if rows else 0))
+        files.add(write_graph_file(engine, key, sql, folder))
     return files

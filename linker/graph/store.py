@@ -1,7 +1,9 @@
 """The embedded graph store: a LadybugDB database in the run folder (``<out_dir>/graph.lbug``).
 
 The DDL is generated from ``graph_schema/schema.toml``; the data comes from the queries of
-:mod:`linker.graph.build`, handed over as Arrow tables to ``COPY``, LadybugDB's bulk path. Each run builds the
+:mod:`linker.graph.build`, which the run's engine (DuckDB or Spark) writes as one Parquet file per node label and
+relationship pair into the run's work folder; LadybugDB's ``COPY ... FROM`` those files (its bulk path) loads
+them. So the store is built the same way after a run on either engine, from the files alone. Each run builds the
 store beside the old one and renames it over, so a reader sees the old store or the new one, never half of one.
 Commands open it read-only.
 
@@ -32,9 +34,11 @@ from typing import Any, Self
 
 import duckdb
 
-from linker.errors import GraphStoreError
+from linker.errors import EngineError, GraphStoreError
+from linker.engine import DuckDBEngine, Engine, as_engine
 from linker.graph.build import (
     ENDS, GraphFile, GraphFiles, GraphKey, check_queries, graph_queries, load_order, relationship_file_stem,
+    write_graph_file,
 )
 from linker.graph.dialect import LADYBUG_STORAGE, LADYBUG_TYPES
 from linker.run_folder import STORE_NAME, readable_run
@@ -76,18 +80,21 @@ def _ladybug() -> Any:
     return ladybug
 
 
-def load_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, *, run_id: str,
-                     schema: GraphSchema | None = None) -> dict[str, int]:
+def load_graph_store(con: Engine | duckdb.DuckDBPyConnection, out_dir: Path, *, run_id: str,
+                     schema: GraphSchema | None = None, workdir: Path | None = None) -> dict[str, int]:
     """Build ``<out_dir>/graph.lbug`` from the run tables, replacing any previous store atomically.
 
     Parameters
     ----------
     con
-        The run database (``work.duckdb``) after resolution (and enrichment, when it ran).
+        The run's engine (or the DuckDB run database) after resolution (and enrichment, when it ran).
     out_dir
         The run's output folder.
     run_id
         Stamped on every ``LINKED_TO`` relationship.
+    workdir
+        Folder for the Parquet files the engine writes and the store copies (default: a temporary folder in
+        ``out_dir``); the files are removed once copied.
 
     Returns
     -------
@@ -102,35 +109,39 @@ def load_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, *, run_id: s
 
     Notes
     -----
-    O(nodes + relationships): one DuckDB query and one LadybugDB COPY per label and per relationship pair,
-    in :func:`~linker.graph.build.load_order`. DuckDB computes the next table (as Arrow, no file between the
-    two) in a background thread while LadybugDB copies the last one; both release the GIL. ``con`` is used by
-    that thread only until this function returns. At most two tables wait in memory.
+    O(nodes + relationships): one engine query writing a Parquet file and one LadybugDB COPY of that file per
+    label and per relationship pair, in :func:`~linker.graph.build.load_order`. The engine writes the next file
+    in a background thread while LadybugDB copies the last one; both release the GIL. The engine is used by that
+    thread only until this function returns. A file is removed once copied: at most three are on disk.
     """
+    engine = as_engine(con)
     schema = schema or load_schema()
     out_dir = Path(out_dir)
     target = out_dir / STORE_NAME
     tmp = out_dir / f".{STORE_NAME}.tmp-{os.getpid()}"
+    folder = workdir or out_dir / f".graph-files.tmp-{os.getpid()}"
     _remove_store(tmp)
-    queries = graph_queries(con, run_id=run_id, schema=schema)
-    check_queries(con, queries)
-    threads = _duckdb_threads(con)   # before the background thread takes the connection
+    queries = graph_queries(engine, run_id=run_id, schema=schema)
+    check_queries(engine, queries)
+    threads = _engine_threads(engine)   # before the background thread takes the connection
+    folder.mkdir(parents=True, exist_ok=True)
     try:
         started = time.perf_counter()
-        with _Tables(con, load_order(queries, schema)) as tables:
+        with _Tables(engine, load_order(queries, schema), folder) as tables:
             counts = build_store(tables, tmp, schema=schema, threads=threads)
-        log.info("graph store: %.1f s; DuckDB computed the tables in %.1f s, in the background",
+        log.info("graph store: %.1f s; the engine wrote the tables in %.1f s, in the background",
                  time.perf_counter() - started, tables.seconds)
         _remove_sidecars(target)
         os.replace(tmp, target)
     finally:
         _remove_store(tmp)
+        shutil.rmtree(folder, ignore_errors=True)
     return counts
 
 
 @dataclass(frozen=True)
 class GraphTable:
-    """The rows of a node label or a relationship pair (``key``), as an Arrow table."""
+    """The rows of a node label or a relationship pair (``key``): an Arrow table, or the path of a Parquet file."""
 
     key: GraphKey
     table: Any
@@ -138,15 +149,16 @@ class GraphTable:
 
 
 class _Tables:
-    """Computes the graph's tables in a background thread; iterating gives each one once it is computed.
+    """Writes the graph's tables as Parquet files in a background thread; iterating gives each one once written
+    (and removes it once the consumer has copied it).
 
-    Leaving the ``with`` block stops the thread (interrupting DuckDB if it is in a query) and waits for it,
-    so the caller's DuckDB connection is free again.
+    Leaving the ``with`` block stops the thread (interrupting the engine if it is in a query) and waits for it,
+    so the caller's engine is free again.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, order: list[tuple[GraphKey, str]]) -> None:
-        self._con, self._order = con, order
-        self._queue: queue.Queue[GraphTable | BaseException | None] = queue.Queue(maxsize=2)
+    def __init__(self, engine: Engine, order: list[tuple[GraphKey, str]], folder: Path) -> None:
+        self._engine, self._order, self._folder = engine, order, folder
+        self._queue: queue.Queue[GraphTable | BaseException | None] = queue.Queue(maxsize=1)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._compute, name="linker-graph-tables", daemon=True)
         self.seconds = 0.0
@@ -156,9 +168,9 @@ class _Tables:
         try:
             for key, sql in self._order:
                 table_started = time.perf_counter()
-                table = self._con.sql(sql).to_arrow_table()
-                log.debug("graph tables: %s, %d rows, %.1f s", key, table.num_rows, time.perf_counter() - table_started)
-                if not self._put(GraphTable(key, table, table.num_rows)):
+                written = write_graph_file(self._engine, key, sql, self._folder)
+                log.debug("graph tables: %s, %d rows, %.1f s", key, written.rows, time.perf_counter() - table_started)
+                if not self._put(GraphTable(key, written.path, written.rows)):
                     return
             self._put(None)
         except BaseException as e:  # handed to the consumer, which raises it
@@ -182,26 +194,37 @@ class _Tables:
     def __iter__(self) -> Iterator[GraphTable]:
         while (item := self._queue.get()) is not None:
             if isinstance(item, BaseException):
-                if isinstance(item, duckdb.Error):
-                    raise GraphStoreError(f"DuckDB failed computing the graph's tables: {item}") from item
+                if isinstance(item, duckdb.Error | EngineError):
+                    name = {"duckdb": "DuckDB", "spark": "Spark"}.get(self._engine.name, self._engine.name)
+                    raise GraphStoreError(f"{name} failed writing the graph's tables: {item}") from item
                 raise item
             yield item
+            Path(item.table).unlink(missing_ok=True)
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         if self._thread.is_alive() and exc[0] is not None:
-            self._con.interrupt()
+            _interrupt(self._engine)
         self._thread.join()
+
+
+def _interrupt(engine: Engine) -> None:
+    """Stop the query the engine is running (DuckDB: interrupt the connection; Spark: cancel its jobs)."""
+    if isinstance(engine, DuckDBEngine):
+        engine.con.interrupt()
+    elif hasattr(engine, "spark"):
+        engine.spark.sparkContext.cancelAllJobs()
 
 
 def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema | None = None,
                 threads: int | None = None) -> dict[str, int]:
-    """Create a new store at ``path`` from Arrow tables, nodes first (see :func:`load_graph_store`).
+    """Create a new store at ``path`` from Parquet files (or Arrow tables), nodes first (see
+    :func:`load_graph_store`).
 
     The store is written without automatic checkpoints, and checkpointed once at the end: one pass over the
     data files instead of one per COPY; with ``threads`` threads (all cores when None).
     :func:`load_graph_store` passes the run's DuckDB thread count (``engine.threads``, all cores by default),
-    though DuckDB computes the next table beside it: LadybugDB's COPY gains more from every core than DuckDB's
+    though DuckDB writes the next file beside it: LadybugDB's COPY gains more from every core than DuckDB's
     next query loses.
     """
     schema = schema or load_schema()
@@ -222,7 +245,9 @@ def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema
                 what = f"relationship {rel} ({f})->({to})"
                 statement = f"COPY {rel} FROM $rows (from='{f}', to='{to}')"
                 counts[rel] += table.rows
-            if table.rows:
+            if table.rows and isinstance(table.table, Path):
+                _run(conn, statement.replace("$rows", _quote(table.table)), f"loading {what}")
+            elif table.rows:
                 _run(conn, statement, f"loading {what}", {"rows": table.table})
             log.debug("graph store: %s, %d rows, %.1f s", what, table.rows, time.perf_counter() - copy_started)
         checkpoint_started = time.perf_counter()
@@ -236,8 +261,11 @@ def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema
     return counts
 
 
-def _duckdb_threads(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+def _engine_threads(engine: Engine) -> int | None:
+    """DuckDB's thread count (``engine.threads``), or None (all cores) beside Spark."""
+    if isinstance(engine, DuckDBEngine):
+        return int(engine.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    return None
 
 
 def _run(conn: Any, statement: str, what: str, parameters: dict[str, Any] | None = None) -> None:
