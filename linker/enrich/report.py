@@ -129,14 +129,14 @@ def _summary(con: Engine) -> list[str]:
     reasons = _rows(con, r"""
         SELECT decision, regexp_replace(regexp_replace(reason, '^customer \S+ is', 'another customer is'),
                                         '^\d+ customers share', 'several customers share') AS why, count(*)
-        FROM links WHERE decision <> 'linked' GROUP BY 1, 2 ORDER BY 1, 3 DESC""")
+        FROM links WHERE decision <> 'linked' GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2""")
     parts.append(_table(["decision", "why (candidate pairs)", "pairs"], reasons))
     if con.exists("signals"):
         parts.append(_table(["need", "customers"], _rows(
             con, "SELECT need, count(DISTINCT customer_id) FROM signals GROUP BY 1 ORDER BY 2 DESC, 1")))
     if con.exists("quarantine"):
         parts.append(_table(["table", "quarantine reason", "rows"], _rows(
-            con, "SELECT table_name, reason, count(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 3 DESC")))
+            con, "SELECT table_name, reason, count(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2")))
     return parts
 
 
@@ -312,17 +312,17 @@ def _clusters(con: Engine) -> list[str]:
 
 
 def _attribution(con: Engine) -> list[str]:
-    rows = _rows(con, "SELECT attribution || ' / ' || kind, count(*) FROM customer_events GROUP BY 1 ORDER BY 2 DESC")
+    rows = _rows(con, "SELECT attribution || ' / ' || kind, count(*) FROM customer_events GROUP BY 1 ORDER BY 2 DESC, 1")
     parts = [_figure(lambda ax: _bars(ax, [r[0] for r in rows], [r[1] for r in rows], horizontal=True),
                      "Events attributed to customers, by route and kind")]
     if con.exists("device_attribution"):
-        dev = _rows(con, "SELECT status, count(*), sum(events) FROM device_attribution GROUP BY 1 ORDER BY 2 DESC")
+        dev = _rows(con, "SELECT status, count(*), sum(events) FROM device_attribution GROUP BY 1 ORDER BY 2 DESC, 1")
         parts.append(_table(["device-only browsing: device status", "devices", "events"], dev))
     return parts
 
 
 def _signals(con: Engine) -> list[str]:
-    rows = _rows(con, "SELECT need, count(*), round(avg(score), 3) FROM signals GROUP BY 1 ORDER BY 2 DESC")
+    rows = _rows(con, "SELECT need, count(*), round(avg(score), 3) FROM signals GROUP BY 1 ORDER BY 2 DESC, 1")
     scores = _rows(con, "SELECT score FROM signals")
     parts = [_figure(lambda ax: _bars(ax, [r[0] for r in rows], [r[1] for r in rows], horizontal=True,
                                       color="#8172b3"), "Customers per need signal")]
@@ -330,8 +330,8 @@ def _signals(con: Engine) -> list[str]:
         parts.append(_figure(lambda ax: (ax.hist([s for (s,) in scores], bins=20, color="#8172b3"),
                                          ax.set_xlabel("engagement score (lift over the population)")), "Scores of fired signals"))
     top = _rows(con, """SELECT need, found_by, coalesce(rule, '') AS rule, count(*) AS customers,
-                               round(avg(score), 3) AS mean_score, any_value(action) AS action
-                        FROM signals GROUP BY 1, 2, 3 ORDER BY need, customers DESC""")
+                               round(avg(score), 3) AS mean_score, min(action) AS action
+                        FROM signals GROUP BY 1, 2, 3 ORDER BY need, customers DESC, 2, 3""")
     parts.append(_table(["need", "found by", "refining rule", "customers", "mean engagement score", "action"], top))
     return parts
 
@@ -365,7 +365,7 @@ def _domains(con: Engine) -> list[str]:
     rows = _rows(con, f"""SELECT a.key, round(sum(a.{spend})) FROM aggregates a
                           JOIN taxonomy_domains d ON d.domain = a.key AND d.parent IS NULL
                           WHERE a.level = 'domain' AND a.{spend} > 0
-                          GROUP BY 1 ORDER BY 2 DESC LIMIT 20""")
+                          GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20""")
     children = _rows(con, f"""SELECT d.parent, a.key, round(sum(a.{spend})) AS spend,
                                      round(sum(a.{spend}) / nullif(max(p.spend), 0), 3)
                               FROM aggregates a JOIN taxonomy_domains d ON d.domain = a.key AND d.parent IS NOT NULL
@@ -373,7 +373,7 @@ def _domains(con: Engine) -> list[str]:
                                          WHERE level = 'domain' GROUP BY key) p
                                   ON p.key = d.parent
                               WHERE a.level = 'domain' AND a.{spend} > 0
-                              GROUP BY 1, 2 ORDER BY 1, 3 DESC""")
+                              GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2""")
     def draw(ax: Any) -> None:
         _bars(ax, [r[0] for r in rows], [float(r[1]) for r in rows], horizontal=True, color="#55a868",
               fmt=_context.money)
@@ -387,7 +387,7 @@ def _domains(con: Engine) -> list[str]:
 
 def _unmapped(con: Engine) -> list[str]:
     rows = _rows(con, """SELECT coalesce(name, '(missing)'), source, events, customer_events, customers
-                         FROM unmapped_categories ORDER BY events DESC, name LIMIT 20""")
+                         FROM unmapped_categories ORDER BY events DESC, name, source LIMIT 20""")
     total = _rows(con, "SELECT count(*), coalesce(sum(events), 0) FROM unmapped_categories")[0]
     note = (f"<p>{total[0]:,} category names ({total[1]:,} events) are not in the taxonomy; they count under "
             f"'unmapped'. Add them to a taxonomy file to give them a need domain.</p>") if total[0] else ""

@@ -94,8 +94,9 @@ def _customer(s: Sources) -> str:
                ON cl.member_id = c.customer_id
         LEFT JOIN (SELECT customer_id, count(*) AS linked FROM links WHERE decision = 'linked' GROUP BY customer_id) l
                ON l.customer_id = c.customer_id
-        LEFT JOIN (SELECT customer_id, list(DISTINCT need ORDER BY need) AS needs FROM {s['signals']}
-                   WHERE need IS NOT NULL GROUP BY customer_id) n
+        LEFT JOIN (SELECT customer_id, list(need ORDER BY need) AS needs
+                   FROM (SELECT DISTINCT customer_id, need FROM {s['signals']} WHERE need IS NOT NULL)
+                   GROUP BY customer_id) n
                ON n.customer_id = c.customer_id"""
 
 

@@ -1,0 +1,187 @@
+"""A run on Spark gives the outputs of a run on DuckDB: the export and graph stages on the same tables, and the whole
+``linker run`` once every stage runs on Spark (demo data with every trap on, floats compared after rounding)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from linker.cli import app
+from linker.enrich import enrich, export_enrichment
+from linker.enrich.report import ReportContext
+from linker.engine import DuckDBEngine, Engine
+from linker.graph.store import extract_parquet, load_graph_store, opened
+from linker.identifiers import build_identifiers
+from linker.ingest import ingest
+from linker.pipeline import STATE_TABLES, _export
+from linker.resolve import resolve
+from linker.rules import load_rules
+from linker.stages import stages_not_on
+from tests.engine.stages import demo_config, hand_over, rows
+
+pytestmark = pytest.mark.spark
+
+FORMATS = ["parquet", "csv", "jsonl"]
+NOT_ON_SPARK = [stage.name for stage in stages_not_on("spark")]
+
+
+def parquet_rows(path: Path, *, leave_out: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
+    """The rows of an output Parquet file, or of a folder of parts (Spark's layout), columns in name order."""
+    source = str(path / "*.parquet") if path.is_dir() else str(path)
+    engine = DuckDBEngine(duckdb.connect())
+    try:
+        columns = sorted(c for c, _ in engine.columns(f"SELECT * FROM read_parquet('{source}')") if c not in leave_out)
+        return rows(engine, f"SELECT {', '.join(columns)} FROM read_parquet('{source}')")
+    finally:
+        engine.close()
+
+
+def csv_rows(path: Path) -> tuple[list[str], list[tuple[str, ...]]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        header, *body = list(csv.reader(f))
+    return header, sorted(tuple(r) for r in body)
+
+
+def outputs(folder: Path) -> dict[str, Path]:
+    """Every output of a run folder by its name (Parquet files and Parquet folders, CSV and JSON Lines files)."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        if path.suffix in (".parquet", ".csv", ".jsonl") and not any(p.suffix == ".parquet" for p in path.parents
+                                                                       if folder in p.parents):
+            found[str(path.relative_to(folder))] = path
+    return found
+
+
+def assert_same_outputs(spark_out: Path, duck_out: Path) -> None:
+    duck, spark = outputs(duck_out), outputs(spark_out)
+    assert sorted(spark) == sorted(duck)
+    for name, path in duck.items():
+        if path.suffix == ".parquet":
+            assert parquet_rows(spark[name]) == parquet_rows(path), name
+        elif path.suffix == ".csv":
+            header, body = csv_rows(spark[name])
+            assert (header, len(body)) == (csv_rows(path)[0], len(csv_rows(path)[1])), name
+        else:
+            assert (sum(1 for _ in spark[name].open(encoding="utf-8"))
+                    == sum(1 for _ in path.open(encoding="utf-8"))), name
+
+
+def graph_rows(run_dir: Path, folder: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every node label and relationship pair of a run's store, as rows (the run id left out)."""
+    with opened(run_dir) as store:
+        files = extract_parquet(store, folder)
+    return {f.path.stem: parquet_rows(f.path, leave_out=("run_id",)) for f in files}
+
+
+# ---------------------------------------------------------------------------------------------- export and graph
+@pytest.fixture(scope="module")
+def enriched(tmp_path_factory):
+    """The demo run up to enrichment on DuckDB (its tables kept in one connection)."""
+    folder = tmp_path_factory.mktemp("demo")
+    config = demo_config(folder)
+    rules = load_rules(config.resolution.rules_file)
+    duck = DuckDBEngine(duckdb.connect())
+    ingest(duck.con, config, workdir=folder / "work")
+    build_identifiers(duck, region=config.region, rules=rules.identifiers, declared=config.resolution.identifiers)
+    resolve(duck, config.resolution, rules)
+    enrich(duck.con, config.enrichment, workdir=folder / "work", aggregates_file=False)
+    yield config.model_copy(update={"output": config.output.model_copy(update={"formats": FORMATS})}), duck
+    duck.close()
+
+
+@pytest.fixture(scope="module")
+def handed_over(enriched, spark_session, tmp_path_factory):
+    """A Spark engine holding every table the export and graph stages read, as DuckDB left them."""
+    from linker.engine.spark import SparkEngine
+
+    _, duck = enriched
+    spark = SparkEngine(spark_session, tmp_path_factory.mktemp("spark"))
+    tables = [t for t in (*STATE_TABLES, "aggregates", "customer_events", "transactions", "purchases", "browsing")
+              if duck.exists(t)]
+    hand_over(duck, spark, *tables)
+    yield spark
+    spark.close()
+
+
+def _export_all(engine: Engine, config: Any, out: Path, *, report: bool = True) -> None:
+    _export(engine, config, out)
+    export_enrichment(engine, out, config.output.formats, report=report, report_context=ReportContext.of(config))
+
+
+def test_export_on_spark_writes_the_outputs_of_duckdb(enriched, handed_over, tmp_path: Path):
+    config, duck = enriched
+    # the report's category section reads matching_summary, an enrich function: on Spark once enrich is
+    report = "enrich" not in NOT_ON_SPARK
+    _export_all(duck, config, tmp_path / "duckdb", report=report)
+    _export_all(handed_over, config, tmp_path / "spark", report=report)
+    assert (tmp_path / "spark" / "profiles.parquet").is_dir()              # Spark's layout: a folder of parts
+    assert list((tmp_path / "spark" / "profiles.parquet").glob("part-*.parquet"))
+    assert (tmp_path / "spark" / "profiles.csv").is_file()                 # text outputs: one file each
+    assert not list((tmp_path / "spark").rglob(".*"))                     # no temporary or checksum file left
+    assert_same_outputs(tmp_path / "spark", tmp_path / "duckdb")
+    if report:
+        page = (tmp_path / "spark" / "report.html").read_text(encoding="utf-8")
+        assert "Match weights of candidate pairs" in page and "Spend by top-level domain" in page
+
+
+def test_graph_store_built_on_spark_holds_the_graph_of_duckdb(enriched, handed_over, tmp_path: Path):
+    _, duck = enriched
+    counts = {}
+    for name, engine in (("duckdb", duck), ("spark", handed_over)):
+        (tmp_path / name).mkdir()
+        counts[name] = load_graph_store(engine, tmp_path / name, run_id=name, workdir=tmp_path / f"{name}-files")
+        assert not (tmp_path / f"{name}-files").exists()                   # the files go once copied
+    assert counts["spark"] == counts["duckdb"] and counts["duckdb"]["graph relationships"] > 0
+    assert graph_rows(tmp_path / "spark", tmp_path / "x1") == graph_rows(tmp_path / "duckdb", tmp_path / "x2")
+
+
+# ---------------------------------------------------------------------------------------------- linker run
+
+@pytest.mark.skipif(bool(NOT_ON_SPARK), reason=f"the stages {', '.join(NOT_ON_SPARK)} do not run on Spark yet")
+def test_linker_run_on_spark_gives_the_outputs_of_duckdb(spark_session, tmp_path: Path):
+    demo_config(tmp_path)
+    toml = tmp_path / "linker.toml"
+    text = toml.read_text(encoding="utf-8").replace("[output]\n", f"[output]\nformats = {FORMATS!r}\n".replace("'", '"'))
+    toml.write_text(text + "\n[resolution.training]\nmin_pairs = 100\n", encoding="utf-8")
+    spark_toml = tmp_path / "linker-spark.toml"
+    spark_toml.write_text(toml.read_text(encoding="utf-8") + '\n[engine]\nbackend = "spark"\n', encoding="utf-8")
+    runner = CliRunner()
+    for name, path in (("duckdb", toml), ("spark", spark_toml)):
+        result = runner.invoke(app, ["run", "-c", str(path), "-q", "--output", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+    spark_out, duck_out = tmp_path / "spark", tmp_path / "duckdb"
+    assert_same_outputs(spark_out, duck_out)
+    assert graph_rows(spark_out, tmp_path / "x1") == graph_rows(duck_out, tmp_path / "x2")
+    # the run database of a Spark run: views over state/, read by the commands as DuckDB's tables are
+    with duckdb.connect(str(spark_out / "work.duckdb"), read_only=True) as spark_db, \
+            duckdb.connect(str(duck_out / "work.duckdb"), read_only=True) as duck_db:
+        for table in ("links", "clusters", "identifiers", "profiles"):
+            assert (rows(DuckDBEngine(spark_db), f"SELECT * FROM {table}")
+                    == rows(DuckDBEngine(duck_db), f"SELECT * FROM {table}")), table
+    customer = _a_linked_customer(duck_out)
+    explained = [runner.invoke(app, ["explain", customer, "--run-dir", str(out), "--format", "json"])
+                 for out in (spark_out, duck_out)]
+    assert explained[0].exit_code == 0, explained[0].output
+    assert explained[0].output == explained[1].output
+
+
+def _a_linked_customer(run_dir: Path) -> str:
+    with duckdb.connect(str(run_dir / "work.duckdb"), read_only=True) as con:
+        return con.execute("SELECT min(customer_id) FROM links WHERE decision = 'linked'").fetchall()[0][0]
+
+
+def test_the_report_on_spark_shows_the_figures_of_duckdb(enriched, handed_over):
+    """Every section but the category mapping (an enrich function's summary), figure for figure."""
+    from linker.enrich import report as report_module
+
+    _, duck = enriched
+    for section in (report_module._summary, report_module._links, report_module._hubs, report_module._clusters,
+                    report_module._signals, report_module._baselines, report_module._domains,
+                    report_module._unmapped):
+        assert section(handed_over) == section(duck), section.__name__
+    assert report_module.match_weight_histogram(handed_over) == report_module.match_weight_histogram(duck)
