@@ -148,7 +148,8 @@ def change_log(con: duckdb.DuckDBPyConnection, old: str, new: str) -> ChangeLog:
 
 
 def _has(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> bool:
-    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
+    # tables and views: a Spark run's database holds views over its Parquet state
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? AND table_name = ?",
                        [catalog, table]).fetchall()[0][0] > 0
 
 

@@ -75,7 +75,7 @@ def start_session(config: SparkConfig, *, local_threads: int | None = None) -> t
         _configure(active, config)
         return active, False
     _check_java()
-    master = config.master or "local[*]"
+    master = config.master or _submitted_master() or "local[*]"
     if master.startswith("local"):   # pyspark reads the workers' Python from the environment
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     _check_master(master)
@@ -93,6 +93,17 @@ def start_session(config: SparkConfig, *, local_threads: int | None = None) -> t
     session.sparkContext.setLogLevel("ERROR")
     _configure(session, config)
     return session, True
+
+
+def _submitted_master() -> str | None:
+    """The master ``spark-submit`` was given, when this process runs under it (spark-submit starts the JVM first
+    and hands its gateway to Python), so that a run submitted to a cluster runs there."""
+    if not os.environ.get("PYSPARK_GATEWAY_PORT"):
+        return None
+    from pyspark import SparkConf, SparkContext
+
+    SparkContext._ensure_initialized()   # joins spark-submit's JVM, whose properties hold the master
+    return SparkConf().get("spark.master", None)
 
 
 def _configure(session: SparkSession, config: SparkConfig) -> None:
