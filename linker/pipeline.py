@@ -132,18 +132,19 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
     ConfigError
         The configuration does not fit the inputs (checked before any work).
     EngineError
-        ``engine.backend`` names an engine some stage does not run on yet (checked before any work).
+        ``engine.backend`` names an engine some stage does not run on yet, or an update (``hooks``) is asked of
+        an engine other than DuckDB (checked before any work).
     InputError
         A whole input file is unusable.
     RunFolderError
         The output folder cannot take the run (a file, holds an input, holds other files without ``force``);
         :class:`~linker.errors.RunLockedError` when another run is writing into it.
     """
-    check_backend(config.engine.backend)
     if hooks is not None and config.engine.backend != "duckdb":
         raise EngineError(f'engine.backend = "{config.engine.backend}": linker update changes the previous run\'s '
                           'tables in place, which only the DuckDB engine does; run `linker run` on Spark (a whole '
                           'run), or set engine.backend = "duckdb" to update')
+    check_backend(config.engine.backend)
     check_inputs(config, frames)
     rules = load_rules(config.resolution.rules_file)
     enrichment_rules = load_enrichment_rules(config.enrichment)

@@ -87,3 +87,26 @@ def test_non_finite_numbers_are_written_as_null(tmp_path: Path) -> None:
     assert [json.loads(line)["x"] for line in lines] == [None, None, 2.5]   # "Infinity" is not JSON
     assert pq.read_table(files[0]).column("x").to_pylist() == [None, None, 2.5]
     assert files[1].read_text(encoding="utf-8").splitlines() == ["n,x", "1,", "2,", "3,2.5"]
+
+
+SPARK_CASES = """SELECT * FROM (VALUES
+    (1, '=SUM(A1)', 'a "quoted", comma', CAST('inf' AS DOUBLE), DATE '2024-02-29', ['x', '=y']),
+    (2, '+8613188271462', 'two\nlines', CAST(2.5 AS DOUBLE), NULL, []),
+    (3, '', NULL, CAST('nan' AS DOUBLE), DATE '2024-01-01', NULL)) t(n, text, note, x, day, list)
+    ORDER BY n"""
+"""Formulas, quotes, commas and newlines, an empty string beside a NULL, non-finite numbers, dates, lists."""
+
+
+@pytest.mark.spark
+def test_spark_writes_the_rows_duckdb_writes(spark_engine, tmp_path: Path) -> None:
+    duck = export_table(duckdb.connect(), SPARK_CASES, tmp_path / "duckdb" / "t", ["parquet", "csv", "jsonl"])
+    spark = export_table(spark_engine, SPARK_CASES, tmp_path / "by-spark" / "t", ["parquet", "csv", "jsonl"])
+    assert [p.name for p in spark] == [p.name for p in duck]
+    assert spark[0].is_dir() and list(spark[0].glob("part-*.parquet"))        # a folder of parts
+    assert sorted(p.name for p in (tmp_path / "by-spark").iterdir()) == ["t.csv", "t.jsonl", "t.parquet"]
+    assert [p.name for p in spark[0].iterdir() if not p.name.startswith("part-")] == []   # no marker, no checksum
+    assert pq.read_table(spark[0]).to_pylist() == pq.read_table(duck[0]).to_pylist()
+    with spark[1].open(encoding="utf-8", newline="") as s, duck[1].open(encoding="utf-8", newline="") as d:
+        assert list(csv.reader(s)) == list(csv.reader(d))
+    assert ([json.loads(line) for line in spark[2].read_text(encoding="utf-8").splitlines()]
+            == [json.loads(line) for line in duck[2].read_text(encoding="utf-8").splitlines()])

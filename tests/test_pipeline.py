@@ -1,4 +1,4 @@
-"""The pipeline's own exports: quarantine files, where the aggregates go."""
+"""The pipeline's own exports (quarantine files, where the aggregates go), its engine and what a run leaves."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import csv
 import json
 from pathlib import Path
 
+from typing import cast
+
 import duckdb
+import pytest
 
 from linker.config import load_config
 from linker.pipeline import QUARANTINE_CELL, run
@@ -40,3 +43,23 @@ def test_aggregates_go_to_their_parquet_file_only_and_stay_in_the_database_witho
     assert not list(out.glob("*.parquet")) and (out / "profiles.csv").is_file()
     with duckdb.connect(str(out / "work.duckdb"), read_only=True) as con:   # a table of the run database then
         assert con.execute("SELECT count(*) FROM aggregates").fetchall()[0][0] == written[0]
+
+
+def test_an_update_on_spark_is_refused_before_any_work(dataset) -> None:
+    from linker.errors import EngineError
+    from linker.pipeline import RunHooks
+
+    config = load_config({**dataset(), "engine": {"backend": "spark"}})
+    with pytest.raises(EngineError, match='engine.backend = "spark": linker update .* only the DuckDB engine'):
+        run(config, hooks=cast(RunHooks, object()))
+    assert not config.output.dir.exists()
+
+
+def test_the_run_database_is_the_engines_and_the_graph_files_are_gone(dataset) -> None:
+    config = load_config({**dataset(), "output": {**dataset()["output"], "graph_store": True}})
+    result = run(config)
+    out = result.output_dir
+    assert result.counts["graph relationships"] > 0 and (out / "graph.lbug").exists()
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []   # no work or graph files left
+    with duckdb.connect(str(out / "work.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM links").fetchall()[0][0] > 0
