@@ -314,6 +314,9 @@ class SparkEngine(Engine):
     def exists(self, name: str) -> bool:
         return bool(self.spark.catalog.tableExists(name))
 
+    def tables(self) -> list[str]:
+        return sorted(t.name for t in self.spark.catalog.listTables() if t.isTemporary)
+
     def is_view(self, name: str) -> bool:
         return name not in self._paths and self.exists(name)
 
@@ -349,7 +352,8 @@ class SparkEngine(Engine):
         def each(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             for batch in batches:
                 out = function(batch)
-                yield from (out.to_batches() if isinstance(out, pa.Table) else [out])
+                yield from (out.to_batches() if isinstance(out, pa.Table) else [out]
+                            if isinstance(out, pa.RecordBatch) else out)
 
         self._store(name, self._sql(query).mapInArrow(each, _spark_schema(schema)))
 
