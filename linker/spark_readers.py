@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 
 from linker.config import SourceConfig
+from linker.engine import ArrowFunction
 from linker.errors import EngineError, InputError
 from linker.framing import SCHEMA, Framing, frame_records
 from linker.readers import (
@@ -149,21 +150,33 @@ def _load_csv(engine: SparkEngine, table: str, name: str, path: Path, source: So
 def _load_parquet(engine: SparkEngine, table: str, name: str, path: Path) -> RawTable:
     """A view over the file, read by Spark; ``BINARY`` columns are decoded as UTF-8 text, and a row holding
     bytes that are not is malformed."""
+    import pyarrow.parquet as pq
     from pyspark.sql import functions as F
 
     from linker.engine.spark import _col, duckdb_type
 
+    try:   # the footer, read on the driver as DuckDB's reader does: the same refusal of a file that is not Parquet
+        names = unique_names(pq.ParquetFile(path).schema_arrow.names)
+    except (pa.ArrowException, OSError) as e:
+        raise InputError(f"cannot read as Parquet: {str(e).strip().splitlines()[0]}", path=str(path)) from None
+    clashing = len({n.lower() for n in pq.read_schema(path).names}) < len(names)
+    read = f"parquet_{name}"
+    engine.drop(read)
+    if clashing:   # Spark's names are case-insensitive: the columns are told apart while they are renamed
+        engine.spark.conf.set("spark.sql.caseSensitive", "true")
     try:
         frame = engine.spark.read.parquet(path.absolute().as_uri())
         described = [(f.name, duckdb_type(f.dataType)) for f in frame.schema.fields]
-    except Exception as e:  # noqa: BLE001 - Spark raises several kinds for a file that is not Parquet
-        raise InputError(f"cannot read as Parquet: {str(e).strip().splitlines()[0]}", path=str(path)) from None
-    names = unique_names([c for c, _ in described])
-    positions = [f"c{i}" for i in range(len(described))]
-    read = f"parquet_{name}"
-    engine.drop(read)
-    frame.select(*[F.col(_col(c)).alias(p) for (c, _), p in zip(described, positions)],
-                 (F.col("_metadata.row_index") + 1).alias("_row")).createOrReplaceTempView(read)
+        positions = [f"c{i}" for i in range(len(described))]
+        frame = frame.select(*[F.col(_col(c)).alias(p) for (c, _), p in zip(described, positions)],
+                             (F.col("_metadata.row_index") + 1).alias("_row"))
+        if clashing:
+            engine.store(read, frame)
+        else:
+            frame.createOrReplaceTempView(read)
+    finally:
+        if clashing:
+            engine.spark.conf.set("spark.sql.caseSensitive", "false")
     columns = [(p, t, n) for p, (_, t), n in zip(positions, described, names)]
     binary = [(p, n) for p, t, n in columns if t == "BLOB"]
     texts = _text_columns([(p, "VARCHAR" if t == "BLOB" else t, n) for p, t, n in columns])
@@ -176,7 +189,10 @@ def _load_parquet(engine: SparkEngine, table: str, name: str, path: Path) -> Raw
     undecodable = " || ".join(
         f"CASE WHEN {p} IS NOT NULL AND NOT is_valid_utf8(CAST({p} AS VARCHAR)) "
         f"THEN {quote_literal(f'column {n} holds bytes that are not UTF-8; ')} ELSE '' END" for p, n in binary)
-    record = "to_json({" + ", ".join(f"{quote_literal(n)}: CAST({p} AS VARCHAR)" for p, _, n in columns) + "})"
+    engine.register_function(BLOB_TEXT)
+    record = "to_json({" + ", ".join(f"{quote_literal(n)}: " + (f"blob_text({p})" if t == "BLOB" else
+                                                                  f"CAST({p} AS VARCHAR)")
+                                     for p, t, n in columns) + "})"
     engine.create_table(f"parsed_{name}", f"SELECT *, CAST(NULL AS BIGINT) AS _line, "
                                           f"NULLIF(rtrim({undecodable}, '; '), '') AS detail FROM {read}")
     engine.create_view(f"malformed_{name}", f"SELECT _row, _line, {record} AS record, detail "
@@ -184,6 +200,23 @@ def _load_parquet(engine: SparkEngine, table: str, name: str, path: Path) -> Raw
     engine.create_view(table, f"SELECT {texts}, _row, _line, {quote_literal(path.name)} AS _source "
                               f"FROM parsed_{name} WHERE detail IS NULL")
     return RawTable(table, name, path.name, names, records, f"malformed_{name}", is_view=True)
+
+
+_KEPT_BYTES = frozenset(range(32, 127)) - {0x22, 0x27, 0x5C}
+
+
+def blob_text(values: pa.Array) -> pa.Array:
+    """Bytes as DuckDB casts a BLOB to text: printable ASCII as it is (but quotes and backslash), others ``\\xHH``.
+
+    >>> blob_text(pa.array([b"a\\xff'", None])).to_pylist()
+    ['a\\\\xFF\\\\x27', None]
+    """
+    return pa.array([None if v is None else "".join(chr(b) if b in _KEPT_BYTES else f"\\x{b:02X}" for b in v)
+                     for v in values.to_pylist()], pa.string())
+
+
+BLOB_TEXT = ArrowFunction("blob_text", blob_text, ("BLOB",), "VARCHAR")
+"""The text of a quarantined record's binary value, as DuckDB's reader writes it."""
 
 
 def _load_frame(engine: SparkEngine, table: str, name: str, frame: pd.DataFrame) -> RawTable:

@@ -240,6 +240,10 @@ class SparkEngine(Engine):
         schema = ", ".join(f"{_col(c)} {spark_type(t)}" for c, t in columns)
         self.spark.createDataFrame([], schema).createOrReplaceTempView(name)
 
+    def store(self, name: str, frame: DataFrame) -> None:
+        """Write the DataFrame ``frame`` as table ``name`` (for Spark's own readers, :mod:`linker.spark_readers`)."""
+        self._store(name, frame)
+
     def _store(self, name: str, frame: DataFrame) -> None:
         """Write ``frame`` as the new version of table ``name`` and point the view at it."""
         from pyspark.sql.types import NullType, StringType
