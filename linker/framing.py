@@ -37,9 +37,10 @@ from __future__ import annotations
 import codecs
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -100,28 +101,32 @@ class Framing:
                              "please report this file's shape", path=str(path))
 
 
-def frame_records(path: Path, framing: Framing, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pa.RecordBatch]:
+def frame_records(path: Path, framing: Framing, *, chunk_bytes: int = CHUNK_BYTES,
+                  open_file: Callable[[], BinaryIO] | None = None) -> Iterator[pa.RecordBatch]:
     """Yield the records of ``path`` as Arrow batches of :data:`SCHEMA`, counting them in ``framing``.
+
+    ``open_file`` opens the bytes to read (a file of a remote file system, read by a Spark executor); by default
+    ``path`` itself, which messages name either way.
 
     Raises
     ------
     InputError
         If the file is not UTF-8 (more than a tenth of its records, or the header, hold other bytes).
     """
-    yield from _Reader(path, framing, chunk_bytes).batches()
+    yield from _Reader(path, framing, chunk_bytes, open_file or (lambda: path.open("rb"))).batches()
 
 
 class _Reader:
     """One pass over a file in chunks; a record that a chunk ends inside is carried to the next."""
 
-    def __init__(self, path: Path, framing: Framing, chunk_bytes: int) -> None:
-        self.path, self.framing, self.chunk_bytes = path, framing, chunk_bytes
+    def __init__(self, path: Path, framing: Framing, chunk_bytes: int, open_file: Callable[[], BinaryIO]) -> None:
+        self.path, self.framing, self.chunk_bytes, self.open_file = path, framing, chunk_bytes, open_file
         self.newline = 10
         self.line = 1          # line number of the first byte of the carried bytes
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         carry = b""
-        with self.path.open("rb") as f:
+        with self.open_file() as f:
             head = f.read(1 << 16)
             if b"\n" not in head and b"\r" in head:
                 self.newline = 13

@@ -3,6 +3,10 @@
 Every row read ends up either in the accepted table (``customers``, ``accounts`` ...) or in ``quarantine`` with a
 reason code from :class:`linker.contract.Reason`; :class:`IngestReport` reconciles the counts per table. A bad
 row never stops the run.
+
+The stage runs on any :class:`~linker.engine.Engine`: the readers (:mod:`linker.readers`, and
+:mod:`linker.spark_readers` on Spark) make raw tables of text, and the typing, checks and quarantine are the same
+SQL on every engine, so DuckDB and Spark give the same rows, reasons and record numbers.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import pandas as pd
 
 from linker.config import Config, SourceConfig
 from linker.contract import INGEST_ORDER, REFERENCE_REASON, TABLES, Field, FieldType, Reason, TableContract
-from linker.engine import compress_scratch, scratch_table
+from linker.engine import Engine, as_engine
 from linker.errors import ReconciliationError
 from linker.readers import RawTable, load_raw
 from linker.sql import quote_ident, quote_literal
@@ -27,8 +31,8 @@ MAX_BYTES = {FieldType.ID: 512, FieldType.TEXT: 2_000, FieldType.LIST: 4_000, Fi
 spill 13-17 GB): a row beyond is quarantined as ``too_long``, so that the cost of comparing values stays bounded.
 It applies to the roles of customers and accounts, and to the identifiers of events (browsing's device_id)."""
 
-QUARANTINE_COLUMNS = "table_name VARCHAR, _source VARCHAR, _row BIGINT, line BIGINT, reason VARCHAR, " \
-                     "column_name VARCHAR, detail VARCHAR, record VARCHAR"
+QUARANTINE_COLUMNS = (("table_name", "VARCHAR"), ("_source", "VARCHAR"), ("_row", "BIGINT"), ("line", "BIGINT"),
+                      ("reason", "VARCHAR"), ("column_name", "VARCHAR"), ("detail", "VARCHAR"), ("record", "VARCHAR"))
 
 
 @dataclass
@@ -58,14 +62,14 @@ class IngestReport:
     tables: dict[str, TableReport] = field(default_factory=dict)
 
 
-def ingest(con: duckdb.DuckDBPyConnection, config: Config, *, frames: dict[str, pd.DataFrame] | None = None,
-           workdir: Path) -> IngestReport:
-    """Load, type and validate every configured table into ``con``.
+def ingest(engine: Engine | duckdb.DuckDBPyConnection, config: Config, *,
+           frames: dict[str, pd.DataFrame] | None = None, workdir: Path) -> IngestReport:
+    """Load, type and validate every configured table into ``engine``.
 
     Parameters
     ----------
-    con
-        The run's DuckDB connection; accepted tables and ``quarantine`` are created in it.
+    engine
+        The run's engine (or a DuckDB connection); accepted tables and ``quarantine`` are created in it.
     config
         The run configuration (sources and their column mappings).
     frames
@@ -83,23 +87,24 @@ def ingest(con: duckdb.DuckDBPyConnection, config: Config, *, frames: dict[str, 
     InputError
         A whole file is unusable (missing, undecodable, not the declared format).
     """
+    engine = as_engine(engine)
     frames = frames or {}
-    con.execute(f"CREATE OR REPLACE TABLE quarantine ({QUARANTINE_COLUMNS})")
+    engine.create_empty("quarantine", QUARANTINE_COLUMNS, kind="table")
     report = IngestReport()
     for name in INGEST_ORDER:
         contract = TABLES[name]
         if name not in config.sources and name not in frames:
-            _create_empty(con, contract)
+            _create_empty(engine, contract)
             continue
         source = config.sources.get(name) or SourceConfig()
-        raw = load_raw(con, name, source, frame=frames.get(name), workdir=workdir)
-        report.tables[name] = _validate(con, contract, source, raw, config.timezone)
-        raw.drop(con)
+        raw = load_raw(engine, name, source, frame=frames.get(name), workdir=workdir)
+        report.tables[name] = _validate(engine, contract, source, raw, config.timezone)
+        raw.drop(engine)
     return report
 
 
-def _validate(con: duckdb.DuckDBPyConnection, contract: TableContract, source: SourceConfig,
-              raw: RawTable, timezone: str) -> TableReport:
+def _validate(engine: Engine, contract: TableContract, source: SourceConfig, raw: RawTable,
+              timezone: str) -> TableReport:
     """Type, check and split one raw table into its accepted table and quarantine rows.
 
     Three nested projections, so that every value is trimmed and parsed once: text (``t_<role>``), parsed
@@ -134,23 +139,24 @@ def _validate(con: duckdb.DuckDBPyConnection, contract: TableContract, source: S
 
     kept = ", ".join(["_row", "_source", *map(quote_ident, contract.roles)]
                      + (["attributes"] if contract.keeps_attributes else []))
-    target = f"TABLE {name}" if contract.entity else scratch_table(con, name)
-    con.execute(f"CREATE OR REPLACE {target} AS SELECT {kept}, {bad} AS _bad FROM ({typed(raw.table)})")
-    _set_problems(con, name, contract)
+    engine.create_table(name, f"SELECT {kept}, {bad} AS _bad FROM ({typed(raw.table)})",
+                        kind="table" if contract.entity else "scratch")
+    _set_problems(engine, name, contract)
     flagged = f"(SELECT r.* FROM {raw.table} r SEMI JOIN " \
               f"(SELECT _row FROM {name} WHERE _bad UNION SELECT _row FROM set_problems) b USING (_row))"
-    _quarantine_rows(con, typed(flagged), raw, checks)
-    con.execute(f"DELETE FROM {name} WHERE _bad OR _row IN (SELECT _row FROM set_problems)")
-    con.execute(f"ALTER TABLE {name} DROP COLUMN _bad; DROP TABLE set_problems")
+    _quarantine_rows(engine, typed(flagged), raw, checks)
+    engine.delete_where(name, "_bad OR _row IN (SELECT _row FROM set_problems)")
+    engine.drop_columns(name, ["_bad"])
+    engine.drop("set_problems")
     if not contract.entity:
-        compress_scratch(con)
+        engine.compact()
 
-    accepted = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
-    reasons = dict(con.execute(
-        "SELECT reason, count(*) FROM quarantine WHERE table_name = ? GROUP BY reason ORDER BY reason",
-        [name]).fetchall())
+    accepted = engine.count(name)
+    reasons = {reason: int(n) for reason, n in engine.rows(
+        f"SELECT reason, count(*) FROM quarantine WHERE table_name = {quote_literal(name)} "
+        "GROUP BY reason ORDER BY reason")}
     report = TableReport(name, raw.source, raw.records, accepted, sum(reasons.values()), reasons,
-                         _notes(con, contract, mapping, raw, timezone))
+                         _notes(engine, contract, mapping, raw, timezone))
     if not report.reconciles:
         raise ReconciliationError(
             f"{name}: the file holds {raw.records:,} records but {accepted:,} were accepted and "
@@ -229,7 +235,7 @@ def _row_checks(f: Field, columns: list[str], contract: TableContract, source: S
     return checks
 
 
-def _notes(con: duckdb.DuckDBPyConnection, contract: TableContract, mapping: dict[str, list[str]], raw: RawTable,
+def _notes(engine: Engine, contract: TableContract, mapping: dict[str, list[str]], raw: RawTable,
            timezone: str) -> dict[str, int]:
     """Counts of values that were changed: date-times written with an offset, converted to ``timezone``."""
     columns = sorted({c for f in contract.fields if f.type in (FieldType.DATE, FieldType.TIMESTAMP)
@@ -237,7 +243,7 @@ def _notes(con: duckdb.DuckDBPyConnection, contract: TableContract, mapping: dic
     if not columns:
         return {}
     offsets = " + ".join(f"count(*) FILTER (WHERE {has_offset(quote_ident(c))})" for c in columns)
-    count = con.execute(f"SELECT {offsets} FROM {raw.table}").fetchall()[0][0]
+    count = engine.scalar(f"SELECT {offsets} FROM {raw.table}")
     return {f"date-times with an offset, converted to {timezone}": int(count)} if count else {}
 
 
@@ -250,7 +256,7 @@ def _attributes_expr(columns: list[str]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- set checks
-def _set_problems(con: duckdb.DuckDBPyConnection, checked: str, contract: TableContract) -> None:
+def _set_problems(engine: Engine, checked: str, contract: TableContract) -> None:
     """Create ``set_problems(_row, problems)``: duplicate keys and unknown references, by join.
 
     Only rows otherwise valid take part, so a broken first copy of a key does not cost the good second one.
@@ -274,20 +280,18 @@ def _set_problems(con: duckdb.DuckDBPyConnection, checked: str, contract: TableC
             WHERE NOT c._bad AND c.{quote_ident(role)} IS NOT NULL""")
     body = " UNION ALL ".join(parts) if parts else \
         "SELECT CAST(NULL AS BIGINT) AS _row, 0 AS n, NULL AS problem WHERE false"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE set_problems AS
+    engine.create_table("set_problems", f"""
         SELECT _row, list(problem ORDER BY n) AS problems FROM ({body}) GROUP BY _row
     """)
 
 
-def _quarantine_rows(con: duckdb.DuckDBPyConnection, flagged: str, raw: RawTable, checks: list[Check]) -> None:
+def _quarantine_rows(engine: Engine, flagged: str, raw: RawTable, checks: list[Check]) -> None:
     """Insert the ``flagged`` rows (typed again from their raw rows) into quarantine with all their problems."""
     record = "to_json({" + ", ".join(f"{quote_literal(c)}: r.{quote_ident(c)}" for c in raw.columns) + "})" \
         if raw.columns else "'{}'"
     row_problems = ("list_filter([" + ", ".join(c.problem() for c in checks) + "], lambda p: p IS NOT NULL)"
                     if checks else "[]")
-    con.execute(f"""
-        INSERT INTO quarantine
+    engine.insert("quarantine", f"""
         SELECT {quote_literal(raw.name)}, q._source, q._row, r._line, q.problems[1].reason,
                q.problems[1].column_name, array_to_string(list_transform(q.problems, lambda p: p.detail), '; '),
                {record}
@@ -295,21 +299,19 @@ def _quarantine_rows(con: duckdb.DuckDBPyConnection, flagged: str, raw: RawTable
               FROM ({flagged}) c LEFT JOIN set_problems s USING (_row)) q
         JOIN {raw.table} r ON r._row = q._row
     """)
-    con.execute(f"""
-        INSERT INTO quarantine
+    engine.insert("quarantine", f"""
         SELECT {quote_literal(raw.name)}, {quote_literal(raw.source)}, _row, _line,
                {quote_literal(Reason.MALFORMED_ROW.value)}, NULL, detail, record
         FROM {raw.malformed}
     """)
 
 
-def _create_empty(con: duckdb.DuckDBPyConnection, contract: TableContract) -> None:
+def _create_empty(engine: Engine, contract: TableContract) -> None:
     """An absent optional table is an empty table of the right shape, so later stages need no special case."""
     types = {FieldType.ID: "VARCHAR", FieldType.TEXT: "VARCHAR", FieldType.LIST: "VARCHAR[]",
              FieldType.DATE_LIST: "DATE[]", FieldType.DATE: "DATE", FieldType.TIMESTAMP: "TIMESTAMP",
              FieldType.NUMBER: "DOUBLE", FieldType.INTEGER: "BIGINT"}
-    columns = ["_row BIGINT", "_source VARCHAR"] + [f"{quote_ident(f.role)} {types[f.type]}" for f in contract.fields]
+    columns = [("_row", "BIGINT"), ("_source", "VARCHAR")] + [(f.role, types[f.type]) for f in contract.fields]
     if contract.keeps_attributes:
-        columns.append("attributes MAP(VARCHAR, VARCHAR)")
-    target = f"TABLE {contract.name}" if contract.entity else scratch_table(con, contract.name)
-    con.execute(f"CREATE OR REPLACE {target} ({', '.join(columns)})")
+        columns.append(("attributes", "MAP(VARCHAR, VARCHAR)"))
+    engine.create_empty(contract.name, columns, kind="table" if contract.entity else "scratch")

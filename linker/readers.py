@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 
 from linker.config import SourceConfig
+from linker.engine import DuckDBEngine, Engine, as_engine
 from linker.errors import InputError
 from linker.framing import SCHEMA, Framing, frame_records, split_record
 from linker.sql import quote_ident, quote_literal
@@ -61,11 +62,9 @@ class RawTable:
     """Table of the records that are not rows of the header's columns (``_row, _line, record, detail``)."""
     is_view: bool = False
 
-    def drop(self, con: duckdb.DuckDBPyConnection) -> None:
+    def drop(self, engine: Engine | duckdb.DuckDBPyConnection) -> None:
         """Remove the raw table (or view) and its tables once it has been validated."""
-        con.execute(f"DROP {'VIEW' if self.is_view else 'TABLE'} IF EXISTS {self.table}")
-        con.execute(f"DROP VIEW IF EXISTS {self.malformed}; DROP TABLE IF EXISTS {self.table}_text; "
-                    f"DROP TABLE IF EXISTS parsed_{self.name}")
+        as_engine(engine).drop(self.table, self.malformed, f"{self.table}_text", f"parsed_{self.name}")
 
 
 def source_columns(source: SourceConfig, frame: pd.DataFrame | None = None, *, sample_lines: int = 1000) -> list[str]:
@@ -94,10 +93,20 @@ def source_columns(source: SourceConfig, frame: pd.DataFrame | None = None, *, s
     return _csv_header(path, source)
 
 
-def load_raw(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig, *,
+def load_raw(engine: Engine | duckdb.DuckDBPyConnection, name: str, source: SourceConfig, *,
              frame: pd.DataFrame | None = None, workdir: Path) -> RawTable:
-    """Create ``raw_<name>`` and ``malformed_<name>`` in ``con`` from a file or DataFrame; describe them."""
+    """Create ``raw_<name>`` and ``malformed_<name>`` in ``engine`` from a file or DataFrame; describe them.
+
+    On Spark the files are read by the executors (:mod:`linker.spark_readers`); on DuckDB here, on one machine.
+    """
+    engine = as_engine(engine)
+    if engine.name == "spark":
+        from linker.spark_readers import load_raw_spark
+
+        return load_raw_spark(engine, name, source, frame=frame)
+    assert isinstance(engine, DuckDBEngine)
     table = f"raw_{name}"
+    con = engine.con
     if frame is not None:
         return _load_frame(con, table, name, frame)
     path = _existing(source)
@@ -106,8 +115,8 @@ def load_raw(con: duckdb.DuckDBPyConnection, name: str, source: SourceConfig, *,
         return _load_parquet(con, table, name, path)
     text_path = _utf8_path(path, source.encoding, workdir / f"{name}.utf8{path.suffix}")
     if fmt == "jsonl":
-        return _load_jsonl(con, table, name, path, text_path)
-    return _load_csv(con, table, name, path, text_path, source)
+        return _load_jsonl(engine, table, name, path, text_path)
+    return _load_csv(engine, table, name, path, text_path, source)
 
 
 def unique_names(names: list[str]) -> list[str]:
@@ -169,18 +178,21 @@ def _utf8_path(path: Path, encoding: str, copy: Path) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------- framing
-def _records(con: duckdb.DuckDBPyConnection, name: str, path: Path, framing: Framing,
-             select: Callable[[], str]) -> str:
+RECORDS = "SELECT rtrim(record, chr(13) || chr(10)) AS r, _row, _line, problem, quoted FROM {framed}"
+"""The framed records (:data:`linker.framing.SCHEMA` in table ``framed``) as the readers' queries see them:
+``rec`` (``r``: the record's text without its line break, ``_row``, ``_line``, ``problem``, ``quoted``)."""
+
+
+def _records(engine: DuckDBEngine, name: str, path: Path, framing: Framing, select: Callable[[], str]) -> str:
     """Create ``parsed_<name>`` from the records of ``path`` and return its name: ``select()`` is a query over
-    ``rec`` (``r``: the record's text, ``_row``, ``_line``, ``problem``, ``quoted``), built once the first chunk
-    is framed (the header is then known). The records go to DuckDB a group of chunks at a time, as a table that
-    its threads read in parallel."""
+    ``rec`` (see :data:`RECORDS`), built once the first chunk is framed (the header is then known). The records
+    go to DuckDB a group of chunks at a time, as a table that its threads read in parallel."""
     parsed = f"parsed_{name}"
     view = f"framed_{name}"
     batches = frame_records(path, framing)
     group = list(itertools.islice(batches, 1))
     query = select()
-    verb = f"CREATE OR REPLACE TEMP TABLE {parsed} AS"
+    first = True
     while True:
         size = sum(b.nbytes for b in group)
         for batch in batches:
@@ -188,17 +200,16 @@ def _records(con: duckdb.DuckDBPyConnection, name: str, path: Path, framing: Fra
             size += batch.nbytes
             if size >= _GROUP_BYTES:
                 break
-        con.register(view, pa.Table.from_batches(group, SCHEMA))
+        engine.register_arrow(view, pa.Table.from_batches(group, SCHEMA))
         try:
-            con.execute(f"""
-                {verb}
-                WITH rec AS (SELECT rtrim(record, chr(13) || chr(10)) AS r, _row, _line, problem, quoted
-                             FROM {view})
-                {query}
-            """)
+            statement = f"WITH rec AS ({RECORDS.format(framed=view)}) {query}"
+            if first:
+                engine.create_table(parsed, statement)
+            else:
+                engine.insert(parsed, statement)
         finally:
-            con.unregister(view)
-        verb = f"INSERT INTO {parsed}"
+            engine.drop(view)
+        first = False
         if size < _GROUP_BYTES:
             break
         group = []
@@ -206,16 +217,13 @@ def _records(con: duckdb.DuckDBPyConnection, name: str, path: Path, framing: Fra
     return parsed
 
 
-def _split(con: duckdb.DuckDBPyConnection, parsed: str, table: str, name: str, columns: str, source: str) -> None:
+def split_parsed(engine: Engine, parsed: str, table: str, name: str, columns: str, source: str) -> None:
     """Views over ``parsed``: ``malformed_<name>`` (the records with a ``detail``) and the raw table (the others,
     with ``columns``), so that the records are not copied again."""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW malformed_{name} AS
-        SELECT _row, _line, record, detail FROM {parsed} WHERE detail IS NOT NULL;
-        CREATE OR REPLACE TEMP VIEW {table} AS
-        SELECT {columns + ', ' if columns else ''}_row, _line, {quote_literal(source)} AS _source
-        FROM {parsed} WHERE detail IS NULL
-    """)
+    engine.create_view(f"malformed_{name}", f"SELECT _row, _line, record, detail FROM {parsed} "
+                                            "WHERE detail IS NOT NULL")
+    engine.create_view(table, f"SELECT {columns + ', ' if columns else ''}_row, _line, "
+                              f"{quote_literal(source)} AS _source FROM {parsed} WHERE detail IS NULL")
 
 
 # ---------------------------------------------------------------------------------------------- CSV
@@ -233,46 +241,66 @@ def _csv_header(path: Path, source: SourceConfig) -> list[str]:
     return unique_names([c.strip().lstrip("\ufeff") for c in first])
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, table: str, name: str, path: Path, text_path: Path,
+def _load_csv(engine: DuckDBEngine, table: str, name: str, path: Path, text_path: Path,
               source: SourceConfig) -> RawTable:
-    """Frame the records, split each into fields in SQL: on the delimiter when it holds no quote, else by a
-    regular expression that must account for every character of the record."""
+    """Frame the records, split each into fields in SQL (see :func:`csv_fields_query`)."""
     d = source.delimiter
     framing = Framing(quotes=True, delimiter=d.encode("utf-8"))
+    columns: list[str] = []
+
+    def select() -> str:
+        columns.extend(csv_columns(framing.header, path))
+        return csv_fields_query(columns, d)
+
+    parsed = _records(engine, name, text_path, framing, select)
+    split_parsed(engine, parsed, table, name, ", ".join(map(quote_ident, columns)), path.name)
+    return RawTable(table, name, path.name, columns, framing.records, f"malformed_{name}", is_view=True)
+
+
+def csv_columns(header: str | None, path: Path | str, delimiter: str = ",") -> list[str]:
+    """The column names of a CSV header (the first record), made unique.
+
+    Raises
+    ------
+    InputError
+        If the file has no header (it is empty).
+    """
+    if header is None:
+        raise InputError("the file is empty: a CSV file needs a header line", path=str(path), line=1)
+    return unique_names([c.strip() for c in split_record(header, delimiter) or []])
+
+
+def csv_fields_query(columns: list[str], delimiter: str) -> str:
+    """SQL over ``rec``: each record split into the fields ``columns`` (the header's), or its ``detail``.
+
+    A record is split on the delimiter when it holds no quote, else by a regular expression that must account
+    for every character of the record. Columns: the fields, ``_row``, ``_line``, ``record`` (the text of a
+    record with a detail), ``detail``.
+    """
+    d = delimiter
     field = f'"[^"]*(?:""[^"]*)*"|[^"{_re_class(d)}][^{_re_class(d)}]*|'
     # each match starts with a delimiter (one is put before the record), so that none is empty: DuckDB skips
     # a character after an empty match, and would lose the field after it
     pieces = f"regexp_extract_all({quote_literal(d)} || r, {quote_literal(f'{_re_escape(d)}({field})')}, 1)"
-    unquote = "lambda f: CASE WHEN f[1] = '\"' THEN replace(f[2:-2], '\"\"', '\"') ELSE f END"
-
-    columns: list[str] = []
-
-    def select() -> str:
-        if framing.header is None:
-            raise InputError("the file is empty: a CSV file needs a header line", path=str(path), line=1)
-        header = split_record(framing.header, d) or []
-        columns.extend(unique_names([c.strip() for c in header]))
-        n = len(header)
-        values = "".join(f"CASE WHEN detail IS NULL THEN NULLIF(fields[{i + 1}], '') END AS {quote_ident(c)}, "
-                         for i, c in enumerate(columns))
-        return f"""
-            SELECT {values}_row, _line, CASE WHEN detail IS NOT NULL THEN r END AS record, detail
-            FROM (SELECT _row, _line, r, fields, CASE
-                    WHEN problem IS NOT NULL THEN problem
-                    WHEN fields IS NULL THEN 'a quoted value is not closed, or text follows its closing quote'
-                    WHEN len(fields) <> {n} THEN 'the record has ' || len(fields) || ' fields, the header has {n}'
-                  END AS detail
-                  FROM (SELECT *, CASE
-                          WHEN problem IS NOT NULL THEN []
-                          WHEN NOT quoted THEN string_split(r, {quote_literal(d)})
-                          WHEN array_to_string({pieces}, {quote_literal(d)}) = r
-                               THEN list_transform({pieces}, {unquote})
-                        END AS fields FROM rec))
-        """
-
-    parsed = _records(con, name, text_path, framing, select)
-    _split(con, parsed, table, name, ", ".join(map(quote_ident, columns)), path.name)
-    return RawTable(table, name, path.name, columns, framing.records, f"malformed_{name}", is_view=True)
+    unquote = "lambda f: CASE WHEN substr(f, 1, 1) = '\"' THEN replace(substr(f, 2, length(f) - 2), '\"\"', '\"') " \
+              "ELSE f END"
+    n = len(columns)
+    values = "".join(f"CASE WHEN detail IS NULL THEN NULLIF(fields[{i + 1}], '') END AS {quote_ident(c)}, "
+                     for i, c in enumerate(columns))
+    return f"""
+        SELECT {values}_row, _line, CASE WHEN detail IS NOT NULL THEN r END AS record, detail
+        FROM (SELECT _row, _line, r, fields, CASE
+                WHEN problem IS NOT NULL THEN problem
+                WHEN fields IS NULL THEN 'a quoted value is not closed, or text follows its closing quote'
+                WHEN len(fields) <> {n} THEN 'the record has ' || CAST(len(fields) AS VARCHAR) || ' fields, the header has {n}'
+              END AS detail
+              FROM (SELECT *, CASE
+                      WHEN problem IS NOT NULL THEN []
+                      WHEN NOT quoted THEN string_split(r, {quote_literal(d)})
+                      WHEN array_to_string({pieces}, {quote_literal(d)}) = r
+                           THEN list_transform({pieces}, {unquote})
+                    END AS fields FROM rec))
+    """
 
 
 def _re_escape(char: str) -> str:
@@ -310,7 +338,7 @@ def _json_columns(keys: list[str]) -> list[tuple[str, str]]:
     return list(zip(unique_names(keys), keys))
 
 
-def _load_jsonl(con: duckdb.DuckDBPyConnection, table: str, name: str, path: Path, text_path: Path) -> RawTable:
+def _load_jsonl(engine: DuckDBEngine, table: str, name: str, path: Path, text_path: Path) -> RawTable:
     framing = Framing(quotes=False)
     select = """
         SELECT _line AS _row, _line, CASE WHEN detail IS NOT NULL THEN r END AS record, detail,
@@ -322,7 +350,8 @@ def _load_jsonl(con: duckdb.DuckDBPyConnection, table: str, name: str, path: Pat
               END AS detail
               FROM rec WHERE trim(r, ' ' || chr(9) || chr(13)) <> '')
     """
-    parsed = _records(con, name, text_path, framing, lambda: select)
+    con = engine.con
+    parsed = _records(engine, name, text_path, framing, lambda: select)
     records = con.execute(f"SELECT count(*) FROM {parsed}").fetchall()[0][0]   # blank lines aside
     keys = [k for (k,) in con.execute(f"""
         SELECT k FROM (
@@ -332,7 +361,7 @@ def _load_jsonl(con: duckdb.DuckDBPyConnection, table: str, name: str, path: Pat
             GROUP BY k)
         ORDER BY first""").fetchall()]
     columns = _json_columns(keys)
-    _split(con, parsed, table, name,
+    split_parsed(engine, parsed, table, name,
            ", ".join(f"{_json_field(key)} AS {quote_ident(column)}" for column, key in columns), path.name)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_text AS SELECT * FROM {table}")   # JSON parsed once
     con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {table}_text")
@@ -362,7 +391,7 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, table: str, name: str, path: P
     binary = [c for c, t, _ in columns if t == "BLOB"]
     texts = _text_columns(columns)
     if not binary:   # a view: Parquet is columnar and fast to scan again, no need to copy it
-        _no_malformed(con, name)
+        no_malformed(con, name)
         con.execute(f"""
             CREATE OR REPLACE TEMP VIEW {table} AS
             SELECT {texts}, file_row_number + 1 AS _row, CAST(NULL AS BIGINT) AS _line,
@@ -407,15 +436,15 @@ def _load_frame(con: duckdb.DuckDBPyConnection, table: str, name: str, frame: pd
         """)
     finally:
         con.unregister(view)
-    _no_malformed(con, name)
+    no_malformed(con, name)
     return RawTable(table, name, "<dataframe>", names, len(frame), f"malformed_{name}")
 
 
-def _no_malformed(con: duckdb.DuckDBPyConnection, name: str) -> None:
+def no_malformed(engine: Engine | duckdb.DuckDBPyConnection, name: str) -> None:
     """An empty ``malformed_<name>``, for sources whose every row is a row of their columns."""
-    con.execute(f"CREATE OR REPLACE TEMP VIEW malformed_{name} AS SELECT CAST(NULL AS BIGINT) AS _row, "
-                "CAST(NULL AS BIGINT) AS _line, CAST(NULL AS VARCHAR) AS record, CAST(NULL AS VARCHAR) AS detail "
-                "WHERE false")
+    as_engine(engine).create_view(
+        f"malformed_{name}", "SELECT CAST(NULL AS BIGINT) AS _row, CAST(NULL AS BIGINT) AS _line, "
+        "CAST(NULL AS VARCHAR) AS record, CAST(NULL AS VARCHAR) AS detail WHERE false")
 
 
 def _text_columns(columns: list[tuple[str, str, str]]) -> str:

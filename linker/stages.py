@@ -13,7 +13,7 @@ Examples
 >>> [s.name for s in STAGES]
 ['ingest', 'normalize', 'resolve', 'enrich', 'export', 'graph']
 >>> [s.name for s in stages_not_on("spark")]
-['ingest', 'enrich']
+['enrich']
 >>> STAGE["resolve"].table("hubs").columns[0]
 ('id_type', 'VARCHAR')
 """
@@ -87,7 +87,7 @@ _ENRICHED = ("taxonomy_domains", "categories", "merchant_classes", "linked_accou
 
 STAGES: tuple[Stage, ...] = (
     Stage("ingest", "read the input files, quarantine bad rows, reconcile", (),
-          tuple(TableContract(t) for t in (*_ENTITIES, *_EVENTS, "quarantine")), frozenset({"duckdb"})),
+          tuple(TableContract(t) for t in (*_ENTITIES, *_EVENTS, "quarantine")), frozenset({"duckdb", "spark"})),
     Stage("normalize", "identifiers of customers, accounts and browsing devices, each with a status",
           (*_ENTITIES, "browsing"), (IDENTIFIERS,), frozenset({"duckdb", "spark"})),
     Stage("resolve", "hubs, candidate pairs, the match model, links and clusters",
@@ -127,8 +127,8 @@ def check_backend(backend: str) -> None:
     >>> check_backend("spark")
     Traceback (most recent call last):
     ...
-    linker.errors.EngineError: engine.backend = "spark": the stages ingest and enrich do not run on Spark yet \
-(normalize, resolve, export and graph do), so a run would stop half-way; set engine.backend = "duckdb" (the \
+    linker.errors.EngineError: engine.backend = "spark": the stage enrich does not run on Spark yet (ingest, \
+normalize, resolve, export and graph do), so a run would stop half-way; set engine.backend = "duckdb" (the \
 default) to run the pipeline on one machine
     """
     missing = [stage.name for stage in stages_not_on(backend)]
@@ -136,7 +136,8 @@ default) to run the pipeline on one machine
         return
     ported = [stage.name for stage in STAGES if backend in stage.engines]
     raise EngineError(
-        f'engine.backend = "{backend}": the stages {_and(missing)} do not run on {backend.capitalize()} yet '
+        f'engine.backend = "{backend}": the stage{"s" if len(missing) > 1 else ""} {_and(missing)} '
+        f'{"do" if len(missing) > 1 else "does"} not run on {backend.capitalize()} yet '
         f"({_and(ported)} {'does' if len(ported) == 1 else 'do'}), so a run would stop half-way; set "
         f'engine.backend = "duckdb" (the default) to run the pipeline on one machine')
 

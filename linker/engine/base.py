@@ -41,8 +41,10 @@ class ArrowFunction:
     returns: str
 
 
-BatchFunction = Callable[[pa.RecordBatch], pa.RecordBatch | pa.Table]
-"""A Python step over a batch of rows: one Arrow batch in, a batch (or table) of the output schema out."""
+BatchFunction = Callable[[pa.RecordBatch], pa.RecordBatch | pa.Table | Iterator[pa.RecordBatch]]
+"""A Python step over a batch of rows: one Arrow batch in, a batch, a table or an iterator of batches of the
+output schema out (an iterator lets one input row, such as a file to read, give many rows without holding them
+all)."""
 
 
 class Engine(ABC):
@@ -99,6 +101,10 @@ class Engine(ABC):
     @abstractmethod
     def exists(self, name: str) -> bool:
         """Whether a table or view ``name`` exists."""
+
+    @abstractmethod
+    def tables(self) -> list[str]:
+        """The names of the tables and views the stages made (in the run database, or the engine's views)."""
 
     @abstractmethod
     def is_view(self, name: str) -> bool:

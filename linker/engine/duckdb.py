@@ -9,7 +9,7 @@ back.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +209,11 @@ class DuckDBEngine(Engine):
     def exists(self, name: str) -> bool:
         return name in self._registered or table_location(self.con, name) is not None
 
+    def tables(self) -> list[str]:
+        return [name for (name,) in self.con.execute(
+            "SELECT DISTINCT table_name FROM duckdb_columns() WHERE schema_name = 'main' AND NOT internal "
+            "ORDER BY table_name").fetchall()]
+
     def is_view(self, name: str) -> bool:
         location = table_location(self.con, name.split(".")[-1].strip('"'))
         return name in self._registered or (location is not None and location[1] == "VIEW")
@@ -245,7 +250,7 @@ class DuckDBEngine(Engine):
                     kind: TableKind = "temp") -> None:
         # The input is read whole before the output is written: a connection runs one statement at a time.
         batches = self.con.sql(query).to_arrow_table().to_batches(max_chunksize=1 << 16)
-        outputs = pa.RecordBatchReader.from_batches(schema, (_batch(function(b), schema) for b in batches))
+        outputs = pa.RecordBatchReader.from_batches(schema, _outputs(function, batches, schema))
         view = f"_linker_batches_{next(self._names)}"
         self.con.register(view, outputs)
         try:
@@ -269,8 +274,11 @@ class DuckDBEngine(Engine):
         self.con.close()
 
 
-def _batch(out: pa.RecordBatch | pa.Table, schema: pa.Schema) -> pa.RecordBatch:
-    """One batch of ``schema`` from a step's output (a table is combined into one batch)."""
-    if isinstance(out, pa.Table):
-        out = out.combine_chunks().to_batches()[0] if out.num_rows else pa.RecordBatch.from_pylist([], schema)
-    return out.cast(schema) if out.schema != schema else out
+def _outputs(function: BatchFunction, batches: Iterable[pa.RecordBatch], schema: pa.Schema
+             ) -> Iterator[pa.RecordBatch]:
+    """The batches of ``schema`` a step gives for each input batch (a batch, a table or an iterator of them)."""
+    for batch in batches:
+        out = function(batch)
+        parts = out.to_batches() if isinstance(out, pa.Table) else [out] if isinstance(out, pa.RecordBatch) else out
+        for part in parts:
+            yield part.cast(schema) if part.schema != schema else part

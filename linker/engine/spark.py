@@ -251,6 +251,10 @@ class SparkEngine(Engine):
         schema = ", ".join(f"{_col(c)} {spark_type(t)}" for c, t in columns)
         self.spark.createDataFrame([], schema).createOrReplaceTempView(name)
 
+    def store(self, name: str, frame: DataFrame) -> None:
+        """Write the DataFrame ``frame`` as table ``name`` (for Spark's own readers, :mod:`linker.spark_readers`)."""
+        self._store(name, frame)
+
     def _store(self, name: str, frame: DataFrame) -> None:
         """Write ``frame`` as the new version of table ``name`` and point the view at it."""
         from pyspark.sql.types import NullType, StringType
@@ -325,6 +329,9 @@ class SparkEngine(Engine):
     def exists(self, name: str) -> bool:
         return bool(self.spark.catalog.tableExists(name))
 
+    def tables(self) -> list[str]:
+        return sorted(t.name for t in self.spark.catalog.listTables() if t.isTemporary)
+
     def is_view(self, name: str) -> bool:
         return name not in self._paths and self.exists(name)
 
@@ -360,7 +367,8 @@ class SparkEngine(Engine):
         def each(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             for batch in batches:
                 out = function(batch)
-                yield from (out.to_batches() if isinstance(out, pa.Table) else [out])
+                yield from (out.to_batches() if isinstance(out, pa.Table) else [out]
+                            if isinstance(out, pa.RecordBatch) else out)
 
         self._store(name, self._sql(query).mapInArrow(each, _spark_schema(schema)))
 

@@ -1,4 +1,4 @@
-"""Golden SQL per stage: the statements normalize and resolve send to their engine on the tiny data set, in
+"""Golden SQL per stage: the statements ingest, normalize and resolve send to their engine on the tiny data set, in
 DuckDB's spelling and as the Spark dialect rewrites them, kept in ``tests/engine/golden/``. A change to the
 generated SQL (a stage's query, a rewrite of the dialect, a sqlglot upgrade) shows in review as a diff of those
 files.
@@ -25,6 +25,7 @@ from linker.identifiers import build_identifiers
 from linker.ingest import ingest
 from linker.resolve import resolve
 from linker.rules import load_rules
+from linker.sql import quote_ident
 from tests.test_cli import write_toml
 from tests.tiny import TABLES, write_table
 
@@ -52,6 +53,11 @@ class RecordingEngine(DuckDBEngine):
         self._note("create view", name, query)
         super().create_view(name, query)
 
+    def create_empty(self, name, columns, *, kind="temp"):
+        self._note("create empty table" if kind == "table" else f"create empty {kind} table", name,
+                   f"CREATE TABLE {name} ({', '.join(f'{quote_ident(c)} {t}' for c, t in columns)})")
+        super().create_empty(name, columns, kind=kind)
+
     def insert(self, name, query, *, by_name=False):
         self._note("insert by name" if by_name else "insert", name, query)
         super().insert(name, query, by_name=by_name)
@@ -71,9 +77,16 @@ def tiny(tmp_path_factory):
     sources = {name: {"path": str(write_table(frame, folder / f"{name}.csv"))} for name, frame in TABLES.items()}
     config = load_config(write_toml(folder / "linker.toml", {"sources": sources, "output": {"dir": str(folder)}}))
     engine = RecordingEngine(duckdb.connect())
-    ingest(engine.con, config, workdir=folder / "work")
-    yield config, engine
+    ingest_sql = _stage_sql(engine, lambda: ingest(engine, config, workdir=folder / "work"))
+    yield config, engine, ingest_sql
     engine.close()
+
+
+def test_ingest_sends_the_golden_sql(tiny):
+    """The CSV reader's statements and the typing, checks and quarantine of every table (the tiny data set's
+    files are CSV; the Parquet and JSON readers' statements are not in the snapshot)."""
+    _, _, ingest_sql = tiny
+    _check("ingest", ingest_sql)
 
 
 def _stage_sql(engine: RecordingEngine, run) -> dict[str, str]:
@@ -103,14 +116,14 @@ def _check(stage: str, texts: dict[str, str]) -> None:
 
 
 def test_normalize_sends_the_golden_sql(tiny):
-    config, engine = tiny
+    config, engine, _ = tiny
     rules = load_rules(config.resolution.rules_file)
     _check("normalize", _stage_sql(engine, lambda: build_identifiers(
         engine, region=config.region, rules=rules.identifiers, declared=config.resolution.identifiers)))
 
 
 def test_resolve_sends_the_golden_sql(tiny):
-    config, engine = tiny
+    config, engine, _ = tiny
     rules = load_rules(config.resolution.rules_file)
     if not engine.exists("identifiers"):
         build_identifiers(engine, region=config.region, rules=rules.identifiers,

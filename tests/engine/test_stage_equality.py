@@ -12,28 +12,45 @@ from linker.ingest import ingest
 from linker.resolve import resolve
 from linker.rules import load_rules
 from linker.stages import STAGE
-from tests.engine.stages import demo_config, hand_over, table_rows
+from tests.engine.stages import demo_config, table_rows
 
 pytestmark = pytest.mark.spark
 
-INGESTED = tuple(sorted({*STAGE["normalize"].reads, *(t for t in STAGE["resolve"].reads if t != "identifiers")}))
-"""What the ingest stage, not yet on Spark, hands to the stages that are."""
+INGESTED = tuple(table.name for table in STAGE["ingest"].writes)
 
 
 @pytest.fixture(scope="module")
-def engines(spark_session, tmp_path_factory):
-    """The demo ingested by DuckDB, and a Spark engine holding the same tables."""
+def ingested(spark_session, tmp_path_factory):
+    """The demo ingested by DuckDB and by Spark, each engine keeping its tables for the stages after."""
     from linker.engine.spark import SparkEngine
 
     folder = tmp_path_factory.mktemp("demo")
     config = demo_config(folder)
     duck = DuckDBEngine(duckdb.connect())
-    ingest(duck.con, config, workdir=folder / "work")
     spark = SparkEngine(spark_session, folder / "spark")
-    hand_over(duck, spark, *INGESTED)
-    yield config, duck, spark
+    reports = [ingest(e, config, workdir=folder / f"work-{e.name}") for e in (duck, spark)]
+    yield config, duck, spark, reports
     spark.close()
     duck.close()
+
+
+@pytest.fixture(scope="module")
+def engines(ingested):
+    config, duck, spark, _ = ingested
+    return config, duck, spark
+
+
+@pytest.mark.parametrize("table", INGESTED)
+def test_ingest_gives_the_same_tables(ingested, table):
+    _, duck, spark, _ = ingested
+    assert [c for c, _ in spark.columns(table)] == [c for c, _ in duck.columns(table)]
+    assert table_rows(spark, table) == table_rows(duck, table)
+
+
+def test_ingest_reconciles_alike(ingested):
+    _, _, _, (duck, spark) = ingested
+    assert spark == duck
+    assert sum(t.quarantined for t in duck.tables.values()) > 0   # the traps are quarantined
 
 
 @pytest.fixture(scope="module")
