@@ -19,6 +19,8 @@ two ``unnest`` in one SELECT                two generators are a cross product: 
                                             ``substr`` in the source, never with brackets
 ``len(list)``                               ``size(list)`` (``length`` is a string's length)
 ``list_distinct``                           ``array_distinct`` keeps one NULL: filtered first
+``list(DISTINCT x)``                        ``collect_set`` drops NULLs: the distinct values of a list of structs
+``list_position(l, x)``                     ``array_position`` says 0 when absent, DuckDB NULL
 ``hash(...)``                               ``xxhash64(...)`` (64 bits; a join key only, never an output)
 ``md5_number_upper(x)``                     from the hex digest: a hash both engines compute alike
 ``regexp_full_match(s, p)``                 ``s RLIKE '^(?:p)\\z'`` (``RLIKE`` finds, it does not match whole)
@@ -74,6 +76,11 @@ class Dialect:
         """``sql`` (DuckDB spelling) in this engine's spelling."""
         return sql
 
+    def pattern(self, regex: str) -> str:
+        """A regular expression written for RE2 (DuckDB's), in this engine's syntax: for patterns that are data
+        (a taxonomy's), which the rewrites of a statement cannot see."""
+        return regex
+
 
 class DuckDBDialect(Dialect):
     """DuckDB runs every statement as written."""
@@ -95,6 +102,15 @@ THEN -1 ELSE 0 END), e -> e.v) AS xs, ELEMENT_AT(l, 2) AS second FROM t GROUP BY
 
     def translate(self, sql: str) -> str:
         return _translate(sql)
+
+    def pattern(self, regex: str) -> str:
+        return _java_pattern(regex)
+
+
+def dialect_of(engine: object) -> Dialect:
+    """The dialect of ``engine`` (DuckDB's for an engine that has none of its own)."""
+    dialect = getattr(engine, "dialect", None)
+    return dialect if isinstance(dialect, Dialect) else DuckDBDialect()
 
 
 @lru_cache(maxsize=4096)
@@ -189,6 +205,8 @@ def _anonymous(node: exp.Expression) -> exp.Expression:
         return _func("reverse", *args)
     if name == "list_contains":
         return _func("array_contains", *args)
+    if name in ("list_position", "list_indexof", "array_position"):   # DuckDB: NULL when absent, Spark 0
+        return _func("nullif", _func("array_position", *args), exp.Literal.number(0))
     if name == "try_strptime":
         return _try_strptime(args)
     if name == "timezone":
@@ -239,6 +257,10 @@ def _lists(node: exp.Expression) -> exp.Expression:
 
 
 def _ordered_list(arg: exp.Expression) -> exp.Expression:
+    if isinstance(arg, exp.Distinct):   # list(DISTINCT x): one of each value, NULL included, in no order
+        (value,) = arg.expressions
+        return exp.ArrayDistinct(this=_func("transform", _func("collect_list", exp.Struct(
+            expressions=[exp.alias_(value.copy(), "v")])), _lambda("e", "e.v")))
     value, keys = (arg.this, arg.expressions) if isinstance(arg, exp.Order) else (arg, [])
     fields = [exp.alias_(k.this.copy(), f"k{i}") for i, k in enumerate(keys)] + [exp.alias_(value.copy(), "v")]
     collected = _func("collect_list", exp.Struct(expressions=fields))
