@@ -20,6 +20,8 @@ two ``unnest`` in one SELECT                two generators are a cross product: 
 ``len(list)``                               ``size(list)`` (``length`` is a string's length)
 ``list_distinct``                           ``array_distinct`` keeps one NULL: filtered first
 ``list(DISTINCT x)``                        ``collect_set`` drops NULLs: the distinct values of a list of structs
+``list(x ...) FILTER (WHERE c)``            the filter on the ``collect_list`` inside (empty, not NULL, when no
+                                            row passes)
 ``list_position(l, x)``                     ``array_position`` says 0 when absent, DuckDB NULL
 ``hash(...)``                               ``xxhash64(...)`` (64 bits; a join key only, never an output)
 ``md5_number_upper(x)``                     from the hex digest: a hash both engines compute alike
@@ -256,6 +258,23 @@ def _lists(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _filtered_lists(node: exp.Expression) -> exp.Expression:
+    """``list(...) FILTER (WHERE c)``: the filter belongs to the ``collect_list`` inside the rewritten list (Spark
+    refuses a filter on ``transform``). With no row passing, Spark's list is empty where DuckDB's is NULL."""
+    if not isinstance(node, exp.Filter):
+        return node
+    inner = node.this
+    if not (isinstance(inner, exp.ArrayDistinct) or (isinstance(inner, exp.Anonymous)
+                                                     and inner.name.lower() == "transform")):
+        return node
+    collected = next((n for n in inner.walk() if isinstance(n, exp.Anonymous) and n.name.lower() == "collect_list"),
+                     None)
+    if collected is None:
+        return node
+    collected.replace(exp.Filter(this=collected.copy(), expression=node.expression.copy()))
+    return inner.copy()
+
+
 def _ordered_list(arg: exp.Expression) -> exp.Expression:
     if isinstance(arg, exp.Distinct):   # list(DISTINCT x): one of each value, NULL included, in no order
         (value,) = arg.expressions
@@ -416,7 +435,7 @@ def _try_strptime(args: list[exp.Expression]) -> exp.Expression:
                     to=exp.DataType.build("TIMESTAMP_NTZ", dialect=_LinkerSpark))
 
 
-_REWRITES = (_tables, _brackets, _lists, _strings, _regexps, _division, _windows, _anonymous, _types)
+_REWRITES = (_tables, _brackets, _lists, _filtered_lists, _strings, _regexps, _division, _windows, _anonymous, _types)
 
 
 # ---------------------------------------------------------------------------------------------- unnest
