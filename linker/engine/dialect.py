@@ -35,6 +35,7 @@ two ``unnest`` in one SELECT                two generators are a cross product: 
 ``damerau_levenshtein``,                    Python functions over Arrow batches (rapidfuzz), registered by the
 ``jaro_winkler_similarity``                 Spark engine under DuckDB's names (:data:`SPARK_FUNCTIONS`)
 ``isnan(NULL)``                             Spark says false, DuckDB NULL
+``a / b``                                   DuckDB divides as DOUBLE, Spark decimals as decimals: ``CAST(a AS DOUBLE)``
 ``a / 0``                                   Spark says NULL, DuckDB infinity (or NaN)
 ``isfinite(x)``, ``strlen(x)``              ``NOT (isnan(x) OR abs(x) = inf)``, ``octet_length(x)``
 ``to_json(struct)``                         Spark leaves NULL fields out unless told not to
@@ -364,7 +365,11 @@ def _java_pattern(pattern: str) -> str:
 
 
 def _division(node: exp.Expression) -> exp.Expression:
-    """``a / 0`` is infinite (or NaN) on DuckDB, NULL on Spark."""
+    """``a / b`` is a DOUBLE on DuckDB whatever the operands (Spark divides decimals as decimals, rounded to six
+    places: ``age / 45.0``); ``a / 0`` is infinite (or NaN) on DuckDB, NULL on Spark."""
+    if isinstance(node, exp.Div) and not _is_double(node.this):
+        node = exp.Div(this=exp.Cast(this=node.this.copy(), to=exp.DataType.build("DOUBLE")),
+                       expression=node.expression.copy())
     constant = isinstance(node.expression, exp.Literal) and not node.expression.is_string
     if isinstance(node, exp.Div) and not (constant and float(node.expression.this) != 0):
         divisor = node.expression
@@ -372,6 +377,10 @@ def _division(node: exp.Expression) -> exp.Expression:
         return exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)), true=infinite,
                       false=node.copy())
     return node
+
+
+def _is_double(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DOUBLE
 
 
 def _windows(node: exp.Expression) -> exp.Expression:

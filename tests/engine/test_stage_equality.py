@@ -105,5 +105,6 @@ def test_enrich_gives_the_same_tables(engines, enriched, table):
 
 @pytest.mark.parametrize("table", [t.name for t in STAGE["enrich"].writes])
 def test_enrich_writes_the_columns_duckdb_writes(engines, enriched, table):
+    """The same columns of the same types (Spark has no JSON type: JSON is text there)."""
     _, duck, spark = engines
-    assert spark.columns(table) == duck.columns(table)
+    assert spark.columns(table) == [(c, "VARCHAR" if t == "JSON" else t) for c, t in duck.columns(table)]
