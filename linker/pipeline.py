@@ -216,7 +216,7 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
             if key is not None:   # compared: from here on, identifier values are pseudonyms
                 pseudonymize_values(_duckdb(engine, "pseudonymize"), key)
         with _stage(hook, "enrich", result.stages) as timing:
-            result.counts.update(enrich(_duckdb(engine, "enrich"), config.enrichment, rules=enrichment_rules,
+            result.counts.update(enrich(engine, config.enrichment, rules=enrichment_rules,
                                         workdir=staging / WORK_DIR,
                                         aggregates_file="parquet" in config.output.formats))
             timing.rows = result.counts["customer events"]
@@ -238,7 +238,7 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
                          | {WORK_DB, MANIFEST, SUMMARY} | ({STORE_NAME} if config.output.graph_store else set())
                          | ({STATE_DIR} if state else set()))
         _write_run_files(result, config, frames, started, staging, {
-            "run_id": run_id, "enrichment": enrichment_manifest(_duckdb(engine, "enrich")),
+            "run_id": run_id, "enrichment": enrichment_manifest(engine),
             "pseudonymized": key is not None, "state_version": RUN_STATE_VERSION, "run_folder": {"entries": entries},
             **state, **extra})
         if key is not None and isinstance(engine, DuckDBEngine):

@@ -19,6 +19,10 @@ two ``unnest`` in one SELECT                two generators are a cross product: 
                                             ``substr`` in the source, never with brackets
 ``len(list)``                               ``size(list)`` (``length`` is a string's length)
 ``list_distinct``                           ``array_distinct`` keeps one NULL: filtered first
+``list(DISTINCT x)``                        ``collect_set`` drops NULLs: the distinct values of a list of structs
+``list(x ...) FILTER (WHERE c)``            the filter on the ``collect_list`` inside (empty, not NULL, when no
+                                            row passes)
+``list_position(l, x)``                     ``array_position`` says 0 when absent, DuckDB NULL
 ``hash(...)``                               ``xxhash64(...)`` (64 bits; a join key only, never an output)
 ``md5_number_upper(x)``                     from the hex digest: a hash both engines compute alike
 ``regexp_full_match(s, p)``                 ``s RLIKE '^(?:p)\\z'`` (``RLIKE`` finds, it does not match whole)
@@ -31,6 +35,7 @@ two ``unnest`` in one SELECT                two generators are a cross product: 
 ``damerau_levenshtein``,                    Python functions over Arrow batches (rapidfuzz), registered by the
 ``jaro_winkler_similarity``                 Spark engine under DuckDB's names (:data:`SPARK_FUNCTIONS`)
 ``isnan(NULL)``                             Spark says false, DuckDB NULL
+``a / b``                                   DuckDB divides as DOUBLE, Spark decimals as decimals: ``CAST(a AS DOUBLE)``
 ``a / 0``                                   Spark says NULL, DuckDB infinity (or NaN)
 ``isfinite(x)``, ``strlen(x)``              ``NOT (isnan(x) OR abs(x) = inf)``, ``octet_length(x)``
 ``to_json(struct)``                         Spark leaves NULL fields out unless told not to
@@ -74,6 +79,11 @@ class Dialect:
         """``sql`` (DuckDB spelling) in this engine's spelling."""
         return sql
 
+    def pattern(self, regex: str) -> str:
+        """A regular expression written for RE2 (DuckDB's), in this engine's syntax: for patterns that are data
+        (a taxonomy's), which the rewrites of a statement cannot see."""
+        return regex
+
 
 class DuckDBDialect(Dialect):
     """DuckDB runs every statement as written."""
@@ -95,6 +105,15 @@ THEN -1 ELSE 0 END), e -> e.v) AS xs, ELEMENT_AT(l, 2) AS second FROM t GROUP BY
 
     def translate(self, sql: str) -> str:
         return _translate(sql)
+
+    def pattern(self, regex: str) -> str:
+        return _java_pattern(regex)
+
+
+def dialect_of(engine: object) -> Dialect:
+    """The dialect of ``engine`` (DuckDB's for an engine that has none of its own)."""
+    dialect = getattr(engine, "dialect", None)
+    return dialect if isinstance(dialect, Dialect) else DuckDBDialect()
 
 
 @lru_cache(maxsize=4096)
@@ -189,6 +208,8 @@ def _anonymous(node: exp.Expression) -> exp.Expression:
         return _func("reverse", *args)
     if name == "list_contains":
         return _func("array_contains", *args)
+    if name in ("list_position", "list_indexof", "array_position"):   # DuckDB: NULL when absent, Spark 0
+        return _func("nullif", _func("array_position", *args), exp.Literal.number(0))
     if name == "try_strptime":
         return _try_strptime(args)
     if name == "timezone":
@@ -238,7 +259,28 @@ def _lists(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _filtered_lists(node: exp.Expression) -> exp.Expression:
+    """``list(...) FILTER (WHERE c)``: the filter belongs to the ``collect_list`` inside the rewritten list (Spark
+    refuses a filter on ``transform``). With no row passing, Spark's list is empty where DuckDB's is NULL."""
+    if not isinstance(node, exp.Filter):
+        return node
+    inner = node.this
+    if not (isinstance(inner, exp.ArrayDistinct) or (isinstance(inner, exp.Anonymous)
+                                                     and inner.name.lower() == "transform")):
+        return node
+    collected = next((n for n in inner.walk() if isinstance(n, exp.Anonymous) and n.name.lower() == "collect_list"),
+                     None)
+    if collected is None:
+        return node
+    collected.replace(exp.Filter(this=collected.copy(), expression=node.expression.copy()))
+    return inner.copy()
+
+
 def _ordered_list(arg: exp.Expression) -> exp.Expression:
+    if isinstance(arg, exp.Distinct):   # list(DISTINCT x): one of each value, NULL included, in no order
+        (value,) = arg.expressions
+        return exp.ArrayDistinct(this=_func("transform", _func("collect_list", exp.Struct(
+            expressions=[exp.alias_(value.copy(), "v")])), _lambda("e", "e.v")))
     value, keys = (arg.this, arg.expressions) if isinstance(arg, exp.Order) else (arg, [])
     fields = [exp.alias_(k.this.copy(), f"k{i}") for i, k in enumerate(keys)] + [exp.alias_(value.copy(), "v")]
     collected = _func("collect_list", exp.Struct(expressions=fields))
@@ -323,7 +365,11 @@ def _java_pattern(pattern: str) -> str:
 
 
 def _division(node: exp.Expression) -> exp.Expression:
-    """``a / 0`` is infinite (or NaN) on DuckDB, NULL on Spark."""
+    """``a / b`` is a DOUBLE on DuckDB whatever the operands (Spark divides decimals as decimals, rounded to six
+    places: ``age / 45.0``); ``a / 0`` is infinite (or NaN) on DuckDB, NULL on Spark."""
+    if isinstance(node, exp.Div) and not _is_double(node.this):
+        node = exp.Div(this=exp.Cast(this=node.this.copy(), to=exp.DataType.build("DOUBLE")),
+                       expression=node.expression.copy())
     constant = isinstance(node.expression, exp.Literal) and not node.expression.is_string
     if isinstance(node, exp.Div) and not (constant and float(node.expression.this) != 0):
         divisor = node.expression
@@ -331,6 +377,10 @@ def _division(node: exp.Expression) -> exp.Expression:
         return exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)), true=infinite,
                       false=node.copy())
     return node
+
+
+def _is_double(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DOUBLE
 
 
 def _windows(node: exp.Expression) -> exp.Expression:
@@ -394,7 +444,7 @@ def _try_strptime(args: list[exp.Expression]) -> exp.Expression:
                     to=exp.DataType.build("TIMESTAMP_NTZ", dialect=_LinkerSpark))
 
 
-_REWRITES = (_tables, _brackets, _lists, _strings, _regexps, _division, _windows, _anonymous, _types)
+_REWRITES = (_tables, _brackets, _lists, _filtered_lists, _strings, _regexps, _division, _windows, _anonymous, _types)
 
 
 # ---------------------------------------------------------------------------------------------- unnest

@@ -1,6 +1,6 @@
 """Enrichment: linked behaviour back onto each customer — categories, aggregates, need signals, profiles.
 
-Stage order (all SQL over the run database):
+Stage order (all SQL on the run's engine, DuckDB or Spark, :mod:`linker.engine`):
 
 1. :func:`~linker.enrich.category_match.build_categories` maps every distinct category name seen (and card
    merchant category codes as ``mcc:NNNN``) to a class and a domain: exact, pattern, contains, fuzzy; unmapped
@@ -22,11 +22,11 @@ Tables left in the run database: ``taxonomy_domains``, ``categories``, ``merchan
 (a run that exports Parquet writes them to ``aggregates.parquet`` only); ``customer_events`` is temporary, like
 the event tables.
 
-For a Spark port, the DuckDB-only SQL used here: ``QUALIFY``, ``SELECT * EXCLUDE``, list slicing ``[1:n]``,
-``list(x ORDER BY y)`` (``sort_array(collect_list)``), ``list_filter``/``list_contains``/``list_sort``/``len`` on
-lists, ``unnest`` in a select list (``explode``), struct literals ``{'k': v}`` (``named_struct``), ``to_json``
-and ``json_group_object``, ``regexp_matches`` with ``(?i)`` (``rlike``), ``date_diff('day', a, b)``
-(``datediff(b, a)``), ``TRY_CAST``, ``arg_max``, ``FILTER (WHERE ...)`` on aggregates (Spark 3+ has it).
+The statements are written once, in DuckDB's spelling (the Spark dialect rewrites them). Where DuckDB has a
+faster construct that Spark lacks, the stage asks the engine's name and uses the portable one elsewhere: active
+days as bit strings (:data:`~linker.enrich.aggregate.DAY_SETS`), the next spend after a browsing event by an
+ASOF join (:data:`~linker.enrich.aggregate.NEXT_SPEND`), customer parts written as partitioned Parquet
+(:mod:`~linker.enrich.parts`), aggregates streamed into their Parquet file.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from linker.config import EnrichmentConfig
 from linker.engine import DuckDBEngine, Engine, as_engine
@@ -101,14 +102,15 @@ def load_enrichment_rules(config: EnrichmentConfig) -> EnrichmentRules:
     return EnrichmentRules(taxonomy, load_signal_rules(config.signals_file, taxonomy))
 
 
-def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: EnrichmentRules | None = None,
+def enrich(engine: Engine | duckdb.DuckDBPyConnection, config: EnrichmentConfig, *,
+           rules: EnrichmentRules | None = None,
            workdir: Path | None = None, aggregates_file: bool = True) -> dict[str, int]:
     """Run the enrichment stage on a resolved run database.
 
     Parameters
     ----------
-    con
-        The run database, holding ``customers``, ``transactions``, ``accounts``, ``purchases``, ``browsing``,
+    engine
+        The run's engine (or its DuckDB connection), holding ``customers``, ``transactions``, ``accounts``, ``purchases``, ``browsing``,
         ``identifiers``, ``identifier_degrees``, ``links`` and ``clusters``.
     config
         ``as_of`` (default: the latest event date in the data), ``windows_days``, taxonomy and signal files.
@@ -122,7 +124,7 @@ def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: E
     aggregates_file
         With a ``workdir``: write the aggregates as they are computed into ``<workdir>/aggregates.parquet``
         (``aggregates`` is then a view of it, which :func:`export_enrichment` moves into the output folder);
-        without one, or when false (a run that exports no Parquet), they are a table of the run database.
+        without one, when false (a run that exports no Parquet), or on Spark, they are a table of the run.
 
     Returns
     -------
@@ -135,35 +137,36 @@ def enrich(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, *, rules: E
     RulesError
         A taxonomy or signals file is malformed.
     """
+    engine = as_engine(engine)
     rules = rules or load_enrichment_rules(config)
-    as_of = config.as_of or latest_event_date(con) or datetime.now(timezone.utc).date()
+    as_of = config.as_of or latest_event_date(engine) or datetime.now(timezone.utc).date()
     counts: dict[str, int] = {}
-    register_taxonomy(con, rules.taxonomy)
-    counts["unmapped categories"] = build_categories(con, rules.taxonomy)
-    counts["categories"] = _count(con, "categories")
-    for method, _, events, _, _, _ in matching_summary(con):
+    register_taxonomy(engine, rules.taxonomy)
+    counts["unmapped categories"] = build_categories(engine, rules.taxonomy)
+    counts["categories"] = engine.count("categories")
+    for method, _, events, _, _, _ in matching_summary(engine):
         counts[f"category events {method}"] = events
-    counts["merchants refined"] = build_merchant_classes(con)
-    counts["linked accounts"] = build_linked_accounts(con)
-    counts["attributed devices"] = build_device_attribution(con)
+    counts["merchants refined"] = build_merchant_classes(engine)
+    counts["linked accounts"] = build_linked_accounts(engine)
+    counts["attributed devices"] = build_device_attribution(engine)
     # parts sized by the events that can be attributed: they are decided before the events are written
-    parts = customer_parts(con, sum(_count(con, t) for t in ("purchases", "browsing", "transactions")),
+    parts = customer_parts(engine, sum(engine.count(t) for t in ("purchases", "browsing", "transactions")),
                            config.events_per_part)
     counts["customer parts"] = len(parts)
     counts["customer events"] = build_customer_events(
-        con, as_of, parts=parts, folder=workdir / "customer_events" if workdir else None)
-    for attribution, n in con.execute(
-            "SELECT attribution, count(*) FROM customer_events GROUP BY 1 ORDER BY 1").fetchall():
+        engine, as_of, parts=parts, folder=workdir / "customer_events" if workdir else None)
+    for attribution, n in engine.rows(
+            "SELECT attribution, count(*) FROM customer_events GROUP BY 1 ORDER BY 1"):
         counts[f"customer events {attribution}"] = int(n)
-    counts["unmapped events"] = build_unmapped_categories(con)
-    counts["aggregates"] = build_aggregates(con, config.windows_days, as_of, parts=parts,
+    counts["unmapped events"] = build_unmapped_categories(engine)
+    counts["aggregates"] = build_aggregates(engine, config.windows_days, as_of, parts=parts,
                                             target=workdir / AGGREGATES_FILE if workdir and aggregates_file else None)
-    counts.update(fire_signals(con, rules.signals, as_of, config.windows_days, parts=parts))
-    counts["profiles"] = build_profiles(con, config.windows_days, as_of, parts=parts,
+    counts.update(fire_signals(engine, rules.signals, as_of, config.windows_days, parts=parts))
+    counts["profiles"] = build_profiles(engine, config.windows_days, as_of, parts=parts,
                                         needs=[n.name for n in rules.signals.needs])
-    _record_info(con, config, rules, as_of)
-    for t in ("taxonomy_classes", "taxonomy_names", "taxonomy_patterns", "taxonomy_merchants", "taxonomy_mcc"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
+    _record_info(engine, config, rules, as_of)
+    engine.drop("taxonomy_classes", "taxonomy_names", "taxonomy_patterns", "taxonomy_merchants", "taxonomy_mcc",
+                "taxonomy_priorities")
     return counts
 
 
@@ -185,11 +188,7 @@ def _move_aggregates(con: duckdb.DuckDBPyConnection, written: Path, target: Path
     return target
 
 
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
-
-
-def _record_info(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, rules: EnrichmentRules,
+def _record_info(engine: Engine, config: EnrichmentConfig, rules: EnrichmentRules,
                  as_of: date) -> None:
     """``enrichment_info`` (key, value): what the stage ran with, for the manifest and the report."""
     info = {
@@ -205,14 +204,16 @@ def _record_info(con: duckdb.DuckDBPyConnection, config: EnrichmentConfig, rules
     for key, path in (("taxonomy", config.taxonomy_file or taxonomy.builtin_path()),
                       ("signals", config.signals_file or signal_rules.builtin_path())):
         info[f"{key}_sha256"] = file_checksum(path)
-    con.execute("CREATE OR REPLACE TABLE enrichment_info (key VARCHAR, value VARCHAR)")
-    con.executemany("INSERT INTO enrichment_info VALUES (?, ?)", list(info.items()))
+    engine.register_arrow("enrichment_info_arrow", pa.table({"key": pa.array(list(info), pa.string()),
+                                                             "value": pa.array(list(info.values()), pa.string())}))
+    engine.create_table("enrichment_info", "SELECT * FROM enrichment_info_arrow", kind="table")
+    engine.drop("enrichment_info_arrow")
 
 
-def enrichment_manifest(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+def enrichment_manifest(engine: Engine | duckdb.DuckDBPyConnection) -> dict[str, str]:
     """What the enrichment stage ran with (as_of, windows, taxonomy and signals files with checksums), for
     the run manifest."""
-    return dict(con.execute("SELECT key, value FROM enrichment_info ORDER BY key").fetchall())
+    return dict(as_engine(engine).rows("SELECT key, value FROM enrichment_info ORDER BY key"))
 
 
 def export_enrichment(engine: Engine | duckdb.DuckDBPyConnection, out_dir: Path, formats: list[str], *,

@@ -15,6 +15,8 @@ from datetime import date
 
 import duckdb
 
+from linker.engine import Engine, as_engine
+
 METRICS: dict[str, str] = {
     "income": "Monthly income.",
     "debt": "Outstanding debt.",
@@ -41,15 +43,15 @@ class Affordability:
         return income * self.max_debt_service_ratio - debt * self.debt_service_rate
 
 
-def build_customer_metrics(con: duckdb.DuckDBPyConnection, as_of: date, params: Affordability) -> int:
+def build_customer_metrics(engine: Engine | duckdb.DuckDBPyConnection, as_of: date, params: Affordability) -> int:
     """Create ``customer_metrics``: one row per customer with every metric of :data:`METRICS`.
 
     Unknown income or debt leaves the metrics built on them NULL, and a condition on a NULL metric does not
     hold. A missing debt is unknown, not zero. Returns the number of customers.
     """
+    engine = as_engine(engine)
     day = f"DATE '{as_of.isoformat()}'"
-    con.execute(f"""
-        CREATE OR REPLACE TABLE customer_metrics AS
+    engine.create_table("customer_metrics", f"""
         WITH card AS (
             SELECT customer_id, sum(amount) AS card_spend_30d FROM customer_events
             WHERE kind = 'card' AND date_diff('day', CAST(event_time AS DATE), {day}) < 30
@@ -60,13 +62,13 @@ def build_customer_metrics(con: duckdb.DuckDBPyConnection, as_of: date, params: 
                CASE WHEN c.income > 0 THEN c.debt / (12 * c.income) END AS debt_to_income,
                coalesce(k.card_spend_30d, 0) AS card_spend_30d,
                c.credit_limit - coalesce(k.card_spend_30d, 0) AS credit_headroom,
-               CAST(date_diff('year', c.birth_date, {day})
+               CAST(year({day}) - year(c.birth_date)
                     - CASE WHEN strftime(c.birth_date, '%m%d') > strftime({day}, '%m%d') THEN 1 ELSE 0 END
                     AS INTEGER) AS age
         FROM customers c LEFT JOIN card k USING (customer_id)
         ORDER BY c.customer_id   -- each customer part reads its own row groups
-    """)
-    return int(con.execute("SELECT count(*) FROM customer_metrics").fetchall()[0][0])
+    """, kind="table")
+    return engine.count("customer_metrics")
 
 
 def metric_value_sql(metric: str, table: str) -> str:

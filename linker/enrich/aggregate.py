@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from linker.enrich.parts import WHOLE, CustomerPart, write_into
+from linker.engine import Engine, as_engine
+from linker.enrich.parts import WHOLE, CustomerPart, write_part
 from linker.outputs import ParquetAppender
 from linker.sql import quote_literal
 
@@ -84,7 +86,7 @@ CUSTOMER_TOTALS = "customer_totals"
 the configured windows and the top classes and domains of the longest window."""
 
 
-def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: date, *,
+def build_aggregates(engine: Engine | duckdb.DuckDBPyConnection, windows: list[int], as_of: date, *,
                      parts: Sequence[CustomerPart] = (WHOLE,), conversion_days: int = CONVERSION_DAYS,
                      target: Path | None = None) -> int:
     """Write the aggregates (columns of :func:`aggregate_columns`) of ``customer_events``, and create
@@ -92,8 +94,8 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
 
     Parameters
     ----------
-    con
-        Connection holding ``customer_events``, ``taxonomy_classes`` (the domain path of each class) and
+    engine
+        The engine (or DuckDB connection) holding ``customer_events``, ``taxonomy_classes`` (the domain path of each class) and
         ``taxonomy_domains``.
     windows
         Window lengths in days; the whole history up to ``as_of`` is always added as window 'all'.
@@ -106,8 +108,8 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
         How soon after a browsing event a purchase in the same key counts as its conversion.
     target
         A Parquet file to write the rows into, part after part, as they are computed (renamed into place at
-        the end); ``aggregates`` is then a view reading it. Without it, ``aggregates`` is a table of the run
-        database.
+        the end); ``aggregates`` is then a view reading it. Without it, or on an engine other than DuckDB,
+        ``aggregates`` is a table of the run.
 
     Returns
     -------
@@ -117,47 +119,71 @@ def build_aggregates(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: 
     Notes
     -----
     The events are aggregated once per (customer, class), every measure once per window (a ``FILTER`` on the
-    event's age), active days as a bit string (one bit per day before as_of). The domain and total rows sum the
-    class rows of their classes and OR their bit strings (a day with events in two classes is one day); the
-    windows' active days are the bits under each window's mask. The conversion look-ahead is an ASOF join of
-    browsing events to the next purchase or card payment with the same key. The rows are never stored in the
+    event's age), and the days with events as a set (:data:`DAY_SETS`). The domain and total rows sum the class
+    rows of their classes and unite their day sets (a day with events in two classes is one day); the windows'
+    active days are the days of the set within each window. The conversion look-ahead finds, for each browsing
+    event, the next purchase or card payment with the same key (:data:`NEXT_SPEND`). The rows are never stored in the
     run database when written to ``target``: storing them there and exporting them again costs more than
     computing them.
     """
+    engine = as_engine(engine)
     day = f"DATE '{as_of.isoformat()}'"
     spans = _spans(windows)
-    _keys(con)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW agg_all_events AS
+    days = DAY_SETS.get(engine.name, DAY_SETS["lists"])
+    _keys(engine)
+    engine.create_view("agg_all_events", f"""
         SELECT e.customer_id, c.class_id, e.kind, e.event_time, e.age_days, e.amount, e.quantity, e.dwell_seconds,
                e.account_id, e.platform, e.attribution, e.probability
         FROM (SELECT *, date_diff('day', CAST(event_time AS DATE), {day}) AS age_days FROM customer_events) e
         JOIN agg_classes c ON c.class IS NOT DISTINCT FROM e.class
     """)
-    oldest = max(int(con.execute("SELECT coalesce(max(age_days), 0) FROM agg_all_events").fetchall()[0][0]), 1)
+    oldest = max(int(engine.scalar("SELECT coalesce(max(age_days), 0) FROM agg_all_events")), 1)
     rows = 0
-    with ParquetAppender(target) if target is not None else nullcontext() as appender:
+    con = getattr(engine, "con", None) if engine.name == "duckdb" else None
+    with ParquetAppender(target) if target is not None and con is not None else nullcontext() as appender:
         for n, part in enumerate(parts):
-            con.execute(f"CREATE OR REPLACE TEMP TABLE agg_events AS SELECT * FROM agg_all_events WHERE {part.where()}")
-            _conversions(con, spans, conversion_days)
-            _accounts(con, spans)
-            _class_rows(con, spans, oldest)
-            _rolled_rows(con, spans)
-            query = _rows_query(spans, oldest, day)
+            engine.create_table("agg_events", f"SELECT * FROM agg_all_events WHERE {part.where()}")
+            _conversions(engine, spans, conversion_days)
+            _accounts(engine, spans)
+            _class_rows(engine, spans, oldest, days)
+            _rolled_rows(engine, spans, days)
+            query = _rows_query(spans, oldest, day, days)
             if appender is not None:
                 rows += appender.append(con, query)
             else:
-                con.execute(f"{write_into('aggregates', n == 0)} {query}")
-            _customer_totals(con, spans, oldest, day, write_into(CUSTOMER_TOTALS, n == 0))
-    if target is not None:
+                write_part(engine, "aggregates", query, n == 0)
+            write_part(engine, CUSTOMER_TOTALS, _customer_totals(spans, oldest, day, days), n == 0)
+    if appender is not None:
         con.execute(f"CREATE OR REPLACE VIEW aggregates AS SELECT * FROM read_parquet({quote_literal(str(target))})")
     else:
-        rows = int(con.execute("SELECT count(*) FROM aggregates").fetchall()[0][0])
-    con.execute("DROP VIEW agg_all_events")
-    for table in ("agg_events", "agg_conversions", "agg_accounts", "agg_members", "agg_keys", "agg_classes",
-                  "agg_class", "agg_rolled"):
-        con.execute(f"DROP TABLE {table}")
+        rows = engine.count("aggregates")
+    engine.drop("agg_all_events", "agg_events", "agg_conversions", "agg_accounts", "agg_members", "agg_keys",
+                "agg_classes", "agg_class", "agg_rolled")
     return rows
+
+
+@dataclass(frozen=True)
+class DaySets:
+    """How a row of ``agg_class`` / ``agg_rolled`` holds the days (before as_of) with events, as SQL: ``gather``
+    (an aggregate over events' ``age_days``), ``unite`` (an aggregate over the sets ``days``), ``count_all`` and
+    ``count_within`` (the days of ``days``, all or fewer than ``{w}`` days old)."""
+
+    gather: str
+    unite: str
+    count_all: str
+    count_within: Callable[[int, int], str]
+
+
+DAY_SETS = {
+    # one bit per day: bit i is an event i days before as_of (bit 0 first); a window is a mask of its bits
+    "duckdb": DaySets("bitstring_agg(age_days, 0, {oldest})", "bit_or(days)", "bit_count(days)",
+                      lambda w, oldest: f"bit_count(days & '{'1' * w}{'0' * (oldest + 1 - w)}'::BIT)"),
+    # engines without bit strings (Spark): the distinct ages as a list
+    "lists": DaySets("list(DISTINCT age_days)", "list_distinct(flatten(list(days)))", "len(days)",
+                     lambda w, oldest: f"len(list_filter(days, lambda d: d < {int(w)}))"),
+}
+"""The day sets per engine (``lists`` for any engine not named): the same counts, DuckDB's bit strings being
+the smaller and faster."""
 
 
 _SUMMED = ("purchase_amount", "orders", "quantity", "card_amount", "card_txns", "browse_events", "dwell_seconds",
@@ -172,9 +198,9 @@ def _in_window(days: int | None) -> str:
     return "TRUE" if days is None else f"age_days < {int(days)}"
 
 
-def _class_rows(con: duckdb.DuckDBPyConnection, spans: list[int | None], oldest: int) -> None:
+def _class_rows(engine: Engine, spans: list[int | None], oldest: int, days: DaySets) -> None:
     """``agg_class``: ``agg_events`` per (customer, class), each measure per window, and the days with events
-    as a bit string (bit ``i``: an event ``i`` days before as_of)."""
+    (:class:`DaySets`)."""
     measures = {"purchase_amount": ("sum(amount)", "kind = 'purchase'"), "orders": ("count(*)", "kind = 'purchase'"),
                 "quantity": ("sum(quantity)", "kind = 'purchase'"), "card_amount": ("sum(amount)", "kind = 'card'"),
                 "card_txns": ("count(*)", "kind = 'card'"), "browse_events": ("count(*)", "kind = 'browse'"),
@@ -188,38 +214,35 @@ def _class_rows(con: duckdb.DuckDBPyConnection, spans: list[int | None], oldest:
 
     columns = ", ".join(f"{measure(aggregate, which, w)} AS {name}_{window_label(w)}"
                         for name, (aggregate, which) in measures.items() for w in spans)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE agg_class AS
+    engine.create_table("agg_class", f"""
         SELECT customer_id, class_id, {columns}, max(event_time) AS last_at,
                max(event_time) FILTER (WHERE kind IN ('purchase', 'card')) AS last_spend_at,
-               bitstring_agg(age_days, 0, {oldest}) AS days
+               {days.gather.format(oldest=oldest)} AS days
         FROM agg_events GROUP BY customer_id, class_id
     """)
 
 
-def _rolled_rows(con: duckdb.DuckDBPyConnection, spans: list[int | None]) -> None:
+def _rolled_rows(engine: Engine, spans: list[int | None], days: DaySets) -> None:
     """``agg_rolled``: the domain and total rows of the part, summing the class rows of ``agg_class`` (the
     columns of ``agg_class`` with ``key_id`` for ``class_id``)."""
     labels = [window_label(w) for w in spans]
     summed = ", ".join(f"sum({m}_{lab}) AS {m}_{lab}" for m in _SUMMED for lab in labels)
     lowest = ", ".join(f"min({m}_{lab}) AS {m}_{lab}" for m in _LOWEST for lab in labels)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE agg_rolled AS
+    engine.create_table("agg_rolled", f"""
         SELECT c.customer_id, m.key_id, {summed}, {lowest}, max(last_at) AS last_at,
-               max(last_spend_at) AS last_spend_at, bit_or(days) AS days
+               max(last_spend_at) AS last_spend_at, {days.unite} AS days
         FROM agg_class c JOIN agg_members m USING (class_id) WHERE m.level <> 'class'
         GROUP BY c.customer_id, m.key_id
     """)
 
 
-def _measures(spans: list[int | None], oldest: int) -> dict[str, Callable[[str], str]]:
+def _measures(spans: list[int | None], oldest: int, days: DaySets) -> dict[str, Callable[[str], str]]:
     """Per window measure of ``aggregates``, the SQL of its value from a row of ``agg_class`` / ``agg_rolled``
     joined to ``agg_conversions`` and ``agg_accounts``, given the window's label."""
-    masks = {window_label(w): f"'{'1' * w}{'0' * (oldest + 1 - w)}'::BIT" for w in spans   # bit 0 first
-             if w is not None and w <= oldest}
+    within = {window_label(w): days.count_within(w, oldest) for w in spans if w is not None and w <= oldest}
 
     def active(lab: str) -> str:
-        return f"bit_count(days & {masks[lab]})" if lab in masks else "bit_count(days)"
+        return within.get(lab, days.count_all)
 
     def count(name: str) -> str:
         return f"CAST(coalesce({name}, 0) AS BIGINT)"
@@ -250,12 +273,12 @@ def _measures(spans: list[int | None], oldest: int) -> dict[str, Callable[[str],
     }
 
 
-def _rows_query(spans: list[int | None], oldest: int, day: str) -> str:
+def _rows_query(spans: list[int | None], oldest: int, day: str, days: DaySets) -> str:
     """The rows of the part: the class rows of ``agg_class`` and the domain and total rows of ``agg_rolled``,
     with the conversions of ``agg_conversions`` and the accounts of ``agg_accounts``."""
     labels = [window_label(w) for w in spans]
     carried = ", ".join(f"{m}_{lab}" for m in (*_SUMMED, *_LOWEST) for lab in labels)
-    select = ", ".join(f"{expression(lab)} AS {name}_{lab}" for name, expression in _measures(spans, oldest).items()
+    select = ", ".join(f"{expression(lab)} AS {name}_{lab}" for name, expression in _measures(spans, oldest, days).items()
                        for lab in labels)
     return f"""
         WITH rolled AS (
@@ -278,17 +301,15 @@ TOTAL_MEASURES = ("spend", "orders", "card_txns", "browse_events", "dwell_second
 """Measures of the total row :data:`CUSTOMER_TOTALS` keeps per configured window."""
 
 
-def _customer_totals(con: duckdb.DuckDBPyConnection, spans: list[int | None], oldest: int, day: str,
-                     into: str) -> None:
-    """Write the part's rows of :data:`CUSTOMER_TOTALS` ``into`` it: the total row's first and last event,
+def _customer_totals(spans: list[int | None], oldest: int, day: str, days: DaySets) -> str:
+    """The part's rows of :data:`CUSTOMER_TOTALS`: the total row's first and last event,
     recency, active days, events and device events over the whole history, :data:`TOTAL_MEASURES` per configured
     window, and up to 3 classes (by spend, by browsing) and top-level domains (by spend) of the longest window."""
-    measures = _measures(spans, oldest)
+    measures = _measures(spans, oldest, days)
     windows = [window_label(w) for w in spans[:-1]]
     longest = windows[-1]
     per_window = ", ".join(f"{measures[m](lab)} AS {m}_{lab}" for m in TOTAL_MEASURES for lab in windows)
-    con.execute(f"""
-        {into}
+    return f"""
         WITH tops AS (
             SELECT customer_id,
                    (list(key ORDER BY spend DESC, key) FILTER (WHERE level = 'class' AND spend > 0))[1:3] AS top_classes,
@@ -315,18 +336,17 @@ def _customer_totals(con: duckdb.DuckDBPyConnection, spans: list[int | None], ol
         LEFT JOIN agg_conversions c ON c.customer_id = r.customer_id AND c.key_id = r.key_id
         LEFT JOIN tops t ON t.customer_id = r.customer_id
         ORDER BY r.customer_id
-    """)
+    """
 
 
-def _accounts(con: duckdb.DuckDBPyConnection, spans: list[int | None]) -> None:
+def _accounts(engine: Engine, spans: list[int | None]) -> None:
     """``agg_accounts``: per (customer, key) of ``agg_events``, the accounts behind its events, the most recently
     active first, and per window how many accounts and distinct platforms fed it (an account feeds a window when
     its latest event in the key lies in it: the window's accounts are the first ones of the list)."""
     def counts(what: str) -> str:
         return ", ".join(f"count(*) FILTER (WHERE {_in_window(w)}) AS {what}_{window_label(w)}" for w in spans)
 
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE agg_key_accounts AS
+    engine.create_table("agg_key_accounts", """
         SELECT a.customer_id, m.key_id, a.account_id, any_value(a.platform) AS platform, min(a.age_days) AS age_days
         FROM (SELECT customer_id, class_id, account_id, any_value(platform) AS platform, min(age_days) AS age_days
               FROM agg_events WHERE account_id IS NOT NULL GROUP BY customer_id, class_id, account_id) a
@@ -334,8 +354,7 @@ def _accounts(con: duckdb.DuckDBPyConnection, spans: list[int | None]) -> None:
         GROUP BY a.customer_id, m.key_id, a.account_id
     """)
     # list_sort of (age, id) pairs: a third cheaper than list(account_id ORDER BY age_days, account_id)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE agg_accounts AS
+    engine.create_table("agg_accounts", f"""
         SELECT a.*, {', '.join(f'p.platforms_{window_label(w)}' for w in spans)}
         FROM (SELECT customer_id, key_id,
                      list_transform(list_sort(list({{'age': age_days, 'id': account_id}})), lambda x: x.id)
@@ -346,47 +365,42 @@ def _accounts(con: duckdb.DuckDBPyConnection, spans: list[int | None]) -> None:
                     WHERE platform IS NOT NULL GROUP BY customer_id, key_id, platform)
               GROUP BY customer_id, key_id) p USING (customer_id, key_id)
     """)
-    con.execute("DROP TABLE agg_key_accounts")
+    engine.drop("agg_key_accounts")
 
 
-def _keys(con: duckdb.DuckDBPyConnection) -> None:
+def _keys(engine: Engine) -> None:
     """``agg_classes`` (class, class_id, domain_path: every class of the events, NULL for unmapped; the paths
     from ``taxonomy_classes``), ``agg_keys`` (key_id,
     level, key) and ``agg_members`` (class_id, key_id, level): the keys an event of each class counts in — the
     total, its class and every domain on its domain path ('unmapped' for both when the taxonomy has no class)."""
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE agg_classes AS
+    engine.create_table("agg_classes", """
         SELECT e.class, t.domain_path, row_number() OVER (ORDER BY e.class) AS class_id
         FROM (SELECT DISTINCT class FROM customer_events) e LEFT JOIN taxonomy_classes t USING (class)
     """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE agg_members_named AS
+    engine.create_table("agg_members_named", """
         SELECT class_id, 'total' AS level, 'all' AS key FROM agg_classes
         UNION ALL SELECT class_id, 'class', coalesce(class, 'unmapped') FROM agg_classes
         UNION ALL SELECT class_id, 'domain', unnest(coalesce(domain_path, ['unmapped'])) FROM agg_classes
     """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE agg_keys AS
+    engine.create_table("agg_keys", """
         SELECT row_number() OVER (ORDER BY level, key) AS key_id, level, key
         FROM (SELECT DISTINCT level, key FROM agg_members_named)
     """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE agg_members AS
+    engine.create_table("agg_members", """
         SELECT DISTINCT m.class_id, k.key_id, k.level FROM agg_members_named m JOIN agg_keys k USING (level, key)
     """)
-    con.execute("DROP TABLE agg_members_named")
+    engine.drop("agg_members_named")
 
 
-def _conversions(con: duckdb.DuckDBPyConnection, spans: list[int | None], conversion_days: int) -> None:
+def _conversions(engine: Engine, spans: list[int | None], conversion_days: int) -> None:
     """``agg_conversions`` (customer_id, key_id, ``converted_<w>`` per window): browsing events followed by a
     purchase or card payment with the same class (class and total keys) or domain (domain keys) within
     ``conversion_days``, counted in the windows holding the browsing event.
 
-    Each browsing event is joined (ASOF) to the first spend of its customer and key at or after it.
+    Each browsing event meets the first spend of its customer and key at or after it (:data:`NEXT_SPEND`).
     """
     per_window = ", ".join(f"count(*) FILTER (WHERE {_in_window(w)}) AS converted_{window_label(w)}" for w in spans)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE agg_conversions AS
+    engine.create_table("agg_conversions", f"""
         WITH keyed AS (
             SELECT e.customer_id, m.key_id, m.level, e.kind, e.event_time, e.age_days
             FROM agg_events e JOIN agg_members m USING (class_id)
@@ -396,13 +410,36 @@ def _conversions(con: duckdb.DuckDBPyConnection, spans: list[int | None], conver
             SELECT customer_id, key_id, event_time FROM keyed
             WHERE kind IN ('purchase', 'card') AND (customer_id, key_id) IN (SELECT customer_id, key_id FROM browsed)),
         browse AS (SELECT * FROM browsed WHERE (customer_id, key_id) IN (SELECT customer_id, key_id FROM spend)),
+        {NEXT_SPEND.get(engine.name, NEXT_SPEND["window"])},
         converted AS (
-            SELECT b.customer_id, b.key_id, b.level, b.age_days
-            FROM browse b ASOF JOIN spend s
-              ON s.customer_id = b.customer_id AND s.key_id = b.key_id AND s.event_time >= b.event_time
-            WHERE s.event_time <= b.event_time + INTERVAL {int(conversion_days)} DAY)
+            SELECT customer_id, key_id, level, age_days FROM next_spend
+            WHERE spent_at <= event_time + INTERVAL {int(conversion_days)} DAY)
         SELECT customer_id, key_id, {per_window} FROM converted GROUP BY customer_id, key_id
         UNION ALL
         SELECT customer_id, (SELECT key_id FROM agg_keys WHERE level = 'total'), {per_window}
         FROM converted WHERE level = 'class' GROUP BY customer_id
     """)
+
+
+NEXT_SPEND = {
+    "duckdb": """next_spend AS (
+            SELECT b.customer_id, b.key_id, b.level, b.age_days, b.event_time, s.event_time AS spent_at
+            FROM browse b ASOF JOIN spend s
+              ON s.customer_id = b.customer_id AND s.key_id = b.key_id AND s.event_time >= b.event_time)""",
+    # engines without ASOF joins (Spark): the least spend time from each browsing event on, in time order
+    # (a browsing event before the spends of its instant, which count: "at or after")
+    "window": """timeline AS (
+            SELECT customer_id, key_id, level, age_days, event_time, TRUE AS browsed FROM browse
+            UNION ALL
+            SELECT customer_id, key_id, CAST(NULL AS VARCHAR), CAST(NULL AS BIGINT), event_time, FALSE FROM spend),
+        next_spend AS (
+            SELECT customer_id, key_id, level, age_days, event_time, spent_at
+            FROM (SELECT *, min(CASE WHEN NOT browsed THEN event_time END) OVER (
+                              PARTITION BY customer_id, key_id ORDER BY event_time, NOT browsed
+                              ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS spent_at
+                  FROM timeline)
+            WHERE browsed AND spent_at IS NOT NULL)""",
+}
+"""``next_spend`` (customer_id, key_id, level, age_days, event_time, spent_at) per engine (``window`` for any
+engine not named), from ``browse`` and ``spend``: each browsing event with the time of the first spend of its
+customer and key at or after it (none: no row). DuckDB's ASOF join is the faster."""

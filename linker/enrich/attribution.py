@@ -23,37 +23,36 @@ from pathlib import Path
 
 import duckdb
 
-from linker.engine import compress_scratch, scratch_table
+from linker.engine import Engine, as_engine
 from linker.enrich.parts import WHOLE, CustomerPart, read_parts, write_parts
 
 MASK_DEVICE_SQL = ("split_part({col}, ':', 1) || ':' || repeat('*', greatest(length(split_part({col}, ':', 2)) - 4, 0))"
                    " || right(split_part({col}, ':', 2), 4)")
 """SQL masking a normalized device value the way :func:`linker.privacy.mask_value` does."""
 
-def latest_event_date(con: duckdb.DuckDBPyConnection) -> date | None:
+def latest_event_date(engine: Engine | duckdb.DuckDBPyConnection) -> date | None:
     """The date of the latest purchase, browsing event or card transaction (the default ``as_of``)."""
-    row = con.execute("""
+    return as_engine(engine).scalar("""
         SELECT CAST(greatest(
             (SELECT max(order_time) FROM purchases), (SELECT max(event_time) FROM browsing),
             (SELECT max(txn_time) FROM transactions)) AS DATE)
-    """).fetchall()
-    return row[0][0]
+    """)
 
 
-def build_linked_accounts(con: duckdb.DuckDBPyConnection) -> int:
+def build_linked_accounts(engine: Engine | duckdb.DuckDBPyConnection) -> int:
     """Create ``linked_accounts``: accounts with exactly one ``linked`` customer, with the link's scores."""
-    con.execute("""
-        CREATE OR REPLACE TABLE linked_accounts AS
+    engine = as_engine(engine)
+    engine.create_table("linked_accounts", """
         SELECT l.customer_id, l.account_id, a.platform, l.probability, l.match_weight
         FROM links l JOIN accounts a USING (account_id)
         WHERE l.decision = 'linked'
         QUALIFY count(*) OVER (PARTITION BY l.account_id) = 1
         ORDER BY l.customer_id, l.account_id   -- each customer part of the signals reads its own row groups
-    """)
-    return int(con.execute("SELECT count(*) FROM linked_accounts").fetchall()[0][0])
+    """, kind="table")
+    return engine.count("linked_accounts")
 
 
-def build_device_attribution(con: duckdb.DuckDBPyConnection, *, strict: bool = True) -> int:
+def build_device_attribution(engine: Engine | duckdb.DuckDBPyConnection, *, strict: bool = True) -> int:
     """Create ``device_attribution``: per device value of device-only browsing, who it is attributed to.
 
     Columns: ``value`` (normalized), ``device`` (masked), ``events``, ``customers`` (distinct customers holding
@@ -64,8 +63,8 @@ def build_device_attribution(con: duckdb.DuckDBPyConnection, *, strict: bool = T
 
     Returns the number of attributed device values.
     """
-    con.execute(f"""
-        CREATE OR REPLACE TABLE device_attribution AS
+    engine = as_engine(engine)
+    engine.create_table("device_attribution", f"""
         WITH seen AS (
             SELECT value, count(*) AS events FROM identifiers i
             JOIN browsing b ON i.owner_kind = 'browsing' AND b.event_id = i.owner_id
@@ -111,11 +110,11 @@ def build_device_attribution(con: duckdb.DuckDBPyConnection, *, strict: bool = T
                d.status
         FROM decided d LEFT JOIN best_route r USING (value)
         ORDER BY d.value
-    """)
-    return int(con.execute("SELECT count(*) FROM device_attribution WHERE status = 'attributed'").fetchall()[0][0])
+    """, kind="table")
+    return engine.count("device_attribution WHERE status = 'attributed'")
 
 
-def build_customer_events(con: duckdb.DuckDBPyConnection, as_of: date, *,
+def build_customer_events(engine: Engine | duckdb.DuckDBPyConnection, as_of: date, *,
                           parts: Sequence[CustomerPart] = (WHOLE,), folder: Path | None = None) -> int:
     """Create ``customer_events`` (temporary, like the event tables it is built from): every event attributed
     to a customer, dated on or before ``as_of``.
@@ -135,15 +134,16 @@ def build_customer_events(con: duckdb.DuckDBPyConnection, as_of: date, *,
 
     Returns the number of rows.
     """
+    engine = as_engine(engine)
     query = _customer_events_query(as_of)
-    if folder is not None and len(parts) > 1:
-        rows = write_parts(con, query, list(parts), folder)
+    if folder is not None and len(parts) > 1 and engine.name == "duckdb":
+        rows = write_parts(engine, query, list(parts), folder)
         if rows:  # no rows, no files to read: a table then, with the columns
-            con.execute(f"CREATE OR REPLACE TEMP VIEW customer_events AS SELECT * FROM {read_parts(folder)}")
+            engine.create_view("customer_events", f"SELECT * FROM {read_parts(folder)}")
             return rows
-    con.execute(f"CREATE OR REPLACE {scratch_table(con, 'customer_events')} AS {query}")
-    compress_scratch(con)
-    return int(con.execute("SELECT count(*) FROM customer_events").fetchall()[0][0])
+    engine.create_table("customer_events", query, kind="scratch")
+    engine.compact()
+    return engine.count("customer_events")
 
 
 def _customer_events_query(as_of: date) -> str:

@@ -4,7 +4,8 @@ Every step works on the *distinct* names of a run (a few thousand, whatever the 
 for exact names, patterns and containment, rapidfuzz's ``cdist`` over the names left, in blocks. Names are
 compared normalized (:func:`normalize_names`: Unicode NFKC, lower case, the word "and" and every run of
 punctuation or separators as one space, a space between Chinese and Latin characters), the same way on both
-sides.
+sides. Normalizing and fuzzy matching are Python steps over Arrow batches of the distinct names
+(:meth:`~linker.engine.base.Engine.map_batches`: in the executors on Spark).
 
 Examples
 --------
@@ -14,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import duckdb
 import iso18245
@@ -23,6 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
+from linker.engine import Engine, as_engine
+from linker.engine.dialect import dialect_of
 from linker.enrich.taxonomy import Taxonomy
 
 METHODS = ("exact", "pattern", "contains", "fuzzy", "mcc", "mcc_range")
@@ -45,11 +48,13 @@ def normalize_names(values: Sequence[str | None] | pa.Array) -> list[str | None]
     return pc.utf8_trim_whitespace(a).to_pylist()
 
 
-def register_taxonomy(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> None:
+def register_taxonomy(engine: Engine | duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> None:
     """Create the small tables the mapping SQL joins: ``taxonomy_classes`` (class, domain, top_domain,
     domain_path, label, label_zh), ``taxonomy_names`` (normalized name, class, its length, whether it is Latin),
     ``taxonomy_patterns``, ``taxonomy_merchants`` and ``taxonomy_mcc`` (temporary), and ``taxonomy_domains``
-    (domain, parent, top_domain, label, label_zh), kept in the run database."""
+    (domain, parent, top_domain, label, label_zh), kept in the run database. Patterns are written in the
+    engine's regular expression syntax."""
+    engine = as_engine(engine)
     classes = list(taxonomy.classes.values())
     paths = [list(taxonomy.domain_path(c.domain)) for c in classes]
     names = [(n, c.name) for c in classes for n in c.names]
@@ -66,8 +71,8 @@ def register_taxonomy(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> Non
         "taxonomy_names": pa.table({
             "name_key": pa.array(keys, s), "class": pa.array([k for _, k in names], s),
             "ord": pa.array(range(len(names)), i)}),
-        "taxonomy_patterns": _patterns(classes, "patterns"),
-        "taxonomy_merchants": _patterns(classes, "merchants"),
+        "taxonomy_patterns": _patterns(classes, "patterns", dialect_of(engine).pattern),
+        "taxonomy_merchants": _patterns(classes, "merchants", dialect_of(engine).pattern),
         "taxonomy_mcc": pa.table({
             "lo": pa.array([lo for c in classes for lo, _ in c.mcc], i),
             "hi": pa.array([hi for c in classes for _, hi in c.mcc], i),
@@ -80,20 +85,19 @@ def register_taxonomy(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> Non
         "label": pa.array([taxonomy.label(d.name) for d in domains], s),
         "label_zh": pa.array([d.label_zh for d in domains], s)})
     for name, table in tables.items():
-        con.register(f"{name}_arrow", table)
-        kept = "TABLE" if name == "taxonomy_domains" else "TEMP TABLE"   # the report reads the hierarchy
-        con.execute(f"CREATE OR REPLACE {kept} {name} AS SELECT * FROM {name}_arrow")
-        con.unregister(f"{name}_arrow")
+        engine.register_arrow(f"{name}_arrow", table)
+        # the report reads the hierarchy
+        engine.create_table(name, f"SELECT * FROM {name}_arrow", kind="table" if name == "taxonomy_domains" else "temp")
+        engine.drop(f"{name}_arrow")
     # one row per distinct key (a name given twice in one class counts once), with what containment needs
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE taxonomy_names AS
+    engine.create_table("taxonomy_names", """
         SELECT name_key, class, length(name_key) AS chars, regexp_matches(name_key, '^[a-z0-9]') AS latin
         FROM taxonomy_names WHERE name_key <> '' QUALIFY row_number() OVER (PARTITION BY name_key ORDER BY ord) = 1
     """)
 
 
-def _patterns(classes: list, key: str) -> pa.Table:
-    rows = [(f"(?i){p}", p, c.name, c.priority, i) for i, c in enumerate(classes) for p in getattr(c, key)]
+def _patterns(classes: list, key: str, spelled: Callable[[str], str]) -> pa.Table:
+    rows = [(f"(?i){spelled(p)}", p, c.name, c.priority, i) for i, c in enumerate(classes) for p in getattr(c, key)]
     return pa.table({"pattern": pa.array([r[0] for r in rows], pa.string()),
                      "rule": pa.array([r[1] for r in rows], pa.string()),
                      "class": pa.array([r[2] for r in rows], pa.string()),
@@ -101,7 +105,7 @@ def _patterns(classes: list, key: str) -> pa.Table:
                      "ord": pa.array([r[4] for r in rows], pa.int64())})
 
 
-def build_categories(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> int:
+def build_categories(engine: Engine | duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> int:
     """Create ``categories``: every category name seen in purchases, browsing and card transactions, mapped.
 
     Columns: ``name`` (raw text, or ``mcc:NNNN`` for card transactions), ``source`` ('online' | 'card'),
@@ -112,8 +116,8 @@ def build_categories(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> int:
 
     Returns the number of unmapped category names. Run after :func:`register_taxonomy`.
     """
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE observed_categories AS
+    engine = as_engine(engine)
+    engine.create_table("observed_categories", """
         SELECT name, source, CAST(sum(purchases) AS BIGINT) AS purchases,
                CAST(sum(browse_events) AS BIGINT) AS browse_events, CAST(sum(card_txns) AS BIGINT) AS card_txns,
                sum(amount) AS amount
@@ -127,20 +131,15 @@ def build_categories(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> int:
               FROM transactions WHERE mcc IS NOT NULL AND mcc <> '' GROUP BY mcc)
         GROUP BY name, source
     """)
-    online = con.sql("SELECT name FROM observed_categories WHERE source = 'online'").to_arrow_table()
-    names = online.column("name").combine_chunks() if online.num_rows else pa.array([], pa.string())
-    con.register("category_keys_arrow", pa.table({"name": names, "name_key": pa.array(normalize_names(names),
-                                                                                       pa.string())}))
-    con.execute("CREATE OR REPLACE TEMP TABLE category_keys AS SELECT * FROM category_keys_arrow")
-    con.unregister("category_keys_arrow")
-    con.execute("CREATE OR REPLACE TEMP TABLE category_matches (name VARCHAR, class VARCHAR, matched_by VARCHAR, "
-                "matched_rule VARCHAR, match_score DOUBLE)")
-    _exact_and_patterns(con)
-    _contains(con, taxonomy.matching.contains_min_chars)
-    _fuzzy(con, taxonomy.matching.fuzzy_threshold, taxonomy.matching.contains_min_chars)
-    _codes(con)
-    con.execute("""
-        CREATE OR REPLACE TABLE categories AS
+    engine.map_batches("category_keys", "SELECT name FROM observed_categories WHERE source = 'online'",
+                       _with_keys, CATEGORY_KEYS)
+    engine.create_empty("category_matches", [("name", "VARCHAR"), ("class", "VARCHAR"), ("matched_by", "VARCHAR"),
+                                             ("matched_rule", "VARCHAR"), ("match_score", "DOUBLE")])
+    _exact_and_patterns(engine)
+    _contains(engine, taxonomy.matching.contains_min_chars)
+    _fuzzy(engine, taxonomy.matching.fuzzy_threshold, taxonomy.matching.contains_min_chars)
+    _codes(engine)
+    engine.create_table("categories", """
         SELECT o.name, o.source, d.description, m.class, c.domain, c.top_domain, c.domain_path,
                m.class IS NOT NULL AS mapped, m.matched_by, m.matched_rule, m.match_score,
                o.purchases, o.browse_events, o.card_txns, o.amount
@@ -148,19 +147,26 @@ def build_categories(con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy) -> int:
         LEFT JOIN taxonomy_classes c USING (class)
         LEFT JOIN mcc_descriptions d ON o.source = 'card' AND d.name = o.name
         ORDER BY o.source DESC, o.name
-    """)
-    for table in ("observed_categories", "category_keys", "category_matches", "mcc_descriptions"):
-        con.execute(f"DROP TABLE {table}")
-    return int(con.execute("SELECT count(*) FROM categories WHERE NOT mapped").fetchall()[0][0])
+    """, kind="table")
+    engine.drop("observed_categories", "category_keys", "category_matches", "mcc_descriptions")
+    return engine.count("categories WHERE NOT mapped")
 
 
-def _exact_and_patterns(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("""
-        INSERT INTO category_matches
+CATEGORY_KEYS = pa.schema([("name", pa.string()), ("name_key", pa.string())])
+"""The rows of ``category_keys``: a category name and its normalized key (:func:`normalize_names`)."""
+
+
+def _with_keys(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A batch of category names with their keys."""
+    names = batch.column(0).cast(pa.string())
+    return pa.RecordBatch.from_arrays([names, pa.array(normalize_names(names), pa.string())], schema=CATEGORY_KEYS)
+
+
+def _exact_and_patterns(engine: Engine) -> None:
+    engine.insert("category_matches", """
         SELECT k.name, n.class, 'exact', n.name_key, 100 FROM category_keys k JOIN taxonomy_names n USING (name_key)
     """)
-    con.execute("""
-        INSERT INTO category_matches
+    engine.insert("category_matches", """
         SELECT k.name, p.class, 'pattern', p.rule, 100
         FROM category_keys k JOIN taxonomy_patterns p ON regexp_matches(k.name_key, p.pattern)
         WHERE k.name NOT IN (SELECT name FROM category_matches)
@@ -168,7 +174,7 @@ def _exact_and_patterns(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
-def _contains(con: duckdb.DuckDBPyConnection, min_chars: int) -> None:
+def _contains(engine: Engine, min_chars: int) -> None:
     """Names holding taxonomy names: the class of lowest ``priority`` wins, then the match ending last, then the
     longest, then the first in name order.
 
@@ -176,8 +182,7 @@ def _contains(con: duckdb.DuckDBPyConnection, min_chars: int) -> None:
     its last occurrence comes from the reversed strings (DuckDB's ``instr`` finds the first). A Chinese name
     shorter than ``min_chars`` (鞋, 灯) matches only as the end of a name, where Chinese puts the head noun
     (跑步鞋), and after every longer match."""
-    con.execute(f"""
-        INSERT INTO category_matches
+    engine.insert("category_matches", f"""
         WITH names AS (
             SELECT name, ' ' || name_key || ' ' AS padded FROM category_keys
             WHERE name NOT IN (SELECT name FROM category_matches)),
@@ -202,39 +207,53 @@ def _contains(con: duckdb.DuckDBPyConnection, min_chars: int) -> None:
     """)
 
 
-def _fuzzy(con: duckdb.DuckDBPyConnection, threshold: float, min_chars: int) -> None:
-    """The names still unmatched against every taxonomy name, by rapidfuzz's ratio, in blocks of rows."""
-    left = con.execute("""
-        SELECT name, name_key FROM category_keys
-        WHERE name NOT IN (SELECT name FROM category_matches) AND name_key <> '' ORDER BY name
-    """).fetchall()
-    keys = con.execute(f"SELECT name_key, class FROM taxonomy_names WHERE chars >= {int(min_chars)} "
-                       f"ORDER BY name_key").fetchall()
-    if not left or not keys:
+FUZZY_MATCHES = pa.schema([("name", pa.string()), ("class", pa.string()), ("matched_by", pa.string()),
+                           ("matched_rule", pa.string()), ("match_score", pa.float64())])
+"""The rows :func:`_fuzzy` adds to ``category_matches``."""
+
+
+def _fuzzy(engine: Engine, threshold: float, min_chars: int) -> None:
+    """The names still unmatched against every taxonomy name, by rapidfuzz's ratio, over Arrow batches of the
+    names (the taxonomy's names, a few thousand, go to every batch)."""
+    keys = engine.rows(f"SELECT name_key, class FROM taxonomy_names WHERE chars >= {int(min_chars)} "
+                       f"ORDER BY name_key")
+    if not keys:
         return
-    choices = [k for k, _ in keys]
-    found: list[tuple[str, str, str, float]] = []
-    for start in range(0, len(left), _FUZZY_BLOCK):
-        block = left[start:start + _FUZZY_BLOCK]
-        scores = process.cdist([k for _, k in block], choices, scorer=fuzz.ratio, score_cutoff=threshold,
-                               dtype=np.float32, workers=-1)
-        best = scores.argmax(axis=1)
-        for (name, _), j, row in zip(block, best, scores):
-            if row[j] >= threshold and row[j] > 0:
-                found.append((name, keys[j][1], keys[j][0], round(float(row[j]), 1)))
-    if found:
-        con.register("fuzzy_arrow", pa.table({
-            "name": [f[0] for f in found], "class": [f[1] for f in found], "matched_by": ["fuzzy"] * len(found),
-            "matched_rule": [f[2] for f in found], "match_score": pa.array([f[3] for f in found], pa.float64())}))
-        con.execute("INSERT INTO category_matches SELECT * FROM fuzzy_arrow")
-        con.unregister("fuzzy_arrow")
+    engine.map_batches("category_fuzzy", """
+        SELECT name, name_key FROM category_keys
+        WHERE name NOT IN (SELECT name FROM category_matches) AND name_key <> ''
+    """, _FuzzyMatcher([k for k, _ in keys], [c for _, c in keys], threshold), FUZZY_MATCHES)
+    engine.insert("category_matches", "SELECT * FROM category_fuzzy")
+    engine.drop("category_fuzzy")
 
 
-def _codes(con: duckdb.DuckDBPyConnection) -> None:
+class _FuzzyMatcher:
+    """A batch of (name, name_key) -> the names whose key is at least ``threshold`` like a taxonomy key, with the
+    best one (the first in key order among equal scores)."""
+
+    def __init__(self, choices: list[str], classes: list[str], threshold: float) -> None:
+        self.choices, self.classes, self.threshold = choices, classes, threshold
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        names, found = batch.column(0).to_pylist(), []
+        keys = batch.column(1).to_pylist()
+        for start in range(0, len(names), _FUZZY_BLOCK):
+            scores = process.cdist(keys[start:start + _FUZZY_BLOCK], self.choices, scorer=fuzz.ratio,
+                                   score_cutoff=self.threshold, dtype=np.float32, workers=-1)
+            best = scores.argmax(axis=1)
+            for name, j, row in zip(names[start:start + _FUZZY_BLOCK], best, scores):
+                if row[j] >= self.threshold and row[j] > 0:
+                    found.append((name, self.classes[j], self.choices[j], round(float(row[j]), 1)))
+        return pa.RecordBatch.from_arrays([
+            pa.array([f[0] for f in found], pa.string()), pa.array([f[1] for f in found], pa.string()),
+            pa.array(["fuzzy"] * len(found), pa.string()), pa.array([f[2] for f in found], pa.string()),
+            pa.array([f[3] for f in found], pa.float64())], schema=FUZZY_MATCHES)
+
+
+def _codes(engine: Engine) -> None:
     """Card categories (``mcc:NNNN``) by their code: the narrowest range holding it; ``mcc_descriptions`` from
     the ISO 18245 database (the ``iso18245`` package)."""
-    con.execute("""
-        INSERT INTO category_matches
+    engine.insert("category_matches", """
         SELECT o.name, m.class, CASE WHEN m.lo = m.hi THEN 'mcc' ELSE 'mcc_range' END,
                CASE WHEN m.lo = m.hi THEN lpad(CAST(m.lo AS VARCHAR), 4, '0')
                     ELSE lpad(CAST(m.lo AS VARCHAR), 4, '0') || '-' || lpad(CAST(m.hi AS VARCHAR), 4, '0') END,
@@ -246,16 +265,15 @@ def _codes(con: duckdb.DuckDBPyConnection) -> None:
     """)
     codes = {m.mcc: m.iso_description or m.visa_description or m.usda_description or ""
              for m in iso18245.get_all_mccs()}
-    con.register("mcc_arrow", pa.table({"code": list(codes), "description": list(codes.values())}))
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE mcc_descriptions AS
+    engine.register_arrow("mcc_arrow", pa.table({"code": list(codes), "description": list(codes.values())}))
+    engine.create_table("mcc_descriptions", """
         SELECT o.name, d.description FROM observed_categories o
         JOIN mcc_arrow d ON d.code = lpad(trim(substr(o.name, 5)), 4, '0') WHERE o.source = 'card'
     """)
-    con.unregister("mcc_arrow")
+    engine.drop("mcc_arrow")
 
 
-def matching_summary(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, float, float, float]]:
+def matching_summary(engine: Engine | duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, float, float, float]]:
     """Per method (and 'unmapped'): category names, events, spend, and the shares of events and of spend, from
     ``categories`` (every event of the inputs; a NULL category is not counted).
 
@@ -265,7 +283,7 @@ def matching_summary(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int
     >>> matching_summary(con)
     [('exact', 1, 6, 10.0, 0.857, 1.0), ('unmapped', 1, 1, 0.0, 0.143, 0.0)]
     """
-    rows = con.execute(f"""
+    rows = as_engine(engine).rows(f"""
         WITH m AS (
             SELECT coalesce(matched_by, 'unmapped') AS method, count(*) AS names,
                    CAST(sum(purchases + browse_events + card_txns) AS BIGINT) AS events,
@@ -274,23 +292,23 @@ def matching_summary(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int
         SELECT method, names, events, spend,
                round(events / nullif(sum(events) OVER (), 0), 3), round(spend / nullif(sum(spend) OVER (), 0), 3)
         FROM m ORDER BY list_position({list(METHODS) + ['unmapped']}, method)
-    """).fetchall()
+    """)
     return [(r[0], int(r[1]), int(r[2]), float(r[3]), float(r[4] or 0), float(r[5] or 0)) for r in rows]
 
 
-def build_merchant_classes(con: duckdb.DuckDBPyConnection) -> int:
+def build_merchant_classes(engine: Engine | duckdb.DuckDBPyConnection) -> int:
     """Create ``merchant_classes`` (merchant, class, matched_rule): card merchants whose name a class claims.
 
     A merchant category code can be ambiguous (8299 is any school, driving schools included); a class's
     ``merchants`` patterns refine the class of a card transaction by its merchant name. Run after
     :func:`register_taxonomy`; returns the number of merchants refined.
     """
-    con.execute("""
-        CREATE OR REPLACE TABLE merchant_classes AS
+    engine = as_engine(engine)
+    engine.create_table("merchant_classes", """
         SELECT merchant, class, rule AS matched_rule
         FROM (SELECT DISTINCT merchant FROM transactions WHERE merchant IS NOT NULL) t
         JOIN taxonomy_merchants p ON regexp_matches(trim(t.merchant), p.pattern)
         QUALIFY row_number() OVER (PARTITION BY merchant ORDER BY p.priority, p.ord, p.rule) = 1
         ORDER BY merchant
-    """)
-    return int(con.execute("SELECT count(*) FROM merchant_classes").fetchall()[0][0])
+    """, kind="table")
+    return engine.count("merchant_classes")

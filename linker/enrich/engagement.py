@@ -21,7 +21,8 @@ import duckdb
 import pyarrow as pa
 
 from linker.enrich.aggregate import window_label
-from linker.enrich.parts import WHOLE, CustomerPart, write_into
+from linker.engine import Engine, as_engine
+from linker.enrich.parts import WHOLE, CustomerPart, write_part
 from linker.enrich.signal_rules import MEASURES, SignalRules
 
 NEED_SCORE_COLUMNS: dict[str, str] = {
@@ -54,9 +55,10 @@ def engagement_columns(windows: Sequence[int]) -> list[str]:
     return [f"{m}_{window_label(w)}" for m in ("events", "spend") for w in sorted(set(windows))]
 
 
-def register_needs(con: duckdb.DuckDBPyConnection, rules: SignalRules) -> None:
+def register_needs(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalRules) -> None:
     """Create ``need_definitions`` (need, window_days, min_score, min_events, action, recommend, suppress) and
     ``need_classes`` (need, class) from validated rules (temporary)."""
+    engine = as_engine(engine)
     needs = rules.needs
     s, ls = pa.string(), pa.list_(pa.string())
     tables = {
@@ -74,12 +76,12 @@ def register_needs(con: duckdb.DuckDBPyConnection, rules: SignalRules) -> None:
             "class": pa.array([c for n in needs for c in n.classes], s)}),
     }
     for name, table in tables.items():
-        con.register(f"{name}_arrow", table)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
-        con.unregister(f"{name}_arrow")
+        engine.register_arrow(f"{name}_arrow", table)
+        engine.create_table(name, f"SELECT * FROM {name}_arrow")
+        engine.drop(f"{name}_arrow")
 
 
-def build_need_scores(con: duckdb.DuckDBPyConnection, rules: SignalRules, windows: Sequence[int], as_of: date, *,
+def build_need_scores(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalRules, windows: Sequence[int], as_of: date, *,
                       parts: Sequence[CustomerPart] = (WHOLE,)) -> int:
     """Create ``need_scores`` (columns :data:`NEED_SCORE_COLUMNS`, then :func:`engagement_columns`): one row
     per customer and need with at least one event in the need's domains in its window or any configured window,
@@ -90,6 +92,7 @@ def build_need_scores(con: duckdb.DuckDBPyConnection, rules: SignalRules, window
     (a row per customer and need, far fewer than the events). Run after :func:`register_needs`. Returns the
     number of rows.
     """
+    engine = as_engine(engine)
     day = f"DATE '{as_of.isoformat()}'"
     engagement = rules.engagement
     spans = sorted(set(windows))
@@ -98,8 +101,7 @@ def build_need_scores(con: duckdb.DuckDBPyConnection, rules: SignalRules, window
         + [f"round(coalesce(sum(amount) FILTER (WHERE age_days < {w} AND kind <> 'browse'), 0), 2) "
            f"AS spend_{window_label(w)}" for w in spans])
     for n, part in enumerate(parts):
-        con.execute(f"""
-            {write_into('need_measures', n == 0)}
+        write_part(engine, "need_measures", f"""
             WITH e AS (
                 SELECT e.customer_id, c.need, d.window_days, e.kind, e.class, e.amount, e.event_time,
                        date_diff('day', CAST(e.event_time AS DATE), {day}) AS age_days
@@ -116,8 +118,8 @@ def build_need_scores(con: duckdb.DuckDBPyConnection, rules: SignalRules, window
                    max(event_time) FILTER (WHERE age_days < window_days) AS last_at,
                    {per_window}
             FROM e GROUP BY customer_id, need
-        """)
-    _baselines(con, day)
+        """, n == 0, kind="temp")
+    _baselines(engine, day)
     weights = dict(engagement.weights)
     # a measure nobody has in the window (no spend on browsing-only domains) tells nothing: it weighs nothing
     used = {m: f"CASE WHEN b.{_LIFT[m]} > 0 THEN {weights[m]} ELSE 0 END" for m in MEASURES if weights[m]}
@@ -125,8 +127,7 @@ def build_need_scores(con: duckdb.DuckDBPyConnection, rules: SignalRules, window
     weighted = " + ".join(f"{w} * least(coalesce(m.{_LIFT[x]} / nullif(b.{_LIFT[x]}, 0), 0), {engagement.lift_cap})"
                           for x, w in used.items())
     per_window = ", ".join(f"m.{c}" for c in engagement_columns(windows))
-    con.execute(f"""
-        CREATE OR REPLACE TABLE need_scores AS
+    engine.create_table("need_scores", f"""
         WITH lifted AS (
             SELECT m.customer_id, m.need, m.window_days, m.events, round(m.weighted_events, 4) AS weighted_events,
                    round(m.spend, 2) AS spend, m.active_days, m.breadth, m.first_at, m.last_at, {lifts},
@@ -139,19 +140,18 @@ def build_need_scores(con: duckdb.DuckDBPyConnection, rules: SignalRules, window
                {', '.join(f'l.{c}' for c in engagement_columns(windows))}
         FROM lifted l JOIN need_definitions d USING (need)
         ORDER BY l.customer_id, d.ord   -- each customer part of the signals and profiles reads its own row groups
-    """)
-    con.execute("DROP TABLE need_measures")
-    return int(con.execute("SELECT count(*) FROM need_scores").fetchall()[0][0])
+    """, kind="table")
+    engine.drop("need_measures")
+    return engine.count("need_scores")
 
 
-def _baselines(con: duckdb.DuckDBPyConnection, day: str) -> None:
+def _baselines(engine: Engine, day: str) -> None:
     """``need_baselines``: per need, the customers with any event in its window (the population) and the mean
     of each measure over them (customers without events in the need's domains count as zero)."""
-    horizons = [int(w) for (w,) in con.execute("SELECT DISTINCT window_days FROM need_definitions").fetchall()]
+    horizons = [int(w) for (w,) in engine.rows("SELECT DISTINCT window_days FROM need_definitions ORDER BY 1")]
     active = ", ".join(f"count(DISTINCT customer_id) FILTER (WHERE age_days < {w}) AS active_{w}" for w in horizons)
     population = "CASE d.window_days " + " ".join(f"WHEN {w} THEN p.active_{w}" for w in horizons) + " END"
-    con.execute(f"""
-        CREATE OR REPLACE TABLE need_baselines AS
+    engine.create_table("need_baselines", f"""
         WITH p AS (SELECT {active}
                    FROM (SELECT customer_id, date_diff('day', CAST(event_time AS DATE), {day}) AS age_days
                          FROM customer_events)),
@@ -165,4 +165,4 @@ def _baselines(con: duckdb.DuckDBPyConnection, day: str) -> None:
                coalesce(s.active_days, 0) / nullif(p.population, 0) AS active_days,
                coalesce(s.breadth, 0) / nullif(p.population, 0) AS breadth
         FROM pop p LEFT JOIN sums s USING (need) ORDER BY p.need
-    """)
+    """, kind="table")

@@ -10,6 +10,9 @@ range filter on such a table skips the other parts' row groups.
 The attributed events, read by every part, are written once into one folder per part (:func:`write_parts`, the
 layout Spark's ``partitionBy`` gives), so that each part reads its own events only.
 
+Parts bound DuckDB's memory on one machine. A Spark engine spreads every statement over its executors by
+itself, so on Spark the customers are one part (:func:`customer_parts`) and the events one table.
+
 Examples
 --------
 >>> CustomerPart(None, None).where()
@@ -27,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from linker.engine import Engine, TableKind, as_engine
 from linker.sql import quote_literal
 
 
@@ -57,17 +61,28 @@ def write_into(table: str, first: bool) -> str:
     return f"CREATE OR REPLACE TABLE {table} AS" if first else f"INSERT INTO {table}"
 
 
-def customer_parts(con: duckdb.DuckDBPyConnection, events: int, events_per_part: int) -> list[CustomerPart]:
+def write_part(engine: Engine, table: str, query: str, first: bool, *, kind: TableKind = "table") -> None:
+    """Put a part's rows (``query``) in ``table``: the first part creates it, the next ones append."""
+    if first:
+        engine.create_table(table, query, kind=kind)
+    else:
+        engine.insert(table, query)
+
+
+def customer_parts(engine: Engine | duckdb.DuckDBPyConnection, events: int,
+                   events_per_part: int) -> list[CustomerPart]:
     """Split the customers into ranges of about equal size, as many as ``events / events_per_part`` (at least one).
 
     The boundaries are quantiles of the ``customers`` table's ids; the parts cover every id, including ids of
-    events whose customer is not in ``customers``.
+    events whose customer is not in ``customers``. On an engine other than DuckDB, one part (see the module
+    docstring).
     """
+    engine = as_engine(engine)
     count = max(1, math.ceil(events / max(1, events_per_part)))
-    if count == 1:
+    if count == 1 or engine.name != "duckdb":
         return [WHOLE]
     fractions = ", ".join(f"{i / count:.6f}" for i in range(1, count))
-    bounds = con.execute(f"SELECT quantile_disc(customer_id, [{fractions}]) FROM customers").fetchall()[0][0]
+    bounds = engine.scalar(f"SELECT quantile_disc(customer_id, [{fractions}]) FROM customers")
     edges = sorted(set(b for b in bounds or [] if b is not None))
     lows: list[str | None] = [None, *edges]
     highs: list[str | None] = [*edges, None]
@@ -85,22 +100,24 @@ def part_number(parts: list[CustomerPart], column: str = "customer_id") -> str:
     return f"CASE {branches} ELSE {len(parts) - 1} END" if branches else "0"
 
 
-def write_parts(con: duckdb.DuckDBPyConnection, query: str, parts: list[CustomerPart], folder: Path) -> int:
+def write_parts(engine: Engine | duckdb.DuckDBPyConnection, query: str, parts: list[CustomerPart],
+                folder: Path) -> int:
     """Write the rows of ``query`` (which has a ``customer_id`` column) as Parquet into ``folder``, one
     subfolder per part (``_part=<index>``); return the number of rows. ``folder`` is emptied first.
 
     Read back with ``read_parquet('<folder>/*/*.parquet')``, a part's range filter reads its own files only:
     the reader skips every row group whose ``customer_id`` bounds lie outside the range. In one unsorted table
     every part scans every row, which grows with parts x rows; sorting that table instead cost more than the
-    scans it saved (and memory). The write is one pass, streamed.
+    scans it saved (and memory). The write is one pass, streamed. DuckDB only: other engines keep one part.
     """
+    engine = as_engine(engine)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    return int(con.execute(f"""
+    return int(engine.scalar(f"""
         COPY (SELECT *, {part_number(parts)} AS _part FROM ({query}))
         TO {quote_literal(folder.as_posix())}
         (FORMAT parquet, PARTITION_BY (_part), COMPRESSION zstd, COMPRESSION_LEVEL 1)
-    """).fetchall()[0][0])
+    """))
 
 
 def read_parts(folder: Path) -> str:

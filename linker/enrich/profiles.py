@@ -20,7 +20,8 @@ from datetime import date
 import duckdb
 
 from linker.enrich.aggregate import TOTAL_MEASURES, window_label
-from linker.enrich.parts import WHOLE, CustomerPart, write_into
+from linker.engine import Engine, as_engine
+from linker.enrich.parts import WHOLE, CustomerPart, write_part
 from linker.sql import quote_literal
 
 PROFILE_SCHEMA_VERSION = 3
@@ -132,14 +133,14 @@ def readme_markdown() -> str:
             f"map, with their volume; add them to a taxonomy file (`enrichment.taxonomy_file`).\n")
 
 
-def build_unmapped_categories(con: duckdb.DuckDBPyConnection) -> int:
+def build_unmapped_categories(engine: Engine | duckdb.DuckDBPyConnection) -> int:
     """Create ``unmapped_categories``: every category name the taxonomy does not map (and missing categories,
     with a NULL name), with its volume in the data and among customers' attributed events.
 
     Returns the number of attributed customer events that fall in no class.
     """
-    con.execute("""
-        CREATE OR REPLACE TABLE unmapped_categories AS
+    engine = as_engine(engine)
+    engine.create_table("unmapped_categories", """
         WITH attributed AS (
             SELECT category, CASE kind WHEN 'card' THEN 'card' ELSE 'online' END AS source, count(*) AS n,
                    count(DISTINCT customer_id) AS customers
@@ -160,11 +161,11 @@ def build_unmapped_categories(con: duckdb.DuckDBPyConnection) -> int:
                l.browse_events, l.card_txns, l.amount, coalesce(a.n, 0) AS customer_events,
                coalesce(a.customers, 0) AS customers
         FROM listed l LEFT JOIN attributed a ON a.category IS NOT DISTINCT FROM l.name AND a.source = l.source
-    """)
-    return int(con.execute("SELECT count(*) FROM customer_events WHERE class IS NULL").fetchall()[0][0])
+    """, kind="table")
+    return engine.count("customer_events WHERE class IS NULL")
 
 
-def _base(con: duckdb.DuckDBPyConnection) -> None:
+def _base(engine: Engine) -> None:
     """``profile_base``: the profile columns that do not come from the events' aggregates and signals —
     attributes, affordability metrics, cluster, linked and ambiguous accounts, platforms — one row per customer
     in the profile's column order, sorted by customer.
@@ -173,8 +174,7 @@ def _base(con: duckdb.DuckDBPyConnection) -> None:
     joining ``customers``, ``customer_metrics``, ``clusters``, ``links`` and the platforms in every part scanned
     each of them whole, part after part (62 times over 7.5M links at 5M customers).
     """
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE profile_base AS
+    engine.create_table("profile_base", """
         WITH platforms AS (   -- a scan of every event
             SELECT customer_id, list(platform ORDER BY platform) AS platforms
             FROM (SELECT DISTINCT customer_id, platform FROM customer_events WHERE platform IS NOT NULL)
@@ -199,7 +199,7 @@ def _base(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
-def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: date, *,
+def build_profiles(engine: Engine | duckdb.DuckDBPyConnection, windows: list[int], as_of: date, *,
                    parts: Sequence[CustomerPart] = (WHOLE,), needs: Sequence[str] = ()) -> int:
     """Create ``profiles`` (columns of :data:`PROFILE_COLUMNS`) from customers, links, clusters,
     ``customer_metrics``, ``customer_totals`` (made with the aggregates, then dropped here) and ``signals``, one
@@ -209,6 +209,7 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
     What does not depend on the part (attributes, metrics, cluster, accounts, platforms) is joined once, in
     customer order (:func:`_base`); each part joins its range of that to the tables it builds from its own
     range of ``signals``."""
+    engine = as_engine(engine)
     spans = sorted(set(windows))
     metrics = TOTAL_MEASURES
 
@@ -220,18 +221,16 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
     # joins them: one statement holding every part's hash tables and ordered lists at once can run out of
     # memory on a large part. Figures per domain and window are in aggregates (and per need in the
     # profile's own columns), and each signal's evidence is in signals, not repeated here.
-    _base(con)
+    _base(engine)
     for i, part in enumerate(parts):
         where = part.where()
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE profile_needs AS
+        engine.create_table("profile_needs", f"""
             SELECT customer_id, list(need ORDER BY score DESC, need) AS needs,
                    to_json(list({{'need': need, 'score': score, 'action': action, 'recommend': recommend,
                                   'suppress': suppress}} ORDER BY score DESC, need)) AS signals
             FROM signals WHERE {where} GROUP BY customer_id
         """)
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE profile_need_columns AS
+        engine.create_table("profile_need_columns", f"""
             SELECT customer_id{per_need[0]}
             FROM (SELECT coalesce(n.customer_id, s.customer_id) AS customer_id, coalesce(n.need, s.need) AS need,
                          n.* EXCLUDE (customer_id, need), s.need IS NOT NULL AS signalled, s.action AS signal_action,
@@ -241,8 +240,7 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
                       USING (customer_id, need))
             GROUP BY customer_id
         """)
-        con.execute(f"""
-            {write_into("profiles", i == 0)}
+        write_part(engine, "profiles", f"""
             SELECT {PROFILE_SCHEMA_VERSION} AS profile_schema_version, c.*,
                    t.first_seen, t.last_seen, t.recency_days, coalesce(t.active_days, 0) AS active_days,
                    coalesce(t.events, 0) AS events, coalesce(t.device_events, 0) AS device_events, {window_columns},
@@ -254,11 +252,10 @@ def build_profiles(con: duckdb.DuckDBPyConnection, windows: list[int], as_of: da
             LEFT JOIN profile_needs n USING (customer_id)
             LEFT JOIN profile_need_columns nc USING (customer_id)
             ORDER BY c.customer_id
-        """)
-        for table in ("needs", "need_columns"):
-            con.execute(f"DROP TABLE profile_{table}")
-    con.execute("DROP TABLE profile_base; DROP TABLE customer_totals")
-    return int(con.execute("SELECT count(*) FROM profiles").fetchall()[0][0])
+        """, i == 0)
+        engine.drop("profile_needs", "profile_need_columns")
+    engine.drop("profile_base", "customer_totals")
+    return engine.count("profiles")
 
 
 def _need_columns(needs: Sequence[str], spans: list[int]) -> tuple[str, str]:

@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from linker.engine import DuckDBEngine, Engine, as_engine
+from linker.engine import Engine, as_engine
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1100px;color:#222}
@@ -348,8 +348,7 @@ def _baselines(con: Engine) -> list[str]:
 def _matching(con: Engine) -> list[str]:
     from linker.enrich.category_match import matching_summary
 
-    native = con.con if isinstance(con, DuckDBEngine) else con
-    rows = [(m, n, e, f"{s:,.2f}", f"{se:.1%}", f"{ss:.1%}") for m, n, e, s, se, ss in matching_summary(native)]
+    rows = [(m, n, e, f"{s:,.2f}", f"{se:.1%}", f"{ss:.1%}") for m, n, e, s, se, ss in matching_summary(con)]
     return ["<p>How the category names of every event were mapped to a class (exact name, pattern, a name found "
             "inside it, fuzzy match, card code), with the share of events and of spend.</p>"
             + _table(["method", "category names", "events", "spend", "share of events", "share of spend"], rows)]

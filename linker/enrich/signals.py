@@ -4,7 +4,8 @@ Each rule's evidence, sequences and conditions are rows of ``signal_evidence``, 
 ``signal_conditions``; the SQL joins attributed events to them, so adding a rule adds rows, not code. Every fired
 signal carries its evidence as JSON: each part with what was found (counts, amounts, up to
 :data:`MAX_EVENTS` events per part with the link behind each), the accounts with their link scores, and the
-devices through which browsing was attributed.
+devices through which browsing was attributed. Times in the evidence are text (``2024-06-20 12:00:00``) on
+every engine.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import pyarrow as pa
 
 from linker.enrich.affordability import build_customer_metrics, metric_value_sql
 from linker.enrich.engagement import build_need_scores, register_needs
-from linker.enrich.parts import WHOLE, CustomerPart, write_into
+from linker.engine import Engine, as_engine
+from linker.enrich.parts import WHOLE, CustomerPart, write_part
 from linker.enrich.signal_rules import SignalRules
 
 MAX_EVENTS = 20
@@ -46,9 +48,10 @@ SIGNAL_COLUMNS: dict[str, str] = {
 """Columns of ``signals`` (read by the graph store for HAS_NEED edges; keep the shape)."""
 
 
-def register_rules(con: duckdb.DuckDBPyConnection, rules: SignalRules) -> None:
+def register_rules(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalRules) -> None:
     """Create the rule tables ``signal_rules``, ``signal_evidence``, ``signal_evidence_classes``,
     ``signal_sequences`` and ``signal_conditions`` (temporary) from validated rules."""
+    engine = as_engine(engine)
     rs = rules.rules
     ev = [(r, e) for r in rs for e in r.evidence]
     sq = [(r, s) for r in rs for s in r.sequences]
@@ -87,13 +90,13 @@ def register_rules(con: duckdb.DuckDBPyConnection, rules: SignalRules) -> None:
     }
     for name, (columns, types) in tables.items():
         schema = pa.schema(list(zip(columns, types)))
-        con.register(f"{name}_arrow", pa.table({k: pa.array(v, t) for (k, v), t in zip(columns.items(), types)},
-                                               schema=schema))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
-        con.unregister(f"{name}_arrow")
+        engine.register_arrow(f"{name}_arrow", pa.table(
+            {k: pa.array(v, t) for (k, v), t in zip(columns.items(), types)}, schema=schema))
+        engine.create_table(name, f"SELECT * FROM {name}_arrow")
+        engine.drop(f"{name}_arrow")
 
 
-def fire_signals(con: duckdb.DuckDBPyConnection, rules: SignalRules, as_of: date, windows: Sequence[int] = (30, 90, 365),
+def fire_signals(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalRules, as_of: date, windows: Sequence[int] = (30, 90, 365),
                  *, parts: Sequence[CustomerPart] = (WHOLE,)) -> dict[str, int]:
     """Score every rule for every customer with matching events; create ``signal_scores`` and ``signals``.
 
@@ -115,26 +118,25 @@ def fire_signals(con: duckdb.DuckDBPyConnection, rules: SignalRules, as_of: date
     Events are joined to rule classes (a hash join on the class), aggregated per customer, rule and part; the
     sequences self-join only the events already matched to a rule. Everything else works on those aggregates.
     """
-    register_rules(con, rules)
-    register_needs(con, rules)
-    build_customer_metrics(con, as_of, rules.affordability)
-    counts = {"need scores": build_need_scores(con, rules, windows, as_of, parts=parts)}
+    engine = as_engine(engine)
+    register_rules(engine, rules)
+    register_needs(engine, rules)
+    build_customer_metrics(engine, as_of, rules.affordability)
+    counts = {"need scores": build_need_scores(engine, rules, windows, as_of, parts=parts)}
     day = f"DATE '{as_of.isoformat()}'"
     for n, part in enumerate(parts):
-        _score_customers(con, day, part, first=n == 0)
-    counts["signals"] = int(con.execute("SELECT count(*) FROM signals").fetchall()[0][0])
-    for need, n in con.execute("SELECT need, count(*) FROM signals GROUP BY need ORDER BY need").fetchall():
+        _score_customers(engine, day, part, first=n == 0)
+    counts["signals"] = engine.count("signals")
+    for need, n in engine.rows("SELECT need, count(*) FROM signals GROUP BY need ORDER BY need"):
         counts[f"signals {need}"] = int(n)
-    for t in ("signal_rules", "signal_evidence", "signal_evidence_classes", "signal_sequences", "signal_conditions",
-              "need_classes"):
-        con.execute(f"DROP TABLE {t}")
+    engine.drop("signal_rules", "signal_evidence", "signal_evidence_classes", "signal_sequences", "signal_conditions",
+                "need_classes")
     return counts
 
 
-def _score_customers(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPart, *, first: bool) -> None:
+def _score_customers(engine: Engine, day: str, part: CustomerPart, *, first: bool) -> None:
     """Score the rules for the customers of ``part`` and write their rows of ``signal_scores`` and ``signals``."""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE signal_matches AS
+    engine.create_table("signal_matches", f"""
         SELECT e.customer_id, x.rule, x.item, e.kind, e.event_id, e.account_id, e.platform, e.event_time,
                e.category, e.merchant, e.class, e.amount, e.quantity, e.action, e.dwell_seconds, e.attribution,
                e.probability, e.match_weight, e.device
@@ -145,26 +147,23 @@ def _score_customers(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPar
           AND date_diff('day', CAST(e.event_time AS DATE), {day}) < x.window_days
           AND (len(x.actions) = 0 OR list_contains(x.actions, e.action)) AND {part.where('e.customer_id')}
     """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE signal_item_stats AS
+    engine.create_table("signal_item_stats", f"""
         SELECT customer_id, rule, item, count(*) AS n, coalesce(sum(amount), 0) AS amount,
                coalesce(sum(dwell_seconds), 0) AS dwell_seconds, count(DISTINCT CAST(event_time AS DATE)) AS days,
                min(event_time) AS first_at, max(event_time) AS last_at, max(probability) AS confidence,
-               (list({{'kind': kind, 'event_id': event_id, 'time': event_time, 'category': category,
+               (list({{'kind': kind, 'event_id': event_id, 'time': CAST(event_time AS VARCHAR), 'category': category,
                        'class': class, 'merchant': merchant, 'amount': amount, 'action': action,
                        'dwell_seconds': dwell_seconds, 'account_id': account_id, 'attribution': attribution,
                        'device': device, 'probability': probability}}
                      ORDER BY event_time DESC, event_id))[1:{MAX_EVENTS}] AS events
         FROM signal_matches GROUP BY customer_id, rule, item
     """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE signal_candidates AS
+    engine.create_table("signal_candidates", """
         SELECT DISTINCT s.customer_id, s.rule FROM signal_item_stats s
         JOIN signal_evidence x ON x.rule = s.rule AND x.item = s.item AND NOT x.absent
     """)
-    _parts(con, part)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE signal_part_scores AS
+    _parts(engine, part)
+    engine.create_table("signal_part_scores", """
         SELECT *, gate AND score >= min_score AS fired
         FROM (SELECT p.customer_id, p.rule, r.need,
                      round(sum(p.weight * CASE WHEN p.holds THEN p.confidence ELSE 0 END) / sum(p.weight), 4)
@@ -174,20 +173,21 @@ def _score_customers(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPar
               FROM signal_parts p JOIN signal_rules r USING (rule)
               GROUP BY p.customer_id, p.rule, r.need, r.min_score, r.ord)
     """)
-    _signals(con, day, part, first=first)
-    con.execute(f"{write_into('signal_scores', first)} SELECT * EXCLUDE (parts) FROM signal_part_scores")
-    for t in ("signal_matches", "signal_item_stats", "signal_candidates", "signal_parts", "signal_part_scores"):
-        con.execute(f"DROP TABLE {t}")
+    _signals(engine, day, part, first=first)
+    write_part(engine, "signal_scores", "SELECT * EXCLUDE (parts) FROM signal_part_scores", first)
+    engine.drop("signal_matches", "signal_item_stats", "signal_candidates", "signal_parts", "signal_part_scores")
 
 
-def _parts(con: duckdb.DuckDBPyConnection, part: CustomerPart) -> None:
+def _parts(engine: Engine, part: CustomerPart) -> None:
     """``signal_parts``: per candidate (customer, rule) of ``part``, every evidence, sequence and condition of
     the rule, whether it holds, its weight and confidence, and its detail as JSON."""
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE signal_pairs AS
+    engine.create_table("signal_pairs", """
         SELECT a.customer_id, q.rule, q.item, least(a.probability, b.probability) AS confidence,
-               {'first': {'kind': a.kind, 'event_id': a.event_id, 'time': a.event_time, 'account_id': a.account_id},
-                'then': {'kind': b.kind, 'event_id': b.event_id, 'time': b.event_time, 'account_id': b.account_id},
+               a.event_time AS first_time, b.event_time AS then_time,
+               {'first': {'kind': a.kind, 'event_id': a.event_id, 'time': CAST(a.event_time AS VARCHAR),
+                          'account_id': a.account_id},
+                'then': {'kind': b.kind, 'event_id': b.event_id, 'time': CAST(b.event_time AS VARCHAR),
+                         'account_id': b.account_id},
                 'gap_days': round(date_diff('second', a.event_time, b.event_time) / 86400.0, 1)} AS pair
         FROM signal_sequences q
         JOIN signal_matches a ON a.rule = q.rule AND a.item = q.first_item
@@ -195,8 +195,7 @@ def _parts(con: duckdb.DuckDBPyConnection, part: CustomerPart) -> None:
         WHERE date_diff('second', a.event_time, b.event_time) BETWEEN q.min_gap_days * 86400 AND q.max_gap_days * 86400
           AND NOT (a.kind = b.kind AND a.event_id = b.event_id)
     """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE signal_parts AS
+    engine.create_table("signal_parts", f"""
         WITH evidence AS (
             SELECT c.customer_id, x.rule, x.item, x.required, x.weight, x.ord, x.absent,
                    coalesce(s.n, 0) >= x.min_count AND coalesce(s.amount, 0) >= x.min_amount
@@ -212,7 +211,7 @@ def _parts(con: duckdb.DuckDBPyConnection, part: CustomerPart) -> None:
             FROM signal_candidates c JOIN signal_sequences q USING (rule)
             LEFT JOIN (SELECT customer_id, rule, item, confidence, pair FROM signal_pairs   -- the surest, earliest
                        QUALIFY row_number() OVER (PARTITION BY customer_id, rule, item ORDER BY confidence DESC,
-                           pair.first.time, pair.then.time, pair.first.event_id, pair.then.event_id) = 1) p
+                           first_time, then_time, pair.first.event_id, pair.then.event_id) = 1) p
                 ON p.customer_id = c.customer_id AND p.rule = q.rule AND p.item = q.item),
         conditions AS (
             SELECT c.customer_id, k.rule, k.item, k.required, k.weight, k.ord, k.metric, k.min, k.max,
@@ -226,7 +225,8 @@ def _parts(con: duckdb.DuckDBPyConnection, part: CustomerPart) -> None:
                          'absent': absent, 'required': required, 'weight': weight,
                          'holds': CASE WHEN absent THEN NOT met ELSE met END, 'count': coalesce(n, 0),
                          'amount': round(coalesce(amount, 0), 2), 'dwell_seconds': round(coalesce(dwell_seconds, 0), 1),
-                         'days': coalesce(days, 0), 'first_at': first_at, 'last_at': last_at,
+                         'days': coalesce(days, 0), 'first_at': CAST(first_at AS VARCHAR),
+                         'last_at': CAST(last_at AS VARCHAR),
                          'confidence': confidence, 'events': coalesce(events, [])}}) AS detail
         FROM evidence
         UNION ALL
@@ -243,14 +243,13 @@ def _parts(con: duckdb.DuckDBPyConnection, part: CustomerPart) -> None:
                          'holds': coalesce(value >= coalesce(min, value) AND value <= coalesce(max, value), false)}})
         FROM conditions
     """)
-    con.execute("DROP TABLE signal_pairs")
+    engine.drop("signal_pairs")
 
 
-def _signals(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPart, *, first: bool) -> None:
+def _signals(engine: Engine, day: str, part: CustomerPart, *, first: bool) -> None:
     """``signals`` of the customers of ``part``: per customer and need, the engagement score and the best fired
     rule (either may be missing), with the action, recommendations, when to act and the evidence."""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE signal_rule_best AS
+    engine.create_table("signal_rule_best", f"""
         WITH best AS (
             SELECT * FROM signal_part_scores WHERE fired
             QUALIFY row_number() OVER (PARTITION BY customer_id, need ORDER BY score DESC, rule_ord) = 1),
@@ -287,8 +286,7 @@ def _signals(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPart, *, fi
         LEFT JOIN cards c USING (customer_id, rule)
     """)
     # a fired engagement score, or a fired rule whose latest evidence is within the need's window (current)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE signal_rows AS
+    engine.create_table("signal_rows", f"""
         SELECT coalesce(e.customer_id, r.customer_id) AS customer_id, coalesce(e.need, r.need) AS need,
                coalesce(e.fired, false) AS engaged, r.rule IS NOT NULL AS ruled, e.score, r.rule, r.rule_score,
                coalesce(r.action, d.action) AS action, coalesce(r.recommend, d.recommend) AS recommend,
@@ -298,7 +296,8 @@ def _signals(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPart, *, fi
                {{'score': e.score, 'min_score': d.min_score, 'min_events': d.min_events,
                  'window_days': d.window_days, 'fired': coalesce(e.fired, false), 'events': e.events,
                  'weighted_events': e.weighted_events, 'spend': e.spend, 'active_days': e.active_days,
-                 'breadth': e.breadth, 'first_at': e.first_at, 'last_at': e.last_at,
+                 'breadth': e.breadth, 'first_at': CAST(e.first_at AS VARCHAR),
+                 'last_at': CAST(e.last_at AS VARCHAR),
                  'lifts': {{'events': e.lift_events, 'spend': e.lift_spend, 'active_days': e.lift_active_days,
                             'breadth': e.lift_breadth}},
                  'baseline': {{'population': bl.population, 'weighted_events': round(bl.weighted_events, 4),
@@ -311,28 +310,34 @@ def _signals(con: duckdb.DuckDBPyConnection, day: str, part: CustomerPart, *, fi
         LEFT JOIN need_baselines bl ON bl.need = d.need
         WHERE coalesce(e.fired, false) OR date_diff('day', r.act_on, {day}) < d.window_days
     """)
-    con.execute(f"""
-        {write_into('signals', first)}
+    # the evidence is JSON text around the parts' JSON texts: the engines' JSON values differ (Spark has none)
+    write_part(engine, "signals", f"""
         WITH bought AS (
             SELECT s.customer_id, s.need, list_sort(list(DISTINCT e.class)) AS classes
             FROM signal_rows s
             JOIN customer_events e ON e.customer_id = s.customer_id AND list_contains(s.recommend, e.class)
             WHERE e.kind IN ('purchase', 'card') AND date_diff('day', CAST(e.event_time AS DATE), {day}) < s.horizon_days
               AND {part.where('e.customer_id')}
-            GROUP BY s.customer_id, s.need)
-        SELECT s.customer_id, s.need, coalesce(s.score, 0) AS score,
-               CASE WHEN s.engaged AND s.ruled THEN 'both' WHEN s.engaged THEN 'engagement' ELSE 'rule' END
-                   AS found_by,
-               s.rule, s.rule_score, s.action,
-               list_filter(s.recommend, lambda x: NOT list_contains(coalesce(bo.classes, []), x)) AS recommend,
-               s.suppress, s.act_on,
-               CAST(to_json({{'need': s.need, 'engagement': s.engagement, 'rule': s.rule,
-                             'description': s.description, 'score': s.rule_score, 'min_score': s.min_score,
-                             'parts': s.parts, 'accounts': coalesce(s.accounts, []),
-                             'devices': coalesce(s.devices, []), 'card_transactions': coalesce(s.card_transactions, 0),
-                             'already_bought': coalesce(bo.classes, [])}}) AS VARCHAR) AS evidence,
+            GROUP BY s.customer_id, s.need),
+        found AS (
+            SELECT s.customer_id, s.need, coalesce(s.score, 0) AS score,
+                   CASE WHEN s.engaged AND s.ruled THEN 'both' WHEN s.engaged THEN 'engagement' ELSE 'rule' END
+                       AS found_by,
+                   s.rule, s.rule_score, s.action,
+                   list_filter(s.recommend, lambda x: NOT list_contains(coalesce(bo.classes, []), x)) AS recommend,
+                   s.suppress, s.act_on,
+                   CAST(to_json({{'need': s.need, 'engagement': s.engagement, 'rule': s.rule,
+                                 'description': s.description, 'score': s.rule_score, 'min_score': s.min_score}})
+                        AS VARCHAR) AS head,
+                   coalesce('[' || array_to_string(s.parts, ',') || ']', 'null') AS parts,
+                   CAST(to_json({{'accounts': coalesce(s.accounts, []), 'devices': coalesce(s.devices, []),
+                                 'card_transactions': coalesce(s.card_transactions, 0),
+                                 'already_bought': coalesce(bo.classes, [])}}) AS VARCHAR) AS tail
+            FROM signal_rows s LEFT JOIN bought bo USING (customer_id, need))
+        SELECT customer_id, need, score, found_by, rule, rule_score, action, recommend, suppress, act_on,
+               substr(head, 1, length(head) - 1) || ',"parts":' || parts || ',' || substr(tail, 2) AS evidence,
                {day} AS as_of
-        FROM signal_rows s LEFT JOIN bought bo USING (customer_id, need)
-        ORDER BY s.customer_id, s.need
-    """)
-    con.execute("DROP TABLE signal_rule_best; DROP TABLE signal_rows")
+        FROM found
+        ORDER BY customer_id, need
+    """, first)
+    engine.drop("signal_rule_best", "signal_rows")

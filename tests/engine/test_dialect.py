@@ -2,6 +2,7 @@
 same rows on Spark as on DuckDB."""
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from linker.engine import DuckDBEngine, EngineError
@@ -49,6 +50,11 @@ CASES = {
     "offsets to a time zone": "SELECT CAST(timezone('Asia/Shanghai', try_cast(x AS TIMESTAMPTZ)) AS TIMESTAMP) "
                               "FROM (VALUES ('2024-05-01T02:00:00Z'), ('2024-05-01 02:00:00+05:30')) v(x)",
     "similarity": "SELECT damerau_levenshtein(name, 'ab'), round(jaro_winkler_similarity(s, 'abd'), 9) FROM t",
+    "distinct lists, NULL kept": "SELECT k, list_sort(list(DISTINCT name)), len(list(DISTINCT name)) FROM t GROUP BY k",
+    "ordered lists filtered": "SELECT k, (list(name ORDER BY a DESC) FILTER (WHERE a > 1))[1:1], "
+                              "list(DISTINCT name) FILTER (WHERE a > 1) IS NULL FROM t GROUP BY k",
+    "list_position": "SELECT a, list_position(['abc', '', 'x'], s) FROM t",
+    "division is DOUBLE": "SELECT a, pow(0.5, a / 45.0), k / 3.0, 2.5 / 0.7, a / 2 FROM t",
 }
 
 
@@ -85,3 +91,15 @@ def test_duckdb_spelling_runs_unchanged_on_duckdb():
     from linker.engine.dialect import DuckDBDialect
 
     assert DuckDBDialect().translate(CASES["two unnest step together"]) == CASES["two unnest step together"]
+
+
+@pytest.mark.spark
+def test_patterns_given_as_data_are_written_for_java(duck, spark_engine):
+    written = "(?i)^\\p{Han}+ ?wei$"
+    assert SparkDialect().pattern(written) == "(?i)^\\p{IsHan}+ ?wei$"
+    duck.register_arrow("patterns", pa.table({"p": [written]}))
+    spark_engine.register_arrow("patterns", pa.table({"p": [SparkDialect().pattern(written)]}))
+    spark_engine.create_table("t", INPUT)
+    query = "SELECT a, regexp_matches(coalesce(s, ''), p) FROM t, patterns"
+    assert _sorted(spark_engine.rows(query)) == _sorted(duck.rows(query))
+    assert (4, True) in duck.rows(query)

@@ -1,7 +1,7 @@
-"""Golden SQL per stage: the statements ingest, normalize and resolve send to their engine on the tiny data set, in
-DuckDB's spelling and as the Spark dialect rewrites them, kept in ``tests/engine/golden/``. A change to the
-generated SQL (a stage's query, a rewrite of the dialect, a sqlglot upgrade) shows in review as a diff of those
-files.
+"""Golden SQL per stage: the statements ingest, normalize, resolve and enrich send to their engine on the tiny data
+set, in DuckDB's spelling and as the Spark dialect rewrites them, kept in ``tests/engine/golden/``. A change to
+the generated SQL (a stage's query, a rewrite of the dialect, a sqlglot upgrade) shows in review as a diff of
+those files.
 
 After a change that is meant, write the files again and review their diff::
 
@@ -21,6 +21,7 @@ import pytest
 from linker.config import load_config
 from linker.engine import DuckDBEngine
 from linker.engine.dialect import SparkDialect
+from linker.enrich import enrich
 from linker.identifiers import build_identifiers
 from linker.ingest import ingest
 from linker.resolve import resolve
@@ -32,6 +33,8 @@ from tests.tiny import TABLES, write_table
 GOLDEN = Path(__file__).parent / "golden"
 _CALL_NAMES = re.compile(r"_linker_(\w+?)_\d+_\d+")
 """Names of one call's intermediate tables carry a counter of calls: the same in every snapshot once masked."""
+_BATCH_VIEWS = re.compile(r"_linker_batches_\d+")
+"""The DuckDB engine's views of a Python step's batches are numbered in the order of the steps."""
 
 
 class RecordingEngine(DuckDBEngine):
@@ -42,8 +45,10 @@ class RecordingEngine(DuckDBEngine):
         self.statements: list[tuple[str, str, str]] = []
 
     def _note(self, operation: str, name: str, query: str) -> None:
-        self.statements.append((operation, _CALL_NAMES.sub(r"_linker_\1_N", name),
-                                _CALL_NAMES.sub(r"_linker_\1_N", textwrap.dedent(query).strip())))
+        def masked(text: str) -> str:
+            return _BATCH_VIEWS.sub("_linker_batches_N", _CALL_NAMES.sub(r"_linker_\1_N", text))
+
+        self.statements.append((operation, masked(name), masked(textwrap.dedent(query).strip())))
 
     def create_table(self, name, query, *, kind="temp"):
         self._note("create table" if kind == "table" else f"create {kind} table", name, query)
@@ -65,6 +70,10 @@ class RecordingEngine(DuckDBEngine):
     def delete_where(self, name, condition, *, alias=None):
         self._note("delete", name, f"SELECT * FROM {name} {alias or ''} WHERE {condition}")
         super().delete_where(name, condition, alias=alias)
+
+    def map_batches(self, name, query, function, schema, *, kind="temp"):
+        self._note("map batches", name, query)
+        super().map_batches(name, query, function, schema, kind=kind)
 
     def rows(self, query, params=None):
         self._note("rows", "", query)
@@ -89,16 +98,27 @@ def test_ingest_sends_the_golden_sql(tiny):
     _check("ingest", ingest_sql)
 
 
-def _stage_sql(engine: RecordingEngine, run) -> dict[str, str]:
-    engine.statements.clear()
-    run()
+def _stage_sql(engine: RecordingEngine, run, *, portable: bool = False) -> dict[str, str]:
+    """The statements of ``run`` as DuckDB runs them, and as Spark gets them. With ``portable``, Spark's come
+    from a second run on an engine of another name: a stage that picks DuckDB-only constructs by engine name
+    sends it the portable ones."""
+    statements = {}
+    for name in ("duckdb", "portable") if portable else ("duckdb",):
+        engine.statements.clear()
+        engine.name = name
+        try:
+            run()
+        finally:
+            engine.name = "duckdb"
+        statements[name] = list(engine.statements)
     spark = SparkDialect()
-    duck_text, spark_text = [], []
-    for operation, name, query in engine.statements:
-        head = f"-- {operation} {name}".rstrip()
-        duck_text.append(f"{head}\n{query};\n")
-        spark_text.append(f"{head}\n{spark.translate(query)};\n")
-    return {"duckdb": "\n".join(duck_text), "spark": "\n".join(spark_text)}
+
+    def text(translate, recorded) -> str:
+        return "\n".join(f"{f'-- {operation} {table}'.rstrip()}\n{translate(query)};\n"
+                         for operation, table, query in recorded)
+
+    return {"duckdb": text(str, statements["duckdb"]),
+            "spark": text(spark.translate, statements["portable" if portable else "duckdb"])}
 
 
 def _check(stage: str, texts: dict[str, str]) -> None:
@@ -129,3 +149,13 @@ def test_resolve_sends_the_golden_sql(tiny):
         build_identifiers(engine, region=config.region, rules=rules.identifiers,
                           declared=config.resolution.identifiers)
     _check("resolve", _stage_sql(engine, lambda: resolve(engine, config.resolution, rules)))
+
+
+def test_enrich_sends_the_golden_sql(tiny):
+    config, engine, _ = tiny
+    rules = load_rules(config.resolution.rules_file)
+    if not engine.exists("links"):
+        build_identifiers(engine, region=config.region, rules=rules.identifiers,
+                          declared=config.resolution.identifiers)
+        resolve(engine, config.resolution, rules)
+    _check("enrich", _stage_sql(engine, lambda: enrich(engine, config.enrichment), portable=True))

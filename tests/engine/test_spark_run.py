@@ -86,10 +86,10 @@ def enriched(tmp_path_factory):
     config = demo_config(folder)
     rules = load_rules(config.resolution.rules_file)
     duck = DuckDBEngine(duckdb.connect())
-    ingest(duck.con, config, workdir=folder / "work")
+    ingest(duck, config, workdir=folder / "work")
     build_identifiers(duck, region=config.region, rules=rules.identifiers, declared=config.resolution.identifiers)
     resolve(duck, config.resolution, rules)
-    enrich(duck.con, config.enrichment, workdir=folder / "work", aggregates_file=False)
+    enrich(duck, config.enrichment, workdir=folder / "work", aggregates_file=False)
     yield config.model_copy(update={"output": config.output.model_copy(update={"formats": FORMATS})}), duck
     duck.close()
 
@@ -108,25 +108,22 @@ def handed_over(enriched, spark_session, tmp_path_factory):
     spark.close()
 
 
-def _export_all(engine: Engine, config: Any, out: Path, *, report: bool = True) -> None:
+def _export_all(engine: Engine, config: Any, out: Path) -> None:
     _export(engine, config, out)
-    export_enrichment(engine, out, config.output.formats, report=report, report_context=ReportContext.of(config))
+    export_enrichment(engine, out, config.output.formats, report_context=ReportContext.of(config))
 
 
 def test_export_on_spark_writes_the_outputs_of_duckdb(enriched, handed_over, tmp_path: Path):
     config, duck = enriched
-    # the report's category section reads matching_summary, an enrich function: on Spark once enrich is
-    report = "enrich" not in NOT_ON_SPARK
-    _export_all(duck, config, tmp_path / "duckdb", report=report)
-    _export_all(handed_over, config, tmp_path / "spark", report=report)
+    _export_all(duck, config, tmp_path / "duckdb")
+    _export_all(handed_over, config, tmp_path / "spark")
     assert (tmp_path / "spark" / "profiles.parquet").is_dir()              # Spark's layout: a folder of parts
     assert list((tmp_path / "spark" / "profiles.parquet").glob("part-*.parquet"))
     assert (tmp_path / "spark" / "profiles.csv").is_file()                 # text outputs: one file each
     assert not list((tmp_path / "spark").rglob(".*"))                     # no temporary or checksum file left
     assert_same_outputs(tmp_path / "spark", tmp_path / "duckdb")
-    if report:
-        page = (tmp_path / "spark" / "report.html").read_text(encoding="utf-8")
-        assert "Match weights of candidate pairs" in page and "Spend by top-level domain" in page
+    page = (tmp_path / "spark" / "report.html").read_text(encoding="utf-8")
+    assert "Match weights of candidate pairs" in page and "Spend by top-level domain" in page
 
 
 def test_graph_store_built_on_spark_holds_the_graph_of_duckdb(enriched, handed_over, tmp_path: Path):
@@ -176,12 +173,12 @@ def _a_linked_customer(run_dir: Path) -> str:
 
 
 def test_the_report_on_spark_shows_the_figures_of_duckdb(enriched, handed_over):
-    """Every section but the category mapping (an enrich function's summary), figure for figure."""
+    """Every section, figure for figure."""
     from linker.enrich import report as report_module
 
     _, duck = enriched
     for section in (report_module._summary, report_module._links, report_module._hubs, report_module._clusters,
-                    report_module._signals, report_module._baselines, report_module._domains,
-                    report_module._unmapped):
+                    report_module._attribution, report_module._signals, report_module._baselines,
+                    report_module._domains, report_module._matching, report_module._unmapped):
         assert section(handed_over) == section(duck), section.__name__
     assert report_module.match_weight_histogram(handed_over) == report_module.match_weight_histogram(duck)

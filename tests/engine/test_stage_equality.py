@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from linker.engine import DuckDBEngine
+from linker.enrich import enrich
 from linker.identifiers import build_identifiers
 from linker.ingest import ingest
 from linker.resolve import resolve
@@ -93,3 +94,33 @@ def test_resolve_estimates_the_same_model(resolved):
     assert spark.counts == duck.counts
     assert duck.model.training["method"] == spark.model.training["method"] == "em"
     assert [round(w, 6) for *_, w in spark.model.weights()] == [round(w, 6) for *_, w in duck.model.weights()]
+
+
+@pytest.fixture(scope="module")
+def enriched(engines, resolved):
+    """The enrichment on both engines; DuckDB in several customer parts (Spark works in one)."""
+    config, duck, spark = engines
+    parted = config.enrichment.model_copy(update={"events_per_part": 1_000})
+    return [enrich(duck, parted), enrich(spark, config.enrichment)]
+
+
+def test_enrich_gives_the_same_counts(enriched):
+    duck, spark = enriched
+    assert duck.pop("customer parts") > 1 == spark.pop("customer parts")
+    assert spark == duck
+    assert duck["signals"] > 0 and duck["category events fuzzy"] > 0 and duck["attributed devices"] > 0
+
+
+@pytest.mark.parametrize("table", [t.name for t in STAGE["enrich"].writes])
+def test_enrich_gives_the_same_tables(engines, enriched, table):
+    _, duck, spark = engines
+    expected = table_rows(duck, table)
+    assert expected
+    assert table_rows(spark, table) == expected
+
+
+@pytest.mark.parametrize("table", [t.name for t in STAGE["enrich"].writes])
+def test_enrich_writes_the_columns_duckdb_writes(engines, enriched, table):
+    """The same columns of the same types (Spark has no JSON type: JSON is text there)."""
+    _, duck, spark = engines
+    assert spark.columns(table) == [(c, "VARCHAR" if t == "JSON" else t) for c, t in duck.columns(table)]

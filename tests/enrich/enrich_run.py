@@ -6,6 +6,7 @@ arithmetic in the tests reads directly: ``days=29`` is inside a 30-day window, `
 
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -130,3 +131,23 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str, *params: Any) -> list[dict[st
     cur = con.execute(sql, list(params))
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+CATEGORIES = ["家具/沙发", "建材", "床垫", "数码/相机", "镜头", "电脑/笔记本", "机票", None]
+
+
+def busy_run(run: RunBuilder, customers: int = 12) -> duckdb.DuckDBPyConnection:
+    """Customers with purchases, browsing and card payments spread over two years, seeded."""
+    rng = random.Random(7)
+    for c in range(customers):
+        customer_id = f"C{c:02d}"
+        run.customer(customer_id)
+        for a in range(rng.randint(0, 2)):
+            account_id = f"A{c:02d}{a}"
+            run.account(account_id, customer_id, platform=rng.choice(["jd", "taobao"]))
+            for _ in range(rng.randint(1, 6)):
+                run.purchase(account_id, rng.choice(CATEGORIES), rng.randint(10, 9000), days=rng.uniform(0, 700))
+                run.browse(rng.choice(CATEGORIES), days=rng.uniform(0, 700), account_id=account_id)
+        for _ in range(rng.randint(0, 3)):
+            run.card(customer_id, rng.choice(["5211", "5411", "4511"]), rng.randint(5, 5000), days=rng.uniform(0, 400))
+    return run.done()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
-from tests.enrich.enrich_run import AS_OF, RunBuilder, rows, when
+from tests.enrich.enrich_run import AS_OF, RunBuilder, busy_run, rows, when
 
 from linker.config import EnrichmentConfig
 from linker.enrich import enrich
-from linker.enrich.aggregate import AGGREGATE_COLUMNS, aggregate_columns
+from linker.engine import DuckDBEngine
+from linker.enrich.aggregate import AGGREGATE_COLUMNS, DAY_SETS, NEXT_SPEND, aggregate_columns
+from linker.stages import STAGE
 
 
 @pytest.fixture
@@ -145,3 +148,23 @@ def test_a_customer_without_events_has_no_aggregates_but_a_profile(con):
     assert rows(con, "SELECT count(*) AS n FROM aggregates WHERE customer_id = 'C2'")[0]["n"] == 0
     (p,) = rows(con, "SELECT * FROM profiles WHERE customer_id = 'C2'")
     assert (p["spend_30d"], p["events"], p["needs"], p["linked_accounts"]) == (0, 0, [], [])
+
+
+class _PortableEngine(DuckDBEngine):
+    """DuckDB under another name: the enrichment then sends the constructs it sends to engines without DuckDB's
+    bit strings and ASOF joins (Spark's)."""
+
+    name = "portable"
+
+
+def test_the_portable_day_sets_and_next_spend_give_duckdbs_tables() -> None:
+    assert "portable" not in DAY_SETS and "portable" not in NEXT_SPEND
+    duck = DuckDBEngine(busy_run(RunBuilder(duckdb.connect()), customers=30))
+    portable = _PortableEngine(busy_run(RunBuilder(duckdb.connect()), customers=30))
+    config = EnrichmentConfig(as_of=AS_OF)
+    assert enrich(portable, config) == enrich(duck, config)
+    for table in (t.name for t in STAGE["enrich"].writes):
+        query = f"SELECT * FROM {table}"
+        assert sorted(portable.rows(query), key=repr) == sorted(duck.rows(query), key=repr), table
+    assert duck.scalar("SELECT count(*) FROM aggregates WHERE converted_browse_events_all > 0") > 0
+    assert duck.scalar("SELECT count(DISTINCT active_days_all) FROM aggregates") > 2

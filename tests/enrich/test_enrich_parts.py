@@ -3,36 +3,15 @@
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import duckdb
 import pytest
-from tests.enrich.enrich_run import AS_OF, RunBuilder
+from tests.enrich.enrich_run import AS_OF, RunBuilder, busy_run
 
 from linker.config import EnrichmentConfig
 from linker.enrich import enrich
 from linker.enrich.parts import WHOLE, CustomerPart, customer_parts, part_number, read_parts, write_parts
-
-CATEGORIES = ["家具/沙发", "建材", "床垫", "数码/相机", "镜头", "电脑/笔记本", "机票", None]
-
-
-def _busy_run(run: RunBuilder, customers: int = 12) -> duckdb.DuckDBPyConnection:
-    """Customers with purchases, browsing and card payments spread over two years, seeded."""
-    rng = random.Random(7)
-    for c in range(customers):
-        customer_id = f"C{c:02d}"
-        run.customer(customer_id)
-        for a in range(rng.randint(0, 2)):
-            account_id = f"A{c:02d}{a}"
-            run.account(account_id, customer_id, platform=rng.choice(["jd", "taobao"]))
-            for _ in range(rng.randint(1, 6)):
-                run.purchase(account_id, rng.choice(CATEGORIES), rng.randint(10, 9000), days=rng.uniform(0, 700))
-                run.browse(rng.choice(CATEGORIES), days=rng.uniform(0, 700), account_id=account_id)
-        for _ in range(rng.randint(0, 3)):
-            run.card(customer_id, rng.choice(["5211", "5411", "4511"]), rng.randint(5, 5000), days=rng.uniform(0, 400))
-    return run.done()
-
 
 def _table(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
     """The rows, JSON text parsed (the keys of a JSON object come in any order)."""
@@ -73,9 +52,9 @@ def test_where_quotes_the_bounds() -> None:
 @pytest.mark.parametrize(("events_per_part", "in_folder"), [(1, True), (25, True), (25, False)])
 def test_parts_give_the_same_tables_in_customer_order(events_per_part: int, in_folder: bool, tmp_path: Path
                                                       ) -> None:
-    whole = _busy_run(RunBuilder(duckdb.connect()))
+    whole = busy_run(RunBuilder(duckdb.connect()))
     counts_whole = enrich(whole, EnrichmentConfig(as_of=AS_OF), workdir=tmp_path / "whole")
-    parted = _busy_run(RunBuilder(duckdb.connect()))
+    parted = busy_run(RunBuilder(duckdb.connect()))
     counts_parted = enrich(parted, EnrichmentConfig(as_of=AS_OF, events_per_part=events_per_part),
                            workdir=tmp_path / "parted" if in_folder else None)
 
