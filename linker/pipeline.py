@@ -86,6 +86,8 @@ class RunResult:
     """How the match model was obtained (its ``training``): estimated, loaded, or starting values and why."""
     changes: dict[str, int] = field(default_factory=dict)
     """Changes since the previous run, by kind (an update only; see :mod:`linker.changes`)."""
+    state: dict[str, Any] = field(default_factory=dict)
+    """Where a Spark run keeps its tables (``state/``), empty for DuckDB's run database."""
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary (also written as ``summary.json``)."""
@@ -162,6 +164,8 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
         try:
             result = _run_stages(config, frames, staging, stage_hook, key, rules, enrichment_rules, hooks)
             folder.switch_in()
+            if result.state:
+                _write_state_database(folder.path, result.state["tables"])
         except BaseException:
             folder.discard()
             raise
@@ -233,7 +237,8 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
                 result.counts.update({k: graph[k] for k in ("graph nodes", "graph relationships")})
                 timing.rows = graph["graph nodes"] + graph["graph relationships"]
         extra = hooks.finish(_duckdb(engine, "update"), staging, result) if hooks is not None else {}
-        state = {} if isinstance(engine, DuckDBEngine) else {"state": _write_state(engine, staging, final)}
+        state = {} if isinstance(engine, DuckDBEngine) else {"state": _write_state(engine, staging)}
+        result.state = state.get("state", {})
         entries = sorted({p.relative_to(final).parts[0] for p in result.files}
                          | {WORK_DB, MANIFEST, SUMMARY} | ({STORE_NAME} if config.output.graph_store else set())
                          | ({STATE_DIR} if state else set()))
@@ -275,20 +280,30 @@ STATE_TABLES = ("customers", "accounts", "quarantine", "identifiers", "identifie
 the aggregates are not kept: the aggregates are an output file)."""
 
 
-def _write_state(engine: Engine, staging: Path, final: Path) -> dict[str, Any]:
+def _write_state(engine: Engine, staging: Path) -> dict[str, Any]:
     """A Spark run's state: each kept table written by Spark as ``state/<table>.parquet/`` (a folder of part
-    files), and a run database ``work.duckdb`` of views over them, named by where they are once switched in."""
+    files)."""
     kept = [t for t in STATE_TABLES if engine.exists(t)]
     for table in kept:
         engine.write_output(f"SELECT * FROM {table}", staging / STATE_DIR / f"{table}.parquet", "parquet")
-    con = duckdb.connect(str(staging / WORK_DB))
+    return {"format": "parquet", "folder": STATE_DIR, "tables": kept}
+
+
+def _write_state_database(folder: Path, tables: list[str]) -> None:
+    """The run database of a Spark run, ``work.duckdb``: a view per state table. Written once the run is switched
+    in, because DuckDB reads a view's files when it creates it and the views name where the files are then.
+    Until it is written (milliseconds), readers say the run has no run database."""
+    target = folder / WORK_DB
+    tmp = folder / f".{WORK_DB}.tmp-{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
     try:
-        for table in kept:
-            parts = final.resolve() / STATE_DIR / f"{table}.parquet" / "*.parquet"
+        for table in tables:
+            parts = folder.resolve() / STATE_DIR / f"{table}.parquet" / "*.parquet"
             con.execute(f"CREATE VIEW {quote_ident(table)} AS SELECT * FROM read_parquet({quote_literal(str(parts))})")
     finally:
         con.close()
-    return {"format": "parquet", "folder": STATE_DIR, "tables": kept}
+    os.replace(tmp, target)
 
 
 def _copy_database(con: duckdb.DuckDBPyConnection, target: Path) -> None:

@@ -13,7 +13,7 @@ Examples
 >>> [s.name for s in STAGES]
 ['ingest', 'normalize', 'resolve', 'enrich', 'export', 'graph']
 >>> [s.name for s in stages_not_on("spark")]
-['enrich']
+[]
 >>> STAGE["resolve"].table("hubs").columns[0]
 ('id_type', 'VARCHAR')
 """
@@ -95,7 +95,7 @@ STAGES: tuple[Stage, ...] = (
           frozenset({"duckdb", "spark"})),
     Stage("enrich", "linked behaviour onto each customer: categories, aggregates, needs, profiles",
           (*_ENTITIES, *_EVENTS, "identifiers", "identifier_degrees", "links", "clusters"),
-          tuple(TableContract(t) for t in _ENRICHED), frozenset({"duckdb"})),
+          tuple(TableContract(t) for t in _ENRICHED), frozenset({"duckdb", "spark"})),
     Stage("export", "the output files and report.html",
           ("links", "hubs", "clusters", "identifiers", "quarantine", *_ENRICHED, "match_weights"), (),
           frozenset({"duckdb", "spark"})),
@@ -125,21 +125,22 @@ def check_backend(backend: str) -> None:
     --------
     >>> check_backend("duckdb")
     >>> check_backend("spark")
+    >>> check_backend("flink")
     Traceback (most recent call last):
     ...
-    linker.errors.EngineError: engine.backend = "spark": the stage enrich does not run on Spark yet (ingest, \
-normalize, resolve, export and graph do), so a run would stop half-way; set engine.backend = "duckdb" (the \
+    linker.errors.EngineError: engine.backend = "flink": the stages ingest, normalize, resolve, enrich, export and \
+graph do not run on Flink yet (none does), so a run would stop half-way; set engine.backend = "duckdb" (the \
 default) to run the pipeline on one machine
     """
     missing = [stage.name for stage in stages_not_on(backend)]
     if not missing:
         return
     ported = [stage.name for stage in STAGES if backend in stage.engines]
+    missing_text = f"the stage {missing[0]} does" if len(missing) == 1 else f"the stages {_and(missing)} do"
+    ported_text = "none does" if not ported else f"{_and(ported)} {'does' if len(ported) == 1 else 'do'}"
     raise EngineError(
-        f'engine.backend = "{backend}": the stage{"s" if len(missing) > 1 else ""} {_and(missing)} '
-        f'{"do" if len(missing) > 1 else "does"} not run on {backend.capitalize()} yet '
-        f"({_and(ported)} {'does' if len(ported) == 1 else 'do'}), so a run would stop half-way; set "
-        f'engine.backend = "duckdb" (the default) to run the pipeline on one machine')
+        f'engine.backend = "{backend}": {missing_text} not run on {backend.capitalize()} yet ({ported_text}), so '
+        'a run would stop half-way; set engine.backend = "duckdb" (the default) to run the pipeline on one machine')
 
 
 def _and(names: list[str]) -> str:

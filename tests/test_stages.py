@@ -75,21 +75,25 @@ def test_normalize_and_resolve_run_alone_on_the_tables_they_declare(ingested):
     assert resolving.count("links WHERE decision = 'linked'") > 0
 
 
+def test_every_stage_runs_on_spark():
+    assert stages_not_on("spark") == []
+    check_backend("spark")
+
+
 def test_a_backend_without_every_stage_is_refused_naming_the_stages_missing():
     with pytest.raises(EngineError) as caught:
-        check_backend("spark")
+        check_backend("flink")
     message = str(caught.value)
-    assert 'engine.backend = "spark"' in message
-    assert "the stage enrich does not run on Spark" in message
-    assert "ingest, normalize, resolve, export and graph do" in message
+    assert 'engine.backend = "flink"' in message
+    assert "the stages ingest, normalize, resolve, enrich, export and graph do not run on Flink yet (none does)" \
+        in message
 
 
-def test_linker_run_on_spark_stops_before_any_work_with_that_message(dataset, tmp_path: Path):
+def test_linker_run_on_spark_refuses_what_only_duckdb_does_before_any_work(dataset, tmp_path: Path):
     toml = write_toml(tmp_path / "linker.toml", dataset())
-    toml.write_text(toml.read_text(encoding="utf-8") + '[engine]\nbackend = "spark"\n', encoding="utf-8")
-    result = CliRunner().invoke(app, ["run", "-c", str(toml), "-q"])
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[output]\n", "[output]\npseudonymize = true\n")
+                    + '[engine]\nbackend = "spark"\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "-c", str(toml), "-q"], env={"LINKER_PSEUDONYM_KEY": "k" * 32})
     assert result.exit_code == 1
-    assert "not run on Spark yet" in result.output and "Traceback" not in result.output
+    assert "output.pseudonymize runs on DuckDB only" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
-    with pytest.raises(EngineError):
-        run(load_config(toml))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ def outputs(folder: Path) -> dict[str, Path]:
     """Every output of a run folder by its name (Parquet files and Parquet folders, CSV and JSON Lines files)."""
     found = {}
     for path in sorted(folder.rglob("*")):
-        if path.suffix in (".parquet", ".csv", ".jsonl") and not any(p.suffix == ".parquet" for p in path.parents
+        if path.suffix in (".parquet", ".csv", ".jsonl") and path.parts[len(folder.parts)] != "state" and not any(p.suffix == ".parquet" for p in path.parents
                                                                        if folder in p.parents):
             found[str(path.relative_to(folder))] = path
     return found
@@ -63,7 +64,7 @@ def assert_same_outputs(spark_out: Path, duck_out: Path) -> None:
     for name, path in duck.items():
         if path.suffix == ".parquet":
             assert parquet_rows(spark[name]) == parquet_rows(path), name
-        elif path.suffix == ".csv":
+        elif path.suffix == ".csv":   # Spark prints some numbers otherwise (2.6E-5 where DuckDB writes 2.6e-05)
             header, body = csv_rows(spark[name])
             assert (header, len(body)) == (csv_rows(path)[0], len(csv_rows(path)[1])), name
         else:
@@ -164,7 +165,12 @@ def test_linker_run_on_spark_gives_the_outputs_of_duckdb(spark_session, tmp_path
     explained = [runner.invoke(app, ["explain", customer, "--run-dir", str(out), "--format", "json"])
                  for out in (spark_out, duck_out)]
     assert explained[0].exit_code == 0, explained[0].output
-    assert explained[0].output == explained[1].output
+    assert _rounded_json(explained[0].output) == _rounded_json(explained[1].output)
+
+
+def _rounded_json(text: str) -> Any:
+    """JSON with its numbers rounded to 6 places (the model's EM sums differ in the last bits between engines)."""
+    return json.loads(text, parse_float=lambda value: round(float(value), 6))
 
 
 def _a_linked_customer(run_dir: Path) -> str:
