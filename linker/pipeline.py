@@ -231,14 +231,15 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
             result.files += moved(export_enrichment(engine, staging, config.output.formats,
                                                     report_context=ReportContext.of(config)))
             timing.rows = sum(engine.count(t) for t in ("links", "clusters", "hubs", "profiles"))
+            if not isinstance(engine, DuckDBEngine):   # the tables DuckDB keeps in its run database
+                result.state = _write_state(engine, staging)
         if config.output.graph_store:  # before close: it reads the temporary event tables
             with _stage(hook, "graph", result.stages) as timing:
                 graph = load_graph_store(engine, staging, run_id=run_id, workdir=staging / WORK_DIR / "graph")
                 result.counts.update({k: graph[k] for k in ("graph nodes", "graph relationships")})
                 timing.rows = graph["graph nodes"] + graph["graph relationships"]
         extra = hooks.finish(_duckdb(engine, "update"), staging, result) if hooks is not None else {}
-        state = {} if isinstance(engine, DuckDBEngine) else {"state": _write_state(engine, staging)}
-        result.state = state.get("state", {})
+        state = {"state": result.state} if result.state else {}
         entries = sorted({p.relative_to(final).parts[0] for p in result.files}
                          | {WORK_DB, MANIFEST, SUMMARY} | ({STORE_NAME} if config.output.graph_store else set())
                          | ({STATE_DIR} if state else set()))
