@@ -1,4 +1,5 @@
-"""Read source files and DataFrames into raw DuckDB tables of text columns.
+"""Read source files and DataFrames into raw tables of text columns, on DuckDB (here) or Spark
+(:mod:`linker.spark_readers`, which shares the SQL of this module).
 
 Each reader creates ``raw_<table>``: every source column as VARCHAR, plus ``_row`` (the record's number),
 ``_line`` (the line where a text record starts; null for Parquet and DataFrames) and ``_source`` (file name).
