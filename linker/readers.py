@@ -102,8 +102,10 @@ def load_raw(engine: Engine | duckdb.DuckDBPyConnection, name: str, source: Sour
     """
     engine = as_engine(engine)
     if engine.name == "spark":
+        from linker.engine.spark import SparkEngine
         from linker.spark_readers import load_raw_spark
 
+        assert isinstance(engine, SparkEngine)
         return load_raw_spark(engine, name, source, frame=frame)
     assert isinstance(engine, DuckDBEngine)
     table = f"raw_{name}"
