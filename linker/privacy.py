@@ -123,6 +123,8 @@ def pseudonym_function(key: bytes) -> ArrowFunction:
     >>> pseudonym_function(b"secret").function(pa.array(["C000123", None, "C000123"])).to_pylist()
     ['p_5c9f68408efa5c22db47', None, 'p_5c9f68408efa5c22db47']
     """
+    cache: dict[str, str] = {}   # per process: DuckDB's, or each Spark worker's
+
     def hmac_arrow(values):  # type: ignore[no-untyped-def]  # (DuckDB reads annotations; keep none)
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -130,8 +132,12 @@ def pseudonym_function(key: bytes) -> ArrowFunction:
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
         encoded = pc.dictionary_encode(values)
-        digests = pa.array([pseudonym(v, key=key) for v in encoded.dictionary.to_pylist()], pa.string())
-        return pc.take(digests, encoded.indices)
+        digests = []
+        for value in encoded.dictionary.to_pylist():
+            if value not in cache:
+                cache[value] = pseudonym(value, key=key)
+            digests.append(cache[value])
+        return pc.take(pa.array(digests, pa.string()), encoded.indices)
 
     return ArrowFunction(PSEUDONYM_FUNCTION, hmac_arrow, ("VARCHAR",), "VARCHAR")
 
