@@ -147,10 +147,6 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
                           'tables in place, which only the DuckDB engine does; run `linker run` on Spark (a whole '
                           'run), or set engine.backend = "duckdb" to update')
     check_backend(config.engine.backend)
-    if config.output.pseudonymize and config.engine.backend != "duckdb":
-        raise EngineError(f'engine.backend = "{config.engine.backend}": output.pseudonymize runs on DuckDB only '
-                          'for now (the keyed pseudonyms are DuckDB functions); set output.pseudonymize = false '
-                          'or engine.backend = "duckdb"')
     check_inputs(config, frames)
     rules = load_rules(config.resolution.rules_file)
     enrichment_rules = load_enrichment_rules(config.enrichment)
@@ -203,7 +199,7 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
             report = ingest(engine, config, frames=frames, workdir=staging / WORK_DIR)
             timing.rows = sum(t.rows_read for t in report.tables.values())
             if key is not None:
-                pseudonymize_ids(_duckdb(engine, "pseudonymize"), key)
+                pseudonymize_ids(engine, key)
         result = RunResult(final, report, stages=[timing])
         with _stage(hook, "normalize", result.stages) as timing:
             timing.rows = build_identifiers(engine, region=config.region, rules=rules.identifiers,
@@ -218,14 +214,14 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
             result.files += moved([resolution.model.save(staging / MODEL_FILE)])
             timing.rows = result.counts["candidate pairs"]
             if key is not None:   # compared: from here on, identifier values are pseudonyms
-                pseudonymize_values(_duckdb(engine, "pseudonymize"), key)
+                pseudonymize_values(engine, key)
         with _stage(hook, "enrich", result.stages) as timing:
             result.counts.update(enrich(engine, config.enrichment, rules=enrichment_rules,
                                         workdir=staging / WORK_DIR,
                                         aggregates_file="parquet" in config.output.formats))
             timing.rows = result.counts["customer events"]
             if key is not None:  # pseudonymous outputs carry no name, birth date or raw record
-                erase_personal(_duckdb(engine, "pseudonymize"))
+                erase_personal(engine)
         with _stage(hook, "export", result.stages) as timing:
             result.files += moved(_export(engine, config, staging))
             result.files += moved(export_enrichment(engine, staging, config.output.formats,

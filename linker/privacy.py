@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import phonenumbers
@@ -28,6 +26,9 @@ import phonenumbers
 if TYPE_CHECKING:
     import duckdb
 
+    from linker.engine import Engine
+
+from linker.engine.base import ArrowFunction
 from linker.errors import ConfigError
 from linker.sql import quote_ident, quote_literal
 
@@ -110,49 +111,62 @@ _PERSONAL_COLUMNS = {
 """Columns emptied at the end of a pseudonymized run (the record of a quarantined row: it is the input's)."""
 
 
-@contextmanager
-def _pseudonym_function(con: duckdb.DuckDBPyConnection, key: bytes) -> Iterator[str]:
-    """Register ``linker_pseudonym(VARCHAR)`` on ``con`` for the block (HMAC once per distinct value)."""
-    import pyarrow as pa
+PSEUDONYM_FUNCTION = "linker_pseudonym"
+"""The SQL name of the keyed pseudonym function (see :func:`pseudonym_function`)."""
 
-    cache: dict[str, str] = {}
+
+def pseudonym_function(key: bytes) -> ArrowFunction:
+    """``linker_pseudonym(VARCHAR)``: :func:`pseudonym` of each value, over Arrow batches, HMAC once per distinct
+    value of a batch; DuckDB calls it on its vectors, Spark in its executors.
+
+    >>> import pyarrow as pa
+    >>> pseudonym_function(b"secret").function(pa.array(["C000123", None, "C000123"])).to_pylist()
+    ['p_5c9f68408efa5c22db47', None, 'p_5c9f68408efa5c22db47']
+    """
+    cache: dict[str, str] = {}   # per process: DuckDB's, or each Spark worker's
 
     def hmac_arrow(values):  # type: ignore[no-untyped-def]  # (DuckDB reads annotations; keep none)
-        out = []
-        for v in values.to_pylist():
-            if v is not None and v not in cache:
-                cache[v] = pseudonym(v, key=key)
-            out.append(None if v is None else cache[v])
-        return pa.array(out, pa.string())
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
-    con.create_function("linker_pseudonym", hmac_arrow, ["VARCHAR"], "VARCHAR", type="arrow")
-    try:
-        yield "linker_pseudonym"
-    finally:
-        con.remove_function("linker_pseudonym")
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        encoded = pc.dictionary_encode(values)
+        digests = []
+        for value in encoded.dictionary.to_pylist():
+            if value not in cache:
+                cache[value] = pseudonym(value, key=key)
+            digests.append(cache[value])
+        return pc.take(pa.array(digests, pa.string()), encoded.indices)
+
+    return ArrowFunction(PSEUDONYM_FUNCTION, hmac_arrow, ("VARCHAR",), "VARCHAR")
 
 
-def pseudonymize_ids(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
+def pseudonymize_ids(engine: Engine | duckdb.DuckDBPyConnection, key: bytes) -> int:
     """Replace every customer and account id in the ingested tables by its keyed pseudonym.
 
     Runs right after ingest, so every later table and export carries pseudonyms only; whoever holds the key
-    can compute the pseudonym of a known id (``linker explain`` does). HMAC runs once per distinct id.
+    can compute the pseudonym of a known id (``linker explain`` does). HMAC runs once per distinct id, in a
+    Python step over Arrow batches (on Spark, in the executors).
     Returns the number of distinct ids replaced.
     """
-    with _pseudonym_function(con, key) as fn:
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE id_pseudonyms AS
-            SELECT id, {fn}(id) AS pseudonym
-            FROM (SELECT customer_id AS id FROM customers UNION SELECT account_id FROM accounts)
-        """)
+    from linker.engine import as_engine
+
+    engine = as_engine(engine)
+    engine.register_function(pseudonym_function(key))
+    engine.create_table("id_pseudonyms", f"""
+        SELECT id, {PSEUDONYM_FUNCTION}(id) AS pseudonym
+        FROM (SELECT customer_id AS id FROM customers UNION SELECT account_id FROM accounts)
+    """)
     for table, column in _ID_COLUMNS:
-        con.execute(f"UPDATE {table} SET {column} = p.pseudonym FROM id_pseudonyms p WHERE {table}.{column} = p.id")
-    count = con.execute("SELECT count(*) FROM id_pseudonyms").fetchall()[0][0]
-    con.execute("DROP TABLE id_pseudonyms")
-    return int(count)
+        engine.update(table, {column: "f.pseudonym"}, on=[column],
+                      source=f"SELECT id AS {quote_ident(column)}, pseudonym FROM id_pseudonyms")
+    count = engine.count("id_pseudonyms")
+    engine.drop("id_pseudonyms")
+    return count
 
 
-def pseudonymize_values(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+def pseudonymize_values(engine: Engine | duckdb.DuckDBPyConnection, key: bytes) -> None:
     """Replace identifier values (phones, emails, devices) by keyed pseudonyms once resolution has compared them.
 
     Equal values keep equal pseudonyms, so what follows (device attribution, the graph's identifier nodes,
@@ -160,31 +174,39 @@ def pseudonymize_values(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     every struct field named in :data:`VALUE_FIELDS` gets its pseudonym, every one in :data:`NAME_FIELDS` is
     emptied, in every list-of-struct or struct column of every table.
     """
-    from linker.engine import table_exists
+    from linker.engine import as_engine
 
-    with _pseudonym_function(con, key) as fn:
-        for table, column in _VALUE_COLUMNS:
-            if table_exists(con, table):
-                con.execute(f"UPDATE {table} SET {column} = {_pseudonym_sql(fn, column, 'id_type')}")
-        for table, column, is_list, fields in _struct_columns(con):
-            con.execute(f"UPDATE {quote_ident(table)} SET {quote_ident(column)} = "
-                        f"{_rewrite(fn, quote_ident(column), is_list, fields)}")
+    engine = as_engine(engine)
+    engine.register_function(pseudonym_function(key))
+    fn = PSEUDONYM_FUNCTION
+    for table, column in _VALUE_COLUMNS:
+        if engine.exists(table):
+            engine.update(table, {column: _pseudonym_sql(fn, quote_ident(column), "id_type")})
+    nested = _struct_columns(engine)
+    if engine.name == "spark":   # Spark calls no Python function inside a lambda: a Python step per batch
+        for table in dict.fromkeys(t for t, *_ in nested):
+            columns = [c for t, c, *_ in nested if t == table]
+            schema = engine.arrow(f"SELECT * FROM {table} LIMIT 0").schema
+            engine.map_batches(table, f"SELECT * FROM {table}", _NestedRewrite(key, columns), schema,
+                               kind="table")
+        return
+    for table, column, is_list, fields in nested:
+        engine.update(table, {column: _rewrite(fn, quote_ident(column), is_list, fields)})
 
 
-def erase_personal(con: duckdb.DuckDBPyConnection) -> None:
+def erase_personal(engine: Engine | duckdb.DuckDBPyConnection) -> None:
     """Empty names, birth dates, raw identifier lists, free attributes and quarantined records (the end of a
     pseudonymized run: after enrichment, which derives ages and needs from them)."""
-    from linker.engine import table_exists
+    from linker.engine import as_engine
 
+    engine = as_engine(engine)
     for table, columns in _PERSONAL_COLUMNS.items():
-        if not table_exists(con, table):
+        if not engine.exists(table):
             continue
-        present = {c for (c,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'",
-            [table]).fetchall()}
-        sets = ", ".join(f"{quote_ident(c)} = NULL" for c in columns if c in present)
-        if sets:
-            con.execute(f"UPDATE {table} SET {sets}")
+        present = {c for c, _ in engine.columns(table)}
+        erased = {c: "NULL" for c in columns if c in present}
+        if erased:
+            engine.update(table, erased)
 
 
 def _pseudonym_sql(fn: str, value: str, id_type: str | None) -> str:
@@ -194,22 +216,78 @@ def _pseudonym_sql(fn: str, value: str, id_type: str | None) -> str:
     return f"CASE WHEN {id_type} = 'device' AND contains({value}, ':') THEN {device} ELSE {fn}({value}) END"
 
 
-def _struct_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, bool, list[tuple[str, str]]]]:
-    """(table, column, is a list, [(field, type)]) of every main-schema column that is a struct or a list of
-    structs with a field named in :data:`VALUE_FIELDS` or :data:`NAME_FIELDS`."""
+def _struct_columns(engine: Engine) -> list[tuple[str, str, bool, list[tuple[str, str]]]]:
+    """(table, column, is a list, [(field, DuckDB type)]) of every column of the engine's tables that is a struct
+    or a list of structs with a field named in :data:`VALUE_FIELDS` or :data:`NAME_FIELDS`."""
+    from sqlglot import exp
+
     found = []
-    for table, column in con.execute(
-            "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main' AND NOT internal "
-            "AND data_type LIKE 'STRUCT(%' ORDER BY ALL").fetchall():
-        dtype = con.sql(f"SELECT {quote_ident(column)} FROM {quote_ident(table)} LIMIT 0").types[0]
-        is_list = dtype.id == "list"
-        struct = dtype.child if is_list else dtype
-        if struct.id != "struct":
+    for table in engine.tables():
+        if engine.is_view(table):
             continue
-        fields = [(name, str(child)) for name, child in struct.children]
-        if {name for name, _ in fields} & {*VALUE_FIELDS, *NAME_FIELDS}:
-            found.append((table, column, is_list, fields))
+        for column, dtype in engine.columns(table):
+            if not dtype.startswith("STRUCT("):
+                continue
+            node = exp.DataType.build(dtype, dialect="duckdb")
+            is_list = node.this == exp.DataType.Type.ARRAY
+            struct = node.expressions[0] if is_list else node
+            if struct.this != exp.DataType.Type.STRUCT:
+                continue
+            fields = [(f.name, f.args["kind"].sql(dialect="duckdb")) for f in struct.expressions]
+            if {name for name, _ in fields} & {*VALUE_FIELDS, *NAME_FIELDS}:
+                found.append((table, column, is_list, fields))
     return found
+
+
+class _NestedRewrite:
+    """A Python step over Arrow batches: in the struct (or list of structs) ``columns``, value fields get their
+    pseudonyms (a device keeps its kind) and name fields are emptied, as :func:`_rewrite` does in SQL."""
+
+    def __init__(self, key: bytes, columns: list[str]) -> None:
+        self.key, self.columns = key, columns
+        self.cache: dict[tuple[str | None, str], str] = {}
+
+    def __call__(self, batch):  # type: ignore[no-untyped-def]
+        import pyarrow as pa
+
+        arrays = [self._column(batch.column(i)) if name in self.columns else batch.column(i)
+                  for i, name in enumerate(batch.schema.names)]
+        return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+
+    def _column(self, column):  # type: ignore[no-untyped-def]
+        import pyarrow as pa
+
+        if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+            structs = self._structs(column.values)
+            return type(column).from_arrays(column.offsets, structs, mask=column.is_null())
+        return self._structs(column)
+
+    def _structs(self, structs):  # type: ignore[no-untyped-def]
+        import pyarrow as pa
+
+        names = [f.name for f in structs.type]
+        children = structs.flatten()
+        id_types = children[names.index("id_type")].to_pylist() if "id_type" in names else None
+        out = []
+        for name, child in zip(names, children, strict=True):
+            if name in VALUE_FIELDS:
+                values = child.to_pylist()
+                kinds = id_types if id_types is not None else [None] * len(values)
+                child = pa.array([None if v is None else self._pseudonym(id_types is not None, k, v)
+                                  for k, v in zip(kinds, values, strict=True)], child.type)
+            elif name in NAME_FIELDS:
+                child = pa.nulls(len(child), child.type)
+            out.append(child)
+        return pa.StructArray.from_arrays(out, fields=list(structs.type), mask=structs.is_null())
+
+    def _pseudonym(self, typed: bool, id_type: str | None, value: str) -> str:
+        """As :func:`_pseudonym_sql`: a device value keeps its kind (any value with a kind when ``typed`` is
+        false: the struct has no ``id_type``)."""
+        if (id_type, value) not in self.cache:
+            keeps_kind = ":" in value and (id_type == "device" or not typed)
+            self.cache[(id_type, value)] = (value.split(":", 1)[0] + ":" if keeps_kind else "") + \
+                pseudonym(value, key=self.key)
+        return self.cache[(id_type, value)]
 
 
 def _rewrite(fn: str, column: str, is_list: bool, fields: list[tuple[str, str]]) -> str:

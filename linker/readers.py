@@ -1,4 +1,5 @@
-"""Read source files and DataFrames into raw DuckDB tables of text columns.
+"""Read source files and DataFrames into raw tables of text columns, on DuckDB (here) or Spark
+(:mod:`linker.spark_readers`, which shares the SQL of this module).
 
 Each reader creates ``raw_<table>``: every source column as VARCHAR, plus ``_row`` (the record's number),
 ``_line`` (the line where a text record starts; null for Parquet and DataFrames) and ``_source`` (file name).
@@ -101,8 +102,10 @@ def load_raw(engine: Engine | duckdb.DuckDBPyConnection, name: str, source: Sour
     """
     engine = as_engine(engine)
     if engine.name == "spark":
+        from linker.engine.spark import SparkEngine
         from linker.spark_readers import load_raw_spark
 
+        assert isinstance(engine, SparkEngine)
         return load_raw_spark(engine, name, source, frame=frame)
     assert isinstance(engine, DuckDBEngine)
     table = f"raw_{name}"

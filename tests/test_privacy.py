@@ -137,9 +137,15 @@ def file_texts(out: Path) -> dict[str, str]:
     return texts
 
 
-def test_a_pseudonymized_run_holds_no_raw_personal_value_in_any_file(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("backend", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def test_a_pseudonymized_run_holds_no_raw_personal_value_in_any_file(backend: str, tmp_path: Path, monkeypatch,
+                                                                     request) -> None:
     monkeypatch.setenv("LINKER_PSEUDONYM_KEY", KEY)
-    result = linker.run(load_config(personal_inputs(tmp_path)))
+    config = personal_inputs(tmp_path)
+    if backend == "spark":   # the session of the test run (a run on Spark takes the active session)
+        request.getfixturevalue("spark_session")
+        config["engine"] = {"backend": "spark"}
+    result = linker.run(load_config(config))
     assert result.counts["graph nodes"] > 0 and result.ingest.tables["customers"].quarantined == 2
     leaks = [(value, name) for name, text in file_texts(result.output_dir).items()
              for values in RAW.values() for value in values if value in text]
@@ -185,3 +191,35 @@ def test_a_run_prints_no_personal_value(tmp_path: Path, flags: list[str]) -> Non
     printed = done.stdout + done.stderr
     assert "quarantined" in printed or '"quarantined"' in printed
     assert [value for values in RAW.values() for value in values if value in printed] == []
+
+
+@pytest.mark.spark
+def test_pseudonymization_gives_the_same_tables_on_spark(spark_engine, dataset, tmp_path: Path) -> None:
+    from linker.engine import DuckDBEngine
+    from linker.identifiers import build_identifiers
+    from linker.ingest import ingest
+    from linker.privacy import erase_personal, pseudonymize_ids, pseudonymize_values
+    from linker.rules import load_rules
+    from tests.engine.stages import table_rows
+
+    config = load_config(dataset())
+    rules = load_rules(config.resolution.rules_file)
+    duck = DuckDBEngine(duckdb.connect())
+    for engine in (duck, spark_engine):
+        ingest(engine, config, workdir=tmp_path / f"work-{engine.name}")
+        assert pseudonymize_ids(engine, KEY.encode()) == 6
+        build_identifiers(engine, region=config.region, rules=rules.identifiers,
+                          declared=config.resolution.identifiers)
+        engine.create_table("evidence", """
+            SELECT customer_id, [{'id_type': 'device', 'value': 'imei:' || customer_id, 'name': name, 'weight': 1.5},
+                                 {'id_type': 'phone', 'value': customer_id, 'name': NULL, 'weight': 0.5}] AS evidence
+            FROM customers""", kind="table")
+        pseudonymize_values(engine, KEY.encode())
+        erase_personal(engine)
+    for table in ("customers", "accounts", "purchases", "identifiers", "evidence", "quarantine"):
+        assert table_rows(spark_engine, table) == table_rows(duck, table), table
+    c1 = pseudonym("C1", key=KEY.encode())
+    assert duck.rows(f"SELECT evidence[1].name, evidence[1].value, evidence[2].value FROM evidence WHERE customer_id = '{c1}'") \
+        == [(None, "imei:" + pseudonym("imei:" + c1, key=KEY.encode()), pseudonym(c1, key=KEY.encode()))]
+    assert duck.count("identifiers WHERE NOT starts_with(value, 'p_') AND NOT contains(value, ':p_')") == 0
+    duck.close()

@@ -14,6 +14,7 @@ from linker.errors import EngineError
 from linker.ingest import ingest
 from tests.engine.stages import table_rows
 from tests.hostile.corpus import Case, all_cases, write_inputs
+from tests.tiny import CUSTOMERS
 
 pytestmark = pytest.mark.spark
 
@@ -50,3 +51,16 @@ def test_a_hostile_input_ingests_alike_on_both_engines(spark_session, tmp_path: 
 def test_json_lines_are_refused_on_spark_naming_the_file(spark_engine, dataset, tmp_path: Path) -> None:
     with pytest.raises(EngineError, match=r"JSON Lines .* Spark .*customers\.jsonl"):
         ingest(spark_engine, load_config(dataset("jsonl")), workdir=tmp_path / "work")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_files_and_dataframes_ingest_alike(spark_engine, dataset, tmp_path: Path, fmt: str) -> None:
+    config = load_config(dataset(fmt))
+    frames = {"customers": CUSTOMERS}
+    duck = DuckDBEngine(duckdb.connect())
+    reports = [ingest(e, config, frames=frames, workdir=tmp_path / f"work-{e.name}") for e in (duck, spark_engine)]
+    assert reports[1] == reports[0]
+    assert reports[0].tables["customers"].source == "<dataframe>"
+    for table in ("customers", "accounts", "purchases", "browsing", "quarantine"):
+        assert table_rows(spark_engine, table) == table_rows(duck, table), table
+    duck.close()
