@@ -13,7 +13,7 @@ Examples
 >>> [s.name for s in STAGES]
 ['ingest', 'normalize', 'resolve', 'enrich', 'export', 'graph']
 >>> [s.name for s in stages_not_on("spark")]
-['ingest', 'enrich', 'export', 'graph']
+['ingest', 'export', 'graph']
 >>> STAGE["resolve"].table("hubs").columns[0]
 ('id_type', 'VARCHAR')
 """
@@ -95,7 +95,7 @@ STAGES: tuple[Stage, ...] = (
           frozenset({"duckdb", "spark"})),
     Stage("enrich", "linked behaviour onto each customer: categories, aggregates, needs, profiles",
           (*_ENTITIES, *_EVENTS, "identifiers", "identifier_degrees", "links", "clusters"),
-          tuple(TableContract(t) for t in _ENRICHED), frozenset({"duckdb"})),
+          tuple(TableContract(t) for t in _ENRICHED), frozenset({"duckdb", "spark"})),
     Stage("export", "the output files and report.html",
           ("links", "hubs", "clusters", "identifiers", "quarantine", *_ENRICHED, "match_weights"), (),
           frozenset({"duckdb"})),
@@ -127,8 +127,8 @@ def check_backend(backend: str) -> None:
     >>> check_backend("spark")
     Traceback (most recent call last):
     ...
-    linker.errors.EngineError: engine.backend = "spark": the stages ingest, enrich, export and graph do not run \
-on Spark yet (normalize and resolve do), so a run would stop half-way; set engine.backend = "duckdb" (the \
+    linker.errors.EngineError: engine.backend = "spark": the stages ingest, export and graph do not run on \
+Spark yet (normalize, resolve and enrich do), so a run would stop half-way; set engine.backend = "duckdb" (the \
 default) to run the pipeline on one machine
     """
     missing = [stage.name for stage in stages_not_on(backend)]

@@ -80,8 +80,8 @@ def test_a_backend_without_every_stage_is_refused_naming_the_stages_missing():
         check_backend("spark")
     message = str(caught.value)
     assert 'engine.backend = "spark"' in message
-    assert "ingest, enrich, export and graph do not run on Spark" in message
-    assert "normalize and resolve do" in message
+    assert "ingest, export and graph do not run on Spark" in message
+    assert "normalize, resolve and enrich do" in message
 
 
 def test_linker_run_on_spark_stops_before_any_work_with_that_message(dataset, tmp_path: Path):
