@@ -142,10 +142,8 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
         The output folder cannot take the run (a file, holds an input, holds other files without ``force``);
         :class:`~linker.errors.RunLockedError` when another run is writing into it.
     """
-    if hooks is not None and config.engine.backend != "duckdb":
-        raise EngineError(f'engine.backend = "{config.engine.backend}": linker update changes the previous run\'s '
-                          'tables in place, which only the DuckDB engine does; run `linker run` on Spark (a whole '
-                          'run), or set engine.backend = "duckdb" to update')
+    if hooks is not None:
+        check_update_engine(config)
     check_backend(config.engine.backend)
     check_inputs(config, frames)
     rules = load_rules(config.resolution.rules_file)
@@ -166,6 +164,14 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
             folder.discard()
             raise
     return result
+
+
+def check_update_engine(config: Config) -> None:
+    """Refuse an update on an engine other than DuckDB: it changes the previous run's tables in place."""
+    if config.engine.backend != "duckdb":
+        raise EngineError(f'engine.backend = "{config.engine.backend}": linker update changes the previous run\'s '
+                          'tables in place, which only the DuckDB engine does; run `linker run` on Spark (a whole '
+                          'run), or set engine.backend = "duckdb" to update')
 
 
 def _check_folder(folder: RunFolder, inputs: list[Path], force: bool) -> None:

@@ -89,11 +89,10 @@ def test_a_backend_without_every_stage_is_refused_naming_the_stages_missing():
         in message
 
 
-def test_linker_run_on_spark_refuses_what_only_duckdb_does_before_any_work(dataset, tmp_path: Path):
+def test_linker_update_on_spark_is_refused_before_any_work(dataset, tmp_path: Path):
     toml = write_toml(tmp_path / "linker.toml", dataset())
-    toml.write_text(toml.read_text(encoding="utf-8").replace("[output]\n", "[output]\npseudonymize = true\n")
-                    + '[engine]\nbackend = "spark"\n', encoding="utf-8")
-    result = CliRunner().invoke(app, ["run", "-c", str(toml), "-q"], env={"LINKER_PSEUDONYM_KEY": "k" * 32})
+    toml.write_text(toml.read_text(encoding="utf-8") + '[engine]\nbackend = "spark"\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["update", "-c", str(toml), "-q", "--since", str(tmp_path / "no-run")])
     assert result.exit_code == 1
-    assert "output.pseudonymize runs on DuckDB only" in result.output and "Traceback" not in result.output
-    assert not (tmp_path / "out").exists()
+    assert "linker update changes the previous run's tables in place" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from linker.engine import Engine, as_engine
+from linker.engine import DuckDBEngine, Engine, as_engine
 from linker.enrich.parts import WHOLE, CustomerPart, write_part
 from linker.outputs import ParquetAppender
 from linker.sql import quote_literal
@@ -139,7 +139,7 @@ def build_aggregates(engine: Engine | duckdb.DuckDBPyConnection, windows: list[i
     """)
     oldest = max(int(engine.scalar("SELECT coalesce(max(age_days), 0) FROM agg_all_events")), 1)
     rows = 0
-    con = getattr(engine, "con", None) if engine.name == "duckdb" else None
+    con = engine.con if isinstance(engine, DuckDBEngine) and engine.name == "duckdb" else None
     with ParquetAppender(target) if target is not None and con is not None else nullcontext() as appender:
         for n, part in enumerate(parts):
             engine.create_table("agg_events", f"SELECT * FROM agg_all_events WHERE {part.where()}")
@@ -148,12 +148,12 @@ def build_aggregates(engine: Engine | duckdb.DuckDBPyConnection, windows: list[i
             _class_rows(engine, spans, oldest, days)
             _rolled_rows(engine, spans, days)
             query = _rows_query(spans, oldest, day, days)
-            if appender is not None:
+            if appender is not None and con is not None:
                 rows += appender.append(con, query)
             else:
                 write_part(engine, "aggregates", query, n == 0)
             write_part(engine, CUSTOMER_TOTALS, _customer_totals(spans, oldest, day, days), n == 0)
-    if appender is not None:
+    if appender is not None and con is not None:
         con.execute(f"CREATE OR REPLACE VIEW aggregates AS SELECT * FROM read_parquet({quote_literal(str(target))})")
     else:
         rows = engine.count("aggregates")

@@ -20,8 +20,8 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
-from linker.enrich.aggregate import window_label
 from linker.engine import Engine, as_engine
+from linker.enrich.aggregate import window_label
 from linker.enrich.parts import WHOLE, CustomerPart, write_part
 from linker.enrich.signal_rules import MEASURES, SignalRules
 

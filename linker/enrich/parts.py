@@ -52,17 +52,15 @@ WHOLE = CustomerPart(None, None)
 """Every customer: one part."""
 
 
-def write_into(table: str, first: bool) -> str:
-    """The clause putting a part's rows in ``table``: the first part creates it, the next ones append.
-
-    >>> write_into("profiles", True), write_into("profiles", False)
-    ('CREATE OR REPLACE TABLE profiles AS', 'INSERT INTO profiles')
-    """
-    return f"CREATE OR REPLACE TABLE {table} AS" if first else f"INSERT INTO {table}"
-
-
 def write_part(engine: Engine, table: str, query: str, first: bool, *, kind: TableKind = "table") -> None:
-    """Put a part's rows (``query``) in ``table``: the first part creates it, the next ones append."""
+    """Put a part's rows (``query``) in ``table``: the first part creates it, the next ones append.
+
+    >>> from linker.engine import DuckDBEngine
+    >>> engine = DuckDBEngine(duckdb.connect())
+    >>> write_part(engine, "t", "SELECT 1 AS x", True); write_part(engine, "t", "SELECT 2", False)
+    >>> engine.rows("SELECT x FROM t ORDER BY x")
+    [(1,), (2,)]
+    """
     if first:
         engine.create_table(table, query, kind=kind)
     else:

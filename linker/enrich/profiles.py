@@ -19,8 +19,8 @@ from datetime import date
 
 import duckdb
 
-from linker.enrich.aggregate import TOTAL_MEASURES, window_label
 from linker.engine import Engine, as_engine
+from linker.enrich.aggregate import TOTAL_MEASURES, window_label
 from linker.enrich.parts import WHOLE, CustomerPart, write_part
 from linker.sql import quote_literal
 

@@ -16,9 +16,9 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
+from linker.engine import Engine, as_engine
 from linker.enrich.affordability import build_customer_metrics, metric_value_sql
 from linker.enrich.engagement import build_need_scores, register_needs
-from linker.engine import Engine, as_engine
 from linker.enrich.parts import WHOLE, CustomerPart, write_part
 from linker.enrich.signal_rules import SignalRules
 

@@ -35,7 +35,7 @@ import pandas as pd
 
 from linker.changes import change_log, write_changes
 from linker.config import Config
-from linker.pipeline import RunResult, StageHook, run
+from linker.pipeline import RunResult, StageHook, check_update_engine, run
 from linker.resolve import Resolution, resolve
 from linker.rules import Rules
 from linker.sql import quote_literal
@@ -74,7 +74,10 @@ def update(config: Config, since: Path, *, frames: dict[str, pd.DataFrame] | Non
         If ``since`` holds no finished run.
     RunFolderError
         If that run cannot be built on (another state version, other settings, pseudonymized).
+    EngineError
+        If ``engine.backend`` is not DuckDB (checked first).
     """
+    check_update_engine(config)
     previous = open_previous(since, config)
     return run(config, frames=frames, stage_hook=stage_hook, force=force, hooks=_UpdateHooks(previous))
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from tests.enrich.enrich_run import AS_OF, RunBuilder, busy_run, rows, when
 
 from linker.config import EnrichmentConfig
-from linker.enrich import enrich
 from linker.engine import DuckDBEngine
+from linker.enrich import enrich
 from linker.enrich.aggregate import AGGREGATE_COLUMNS, DAY_SETS, NEXT_SPEND, aggregate_columns
 from linker.stages import STAGE
+from tests.enrich.enrich_run import AS_OF, RunBuilder, busy_run, rows, when
 
 
 @pytest.fixture
