@@ -193,7 +193,7 @@ class SparkEngine(Engine):
     name = "spark"
 
     def __init__(self, session: SparkSession, staging: str | Path, *, owns_session: bool = False) -> None:
-        self.spark = session
+        self.spark = _own_session(session)
         self.dialect = SparkDialect()
         self.staging = _as_uri(staging).rstrip("/") + f"/linker-{uuid.uuid4().hex[:8]}"
         self.owns_session = owns_session
@@ -461,6 +461,17 @@ class SparkEngine(Engine):
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+def _own_session(session: SparkSession) -> SparkSession:
+    """A session of its own on ``session``'s application, with its SQL settings: temporary views and functions
+    are per session, so two engines on one application (two runs, or a run beside the caller's own work) never
+    see, replace or drop each other's tables."""
+    own = session.newSession()
+    for key, value in session.conf.getAll.items():
+        if key.startswith("spark.sql.") and own.conf.isModifiable(key) and own.conf.get(key, None) != value:
+            own.conf.set(key, value)
+    return own
+
+
 def _as_uri(path: str | Path) -> str:
     text = str(path)
     return text if re.match(r"^[a-z][a-z0-9+.-]*://", text) else Path(text).absolute().as_uri()
