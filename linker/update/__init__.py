@@ -17,7 +17,7 @@ a file is a deletion). The update
   the ids of theirs;
 - recomputes the enrichment (aggregates, signals, profiles) in full from today's files;
 - updates a copy of the previous run's graph store with only what changed (:mod:`linker.graph.changes`), and
-  writes that change set into ``graph_changes/`` for the Neo4j loader (``linker graph load-neo4j --changes``);
+  writes that change set into ``graph_changes/`` for the Neo4j loader (``linker load neo4j --changes``);
   without a previous store, it builds the store in full;
 - writes ``changes.parquet`` (:mod:`linker.changes`; a link withdrawn because the value it rested on crossed the
   hub degree says so, :mod:`linker.update.reasons`) and its counts in the summary (``changes``).
