@@ -100,7 +100,8 @@ class _UpdateHooks:
         scope = IncrementalScope(rules)
         resolution = resolve(con, config.resolution, rules, model=self.previous.model, scope=scope)
         resolution.counts.update(scope.counts)
-        con.execute("DROP TABLE changed_owners; DROP TABLE changed_values; DROP TABLE decided_accounts")
+        con.execute("DROP TABLE changed_owners; DROP TABLE changed_values; DROP TABLE decided_accounts; "
+                    "DROP TABLE IF EXISTS touched_accounts")
         return resolution
 
     def graph(self, con: duckdb.DuckDBPyConnection, staging: Path, run_id: str) -> dict[str, int]:
