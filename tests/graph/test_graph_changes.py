@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from linker.graph import changes as changes_module
 from linker.graph.build import ENDS
 from linker.graph.changes import (
     GRAPH_CHANGES_DIR,
@@ -55,9 +56,11 @@ def _day_two(con) -> None:
     build_clusters(con)
 
 
-@pytest.fixture
-def updated(run_con, tmp_path: Path) -> tuple[Path, Path, GraphChanges]:
-    """Yesterday's store, today's store updated from it, and today's store built from the tables."""
+@pytest.fixture(params=["set in place", "replaced whole"])
+def updated(request, run_con, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, GraphChanges]:
+    """Yesterday's store, today's store updated from it (relationships changed in place, or their pairs replaced
+    whole), and today's store built from the tables."""
+    monkeypatch.setattr(changes_module, "REPLACE_SHARE", 1e9 if request.param == "set in place" else 0.0)
     yesterday, today, scratch = tmp_path / "yesterday", tmp_path / "today", tmp_path / "scratch"
     for folder in (yesterday, today, scratch):
         folder.mkdir()
