@@ -2,7 +2,8 @@
 
 The benchmark data set of a size (:func:`linker.bench.prepare`) is split into *yesterday* (every table without
 1% of the accounts, chosen by a hash of their id, and without the events of the last day) and *today* (the whole
-data set). A full run on yesterday makes the previous run; then, on today's files, ``linker update --since`` it
+data set, its accounts file with yesterday's rows first and the new accounts after them, as a partner's daily
+export appends them: a row's number, which the graph keeps as provenance, stays what it was). A full run on yesterday makes the previous run; then, on today's files, ``linker update --since`` it
 and a full run with yesterday's model are timed side by side, stage by stage, and their links compared.
 """
 
@@ -34,7 +35,8 @@ def run_update_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, formats
     config = prepare(size, root)
     folder = config.parent
     yesterday = _in_child(_write_yesterday, config, folder / "yesterday")
-    overrides: dict[str, Any] = {"output.graph_store": graph, **({"output.formats": formats} if formats else {})}
+    overrides: dict[str, Any] = {"output.graph_store": graph, **({"output.formats": formats} if formats else {}),
+                                 **_in_child(_write_today, config, folder / "today")}
     previous = _in_child(_timed, "run", config,
                          {**overrides, **yesterday, "output.dir": str(folder / "out-yesterday")}, None)
     update = _in_child(_timed, "update", config, {**overrides, "output.dir": str(folder / "out-update")},
@@ -64,8 +66,14 @@ def format_update_report(result: dict[str, Any]) -> str:
                f"{result['yesterday']['seconds']:.1f} s, resolve steps {result['yesterday']['resolve_steps']}"),
               f"update's resolve steps: {update['resolve_steps']}",
               "changes: " + ", ".join(f"{k} {v:,}" for k, v in result["changes"].items()),
-              (f"accounts decided again: {update['counts'].get('accounts decided again', 0):,} "
+              (f"accounts compared again: {update['counts'].get('accounts compared again', 0):,}, decided again: "
+               f"{update['counts'].get('accounts decided again', 0):,} "
                f"(candidate pairs: {update['counts'].get('candidate pairs', 0):,})")]
+    if update.get("graph") is not None and full.get("graph") is not None:
+        graph_rows = {k: v for k, v in update["counts"].items()
+                      if k.startswith("graph ") and k.rsplit(" ", 1)[-1] in ("added", "changed", "removed")}
+        lines.append(f"graph store (not in the totals): update {update['graph']:.1f} s, full {full['graph']:.1f} s; "
+                     "change set: " + ", ".join(f"{k[6:]} {v:,}" for k, v in graph_rows.items()))
     return "\n".join(lines)
 
 
@@ -100,6 +108,26 @@ def _write_yesterday(config_path: Path, folder: Path) -> dict[str, str]:
     return overrides
 
 
+def _write_today(config_path: Path, folder: Path) -> dict[str, str]:
+    """Write today's accounts into ``folder``, yesterday's rows first; return the override pointing at it."""
+    import duckdb
+
+    from linker.config import load_config
+
+    source = load_config(config_path).sources["accounts"]
+    assert source.path is not None
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / source.path.name
+    con = duckdb.connect()
+    try:
+        con.execute(f"COPY (SELECT * EXCLUDE (file_row_number) FROM read_parquet({quote_literal(str(source.path))}, "
+                    f"file_row_number = true) ORDER BY hash(account_id) % 100 < {NEW_ACCOUNTS_PERCENT}, "
+                    f"file_row_number) TO {quote_literal(str(target))} (FORMAT parquet)")
+    finally:
+        con.close()
+    return {"sources.accounts.path": str(target)}
+
+
 def _timed(kind: str, config_path: Path, overrides: dict[str, Any], since: Path | None) -> dict[str, Any]:
     from linker.config import load_config
     from linker.pipeline import run
@@ -110,7 +138,8 @@ def _timed(kind: str, config_path: Path, overrides: dict[str, Any], since: Path 
               else run(config, stage_hook=_stage_done))
     summary = result.summary()
     stages = [s for s in summary["stages"] if s["name"] != "graph"]
-    return {"stages": stages, "seconds": round(sum(s["seconds"] for s in stages), 3), "counts": summary["counts"],
+    graph = next((s["seconds"] for s in summary["stages"] if s["name"] == "graph"), None)
+    return {"stages": stages, "graph": graph, "seconds": round(sum(s["seconds"] for s in stages), 3), "counts": summary["counts"],
             "changes": summary.get("changes", {}), "resolve_steps": summary["model"].get("seconds", {})}
 
 

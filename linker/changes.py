@@ -13,7 +13,9 @@ One row per change, in ``changes.parquet``:
 change             meaning
 ================== ===========================================================================================
 link_added         the account is now linked to the customer (it was not: ambiguous, rejected or no candidate)
-link_withdrawn     the account was linked to the customer and no longer is (``new_decision`` says what it is)
+link_withdrawn     the account was linked to the customer and no longer is (``new_decision`` says what it is; a
+                   pair that is no candidate any more has none, and its reason says whether the customer or the
+                   account is gone from the source, or they share no identifier any more)
 ambiguous_added    the pair is newly ambiguous (for review), without having been linked
 ambiguous_removed  the pair was ambiguous and is now neither ambiguous nor linked
 cluster_merged     members of several earlier clusters are now in one (``other_clusters``: the earlier ids)
@@ -45,7 +47,12 @@ _LINKS = """
     pairs AS (
         SELECT customer_id, account_id, o.decision AS old_decision, n.decision AS new_decision,
                o.probability AS old_probability, n.probability AS new_probability,
-               coalesce(n.reason, 'no longer a candidate: they share no identifier any more') AS reason
+               coalesce(n.reason, CASE
+                   WHEN customer_id NOT IN (SELECT customer_id FROM {new}.customers)
+                       THEN 'the customer is gone from the source'
+                   WHEN account_id NOT IN (SELECT account_id FROM {new}.accounts)
+                       THEN 'the account is gone from the source'
+                   ELSE 'no longer a candidate: they share no identifier any more' END) AS reason
         FROM o LEFT JOIN n USING (customer_id, account_id)
         UNION ALL
         SELECT customer_id, account_id, NULL, decision, NULL, probability, reason

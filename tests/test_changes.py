@@ -46,6 +46,20 @@ def test_a_moved_phone_withdraws_one_link_and_adds_another(tmp_path: Path) -> No
     assert pq.read_table(path).num_rows == log.table.num_rows
 
 
+def test_a_link_withdrawn_because_an_owner_left_says_which(tmp_path: Path) -> None:
+    before = _run(tmp_path / "a", CUSTOMERS, ACCOUNTS)
+    linked = {(r["customer_id"], r["account_id"]) for r in
+              pq.read_table(before / "links.parquet").to_pylist() if r["decision"] == "linked"}
+    gone_customer, kept_account = min(linked)
+    gone_account = next(a for c, a in sorted(linked) if c != gone_customer)
+    after = _run(tmp_path / "b", [c for c in CUSTOMERS if c["customer_id"] != gone_customer],
+                 [a for a in ACCOUNTS if a["account_id"] != gone_account])
+    reasons = {(r["customer_id"], r["account_id"]): r["reason"] for r in diff_runs(before, after).table.to_pylist()
+               if r["change"] == "link_withdrawn"}
+    assert reasons[(gone_customer, kept_account)] == "the customer is gone from the source"
+    assert reasons[next(p for p in linked if p[1] == gone_account)] == "the account is gone from the source"
+
+
 def test_a_new_link_between_two_clusters_merges_them(tmp_path: Path) -> None:
     before = _run(tmp_path / "a", CUSTOMERS, ACCOUNTS)
     # the new account is ambiguous between C1 and C2 (it holds both phones): their clusters become one

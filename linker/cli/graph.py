@@ -146,7 +146,10 @@ def load_neo4j(uri: Annotated[str, typer.Option(help="Neo4j URI, e.g. neo4j://ho
                batch_size: Annotated[int, typer.Option(help="Rows per transaction.")] = 5_000,
                retry_seconds: Annotated[float, typer.Option(
                    help="How long the driver retries a failing transaction.")] = 30.0,
-               run_dir: RunDirOption = None, run_id: RunIdOption = None) -> None:
+               run_dir: RunDirOption = None, run_id: RunIdOption = None,
+               changes: Annotated[bool, typer.Option(
+                   help="Send only what `linker update` changed (its graph_changes/) to a database holding the "
+                        "previous run's graph.")] = False) -> None:
     """Load a run's graph into Neo4j in idempotent batches (constraints and indexes first)."""
     from linker.graph.neo4j_load import load_neo4j as load
 
@@ -154,7 +157,7 @@ def load_neo4j(uri: Annotated[str, typer.Option(help="Neo4j URI, e.g. neo4j://ho
     if not password:
         raise ConfigError(f"set the environment variable {password_env} to the Neo4j password of {user!r}")
     totals = load(run_folder(run_dir), uri=uri, user=user, password=password, database=database,
-                  batch_size=batch_size, run_id=run_id, retry_seconds=retry_seconds)
+                  batch_size=batch_size, run_id=run_id, retry_seconds=retry_seconds, changes=changes)
     say("ok", "green", f"{totals['rows']:,} rows in {totals['transactions']:,} transactions to {uri} "
                        f"(database {database}), run {totals['run_id']}, {totals['seconds']:.1f} s; created "
                        f"{totals['nodes_created']:,} nodes and {totals['relationships_created']:,} relationships")

@@ -9,6 +9,11 @@ Idempotent: nodes are MERGEd on their key (under a uniqueness constraint), relat
 two ends (one per pair, as the graph has), and every property SET from the run, so loading the same run twice
 changes nothing. Every node and relationship written gets ``run_id``: the run that wrote it last.
 
+After ``linker update``, ``changes=True`` sends only the update's graph change set (:mod:`linker.graph.changes`,
+:func:`change_plan`): relationships and nodes removed are DELETEd, those added or changed MERGEd as above; a
+database holding the previous run's graph then holds the update's. Applying the same change set twice changes
+nothing either.
+
 The password is read from an environment variable by the caller and never logged or put in a message.
 """
 
@@ -25,6 +30,7 @@ import pyarrow as pa
 
 from linker.errors import ConfigError, GraphStoreError
 from linker.graph.build import ENDS, GraphQueries
+from linker.graph.changes import GRAPH_CHANGES_DIR, GraphChanges, read_graph_changes
 from linker.graph.dialect import NEO4J_STAMP
 from linker.graph.runs import graph_tables, resolve_run_id
 from linker.schema import GraphSchema, load_schema
@@ -90,6 +96,34 @@ def relationship_statement(rel_type: str, from_label: str, to_label: str, schema
             f"SET {', '.join(sets)}")
 
 
+def node_delete_statement(label: str, schema: GraphSchema | None = None) -> str:
+    """``UNWIND $rows`` DETACH DELETE of one label's nodes by key (their relationships go with them).
+
+    >>> print(node_delete_statement("Need"))
+    UNWIND $rows AS row
+    MATCH (n:Need {name: row.name})
+    DETACH DELETE n
+    """
+    schema = schema or load_schema()
+    key = schema.nodes[label].key
+    return f"UNWIND $rows AS row\nMATCH (n:{label} {{{key}: row.{key}}})\nDETACH DELETE n"
+
+
+def relationship_delete_statement(rel_type: str, from_label: str, to_label: str,
+                                  schema: GraphSchema | None = None) -> str:
+    """``UNWIND $rows`` DELETE of one relationship pair's relationships between their two ends.
+
+    >>> print(relationship_delete_statement("HAS_NEED", "Customer", "Need"))
+    UNWIND $rows AS row
+    MATCH (a:Customer {customer_id: row.src})-[r:HAS_NEED]->(b:Need {name: row.dst})
+    DELETE r
+    """
+    schema = schema or load_schema()
+    src, dst = schema.nodes[from_label].key, schema.nodes[to_label].key
+    return (f"UNWIND $rows AS row\nMATCH (a:{from_label} {{{src}: row.{ENDS[0]}}})-[r:{rel_type}]->"
+            f"(b:{to_label} {{{dst}: row.{ENDS[1]}}})\nDELETE r")
+
+
 # ------------------------------------------------------------------------------------------------ batches
 def batches(record_batches: Iterable[pa.RecordBatch], size: int) -> Iterator[list[dict[str, Any]]]:
     """Rows as lists of at most ``size`` dicts of driver-ready Python values.
@@ -148,6 +182,61 @@ def load_plan(con: duckdb.DuckDBPyConnection, queries: GraphQueries, *, run_id: 
             yield Work(f"relationship {rel}", statement, {"rows": rows, "run_id": run_id})
 
 
+def change_plan(changes: GraphChanges, *, run_id: str, batch_size: int = DEFAULT_BATCH,
+                schema: GraphSchema | None = None) -> Iterator[Work]:
+    """Every transaction applying an update's graph change set: schema DDL, relationships removed, nodes removed
+    (with what they still hold), nodes added or changed, relationships added or changed.
+
+    >>> plan = list(change_plan(GraphChanges("r1"), run_id="r1"))
+    >>> {w.what for w in plan}
+    {'schema'}
+    """
+    schema = schema or load_schema()
+    for statement in schema_statements(schema):
+        yield Work("schema", statement, {})
+    for delta in changes.relationships():
+        rel, f, to = delta.key   # type: ignore[str-unpack]
+        statement = relationship_delete_statement(rel, f, to, schema)
+        for rows in batches(delta.of("removed").select(list(ENDS)).to_batches(), batch_size):
+            yield Work(f"removed relationship {rel}", statement, {"rows": rows})
+    for delta in changes.nodes():
+        label = str(delta.key)
+        statement = node_delete_statement(label, schema)
+        for rows in batches(delta.of("removed").select([schema.nodes[label].key]).to_batches(), batch_size):
+            yield Work(f"removed node {label}", statement, {"rows": rows})
+    for delta in changes.nodes():
+        label = str(delta.key)
+        statement = node_statement(label, schema)
+        table = _empty_lists_as_null(delta.rows, schema.nodes[label].properties)
+        for rows in batches(_not_removed(table).to_batches(), batch_size):
+            yield Work(f"node {label}", statement, {"rows": rows, "run_id": run_id})
+    for delta in changes.relationships():
+        rel, f, to = delta.key   # type: ignore[str-unpack]
+        statement = relationship_statement(rel, f, to, schema)
+        table = _empty_lists_as_null(delta.rows, schema.relationships[rel].properties)
+        for rows in batches(_not_removed(table).to_batches(), batch_size):
+            yield Work(f"relationship {rel}", statement, {"rows": rows, "run_id": run_id})
+
+
+def _not_removed(table: pa.Table) -> pa.Table:
+    import pyarrow.compute as pc
+
+    return table.filter(pc.not_equal(table["change"], "removed")).drop_columns(["change"])
+
+
+def _empty_lists_as_null(table: pa.Table, properties: dict[str, str]) -> pa.Table:
+    """:func:`empty_lists_as_null` for an Arrow table."""
+    import pyarrow.compute as pc
+
+    for prop, kind in properties.items():
+        if kind == "STRING[]" and prop in table.column_names:
+            column = table[prop]
+            empty = pc.equal(pc.list_value_length(column), 0)
+            table = table.set_column(table.column_names.index(prop), prop,
+                                     pc.if_else(empty, pa.nulls(len(column), column.type), column))
+    return table
+
+
 def empty_lists_as_null(sql: str, properties: dict[str, str]) -> str:
     """Neo4j keeps no empty list from the importer, so neither path writes one: an empty list becomes no property.
 
@@ -191,8 +280,8 @@ def run_plan(session: Any, plan: Iterable[Work], *, progress: Callable[[Work], N
 
 def load_neo4j(run_dir: Path, *, uri: str, user: str, password: str, database: str = "neo4j",
                batch_size: int = DEFAULT_BATCH, run_id: str | None = None, retry_seconds: float = 30.0,
-               progress: Callable[[Work], None] | None = None) -> dict[str, Any]:
-    """Load a run's graph into Neo4j (constraints and indexes first), idempotently.
+               progress: Callable[[Work], None] | None = None, changes: bool = False) -> dict[str, Any]:
+    """Load a run's graph into Neo4j (constraints and indexes first), idempotently; or only what an update changed.
 
     Parameters
     ----------
@@ -208,6 +297,9 @@ def load_neo4j(run_dir: Path, *, uri: str, user: str, password: str, database: s
         Stamped on everything written; by default the run's own.
     retry_seconds
         How long the driver retries a failing transaction (transient errors, lost connections).
+    changes
+        Send only the graph change set of an update (``graph_changes/`` of the run folder, :func:`change_plan`),
+        to a database holding the previous run's graph.
 
     Returns
     -------
@@ -218,20 +310,26 @@ def load_neo4j(run_dir: Path, *, uri: str, user: str, password: str, database: s
     ------
     GraphStoreError
         If Neo4j cannot be reached or refuses a statement (the message names the URI, user and statement,
-        never the password).
+        never the password); with ``changes``, if the run folder holds no change set.
     """
+    from contextlib import AbstractContextManager, nullcontext
+
     from neo4j import GraphDatabase
     from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
     uri = check_uri(uri)
     started = time.perf_counter()
-    run_id = run_id or resolve_run_id(run_dir)
+    change_set = read_graph_changes(Path(run_dir) / GRAPH_CHANGES_DIR) if changes else None
+    run_id = run_id or (change_set.run_id if change_set is not None else resolve_run_id(run_dir))
     current: list[Work] = []
     try:
-        with graph_tables(run_dir) as (con, queries), GraphDatabase.driver(uri, auth=(user, password), max_transaction_retry_time=retry_seconds,
-                                  connection_timeout=min(retry_seconds, 15.0)) as driver, \
+        tables: AbstractContextManager[Any] = nullcontext() if change_set is not None else graph_tables(run_dir)
+        with tables as graph, \
+                GraphDatabase.driver(uri, auth=(user, password), max_transaction_retry_time=retry_seconds,
+                                     connection_timeout=min(retry_seconds, 15.0)) as driver, \
                 driver.session(database=database) as session:
-            plan = load_plan(con, queries, run_id=run_id, batch_size=batch_size)
+            plan = (change_plan(change_set, run_id=run_id, batch_size=batch_size) if change_set is not None
+                    else load_plan(*graph, run_id=run_id, batch_size=batch_size))
             totals: dict[str, Any] = run_plan(session, _tracked(plan, current), progress=progress)
     except AuthError as e:
         raise GraphStoreError(f"Neo4j at {uri} refused user {user!r}: authentication failed") from e

@@ -17,10 +17,11 @@ from linker.engine import Engine, as_engine
 from linker.resolve.attributes import attributes_for
 from linker.resolve.candidates import BlockingRule, find_candidates
 from linker.resolve.clusters import build_clusters, connected_components
-from linker.resolve.comparisons import build_pair_levels
+from linker.resolve.comparisons import CANDIDATE_PAIRS, build_pair_levels
 from linker.resolve.decide import decide_links
 from linker.resolve.hubs import find_hubs
 from linker.resolve.model import BUILTIN_IDENTIFIERS, MatchModel, comparisons_for, identifier_comparison
+from linker.resolve.name_levels import account_name_flags
 from linker.resolve.scoring import score_pairs
 from linker.resolve.training import train_model
 from linker.rules import Rules
@@ -39,6 +40,10 @@ class Resolution:
 
 class ResolutionScope(Protocol):
     """Resolution of part of the accounts, the rest kept from a previous run (:mod:`linker.update`, DuckDB only)."""
+
+    def compared_pairs(self, con: duckdb.DuckDBPyConnection, blocking: bool) -> str | None:
+        """The candidate pairs to compare and score (a query), or None for all of them (``blocking``: the run
+        has blocking rules)."""
 
     def restrict_scores(self, con: duckdb.DuckDBPyConnection) -> None:
         """Delete from ``scored_pairs`` the pairs of the accounts that need no decision again."""
@@ -85,8 +90,11 @@ def resolve(engine: Engine | duckdb.DuckDBPyConnection, config: ResolutionConfig
     counts["candidate pairs"] = find_candidates(
         engine, near_miss=config.near_miss, unblocked_near=[t for t, spec in declared.items() if spec.near_miss],
         blocking=blocking)
+    # the name statistics of every candidate pair, kept for the next update (which compares only some pairs)
+    account_name_flags(engine, f"({CANDIDATE_PAIRS})", target="account_name_flags", kind="table")
+    compared = scope.compared_pairs(engine.con, bool(blocking)) if scope is not None else None
     clock.lap("candidates")
-    build_pair_levels(engine, comparisons, identifiers, attributes)
+    build_pair_levels(engine, comparisons, identifiers, attributes, pairs=compared, name_flags="account_name_flags")
     clock.lap("comparisons")
     if model is None and config.model_file is not None:
         model = MatchModel.load(config.model_file)

@@ -51,9 +51,14 @@ def _rank_to_level(rank: str, comparison: Comparison, ranks: Sequence[str]) -> s
     return f"CASE {rank} {cases} END"
 
 
+CANDIDATE_PAIRS = ("SELECT customer_id, account_id FROM pair_evidence UNION ALL "
+                   "SELECT customer_id, account_id FROM blocked_pairs")
+"""SQL: the candidate pairs of :func:`~linker.resolve.candidates.find_candidates` (a pair may repeat)."""
+
+
 def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison],
                       identifiers: Sequence[str], attributes: Sequence[Attribute], *, pairs: str | None = None,
-                      target: str = "pair_levels") -> int:
+                      target: str = "pair_levels", name_flags: str | None = None) -> int:
     """Create ``target`` (default ``pair_levels``) from ``pair_evidence``, ``owner_values``, ``customers`` and
     ``accounts``.
 
@@ -68,6 +73,9 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
     pairs
         A query of (customer_id, account_id) pairs to compare; by default the candidate pairs of
         ``pair_evidence`` and ``blocked_pairs``. Pairs without evidence (random pairs) agree on no identifier.
+    name_flags
+        A table of :func:`~linker.resolve.name_levels.account_name_flags` to compare names with (by default
+        counted over ``pairs``).
 
     Returns
     -------
@@ -76,12 +84,11 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
     """
     engine = as_engine(engine)
     by_name = {c.name: c for c in comparisons}
-    source = pairs or ("SELECT customer_id, account_id FROM pair_evidence UNION ALL "
-                       "SELECT customer_id, account_id FROM blocked_pairs")
+    source = pairs or CANDIDATE_PAIRS
     engine.create_table("pairs", f"SELECT DISTINCT customer_id, account_id FROM ({source})")
     _identifier_levels(engine, identifiers)
     _timing_levels(engine)
-    name_levels(engine, "pairs")
+    name_levels(engine, "pairs", flags=name_flags)
     id_columns = []
     for t in identifiers:
         differ = IDENTIFIER_RANKS.index("differ")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import duckdb
 
 from linker.engine import Engine, as_engine
+from linker.engine.base import TableKind
 from linker.resolve.model import NAME
 from linker.resolve.names import names_of_owner_sql, register_pinyin
 
@@ -161,10 +162,74 @@ def _level_sql() -> str:
         ELSE {level['unrelated_nickname']} END"""
 
 
-def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str) -> None:
+def _name_pairs_sql(pairs: str) -> str:
+    """SQL: one row per candidate pair of relation ``pairs`` and pair of their names (customer's, account's)."""
+    return f"""
+        WITH p AS (SELECT DISTINCT customer_id, account_id FROM {pairs}),
+        cn AS (SELECT customer_id, unnest({names_of_owner_sql()}) AS cname
+               FROM customers WHERE customer_id IN (SELECT customer_id FROM p)),
+        an AS (SELECT account_id, unnest({names_of_owner_sql()}) AS aname
+               FROM accounts WHERE account_id IN (SELECT account_id FROM p))
+        SELECT p.customer_id, p.account_id, cn.cname, an.aname
+        FROM p JOIN cn USING (customer_id) JOIN an USING (account_id)"""
+
+
+def account_name_flags(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *,
+                       target: str = "account_name_flags", kind: TableKind = "temp") -> None:
+    """Create ``target(name, generic, namelike)`` for every account name of the candidate pairs in relation
+    ``pairs``, with the statistics they rest on counted over those pairs' names: handle stems (a platform's
+    default handles make a name ``generic``) and the surnames and given-name characters of the customers (which
+    make a name ``namelike``).
+
+    An update (:mod:`linker.update`) compares only some pairs again; it counts the flags over all candidate
+    pairs and hands them to :func:`name_levels`, so that each pair gets the level a full run gives it.
+    """
+    engine = as_engine(engine)
+    compound = ", ".join(f"'{s}'" for s in COMPOUND_SURNAMES)
+    generic = ", ".join(f"'{g}'" for g in GENERIC_NAMES)
+    engine.create_table(target, f"""
+        WITH name_pairs AS ({_name_pairs_sql(pairs)}),
+        account_name_forms AS (
+            SELECT name, lower(regexp_replace(name, '{_STRIP}', '', 'g')) AS chars,
+                   regexp_replace(name, '[^\\p{{Han}}]', '', 'g') AS cjk,
+                   lower(regexp_replace(name, '[^A-Za-z]', '', 'g')) AS letters,
+                   regexp_matches(name, '[*＊]') AS masked,
+                   regexp_matches(name, '[0-9]') AS has_digits
+            FROM (SELECT DISTINCT aname AS name FROM name_pairs WHERE aname IS NOT NULL)),
+        customer_chars AS (
+            SELECT chars, CASE WHEN left(chars, 2) IN ({compound}) AND length(chars) >= 3 THEN 2 ELSE 1 END AS sur_len
+            FROM (SELECT DISTINCT lower(regexp_replace(name, '{_STRIP}', '', 'g')) AS chars
+                  FROM (SELECT DISTINCT cname AS name FROM name_pairs WHERE cname IS NOT NULL))
+            WHERE regexp_full_match(chars, '\\p{{Han}}{{2,6}}')),
+        stems AS (SELECT chars FROM account_name_forms WHERE has_digits
+                  GROUP BY chars HAVING count(*) >= {HANDLE_STEM_NAMES}),
+        surnames AS (SELECT DISTINCT left(chars, sur_len) AS surname FROM customer_chars
+                     UNION SELECT unnest(string_split('{COMMON_SURNAMES}', ''))),
+        given_chars AS (SELECT DISTINCT unnest(string_split(substr(chars, sur_len + 1), '')) AS ch FROM customer_chars
+                        UNION SELECT unnest(string_split('{COMMON_GIVEN_CHARS}', ''))),
+        split AS (SELECT f.name, f.cjk,
+                         CASE WHEN left(f.cjk, 2) IN (SELECT surname FROM surnames) AND length(f.cjk) >= 3 THEN 2
+                              WHEN left(f.cjk, 1) IN (SELECT surname FROM surnames) THEN 1 END AS sur_len
+                  FROM account_name_forms f WHERE f.cjk = f.chars AND length(f.cjk) BETWEEN 2 AND 4),
+        given AS (SELECT name, unnest(string_split(substr(cjk, sur_len + 1), '')) AS ch
+                  FROM split WHERE length(cjk) - sur_len BETWEEN 1 AND 2),
+        personal AS (SELECT name FROM given GROUP BY name
+                     HAVING bool_and(ch IN (SELECT ch FROM given_chars)))
+        SELECT f.name,
+               f.chars = '' OR (f.cjk = '' AND length(f.letters) <= 1) OR f.chars IN ({generic})
+                   OR f.chars IN (SELECT chars FROM stems) AS generic,
+               f.masked OR f.name IN (SELECT name FROM personal) AS namelike
+        FROM account_name_forms f
+    """, kind=kind)
+
+
+def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *, flags: str | None = None) -> None:
     """Create ``pair_name_levels(customer_id, account_id, level, value)`` for the candidate pairs in relation
     ``pairs`` (``customer_id``, ``account_id``): the best NAME level over the pair's names and the account name
     that gave it. Pairs without an informative name on both sides have no row.
+
+    ``flags``: a table of :func:`account_name_flags` counted over a larger set of pairs (an update's); by default
+    they are counted over ``pairs``.
 
     Examples
     --------
@@ -182,41 +247,16 @@ def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str) -> None:
     """
     engine = as_engine(engine)
     register_pinyin(engine)
-    engine.create_table("name_pairs", f"""
-        WITH p AS (SELECT DISTINCT customer_id, account_id FROM {pairs}),
-        cn AS (SELECT customer_id, unnest({names_of_owner_sql()}) AS cname
-               FROM customers WHERE customer_id IN (SELECT customer_id FROM p)),
-        an AS (SELECT account_id, unnest({names_of_owner_sql()}) AS aname
-               FROM accounts WHERE account_id IN (SELECT account_id FROM p))
-        SELECT p.customer_id, p.account_id, cn.cname, an.aname
-        FROM p JOIN cn USING (customer_id) JOIN an USING (account_id)
-    """)
+    engine.create_table("name_pairs", _name_pairs_sql(pairs))
     engine.create_table("customer_name_forms", f""
                 f"{_customer_forms_sql('(SELECT DISTINCT cname AS name FROM name_pairs)')}")
     engine.create_table("account_name_forms", f""
                 f"{_account_forms_sql('(SELECT DISTINCT aname AS name FROM name_pairs)')}")
-    generic = ", ".join(f"'{g}'" for g in GENERIC_NAMES)
+    if flags is None:
+        account_name_flags(engine, pairs, target="account_name_kinds_flags")
     engine.create_table("account_name_kinds", f"""
-        WITH stems AS (SELECT chars FROM account_name_forms WHERE has_digits
-                       GROUP BY chars HAVING count(*) >= {HANDLE_STEM_NAMES}),
-        surnames AS (SELECT DISTINCT surname FROM customer_name_forms WHERE surname IS NOT NULL
-                     UNION SELECT unnest(string_split('{COMMON_SURNAMES}', ''))),
-        given_chars AS (SELECT DISTINCT unnest(string_split(given, '')) AS ch FROM customer_name_forms
-                        WHERE given IS NOT NULL
-                        UNION SELECT unnest(string_split('{COMMON_GIVEN_CHARS}', ''))),
-        split AS (SELECT f.name, f.cjk,
-                         CASE WHEN left(f.cjk, 2) IN (SELECT surname FROM surnames) AND length(f.cjk) >= 3 THEN 2
-                              WHEN left(f.cjk, 1) IN (SELECT surname FROM surnames) THEN 1 END AS sur_len
-                  FROM account_name_forms f WHERE f.cjk = f.chars AND length(f.cjk) BETWEEN 2 AND 4),
-        given AS (SELECT name, unnest(string_split(substr(cjk, sur_len + 1), '')) AS ch
-                  FROM split WHERE length(cjk) - sur_len BETWEEN 1 AND 2),
-        personal AS (SELECT name FROM given GROUP BY name
-                     HAVING bool_and(ch IN (SELECT ch FROM given_chars)))
-        SELECT f.*,
-               f.chars = '' OR (f.cjk = '' AND length(f.letters) <= 1) OR f.chars IN ({generic})
-                   OR f.chars IN (SELECT chars FROM stems) AS generic,
-               f.mask_re IS NOT NULL OR f.name IN (SELECT name FROM personal) AS namelike
-        FROM account_name_forms f
+        SELECT f.*, k.generic, k.namelike
+        FROM account_name_forms f JOIN {flags or 'account_name_kinds_flags'} k USING (name)
     """)
     engine.create_table("pair_name_levels", f"""
         WITH leveled AS (
@@ -230,4 +270,5 @@ def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str) -> None:
         WHERE NOT (generic AND level >= {NAME.level_names().index('surname_only')})
         GROUP BY customer_id, account_id
     """)
-    engine.drop("name_pairs", "customer_name_forms", "account_name_forms", "account_name_kinds")
+    engine.drop("name_pairs", "customer_name_forms", "account_name_forms", "account_name_kinds",
+                "account_name_kinds_flags")

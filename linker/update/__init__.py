@@ -15,7 +15,10 @@ a file is a deletion). The update
   does not touch that customer; when clusters merge, the merged one keeps the id of the cluster holding the
   smallest customer key of all; when one splits, the part holding that customer keeps its id, the others take
   the ids of theirs;
-- recomputes the enrichment (aggregates, signals, profiles) and the graph store in full from today's files;
+- recomputes the enrichment (aggregates, signals, profiles) in full from today's files;
+- updates a copy of the previous run's graph store with only what changed (:mod:`linker.graph.changes`), and
+  writes that change set into ``graph_changes/`` for the Neo4j loader (``linker load neo4j --changes``);
+  without a previous store, it builds the store in full;
 - writes ``changes.parquet`` (:mod:`linker.changes`; a link withdrawn because the value it rested on crossed the
   hub degree says so, :mod:`linker.update.reasons`) and its counts in the summary (``changes``).
 
@@ -35,9 +38,12 @@ import pandas as pd
 
 from linker.changes import change_log, write_changes
 from linker.config import Config
+from linker.graph import load_graph_store
+from linker.graph.changes import GRAPH_CHANGES_DIR, update_graph_store
 from linker.pipeline import RunResult, StageHook, check_update_engine, run
 from linker.resolve import Resolution, resolve
 from linker.rules import Rules
+from linker.run_folder import STORE_NAME
 from linker.sql import quote_literal
 from linker.update.batch import detect_changes
 from linker.update.previous import PreviousRun, open_previous
@@ -88,6 +94,8 @@ class _UpdateHooks:
     def __init__(self, previous: PreviousRun) -> None:
         self.previous = previous
         self.batch: dict[str, dict[str, int]] = {}
+        self.graph_files: list[Path] = []
+        self.graph_changes: dict[str, int] | None = None
 
     def resolve(self, con: duckdb.DuckDBPyConnection, config: Config, rules: Rules) -> Resolution:
         con.execute(f"ATTACH {quote_literal(str(self.previous.database))} AS prev (READ_ONLY)")
@@ -95,8 +103,18 @@ class _UpdateHooks:
         scope = IncrementalScope(rules)
         resolution = resolve(con, config.resolution, rules, model=self.previous.model, scope=scope)
         resolution.counts.update(scope.counts)
-        con.execute("DROP TABLE changed_owners; DROP TABLE changed_values; DROP TABLE decided_accounts")
+        con.execute("DROP TABLE changed_owners; DROP TABLE changed_values; DROP TABLE decided_accounts; "
+                    "DROP TABLE IF EXISTS touched_accounts")
         return resolution
+
+    def graph(self, con: duckdb.DuckDBPyConnection, staging: Path, run_id: str) -> dict[str, int]:
+        previous_store = self.previous.folder / STORE_NAME
+        if not previous_store.is_file():
+            return load_graph_store(con, staging, run_id=run_id)
+        changes, counts = update_graph_store(con, staging, previous_store, run_id=run_id)
+        self.graph_files = [p.relative_to(staging) for p in changes.write(staging / GRAPH_CHANGES_DIR)]
+        self.graph_changes = changes.counts()
+        return counts
 
     def finish(self, con: duckdb.DuckDBPyConnection, staging: Path, result: RunResult) -> dict[str, Any]:
         log = change_log(con, "prev", con.execute("SELECT current_database()").fetchall()[0][0])
@@ -105,5 +123,8 @@ class _UpdateHooks:
         write_changes(log, staging / CHANGES_FILE)
         result.files.append(result.output_dir / CHANGES_FILE)
         result.changes = dict(log.counts)
+        if self.graph_changes is not None:
+            result.files += [result.output_dir / p for p in self.graph_files]
+            result.counts.update({f"graph {k}": v for k, v in self.graph_changes.items()})
         return {"update": {"since": str(self.previous.folder.resolve()),
                            "since_run_id": self.previous.manifest.get("run_id"), "batch": self.batch}}
