@@ -80,7 +80,7 @@ def _time_engines(config_path: Path, master: str) -> dict[str, Any]:
 
 
 def _time_stages(engine: Any, config: Any, rules: Any) -> dict[str, Any]:
-    from linker.identifiers import build_identifiers
+    from linker.normalize.identifiers import build_identifiers
     from linker.resolve import resolve
 
     started = time.perf_counter()

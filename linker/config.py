@@ -235,16 +235,16 @@ class ResolutionConfig(_Model):
             raise ValueError(f"unknown identifier type(s) {unknown}; use {list(ID_TYPES)}")
         if any(v < 1 for v in value.values()):
             raise ValueError("hub degrees must be at least 1")
-        return {**{"phone": 20, "email": 20, "device": 10}, **value}
+        return {"phone": 20, "email": 20, "device": 10, **value}
 
     @model_validator(mode="after")
-    def _thresholds_ordered(self) -> "ResolutionConfig":
+    def _thresholds_ordered(self) -> ResolutionConfig:
         if self.review_threshold > self.link_threshold:
             raise ValueError("review_threshold must not exceed link_threshold")
         return self
 
     @model_validator(mode="after")
-    def _names_distinct(self) -> "ResolutionConfig":
+    def _names_distinct(self) -> ResolutionConfig:
         import re
 
         problems = []

@@ -146,6 +146,6 @@ SECTIONS: dict[str, Callable[[], str]] = {
 def render_readme(text: str, sections: dict[str, Callable[[], str]] | None = None) -> str:
     """``text`` with every generated section replaced by its current content."""
     for name, make in (sections or SECTIONS).items():
-        pattern = re.compile(rf"(<!-- BEGIN GENERATED: {name} -->\n).*?(<!-- END GENERATED: {name} -->)", re.S)
+        pattern = re.compile(rf"(<!-- BEGIN GENERATED: {name} -->\n).*?(<!-- END GENERATED: {name} -->)", re.DOTALL)
         text = pattern.sub(lambda m: m.group(1) + make() + m.group(2), text)
     return text

@@ -23,8 +23,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from linker.contract import TABLES, FieldType
 from linker.errors import ConfigError, InputError
+from linker.contract import TABLES, FieldType
 from linker.run_folder import DEFAULT_DIR
 
 SYNONYMS: dict[str, tuple[str, ...]] = {

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,18 +29,28 @@ from linker.engine import DuckDBEngine, Engine, open_engine
 from linker.enrich import enrich, enrichment_manifest, export_enrichment, load_enrichment_rules
 from linker.enrich.report import ReportContext
 from linker.errors import EngineError, RunFolderError
+from linker.export import export_tables
+from linker.export.files import file_checksum, write_json
 from linker.graph import load_graph_store
-from linker.identifiers import build_identifiers
 from linker.ingest import IngestReport, ingest
-from linker.outputs import export_table, file_checksum, write_json
+from linker.normalize.identifiers import build_identifiers
 from linker.preflight import check_inputs
 from linker.privacy import erase_personal, pseudonym_key, pseudonymize_ids, pseudonymize_values
 from linker.resolve import Resolution, resolve
 from linker.rules import Rules, load_rules
-from linker.stages import check_backend
-from linker.run_folder import (MANIFEST, MODEL_FILE, SCRATCH_DB, STATE_DIR, STORE_NAME, SUMMARY, WORK_DB,
-                               WORK_DIR, RunFolder)
+from linker.run_folder import (
+    MANIFEST,
+    MODEL_FILE,
+    SCRATCH_DB,
+    STATE_DIR,
+    STORE_NAME,
+    SUMMARY,
+    WORK_DB,
+    WORK_DIR,
+    RunFolder,
+)
 from linker.sql import quote_ident, quote_literal
+from linker.stages import check_backend
 
 StageHook = Callable[[str], AbstractContextManager[Any]]
 
@@ -194,7 +204,7 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
                 stage_hook: StageHook | None, key: bytes | None, rules: Any, enrichment_rules: Any,
                 hooks: RunHooks | None = None) -> RunResult:
     """Every stage, writing into ``staging``; the result names the files where they will be once switched in."""
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     engine = _open_engine(config, staging)
     hook = stage_hook or (lambda name: nullcontext())
@@ -232,7 +242,7 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
             if key is not None:  # pseudonymous outputs carry no name, birth date or raw record
                 erase_personal(engine)
         with _stage(hook, "export", result.stages) as timing:
-            result.files += moved(_export(engine, config, staging))
+            result.files += moved(export_tables(engine, staging, config.output.formats))
             result.files += moved(export_enrichment(engine, staging, config.output.formats,
                                                     report_context=ReportContext.of(config)))
             timing.rows = sum(engine.count(t) for t in ("links", "clusters", "hubs", "profiles"))
@@ -335,37 +345,6 @@ def _stage(hook: StageHook, name: str, stages: list[StageResult]) -> Iterator[St
     stages.append(timing)
 
 
-EXPORTS = {
-    "links": "SELECT * EXCLUDE (evidence), to_json(evidence) AS evidence FROM links ORDER BY account_id, rank",
-    "hubs": "SELECT * FROM hubs",
-    "clusters": "SELECT * FROM clusters",
-    "identifier_issues": "SELECT owner_kind, owner_id, id_type, kind, status, reason, source_table, _row, _source "
-                         "FROM identifiers WHERE status <> 'usable' ORDER BY source_table, _row",
-}
-"""Exported tables: output file stem -> query over the run database."""
-QUARANTINE_CELL = 32_000
-"""A quarantined record longer than this (in characters; spreadsheets hold 32,767 in a cell) is cut in
-``quarantine/<table>.csv`` and written whole to ``quarantine/<table>-records.jsonl``."""
-
-
-def _export(engine: Engine, config: Config, out: Path) -> list[Path]:
-    files = []
-    for stem, query in EXPORTS.items():
-        files += export_table(engine, query, out / stem, [f for f in config.output.formats if f != "jsonl"])
-    for (table,) in engine.rows("SELECT DISTINCT table_name FROM quarantine ORDER BY 1"):
-        rows = f"FROM quarantine WHERE table_name = {quote_literal(table)}"
-        side = f"{table}-records.jsonl"
-        files += export_table(engine, f"""
-            SELECT * EXCLUDE (record), CASE WHEN length(record) > {QUARANTINE_CELL}
-                THEN left(record, 1000) || {quote_literal(f" ... (cut: the whole record is in quarantine/{side})")}
-                ELSE record END AS record
-            {rows} ORDER BY _row, line""", out / "quarantine" / table, ["csv"])
-        if engine.count(f"quarantine WHERE table_name = {quote_literal(table)} AND length(record) > {QUARANTINE_CELL}"):
-            files += export_table(engine, f"SELECT _row, line, record {rows} AND length(record) > {QUARANTINE_CELL} "
-                                          "ORDER BY _row, line", out / "quarantine" / f"{table}-records", ["jsonl"])
-    return files
-
-
 def _write_run_files(result: RunResult, config: Config, frames: dict[str, pd.DataFrame] | None,
                      started: datetime, out: Path, extra: dict[str, Any]) -> None:
     """Write ``summary.json`` and ``manifest.json`` into ``out`` (the staging folder), the manifest last."""
@@ -380,7 +359,7 @@ def _write_run_files(result: RunResult, config: Config, frames: dict[str, pd.Dat
     manifest = {
         "linker_version": __version__,
         "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "inputs": inputs,
         "config": json.loads(config.model_dump_json()),
         **{k: summary[k] for k in ("tables", "counts", "model", "stages", "total_seconds", "files")},

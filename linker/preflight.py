@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from linker.config import Config, SourceConfig
-from linker.contract import TABLES, FieldType
 from linker.errors import ConfigError, InputError
-from linker.readers import source_columns
+from linker.contract import TABLES, FieldType
+from linker.ingest.readers import source_columns
 
 _MULTI = (FieldType.LIST, FieldType.DATE_LIST)
 

@@ -78,7 +78,7 @@ _RUN_NAMES = frozenset({WORK_DB, WORK_DB + ".wal", MANIFEST, SUMMARY, MODEL_FILE
                         *_TEMPORARY, STORE_NAME, *(STORE_NAME + s for s in (".wal", ".shadow", ".lock"))})
 """Entries only linker writes into a run folder (those of earlier versions included)."""
 _TEMP_FILE = re.compile(r"\..+\.tmp-\d+")
-"""A file being written atomically (:func:`linker.outputs.atomic_path`, the graph store), left by a kill."""
+"""A file being written atomically (:func:`linker.export.files.atomic_path`, the graph store), left by a kill."""
 
 
 class RunFolder:

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from linker.errors import InputError
-from linker.framing import Framing, frame_records
+from linker.ingest.framing import Framing, frame_records
 
 CASES = [
     # name, file bytes, [(line, record text, problem)], (header, lines, records, blank)

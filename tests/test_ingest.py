@@ -7,7 +7,7 @@ import pytest
 from linker.config import load_config
 from linker.errors import ReconciliationError
 from linker.ingest import ingest
-from linker.readers import load_raw
+from linker.ingest.readers import load_raw
 from tests.tiny import ACCOUNTS, CUSTOMERS, PURCHASES
 
 
@@ -141,14 +141,14 @@ def test_quarantined_rows_carry_their_line(dataset, tmp_path: Path) -> None:
 
 def test_records_not_all_accepted_or_quarantined_stop_the_run(dataset, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    import linker.ingest
+    import linker.ingest.stage
 
     def one_more(*args, **kwargs):
         raw = load_raw(*args, **kwargs)
         raw.records += 1        # a record the reading lost: the count from the file says so
         return raw
 
-    monkeypatch.setattr(linker.ingest, "load_raw", one_more)
+    monkeypatch.setattr(linker.ingest.stage, "load_raw", one_more)
     with pytest.raises(ReconciliationError, match="the file holds 4 records but 3 were accepted and 0 quarantined"):
         run_ingest(dataset(), tmp_path)
 

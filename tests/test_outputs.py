@@ -10,7 +10,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from linker.outputs import export_table
+from linker.export.files import export_table
 from linker.sql import quote_literal
 
 

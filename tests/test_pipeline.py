@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-
 from typing import cast
 
 import duckdb
 import pytest
 
 from linker.config import load_config
-from linker.pipeline import QUARANTINE_CELL, run
+from linker.export import QUARANTINE_CELL
+from linker.pipeline import run
 
 
 def test_a_long_quarantined_record_is_cut_in_the_csv_and_whole_beside_it(dataset, tmp_path: Path) -> None:

@@ -196,8 +196,8 @@ def test_a_run_prints_no_personal_value(tmp_path: Path, flags: list[str]) -> Non
 @pytest.mark.spark
 def test_pseudonymization_gives_the_same_tables_on_spark(spark_engine, dataset, tmp_path: Path) -> None:
     from linker.engine import DuckDBEngine
-    from linker.identifiers import build_identifiers
     from linker.ingest import ingest
+    from linker.normalize.identifiers import build_identifiers
     from linker.privacy import erase_personal, pseudonymize_ids, pseudonymize_values
     from linker.rules import load_rules
     from tests.engine.stages import table_rows

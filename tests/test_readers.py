@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from linker.config import SourceConfig
 from linker.errors import InputError
-from linker.readers import load_raw, source_columns
+from linker.ingest.readers import load_raw, source_columns
 from tests.tiny import CUSTOMERS, write_table
 
 

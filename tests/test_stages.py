@@ -13,9 +13,8 @@ from linker.cli import app
 from linker.config import load_config
 from linker.engine import DuckDBEngine
 from linker.errors import EngineError
-from linker.identifiers import build_identifiers
 from linker.ingest import ingest
-from linker.pipeline import run
+from linker.normalize.identifiers import build_identifiers
 from linker.resolve import resolve
 from linker.rules import load_rules
 from linker.stages import STAGE, STAGES, check_backend, stages_not_on

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linker.values import in_range, number_expr, time_expr
+from linker.ingest.values import in_range, number_expr, time_expr
 
 con = duckdb.connect()
 

@@ -162,7 +162,7 @@ class Engine(ABC):
     def write_output(self, query: str, path: Path | str, fmt: str, *, single_file: bool = False) -> None:
         """Write the rows of ``query`` as an output of the run: ``fmt`` is ``parquet``, ``csv`` (with a header)
         or ``jsonl``; a folder of part files at ``path``, or with ``single_file`` one file. Engines that write
-        in parallel implement it (:func:`linker.outputs.export_table` writes DuckDB's files itself)."""
+        in parallel implement it (:func:`linker.export.files.export_table` writes DuckDB's files itself)."""
         from linker.errors import EngineError
 
         raise EngineError(f"the {self.name} engine writes no {fmt} output")

@@ -252,7 +252,7 @@ class SparkEngine(Engine):
         self.spark.createDataFrame([], schema).createOrReplaceTempView(name)
 
     def store(self, name: str, frame: DataFrame) -> None:
-        """Write the DataFrame ``frame`` as table ``name`` (for Spark's own readers, :mod:`linker.spark_readers`)."""
+        """Write the DataFrame ``frame`` as table ``name`` (for Spark's own readers, :mod:`linker.ingest.spark_readers`)."""
         self._store(name, frame)
 
     def _store(self, name: str, frame: DataFrame) -> None:

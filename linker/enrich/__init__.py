@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -45,15 +45,23 @@ from linker.config import EnrichmentConfig
 from linker.engine import DuckDBEngine, Engine, as_engine
 from linker.enrich.aggregate import build_aggregates
 from linker.enrich.attribution import (
-    build_customer_events, build_device_attribution, build_linked_accounts, latest_event_date,
+    build_customer_events,
+    build_device_attribution,
+    build_linked_accounts,
+    latest_event_date,
+)
+from linker.enrich.category_match import (
+    build_categories,
+    build_merchant_classes,
+    matching_summary,
+    register_taxonomy,
 )
 from linker.enrich.parts import customer_parts
 from linker.enrich.profiles import build_profiles, build_unmapped_categories
 from linker.enrich.signal_rules import SignalRules, load_signal_rules
 from linker.enrich.signals import fire_signals
-from linker.enrich.category_match import build_categories, build_merchant_classes, matching_summary, register_taxonomy
 from linker.enrich.taxonomy import Taxonomy, load_taxonomy
-from linker.outputs import export_table, file_checksum, write_text
+from linker.export.files import export_table, file_checksum, write_text
 from linker.sql import quote_literal
 
 __all__ = ["EnrichmentRules", "enrich", "enrichment_manifest", "export_enrichment", "load_enrichment_rules"]
@@ -139,7 +147,7 @@ def enrich(engine: Engine | duckdb.DuckDBPyConnection, config: EnrichmentConfig,
     """
     engine = as_engine(engine)
     rules = rules or load_enrichment_rules(config)
-    as_of = config.as_of or latest_event_date(engine) or datetime.now(timezone.utc).date()
+    as_of = config.as_of or latest_event_date(engine) or datetime.now(UTC).date()
     counts: dict[str, int] = {}
     register_taxonomy(engine, rules.taxonomy)
     counts["unmapped categories"] = build_categories(engine, rules.taxonomy)
@@ -220,7 +228,7 @@ def export_enrichment(engine: Engine | duckdb.DuckDBPyConnection, out_dir: Path,
                       report: bool = True, report_context: Any = None) -> list[Path]:
     """Write ``profiles``, ``signals`` (Parquet, CSV, JSON Lines), ``unmapped_categories`` (Parquet, CSV) and
     ``aggregates`` (Parquet only: about fifty rows per customer) in the requested formats, and ``report.html``;
-    every file atomically, by the engine (:func:`linker.outputs.export_table`: on Spark, each Parquet output is
+    every file atomically, by the engine (:func:`linker.export.files.export_table`: on Spark, each Parquet output is
     a folder of part files).
 
     Aggregates that :func:`enrich` wrote into a file are moved here (renamed) into ``out_dir``, and their view is

@@ -25,7 +25,7 @@ import duckdb
 
 from linker.engine import DuckDBEngine, Engine, as_engine
 from linker.enrich.parts import WHOLE, CustomerPart, write_part
-from linker.outputs import ParquetAppender
+from linker.export.files import ParquetAppender
 from linker.sql import quote_literal
 
 CONVERSION_DAYS = 30

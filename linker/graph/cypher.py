@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from linker.errors import QueryError
+from linker.export.files import csv_guarded
 from linker.graph.dialect import LADYBUG, parameter_names, strip_literals
 from linker.graph.returns import column_names
 from linker.graph.store import GraphStore, opened
-from linker.outputs import csv_guarded
 from linker.schema import GraphSchema, load_schema
 
 FORMATS = ("table", "csv", "json")

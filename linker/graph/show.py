@@ -21,8 +21,8 @@ from typing import Any
 import networkx as nx
 
 from linker.errors import RunNotFoundError
+from linker.export.files import write_text
 from linker.graph.views import customer_neighbourhood, node_id
-from linker.outputs import write_text
 
 COLOURS = {"Customer": "#1f77b4", "OnlineAccount": "#ff7f0e", "Phone": "#2ca02c", "Email": "#9467bd",
            "Device": "#8c564b", "Category": "#7f7f7f", "Need": "#e377c2"}

@@ -20,9 +20,9 @@ from typing import Any
 import networkx as nx
 
 from linker.errors import NotFoundError
+from linker.export.files import atomic_path
 from linker.graph.cypher import plain
 from linker.graph.store import GraphStore, opened
-from linker.outputs import atomic_path
 from linker.schema import GraphSchema, load_schema
 
 IDENTITY_RELATIONSHIPS = ("HAS_PHONE", "HAS_EMAIL", "HAS_DEVICE", "LINKED_TO")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from linker.config import ComparisonConfig
-from linker.identifiers import column_sql
+from linker.normalize.identifiers import column_sql
 from linker.resolve.model import BIRTH_DATE, CITY, GENDER, Comparison, Level
 
 KIND_LEVELS: dict[str, tuple[Level, ...]] = {

@@ -281,7 +281,7 @@ class MatchModel:
         return cls(tuple(comparisons), m, u, share, dict(data.get("training") or {}), u_random)
 
     def save(self, path: Path) -> Path:
-        from linker.outputs import write_json
+        from linker.export.files import write_json
 
         return write_json(path, self.to_dict())
 

@@ -22,8 +22,8 @@ from linker.config import load_config
 from linker.engine import DuckDBEngine
 from linker.engine.dialect import SparkDialect
 from linker.enrich import enrich
-from linker.identifiers import build_identifiers
 from linker.ingest import ingest
+from linker.normalize.identifiers import build_identifiers
 from linker.resolve import resolve
 from linker.rules import load_rules
 from linker.sql import quote_ident

@@ -13,13 +13,14 @@ import pytest
 from typer.testing import CliRunner
 
 from linker.cli import app
+from linker.engine import DuckDBEngine, Engine
 from linker.enrich import enrich, export_enrichment
 from linker.enrich.report import ReportContext
-from linker.engine import DuckDBEngine, Engine
+from linker.export import export_tables
 from linker.graph.store import extract_parquet, load_graph_store, opened
-from linker.identifiers import build_identifiers
 from linker.ingest import ingest
-from linker.pipeline import STATE_TABLES, _export
+from linker.normalize.identifiers import build_identifiers
+from linker.pipeline import STATE_TABLES
 from linker.resolve import resolve
 from linker.rules import load_rules
 from linker.stages import stages_not_on
@@ -110,7 +111,7 @@ def handed_over(enriched, spark_session, tmp_path_factory):
 
 
 def _export_all(engine: Engine, config: Any, out: Path) -> None:
-    _export(engine, config, out)
+    export_tables(engine, out, config.output.formats)
     export_enrichment(engine, out, config.output.formats, report_context=ReportContext.of(config))
 
 

@@ -9,8 +9,8 @@ import pytest
 from linker.config import EnrichmentConfig
 from linker.engine import DuckDBEngine
 from linker.enrich import enrich
-from linker.identifiers import build_identifiers
 from linker.ingest import ingest
+from linker.normalize.identifiers import build_identifiers
 from linker.resolve import resolve
 from linker.rules import load_rules
 from linker.stages import STAGE

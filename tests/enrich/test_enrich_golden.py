@@ -22,32 +22,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 
 import linker
-from linker import pipeline
 
 HERE = Path(__file__).parent / "golden"
 GOLDEN = HERE / "tiny_run.json"
-
-
-def _wire_enrichment(monkeypatch: pytest.MonkeyPatch, config: linker.Config) -> None:
-    """Until ``linker/pipeline.py`` calls the enrichment stage itself: run it right after resolution, in the
-    run's own connection, and export its files with the others."""
-    from linker.enrich import enrich, export_enrichment
-
-    resolve, export = pipeline.resolve, pipeline._export
-
-    def resolve_then_enrich(con: duckdb.DuckDBPyConnection, *args: Any) -> dict[str, int]:
-        return {**resolve(con, *args), **enrich(con, config.enrichment)}
-
-    def export_both(con: duckdb.DuckDBPyConnection, cfg: linker.Config) -> list[Path]:
-        return export(con, cfg) + export_enrichment(con, cfg.output.dir, cfg.output.formats)
-
-    monkeypatch.setattr(pipeline, "resolve", resolve_then_enrich)
-    monkeypatch.setattr(pipeline, "_export", export_both)
 
 
 def _snapshot(out: Path, result: linker.RunResult) -> dict[str, Any]:
@@ -81,8 +62,6 @@ def test_linker_run_golden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         "output": {"dir": str(tmp_path / "out"), "graph_store": False},
         "enrichment": {"as_of": "2024-06-30"},
     })
-    if not hasattr(pipeline, "enrich"):
-        _wire_enrichment(monkeypatch, config)
     result = linker.run(config)
     assert not (tmp_path / "out" / ".work").exists()  # the scratch database and part files are temporary
     got = json.loads(json.dumps(_snapshot(tmp_path / "out", result), ensure_ascii=False, default=str))

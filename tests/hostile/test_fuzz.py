@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from linker.config import SourceConfig
 from linker.errors import InputError
-from linker.readers import load_raw
+from linker.ingest.readers import load_raw
 
 PIECES = st.sampled_from([b"id", b"name", b"1", b"x", b",", b";", b'"', b'""', b"\n", b"\r", b"\r\n", b" ", b"{",
                           b"}", b"[", b"]", b":", b'"k"', "张".encode(), b"\x00", b"\x1f", b"\xff", b"\xef\xbb\xbf"])

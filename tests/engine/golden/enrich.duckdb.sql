@@ -48,6 +48,9 @@ SELECT name FROM observed_categories WHERE source = 'online';
 -- create temp table category_keys
 SELECT * FROM _linker_batches_N;
 
+-- create empty temp table category_matches
+CREATE TABLE category_matches ("name" VARCHAR, "class" VARCHAR, "matched_by" VARCHAR, "matched_rule" VARCHAR, "match_score" DOUBLE);
+
 -- insert category_matches
 SELECT k.name, n.class, 'exact', n.name_key, 100 FROM category_keys k JOIN taxonomy_names n USING (name_key);
 

@@ -34,6 +34,9 @@ SELECT name FROM observed_categories WHERE source = 'online';
 -- create temp table category_keys
 SELECT * FROM _linker_batches_N;
 
+-- create empty temp table category_matches
+CREATE TABLE category_matches (`name` STRING, `class` STRING, `matched_by` STRING, `matched_rule` STRING, `match_score` DOUBLE);
+
 -- insert category_matches
 SELECT k.name, n.class, 'exact', n.name_key, 100 FROM category_keys AS k JOIN taxonomy_names AS n USING (name_key);
 

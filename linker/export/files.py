@@ -153,7 +153,7 @@ class ParquetAppender:
         self._tmp = self.target.with_name(f".{self.target.name}.tmp-{os.getpid()}")
         self._writer: Any = None
 
-    def __enter__(self) -> "ParquetAppender":
+    def __enter__(self) -> ParquetAppender:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         return self
 

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 import duckdb
 
 from linker.config import IdentifierTypeConfig
-from linker.contract import TABLES
 from linker.engine import Engine, as_engine
+from linker.contract import TABLES
 from linker.normalize import IdentifierRules, normalize_identifiers
 from linker.normalize.junk import BAD_FORMAT, EMPTY, INVALID, JUNK, REPEATED_DIGIT, USABLE
 from linker.sql import quote_ident, quote_literal

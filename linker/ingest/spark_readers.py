@@ -1,11 +1,11 @@
 """Read source files into raw tables on Spark: the executors read the files, the driver sees counts only.
 
-The raw tables are those of :mod:`linker.readers` (``raw_<table>`` of text columns with ``_row``, ``_line`` and
+The raw tables are those of :mod:`linker.ingest.readers` (``raw_<table>`` of text columns with ``_row``, ``_line`` and
 ``_source``; ``malformed_<table>``), made by the same SQL, so that ingest's typing and quarantine give the same
 rows, reasons and record numbers on Spark as on DuckDB.
 
 * CSV and JSON Lines: a table of the files to read goes through :meth:`~linker.engine.Engine.map_batches`
-  (``mapInArrow``); each executor task frames one file's records with :func:`linker.framing.frame_records`, the
+  (``mapInArrow``); each executor task frames one file's records with :func:`linker.ingest.framing.frame_records`, the
   code DuckDB's reader runs on the driver, and the records are split into fields in SQL. One task reads one whole
   file: a record's number (``_row``) is its position among the file's records, and whether a line break is inside
   a quoted value depends on every quote before it, so a byte range in the middle of a file cannot be framed
@@ -35,8 +35,8 @@ import pyarrow as pa
 from linker.config import SourceConfig
 from linker.engine import ArrowFunction
 from linker.errors import EngineError, InputError
-from linker.framing import SCHEMA, Framing, frame_records
-from linker.readers import (
+from linker.ingest.framing import SCHEMA, Framing, frame_records
+from linker.ingest.readers import (
     RECORDS,
     RawTable,
     _existing,
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from linker.engine.spark import SparkEngine
 
 FRAMED = SCHEMA.append(pa.field("summary", pa.string()))
-"""The framed records of a file (:data:`linker.framing.SCHEMA`), then one row with only ``summary``: JSON of the
+"""The framed records of a file (:data:`linker.ingest.framing.SCHEMA`), then one row with only ``summary``: JSON of the
 header and the record count, or the error that makes the file unusable."""
 _FILES = pa.schema([("location", pa.string()), ("shown", pa.string()), ("encoding", pa.string()),
                     ("quotes", pa.bool_()), ("delimiter", pa.string())])

@@ -1,5 +1,5 @@
 """Read source files and DataFrames into raw tables of text columns, on DuckDB (here) or Spark
-(:mod:`linker.spark_readers`, which shares the SQL of this module).
+(:mod:`linker.ingest.spark_readers`, which shares the SQL of this module).
 
 Each reader creates ``raw_<table>``: every source column as VARCHAR, plus ``_row`` (the record's number),
 ``_line`` (the line where a text record starts; null for Parquet and DataFrames) and ``_source`` (file name).
@@ -10,7 +10,7 @@ or quarantined. Parsing and typing of values happens in :mod:`linker.ingest`, in
 
 Notes
 -----
-* CSV and JSON Lines are framed into records by :mod:`linker.framing` (an unbalanced quote breaks its own
+* CSV and JSON Lines are framed into records by :mod:`linker.ingest.framing` (an unbalanced quote breaks its own
   record only), then split into fields in SQL. CSV: ``_row`` counts records (header and blank lines aside).
   JSON Lines: one record per line, ``_row`` is the line number; blank lines are not records.
 * Column names are made unique regardless of case (DuckDB's are case-insensitive): a later ``NAME`` beside
@@ -39,7 +39,7 @@ import pyarrow as pa
 from linker.config import SourceConfig
 from linker.engine import DuckDBEngine, Engine, as_engine
 from linker.errors import InputError
-from linker.framing import SCHEMA, Framing, frame_records, split_record
+from linker.ingest.framing import SCHEMA, Framing, frame_records, split_record
 from linker.sql import quote_ident, quote_literal
 
 _CHUNK = 1 << 24
@@ -98,12 +98,12 @@ def load_raw(engine: Engine | duckdb.DuckDBPyConnection, name: str, source: Sour
              frame: pd.DataFrame | None = None, workdir: Path) -> RawTable:
     """Create ``raw_<name>`` and ``malformed_<name>`` in ``engine`` from a file or DataFrame; describe them.
 
-    On Spark the files are read by the executors (:mod:`linker.spark_readers`); on DuckDB here, on one machine.
+    On Spark the files are read by the executors (:mod:`linker.ingest.spark_readers`); on DuckDB here, on one machine.
     """
     engine = as_engine(engine)
     if engine.name == "spark":
         from linker.engine.spark import SparkEngine
-        from linker.spark_readers import load_raw_spark
+        from linker.ingest.spark_readers import load_raw_spark
 
         assert isinstance(engine, SparkEngine)
         return load_raw_spark(engine, name, source, frame=frame)
@@ -182,7 +182,7 @@ def _utf8_path(path: Path, encoding: str, copy: Path) -> Path:
 
 # ---------------------------------------------------------------------------------------------- framing
 RECORDS = "SELECT rtrim(record, chr(13) || chr(10)) AS r, _row, _line, problem, quoted FROM {framed}"
-"""The framed records (:data:`linker.framing.SCHEMA` in table ``framed``) as the readers' queries see them:
+"""The framed records (:data:`linker.ingest.framing.SCHEMA` in table ``framed``) as the readers' queries see them:
 ``rec`` (``r``: the record's text without its line break, ``_row``, ``_line``, ``problem``, ``quoted``)."""
 
 

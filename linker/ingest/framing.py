@@ -2,7 +2,7 @@
 
 A parser that meets an unbalanced quote reads the rest of the file as one value: the rows after it are lost
 and its own count of rows says nothing. Here records are found first, and each is then parsed alone (in SQL,
-:mod:`linker.readers`), so that a broken record costs itself only and the count of records comes from the file.
+:mod:`linker.ingest.readers`), so that a broken record costs itself only and the count of records comes from the file.
 
 Rules (CSV; JSON Lines has no quotes: each line is a record):
 

@@ -1,13 +1,4 @@
-"""Ingest: read every source, type and validate every row in SQL, quarantine the bad ones with a reason.
-
-Every row read ends up either in the accepted table (``customers``, ``accounts`` ...) or in ``quarantine`` with a
-reason code from :class:`linker.contract.Reason`; :class:`IngestReport` reconciles the counts per table. A bad
-row never stops the run.
-
-The stage runs on any :class:`~linker.engine.Engine`: the readers (:mod:`linker.readers`, and
-:mod:`linker.spark_readers` on Spark) make raw tables of text, and the typing, checks and quarantine are the same
-SQL on every engine, so DuckDB and Spark give the same rows, reasons and record numbers.
-"""
+"""The ingest stage: every source read, typed and checked in SQL; bad rows quarantined; counts reconciled."""
 
 from __future__ import annotations
 
@@ -19,12 +10,20 @@ import duckdb
 import pandas as pd
 
 from linker.config import Config, SourceConfig
-from linker.contract import INGEST_ORDER, REFERENCE_REASON, TABLES, Field, FieldType, Reason, TableContract
+from linker.contract import (
+    INGEST_ORDER,
+    REFERENCE_REASON,
+    TABLES,
+    Field,
+    FieldType,
+    Reason,
+    TableContract,
+)
 from linker.engine import Engine, as_engine
 from linker.errors import ReconciliationError
-from linker.readers import RawTable, load_raw
+from linker.ingest.readers import RawTable, load_raw
+from linker.ingest.values import MAX_ABS_NUMBER, has_offset, number_expr, text_expr, typed_expr
 from linker.sql import quote_ident, quote_literal
-from linker.values import MAX_ABS_NUMBER, has_offset, number_expr, text_expr, typed_expr
 
 MAX_BYTES = {FieldType.ID: 512, FieldType.TEXT: 2_000, FieldType.LIST: 4_000, FieldType.DATE_LIST: 4_000}
 """Longest text a role that resolution compares may hold, in bytes (a name of 100,000 characters made resolution
