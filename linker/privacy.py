@@ -105,6 +105,7 @@ _PERSONAL_COLUMNS = {
     "customers": ("name", "names", "phones", "emails", "device_ids", "birth_date", "attributes"),
     "accounts": ("name", "names", "phones", "emails", "device_ids", "birth_date", "attributes"),
     "identifiers": ("raw",),
+    "account_name_flags": ("name",),   # kept for an update, which a pseudonymized run does not take
     "profiles": ("name", "birth_date"),
     "quarantine": ("record",),
 }

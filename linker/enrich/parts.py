@@ -2,8 +2,8 @@
 
 Every aggregate and profile row belongs to one customer, so a statement restricted to a range of customers
 gives exactly the rows the whole statement would give for them. Working part by part keeps each statement's
-hash tables within the memory limit: at 1M customers the whole-table statements spilled to disk and took three
-times longer per row than at 100k. Parts are contiguous ``customer_id`` ranges (not hashes), so that rows
+hash tables within the memory limit: at scale the whole-table statements spill to disk and cost more per row
+the larger they get. Parts are contiguous ``customer_id`` ranges (not hashes), so that rows
 appended part after part, each part sorted, make a table sorted by customer without a global sort, and a
 range filter on such a table skips the other parts' row groups.
 

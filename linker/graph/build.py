@@ -8,8 +8,8 @@ types (relationship queries first give the keys of their two ends as ``src`` and
 copies them (:func:`load_order`, :mod:`linker.graph.store`); the Neo4j bundle and loader read the store, so all
 three hold the same graph.
 
-What the graph holds — what an investigator of the bank can use, and nothing else (at 1M customers every
-million relationships cost seconds of load):
+What the graph holds — what an investigator of the bank can use, and nothing else (every relationship costs
+load time and disk):
 
 - ``Phone``/``Email``/``Device`` nodes for the values a customer holds or two owners share; a value only one
   online account holds joins nothing to anything and stays in ``identifiers`` (and ``identifier_degrees``);
@@ -168,8 +168,8 @@ def _identity(rel: str, owner: str) -> Callable[[Sources], str]:
 LINK_EVIDENCE_SPARE = r',"(?:[a-z_]+":null|note":"held by [^"]*")'
 """Members left out of ``LINKED_TO.evidence`` (the JSON of ``links.evidence``): null ones, and the notes
 "held by N customer(s) and M account(s)" of exact matches, which the matched identifier's node says too
-(``customers``, ``accounts``). A third of the text (54 MB -> 35 MB at 100k customers): LadybugDB copies a
-relationship's strings at about 25 ns a byte, once for each direction. ``links`` keeps all of it. (In the
+(``customers``, ``accounts``). About a third of the text: LadybugDB copies a relationship's
+strings byte by byte, once for each direction. ``links`` keeps all of it. (In the
 JSON text a quote inside a string is escaped, so the pattern only meets members.)"""
 
 
@@ -219,8 +219,7 @@ SIGNAL_EVENTS = r',\s*"events"\s*:\s*\[(?:[^\]"]|"(?:[^"\\]|\\.)*")*\]'
 """The listed events of each part of a signal's evidence (``,"events":[...]``, strings inside skipped whole).
 ``HAS_NEED.evidence`` is the evidence without them: every part with what was found (holds, count, amount, days,
 first and last time, confidence), the accounts and devices it came through, card transactions, classes already
-bought. The events themselves are two thirds of the text (3.6 KB a signal on the demo data, 0.9 GB at 1M
-customers) and are in the run's signals export."""
+bought. The events themselves are most of the text, and are in the run's signals export."""
 
 
 def _has_need(s: Sources) -> str:

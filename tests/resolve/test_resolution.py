@@ -219,9 +219,9 @@ def test_resolve_frees_its_intermediate_tables(resolve_run, monkeypatch: pytest.
     # scores would take the enrichment's memory for the rest of the run
     left: list[str] = []
 
-    def resolve_then_look(con: duckdb.DuckDBPyConnection, *args: Any) -> dict[str, int]:
-        counts = resolve(con, *args)
-        left.extend(r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall())
+    def resolve_then_look(engine: DuckDBEngine, *args: Any) -> dict[str, int]:
+        counts = resolve(engine, *args)
+        left.extend(r[0] for r in engine.rows("SELECT table_name FROM duckdb_tables() WHERE temporary"))
         return counts
 
     monkeypatch.setattr(pipeline, "resolve", resolve_then_look)
