@@ -381,8 +381,11 @@ def json_fields(columns: list[tuple[str, str]]) -> str:
 
 
 def _json_field(key: str) -> str:
-    """Text of one JSON key; arrays become ';'-joined text so multi-valued roles read alike in every format."""
-    pointer = quote_literal("$." + '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    """Text of one JSON key; arrays become ';'-joined text so multi-valued roles read alike in every format.
+
+    The key is named by a JSON Pointer, which names any key (``$.""``, the empty key as a JSON path, is refused).
+    """
+    pointer = quote_literal("/" + key.replace("~", "~0").replace("/", "~1"))
     return (f"CASE json_type(line -> {pointer}) "
             f"WHEN 'ARRAY' THEN array_to_string(from_json(line -> {pointer}, '[\"VARCHAR\"]'), ';') "
             f"WHEN 'NULL' THEN NULL ELSE line ->> {pointer} END")

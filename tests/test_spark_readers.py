@@ -61,7 +61,8 @@ HOSTILE_LINES = [
     b'{"id": "bad \xff bytes"}',                               # not UTF-8
     b'{"id": "x\x1fy"}',                                       # a control byte inside a string
     b'{"id": "\\ud800"}',                                       # a lone surrogate
-    b'{"id": "4", "phones": [null, [1, {"k": null}], true, 2E2, ""], "a.b `c` d": false, "\\u738b": "k"}',
+    b'{"id": "4", "phones": [null, [1, {"k": null}], true, 2E2, ""], "a.b `c` d": false, "\\u738b": "k",'
+    b' "": "the empty key", "a/b~1": 1}',
     b"{}",
     b'{"id": "5", "phones": [], "extra": null}',
     b'{"id": "6"} trailing text',
