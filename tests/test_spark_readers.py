@@ -73,9 +73,9 @@ HOSTILE_LINES = [
 def _raw_rows(engine, raw) -> tuple:
     from linker.sql import quote_ident
 
-    columns = ", ".join(quote_ident(c) for c in raw.columns)
+    columns = "".join(f"{quote_ident(c)}, " for c in raw.columns)
     return (raw.columns, raw.records,
-            engine.rows(f"SELECT {columns}, _row, _line, _source FROM {raw.table} ORDER BY _row"),
+            engine.rows(f"SELECT {columns}_row, _line, _source FROM {raw.table} ORDER BY _row"),
             engine.rows(f"SELECT _row, _line, record, detail FROM {raw.malformed} ORDER BY _row"))
 
 
@@ -94,6 +94,19 @@ def test_json_lines_read_alike_on_both_engines(spark_engine, tmp_path: Path, enc
     got = _raw_rows(spark_engine, load_raw(spark_engine, "accounts", source, workdir=tmp_path / "work-spark"))
     assert got == expected
     assert len(expected[3]) >= 5 and "late" in expected[0]   # the hostile lines were read as such
+
+
+@pytest.mark.parametrize("content", [b"", b"\n \n\n", b"[1]\nnot json\n{}\n"],
+                         ids=["empty", "blank lines", "no key"])
+def test_json_lines_with_no_key_read_alike(spark_engine, tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "accounts.jsonl"
+    path.write_bytes(content)
+    duck = DuckDBEngine(duckdb.connect())
+    expected = _raw_rows(duck, load_raw(duck, "accounts", SourceConfig(path=path), workdir=tmp_path / "w"))
+    duck.close()
+    assert _raw_rows(spark_engine, load_raw(spark_engine, "accounts", SourceConfig(path=path),
+                                            workdir=tmp_path / "w")) == expected
+    assert expected[0] == []
 
 
 def test_json_lines_over_many_batches_keep_the_keys_in_first_seen_order(spark_engine, tmp_path: Path) -> None:
