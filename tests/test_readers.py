@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import duckdb
@@ -86,6 +87,16 @@ def test_jsonl_bad_lines_and_arrays(con, tmp_path: Path) -> None:
     assert con.execute(f"SELECT _line, record FROM {raw.malformed} ORDER BY _row").fetchall() == [
         (3, "[1,2]"), (4, "not json")]
     assert raw.records == 4
+
+
+def test_any_json_key_is_read_the_empty_one_too(con, tmp_path: Path) -> None:
+    keys = ["", "a/b", "~1", 'a"b', "a\\b", "a.b", "$", "[0]", "*", "王"]
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({k: f"v{i}" for i, k in enumerate(keys)}) + "\n", encoding="utf-8")
+    raw = load_raw(con, "accounts", SourceConfig(path=path), workdir=tmp_path)
+    assert raw.columns == ["column1", *keys[1:]]
+    assert con.execute(f"SELECT * EXCLUDE (_row, _line, _source) FROM {raw.table}").fetchall() == [
+        tuple(f"v{i}" for i in range(len(keys)))]
 
 
 def test_parquet_list_columns_become_separated_text(con, tmp_path: Path) -> None:

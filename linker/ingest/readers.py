@@ -90,7 +90,7 @@ def source_columns(source: SourceConfig, frame: pd.DataFrame | None = None, *, s
         except Exception as e:  # pyarrow raises several types for a non-Parquet file
             raise InputError(f"not a readable Parquet file: {e}", path=str(path)) from None
     if fmt == "jsonl":
-        return [name for name, _ in _json_columns(_jsonl_keys(path, source.encoding, sample_lines))]
+        return [name for name, _ in json_columns(_jsonl_keys(path, source.encoding, sample_lines))]
     return _csv_header(path, source)
 
 
@@ -336,25 +336,30 @@ def _jsonl_keys(path: Path, encoding: str, sample_lines: int) -> list[str]:
     return list(keys)
 
 
-def _json_columns(keys: list[str]) -> list[tuple[str, str]]:
+def json_columns(keys: list[str]) -> list[tuple[str, str]]:
     """(column name, JSON key) for each key, in first-seen order, names made unique."""
     return list(zip(unique_names(keys), keys))
 
 
+JSONL_LINES = """
+    SELECT _line AS _row, _line, CASE WHEN detail IS NOT NULL THEN r END AS record, detail,
+           CASE WHEN detail IS NULL THEN r END AS line
+    FROM (SELECT r, _line, CASE
+            WHEN problem IS NOT NULL THEN problem
+            WHEN NOT coalesce(CASE WHEN json_valid(r) THEN json_type(r) = 'OBJECT' END, false)
+                THEN 'not a JSON object'
+          END AS detail
+          FROM rec WHERE trim(r, ' ' || chr(9) || chr(13)) <> '')
+"""
+"""DuckDB SQL over ``rec`` (see :data:`RECORDS`): the JSON Lines records that are not blank, numbered by their
+line (``_row``, ``_line``), with ``record`` and ``detail`` when the line is not a JSON object, else its text
+(``line``). The Spark reader runs it too, with DuckDB in its executors: see :mod:`linker.ingest.spark_readers`."""
+
+
 def _load_jsonl(engine: DuckDBEngine, table: str, name: str, path: Path, text_path: Path) -> RawTable:
     framing = Framing(quotes=False)
-    select = """
-        SELECT _line AS _row, _line, CASE WHEN detail IS NOT NULL THEN r END AS record, detail,
-               CASE WHEN detail IS NULL THEN r END AS line
-        FROM (SELECT r, _line, CASE
-                WHEN problem IS NOT NULL THEN problem
-                WHEN NOT coalesce(CASE WHEN json_valid(r) THEN json_type(r) = 'OBJECT' END, false)
-                    THEN 'not a JSON object'
-              END AS detail
-              FROM rec WHERE trim(r, ' ' || chr(9) || chr(13)) <> '')
-    """
     con = engine.con
-    parsed = _records(engine, name, text_path, framing, lambda: select)
+    parsed = _records(engine, name, text_path, framing, lambda: JSONL_LINES)
     records = con.execute(f"SELECT count(*) FROM {parsed}").fetchall()[0][0]   # blank lines aside
     keys = [k for (k,) in con.execute(f"""
         SELECT k FROM (
@@ -363,17 +368,24 @@ def _load_jsonl(engine: DuckDBEngine, table: str, name: str, path: Path, text_pa
                   FROM parsed_{name} WHERE detail IS NULL)
             GROUP BY k)
         ORDER BY first""").fetchall()]
-    columns = _json_columns(keys)
-    split_parsed(engine, parsed, table, name,
-           ", ".join(f"{_json_field(key)} AS {quote_ident(column)}" for column, key in columns), path.name)
+    columns = json_columns(keys)
+    split_parsed(engine, parsed, table, name, json_fields(columns), path.name)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_text AS SELECT * FROM {table}")   # JSON parsed once
     con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {table}_text")
     return RawTable(table, name, path.name, [c for c, _ in columns], records, f"malformed_{name}", is_view=True)
 
 
+def json_fields(columns: list[tuple[str, str]]) -> str:
+    """DuckDB SQL over a JSON object ``line``: the text of each key as its column, for each (column, key)."""
+    return ", ".join(f"{_json_field(key)} AS {quote_ident(column)}" for column, key in columns)
+
+
 def _json_field(key: str) -> str:
-    """Text of one JSON key; arrays become ';'-joined text so multi-valued roles read alike in every format."""
-    pointer = quote_literal("$." + '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    """Text of one JSON key; arrays become ';'-joined text so multi-valued roles read alike in every format.
+
+    The key is named by a JSON Pointer, which names any key (``$.""``, the empty key as a JSON path, is refused).
+    """
+    pointer = quote_literal("/" + key.replace("~", "~0").replace("/", "~1"))
     return (f"CASE json_type(line -> {pointer}) "
             f"WHEN 'ARRAY' THEN array_to_string(from_json(line -> {pointer}, '[\"VARCHAR\"]'), ';') "
             f"WHEN 'NULL' THEN NULL ELSE line ->> {pointer} END")

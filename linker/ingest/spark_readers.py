@@ -6,11 +6,17 @@ rows, reasons and record numbers on Spark as on DuckDB.
 
 * CSV and JSON Lines: a table of the files to read goes through :meth:`~linker.engine.Engine.map_batches`
   (``mapInArrow``); each executor task frames one file's records with :func:`linker.ingest.framing.frame_records`, the
-  code DuckDB's reader runs on the driver, and the records are split into fields in SQL. One task reads one whole
+  code DuckDB's reader runs on the driver (CSV records are then split into fields in SQL). One task reads one whole
   file: a record's number (``_row``) is its position among the file's records, and whether a line break is inside
   a quoted value depends on every quote before it, so a byte range in the middle of a file cannot be framed
   without first scanning what precedes it. The framing ends with a summary row (header, record count, or the
   error that makes the file unusable), the only thing the driver reads.
+* JSON Lines: framed as above (one record per line), then parsed in the executors by DuckDB's JSON functions,
+  which run the SQL of DuckDB's reader (:data:`linker.ingest.readers.JSONL_LINES`, :func:`linker.ingest.readers.json_fields`)
+  over each Arrow batch: which lines are JSON objects (``NaN``, a trailing comma ...) and the text of a number
+  (``1e3`` reads ``1000.0``), of a nested object or of an escape are the parser's own choices, and Spark's JSON
+  functions choose otherwise. A first pass finds each line's keys (the driver collects the distinct keys, in the
+  order they are first seen), a second reads their values.
 * Parquet: read by Spark itself; ``_row`` is the row's index in the file (``_metadata.row_index``), as DuckDB's
   ``file_row_number``.
 * DataFrames: handed from the driver (they are in the driver's memory already).
@@ -21,6 +27,7 @@ file system pyarrow reads (``s3://``, ``gs://``, ``hdfs://`` ...).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tempfile
@@ -33,10 +40,11 @@ import pandas as pd
 import pyarrow as pa
 
 from linker.config import SourceConfig
-from linker.engine import ArrowFunction
-from linker.errors import EngineError, InputError
+from linker.engine import ArrowFunction, BatchFunction
+from linker.errors import InputError
 from linker.ingest.framing import SCHEMA, Framing, frame_records
 from linker.ingest.readers import (
+    JSONL_LINES,
     RECORDS,
     RawTable,
     _existing,
@@ -44,6 +52,8 @@ from linker.ingest.readers import (
     _utf8_path,
     csv_columns,
     csv_fields_query,
+    json_columns,
+    json_fields,
     no_malformed,
     split_parsed,
     unique_names,
@@ -76,8 +86,7 @@ def load_raw_spark(engine: SparkEngine, name: str, source: SourceConfig, *,
     if source.file_format == "parquet":
         return _load_parquet(engine, table, name, path)
     if source.file_format == "jsonl":
-        raise EngineError("reading JSON Lines is not on the Spark engine yet: convert the file to Parquet or CSV, "
-                          f"or run on DuckDB (file {path})")
+        return _load_jsonl(engine, table, name, path, source)
     return _load_csv(engine, table, name, path, source)
 
 
@@ -145,6 +154,67 @@ def _load_csv(engine: SparkEngine, table: str, name: str, path: Path, source: So
     engine.drop(f"records_{name}", f"framed_{name}")
     split_parsed(engine, parsed, table, name, ", ".join(map(quote_ident, columns)), path.name)
     return RawTable(table, name, path.name, columns, int(summary["records"]), f"malformed_{name}", is_view=True)
+
+
+LINES = pa.schema([("_row", pa.int64()), ("_line", pa.int64()), ("record", pa.large_string()),
+                   ("detail", pa.string()), ("line", pa.large_string()), ("keys", pa.list_(pa.string()))])
+"""The records of a JSON Lines file as :data:`linker.ingest.readers.JSONL_LINES` gives them, with the keys of each
+object (``keys``, in the line's order; null for a line that is not an object)."""
+_FIELDS_OF = "_row, _line, record, detail"
+
+
+def _load_jsonl(engine: SparkEngine, table: str, name: str, path: Path, source: SourceConfig) -> RawTable:
+    """Frame the lines, find which are objects and their keys (``lines_<name>``), then read the keys' values
+    (``parsed_<name>``, positional columns ``c0`` ... named in the raw view)."""
+    from pyspark.sql import functions as F
+
+    _frame(engine, name, path, source, quotes=False)
+    lines, parsed = f"lines_{name}", f"parsed_{name}"
+    engine.map_batches(lines, f"SELECT record, _row, _line, problem, quoted FROM records_{name}", json_lines,
+                       LINES)
+    engine.drop(f"records_{name}", f"framed_{name}")
+    records = engine.count(lines)   # blank lines aside
+    first_seen = (engine.spark.table(lines).where("detail IS NULL")
+                  .select("_row", F.posexplode("keys").alias("i", "k"))
+                  .groupBy("k").agg(F.min(F.col("_row") * 1000000 + F.col("i")).alias("first")).orderBy("first"))
+    columns = json_columns([row["k"] for row in first_seen.collect()])   # as DuckDB's reader orders them
+    fields = [(f"c{i}", key) for i, (_, key) in enumerate(columns)]
+    schema = pa.schema([*((c, pa.large_string()) for c, _ in fields),
+                        *(LINES.field(f) for f in _FIELDS_OF.split(", "))])
+    engine.map_batches(parsed, f"SELECT line, {_FIELDS_OF} FROM {lines}", json_values(fields, schema), schema)
+    engine.drop(lines)
+    split_parsed(engine, parsed, table, name,
+                 ", ".join(f"{c} AS {quote_ident(column)}" for (c, _), (column, _) in zip(fields, columns)),
+                 path.name)
+    return RawTable(table, name, path.name, [c for c, _ in columns], records, f"malformed_{name}", is_view=True)
+
+
+def json_lines(records: pa.RecordBatch) -> pa.Table:
+    """The records (:data:`linker.ingest.readers.RECORDS`'s columns) of a JSON Lines file as :data:`LINES` (runs in an
+    executor, in DuckDB)."""
+    return _in_duckdb(records, f"WITH rec AS ({RECORDS.format(framed='batch')}) "
+                               f"SELECT *, CASE WHEN detail IS NULL THEN json_keys(line) END AS keys "
+                               f"FROM ({JSONL_LINES})", LINES)
+
+
+def json_values(fields: list[tuple[str, str]], schema: pa.Schema) -> BatchFunction:
+    """A step over :data:`LINES` batches: the value of each (column, key) of ``fields`` as text (read as DuckDB's
+    reader reads it, :func:`linker.ingest.readers.json_fields`), then ``_row, _line, record, detail``."""
+    values = json_fields(fields) + ", " if fields else ""
+    return functools.partial(_in_duckdb, query=f"SELECT {values}{_FIELDS_OF} FROM batch", schema=schema)
+
+
+def _in_duckdb(batch: pa.RecordBatch, query: str, schema: pa.Schema) -> pa.Table:
+    """``query`` over the table ``batch`` in a DuckDB of one thread (the task's core), cast to ``schema``."""
+    import duckdb
+
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        con.register("batch", pa.Table.from_batches([batch]))
+        result = con.sql(query).to_arrow_table()
+    finally:
+        con.close()
+    return pa.Table.from_arrays([result.column(f.name).cast(f.type) for f in schema], schema=schema)
 
 
 def _load_parquet(engine: SparkEngine, table: str, name: str, path: Path) -> RawTable:

@@ -155,8 +155,25 @@ def jsonl_cases(table: str) -> list[Case]:
         ("bytes that are not UTF-8", with_third(good[2]).replace(third[KEYS[table]].encode(),
                                                                   third[KEYS[table]].encode() + b"\xff", 1), 1),
         ("blank lines", ("\n\n".join(good) + "\n\n").encode("utf-8"), 0),
+        ("CRLF endings and a line of spaces", ("\r\n".join([*good[:3], " \t ", *good[3:]]) + "\r\n").encode("utf-8"),
+         0),
+        ("duplicate keys, escapes and numbers", with_third(_odd_object(table, third)), 0),
+        ("NaN and a trailing comma", with_third(good[2][:-1] + ', "x": NaN, "y": -Infinity,}'), 0),
     ]
     return [Case(name, table, "jsonl", _write_bytes(data), n, bad) for name, data, bad in cases]
+
+
+def _odd_object(table: str, record: dict[str, str]) -> str:
+    """``record`` as a JSON object a parser may read otherwise: its key again (the first is read), its text role
+    as \\u escapes, its number role as ``1e3``, a key needing quoting whose value is an array holding a null
+    and an object, a number ``1.0`` and a nested object."""
+    number = NUMBER_ROLE[table]
+    parts = [f"{json.dumps(k)}: " + (json.dumps(v, ensure_ascii=True) if k == TEXT_ROLE[table] else
+                                     "1e3" if k == number else json.dumps(v, ensure_ascii=False))
+             for k, v in record.items()]
+    parts += [f'{json.dumps(KEYS[table])}: "ignored"', '"a\\"b.c d": [1, null, {"k": 1.50}, "x"]', '"n": 1.0',
+              '"o": {"k": [2E2, "\\u00e9"], "e": {}}']
+    return "{" + ", ".join(parts) + "}"
 
 
 def parquet_cases(table: str) -> list[Case]:
