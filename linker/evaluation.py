@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from linker.errors import RunNotFoundError
+from linker.run_folder import WORK_DB, readable_run
 from linker.sql import quote_literal
 
 
@@ -72,9 +73,7 @@ def evaluate_links(run_dir: Path, truth_dir: Path, *, others: Mapping[str, pd.Da
     list of Accuracy
         ``linker``, ``naive exact match``, then one per entry of ``others``.
     """
-    db = Path(run_dir) / "work.duckdb"
-    if not db.is_file():
-        raise RunNotFoundError(f"no run in {run_dir}")
+    db = readable_run(Path(run_dir), WORK_DB)
     truth_files = sorted(Path(truth_dir).glob("account_owner.*"))
     if not truth_files:
         raise RunNotFoundError(f"no account_owner.csv/.parquet in {truth_dir}")
@@ -131,7 +130,7 @@ def _score(con: duckdb.DuckDBPyConnection, rule: str, predicted_sql: str) -> Acc
 
 def error_breakdown(run_dir: Path, truth_dir: Path, *, limit: int = 20) -> dict[str, list[tuple]]:
     """Examples of false links and missed findable links, with their decision and reason, for tuning."""
-    db = Path(run_dir) / "work.duckdb"
+    db = readable_run(Path(run_dir), WORK_DB)
     truth = sorted(Path(truth_dir).glob("account_owner.*"))[0]
     reader = "read_parquet" if truth.suffix == ".parquet" else "read_csv_auto"
     con = duckdb.connect(str(db), read_only=True)

@@ -110,9 +110,8 @@ def _near_misses(engine: Engine) -> None:
 
     The search is blocked on the name because values one edit apart by chance grow with customers x accounts
     (more values in the same number space), and without a name in common such a pair cannot reach the link
-    threshold: on the benchmark data the unblocked search added 259,110 pairs with no exact match at 1M customers
-    and 3,429,469 at 5M (13x for 5x the customers), nearly all rejected or ambiguous; blocked, 40,311 and 286,511,
-    and a few more true links found. Account values some customer holds exactly are not searched.
+    threshold: unblocked, the pairs it finds grow faster than the data and are nearly all rejected or ambiguous.
+    Account values some customer holds exactly are not searched.
 
     Every distinct (value, name key) gets a number; the deletion keys carry the number only, so the join of customer
     keys with account keys hashes integers, and the strings are read again only for the pairs it finds.
