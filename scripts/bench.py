@@ -12,7 +12,7 @@ Examples::
     python scripts/bench.py 100k --reference /path/to/reference_pipeline.py
     python scripts/bench.py 1m --splink-model    # + Splink's training and prediction on the run's tables
     python scripts/bench.py 100k --update        # linker update with a day of data against a full run
-    python scripts/bench.py 100k --engine spark  # the stages Spark runs, on DuckDB and on Spark local[2]
+    python scripts/bench.py 100k --engine spark  # the whole pipeline on DuckDB, then on Spark local[2]
 
 The reference pipeline (plain DuckDB SQL doing less than linker, ``reference_pipeline.py``, kept outside the
 repository) runs on the same Parquet inputs after each linker run, in its own process, with the same DuckDB
@@ -25,9 +25,13 @@ the model of ``scripts/splink_baseline.py`` (its own training: prior, u by rando
 --splink-u-pairs pairs, EM; then prediction and the one-customer-per-account decision), reported beside the
 run's resolve stage.
 
---engine spark times the stages that run on Spark (normalize and resolve, see ``linker.stages``) on DuckDB and
-on Spark (``--master``, local[2] by default) from the same ingested tables, side by side
-(:func:`linker.bench_engines.run_engine_benchmark`).
+--engine spark runs the whole pipeline (``linker run``, the graph store included unless --no-graph) on the same
+data set once on DuckDB and once on Spark (``--master``, local[2] by default), each in a fresh process, and
+prints per stage the wall and CPU seconds of both with their ratio, resolve's steps, the totals, each run's peak
+memory (on Spark the JVM's included) and whether the two runs' outputs agree: their counts, links by decision,
+clusters, profiles and the rows of every Parquet output (:func:`linker.bench_engines.run_engine_benchmark`); the
+exit code is 1 when they do not (or a run fails: the report then shows the stages it finished and why). --spark-conf
+KEY=VALUE (repeatable) adds a Spark setting to the Spark run.
 
 Data sets are generated once into ``--root/<size>/data`` (1m takes a few minutes) and reused; each run writes
 into ``--root/<size>/out``. Splink comes with ``pip install -e '.[test]'``; without it the comparison is
@@ -77,8 +81,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="time `linker update` with 1%% new accounts and a day of events against a full run "
                         "(linker.bench_update)")
     p.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
-                   help="spark: time the stages Spark runs on DuckDB and on Spark, side by side")
+                   help="spark: run the whole pipeline on DuckDB and on Spark (--master), side by side")
     p.add_argument("--master", default="local[2]", help="the Spark master of --engine spark (local[2])")
+    p.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
+                   help="a Spark setting of --engine spark's Spark run (engine.spark.config); repeatable")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = p.parse_args(argv)
     if args.update:
@@ -159,13 +165,23 @@ def _run_reference(script: Path, args: argparse.Namespace, size: str) -> dict[st
 def _engines(args: argparse.Namespace) -> int:
     from linker.bench_engines import format_engine_report, run_engine_benchmark
 
-    results = [run_engine_benchmark(size, root=args.root, master=args.master) for size in args.sizes]
-    for result in results:
+    spark_config = {}
+    for setting in args.spark_conf:
+        key, equals, value = setting.partition("=")
+        if not equals or not key.strip():
+            print(f"bench: --spark-conf {setting!r} is not KEY=VALUE (e.g. spark.driver.memory=4g)", file=sys.stderr)
+            return 2
+        spark_config[key.strip()] = value.strip()
+    results = []
+    for size in args.sizes:
+        results.append(run_engine_benchmark(size, root=args.root, master=args.master, graph=args.graph,
+                                            formats=args.formats, threads=args.threads,
+                                            memory_limit=args.memory_limit, spark_config=spark_config))
         if not args.json:
-            print(format_engine_report(result), end="\n\n", flush=True)
+            print(format_engine_report(results[-1]), end="\n\n", flush=True)
     if args.json:
         print(json.dumps(results, indent=2))
-    return 0 if all(r["same_counts"] for r in results) else 1
+    return 0 if all(r["same_outputs"] for r in results) else 1
 
 
 def time_splink_model(run_dir: Path, result: dict, threads: int | None, u_max_pairs: float) -> dict:
