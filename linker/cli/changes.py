@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from linker.cli import app, out
+from linker.cli.app import app, out
 
 
 def changes_table(title: str, counts: dict[str, int]) -> Table:

@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from linker.cli import RunDirOption, UnmaskOption, app, out, run_folder, say
+from linker.cli.app import RunDirOption, UnmaskOption, app, out, run_folder, say
 from linker.errors import ConfigError
 
 if TYPE_CHECKING:

@@ -7,7 +7,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from linker.cli import ConfigOption, JsonOption, OutputOption, QuietOption, _progress, _report, app, err, out
+from linker.cli.app import (
+    ConfigOption,
+    JsonOption,
+    OutputOption,
+    QuietOption,
+    app,
+    err,
+    out,
+    print_summary,
+    stage_progress,
+)
 from linker.cli.changes import changes_table
 
 
@@ -30,9 +40,9 @@ def update(since: Annotated[Path, typer.Option(
     from linker.update import update as run_update
 
     cfg = load_config(config, {"output.dir": str(output) if output else None, "enrichment.as_of": as_of})
-    with _progress(quiet) as hook:
+    with stage_progress(quiet) as hook:
         result = run_update(cfg, since, stage_hook=hook, force=force)
-    _report(result.summary(), quiet=quiet, as_json=json_summary)
+    print_summary(result.summary(), quiet=quiet, as_json=json_summary)
     if quiet:
         return
     console = err if json_summary else out
