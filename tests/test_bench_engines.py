@@ -11,7 +11,7 @@ import pytest
 from linker.bench import Size
 from linker.bench_engines import compare_runs, format_engine_report, run_engine_benchmark
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.bench_spark]
 
 STAGES = ["ingest", "normalize", "resolve", "enrich", "export", "graph"]
 
