@@ -282,8 +282,8 @@ def _open_engine(config: Config, staging: Path) -> Engine:
 
 
 def _duckdb(engine: Engine, stage: str) -> duckdb.DuckDBPyConnection:
-    """The DuckDB connection of a stage that runs on DuckDB only (:func:`check_backend` refuses other engines
-    before any work, so this never fails in a run)."""
+    """The DuckDB connection of the work only DuckDB does, an update's (:func:`check_update_engine` refuses
+    other engines before any work, so this never fails in a run)."""
     if isinstance(engine, DuckDBEngine):
         return engine.con
     raise EngineError(f"the {stage} stage does not run on {engine.name} yet")
