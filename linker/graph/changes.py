@@ -32,8 +32,10 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,10 +53,10 @@ from linker.graph.build import (
     relationship_file_stem,
 )
 from linker.graph.dialect import NEO4J_STAMP
-from linker.graph.store import GraphStore
+from linker.graph.store import GraphStore, quote_path
 from linker.run_folder import STORE_NAME
 from linker.schema import GraphSchema, load_schema
-from linker.sql import quote_ident
+from linker.sql import quote_ident, quote_literal
 
 log = logging.getLogger(__name__)
 
@@ -171,45 +173,74 @@ def _store_query(key: GraphKey, schema: GraphSchema) -> str:
 
 
 def graph_changes(con: duckdb.DuckDBPyConnection, previous: GraphStore, *, run_id: str,
-                  schema: GraphSchema | None = None) -> GraphChanges:
+                  schema: GraphSchema | None = None, workdir: Path | None = None) -> GraphChanges:
     """Compare the graph of the run tables in ``con`` with the graph in the ``previous`` store.
+
+    The store's rows of each label and relationship pair are written into a Parquet file in ``workdir`` (a
+    temporary folder when None) by LadybugDB's ``COPY ... TO``, and compared there by DuckDB, which spills
+    within its memory limit: neither side is held in Python.
 
     Notes
     -----
-    Per label and relationship pair: one scan of the store into Arrow, one DuckDB query over the run tables, and
-    a hash anti-join each way; O(rows of both graphs). Nothing is written.
+    Per label and relationship pair: one scan of the store into Parquet, one DuckDB query over the run tables,
+    and a hash anti-join each way; O(rows of both graphs). Nothing is written into the store.
     """
     schema = schema or load_schema()
     queries = graph_queries(con, run_id=run_id, schema=schema)
     check_queries(con, queries)
     keyed: list[tuple[GraphKey, str]] = [*queries.nodes.items(), *queries.relationships.items()]
     changes = GraphChanges(run_id)
-    for key, sql in keyed:
-        started = time.perf_counter()
-        try:
-            old = previous.execute(_store_query(key, schema)).get_as_arrow()
-        except RuntimeError as e:
-            raise GraphStoreError(f"LadybugDB failed reading {key} from the previous store {previous.path}: {e}"
-                                  ) from e
-        rows = _delta(con, key, sql, old, schema)
-        log.debug("graph changes: %s, %d rows, %.1f s", key, rows.num_rows, time.perf_counter() - started)
-        if rows.num_rows:
-            changes.deltas.append(GraphDelta(key, rows))
+    with _workdir(workdir) as folder:
+        for key, sql in keyed:
+            started = time.perf_counter()
+            old = _store_rows(previous, key, schema, folder)
+            rows = _delta(con, key, sql, old, schema)
+            old.unlink()
+            log.debug("graph changes: %s, %d rows, %.1f s", key, rows.num_rows, time.perf_counter() - started)
+            if rows.num_rows:
+                changes.deltas.append(GraphDelta(key, rows))
     return changes
 
 
-def _delta(con: duckdb.DuckDBPyConnection, key: GraphKey, sql: str, old: pa.Table, schema: GraphSchema
+@contextmanager
+def _workdir(workdir: Path | None) -> Iterator[Path]:
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        yield workdir
+        return
+    with tempfile.TemporaryDirectory(prefix="linker-graph-changes-") as folder:
+        yield Path(folder)
+
+
+def _store_rows(store: GraphStore, key: GraphKey, schema: GraphSchema, folder: Path) -> Path:
+    """Write every row of a label or relationship pair of ``store`` into a Parquet file of ``folder``."""
+    stem = key if isinstance(key, str) else relationship_file_stem(*key)
+    path = folder / f"{stem}.previous.parquet"
+    try:
+        store.execute(f"COPY ({_store_query(key, schema)}) TO {quote_path(path)}")
+    except RuntimeError as e:
+        raise GraphStoreError(f"LadybugDB failed reading {key} from the store {store.path}: {e}") from e
+    return path
+
+
+def _typed_columns(key: GraphKey, schema: GraphSchema) -> str:
+    """The columns of a label or relationship pair, cast to the types today's graph query gives them."""
+    props = _properties(key, schema)
+    return ", ".join([*(f"CAST({quote_ident(e)} AS VARCHAR) AS {quote_ident(e)}"
+                        for e in (ENDS if not isinstance(key, str) else ())),
+                      *(f"CAST({quote_ident(p)} AS {DUCKDB_TYPES[t]}) AS {quote_ident(p)}"
+                        for p, t in props.items())])
+
+
+def _delta(con: duckdb.DuckDBPyConnection, key: GraphKey, sql: str, old: Path, schema: GraphSchema
            ) -> pa.Table:
     props = _properties(key, schema)
     keys = [quote_ident(k) for k in _keys(key, schema)]
     columns = [*(ENDS if not isinstance(key, str) else ()), *props]
     compared = ", ".join(quote_ident(c) for c in columns if c != NEO4J_STAMP or isinstance(key, str))
-    typed = ", ".join([*(f"CAST({quote_ident(e)} AS VARCHAR) AS {quote_ident(e)}"
-                         for e in (ENDS if not isinstance(key, str) else ())),
-                       *(f"CAST({quote_ident(p)} AS {DUCKDB_TYPES[t]}) AS {quote_ident(p)}" for p, t in props.items())])
-    con.register("graph_old_arrow", old)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE graph_old AS SELECT {typed} FROM graph_old_arrow")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW graph_old AS SELECT {_typed_columns(key, schema)} "
+                    f"FROM read_parquet({quote_literal(str(old))})")
         con.execute(f"CREATE OR REPLACE TEMP TABLE graph_new AS {sql}")
         key_list = ", ".join(keys)
         removed_columns = ", ".join(c if c in keys else f"NULL AS {c}" for c in (quote_ident(x) for x in columns))
@@ -226,8 +257,7 @@ def _delta(con: duckdb.DuckDBPyConnection, key: GraphKey, sql: str, old: pa.Tabl
             ORDER BY change, {key_list}
         """).to_arrow_table()
     finally:
-        con.unregister("graph_old_arrow")
-        con.execute("DROP TABLE IF EXISTS graph_old; DROP TABLE IF EXISTS graph_new")
+        con.execute("DROP VIEW IF EXISTS graph_old; DROP TABLE IF EXISTS graph_new")
     return table.select([*columns, "change"])
 
 
@@ -239,8 +269,8 @@ properties of one relationship in about 50-140 µs (a lookup of both ends, then 
 deletes and copies one in about 15-20 µs."""
 
 
-def apply_graph_changes(store: GraphStore, changes: GraphChanges, *, schema: GraphSchema | None = None
-                        ) -> None:
+def apply_graph_changes(store: GraphStore, changes: GraphChanges, *, schema: GraphSchema | None = None,
+                        workdir: Path | None = None) -> None:
     """Apply a change set to a store opened for writing, in one pass per kind of change.
 
     Relationships removed go first, then nodes removed (with whatever relationships they still have), then
@@ -253,6 +283,11 @@ def apply_graph_changes(store: GraphStore, changes: GraphChanges, *, schema: Gra
         If LadybugDB refuses a statement (it names the label or relationship).
     """
     schema = schema or load_schema()
+    with _workdir(workdir) as folder:
+        _apply(store, changes, schema, folder)
+
+
+def _apply(store: GraphStore, changes: GraphChanges, schema: GraphSchema, folder: Path) -> None:
     replaced = {d.key for d in changes.relationships() if _mostly_changed(store, d)}
     for delta in changes.relationships():
         if delta.key in replaced:
@@ -272,7 +307,7 @@ def apply_graph_changes(store: GraphStore, changes: GraphChanges, *, schema: Gra
         _copy(store, delta.of("added"), f"COPY {label} FROM $rows", f"adding {label} nodes")
     for delta in changes.relationships():
         if delta.key in replaced:
-            _replace_pair(store, delta, schema)
+            _replace_pair(store, delta, schema, folder)
             continue
         rel, f, to = delta.key  # type: ignore[str-unpack]
         match = (f"MATCH (a:{f} {{{schema.nodes[f].key}: `src`}})-[r:{rel}]->"
@@ -298,34 +333,42 @@ def _mostly_changed(store: GraphStore, delta: GraphDelta) -> bool:
     return moved > REPLACE_SHARE * held
 
 
-def _replace_pair(store: GraphStore, delta: GraphDelta, schema: GraphSchema) -> None:
-    """Delete every relationship of the pair and copy in the kept ones with the changed and added ones."""
+def _replace_pair(store: GraphStore, delta: GraphDelta, schema: GraphSchema, folder: Path) -> None:
+    """Delete every relationship of the pair and copy in the kept ones with the changed and added ones.
+
+    The kept rows go from the store through a Parquet file of ``folder`` and DuckDB into another, which the
+    store copies: the pair is never held in Python.
+    """
     rel, f, to = delta.key  # type: ignore[str-unpack]
-    try:
-        held = store.execute(_store_query(delta.key, schema)).get_as_arrow()
-    except RuntimeError as e:
-        raise GraphStoreError(f"LadybugDB failed reading {rel} ({f})->({to}) to replace it: {e}") from e
-    props = schema.relationships[rel].properties
-    typed = ", ".join([*(f"CAST({quote_ident(e)} AS VARCHAR) AS {quote_ident(e)}" for e in ENDS),
-                       *(f"CAST({quote_ident(p)} AS {DUCKDB_TYPES[t]}) AS {quote_ident(p)}" for p, t in props.items())])
+    held = _store_rows(store, delta.key, schema, folder)
+    replaced = folder / f"{delta.stem}.replaced.parquet"
+    typed = _typed_columns(delta.key, schema)
     con = duckdb.connect()
     try:
-        con.register("held", held)
         con.register("delta", delta.rows)
-        rows = con.sql(f"""
-            SELECT {typed} FROM held ANTI JOIN delta USING ({', '.join(ENDS)})
-            UNION ALL SELECT {typed} FROM delta WHERE change <> 'removed'
-            ORDER BY {', '.join(ENDS)}""").to_arrow_table()
+        con.execute(f"""
+            COPY (SELECT {typed} FROM read_parquet({quote_literal(str(held))}) ANTI JOIN delta USING ({', '.join(ENDS)})
+                  UNION ALL SELECT {typed} FROM delta WHERE change <> 'removed'
+                  ORDER BY {', '.join(ENDS)})
+            TO {quote_literal(str(replaced))} (FORMAT parquet)""")
     finally:
         con.close()
-    if held.num_rows:
-        statement = f"{_pair_match(delta.key)} DELETE r"
-        try:
-            store.execute(statement)
-        except RuntimeError as e:
-            raise GraphStoreError(f"LadybugDB failed removing every {rel} ({f})->({to}): {e} (statement: "
-                                  f"{statement})") from e
-    _copy(store, rows, f"COPY {rel} FROM $rows (from='{f}', to='{to}')", f"copying {rel} ({f})->({to}) again")
+    held.unlink()
+    statement = f"{_pair_match(delta.key)} DELETE r"
+    try:
+        store.execute(statement)
+    except RuntimeError as e:
+        raise GraphStoreError(f"LadybugDB failed removing every {rel} ({f})->({to}): {e} (statement: "
+                              f"{statement})") from e
+    if not pq.read_metadata(replaced).num_rows:
+        return
+    statement = f"COPY {rel} FROM {quote_path(replaced)} (from='{f}', to='{to}')"
+    try:
+        store.execute(statement)
+    except RuntimeError as e:
+        raise GraphStoreError(f"LadybugDB failed copying {rel} ({f})->({to}) again: {e} (statement: "
+                              f"{statement})") from e
+    replaced.unlink()
 
 
 def _load(store: GraphStore, rows: pa.Table, statement: str, what: str) -> None:
@@ -359,6 +402,7 @@ def update_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_s
     out_dir = Path(out_dir)
     target = out_dir / STORE_NAME
     tmp = out_dir / f".{STORE_NAME}.update-{os.getpid()}"
+    work = out_dir / f".graph-changes-{os.getpid()}"
     _remove(tmp)
     try:
         shutil.copyfile(previous_store, tmp)
@@ -368,9 +412,9 @@ def update_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_s
         store = GraphStore(tmp, read_only=False)
         try:
             started = time.perf_counter()
-            changes = graph_changes(con, store, run_id=run_id, schema=schema)
+            changes = graph_changes(con, store, run_id=run_id, schema=schema, workdir=work)
             compared = time.perf_counter()
-            apply_graph_changes(store, changes, schema=schema)
+            apply_graph_changes(store, changes, schema=schema, workdir=work)
             store.execute("CHECKPOINT")
             counts = _store_counts(store, schema)
             log.info("graph store updated: compared in %.1f s, applied %s in %.1f s", compared - started,
@@ -383,6 +427,7 @@ def update_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_s
         os.replace(tmp, target)
     finally:
         _remove(tmp)
+        shutil.rmtree(work, ignore_errors=True)
     return changes, counts
 
 

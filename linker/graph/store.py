@@ -246,7 +246,7 @@ def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema
                 statement = f"COPY {rel} FROM $rows (from='{f}', to='{to}')"
                 counts[rel] += table.rows
             if table.rows and isinstance(table.table, Path):
-                _run(conn, statement.replace("$rows", _quote(table.table)), f"loading {what}")
+                _run(conn, statement.replace("$rows", quote_path(table.table)), f"loading {what}")
             elif table.rows:
                 _run(conn, statement, f"loading {what}", {"rows": table.table})
             log.debug("graph store: %s, %d rows, %.1f s", what, table.rows, time.perf_counter() - copy_started)
@@ -275,7 +275,8 @@ def _run(conn: Any, statement: str, what: str, parameters: dict[str, Any] | None
         raise GraphStoreError(f"LadybugDB failed {what}: {e} (statement: {statement})") from e
 
 
-def _quote(path: Path) -> str:
+def quote_path(path: Path) -> str:
+    """A file path as a Cypher string literal."""
     return "'" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
@@ -367,7 +368,7 @@ def extract_parquet(store: GraphStore, folder: Path, *, schema: GraphSchema | No
 def _export(store: GraphStore, match: str, columns: str, path: Path) -> int:
     query = f"{match} RETURN {columns}"
     try:
-        store.execute(f"COPY ({query}) TO {_quote(path)}")
+        store.execute(f"COPY ({query}) TO {quote_path(path)}")
     except RuntimeError as e:
         raise GraphStoreError(f"LadybugDB failed exporting {path.stem}: {e} (query: {query})") from e
     return int(store.rows(f"{match} RETURN count(*)")[0][0])
