@@ -85,6 +85,7 @@ ALPHABET = st.sampled_from([b"a", b"1", b",", b'"', b"\n", b"\r", b"\r\n", b" ",
 @given(parts=st.lists(ALPHABET, max_size=60), chunk=st.integers(1, 40))
 @example(parts=[b"\r", b"a", b"\n", b'"', b"\n", b'"', b"a"], chunk=1)   # a first line starting with \r
 @example(parts=[b'"', b'"', b'"', b"\n", b'"'], chunk=1)   # a chunk ending after """ inside a quoted header
+@example(parts=[b'"', b"\n", b'"', b"\r\n"], chunk=1)   # a chunk ending between a closing quote's \r and \n
 def test_any_bytes_frame_the_same_in_any_chunks_and_lose_no_line(tmp_path: Path, parts: list[bytes],
                                                                   chunk: int) -> None:
     data = b"".join(parts)

@@ -273,6 +273,8 @@ class _Reader:
                     return line_end, "a quoted value is not closed"
                 pos = m.end()
                 after = buf[pos] if pos < len(buf) else None
+                if after == 13 and newline == 10 and pos + 1 == len(buf) and not final:
+                    return None, None          # a \r the chunk ends after: \r\n, or text after the quote
                 if after == 13 and newline == 10 and pos + 1 < len(buf) and buf[pos + 1] == newline:
                     pos, after = pos + 1, newline
                 if after not in (delimiter, newline, None):
