@@ -188,11 +188,14 @@ def _linked_to(run_id: str) -> Callable[[Sources], str]:
 DECIDED_ACCOUNTS = "SELECT account_id FROM links WHERE decision IN ('linked', 'ambiguous')"
 """Accounts whose behaviour is in the graph: those linked or ambiguous to a customer (all in ``accounts``)."""
 
+# Sums of money are rounded to the cent and of dwell time to the millisecond, as the aggregates are: a parallel
+# float sum's last bits depend on the order threads add in, and an update would report the relationship changed.
+
 
 def _purchased(s: Sources) -> str:
     return f"""
         SELECT account_id AS src, category AS dst, count(*) AS orders, sum(quantity) AS quantity,
-               sum(amount) AS amount, min(order_time) AS first_at, max(order_time) AS last_at
+               round(sum(amount), 2) AS amount, min(order_time) AS first_at, max(order_time) AS last_at
         FROM {s['purchases']}
         WHERE category IS NOT NULL AND account_id IN ({DECIDED_ACCOUNTS})
         GROUP BY account_id, category"""
@@ -200,7 +203,7 @@ def _purchased(s: Sources) -> str:
 
 def _browsed(s: Sources) -> str:
     return f"""
-        SELECT account_id AS src, category AS dst, count(*) AS events, sum(dwell_seconds) AS dwell_seconds,
+        SELECT account_id AS src, category AS dst, count(*) AS events, round(sum(dwell_seconds), 3) AS dwell_seconds,
                min(event_time) AS first_at, max(event_time) AS last_at
         FROM {s['browsing']}
         WHERE category IS NOT NULL AND account_id IN ({DECIDED_ACCOUNTS})
@@ -209,7 +212,7 @@ def _browsed(s: Sources) -> str:
 
 def _card_spend(s: Sources) -> str:
     return f"""
-        SELECT customer_id AS src, 'mcc:' || mcc AS dst, count(*) AS transactions, sum(amount) AS amount,
+        SELECT customer_id AS src, 'mcc:' || mcc AS dst, count(*) AS transactions, round(sum(amount), 2) AS amount,
                min(txn_time) AS first_at, max(txn_time) AS last_at
         FROM {s['transactions']}
         WHERE mcc IS NOT NULL AND customer_id IN (SELECT customer_id FROM customers)

@@ -239,7 +239,7 @@ def _delta(con: duckdb.DuckDBPyConnection, key: GraphKey, sql: str, old: Path, s
     columns = [*(ENDS if not isinstance(key, str) else ()), *props]
     compared = ", ".join(quote_ident(c) for c in columns if c != NEO4J_STAMP or isinstance(key, str))
     try:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW graph_old AS SELECT {_typed_columns(key, schema)} "
+        con.execute(f"CREATE OR REPLACE TEMP TABLE graph_old AS SELECT {_typed_columns(key, schema)} "
                     f"FROM read_parquet({quote_literal(str(old))})")
         con.execute(f"CREATE OR REPLACE TEMP TABLE graph_new AS {sql}")
         key_list = ", ".join(keys)
@@ -257,7 +257,7 @@ def _delta(con: duckdb.DuckDBPyConnection, key: GraphKey, sql: str, old: Path, s
             ORDER BY change, {key_list}
         """).to_arrow_table()
     finally:
-        con.execute("DROP VIEW IF EXISTS graph_old; DROP TABLE IF EXISTS graph_new")
+        con.execute("DROP TABLE IF EXISTS graph_old; DROP TABLE IF EXISTS graph_new")
     return table.select([*columns, "change"])
 
 

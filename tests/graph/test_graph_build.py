@@ -113,6 +113,23 @@ def test_behaviour_is_summarized_per_account_and_category(run_con) -> None:
     assert browsed == [("A1", "家具/沙发", 2)]  # the device-only event has no account
 
 
+def test_summed_amounts_and_dwell_are_rounded_so_that_the_order_of_a_sum_does_not_show(run_con) -> None:
+    # 0.1 + 0.2 is 0.30000000000000004 in floating point, 0.2 + 0.1 too, but 0.1 + 0.2 + 0.3 and 0.3 + 0.2 + 0.1
+    # differ in their last bit: a parallel sum may add in either order
+    run_con.execute("UPDATE purchases SET amount = 0.1 WHERE account_id = 'A3'")
+    run_con.execute("INSERT INTO purchases BY NAME SELECT * REPLACE (amount + 0.1 AS amount, order_id || 'b' AS order_id)"
+                    " FROM purchases WHERE account_id = 'A3'")
+    run_con.execute("INSERT INTO purchases BY NAME SELECT * REPLACE (0.3 AS amount, order_id || 'c' AS order_id)"
+                    " FROM purchases WHERE account_id = 'A3' AND amount = 0.1")
+    q = graph_queries(run_con, run_id=RUN_ID).relationships
+    [(amount,)] = run_con.execute(f"SELECT amount FROM ({q[('PURCHASED', 'OnlineAccount', 'Category')]}) "
+                                  "WHERE src = 'A3'").fetchall()
+    assert amount == 0.6
+    for rel, column in (("BROWSED", "dwell_seconds"), ("CARD_SPEND", "amount")):
+        sql = q[(rel, "OnlineAccount" if rel == "BROWSED" else "Customer", "Category")]
+        assert "round(sum(" in sql and f") AS {column}" in sql
+
+
 def test_need_evidence_is_the_signal_evidence_without_its_listed_events(run_con) -> None:
     from tests.graph.graph_run import SIGNAL_EVIDENCE
 
