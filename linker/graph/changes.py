@@ -53,7 +53,7 @@ from linker.graph.build import (
     relationship_file_stem,
 )
 from linker.graph.dialect import NEO4J_STAMP
-from linker.graph.store import GraphStore, quote_path
+from linker.graph.store import GraphStore, quote_path, run_statement
 from linker.run_folder import STORE_NAME
 from linker.schema import GraphSchema, load_schema
 from linker.sql import quote_ident, quote_literal
@@ -216,10 +216,8 @@ def _store_rows(store: GraphStore, key: GraphKey, schema: GraphSchema, folder: P
     """Write every row of a label or relationship pair of ``store`` into a Parquet file of ``folder``."""
     stem = key if isinstance(key, str) else relationship_file_stem(*key)
     path = folder / f"{stem}.previous.parquet"
-    try:
-        store.execute(f"COPY ({_store_query(key, schema)}) TO {quote_path(path)}")
-    except RuntimeError as e:
-        raise GraphStoreError(f"LadybugDB failed reading {key} from the store {store.path}: {e}") from e
+    run_statement(store.connection, f"COPY ({_store_query(key, schema)}) TO {quote_path(path)}",
+                  f"reading {key} from the store {store.path}")
     return path
 
 
@@ -354,20 +352,10 @@ def _replace_pair(store: GraphStore, delta: GraphDelta, schema: GraphSchema, fol
     finally:
         con.close()
     held.unlink()
-    statement = f"{_pair_match(delta.key)} DELETE r"
-    try:
-        store.execute(statement)
-    except RuntimeError as e:
-        raise GraphStoreError(f"LadybugDB failed removing every {rel} ({f})->({to}): {e} (statement: "
-                              f"{statement})") from e
-    if not pq.read_metadata(replaced).num_rows:
-        return
-    statement = f"COPY {rel} FROM {quote_path(replaced)} (from='{f}', to='{to}')"
-    try:
-        store.execute(statement)
-    except RuntimeError as e:
-        raise GraphStoreError(f"LadybugDB failed copying {rel} ({f})->({to}) again: {e} (statement: "
-                              f"{statement})") from e
+    run_statement(store.connection, f"{_pair_match(delta.key)} DELETE r", f"removing every {rel} ({f})->({to})")
+    if pq.read_metadata(replaced).num_rows:
+        run_statement(store.connection, f"COPY {rel} FROM {quote_path(replaced)} (from='{f}', to='{to}')",
+                      f"copying {rel} ({f})->({to}) again")
     replaced.unlink()
 
 
@@ -376,13 +364,8 @@ def _load(store: GraphStore, rows: pa.Table, statement: str, what: str) -> None:
 
 
 def _copy(store: GraphStore, rows: pa.Table, statement: str, what: str) -> None:
-    if not rows.num_rows:
-        return
-    try:
-        store.execute(statement, {"rows": rows})
-    except RuntimeError as e:
-        raise GraphStoreError(f"LadybugDB failed {what} ({rows.num_rows} rows): {e} (statement: {statement})"
-                              ) from e
+    if rows.num_rows:
+        run_statement(store.connection, statement, f"{what} ({rows.num_rows} rows)", {"rows": rows})
 
 
 def update_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_store: Path, *, run_id: str,

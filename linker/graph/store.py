@@ -234,7 +234,7 @@ def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema
     conn = lb.Connection(db)
     try:
         for statement in ddl(schema):
-            _run(conn, statement, "creating the schema")
+            run_statement(conn, statement, "creating the schema")
         for table in tables:
             copy_started = time.perf_counter()
             if isinstance(table.key, str):
@@ -246,12 +246,12 @@ def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema
                 statement = f"COPY {rel} FROM $rows (from='{f}', to='{to}')"
                 counts[rel] += table.rows
             if table.rows and isinstance(table.table, Path):
-                _run(conn, statement.replace("$rows", quote_path(table.table)), f"loading {what}")
+                run_statement(conn, statement.replace("$rows", quote_path(table.table)), f"loading {what}")
             elif table.rows:
-                _run(conn, statement, f"loading {what}", {"rows": table.table})
+                run_statement(conn, statement, f"loading {what}", {"rows": table.table})
             log.debug("graph store: %s, %d rows, %.1f s", what, table.rows, time.perf_counter() - copy_started)
         checkpoint_started = time.perf_counter()
-        _run(conn, "CHECKPOINT", "checkpointing")
+        run_statement(conn, "CHECKPOINT", "checkpointing")
         log.debug("graph store: checkpoint, %.1f s", time.perf_counter() - checkpoint_started)
     finally:
         conn.close()
@@ -268,7 +268,9 @@ def _engine_threads(engine: Engine) -> int | None:
     return None
 
 
-def _run(conn: Any, statement: str, what: str, parameters: dict[str, Any] | None = None) -> None:
+def run_statement(conn: Any, statement: str, what: str, parameters: dict[str, Any] | None = None) -> None:
+    """Run one LadybugDB statement on a connection; a refusal becomes a :class:`GraphStoreError` naming
+    ``what`` was being done and the statement."""
     try:
         conn.execute(statement, parameters or {})
     except RuntimeError as e:
