@@ -10,7 +10,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from linker.export.files import export_table
+from linker.export.files import ParquetAppender, export_table
 from linker.sql import quote_literal
 
 
@@ -87,6 +87,34 @@ def test_non_finite_numbers_are_written_as_null(tmp_path: Path) -> None:
     assert [json.loads(line)["x"] for line in lines] == [None, None, 2.5]   # "Infinity" is not JSON
     assert pq.read_table(files[0]).column("x").to_pylist() == [None, None, 2.5]
     assert files[1].read_text(encoding="utf-8").splitlines() == ["n,x", "1,", "2,", "3,2.5"]
+
+
+
+def test_the_appender_writes_every_query_in_order_while_it_fetches_the_next(con, tmp_path: Path) -> None:
+    target = tmp_path / "a.parquet"
+    with ParquetAppender(target) as out:   # many batches per query: more than the writer's queue holds
+        counts = [out.append(con, f"SELECT n, formula FROM t WHERE n % 3 = {k} ORDER BY n") for k in range(3)]
+    assert counts == [100000, 100000, 100000]
+    written = pq.read_table(target)
+    assert written.column("n").to_pylist() == [n for k in range(3) for n in range(k, 300000, 3)]
+    assert pq.ParquetFile(target).metadata.row_group(0).num_rows <= ParquetAppender.BATCH_ROWS
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.parquet"]
+
+
+def test_an_appender_whose_writer_fails_raises_and_leaves_no_file(con, tmp_path: Path) -> None:
+    target = tmp_path / "a.parquet"
+    # the writer thread's error, raised in the caller's
+    with pytest.raises(Exception, match="schema"), ParquetAppender(target) as out:
+        out.append(con, "SELECT n FROM t")
+        out.append(con, "SELECT formula AS n FROM t")   # other columns than the file's
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_error_in_the_block_leaves_no_file(con, tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="stop"), ParquetAppender(tmp_path / "a.parquet") as out:
+        out.append(con, "SELECT n FROM t")
+        raise RuntimeError("stop")
+    assert list(tmp_path.iterdir()) == []
 
 
 SPARK_CASES = """SELECT * FROM (VALUES

@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import duckdb
 
@@ -128,10 +130,14 @@ class ParquetAppender:
     """One Parquet file written query after query, each query's rows appended as they stream out of DuckDB.
 
     Used as a context manager: the file is written under a temporary name beside ``target`` and renamed to it
-    when the block ends without an error (removed otherwise). Every query must give the same columns; infinite or NaN floating-point values are written as null, as
-    :func:`export_table` writes them. Arrow's
-    writer encodes the rows (zstd level 1) in this thread while DuckDB computes the next batch: the rows are never
-    stored in the database, and one file grows part after part.
+    when the block ends without an error (removed otherwise). Every query must give the same columns; infinite or
+    NaN floating-point values are written as null, as :func:`export_table` writes them. The rows are never stored
+    in the database, and one file grows part after part.
+
+    Arrow's writer encodes the batches (zstd level 1; a dictionary for text columns only, where values repeat) in
+    a thread of its own, up to :attr:`QUEUE_BATCHES` behind: DuckDB computes the next batch, or the caller's next
+    statements, meanwhile. :meth:`append` returns once its rows are fetched, not written; an error of the
+    writer is raised by the next :meth:`append` or when the block ends.
 
     Examples
     --------
@@ -145,39 +151,80 @@ class ParquetAppender:
     [1, 2]
     """
 
-    BATCH_ROWS = 500_000
-    """Rows per batch fetched from DuckDB (a row group of the file, at most)."""
+    BATCH_ROWS = 122_880
+    """Rows per batch fetched from DuckDB (a row group of the file, at most; DuckDB's own row group size)."""
+
+    QUEUE_BATCHES = 4
+    """Batches fetched ahead of the writer, at most (the memory the overlap costs)."""
 
     def __init__(self, target: Path) -> None:
         self.target = Path(target)
         self._tmp = self.target.with_name(f".{self.target.name}.tmp-{os.getpid()}")
-        self._writer: Any = None
+        self._batches: queue.Queue[Any] = queue.Queue(maxsize=self.QUEUE_BATCHES)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._cancelled = False
 
-    def __enter__(self) -> ParquetAppender:
+    def __enter__(self) -> Self:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         return self
 
     def append(self, con: duckdb.DuckDBPyConnection, query: str) -> int:
-        """Append the rows of ``query``; return how many."""
-        import pyarrow.parquet as pq
-
+        """Append the rows of ``query`` (handed to the writer thread); return how many."""
         relation = con.sql(finite_query(con, query))   # DuckDB 1.4 names it fetch_arrow_reader, later ones to_arrow_reader
         fetch = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
         reader = fetch(self.BATCH_ROWS)
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(self._tmp, reader.schema, compression="zstd", compression_level=1)
+        if self._thread is None:
+            self._start(reader.schema)
         rows = 0
         for batch in reader:
-            self._writer.write_batch(batch, row_group_size=self.BATCH_ROWS)
+            self._raise_writer_error()
+            self._batches.put(batch)
             rows += batch.num_rows
         return rows
 
+    def _start(self, schema: Any) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        def is_text(t: Any) -> bool:
+            return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
+
+        # float and integer columns rarely repeat: trying a dictionary on them costs time and saves nothing
+        text = [f.name for f in schema if is_text(f.type)]
+        text += [f"{f.name}.list.element" for f in schema if pa.types.is_list(f.type) and is_text(f.type.value_type)]
+        writer = pq.ParquetWriter(self._tmp, schema, compression="zstd", compression_level=1, use_dictionary=text)
+        self._thread = threading.Thread(target=self._write, args=(writer,), name="parquet-appender", daemon=True)
+        self._thread.start()
+
+    def _write(self, writer: Any) -> None:
+        """The writer thread: write batches until the end mark (None); after an error, only drain the queue."""
+        try:
+            while (batch := self._batches.get()) is not None:
+                if self._error is None and not self._cancelled:
+                    try:
+                        writer.write_batch(batch, row_group_size=self.BATCH_ROWS)
+                    except Exception as error:  # noqa: BLE001 -- any error is handed to the caller's thread
+                        self._error = error
+        finally:
+            try:
+                writer.close()
+            except Exception as error:  # noqa: BLE001 -- as above
+                self._error = self._error or error
+
+    def _raise_writer_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
     def __exit__(self, kind: object, *exc: object) -> None:
         try:
-            if self._writer is not None:
-                self._writer.close()
+            if self._thread is not None:
+                self._cancelled = kind is not None
+                self._batches.put(None)
+                self._thread.join()
             if kind is None:
-                if self._writer is None:
+                self._raise_writer_error()
+                if self._thread is None:
                     raise ValueError(f"nothing was appended to {self.target}")
                 os.replace(self._tmp, self.target)
         finally:
