@@ -23,7 +23,7 @@ EVENT_TIMES = {"transactions": "txn_time", "purchases": "order_time", "browsing"
 
 def run_update_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, formats: list[str] | None = None,
                          graph: bool = False) -> dict[str, Any]:
-    """Time an update with a day of data against a full run on the same data with the same model.
+    """Time an update with a day of data against a full run on the same data with the same model and need baselines.
 
     Returns
     -------
@@ -42,7 +42,8 @@ def run_update_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, formats
     update = _in_child(_timed, "update", config, {**overrides, "output.dir": str(folder / "out-update")},
                        folder / "out-yesterday")
     full = _in_child(_timed, "run", config, {**overrides, "output.dir": str(folder / "out-full"),
-                                             "resolution.model_file": str(folder / "out-yesterday" / "model.json")},
+                                             "resolution.model_file": str(folder / "out-yesterday" / "model.json"),
+                                             "enrichment.baselines_file": str(folder / "out-yesterday" / "baselines.json")},
                      None)
     return {"size": {"name": size.name, "customers": size.customers, "accounts": size.accounts},
             "yesterday": previous, "update": update, "full": full,
@@ -55,7 +56,7 @@ def format_update_report(result: dict[str, Any]) -> str:
     """The figures of :func:`run_update_benchmark`, stage by stage."""
     update, full = result["update"], result["full"]
     lines = [(f"update at {result['size']['name']}: {NEW_ACCOUNTS_PERCENT}% new accounts and the last day of "
-              "events, against a full run with the same model"), "",
+              "events, against a full run with the same model and baselines"), "",
              f"{'stage':<12}{'update s':>10}{'full s':>10}"]
     full_stages = {s["name"]: s["seconds"] for s in full["stages"]}
     for s in update["stages"]:

@@ -272,6 +272,9 @@ class EnrichmentConfig(_Model):
                                     description="Aggregation windows, in days before as_of.")
     taxonomy_file: Path | None = Field(None, description="Category taxonomy overriding the shipped one.")
     signals_file: Path | None = Field(None, description="Need-signal rules overriding the shipped ones.")
+    baselines_file: Path | None = Field(
+        None, description="Need baselines saved by an earlier run (its baselines.json) to measure engagement "
+        "against instead of this run's population; `linker update` takes the previous run's.")
     events_per_part: int = Field(
         3_000_000, ge=1, description="Aggregates, signals and profiles are built for one range of customers at a "
         "time, each with about this many events (purchases, browsing, card transactions), so that their tables "
@@ -498,6 +501,7 @@ def _absolutize(data: dict[str, Any], base: Path) -> None:
     fix(data.get("resolution") or {}, "model_file")
     fix(data.get("enrichment") or {}, "taxonomy_file")
     fix(data.get("enrichment") or {}, "signals_file")
+    fix(data.get("enrichment") or {}, "baselines_file")
     fix(data.get("output") or {}, "dir")
 
 

@@ -27,6 +27,7 @@ from linker import __version__
 from linker.config import Config
 from linker.engine import DuckDBEngine, Engine, open_engine
 from linker.enrich import enrich, enrichment_manifest, export_enrichment, load_enrichment_rules
+from linker.enrich.baselines import save_baselines
 from linker.enrich.report import ReportContext
 from linker.errors import EngineError, RunFolderError
 from linker.export import export_tables
@@ -39,6 +40,7 @@ from linker.privacy import erase_personal, pseudonym_key, pseudonymize_ids, pseu
 from linker.resolve import Resolution, resolve
 from linker.rules import Rules, load_rules
 from linker.run_folder import (
+    BASELINES_FILE,
     MANIFEST,
     MODEL_FILE,
     SCRATCH_DB,
@@ -239,6 +241,7 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
                                         workdir=staging / WORK_DIR,
                                         aggregates_file="parquet" in config.output.formats))
             timing.rows = result.counts["customer events"]
+            result.files += moved([save_baselines(engine, staging / BASELINES_FILE)])
             if key is not None:  # pseudonymous outputs carry no name, birth date or raw record
                 erase_personal(engine)
         with _stage(hook, "export", result.stages) as timing:

@@ -54,6 +54,9 @@ MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
 MODEL_FILE = "model.json"
 """The match model the run scored with (estimated from its data, or loaded): reusable with ``--model``."""
+BASELINES_FILE = "baselines.json"
+"""The need baselines the run measured engagement against (learned from its data, or loaded): reusable with
+``--baselines``, and taken by an update (:mod:`linker.enrich.baselines`)."""
 QUARANTINE = "quarantine"
 WORK_DIR = ".work"
 """The run's temporary files (transcoded inputs, attributed events, the scratch database), in the staging folder."""
@@ -73,7 +76,7 @@ INCOMPLETE = "INCOMPLETE"
 
 _TEMPORARY = (WORK_DIR, SPILL_DIR)
 _OWN = (LOCK, STAGING, INCOMPLETE)
-_RUN_NAMES = frozenset({WORK_DB, WORK_DB + ".wal", MANIFEST, SUMMARY, MODEL_FILE, QUARANTINE, NEO4J_BUNDLE,
+_RUN_NAMES = frozenset({WORK_DB, WORK_DB + ".wal", MANIFEST, SUMMARY, MODEL_FILE, BASELINES_FILE, QUARANTINE, NEO4J_BUNDLE,
                         "report.html", STATE_DIR,
                         *_TEMPORARY, STORE_NAME, *(STORE_NAME + s for s in (".wal", ".shadow", ".lock"))})
 """Entries only linker writes into a run folder (those of earlier versions included)."""
@@ -340,7 +343,7 @@ def default_run_dir(config: Path = Path("linker.toml")) -> Path:
 # ---------------------------------------------------------------------------------------------- helpers
 def _written_by_runs(name: str) -> bool:
     """Whether a run writes an entry of this name into its folder."""
-    return name in (WORK_DB, MANIFEST, SUMMARY, MODEL_FILE, QUARANTINE, "report.html", STORE_NAME, STATE_DIR) or \
+    return name in (WORK_DB, MANIFEST, SUMMARY, MODEL_FILE, BASELINES_FILE, QUARANTINE, "report.html", STORE_NAME, STATE_DIR) or \
         name.split(".", 1)[0] in _EXPORT_STEMS
 
 

@@ -34,6 +34,9 @@ def run(config: ConfigOption = Path("linker.toml"), output: OutputOption = None,
         model: Annotated[Optional[Path], typer.Option(
             "--model", help="Score with the match model of an earlier run (its model.json) instead of estimating "
                             "one from this run's data.")] = None,
+        baselines: Annotated[Optional[Path], typer.Option(
+            "--baselines", help="Measure engagement against the need baselines of an earlier run (its "
+                                "baselines.json) instead of this run's population.")] = None,
         formats: Annotated[Optional[list[str]], typer.Option(
             "--format", help="Export format, repeatable: parquet, csv, jsonl (overrides output.formats; Parquet "
                              "only by default).")] = None,
@@ -50,6 +53,7 @@ def run(config: ConfigOption = Path("linker.toml"), output: OutputOption = None,
     overrides = {"output.dir": str(output) if output else None, "enrichment.as_of": as_of,
                  "output.graph_store": False if no_graph else None,
                  "resolution.model_file": str(model.resolve()) if model else None,
+                 "enrichment.baselines_file": str(baselines.resolve()) if baselines else None,
                  "output.formats": formats or None}
     cfg = load_config(config, overrides)
     with stage_progress(quiet) as hook:

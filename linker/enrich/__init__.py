@@ -50,6 +50,7 @@ from linker.enrich.attribution import (
     build_linked_accounts,
     latest_event_date,
 )
+from linker.enrich.baselines import load_baselines
 from linker.enrich.category_match import (
     build_categories,
     build_merchant_classes,
@@ -90,15 +91,20 @@ class EnrichmentRules:
 
     taxonomy: Taxonomy
     signals: SignalRules
+    baselines: pa.Table | None = None
+    """Need baselines saved by an earlier run (``enrichment.baselines_file``), or None: learned from the data."""
 
 
 def load_enrichment_rules(config: EnrichmentConfig) -> EnrichmentRules:
-    """Load and check the taxonomy and signal files a configuration names (the shipped ones by default).
+    """Load and check the taxonomy and signal files a configuration names (the shipped ones by default), and the
+    saved need baselines it names.
 
     Raises
     ------
     RulesError
         Naming the file and every bad entry.
+    ConfigError
+        The baselines file is missing or malformed.
 
     Examples
     --------
@@ -107,7 +113,8 @@ def load_enrichment_rules(config: EnrichmentConfig) -> EnrichmentRules:
     ('builtin', ['home_furnishing', 'computer', 'photography'])
     """
     taxonomy = load_taxonomy(config.taxonomy_file)
-    return EnrichmentRules(taxonomy, load_signal_rules(config.signals_file, taxonomy))
+    baselines = load_baselines(config.baselines_file) if config.baselines_file is not None else None
+    return EnrichmentRules(taxonomy, load_signal_rules(config.signals_file, taxonomy), baselines)
 
 
 def enrich(engine: Engine | duckdb.DuckDBPyConnection, config: EnrichmentConfig, *,
@@ -169,7 +176,8 @@ def enrich(engine: Engine | duckdb.DuckDBPyConnection, config: EnrichmentConfig,
     counts["unmapped events"] = build_unmapped_categories(engine)
     counts["aggregates"] = build_aggregates(engine, config.windows_days, as_of, parts=parts,
                                             target=workdir / AGGREGATES_FILE if workdir and aggregates_file else None)
-    counts.update(fire_signals(engine, rules.signals, as_of, config.windows_days, parts=parts))
+    counts.update(fire_signals(engine, rules.signals, as_of, config.windows_days, parts=parts,
+                               baselines=rules.baselines))
     counts["profiles"] = build_profiles(engine, config.windows_days, as_of, parts=parts,
                                         needs=[n.name for n in rules.signals.needs])
     _record_info(engine, config, rules, as_of)
@@ -206,6 +214,7 @@ def _record_info(engine: Engine, config: EnrichmentConfig, rules: EnrichmentRule
         "taxonomy_file": rules.taxonomy.source,
         "signals_file": rules.signals.source,
         "rules": ",".join(r.name for r in rules.signals.rules),
+        "baselines": str(config.baselines_file) if config.baselines_file is not None else "learned from this run's data",
     }
     from linker.enrich import signal_rules, taxonomy
 

@@ -82,10 +82,14 @@ def register_needs(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalRule
 
 
 def build_need_scores(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalRules, windows: Sequence[int], as_of: date, *,
-                      parts: Sequence[CustomerPart] = (WHOLE,)) -> int:
+                      parts: Sequence[CustomerPart] = (WHOLE,), baselines: pa.Table | None = None) -> int:
     """Create ``need_scores`` (columns :data:`NEED_SCORE_COLUMNS`, then :func:`engagement_columns`): one row
     per customer and need with at least one event in the need's domains in its window or any configured window,
-    and ``need_baselines`` (need, window_days, population, and the population's mean of each measure).
+    and ``need_baselines`` (columns of :data:`linker.enrich.baselines.SCHEMA`: need, window_days, population,
+    the population's mean of each measure, learned_as_of).
+
+    ``baselines`` (saved by an earlier run, :mod:`linker.enrich.baselines`) replace the baselines learned from
+    this run's data for the needs they hold with the same window.
 
     Measures are gathered part by part (a join of the events to the needs' classes, one aggregation with a
     column per window); the baselines need every part, so the scores come in one statement over the measures
@@ -119,7 +123,7 @@ def build_need_scores(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalR
                    {per_window}
             FROM e GROUP BY customer_id, need
         """, n == 0, kind="temp")
-    _baselines(engine, day)
+    _baselines(engine, day, baselines)
     weights = dict(engagement.weights)
     # a measure nobody has in the window (no spend on browsing-only domains) tells nothing: it weighs nothing
     used = {m: f"CASE WHEN b.{_LIFT[m]} > 0 THEN {weights[m]} ELSE 0 END" for m in MEASURES if weights[m]}
@@ -145,13 +149,15 @@ def build_need_scores(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalR
     return engine.count("need_scores")
 
 
-def _baselines(engine: Engine, day: str) -> None:
+def _baselines(engine: Engine, day: str, saved: pa.Table | None) -> None:
     """``need_baselines``: per need, the customers with any event in its window (the population) and the mean
-    of each measure over them (customers without events in the need's domains count as zero)."""
+    of each measure over them (customers without events in the need's domains count as zero); or the ``saved``
+    baseline of the need and window."""
     horizons = [int(w) for (w,) in engine.rows("SELECT DISTINCT window_days FROM need_definitions ORDER BY 1")]
     active = ", ".join(f"count(DISTINCT customer_id) FILTER (WHERE age_days < {w}) AS active_{w}" for w in horizons)
     population = "CASE d.window_days " + " ".join(f"WHEN {w} THEN p.active_{w}" for w in horizons) + " END"
-    engine.create_table("need_baselines", f"""
+    learned = "need_baselines" if saved is None else "learned_baselines"
+    engine.create_table(learned, f"""
         WITH p AS (SELECT {active}
                    FROM (SELECT customer_id, date_diff('day', CAST(event_time AS DATE), {day}) AS age_days
                          FROM customer_events)),
@@ -163,6 +169,18 @@ def _baselines(engine: Engine, day: str) -> None:
                coalesce(s.weighted_events, 0) / nullif(p.population, 0) AS weighted_events,
                coalesce(s.spend, 0) / nullif(p.population, 0) AS spend,
                coalesce(s.active_days, 0) / nullif(p.population, 0) AS active_days,
-               coalesce(s.breadth, 0) / nullif(p.population, 0) AS breadth
+               coalesce(s.breadth, 0) / nullif(p.population, 0) AS breadth, {day} AS learned_as_of
         FROM pop p LEFT JOIN sums s USING (need) ORDER BY p.need
+    """, kind="table" if saved is None else "temp")
+    if saved is None:
+        return
+    engine.register_arrow("saved_baselines", saved)
+    engine.create_table("need_baselines", """
+        SELECT * FROM saved_baselines s WHERE EXISTS (
+            SELECT 1 FROM learned_baselines l WHERE l.need = s.need AND l.window_days = s.window_days)
+        UNION ALL
+        SELECT * FROM learned_baselines l WHERE NOT EXISTS (
+            SELECT 1 FROM saved_baselines s WHERE s.need = l.need AND s.window_days = l.window_days)
+        ORDER BY need
     """, kind="table")
+    engine.drop("saved_baselines", "learned_baselines")

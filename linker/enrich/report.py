@@ -338,11 +338,13 @@ def _signals(con: Engine) -> list[str]:
 
 def _baselines(con: Engine) -> list[str]:
     rows = _rows(con, """SELECT need, window_days, population, round(weighted_events, 3), round(spend, 2),
-                                round(active_days, 3), round(breadth, 3) FROM need_baselines ORDER BY need""")
+                                round(active_days, 3), round(breadth, 3), CAST(learned_as_of AS VARCHAR)
+                         FROM need_baselines ORDER BY need""")
     return ["<p>The mean of each measure over the customers active in the need's window: a customer's lift is "
-            "their measure over this mean.</p>" + _table(
+            "their measure over this mean. A baseline learned from an earlier run's data (saved in its "
+            "<code>baselines.json</code>; an update takes them) says so by its date.</p>" + _table(
                 ["need", "window (days)", "active customers", "weighted events", "spend", "active days",
-                 "breadth (classes)"], rows)]
+                 "breadth (classes)", "learned from data as of"], rows)]
 
 
 def _matching(con: Engine) -> list[str]:

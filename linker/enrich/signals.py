@@ -97,7 +97,7 @@ def register_rules(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalRule
 
 
 def fire_signals(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalRules, as_of: date, windows: Sequence[int] = (30, 90, 365),
-                 *, parts: Sequence[CustomerPart] = (WHOLE,)) -> dict[str, int]:
+                 *, parts: Sequence[CustomerPart] = (WHOLE,), baselines: pa.Table | None = None) -> dict[str, int]:
     """Score every rule for every customer with matching events; create ``signal_scores`` and ``signals``.
 
     ``signal_scores`` holds every (customer, rule) scored — ``gate`` (every required part holds), ``score``,
@@ -107,6 +107,9 @@ def fire_signals(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalRules,
     ``parts`` are the customer ranges scored one after the other (see :mod:`linker.enrich.parts`): the events
     kept as evidence are gathered in ordered lists, which DuckDB holds in memory; at 5M customers in one go
     they did not fit in 5GB.
+
+    ``baselines`` are need baselines saved by an earlier run (:mod:`linker.enrich.baselines`), measured against
+    instead of the ones learned from this run's data.
 
     Returns
     -------
@@ -122,7 +125,8 @@ def fire_signals(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalRules,
     register_rules(engine, rules)
     register_needs(engine, rules)
     build_customer_metrics(engine, as_of, rules.affordability)
-    counts = {"need scores": build_need_scores(engine, rules, windows, as_of, parts=parts)}
+    counts = {"need scores": build_need_scores(engine, rules, windows, as_of, parts=parts,
+                                                   baselines=baselines)}
     day = f"DATE '{as_of.isoformat()}'"
     for n, part in enumerate(parts):
         _score_customers(engine, day, part, first=n == 0)

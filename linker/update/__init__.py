@@ -15,7 +15,9 @@ a file is a deletion). The update
   does not touch that customer; when clusters merge, the merged one keeps the id of the cluster holding the
   smallest customer key of all; when one splits, the part holding that customer keeps its id, the others take
   the ids of theirs;
-- recomputes the enrichment (aggregates, signals, profiles) in full from today's files;
+- recomputes the enrichment (aggregates, signals, profiles) in full from today's files, measuring engagement
+  against the previous run's need baselines (:mod:`linker.enrich.baselines`), as it scores with its model: a
+  customer's needs then change only with the customer's own events and the passing days;
 - updates a copy of the previous run's graph store with only what changed (:mod:`linker.graph.changes`), and
   writes that change set into ``graph_changes/`` for the Neo4j loader (``linker load neo4j --changes``);
   without a previous store, it builds the store in full;
@@ -25,7 +27,7 @@ a file is a deletion). The update
 Like every run it is written into the output folder's staging folder and switched in at the end: the previous
 run is only read (attached read-only), even when the output folder is the previous run's own.
 Applying batches one after another gives the same links, clusters, aggregates and needs as one full run over
-the last files with the same model.
+the last files with the same model and need baselines.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def update(config: Config, since: Path, *, frames: dict[str, pd.DataFrame] | Non
     """
     check_update_engine(config)
     previous = open_previous(since, config)
-    return run(config, frames=frames, stage_hook=stage_hook, force=force, hooks=_UpdateHooks(previous))
+    return run(previous.configure(config), frames=frames, stage_hook=stage_hook, force=force, hooks=_UpdateHooks(previous))
 
 
 class _UpdateHooks:

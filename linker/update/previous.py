@@ -1,7 +1,7 @@
 """The previous run an update builds on: checked before any work, read only, never written.
 
-An update reuses the previous run's match model and its decisions for the accounts whose evidence did not change,
-so the previous run must have been made by the same state version, with the same resolution settings and
+An update reuses the previous run's match model, its need baselines (unless the configuration names others) and its
+decisions for the accounts whose evidence did not change, so the previous run must have been made by the same state version, with the same resolution settings and
 region, and must not be pseudonymized (its tables then hold pseudonyms, not the values today's rows carry).
 """
 
@@ -16,7 +16,7 @@ from linker.config import Config
 from linker.errors import ConfigError, RunFolderError
 from linker.pipeline import RUN_STATE_VERSION
 from linker.resolve import MatchModel
-from linker.run_folder import MANIFEST, MODEL_FILE, WORK_DB, readable_run
+from linker.run_folder import BASELINES_FILE, MANIFEST, MODEL_FILE, WORK_DB, readable_run
 
 COMPARED_SETTINGS = ("region", "timezone", "resolution")
 """Settings that must be the same as the previous run's: they decide the identifiers, candidates and scores that
@@ -31,6 +31,15 @@ class PreviousRun:
     database: Path
     manifest: dict[str, Any]
     model: MatchModel
+    baselines: Path | None
+    """Its need baselines (None for a run made before they were saved: the update learns them from its data)."""
+
+    def configure(self, config: Config) -> Config:
+        """``config`` measuring engagement against this run's need baselines, unless it names a file of its own."""
+        if config.enrichment.baselines_file is not None or self.baselines is None:
+            return config
+        enrichment = config.enrichment.model_copy(update={"baselines_file": self.baselines.resolve()})
+        return config.model_copy(update={"enrichment": enrichment})
 
 
 def open_previous(since: Path, config: Config) -> PreviousRun:
@@ -64,7 +73,8 @@ def open_previous(since: Path, config: Config) -> PreviousRun:
         model = MatchModel.load(Path(since) / MODEL_FILE)
     except ConfigError as e:
         raise ConfigError(f"the run in {since} has no usable match model ({e}); run `linker run` first") from None
-    return PreviousRun(Path(since), database, manifest, model)
+    baselines = Path(since) / BASELINES_FILE
+    return PreviousRun(Path(since), database, manifest, model, baselines if baselines.is_file() else None)
 
 
 def _changed_settings(before: dict[str, Any], now: dict[str, Any]) -> list[str]:

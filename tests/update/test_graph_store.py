@@ -1,5 +1,5 @@
 """linker update keeps the graph store by applying the change set: the store it leaves holds and answers what a
-store built from nothing by a full run over the same data (same model) holds and answers."""
+store built from nothing by a full run over the same data (same model and baselines) holds and answers."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def test_an_updated_store_answers_as_a_store_built_from_a_full_run(tmp_path: Pat
     files.apply_batch(11)
     result = update(_config(tmp_path, "run1", **{"output.graph_store": True}), tmp_path / "run0")
     linker.run(_config(tmp_path, "full", **{"output.graph_store": True,
-                                             "resolution.model_file": str(tmp_path / "run0" / "model.json")}))
+                                             "resolution.model_file": str(tmp_path / "run0" / "model.json"),
+                                             "enrichment.baselines_file": str(tmp_path / "run0" / "baselines.json")}))
     with opened(tmp_path / "run1") as updated, opened(tmp_path / "full") as full:
         assert store_contents(updated) == store_contents(full)
         pairs = updated.rows("MATCH (a:OnlineAccount)-[:LINKED_TO]->(c:Customer) RETURN c.customer_id "

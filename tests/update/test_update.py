@@ -1,7 +1,10 @@
-"""linker update: batches applied one by one give what one full run over the last data gives with the same model."""
+"""linker update: batches applied one by one give what one full run over the last data gives with the same model
+and need baselines."""
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -13,6 +16,8 @@ import linker
 from linker.config import Config, load_config
 from linker.demo.profiles import PROFILES
 from linker.demo_run import write_demo
+from linker.enrich.baselines import FORMAT, load_baselines
+from linker.run_folder import BASELINES_FILE
 from linker.update import CHANGES_FILE, update
 from tests.update.batches import DemoFiles
 
@@ -58,7 +63,7 @@ def _differences(updated: Path, full: Path) -> dict[str, int]:
 @settings(max_examples=1, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), batches=st.lists(st.integers(0, 2**31), min_size=1, max_size=3))
-def test_batches_one_by_one_equal_a_full_run_with_the_same_model(tmp_path_factory: pytest.TempPathFactory,
+def test_batches_one_by_one_equal_a_full_run_with_the_same_model_and_baselines(tmp_path_factory: pytest.TempPathFactory,
                                                                  profile: str, seed: int, batches: list[int]) -> None:
     folder = tmp_path_factory.mktemp(f"update-{profile}")
     files = _demo(folder, profile, seed)
@@ -67,6 +72,32 @@ def test_batches_one_by_one_equal_a_full_run_with_the_same_model(tmp_path_factor
         files.apply_batch(batch)
         update(_config(folder, f"run{i}"), folder / f"run{i - 1}")
     last = folder / f"run{len(batches)}"
-    linker.run(_config(folder, "full", **{"resolution.model_file": str(folder / "run0" / "model.json")}))
+    linker.run(_config(folder, "full", **{"resolution.model_file": str(folder / "run0" / "model.json"),
+                                          "enrichment.baselines_file": str(folder / "run0" / "baselines.json")}))
     assert _differences(last, folder / "full") == {t: 0 for t in COMPARED}
     assert (last / CHANGES_FILE).is_file()
+
+
+def test_an_update_measures_needs_against_the_previous_runs_baselines(tmp_path: Path) -> None:
+    files = _demo(tmp_path, "default", seed=3)
+    linker.run(_config(tmp_path, "run0"))
+    files.apply_batch(7)
+    update(_config(tmp_path, "run1"), tmp_path / "run0")
+    before = load_baselines(tmp_path / "run0" / BASELINES_FILE)
+    assert load_baselines(tmp_path / "run1" / BASELINES_FILE).equals(before)   # carried to the next update
+    assert _enrichment_info(tmp_path / "run1")["baselines"] == str((tmp_path / "run0" / BASELINES_FILE).resolve())
+    # baselines the configuration names win over the previous run's
+    mine = [{**b, "spend": 1.0, "learned_as_of": "2020-01-01"} for b in before.to_pylist()]
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"format": FORMAT, "baselines": mine}, default=str), encoding="utf-8")
+    update(_config(tmp_path, "run2", **{"enrichment.baselines_file": str(path)}), tmp_path / "run1")
+    assert {b["learned_as_of"] for b in load_baselines(tmp_path / "run2" / BASELINES_FILE).to_pylist()} == {
+        date(2020, 1, 1)}
+
+
+def _enrichment_info(folder: Path) -> dict[str, str]:
+    con = duckdb.connect(str(folder / "work.duckdb"), read_only=True)
+    try:
+        return dict(con.execute("SELECT key, value FROM enrichment_info").fetchall())
+    finally:
+        con.close()

@@ -482,7 +482,7 @@ SELECT p.need, p.window_days, p.population,
        coalesce(s.weighted_events, 0) / nullif(p.population, 0) AS weighted_events,
        coalesce(s.spend, 0) / nullif(p.population, 0) AS spend,
        coalesce(s.active_days, 0) / nullif(p.population, 0) AS active_days,
-       coalesce(s.breadth, 0) / nullif(p.population, 0) AS breadth
+       coalesce(s.breadth, 0) / nullif(p.population, 0) AS breadth, DATE '2024-05-02' AS learned_as_of
 FROM pop p LEFT JOIN sums s USING (need) ORDER BY p.need;
 
 -- create table need_scores
