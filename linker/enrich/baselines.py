@@ -18,7 +18,7 @@ Examples
 >>> _ = con.execute("CREATE TABLE need_baselines AS SELECT 'camera' AS need, 30 AS window_days, 10 AS population, "
 ...                 "1.5 AS weighted_events, 120.0 AS spend, 2.0 AS active_days, 1.2 AS breadth, "
 ...                 "DATE '2026-12-01' AS learned_as_of")
->>> path = save_baselines(con, Path(tempfile.mkdtemp()) / BASELINES_FILE)
+>>> path = save_baselines(con, Path(tempfile.mkdtemp()) / "baselines.json")
 >>> load_baselines(path).to_pylist()[0]["spend"]
 120.0
 """
@@ -51,8 +51,10 @@ SCHEMA = pa.schema([("need", pa.string()), ("window_days", pa.int64()), ("popula
 def save_baselines(engine: Engine | duckdb.DuckDBPyConnection, path: Path) -> Path:
     """Write the run's ``need_baselines`` to ``path`` (JSON, atomically); return the path."""
     columns = SCHEMA.names
+    typed = ", ".join(["need", "CAST(window_days AS BIGINT)", "CAST(population AS BIGINT)",
+                       *(f"CAST({m} AS DOUBLE)" for m in MEANS), "CAST(learned_as_of AS DATE)"])
     rows = [dict(zip(columns, row, strict=True))
-            for row in as_engine(engine).rows(f"SELECT {', '.join(columns)} FROM need_baselines ORDER BY need")]
+            for row in as_engine(engine).rows(f"SELECT {typed} FROM need_baselines ORDER BY need")]
     for row in rows:
         row["learned_as_of"] = row["learned_as_of"].isoformat()
     return write_json(path, {"format": FORMAT, "baselines": rows})
@@ -80,6 +82,12 @@ def load_baselines(path: Path) -> pa.Table:
         raise ConfigError(f"{where}: not a need baselines file of this linker (format {FORMAT!r} expected); name "
                           "the baselines.json an earlier run wrote")
     rows = [_checked(row, n, where) for n, row in enumerate(saved["baselines"], start=1)]
+    seen: dict[tuple[str, int], int] = {}
+    for n, row in enumerate(rows, start=1):
+        first = seen.setdefault((row["need"], row["window_days"]), n)
+        if first != n:
+            raise ConfigError(f"{where}, baseline {n}: a second baseline of need {row['need']!r} over "
+                              f"{row['window_days']} days (the first is baseline {first}); keep one")
     return pa.Table.from_pylist(rows, schema=SCHEMA)
 
 
@@ -103,9 +111,12 @@ def _checked(row: Any, n: int, where: str) -> dict[str, Any]:
                                   or not math.isfinite(value) or value < 0):
             raise bad(f"{m} must be a non-negative number or null, not {value!r}")
         means[m] = None if value is None else float(value)
+    written = row.get("learned_as_of")
     try:
-        learned = date.fromisoformat(row.get("learned_as_of"))
-    except (TypeError, ValueError):
-        raise bad(f"learned_as_of must be a date YYYY-MM-DD, not {row.get('learned_as_of')!r}") from None
+        learned = date.fromisoformat(written) if isinstance(written, str) else None
+    except ValueError:
+        learned = None
+    if learned is None:
+        raise bad(f"learned_as_of must be a date YYYY-MM-DD, not {written!r}")
     return {"need": row["need"], "window_days": window, "population": population, **means,
             "learned_as_of": learned}

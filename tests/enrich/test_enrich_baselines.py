@@ -71,6 +71,7 @@ def test_a_baseline_saved_for_another_window_is_learned_again(run: RunBuilder, t
     (json.dumps({"format": FORMAT, "baselines": [_baby(), _baby(spend=-1)]}), "baseline 2: spend"),
     (json.dumps({"format": FORMAT, "baselines": [_baby(learned_as_of="May")]}), "baseline 1: learned_as_of"),
     (json.dumps({"format": FORMAT, "baselines": [_baby(need="")]}), "baseline 1: no need name"),
+    (json.dumps({"format": FORMAT, "baselines": [_baby(), _baby(spend=2.0)]}), "baseline 2: a second baseline"),
 ])
 def test_a_bad_baselines_file_is_named_with_what_is_wrong(tmp_path: Path, content: str | None, says: str) -> None:
     path = tmp_path / "baselines.json"
