@@ -62,6 +62,15 @@ def test_an_update_leaves_the_previous_run_as_it_was(first: Path, tmp_path: Path
     assert json.loads((tmp_path / "day2" / "summary.json").read_text())["changes"] == result.changes
 
 
+
+def test_a_row_whose_content_changed_is_found_by_key(first: Path, tmp_path: Path) -> None:
+    customers = [CUSTOMERS[0], {**CUSTOMERS[1], "name": "李娜娜"}, CUSTOMERS[2]]   # a name only: no identifier moved
+    accounts = [{**ACCOUNTS[0], "phones": "13800138002"}, *ACCOUNTS[1:]]
+    update(_config(tmp_path / "day2"), first, frames=_frames(customers, accounts))
+    batch = json.loads((tmp_path / "day2" / "manifest.json").read_text())["update"]["batch"]
+    assert batch == {"customers": {"added": 0, "changed": 1, "removed": 0},
+                     "accounts": {"added": 0, "changed": 1, "removed": 0}}
+
 def test_the_same_batch_twice_changes_nothing(first: Path, tmp_path: Path) -> None:
     accounts = [ACCOUNTS[0], {"account_id": "A2", "name": "张伟", "phones": "13800138001"}, ACCOUNTS[2]]
     update(_config(tmp_path / "day2"), first, frames=_frames(CUSTOMERS, accounts))
