@@ -76,7 +76,8 @@ INCOMPLETE = "INCOMPLETE"
 
 _TEMPORARY = (WORK_DIR, SPILL_DIR)
 _OWN = (LOCK, STAGING, INCOMPLETE)
-_RUN_NAMES = frozenset({WORK_DB, WORK_DB + ".wal", MANIFEST, SUMMARY, MODEL_FILE, BASELINES_FILE, QUARANTINE, NEO4J_BUNDLE,
+_RUN_NAMES = frozenset({WORK_DB, WORK_DB + ".wal", MANIFEST, SUMMARY, MODEL_FILE, BASELINES_FILE, QUARANTINE,
+                        NEO4J_BUNDLE,
                         "report.html", STATE_DIR,
                         *_TEMPORARY, STORE_NAME, *(STORE_NAME + s for s in (".wal", ".shadow", ".lock"))})
 """Entries only linker writes into a run folder (those of earlier versions included)."""
@@ -343,7 +344,8 @@ def default_run_dir(config: Path = Path("linker.toml")) -> Path:
 # ---------------------------------------------------------------------------------------------- helpers
 def _written_by_runs(name: str) -> bool:
     """Whether a run writes an entry of this name into its folder."""
-    return name in (WORK_DB, MANIFEST, SUMMARY, MODEL_FILE, BASELINES_FILE, QUARANTINE, "report.html", STORE_NAME, STATE_DIR) or \
+    return name in (WORK_DB, MANIFEST, SUMMARY, MODEL_FILE, BASELINES_FILE, QUARANTINE, "report.html", STORE_NAME,
+                    STATE_DIR) or \
         name.split(".", 1)[0] in _EXPORT_STEMS
 
 

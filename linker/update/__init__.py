@@ -87,7 +87,8 @@ def update(config: Config, since: Path, *, frames: dict[str, pd.DataFrame] | Non
     """
     check_update_engine(config)
     previous = open_previous(since, config)
-    return run(previous.configure(config), frames=frames, stage_hook=stage_hook, force=force, hooks=_UpdateHooks(previous))
+    return run(previous.configure(config), frames=frames, stage_hook=stage_hook, force=force,
+               hooks=_UpdateHooks(previous))
 
 
 class _UpdateHooks:

@@ -1,8 +1,9 @@
 """The previous run an update builds on: checked before any work, read only, never written.
 
-An update reuses the previous run's match model, its need baselines (unless the configuration names others) and its
-decisions for the accounts whose evidence did not change, so the previous run must have been made by the same state version, with the same resolution settings and
-region, and must not be pseudonymized (its tables then hold pseudonyms, not the values today's rows carry).
+An update reuses the previous run's match model, its need baselines (unless the configuration names others) and
+its decisions for the accounts whose evidence did not change, so the previous run must have been made by the same
+state version, with the same resolution settings and region, and must not be pseudonymized (its tables then hold
+pseudonyms, not the values today's rows carry).
 """
 
 from __future__ import annotations

@@ -85,7 +85,8 @@ def test_an_update_measures_needs_against_the_previous_runs_baselines(tmp_path: 
     update(_config(tmp_path, "run1"), tmp_path / "run0")
     before = load_baselines(tmp_path / "run0" / BASELINES_FILE)
     assert load_baselines(tmp_path / "run1" / BASELINES_FILE).equals(before)   # carried to the next update
-    assert _enrichment_info(tmp_path / "run1")["baselines"] == str((tmp_path / "run0" / BASELINES_FILE).resolve())
+    manifest = json.loads((tmp_path / "run1" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["enrichment"]["baselines"] == str((tmp_path / "run0" / BASELINES_FILE).resolve())
     # baselines the configuration names win over the previous run's
     mine = [{**b, "spend": 1.0, "learned_as_of": "2020-01-01"} for b in before.to_pylist()]
     path = tmp_path / "mine.json"
@@ -93,11 +94,3 @@ def test_an_update_measures_needs_against_the_previous_runs_baselines(tmp_path: 
     update(_config(tmp_path, "run2", **{"enrichment.baselines_file": str(path)}), tmp_path / "run1")
     assert {b["learned_as_of"] for b in load_baselines(tmp_path / "run2" / BASELINES_FILE).to_pylist()} == {
         date(2020, 1, 1)}
-
-
-def _enrichment_info(folder: Path) -> dict[str, str]:
-    con = duckdb.connect(str(folder / "work.duckdb"), read_only=True)
-    try:
-        return dict(con.execute("SELECT key, value FROM enrichment_info").fetchall())
-    finally:
-        con.close()
