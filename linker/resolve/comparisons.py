@@ -129,14 +129,18 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
     return engine.count(target)
 
 
-BEST = "{'rank': rank, 'value': customer_value, 'account_value': account_value}"
-"""SQL: the order in which a pair's agreeing values are preferred: best rank, then by value, so that equal ranks
-give the same value (and explanation) on every run and engine."""
+BEST = "{{'rank': {rank}, 'value': customer_value, 'account_value': account_value, 'near': match LIKE 'near%', " \
+       "'customers': customers, 'accounts': accounts}}"
+"""SQL: an agreeing value with what the pair's levels quote, in the order in which a pair's values are preferred:
+best rank, then by value, so that equal ranks give the same value (and explanation) on every run and engine."""
 
 
 def _identifier_levels(engine: Engine, identifiers: Sequence[str]) -> None:
     """``identifier_ranks``: per pair and identifier type, the best rank of :data:`IDENTIFIER_RANKS` among its
-    agreeing values, with that value, the account's value (for a near miss) and its holders."""
+    agreeing values, with that value, the account's value of the best near miss and the best value's holders.
+
+    One ``min`` of a struct per type (and one more over the near misses) picks the best value with everything
+    quoted from it: a struct compares field by field, in :data:`BEST`'s order."""
     last_active = "CAST(coalesce(a.last_seen_at, a.registered_at) AS DATE)"
     rank = (f"CASE WHEN match = 'near_surname' THEN {IDENTIFIER_RANKS.index('near_surname')} "
             f"WHEN match = 'near' AND id_type = 'email' AND {SAME_LETTERS} "
@@ -145,20 +149,21 @@ def _identifier_levels(engine: Engine, identifiers: Sequence[str]) -> None:
             f"WHEN since > {last_active} THEN {IDENTIFIER_RANKS.index('exact_stale')} "
             f"WHEN customers = 1 AND accounts < {BUSY_ACCOUNTS} THEN 0 WHEN customers = 1 THEN 1 "
             f"WHEN customers <= 3 THEN 2 ELSE 3 END")
-    per_type = ", ".join(
-        f"min(rank) FILTER (WHERE id_type = '{t}') AS rank_{t}, "
-        f"arg_min(customer_value, {BEST}) FILTER (WHERE id_type = '{t}') AS value_{t}, "
-        f"arg_min(CASE WHEN match LIKE 'near%' THEN account_value END, {BEST}) FILTER (WHERE id_type = '{t}') "
-        f"AS account_value_{t}, "
-        f"arg_min({{'customers': customers, 'accounts': accounts}}, {BEST}) FILTER (WHERE id_type = '{t}') "
-        f"AS holders_{t}"
+    best = ", ".join(f"min(best) FILTER (WHERE id_type = '{t}') AS best_{t}, "
+                     f"min(best) FILTER (WHERE id_type = '{t}' AND best.near) AS near_{t}" for t in identifiers)
+    quoted = ", ".join(
+        f"best_{t}.rank AS rank_{t}, best_{t}.value AS value_{t}, near_{t}.account_value AS account_value_{t}, "
+        f"CASE WHEN best_{t} IS NOT NULL THEN {{'customers': best_{t}.customers, 'accounts': best_{t}.accounts}} "
+        f"END AS holders_{t}"
         for t in identifiers)
     engine.create_table("identifier_ranks", f"""
-        SELECT customer_id, account_id, bool_or(match = 'exact') AS any_exact,
-               bool_or(match = 'near') AS near_by_letters, {per_type}
-        FROM (SELECT e.*, {rank} AS rank FROM pair_evidence e JOIN accounts a USING (account_id)
-              SEMI JOIN pairs USING (customer_id, account_id))
-        GROUP BY customer_id, account_id
+        SELECT customer_id, account_id, any_exact, near_by_letters, {quoted}
+        FROM (SELECT customer_id, account_id, bool_or(match = 'exact') AS any_exact,
+                     bool_or(match = 'near') AS near_by_letters, {best}
+              FROM (SELECT e.customer_id, e.account_id, e.id_type, e.match, {BEST.format(rank=rank)} AS best
+                    FROM pair_evidence e JOIN accounts a USING (account_id)
+                    SEMI JOIN pairs USING (customer_id, account_id))
+              GROUP BY customer_id, account_id)
     """)
 
 
