@@ -21,7 +21,8 @@ from linker.rules import Rules
 def decide_links(engine: Engine | duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rules) -> dict[str, int]:
     """Create ``links`` from ``scored_pairs``; return the number of pairs per decision.
 
-    The ranking windows run over narrow rows; the evidence lists are joined back at the end.
+    The ranking windows run over narrow rows; the evidence lists are joined back at the end. The rows are in no
+    order: readers that show them sort them (the export by account and rank).
     """
     engine = as_engine(engine)
     rows = [(r.customer_id, r.account_id, "force_link", r.reason) for r in rules.force_link] + \
@@ -90,7 +91,6 @@ def decide_links(engine: Engine | duckdb.DuckDBPyConnection, config: ResolutionC
                       'weight': NULL, 'note': rule_reason}}] END AS evidence
         FROM decided LEFT JOIN (SELECT customer_id, account_id, evidence FROM scored_pairs) s
             USING (customer_id, account_id)
-        ORDER BY account_id, rank
     """, kind="table")
     engine.drop("pair_rules")
     return dict(engine.rows("SELECT decision, count(*) FROM links GROUP BY decision"))
