@@ -206,8 +206,8 @@ def _deletion_keys(side: str) -> str:
     """The value's numbers (``sid``) of one side of ``near_sides``, each with the hashes of its body and of every
     one-character deletion of it, within its block (name key and email domain)."""
     return f"""
-        SELECT sid, hash(name_key || '|' || domain || '|' || CASE WHEN i = 0 THEN body
-                         ELSE substr(body, 1, i - 1) || substr(body, i + 1) END) AS k
+        SELECT sid, hash(name_key, domain, CASE WHEN i = 0 THEN body
+                                                ELSE substr(body, 1, i - 1) || substr(body, i + 1) END) AS k
         FROM (SELECT sid, name_key, domain, body, unnest(range(0, length(body) + 1)) AS i
               FROM near_sides WHERE {side})
     """
