@@ -85,7 +85,7 @@ def run_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, graph: bool = 
         on this machine can go below; and, with ``graph``, :func:`graph_floor`: LadybugDB's bare COPY of the
         run's graph from Parquet files.
     threads, memory_limit
-        DuckDB settings for the run (the config's ``engine`` section; the machine's cores and 5GB by default).
+        DuckDB settings for the run (the config's ``engine`` section; the machine's cores and 3GB by default).
     formats
         Export formats (the config's ``output.formats``: Parquet only by default); adding ``"csv"`` and
         ``"jsonl"`` times the text copies too, which at the largest sizes need more disk than the data.

@@ -342,7 +342,14 @@ def _stage(hook: StageHook, name: str, stages: list[StageResult]) -> Iterator[St
     timing = StageResult(name, 0.0, 0, 0.0)
     start = time.perf_counter()
     with hook(name):
-        yield timing
+        try:
+            yield timing
+        except duckdb.OutOfMemoryException as e:
+            raise EngineError(
+                f"the {name} stage ran out of memory: DuckDB could not spill what it needed within "
+                "engine.memory_limit. Raise engine.memory_limit if the machine has the memory, or lower "
+                "enrichment.events_per_part (the enrichment works on fewer customers at a time); the run "
+                "folder is unchanged") from e
     timing.seconds = round(time.perf_counter() - start, 3)
     timing.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     stages.append(timing)

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="skip timing DuckDB only reading the inputs (the ingest stage's floor) and LadybugDB's bare "
                         "COPY of the run's graph from Parquet (the graph store's)")
     p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
-    p.add_argument("--memory-limit", help="DuckDB memory limit (default: the config's, 5GB)")
+    p.add_argument("--memory-limit", help="DuckDB memory limit (default: the config's, 3GB)")
     p.add_argument("--formats", nargs="+", choices=["parquet", "csv", "jsonl"],
                    help="export formats (default: the config's, Parquet only; csv and jsonl add the text copies)")
     p.add_argument("--splink-model", action="store_true",

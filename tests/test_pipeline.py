@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 from pathlib import Path
@@ -11,8 +12,9 @@ import duckdb
 import pytest
 
 from linker.config import load_config
+from linker.errors import EngineError
 from linker.export import QUARANTINE_CELL
-from linker.pipeline import run
+from linker.pipeline import _stage, run
 
 
 def test_a_long_quarantined_record_is_cut_in_the_csv_and_whole_beside_it(dataset, tmp_path: Path) -> None:
@@ -63,3 +65,12 @@ def test_the_run_database_is_the_engines_and_the_graph_files_are_gone(dataset) -
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []   # no work or graph files left
     with duckdb.connect(str(out / "work.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM links").fetchall()[0][0] > 0
+
+
+def test_a_stage_out_of_memory_says_which_settings_to_change():
+    stages: list = []
+    with pytest.raises(EngineError, match="resolve stage ran out of memory") as raised, \
+            _stage(lambda name: contextlib.nullcontext(), "resolve", stages):
+        raise duckdb.OutOfMemoryException("failed to allocate data of size 64.0 MiB (3.0 GiB/3.0 GiB used)")
+    assert "engine.memory_limit" in str(raised.value) and "enrichment.events_per_part" in str(raised.value)
+    assert stages == []
