@@ -150,7 +150,8 @@ def run(config: Config, *, frames: dict[str, pd.DataFrame] | None = None, stage_
         The configuration does not fit the inputs (checked before any work).
     EngineError
         ``engine.backend`` names an engine some stage does not run on yet, or an update (``hooks``) is asked of
-        an engine other than DuckDB (checked before any work).
+        an engine other than DuckDB (checked before any work); or a stage ran out of memory within
+        ``engine.memory_limit`` (the output folder keeps the previous run).
     InputError
         A whole input file is unusable.
     RunFolderError
