@@ -340,8 +340,8 @@ class EngineConfig(_Model):
         "duckdb", description="duckdb: one machine (the default); spark: a Spark cluster, or local[N] "
         "(see engine.spark).")
     memory_limit: str = Field("3GB", description="DuckDB memory limit (a size such as 3GB, 800MB or 4GiB); "
-                              "beyond it DuckDB spills to disk. The run's whole process stays within about "
-                              "this plus 1GB.")
+                              "beyond it DuckDB spills to disk. Python, the Parquet writers and the graph store "
+                              "load use memory beside it.")
     threads: int | None = Field(None, ge=1, le=1024, description="Worker threads (DuckDB, and the graph store "
                                 "load); all cores when omitted.")
     spark: SparkConfig = Field(default_factory=SparkConfig, description="The Spark engine's settings.")
