@@ -10,6 +10,7 @@ argument parser; tests/scripts runs each script on small data.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import runpy
 import sys
 from pathlib import Path
@@ -38,10 +39,16 @@ def _id(example: Example) -> str:
 
 @pytest.fixture(scope="module")
 def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder where the README's set-up has run: ``linker demo`` wrote ./linker-demo/."""
+    """A folder where the README's set-up has run: ``linker demo`` wrote ./linker-demo/, and the README's other
+    ``linker demo`` examples their folders, which the examples after them read: the examples may run on
+    different test workers, each with its own folder."""
     root = tmp_path_factory.mktemp("readme")
     result = runner.invoke(app, ["demo", "-o", str(root / "linker-demo"), "-q"])
     assert result.exit_code == 0, result.output
+    with contextlib.chdir(root):
+        for example in (e for e in RUN if e.words[1] == "demo"):
+            result = runner.invoke(app, example.words[1:])
+            assert result.exit_code == 0, f"README line {example.line}: {example.text}\n{result.output}"
     return root
 
 
