@@ -77,8 +77,7 @@ INCOMPLETE = "INCOMPLETE"
 _TEMPORARY = (WORK_DIR, SPILL_DIR)
 _OWN = (LOCK, STAGING, INCOMPLETE)
 _RUN_NAMES = frozenset({WORK_DB, WORK_DB + ".wal", MANIFEST, SUMMARY, MODEL_FILE, BASELINES_FILE, QUARANTINE,
-                        NEO4J_BUNDLE,
-                        "report.html", STATE_DIR,
+                        NEO4J_BUNDLE, "report.html", STATE_DIR,
                         *_TEMPORARY, STORE_NAME, *(STORE_NAME + s for s in (".wal", ".shadow", ".lock"))})
 """Entries only linker writes into a run folder (those of earlier versions included)."""
 _TEMP_FILE = re.compile(r"\..+\.tmp-\d+")

@@ -52,8 +52,7 @@ def detect_changes(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
 
 def _row_hashes(table: str, key: str, catalog: str) -> str:
     # DuckDB's 64-bit hash of the row struct: both sides are hashed in this run by the same DuckDB, so it need not
-    # be stable across versions; a changed row hashing alike is a chance of about one in 10**19 (and casting
-    # every row to text for md5 cost ten times more)
+    # be stable across versions; a changed row hashing alike is a chance of about one in 10**19
     return (f"SELECT {key}, hash(r) AS row_hash "
             f"FROM (SELECT * EXCLUDE (_row, _source) FROM {catalog}{table}) r")
 
