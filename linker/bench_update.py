@@ -79,26 +79,34 @@ def format_update_report(result: dict[str, Any]) -> str:
 
 
 def _write_yesterday(config_path: Path, folder: Path) -> dict[str, str]:
-    """Write yesterday's files into ``folder``; return the overrides pointing the sources at them."""
+    """Write yesterday's files into ``folder``; return the overrides pointing the sources at them.
+
+    Yesterday lacks the events of the latest day in the data (the default ``as_of``), that day as ingest reads
+    the times; an event whose time does not parse is in both days' files (both runs quarantine it)."""
     import duckdb
 
     from linker.config import load_config
+    from linker.ingest.values import date_expr
 
     config = load_config(config_path)
     folder.mkdir(parents=True, exist_ok=True)
+    days = {table: date_expr(f"trim(CAST({column} AS VARCHAR))", config.sources[table].date_formats,
+                             config.timezone)
+            for table, column in EVENT_TIMES.items() if table in config.sources}
     con = duckdb.connect()
     overrides = {}
     try:
+        last_day = con.execute("SELECT greatest(" + ", ".join(
+            f"(SELECT max({day}) FROM read_parquet({quote_literal(str(config.sources[table].path))}))"
+            for table, day in days.items()) + ")").fetchall()[0][0]
         for table, source in config.sources.items():
             assert source.path is not None
             target = folder / source.path.name
             path = quote_literal(str(source.path))
             if table == "accounts":
                 keep = f"hash(account_id) % 100 >= {NEW_ACCOUNTS_PERCENT}"
-            elif table in EVENT_TIMES:
-                column = EVENT_TIMES[table]
-                keep = (f"left(CAST({column} AS VARCHAR), 10) < (SELECT max(left(CAST({column} AS VARCHAR), 10)) "
-                        f"FROM read_parquet({path}))")
+            elif table in days:
+                keep = f"coalesce({days[table]} < DATE {quote_literal(str(last_day))}, TRUE)"
             else:
                 keep = "TRUE"
             con.execute(f"COPY (SELECT * FROM read_parquet({path}) WHERE {keep}) TO {quote_literal(str(target))} "

@@ -20,3 +20,27 @@ def test_the_update_benchmark_compares_an_update_with_a_full_run(tmp_path: Path)
     assert result["changes"]["link_added"] > 0
     report = format_update_report(result)
     assert "update / full" in report and "resolve" in report
+
+
+def test_yesterday_lacks_exactly_the_events_of_the_latest_day_as_ingest_reads_it(tmp_path: Path) -> None:
+    import duckdb
+
+    from linker.bench import prepare
+    from linker.bench_update import EVENT_TIMES, _write_yesterday
+    from linker.config import load_config
+
+    config_path = prepare(Size("tiny", 300, 900, 6_000), tmp_path)
+    config = load_config(config_path)
+    overrides = _write_yesterday(config_path, tmp_path / "yesterday")
+    con = duckdb.connect()
+    # the generator writes some times in other formats and some that are not times; ingest parses the former
+    day = "CAST(coalesce(try_cast(trim(t) AS TIMESTAMP), try_strptime(trim(t), ['%Y/%m/%d %H:%M:%S', '%Y%m%d%H%M%S']))" \
+          " AS DATE)"
+    def days(path: str, column: str) -> list[tuple]:
+        return con.execute(f"SELECT {day} AS d, count(*) FROM (SELECT CAST({column} AS VARCHAR) AS t "
+                           f"FROM read_parquet('{path}')) GROUP BY d ORDER BY d NULLS FIRST").fetchall()
+    latest = max(days(str(config.sources[t].path), c)[-1][0] for t, c in EVENT_TIMES.items())
+    for table, column in EVENT_TIMES.items():
+        today = dict(days(str(config.sources[table].path), column))
+        yesterday = dict(days(overrides[f"sources.{table}.path"], column))
+        assert yesterday == {d: n for d, n in today.items() if d is None or d < latest}
