@@ -86,7 +86,7 @@ def decide_links(engine: Engine | duckdb.DuckDBPyConnection, config: ResolutionC
                round(match_weight, 3) AS match_weight, rank,
                CASE WHEN margin_bits > 1e8 THEN NULL ELSE round(margin_bits, 3) END AS margin_bits,
                plausible AS competitors,
-               coalesce(s.evidence, []) || CASE WHEN rule IS NULL THEN [] ELSE
+               CASE WHEN rule IS NULL THEN coalesce(s.evidence, []) ELSE coalesce(s.evidence, []) ||
                    [{{'comparison': rule, 'level': NULL, 'id_type': NULL, 'value': NULL, 'account_value': NULL,
                       'weight': NULL, 'note': rule_reason}}] END AS evidence
         FROM decided LEFT JOIN (SELECT customer_id, account_id, evidence FROM scored_pairs) s
