@@ -120,7 +120,8 @@ class IncrementalScope:
         }
 
     def complete_links(self, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-        """Keep today's decisions of the accounts decided again and the previous ones of every other account."""
+        """Keep today's decisions of the accounts decided again and the previous ones of every other account (in no
+        order, as a full run's ``links``: readers that show them sort them)."""
         con.execute("""
             CREATE OR REPLACE TABLE links AS
             SELECT * FROM (
@@ -130,7 +131,6 @@ class IncrementalScope:
                 WHERE account_id NOT IN (SELECT account_id FROM decided_accounts)
                   AND account_id IN (SELECT account_id FROM accounts)
                   AND customer_id IN (SELECT customer_id FROM customers))
-            ORDER BY account_id, rank
         """)
         return dict(con.execute("SELECT decision, count(*) FROM links GROUP BY decision").fetchall())
 
