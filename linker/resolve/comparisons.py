@@ -100,6 +100,24 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
                          for i, a in enumerate(attributes)]
     customer_values = ", ".join(f"{a.customer_sql} AS v{i}" for i, a in enumerate(attributes))
     account_values = ", ".join(f"{a.account_sql} AS v{i}" for i, a in enumerate(attributes))
+    # The pair's facts are joined in three statements, not one: a statement joining all eight tables holds every
+    # hash table in memory at once, which outgrows the memory limit at millions of pairs where one join spills
+    ranked = ", ".join(f"i.rank_{t}, i.value_{t}, i.account_value_{t}, i.holders_{t}" for t in identifiers)
+    engine.create_table("pair_facts", f"""
+        SELECT p.customer_id, p.account_id, i.any_exact, i.near_by_letters, {ranked}
+        FROM pairs p LEFT JOIN identifier_ranks i USING (customer_id, account_id)
+    """)
+    engine.drop("identifier_ranks")
+    engine.create_table("pair_facts", """
+        SELECT f.*, t.rank AS timing_rank, t.note AS note_timing, n.level AS name_level, n.value AS value_name,
+               b.blocked
+        FROM pair_facts f
+        LEFT JOIN timing_ranks t USING (customer_id, account_id)
+        LEFT JOIN pair_name_levels n USING (customer_id, account_id)
+        LEFT JOIN (SELECT DISTINCT customer_id, account_id, TRUE AS blocked FROM blocked_pairs) b
+            USING (customer_id, account_id)
+    """)
+    engine.drop("timing_ranks", "pair_name_levels")
     engine.create_table(target, f"""
         WITH held_c AS (SELECT owner_id AS customer_id, {presence} FROM owner_values
                         WHERE owner_kind = 'customer' AND owner_id IN (SELECT customer_id FROM pairs)
@@ -109,23 +127,18 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
         cv AS (SELECT customer_id, {customer_values} FROM customers c
                WHERE customer_id IN (SELECT customer_id FROM pairs)),
         av AS (SELECT account_id, {account_values} FROM accounts a WHERE account_id IN (SELECT account_id FROM pairs))
-        SELECT p.customer_id, p.account_id, {", ".join(id_columns)},
-               {_rank_to_level("t.rank", TIMING, TIMING_RANKS)} AS lvl_timing, t.note AS note_timing,
-               CASE WHEN coalesce(i.any_exact, TRUE) OR b.blocked OR NOT i.near_by_letters THEN n.level END
-                   AS lvl_name, n.value AS value_name,
+        SELECT i.customer_id, i.account_id, {", ".join(id_columns)},
+               {_rank_to_level("i.timing_rank", TIMING, TIMING_RANKS)} AS lvl_timing, i.note_timing,
+               CASE WHEN coalesce(i.any_exact, TRUE) OR i.blocked OR NOT i.near_by_letters THEN i.name_level END
+                   AS lvl_name, i.value_name,
                {", ".join(attribute_columns)}
-        FROM pairs p
-        LEFT JOIN identifier_ranks i USING (customer_id, account_id)
-        LEFT JOIN timing_ranks t USING (customer_id, account_id)
-        LEFT JOIN pair_name_levels n USING (customer_id, account_id)
+        FROM pair_facts i
         LEFT JOIN held_c hc USING (customer_id)
         LEFT JOIN held_a ha USING (account_id)
-        LEFT JOIN (SELECT DISTINCT customer_id, account_id, TRUE AS blocked FROM blocked_pairs) b
-            USING (customer_id, account_id)
         JOIN cv USING (customer_id)
         JOIN av USING (account_id)
     """)
-    engine.drop("identifier_ranks", "timing_ranks", "pair_name_levels", "pairs")
+    engine.drop("pair_facts", "pairs")
     return engine.count(target)
 
 
