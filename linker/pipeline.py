@@ -338,6 +338,20 @@ def _copy_database(con: duckdb.DuckDBPyConnection, target: Path) -> None:
         con.execute("DETACH pseudonymized")
 
 
+def out_of_memory_advice(stage: str) -> str:
+    """What to change when ``stage`` ran out of memory: only the enrichment works on parts whose size a
+    setting bounds; every stage's buffers grow with DuckDB's threads.
+
+    >>> "events_per_part" in out_of_memory_advice("enrich"), "events_per_part" in out_of_memory_advice("resolve")
+    (True, False)
+    """
+    part = (", or lower enrichment.events_per_part (the enrichment works on fewer customers at a time)"
+            if stage == "enrich" else "")
+    return (f"the {stage} stage ran out of memory: DuckDB could not spill what it needed within "
+            f"engine.memory_limit. Raise engine.memory_limit if the machine has the memory{part}, or lower "
+            "engine.threads (each thread holds buffers of its own); the run folder is unchanged")
+
+
 @contextmanager
 def _stage(hook: StageHook, name: str, stages: list[StageResult]) -> Iterator[StageResult]:
     timing = StageResult(name, 0.0, 0, 0.0)
@@ -346,11 +360,7 @@ def _stage(hook: StageHook, name: str, stages: list[StageResult]) -> Iterator[St
         try:
             yield timing
         except duckdb.OutOfMemoryException as e:
-            raise EngineError(
-                f"the {name} stage ran out of memory: DuckDB could not spill what it needed within "
-                "engine.memory_limit. Raise engine.memory_limit if the machine has the memory, or lower "
-                "enrichment.events_per_part (the enrichment works on fewer customers at a time); the run "
-                "folder is unchanged") from e
+            raise EngineError(out_of_memory_advice(name)) from e
     timing.seconds = round(time.perf_counter() - start, 3)
     timing.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     stages.append(timing)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import re
 from pathlib import Path
 from typing import cast
 
@@ -67,10 +68,15 @@ def test_the_run_database_is_the_engines_and_the_graph_files_are_gone(dataset) -
         assert con.execute("SELECT count(*) FROM links").fetchall()[0][0] > 0
 
 
-def test_a_stage_out_of_memory_says_which_settings_to_change():
+@pytest.mark.parametrize("stage, settings", [
+    ("resolve", {"engine.memory_limit", "engine.threads"}),
+    ("enrich", {"engine.memory_limit", "engine.threads", "enrichment.events_per_part"}),
+])
+def test_a_stage_out_of_memory_says_which_settings_to_change(stage, settings):
     stages: list = []
-    with pytest.raises(EngineError, match="resolve stage ran out of memory") as raised, \
-            _stage(lambda name: contextlib.nullcontext(), "resolve", stages):
+    with pytest.raises(EngineError, match=f"{stage} stage ran out of memory") as raised, \
+            _stage(lambda name: contextlib.nullcontext(), stage, stages):
         raise duckdb.OutOfMemoryException("failed to allocate data of size 64.0 MiB (3.0 GiB/3.0 GiB used)")
-    assert "engine.memory_limit" in str(raised.value) and "enrichment.events_per_part" in str(raised.value)
+    named = set(re.findall(r"\b[a-z_]+\.[a-z_]+\b", str(raised.value)))
+    assert named == settings
     assert stages == []
