@@ -84,7 +84,7 @@ def _blocked_pairs(engine: Engine, rules: Sequence[BlockingRule]) -> None:
 def _unblocked_near_misses(engine: Engine, id_type: str) -> None:
     """Add values of ``id_type`` one edit apart between any customer and any account."""
     engine.create_table("near_sides", f"""
-        SELECT row_number() OVER () AS sid, *
+        SELECT hash(is_customer, value, name_key) AS sid, *
         FROM (SELECT DISTINCT owner_kind = 'customer' AS is_customer, value, '' AS name_key, '' AS domain,
                      value AS body
               FROM owner_values WHERE id_type = {quote_literal(id_type)})
@@ -113,25 +113,31 @@ def _near_misses(engine: Engine) -> None:
     threshold: unblocked, the pairs it finds grow faster than the data and are nearly all rejected or ambiguous.
     Account values some customer holds exactly are not searched.
 
-    Every distinct (value, name key) gets a number; the deletion keys carry the number only, so the join of customer
-    keys with account keys hashes integers, and the strings are read again only for the pairs it finds.
+    Every distinct (value, name key) gets a number, the hash of its side, value and name key (no window numbering
+    over all of them, which runs on one thread); the deletion keys carry the number only, so the join of customer
+    keys with account keys hashes integers, and the strings are read again, and compared, only for the pairs it
+    finds: two values whose numbers collide match nothing they would not match by their strings.
     """
+    # two branches and an anti join: "customer OR NOT EXISTS (...)" makes DuckDB materialize every value and
+    # mark-join it through a duplicate-eliminating subplan, which spills at scale
     engine.create_table("near_owners", """
         SELECT owner_kind, owner_id, id_type, value,
                CASE id_type WHEN 'email' THEN split_part(value, '@', 2) ELSE '' END AS domain,
                CASE id_type WHEN 'email' THEN split_part(value, '@', 1) ELSE value END AS body, since, confirmed
-        FROM owner_values o
-        WHERE id_type IN ('phone', 'email')
-          AND (owner_kind = 'customer' OR NOT EXISTS (
-                SELECT 1 FROM owner_values c
-                WHERE c.owner_kind = 'customer' AND c.id_type = o.id_type AND c.value = o.value))
+        FROM (SELECT owner_kind, owner_id, id_type, value, since, confirmed FROM owner_values
+              WHERE id_type IN ('phone', 'email') AND owner_kind = 'customer'
+              UNION ALL
+              SELECT o.owner_kind, o.owner_id, o.id_type, o.value, o.since, o.confirmed FROM owner_values o
+              ANTI JOIN (SELECT id_type, value FROM owner_values WHERE owner_kind = 'customer') c
+                   USING (id_type, value)
+              WHERE o.id_type IN ('phone', 'email') AND o.owner_kind <> 'customer')
     """)
     _owner_name_keys(engine)
     engine.create_table("exact_pairs", ""
                 "SELECT DISTINCT customer_id, account_id FROM pair_evidence")
     for id_type in ("phone", "email"):
         engine.create_table("near_sides", f"""
-            SELECT row_number() OVER () AS sid, *
+            SELECT hash(is_customer, value, name_key) AS sid, *
             FROM (SELECT DISTINCT o.owner_kind = 'customer' AS is_customer, o.value, n.name_key, o.domain, o.body
                   FROM near_owners o JOIN owner_name_keys n USING (owner_kind, owner_id)
                   WHERE o.id_type = '{id_type}')

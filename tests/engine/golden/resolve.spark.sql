@@ -17,7 +17,7 @@ SELECT * FROM owner_values AS o WHERE EXISTS(SELECT 1 FROM hubs AS h WHERE h.id_
 SELECT c.owner_id AS customer_id, a.owner_id AS account_id, c.id_type, 'exact' AS match, c.value AS customer_value, a.value AS account_value, c.since, c.confirmed FROM owner_values AS c JOIN owner_values AS a USING (id_type, value) WHERE c.owner_kind = 'customer' AND a.owner_kind = 'account';
 
 -- create temp table near_owners
-SELECT owner_kind, owner_id, id_type, value, CASE id_type WHEN 'email' THEN SPLIT_PART(value, '@', 2) ELSE '' END AS domain, CASE id_type WHEN 'email' THEN SPLIT_PART(value, '@', 1) ELSE value END AS body, since, confirmed FROM owner_values AS o WHERE id_type IN ('phone', 'email') AND (owner_kind = 'customer' OR NOT EXISTS(SELECT 1 FROM owner_values AS c WHERE c.owner_kind = 'customer' AND c.id_type = o.id_type AND c.value = o.value));
+SELECT owner_kind, owner_id, id_type, value, CASE id_type WHEN 'email' THEN SPLIT_PART(value, '@', 2) ELSE '' END AS domain, CASE id_type WHEN 'email' THEN SPLIT_PART(value, '@', 1) ELSE value END AS body, since, confirmed FROM (SELECT owner_kind, owner_id, id_type, value, since, confirmed FROM owner_values WHERE id_type IN ('phone', 'email') AND owner_kind = 'customer' UNION ALL SELECT o.owner_kind, o.owner_id, o.id_type, o.value, o.since, o.confirmed FROM owner_values AS o ANTI JOIN (SELECT id_type, value FROM owner_values WHERE owner_kind = 'customer') AS c USING (id_type, value) WHERE o.id_type IN ('phone', 'email') AND o.owner_kind <> 'customer');
 
 -- create temp table pinyin_chars
 SELECT * FROM pinyin_arrow;
@@ -32,7 +32,7 @@ SELECT DISTINCT n.owner_kind, n.owner_id, k.name_key FROM owner_names AS n JOIN 
 SELECT DISTINCT customer_id, account_id FROM pair_evidence;
 
 -- create temp table near_sides
-SELECT ROW_NUMBER() OVER (ORDER BY MONOTONICALLY_INCREASING_ID() NULLS LAST) AS sid, * FROM (SELECT DISTINCT o.owner_kind = 'customer' AS is_customer, o.value, n.name_key, o.domain, o.body FROM near_owners AS o JOIN owner_name_keys AS n USING (owner_kind, owner_id) WHERE o.id_type = 'phone');
+SELECT XXHASH64(is_customer, value, name_key) AS sid, * FROM (SELECT DISTINCT o.owner_kind = 'customer' AS is_customer, o.value, n.name_key, o.domain, o.body FROM near_owners AS o JOIN owner_name_keys AS n USING (owner_kind, owner_id) WHERE o.id_type = 'phone');
 
 -- create temp table near_keys
 SELECT sid, XXHASH64(name_key, domain, CASE WHEN i = 0 THEN body ELSE SUBSTRING(body, 1, i - 1) || SUBSTRING(body, i + 1) END) AS k FROM (SELECT sid, name_key, domain, body, EXPLODE(IF((LENGTH(body) + 1 - 1) < 0, ARRAY(), SEQUENCE(0, (LENGTH(body) + 1 - 1)))) AS i FROM near_sides WHERE is_customer);
@@ -44,7 +44,7 @@ SELECT DISTINCT c.sid AS customer_sid, a.sid AS account_sid FROM near_keys AS c 
 SELECT DISTINCT customer_id, account_id, 'phone', match, customer_value, account_value, since, confirmed FROM (/* same name letters, or same surname ('near_surname': the names are compared, see comparisons) */ SELECT c.owner_id AS customer_id, a.owner_id AS account_id, c.value AS customer_value, a.value AS account_value, c.since, c.confirmed, CASE WHEN STARTSWITH(p.name_key, 'surname ') THEN 'near_surname' ELSE 'near' END AS match FROM (SELECT cv.value AS cval, av.value AS aval, cv.name_key FROM near_pairs AS p JOIN near_sides AS cv ON cv.sid = p.customer_sid JOIN near_sides AS av ON av.sid = p.account_sid WHERE cv.value <> av.value AND cv.name_key = av.name_key AND cv.domain = av.domain AND DAMERAU_LEVENSHTEIN(cv.body, av.body) = 1) AS p JOIN near_owners AS c ON c.id_type = 'phone' AND c.owner_kind = 'customer' AND c.value = p.cval JOIN owner_name_keys AS cn ON cn.owner_kind = 'customer' AND cn.owner_id = c.owner_id AND cn.name_key = p.name_key JOIN near_owners AS a ON a.id_type = 'phone' AND a.owner_kind = 'account' AND a.value = p.aval JOIN owner_name_keys AS an ON an.owner_kind = 'account' AND an.owner_id = a.owner_id AND an.name_key = p.name_key UNION /* already sharing a value exactly, whatever the names */ SELECT c.owner_id, a.owner_id, c.value, a.value, c.since, c.confirmed, 'near' FROM exact_pairs AS p JOIN near_owners AS c ON c.id_type = 'phone' AND c.owner_kind = 'customer' AND c.owner_id = p.customer_id JOIN near_owners AS a ON a.id_type = 'phone' AND a.owner_kind = 'account' AND a.owner_id = p.account_id WHERE c.value <> a.value AND c.domain = a.domain AND DAMERAU_LEVENSHTEIN(c.body, a.body) = 1);
 
 -- create temp table near_sides
-SELECT ROW_NUMBER() OVER (ORDER BY MONOTONICALLY_INCREASING_ID() NULLS LAST) AS sid, * FROM (SELECT DISTINCT o.owner_kind = 'customer' AS is_customer, o.value, n.name_key, o.domain, o.body FROM near_owners AS o JOIN owner_name_keys AS n USING (owner_kind, owner_id) WHERE o.id_type = 'email');
+SELECT XXHASH64(is_customer, value, name_key) AS sid, * FROM (SELECT DISTINCT o.owner_kind = 'customer' AS is_customer, o.value, n.name_key, o.domain, o.body FROM near_owners AS o JOIN owner_name_keys AS n USING (owner_kind, owner_id) WHERE o.id_type = 'email');
 
 -- create temp table near_keys
 SELECT sid, XXHASH64(name_key, domain, CASE WHEN i = 0 THEN body ELSE SUBSTRING(body, 1, i - 1) || SUBSTRING(body, i + 1) END) AS k FROM (SELECT sid, name_key, domain, body, EXPLODE(IF((LENGTH(body) + 1 - 1) < 0, ARRAY(), SEQUENCE(0, (LENGTH(body) + 1 - 1)))) AS i FROM near_sides WHERE is_customer);
