@@ -698,28 +698,34 @@ SELECT count(*) FROM signals;
 -- rows
 SELECT need, count(*) FROM signals GROUP BY need ORDER BY need;
 
+-- create temp table profile_accounts
+SELECT customer_id,
+       list(account_id ORDER BY account_id) FILTER (WHERE decision = 'linked') AS linked_accounts,
+       list(account_id ORDER BY account_id) FILTER (WHERE decision = 'ambiguous') AS ambiguous_accounts
+FROM links GROUP BY customer_id;
+
+-- create temp table profile_platforms
+SELECT customer_id, list(platform ORDER BY platform) AS platforms   -- a scan of every event
+FROM (SELECT DISTINCT customer_id, platform FROM customer_events WHERE platform IS NOT NULL)
+GROUP BY customer_id;
+
 -- create temp table profile_base
-WITH platforms AS (   -- a scan of every event
-    SELECT customer_id, list(platform ORDER BY platform) AS platforms
-    FROM (SELECT DISTINCT customer_id, platform FROM customer_events WHERE platform IS NOT NULL)
-    GROUP BY customer_id),
-accounts AS (
-    SELECT customer_id,
-           list(account_id ORDER BY account_id) FILTER (WHERE decision = 'linked') AS linked_accounts,
-           list(account_id ORDER BY account_id) FILTER (WHERE decision = 'ambiguous') AS ambiguous_accounts
-    FROM links GROUP BY customer_id)
 SELECT c.customer_id, c.name, c.gender, c.birth_date, m.age, c.city, c.status, c.income, c.debt,
        c.credit_limit, round(m.instalment_room, 2) AS instalment_room,
        round(m.debt_to_income, 4) AS debt_to_income, round(m.credit_headroom, 2) AS credit_headroom,
-       k.cluster_id, coalesce(a.linked_accounts, []) AS linked_accounts,
-       coalesce(a.ambiguous_accounts, []) AS ambiguous_accounts, coalesce(p.platforms, []) AS platforms
+       k.cluster_id
 FROM customers c
 LEFT JOIN customer_metrics m USING (customer_id)
 LEFT JOIN (SELECT member_id AS customer_id, cluster_id FROM clusters WHERE member_kind = 'customer') k
-    USING (customer_id)
-LEFT JOIN accounts a USING (customer_id)
-LEFT JOIN platforms p USING (customer_id)
-ORDER BY c.customer_id;
+    USING (customer_id);
+
+-- create temp table profile_base
+SELECT b.*, coalesce(a.linked_accounts, []) AS linked_accounts,
+       coalesce(a.ambiguous_accounts, []) AS ambiguous_accounts, coalesce(p.platforms, []) AS platforms
+FROM profile_base b
+LEFT JOIN profile_accounts a USING (customer_id)
+LEFT JOIN profile_platforms p USING (customer_id)
+ORDER BY b.customer_id;
 
 -- create temp table profile_needs
 SELECT customer_id, list(need ORDER BY score DESC, need) AS needs,
