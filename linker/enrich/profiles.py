@@ -172,9 +172,9 @@ def _base(engine: Engine) -> None:
 
     Built once: each part then reads its own range of it (its row groups, the table being sorted), where
     joining ``customers``, ``customer_metrics``, ``clusters``, ``links`` and the platforms in every part scanned
-    each of them whole, part after part (62 times over 7.5M links at 5M customers). Built in steps of at most two
-    joins, each dropping what it has joined: the hash tables of one statement joining all five must be in memory
-    together, which the memory limit does not hold at 5M customers.
+    each of them whole, part after part. Built in steps of at most two joins, each dropping what it has joined:
+    the hash tables of one statement joining all five must be in memory together, which grows with the customers
+    while the memory limit does not.
     """
     engine.create_table("profile_accounts", """
         SELECT customer_id,
