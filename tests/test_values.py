@@ -1,4 +1,4 @@
-"""Parsing a role's text: numbers as a bank writes them, date-times with an offset."""
+"""Parsing a role's text: blanks trimmed, numbers as a bank writes them, date-times with an offset."""
 
 from __future__ import annotations
 
@@ -9,9 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linker.ingest.values import in_range, number_expr, time_expr
+from linker.ingest.values import BLANKS, in_range, number_expr, time_expr, trimmed
 
 con = duckdb.connect()
+
+
+@given(st.text(alphabet=st.sampled_from([*BLANKS, "\x00", "\x01", "\f", "\v", "\xa0", "!", "a", "é", "中"]),
+               max_size=6))
+def test_a_text_is_trimmed_of_blanks_at_either_end_and_empty_is_null(text: str) -> None:
+    # every blank at either end, whatever sits next to it; nothing else (not NBSP, \f or \v) is a blank
+    expected = text.strip(BLANKS) or None
+    assert con.execute(f"SELECT {trimmed('$1')}", [text]).fetchall()[0][0] == expected
 
 
 def number(text: str, separator: str = ".") -> float | None:
