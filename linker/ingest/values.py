@@ -60,10 +60,12 @@ def trimmed(expr: str) -> str:
     """``expr`` without surrounding blanks (ideographic space included), NULL when nothing is left."""
     # trim() with a character list is slow and most values need no trimming: byte comparisons, cheaper than a
     # regex, find those that may. A text below '!' starts with a control character, a space or nothing; the
-    # ideographic space is the only blank above it. A text sent to trim() needlessly comes back unchanged.
+    # blanks above it (the ideographic space) are tested one by one. A text sent to trim() needlessly comes back
+    # unchanged.
     blanks = quote_literal(BLANKS)
+    starts = "".join(f" OR starts_with({expr}, {quote_literal(b)})" for b in BLANKS if b >= "!")
     ends = " OR ".join(f"ends_with({expr}, {quote_literal(b)})" for b in BLANKS)
-    return (f"NULLIF(CASE WHEN NOT ({expr} < '!' OR starts_with({expr}, '\u3000') OR {ends}) "
+    return (f"NULLIF(CASE WHEN NOT ({expr} < '!'{starts} OR {ends}) "
             f"THEN {expr} ELSE trim({expr}, {blanks}) END, '')")
 
 
