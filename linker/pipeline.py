@@ -352,6 +352,18 @@ def out_of_memory_advice(stage: str) -> str:
             "engine.threads (each thread holds buffers of its own); the run folder is unchanged")
 
 
+def file_error_advice(stage: str, error: duckdb.IOException) -> str:
+    """What to check when DuckDB could not read or write a file in ``stage`` (a full disk, a folder without
+    permission): DuckDB's message names the file.
+
+    >>> file_error_advice("ingest", duckdb.IOException('Could not write file "w.duckdb": No space left on device'))[:60]
+    'the ingest stage could not read or write a file (Could not w'
+    """
+    return (f"the {stage} stage could not read or write a file ({str(error).removeprefix('IO Error: ')}). Check "
+            "the free disk space and the permissions where the run writes: output.dir, which holds the run "
+            "database and its .work and .spill folders; the run folder is unchanged")
+
+
 @contextmanager
 def _stage(hook: StageHook, name: str, stages: list[StageResult]) -> Iterator[StageResult]:
     timing = StageResult(name, 0.0, 0, 0.0)
@@ -361,6 +373,8 @@ def _stage(hook: StageHook, name: str, stages: list[StageResult]) -> Iterator[St
             yield timing
         except duckdb.OutOfMemoryException as e:
             raise EngineError(out_of_memory_advice(name)) from e
+        except duckdb.IOException as e:   # not an OSError: the CLI would call it a bug
+            raise EngineError(file_error_advice(name, e)) from e
     timing.seconds = round(time.perf_counter() - start, 3)
     timing.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     stages.append(timing)

@@ -80,3 +80,16 @@ def test_a_stage_out_of_memory_says_which_settings_to_change(stage, settings):
     named = set(re.findall(r"\b[a-z_]+\.[a-z_]+\b", str(raised.value)))
     assert named == settings
     assert stages == []
+
+
+def test_a_stage_that_cannot_write_a_file_names_it_and_what_to_check():
+    # DuckDB's IOException is not an OSError: unmapped, the CLI reported a full disk as a bug in linker
+    stages: list = []
+    with pytest.raises(EngineError, match="the enrich stage could not read or write a file") as raised, \
+            _stage(lambda name: contextlib.nullcontext(), "enrich", stages):
+        raise duckdb.IOException('IO Error: Could not write file "/runs/x/.work/scratch.duckdb": '
+                                 "No space left on device")
+    message = str(raised.value)
+    assert '"/runs/x/.work/scratch.duckdb": No space left on device' in message
+    assert "free disk space" in message and "output.dir" in message
+    assert stages == []
