@@ -82,14 +82,16 @@ def test_a_stage_out_of_memory_says_which_settings_to_change(stage, settings):
     assert stages == []
 
 
-def test_a_stage_that_cannot_write_a_file_names_it_and_what_to_check():
-    # DuckDB's IOException is not an OSError: unmapped, the CLI reported a full disk as a bug in linker
+def test_a_stage_that_cannot_write_a_file_names_it_and_what_to_check(tmp_path):
+    # DuckDB's IOException is not an OSError: unmapped, the CLI reported a full disk as a bug in linker.
+    # A path beneath a plain file fails for real, even for root, where a read-only folder would not.
+    (tmp_path / "scratch").write_text("a file, not a folder")
+    target = tmp_path / "scratch" / "part.parquet"
     stages: list = []
     with pytest.raises(EngineError, match="the enrich stage could not read or write a file") as raised, \
             _stage(lambda name: contextlib.nullcontext(), "enrich", stages):
-        raise duckdb.IOException('IO Error: Could not write file "/runs/x/.work/scratch.duckdb": '
-                                 "No space left on device")
+        duckdb.connect().execute(f"COPY (SELECT 1 AS x) TO '{target}'")
     message = str(raised.value)
-    assert '"/runs/x/.work/scratch.duckdb": No space left on device' in message
+    assert f'"{target}": Not a directory' in message
     assert "free disk space" in message and "output.dir" in message
     assert stages == []
