@@ -35,6 +35,19 @@ _MEMORY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|K|M|G
 _MEMORY_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "k": 10**3, "m": 10**6, "g": 10**9,
                  "t": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 _MIN_MEMORY = 100 * 10**6
+
+
+def memory_bytes(size: str) -> int:
+    """Bytes of a memory size as ``engine.memory_limit`` takes it.
+
+    >>> memory_bytes("3GB"), memory_bytes("512MiB")
+    (3000000000, 536870912)
+    """
+    match = _MEMORY.fullmatch(size)
+    if not match:
+        raise ValueError(f"{size!r} is not a size: write a number and a unit, e.g. 5GB, 800MB or 4GiB")
+    number, unit = match.groups()
+    return int(float(number) * _MEMORY_UNITS[unit.lower()])
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -341,7 +354,8 @@ class EngineConfig(_Model):
         "(see engine.spark).")
     memory_limit: str = Field("3GB", description="DuckDB memory limit (a size such as 3GB, 800MB or 4GiB); "
                               "beyond it DuckDB spills to disk. Python, the Parquet writers and the graph store "
-                              "load use memory beside it.")
+                              "load use memory beside it; while the graph store loads, DuckDB works within a "
+                              "third of it.")
     threads: int | None = Field(None, ge=1, le=1024, description="Worker threads (DuckDB, and the graph store "
                                 "load); all cores when omitted.")
     spark: SparkConfig = Field(default_factory=SparkConfig, description="The Spark engine's settings.")
@@ -349,12 +363,9 @@ class EngineConfig(_Model):
     @field_validator("memory_limit")
     @classmethod
     def _size(cls, value: str) -> str:
-        match = _MEMORY.fullmatch(value)
-        if not match:
-            raise ValueError(f"{value!r} is not a size: write a number and a unit, e.g. 5GB, 800MB or 4GiB")
-        number, unit = match.groups()
-        if float(number) * _MEMORY_UNITS[unit.lower()] < _MIN_MEMORY:
+        if memory_bytes(value) < _MIN_MEMORY:
             raise ValueError(f"{value!r} is too little memory for DuckDB: give at least 100MB")
+        number, unit = _MEMORY.fullmatch(value).groups()  # type: ignore[union-attr]
         return f"{number}{unit}"
 
 

@@ -255,7 +255,8 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
         if config.output.graph_store:  # before close: it reads the temporary event tables
             with _stage(hook, "graph", result.stages) as timing:
                 graph = (hooks.graph(_duckdb(engine, "update"), staging, run_id) if hooks is not None
-                         else load_graph_store(engine, staging, run_id=run_id, workdir=staging / WORK_DIR / "graph"))
+                         else load_graph_store(engine, staging, run_id=run_id, workdir=staging / WORK_DIR / "graph",
+                                               memory_limit=config.engine.memory_limit))
                 result.counts.update({k: graph[k] for k in ("graph nodes", "graph relationships")})
                 timing.rows = graph["graph nodes"] + graph["graph relationships"]
         extra = hooks.finish(_duckdb(engine, "update"), staging, result) if hooks is not None else {}

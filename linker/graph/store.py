@@ -34,6 +34,7 @@ from typing import Any, Self
 
 import duckdb
 
+from linker.config import memory_bytes
 from linker.errors import EngineError, GraphStoreError
 from linker.engine import DuckDBEngine, Engine, as_engine
 from linker.graph.build import (
@@ -43,6 +44,7 @@ from linker.graph.build import (
 from linker.graph.dialect import LADYBUG_STORAGE, LADYBUG_TYPES
 from linker.run_folder import STORE_NAME, readable_run
 from linker.schema import GraphSchema, load_schema
+from linker.sql import quote_literal
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,8 @@ def _ladybug() -> Any:
 
 
 def load_graph_store(con: Engine | duckdb.DuckDBPyConnection, out_dir: Path, *, run_id: str,
-                     schema: GraphSchema | None = None, workdir: Path | None = None) -> dict[str, int]:
+                     schema: GraphSchema | None = None, workdir: Path | None = None,
+                     memory_limit: str | None = None) -> dict[str, int]:
     """Build ``<out_dir>/graph.lbug`` from the run tables, replacing any previous store atomically.
 
     Parameters
@@ -95,6 +98,9 @@ def load_graph_store(con: Engine | duckdb.DuckDBPyConnection, out_dir: Path, *, 
     workdir
         Folder for the Parquet files the engine writes and the store copies (default: a temporary folder in
         ``out_dir``); the files are removed once copied.
+    memory_limit
+        DuckDB's configured memory limit (``engine.memory_limit``): while the store loads, DuckDB works within
+        a share of it (:data:`ENGINE_SHARE_BESIDE_STORE`), and it is set back afterwards. None: unchanged.
 
     Returns
     -------
@@ -127,7 +133,8 @@ def load_graph_store(con: Engine | duckdb.DuckDBPyConnection, out_dir: Path, *, 
     folder.mkdir(parents=True, exist_ok=True)
     try:
         started = time.perf_counter()
-        with _Tables(engine, load_order(queries, schema), folder) as tables:
+        with _engine_memory_beside_store(engine, memory_limit), \
+                _Tables(engine, load_order(queries, schema), folder) as tables:
             counts = build_store(tables, tmp, schema=schema, threads=threads)
         log.info("graph store: %.1f s; the engine wrote the tables in %.1f s, in the background",
                  time.perf_counter() - started, tables.seconds)
@@ -206,6 +213,30 @@ class _Tables:
         if self._thread.is_alive() and exc[0] is not None:
             _interrupt(self._engine)
         self._thread.join()
+
+
+ENGINE_SHARE_BESIDE_STORE = 3
+"""While the store loads, DuckDB's memory limit is divided by this. LadybugDB's COPY builds each relationship
+table in memory of its own, outside DuckDB's limit (it fails rather than spill when its buffer pool is too small),
+while DuckDB only writes the next file beside it."""
+
+
+@contextmanager
+def _engine_memory_beside_store(engine: Engine, memory_limit: str | None) -> Iterator[None]:
+    """DuckDB's memory limit lowered to its share beside the store (:data:`ENGINE_SHARE_BESIDE_STORE`) for the
+    block, then set back to ``memory_limit``.
+
+    DuckDB gives back the memory above a lowered limit at once, so the run's peak is about the store's COPY plus
+    the share, not the two added up. Spark's memory is its cluster's: unchanged, as without ``memory_limit``.
+    """
+    if memory_limit is None or not isinstance(engine, DuckDBEngine) or engine.name != "duckdb":
+        yield
+        return
+    engine.con.execute(f"SET memory_limit = '{memory_bytes(memory_limit) // ENGINE_SHARE_BESIDE_STORE}B'")
+    try:
+        yield
+    finally:
+        engine.con.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
 
 
 def _interrupt(engine: Engine) -> None:

@@ -71,6 +71,29 @@ def test_the_load_copies_with_the_run_engines_threads(run_con, tmp_path: Path, m
     assert opened == [threads]
 
 
+def test_duckdb_works_within_a_third_of_its_memory_limit_while_the_store_loads(
+        run_con, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ladybug
+
+    limits, real = [], ladybug.Database
+
+    def limit() -> str:   # a cursor: the background thread is using the connection; the setting is global
+        return run_con.cursor().execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+    def recording(*args, **kwargs):   # the real database; DuckDB's limit as the store opens is noted
+        limits.append(limit())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ladybug, "Database", recording)
+    run_con.execute("SET memory_limit = '3GB'")      # engine.memory_limit of the run
+    load_graph_store(run_con, tmp_path, run_id=RUN_ID, memory_limit="3GB")
+    run_con.execute("INSERT INTO accounts (account_id) VALUES ('A1')")  # a duplicate key: the COPY fails
+    with pytest.raises(GraphStoreError):
+        load_graph_store(run_con, tmp_path, run_id="broken", memory_limit="3GB")
+    assert limits == ["953.6 MiB"] * 2        # 1GB: DuckDB's way of writing a third of 3GB
+    assert limit() == "2.7 GiB"               # 3GB again, after a load and after a failed one
+
+
 def test_the_store_is_replaced_whole_and_nothing_is_left_beside_it(run_con, tmp_path: Path) -> None:
     load_graph_store(run_con, tmp_path, run_id="first")
     run_con.execute("DELETE FROM customers WHERE customer_id = 'C5'")
