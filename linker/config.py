@@ -34,7 +34,8 @@ ID_TYPES = ("phone", "email", "device")
 _MEMORY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|K|M|G|T)\s*", re.IGNORECASE)
 _MEMORY_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "k": 10**3, "m": 10**6, "g": 10**9,
                  "t": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
-_MIN_MEMORY = 100 * 10**6
+MIN_MEMORY = 100 * 10**6
+"""The least ``engine.memory_limit`` DuckDB is given (bytes)."""
 
 
 def memory_bytes(size: str) -> int:
@@ -363,7 +364,7 @@ class EngineConfig(_Model):
     @field_validator("memory_limit")
     @classmethod
     def _size(cls, value: str) -> str:
-        if memory_bytes(value) < _MIN_MEMORY:
+        if memory_bytes(value) < MIN_MEMORY:
             raise ValueError(f"{value!r} is too little memory for DuckDB: give at least 100MB")
         number, unit = _MEMORY.fullmatch(value).groups()  # type: ignore[union-attr]
         return f"{number}{unit}"

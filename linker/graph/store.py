@@ -34,7 +34,7 @@ from typing import Any, Self
 
 import duckdb
 
-from linker.config import memory_bytes
+from linker.config import MIN_MEMORY, memory_bytes
 from linker.errors import EngineError, GraphStoreError
 from linker.engine import DuckDBEngine, Engine, as_engine
 from linker.graph.build import (
@@ -216,9 +216,9 @@ class _Tables:
 
 
 ENGINE_SHARE_BESIDE_STORE = 3
-"""While the store loads, DuckDB's memory limit is divided by this. LadybugDB's COPY builds each relationship
-table in memory of its own, outside DuckDB's limit (it fails rather than spill when its buffer pool is too small),
-while DuckDB only writes the next file beside it."""
+"""While the store loads, DuckDB's memory limit is divided by this (never below the least limit a run accepts).
+LadybugDB's COPY builds each relationship table in memory of its own, outside DuckDB's limit (it fails rather
+than spill when its buffer pool is too small), while DuckDB only writes the next file beside it."""
 
 
 @contextmanager
@@ -232,7 +232,8 @@ def _engine_memory_beside_store(engine: Engine, memory_limit: str | None) -> Ite
     if memory_limit is None or not isinstance(engine, DuckDBEngine) or engine.name != "duckdb":
         yield
         return
-    engine.con.execute(f"SET memory_limit = '{memory_bytes(memory_limit) // ENGINE_SHARE_BESIDE_STORE}B'")
+    share = max(memory_bytes(memory_limit) // ENGINE_SHARE_BESIDE_STORE, MIN_MEMORY)
+    engine.con.execute(f"SET memory_limit = '{share}B'")
     try:
         yield
     finally:

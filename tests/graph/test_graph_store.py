@@ -92,6 +92,10 @@ def test_duckdb_works_within_a_third_of_its_memory_limit_while_the_store_loads(
         load_graph_store(run_con, tmp_path, run_id="broken", memory_limit="3GB")
     assert limits == ["953.6 MiB"] * 2        # 1GB: DuckDB's way of writing a third of 3GB
     assert limit() == "2.7 GiB"               # 3GB again, after a load and after a failed one
+    run_con.execute("DELETE FROM accounts WHERE account_id = 'A1' AND _row IS NULL")
+    run_con.execute("SET memory_limit = '150MB'")
+    load_graph_store(run_con, tmp_path, run_id=RUN_ID, memory_limit="150MB")
+    assert limits[-1] == "95.3 MiB"           # 100MB, the least a run accepts, not a third of 150MB
 
 
 def test_the_store_is_replaced_whole_and_nothing_is_left_beside_it(run_con, tmp_path: Path) -> None:
