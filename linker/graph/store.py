@@ -227,13 +227,20 @@ def _engine_memory_beside_store(engine: Engine, memory_limit: str | None) -> Ite
     block, then set back to ``memory_limit``.
 
     DuckDB gives back the memory above a lowered limit at once, so the run's peak is about the store's COPY plus
-    the share, not the two added up. Spark's memory is its cluster's: unchanged, as without ``memory_limit``.
+    the share, not the two added up. When it cannot (data it holds in memory with nowhere to spill it), the
+    store loads beside the full limit. Spark's memory is its cluster's: unchanged, as without ``memory_limit``.
     """
     if memory_limit is None or not isinstance(engine, DuckDBEngine) or engine.name != "duckdb":
         yield
         return
     share = max(memory_bytes(memory_limit) // ENGINE_SHARE_BESIDE_STORE, MIN_MEMORY)
-    engine.con.execute(f"SET memory_limit = '{share}B'")
+    try:
+        engine.con.execute(f"SET memory_limit = '{share}B'")
+    except duckdb.OutOfMemoryException:
+        log.warning("graph store: DuckDB could not lower its memory limit to %d bytes while the store loads; "
+                    "it keeps %s", share, memory_limit)
+        yield
+        return
     try:
         yield
     finally:

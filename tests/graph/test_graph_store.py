@@ -98,6 +98,16 @@ def test_duckdb_works_within_a_third_of_its_memory_limit_while_the_store_loads(
     assert limits[-1] == "95.3 MiB"           # 100MB, the least a run accepts, not a third of 150MB
 
 
+def test_the_store_loads_beside_the_full_limit_when_duckdb_cannot_lower_it(run_con, tmp_path: Path) -> None:
+    run_con.execute("SET memory_limit = '300MB'; SET temp_directory = ''")   # nowhere to spill to
+    run_con.execute("CREATE TEMP TABLE held AS SELECT md5(CAST(range AS VARCHAR)) AS s FROM range(3000000)")
+    with pytest.raises(duckdb.OutOfMemoryException):  # what the load meets: more held than a third of 300MB
+        run_con.execute("SET memory_limit = '100MB'")
+    counts = load_graph_store(run_con, tmp_path, run_id=RUN_ID, memory_limit="300MB")
+    assert counts["graph nodes"] > 0
+    assert run_con.execute("SELECT current_setting('memory_limit')").fetchall() == [("286.1 MiB",)]
+
+
 def test_the_store_is_replaced_whole_and_nothing_is_left_beside_it(run_con, tmp_path: Path) -> None:
     load_graph_store(run_con, tmp_path, run_id="first")
     run_con.execute("DELETE FROM customers WHERE customer_id = 'C5'")
