@@ -38,17 +38,25 @@ MIN_MEMORY = 100 * 10**6
 """The least ``engine.memory_limit`` DuckDB is given (bytes)."""
 
 
+def _memory_parts(size: str) -> tuple[str, str]:
+    """The number and the unit of a memory size; ValueError when ``size`` is not one."""
+    match = _MEMORY.fullmatch(size)
+    if not match:
+        raise ValueError(f"{size!r} is not a size: write a number and a unit, e.g. 5GB, 800MB or 4GiB")
+    number, unit = match.groups()
+    return number, unit
+
+
 def memory_bytes(size: str) -> int:
     """Bytes of a memory size as ``engine.memory_limit`` takes it.
 
     >>> memory_bytes("3GB"), memory_bytes("512MiB")
     (3000000000, 536870912)
     """
-    match = _MEMORY.fullmatch(size)
-    if not match:
-        raise ValueError(f"{size!r} is not a size: write a number and a unit, e.g. 5GB, 800MB or 4GiB")
-    number, unit = match.groups()
+    number, unit = _memory_parts(size)
     return int(float(number) * _MEMORY_UNITS[unit.lower()])
+
+
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -366,8 +374,7 @@ class EngineConfig(_Model):
     def _size(cls, value: str) -> str:
         if memory_bytes(value) < MIN_MEMORY:
             raise ValueError(f"{value!r} is too little memory for DuckDB: give at least 100MB")
-        number, unit = _MEMORY.fullmatch(value).groups()  # type: ignore[union-attr]
-        return f"{number}{unit}"
+        return "".join(_memory_parts(value))
 
 
 class Config(_Model):

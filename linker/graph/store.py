@@ -230,21 +230,26 @@ def _engine_memory_beside_store(engine: Engine, memory_limit: str | None) -> Ite
     the share, not the two added up. When it cannot (data it holds in memory with nowhere to spill it), the
     store loads beside the full limit. Spark's memory is its cluster's: unchanged, as without ``memory_limit``.
     """
-    if memory_limit is None or not isinstance(engine, DuckDBEngine) or engine.name != "duckdb":
-        yield
-        return
-    share = max(memory_bytes(memory_limit) // ENGINE_SHARE_BESIDE_STORE, MIN_MEMORY)
-    try:
-        engine.con.execute(f"SET memory_limit = '{share}B'")
-    except duckdb.OutOfMemoryException:
-        log.warning("graph store: DuckDB could not lower its memory limit to %d bytes while the store loads; "
-                    "it keeps %s", share, memory_limit)
-        yield
-        return
+    con = engine.con if isinstance(engine, DuckDBEngine) and engine.name == "duckdb" else None
+    restore = memory_limit if con is not None and memory_limit is not None and \
+        _lower_memory_limit(con, memory_limit) else None
     try:
         yield
     finally:
-        engine.con.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
+        if con is not None and restore is not None:
+            con.execute(f"SET memory_limit = {quote_literal(restore)}")
+
+
+def _lower_memory_limit(con: duckdb.DuckDBPyConnection, memory_limit: str) -> bool:
+    """Set DuckDB's limit to its share of ``memory_limit``; False (with a warning) when DuckDB refuses."""
+    share = max(memory_bytes(memory_limit) // ENGINE_SHARE_BESIDE_STORE, MIN_MEMORY)
+    try:
+        con.execute(f"SET memory_limit = '{share}B'")
+    except duckdb.OutOfMemoryException:
+        log.warning("graph store: DuckDB could not lower its memory limit to %d bytes while the store loads; "
+                    "it keeps %s", share, memory_limit)
+        return False
+    return True
 
 
 def _interrupt(engine: Engine) -> None:
