@@ -342,8 +342,10 @@ def update_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_s
     the previous store is closed and the new one built from the files as a full run builds it
     (:func:`~linker.graph.store.build_store`), each relationship that did not change keeping the run id it had.
     LadybugDB changing a store in place holds every relationship table it touches in memory; building anew
-    holds one at a time. ``previous_store`` is only read. ``memory_limit``: as for
-    :func:`~linker.graph.store.load_graph_store`; the previous store is read within DuckDB's share of it too.
+    holds one at a time. ``previous_store`` is only read. ``memory_limit``: DuckDB's limit, as for
+    :func:`~linker.graph.store.load_graph_store`: the previous store is read within the share DuckDB keeps
+    beside a store (:func:`~linker.graph.store.memory_share`) while DuckDB compares at its full limit (the
+    comparison sorts and joins whole pairs), and DuckDB keeps only that share while the new store is built.
 
     Returns
     -------
@@ -364,12 +366,11 @@ def update_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_s
     _remove(tmp)
     folder.mkdir(parents=True, exist_ok=True)
     try:
+        started = time.perf_counter()
+        with GraphStore(previous_store, buffer_pool_size=pool) as previous:
+            changes, today = _compare(con, previous, queries, schema, folder, run_id=run_id, keep_today=True)
+        compared = time.perf_counter()
         with engine_memory_beside_store(engine, memory_limit):
-            started = time.perf_counter()
-            with GraphStore(previous_store, buffer_pool_size=pool) as previous:
-                changes, today = _compare(con, previous, queries, schema, folder, run_id=run_id,
-                                          keep_today=True)
-            compared = time.perf_counter()
             counts = build_store(today, tmp, schema=schema, threads=threads)
         log.info("graph store: compared in %.1f s (%s), built in %.1f s", compared - started, changes.counts(),
                  time.perf_counter() - compared)
