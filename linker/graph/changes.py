@@ -45,6 +45,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from linker.config import MIN_MEMORY, memory_bytes
 from linker.engine import as_engine
 from linker.errors import GraphStoreError
 from linker.graph.build import (
@@ -343,9 +344,9 @@ def update_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_s
     (:func:`~linker.graph.store.build_store`), each relationship that did not change keeping the run id it had.
     LadybugDB changing a store in place holds every relationship table it touches in memory; building anew
     holds one at a time. ``previous_store`` is only read. ``memory_limit``: DuckDB's limit, as for
-    :func:`~linker.graph.store.load_graph_store`: the previous store is read within the share DuckDB keeps
-    beside a store (:func:`~linker.graph.store.memory_share`) while DuckDB compares at its full limit (the
-    comparison sorts and joins whole pairs), and DuckDB keeps only that share while the new store is built.
+    :func:`~linker.graph.store.load_graph_store`. The previous store is read within the share DuckDB keeps
+    beside a store (:func:`~linker.graph.store.memory_share`), and DuckDB compares within the rest (the
+    comparison sorts and joins whole pairs); DuckDB keeps only the share while the new store is built.
 
     Returns
     -------
@@ -367,7 +368,8 @@ def update_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_s
     folder.mkdir(parents=True, exist_ok=True)
     try:
         started = time.perf_counter()
-        with GraphStore(previous_store, buffer_pool_size=pool) as previous:
+        with engine_memory_beside_store(engine, memory_limit, _beside_pool(memory_limit, pool)), \
+                GraphStore(previous_store, buffer_pool_size=pool) as previous:
             changes, today = _compare(con, previous, queries, schema, folder, run_id=run_id, keep_today=True)
         compared = time.perf_counter()
         with engine_memory_beside_store(engine, memory_limit):
@@ -380,6 +382,11 @@ def update_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_s
         _remove(tmp)
         shutil.rmtree(folder, ignore_errors=True)
     return changes, counts
+
+
+def _beside_pool(memory_limit: str | None, pool: int | None) -> int | None:
+    """What DuckDB keeps of ``memory_limit`` beside the previous store's buffer pool: the rest."""
+    return None if memory_limit is None or pool is None else max(memory_bytes(memory_limit) - pool, MIN_MEMORY)
 
 
 def _remove(path: Path) -> None:

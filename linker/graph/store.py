@@ -222,9 +222,10 @@ than spill when its buffer pool is too small), while DuckDB only writes the next
 
 
 @contextmanager
-def engine_memory_beside_store(engine: Engine, memory_limit: str | None) -> Iterator[None]:
-    """DuckDB's memory limit lowered to its share beside the store (:data:`ENGINE_SHARE_BESIDE_STORE`) for the
-    block, then set back to ``memory_limit``.
+def engine_memory_beside_store(engine: Engine, memory_limit: str | None, keep: int | None = None
+                               ) -> Iterator[None]:
+    """DuckDB's memory limit lowered to ``keep`` bytes (None: its share beside the store,
+    :func:`memory_share`) for the block, then set back to ``memory_limit``.
 
     DuckDB gives back the memory above a lowered limit at once, so the run's peak is about the store's COPY plus
     the share, not the two added up. When it cannot (data it holds in memory with nowhere to spill it), the
@@ -232,7 +233,7 @@ def engine_memory_beside_store(engine: Engine, memory_limit: str | None) -> Iter
     """
     con = engine.con if isinstance(engine, DuckDBEngine) and engine.name == "duckdb" else None
     restore = memory_limit if con is not None and memory_limit is not None and \
-        _lower_memory_limit(con, memory_limit) else None
+        _lower_memory_limit(con, memory_limit, memory_share(memory_limit) if keep is None else keep) else None
     try:
         yield
     finally:
@@ -246,9 +247,8 @@ def memory_share(memory_limit: str) -> int:
     return max(memory_bytes(memory_limit) // ENGINE_SHARE_BESIDE_STORE, MIN_MEMORY)
 
 
-def _lower_memory_limit(con: duckdb.DuckDBPyConnection, memory_limit: str) -> bool:
-    """Set DuckDB's limit to its share of ``memory_limit``; False (with a warning) when DuckDB refuses."""
-    share = memory_share(memory_limit)
+def _lower_memory_limit(con: duckdb.DuckDBPyConnection, memory_limit: str, share: int) -> bool:
+    """Set DuckDB's limit to ``share`` bytes of ``memory_limit``; False (with a warning) when DuckDB refuses."""
     try:
         con.execute(f"SET memory_limit = '{share}B'")
     except duckdb.OutOfMemoryException:

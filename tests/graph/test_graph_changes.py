@@ -142,9 +142,9 @@ def test_the_update_reads_the_previous_store_and_builds_its_own_within_duckdb_s_
     run_con.execute("SET memory_limit = '3GB'")
     update_graph_store(run_con, tmp_path / "today", tmp_path / "yesterday" / STORE_NAME, run_id="day-two",
                        memory_limit="3GB")
-    # the previous store, read within a third of 3GB beside DuckDB's whole limit; then the new store, built
+    # the previous store, read within a third of 3GB beside DuckDB's two thirds; then the new store, built
     # beside DuckDB's third
-    assert opened == [("2.7 GiB", 1_000_000_000), ("953.6 MiB", None)]
+    assert opened == [("1.8 GiB", 1_000_000_000), ("953.6 MiB", None)]
     assert run_con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "2.7 GiB"
     assert sorted(p.name for p in (tmp_path / "today").iterdir()) == [STORE_NAME]   # no work files left
 
