@@ -251,8 +251,8 @@ def _store_rows(store: GraphStore, key: GraphKey, schema: GraphSchema, folder: P
     parts = folder / f"{stem}.previous"
     shutil.rmtree(parts, ignore_errors=True)
     parts.mkdir(parents=True)
-    start, query = ("n", _store_query(key, schema)) if isinstance(key, str) else ("a", _store_query(key, schema))
-    label = key if isinstance(key, str) else key[1]
+    start, label = ("n", key) if isinstance(key, str) else ("a", key[1])
+    query = _store_query(key, schema)
     ends = store.rows(f"MATCH (n:{label}) RETURN count(*), max(offset(id(n)))")[0]
     rows = ends[0] if isinstance(key, str) else store.rows(f"{_pair_match(key)} RETURN count(*)")[0][0]
     offsets = 0 if ends[1] is None else int(ends[1]) + 1

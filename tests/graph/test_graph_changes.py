@@ -154,3 +154,30 @@ def test_a_folder_without_a_change_set_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(GraphStoreError, match="linker update"):
         read_graph_changes(tmp_path)
+
+
+def test_a_part_the_store_s_buffer_pool_cannot_hold_is_read_again_in_halves(tmp_path: Path) -> None:
+    import datetime
+
+    import duckdb
+    import pyarrow as pa
+
+    from linker.graph.store import GraphTable, build_store
+    from linker.schema import load_schema
+
+    schema, n = load_schema(), 1000
+    customers = pa.table({p: pa.nulls(n, pa.list_(pa.string()) if t == "STRING[]" else
+                                      {"DATE": pa.date32(), "DOUBLE": pa.float64(), "INT64": pa.int64()}.get(t, pa.string()))
+                          for p, t in schema.nodes["Customer"].properties.items()})
+    customers = customers.set_column(0, "customer_id", pa.array([f"C{i:04d}" for i in range(n)]))
+    needs = pa.table({"src": customers["customer_id"], "dst": ["home"] * n, "score": [0.5] * n, "action": ["a"] * n,
+                      "evidence": [f"{i:04d}" + "x" * 20_000 for i in range(n)],   # 20 MB of text in all
+                      "as_of": [datetime.date(2024, 1, 1)] * n})
+    key = ("HAS_NEED", "Customer", "Need")
+    build_store([GraphTable("Customer", customers, n), GraphTable("Need", pa.table({"name": ["home"], "action": ["a"]}), 1),
+                 GraphTable(key, needs, n)], tmp_path / STORE_NAME, schema=schema)
+    with GraphStore(tmp_path / STORE_NAME, buffer_pool_size=16 * 2**20) as store:   # too small for the whole pair
+        parts = changes_module._store_rows(store, key, schema, tmp_path / "work")
+    assert len(list(parts.iterdir())) > 1
+    read = duckdb.sql(f"SELECT src, evidence FROM read_parquet('{parts}/*.parquet') ORDER BY src").fetchall()
+    assert read == list(zip(needs["src"].to_pylist(), needs["evidence"].to_pylist(), strict=True))
