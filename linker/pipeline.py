@@ -67,7 +67,7 @@ class RunHooks(Protocol):
     def resolve(self, con: duckdb.DuckDBPyConnection, config: Config, rules: Rules) -> Resolution:
         """Resolution in place of :func:`linker.resolve.resolve` (the run database holds ``identifiers``)."""
 
-    def graph(self, con: duckdb.DuckDBPyConnection, staging: Path, run_id: str) -> dict[str, int]:
+    def graph(self, con: duckdb.DuckDBPyConnection, staging: Path, run_id: str, config: Config) -> dict[str, int]:
         """The graph store in place of :func:`linker.graph.load_graph_store` (same counts returned)."""
 
     def finish(self, con: duckdb.DuckDBPyConnection, staging: Path, result: RunResult) -> dict[str, Any]:
@@ -254,7 +254,7 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
                 result.state = _write_state(engine, staging)
         if config.output.graph_store:  # before close: it reads the temporary event tables
             with _stage(hook, "graph", result.stages) as timing:
-                graph = (hooks.graph(_duckdb(engine, "update"), staging, run_id) if hooks is not None
+                graph = (hooks.graph(_duckdb(engine, "update"), staging, run_id, config) if hooks is not None
                          else load_graph_store(engine, staging, run_id=run_id, workdir=staging / WORK_DIR / "graph",
                                                memory_limit=config.engine.memory_limit))
                 result.counts.update({k: graph[k] for k in ("graph nodes", "graph relationships")})

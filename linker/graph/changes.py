@@ -1,12 +1,13 @@
-"""The graph's change set between two runs, and its application to a copy of the previous run's store.
+"""The graph's change set between two runs, and the update's graph store built with it.
 
-An update (:mod:`linker.update`) does not build its graph store from nothing: it compares, label by label and
-relationship pair by relationship pair, the rows today's run tables give (:func:`linker.graph.build.graph_queries`)
-with the rows the previous run's store holds, and applies only the difference to a copy of that store. The
-difference is what the change log (``changes.parquet``) tells in words, at the graph's grain: links added,
+An update (:mod:`linker.update`) compares, label by label and relationship pair by relationship pair, the rows
+today's run tables give (:func:`linker.graph.build.graph_queries`) with the rows the previous run's store holds.
+The difference is what the change log (``changes.parquet``) tells in words, at the graph's grain: links added,
 withdrawn or changed (``LINKED_TO``), cluster merges and splits (``cluster_id`` of the members), needs fired or
 expired (``HAS_NEED``, ``Customer.needs``), accounts and customers added or removed (their nodes, with their
-relationships), identifier values that became shared or hubs, and behaviour summaries that moved.
+relationships), identifier values that became shared or hubs, and behaviour summaries that moved. The Neo4j
+loader applies it to a database loaded before (``linker load neo4j --changes``); the update's own store is built
+anew from today's rows (:func:`update_graph_store`).
 
 One row per node or relationship that changed, in ``graph_changes/<label>.parquet`` and
 ``graph_changes/<TYPE>.<From>.<To>.parquet`` of the update's run folder: the row as the new graph has it
@@ -22,8 +23,9 @@ removed   it is gone (only its key, or ``src`` and ``dst``, are set); a removed 
 ========= ==========================================================================================
 
 ``run_id`` (:data:`~linker.graph.dialect.NEO4J_STAMP`) says which run wrote a relationship last: it is not
-compared, so a link that did not change keeps the id of the run that made it, and a changed one takes today's.
-The Neo4j loader applies the same files (:func:`linker.graph.neo4j_load.change_plan`).
+compared, so a link that did not change keeps the id of the run that made it, and a changed one takes today's,
+in the update's store as in Neo4j. The Neo4j loader applies the change set
+(:func:`linker.graph.neo4j_load.change_plan`).
 """
 
 from __future__ import annotations
@@ -43,17 +45,30 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from linker.config import MIN_MEMORY, memory_bytes
+from linker.engine import as_engine
 from linker.errors import GraphStoreError
 from linker.graph.build import (
     DUCKDB_TYPES,
     ENDS,
+    GraphFile,
     GraphKey,
+    GraphQueries,
     check_queries,
     graph_queries,
     relationship_file_stem,
+    write_graph_file,
 )
 from linker.graph.dialect import NEO4J_STAMP
-from linker.graph.store import GraphStore, quote_path, run_statement
+from linker.graph.store import (
+    GraphStore,
+    GraphTable,
+    build_store,
+    engine_memory_beside_store,
+    memory_share,
+    quote_path,
+    run_statement,
+)
 from linker.run_folder import STORE_NAME
 from linker.schema import GraphSchema, load_schema
 from linker.sql import quote_ident, quote_literal
@@ -176,9 +191,9 @@ def graph_changes(con: duckdb.DuckDBPyConnection, previous: GraphStore, *, run_i
                   schema: GraphSchema | None = None, workdir: Path | None = None) -> GraphChanges:
     """Compare the graph of the run tables in ``con`` with the graph in the ``previous`` store.
 
-    The store's rows of each label and relationship pair are written into a Parquet file in ``workdir`` (a
-    temporary folder when None) by LadybugDB's ``COPY ... TO``, and compared there by DuckDB, which spills
-    within its memory limit: neither side is held in Python.
+    The store's rows of each label and relationship pair are written into Parquet files in ``workdir`` (a
+    temporary folder when None) by LadybugDB's ``COPY ... TO``, a part at a time (:data:`SCAN_PART_ROWS`), and
+    compared there by DuckDB, which spills within its memory limit: neither side is held in Python.
 
     Notes
     -----
@@ -188,18 +203,29 @@ def graph_changes(con: duckdb.DuckDBPyConnection, previous: GraphStore, *, run_i
     schema = schema or load_schema()
     queries = graph_queries(con, run_id=run_id, schema=schema)
     check_queries(con, queries)
-    keyed: list[tuple[GraphKey, str]] = [*queries.nodes.items(), *queries.relationships.items()]
-    changes = GraphChanges(run_id)
     with _workdir(workdir) as folder:
-        for key, sql in keyed:
-            started = time.perf_counter()
-            old = _store_rows(previous, key, schema, folder)
-            rows = _delta(con, key, sql, old, schema)
-            old.unlink()
-            log.debug("graph changes: %s, %d rows, %.1f s", key, rows.num_rows, time.perf_counter() - started)
-            if rows.num_rows:
-                changes.deltas.append(GraphDelta(key, rows))
+        changes, _ = _compare(con, previous, queries, schema, folder, run_id=run_id, keep_today=False)
     return changes
+
+
+def _compare(con: duckdb.DuckDBPyConnection, previous: GraphStore, queries: GraphQueries, schema: GraphSchema,
+             folder: Path, *, run_id: str, keep_today: bool) -> tuple[GraphChanges, list[GraphTable]]:
+    """The change set, and with ``keep_today`` today's rows of each label and pair as the files a store is
+    built from (:func:`~linker.graph.store.build_store`), nodes first."""
+    changes = GraphChanges(run_id)
+    today: list[GraphTable] = []
+    keyed: list[tuple[GraphKey, str]] = [*queries.nodes.items(), *queries.relationships.items()]
+    for key, sql in keyed:
+        started = time.perf_counter()
+        old = _store_rows(previous, key, schema, folder)
+        rows, kept = _delta(con, key, sql, old, schema, folder if keep_today else None)
+        shutil.rmtree(old)
+        log.debug("graph changes: %s, %d rows, %.1f s", key, rows.num_rows, time.perf_counter() - started)
+        if rows.num_rows:
+            changes.deltas.append(GraphDelta(key, rows))
+        if kept is not None:
+            today.append(GraphTable(key, kept.path, kept.rows))
+    return changes, today
 
 
 @contextmanager
@@ -212,13 +238,45 @@ def _workdir(workdir: Path | None) -> Iterator[Path]:
         yield Path(folder)
 
 
+SCAN_PART_ROWS = 250_000
+"""Rows of a label or relationship pair read from the previous store by one ``COPY ... TO``, about: LadybugDB
+holds a COPY's whole result in its buffer pool and does not spill, so a store read at once needs memory in
+proportion to its largest pair. A part the pool cannot hold is read again in halves."""
+
+
 def _store_rows(store: GraphStore, key: GraphKey, schema: GraphSchema, folder: Path) -> Path:
-    """Write every row of a label or relationship pair of ``store`` into a Parquet file of ``folder``."""
+    """Write every row of a label or relationship pair of ``store`` into a folder of Parquet files in
+    ``folder``, one per range of the start nodes' offsets (:data:`SCAN_PART_ROWS` rows each, about)."""
     stem = key if isinstance(key, str) else relationship_file_stem(*key)
-    path = folder / f"{stem}.previous.parquet"
-    run_statement(store.connection, f"COPY ({_store_query(key, schema)}) TO {quote_path(path)}",
-                  f"reading {key} from the store {store.path}")
-    return path
+    parts = folder / f"{stem}.previous"
+    shutil.rmtree(parts, ignore_errors=True)
+    parts.mkdir(parents=True)
+    start, label = ("n", key) if isinstance(key, str) else ("a", key[1])
+    query = _store_query(key, schema)
+    ends = store.rows(f"MATCH (n:{label}) RETURN count(*), max(offset(id(n)))")[0]
+    rows = ends[0] if isinstance(key, str) else store.rows(f"{_pair_match(key)} RETURN count(*)")[0][0]
+    offsets = 0 if ends[1] is None else int(ends[1]) + 1
+    step = max(1, SCAN_PART_ROWS * int(ends[0]) // max(int(rows), 1))
+    ranged = query.replace(" RETURN ", f" WHERE offset(id({start})) >= $low AND offset(id({start})) < $high RETURN ", 1)
+    low, part = 0, 0
+    while low < offsets or part == 0:   # an empty label still gives a file, with its columns
+        high = min(low + step, offsets) if offsets else 1
+        path = parts / f"{part:06d}.parquet"
+        try:
+            run_statement(store.connection, f"COPY ({ranged.replace('$low', str(low)).replace('$high', str(high))})"
+                          f" TO {quote_path(path)}", f"reading {key} from the store {store.path}")
+        except GraphStoreError as e:
+            if "buffer pool is full" not in str(e) or high - low == 1:
+                raise
+            step = max(1, (high - low) // 2)
+            continue
+        low, part = high, part + 1
+    return parts
+
+
+def _pair_match(key: GraphKey) -> str:
+    rel, f, to = key  # type: ignore[str-unpack]
+    return f"MATCH (a:{f})-[r:{rel}]->(b:{to})"
 
 
 def _typed_columns(key: GraphKey, schema: GraphSchema) -> str:
@@ -230,150 +288,65 @@ def _typed_columns(key: GraphKey, schema: GraphSchema) -> str:
                         for p, t in props.items())])
 
 
-def _delta(con: duckdb.DuckDBPyConnection, key: GraphKey, sql: str, old: Path, schema: GraphSchema
-           ) -> pa.Table:
+def _delta(con: duckdb.DuckDBPyConnection, key: GraphKey, sql: str, old: Path, schema: GraphSchema,
+           keep_in: Path | None) -> tuple[pa.Table, GraphFile | None]:
+    """The changed rows of ``key``; with ``keep_in``, also today's rows written there as the store's file, each
+    unchanged relationship with the run id the previous store gave it."""
     props = _properties(key, schema)
     keys = [quote_ident(k) for k in _keys(key, schema)]
     columns = [*(ENDS if not isinstance(key, str) else ()), *props]
     compared = ", ".join(quote_ident(c) for c in columns if c != NEO4J_STAMP or isinstance(key, str))
+    key_list = ", ".join(keys)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE graph_old AS SELECT {_typed_columns(key, schema)} "
-                    f"FROM read_parquet({quote_literal(str(old))})")
+                    f"FROM read_parquet({quote_literal(str(old / '*.parquet'))})")
         con.execute(f"CREATE OR REPLACE TEMP TABLE graph_new AS {sql}")
-        key_list = ", ".join(keys)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE graph_moved AS SELECT DISTINCT {key_list} FROM "
+                    f"(SELECT {compared} FROM graph_new EXCEPT SELECT {compared} FROM graph_old)")
         removed_columns = ", ".join(c if c in keys else f"NULL AS {c}" for c in (quote_ident(x) for x in columns))
         table = con.sql(f"""
-            WITH moved AS (SELECT {key_list} FROM (SELECT {compared} FROM graph_new
-                                                   EXCEPT SELECT {compared} FROM graph_old)),
-            old_keys AS (SELECT {key_list} FROM graph_old)
             SELECT n.*, CASE WHEN o.{keys[0]} IS NULL THEN 'added' ELSE 'changed' END AS change
-            FROM graph_new n SEMI JOIN moved USING ({key_list})
-                 LEFT JOIN old_keys o USING ({key_list})
+            FROM graph_new n SEMI JOIN graph_moved USING ({key_list})
+                 LEFT JOIN (SELECT {key_list} FROM graph_old) o USING ({key_list})
             UNION ALL BY NAME
             SELECT {removed_columns}, 'removed' AS change
             FROM (SELECT {key_list} FROM graph_old EXCEPT SELECT {key_list} FROM graph_new)
             ORDER BY change, {key_list}
         """).to_arrow_table()
+        kept = None if keep_in is None else write_graph_file(as_engine(con), key, _today(key, props, keys),
+                                                              keep_in)
     finally:
-        con.execute("DROP TABLE IF EXISTS graph_old; DROP TABLE IF EXISTS graph_new")
-    return table.select([*columns, "change"])
+        con.execute("DROP TABLE IF EXISTS graph_old; DROP TABLE IF EXISTS graph_new; "
+                    "DROP TABLE IF EXISTS graph_moved")
+    return table.select([*columns, "change"]), kept
 
 
-# ------------------------------------------------------------------------------------------------ applying
-REPLACE_SHARE = 0.2
-"""A relationship pair whose changed and removed rows are more than this share of its rows is replaced whole
-(its relationships deleted and copied in again, kept rows with the changed and added ones): LadybugDB sets the
-properties of one relationship in about 50-140 µs (a lookup of both ends, then of the relationship), while it
-deletes and copies one in about 15-20 µs."""
+def _today(key: GraphKey, props: dict[str, str], keys: list[str]) -> str:
+    """Today's rows in load order; a relationship that did not change keeps the run id it had."""
+    order = ", ".join(keys)
+    if isinstance(key, str) or NEO4J_STAMP not in props:
+        return f"SELECT * FROM graph_new ORDER BY {order}"
+    stamp = quote_ident(NEO4J_STAMP)
+    return (f"SELECT n.* REPLACE (CASE WHEN o.{keys[0]} IS NOT NULL AND m.{keys[0]} IS NULL THEN o.{stamp} "
+            f"ELSE n.{stamp} END AS {stamp}) "
+            f"FROM graph_new n LEFT JOIN graph_moved m USING ({order}) "
+            f"LEFT JOIN (SELECT {order}, {stamp} FROM graph_old) o USING ({order}) ORDER BY {order}")
 
 
-def apply_graph_changes(store: GraphStore, changes: GraphChanges, *, schema: GraphSchema | None = None,
-                        workdir: Path | None = None) -> None:
-    """Apply a change set to a store opened for writing, in one pass per kind of change.
-
-    Relationships removed go first, then nodes removed (with whatever relationships they still have), then
-    nodes changed (their properties set) and added (copied in), then relationships changed and added; a
-    relationship pair with many changes is replaced whole (:data:`REPLACE_SHARE`).
-
-    Raises
-    ------
-    GraphStoreError
-        If LadybugDB refuses a statement (it names the label or relationship).
-    """
-    schema = schema or load_schema()
-    with _workdir(workdir) as folder:
-        _apply(store, changes, schema, folder)
-
-
-def _apply(store: GraphStore, changes: GraphChanges, schema: GraphSchema, folder: Path) -> None:
-    replaced = {d.key for d in changes.relationships() if _mostly_changed(store, d)}
-    for delta in changes.relationships():
-        if delta.key in replaced:
-            continue
-        rel, f, to = delta.key  # type: ignore[str-unpack]
-        _load(store, delta.of("removed").select(list(ENDS)),
-              f"MATCH (a:{f} {{{schema.nodes[f].key}: `src`}})-[r:{rel}]->(b:{to} {{{schema.nodes[to].key}: `dst`}}) "
-              "DELETE r", f"removing {rel} ({f})->({to})")
-    for delta in changes.nodes():
-        label = str(delta.key)
-        node_key = schema.nodes[label].key
-        _load(store, delta.of("removed").select([node_key]),
-              f"MATCH (n:{label} {{{node_key}: `{node_key}`}}) DETACH DELETE n", f"removing {label} nodes")
-        sets = ", ".join(f"n.{p} = `{p}`" for p in schema.nodes[label].properties if p != node_key)
-        _load(store, delta.of("changed"), f"MATCH (n:{label} {{{node_key}: `{node_key}`}}) SET {sets}",
-              f"changing {label} nodes")
-        _copy(store, delta.of("added"), f"COPY {label} FROM $rows", f"adding {label} nodes")
-    for delta in changes.relationships():
-        if delta.key in replaced:
-            _replace_pair(store, delta, schema, folder)
-            continue
-        rel, f, to = delta.key  # type: ignore[str-unpack]
-        match = (f"MATCH (a:{f} {{{schema.nodes[f].key}: `src`}})-[r:{rel}]->"
-                 f"(b:{to} {{{schema.nodes[to].key}: `dst`}})")
-        sets = ", ".join(f"r.{p} = `{p}`" for p in schema.relationships[rel].properties)
-        _load(store, delta.of("changed"), f"{match} SET {sets}", f"changing {rel} ({f})->({to})")
-        _copy(store, delta.of("added"), f"COPY {rel} FROM $rows (from='{f}', to='{to}')",
-              f"adding {rel} ({f})->({to})")
-
-
-def _pair_match(key: GraphKey) -> str:
-    rel, f, to = key  # type: ignore[str-unpack]
-    return f"MATCH (a:{f})-[r:{rel}]->(b:{to})"
-
-
-def _mostly_changed(store: GraphStore, delta: GraphDelta) -> bool:
-    import pyarrow.compute as pc
-
-    moved = int(pc.sum(pc.not_equal(delta.rows["change"], "added")).as_py() or 0)
-    if not moved:
-        return False
-    held = int(store.rows(f"{_pair_match(delta.key)} RETURN count(*)")[0][0])
-    return moved > REPLACE_SHARE * held
-
-
-def _replace_pair(store: GraphStore, delta: GraphDelta, schema: GraphSchema, folder: Path) -> None:
-    """Delete every relationship of the pair and copy in the kept ones with the changed and added ones.
-
-    The kept rows go from the store through a Parquet file of ``folder`` and DuckDB into another, which the
-    store copies: the pair is never held in Python.
-    """
-    rel, f, to = delta.key  # type: ignore[str-unpack]
-    held = _store_rows(store, delta.key, schema, folder)
-    replaced = folder / f"{delta.stem}.replaced.parquet"
-    typed = _typed_columns(delta.key, schema)
-    con = duckdb.connect()
-    try:
-        con.register("delta", delta.rows)
-        con.execute(f"""
-            COPY (SELECT {typed} FROM read_parquet({quote_literal(str(held))}) ANTI JOIN delta USING ({', '.join(ENDS)})
-                  UNION ALL SELECT {typed} FROM delta WHERE change <> 'removed'
-                  ORDER BY {', '.join(ENDS)})
-            TO {quote_literal(str(replaced))} (FORMAT parquet)""")
-    finally:
-        con.close()
-    held.unlink()
-    run_statement(store.connection, f"{_pair_match(delta.key)} DELETE r", f"removing every {rel} ({f})->({to})")
-    if pq.read_metadata(replaced).num_rows:
-        run_statement(store.connection, f"COPY {rel} FROM {quote_path(replaced)} (from='{f}', to='{to}')",
-                      f"copying {rel} ({f})->({to}) again")
-    replaced.unlink()
-
-
-def _load(store: GraphStore, rows: pa.Table, statement: str, what: str) -> None:
-    _copy(store, rows, f"LOAD FROM $rows {statement}", what)
-
-
-def _copy(store: GraphStore, rows: pa.Table, statement: str, what: str) -> None:
-    if rows.num_rows:
-        run_statement(store.connection, statement, f"{what} ({rows.num_rows} rows)", {"rows": rows})
-
-
+# ------------------------------------------------------------------------------------------------ updating
 def update_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_store: Path, *, run_id: str,
-                       schema: GraphSchema | None = None) -> tuple[GraphChanges, dict[str, int]]:
-    """Write ``<out_dir>/graph.lbug``: a copy of ``previous_store`` with the changes of today's run tables.
+                       schema: GraphSchema | None = None, memory_limit: str | None = None,
+                       workdir: Path | None = None) -> tuple[GraphChanges, dict[str, int]]:
+    """Write ``<out_dir>/graph.lbug`` from today's run tables, and the change set from ``previous_store``.
 
-    The copy is made and changed beside the target and renamed over it, as a full build is
-    (:func:`linker.graph.store.load_graph_store`); ``previous_store`` is only read.
+    Each label and relationship pair is compared (:func:`graph_changes`) and today's rows are kept as a file;
+    the previous store is closed and the new one built from the files as a full run builds it
+    (:func:`~linker.graph.store.build_store`), each relationship that did not change keeping the run id it had.
+    LadybugDB changing a store in place holds every relationship table it touches in memory; building anew
+    holds one at a time. ``previous_store`` is only read. ``memory_limit``: DuckDB's limit, as for
+    :func:`~linker.graph.store.load_graph_store`. The previous store is read within the share DuckDB keeps
+    beside a store (:func:`~linker.graph.store.memory_share`), and DuckDB compares within the rest (the
+    comparison sorts and joins whole pairs); DuckDB keeps only the share while the new store is built.
 
     Returns
     -------
@@ -382,45 +355,38 @@ def update_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_s
         and ``graph relationships`` (as :func:`~linker.graph.store.load_graph_store` counts them).
     """
     schema = schema or load_schema()
+    engine = as_engine(con)
     out_dir = Path(out_dir)
     target = out_dir / STORE_NAME
     tmp = out_dir / f".{STORE_NAME}.update-{os.getpid()}"
-    work = out_dir / f".graph-changes-{os.getpid()}"
+    folder = workdir or out_dir / f".graph-changes-{os.getpid()}"
+    queries = graph_queries(con, run_id=run_id, schema=schema)
+    check_queries(con, queries)
+    threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    pool = memory_share(memory_limit) if memory_limit is not None else None
     _remove(tmp)
+    folder.mkdir(parents=True, exist_ok=True)
     try:
-        shutil.copyfile(previous_store, tmp)
-        wal = previous_store.with_name(previous_store.name + ".wal")
-        if wal.exists():   # a store closed cleanly has none; copied with it, it is replayed on open
-            shutil.copyfile(wal, tmp.with_name(tmp.name + ".wal"))
-        store = GraphStore(tmp, read_only=False)
-        try:
-            started = time.perf_counter()
-            changes = graph_changes(con, store, run_id=run_id, schema=schema, workdir=work)
-            compared = time.perf_counter()
-            apply_graph_changes(store, changes, schema=schema, workdir=work)
-            store.execute("CHECKPOINT")
-            counts = _store_counts(store, schema)
-            log.info("graph store updated: compared in %.1f s, applied %s in %.1f s", compared - started,
-                     changes.counts(), time.perf_counter() - compared)
-        except RuntimeError as e:
-            raise GraphStoreError(f"LadybugDB failed updating the graph store: {e}") from e
-        finally:
-            store.close()
+        started = time.perf_counter()
+        with engine_memory_beside_store(engine, memory_limit, _beside_pool(memory_limit, pool)), \
+                GraphStore(previous_store, buffer_pool_size=pool) as previous:
+            changes, today = _compare(con, previous, queries, schema, folder, run_id=run_id, keep_today=True)
+        compared = time.perf_counter()
+        with engine_memory_beside_store(engine, memory_limit):
+            counts = build_store(today, tmp, schema=schema, threads=threads)
+        log.info("graph store: compared in %.1f s (%s), built in %.1f s", compared - started, changes.counts(),
+                 time.perf_counter() - compared)
         _remove(target)
         os.replace(tmp, target)
     finally:
         _remove(tmp)
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
     return changes, counts
 
 
-def _store_counts(store: GraphStore, schema: GraphSchema) -> dict[str, int]:
-    counts = {label: int(store.rows(f"MATCH (n:{label}) RETURN count(*)")[0][0]) for label in schema.nodes}
-    for name in schema.relationships:
-        counts[name] = int(store.rows(f"MATCH ()-[r:{name}]->() RETURN count(*)")[0][0])
-    counts["graph nodes"] = sum(counts[label] for label in schema.nodes)
-    counts["graph relationships"] = sum(counts[rel] for rel in schema.relationships)
-    return counts
+def _beside_pool(memory_limit: str | None, pool: int | None) -> int | None:
+    """What DuckDB keeps of ``memory_limit`` beside the previous store's buffer pool: the rest."""
+    return None if memory_limit is None or pool is None else max(memory_bytes(memory_limit) - pool, MIN_MEMORY)
 
 
 def _remove(path: Path) -> None:

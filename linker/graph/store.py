@@ -133,7 +133,7 @@ def load_graph_store(con: Engine | duckdb.DuckDBPyConnection, out_dir: Path, *, 
     folder.mkdir(parents=True, exist_ok=True)
     try:
         started = time.perf_counter()
-        with _engine_memory_beside_store(engine, memory_limit), \
+        with engine_memory_beside_store(engine, memory_limit), \
                 _Tables(engine, load_order(queries, schema), folder) as tables:
             counts = build_store(tables, tmp, schema=schema, threads=threads)
         log.info("graph store: %.1f s; the engine wrote the tables in %.1f s, in the background",
@@ -222,9 +222,10 @@ than spill when its buffer pool is too small), while DuckDB only writes the next
 
 
 @contextmanager
-def _engine_memory_beside_store(engine: Engine, memory_limit: str | None) -> Iterator[None]:
-    """DuckDB's memory limit lowered to its share beside the store (:data:`ENGINE_SHARE_BESIDE_STORE`) for the
-    block, then set back to ``memory_limit``.
+def engine_memory_beside_store(engine: Engine, memory_limit: str | None, keep: int | None = None
+                               ) -> Iterator[None]:
+    """DuckDB's memory limit lowered to ``keep`` bytes (None: its share beside the store,
+    :func:`memory_share`) for the block, then set back to ``memory_limit``.
 
     DuckDB gives back the memory above a lowered limit at once, so the run's peak is about the store's COPY plus
     the share, not the two added up. When it cannot (data it holds in memory with nowhere to spill it), the
@@ -232,7 +233,7 @@ def _engine_memory_beside_store(engine: Engine, memory_limit: str | None) -> Ite
     """
     con = engine.con if isinstance(engine, DuckDBEngine) and engine.name == "duckdb" else None
     restore = memory_limit if con is not None and memory_limit is not None and \
-        _lower_memory_limit(con, memory_limit) else None
+        _lower_memory_limit(con, memory_limit, memory_share(memory_limit) if keep is None else keep) else None
     try:
         yield
     finally:
@@ -240,9 +241,14 @@ def _engine_memory_beside_store(engine: Engine, memory_limit: str | None) -> Ite
             con.execute(f"SET memory_limit = {quote_literal(restore)}")
 
 
-def _lower_memory_limit(con: duckdb.DuckDBPyConnection, memory_limit: str) -> bool:
-    """Set DuckDB's limit to its share of ``memory_limit``; False (with a warning) when DuckDB refuses."""
-    share = max(memory_bytes(memory_limit) // ENGINE_SHARE_BESIDE_STORE, MIN_MEMORY)
+def memory_share(memory_limit: str) -> int:
+    """Bytes of ``memory_limit`` (a DuckDB size) that DuckDB keeps beside the store
+    (:data:`ENGINE_SHARE_BESIDE_STORE`), never below the least limit a run accepts."""
+    return max(memory_bytes(memory_limit) // ENGINE_SHARE_BESIDE_STORE, MIN_MEMORY)
+
+
+def _lower_memory_limit(con: duckdb.DuckDBPyConnection, memory_limit: str, share: int) -> bool:
+    """Set DuckDB's limit to ``share`` bytes of ``memory_limit``; False (with a warning) when DuckDB refuses."""
     try:
         con.execute(f"SET memory_limit = '{share}B'")
     except duckdb.OutOfMemoryException:
@@ -345,15 +351,18 @@ def _remove_store(path: Path) -> None:
 class GraphStore:
     """An open embedded store: a LadybugDB database and one connection.
 
-    Use :func:`open_store`; close it (or use it as a context manager) when done.
+    Use :func:`open_store`; close it (or use it as a context manager) when done. ``buffer_pool_size``: the bytes
+    LadybugDB may hold (None: its default, most of the machine's memory); a query whose working set does not fit
+    fails, since LadybugDB does not spill.
     """
 
-    def __init__(self, path: Path, *, read_only: bool = True) -> None:
+    def __init__(self, path: Path, *, read_only: bool = True, buffer_pool_size: int | None = None) -> None:
         lb = _ladybug()
         self.path = path
         self.read_only = read_only
+        pool = {"buffer_pool_size": buffer_pool_size} if buffer_pool_size else {}
         try:
-            self._db = lb.Database(str(path), read_only=read_only)
+            self._db = lb.Database(str(path), read_only=read_only, **pool)
             self.connection = lb.Connection(self._db)
         except RuntimeError as e:
             raise GraphStoreError(f"LadybugDB cannot open {path}: {e}") from e

@@ -18,9 +18,9 @@ a file is a deletion). The update
 - recomputes the enrichment (aggregates, signals, profiles) in full from today's files, measuring engagement
   against the previous run's need baselines (:mod:`linker.enrich.baselines`), as it scores with its model: a
   customer's needs then change only with the customer's own events and the passing days;
-- updates a copy of the previous run's graph store with only what changed (:mod:`linker.graph.changes`), and
-  writes that change set into ``graph_changes/`` for the Neo4j loader (``linker load neo4j --changes``);
-  without a previous store, it builds the store in full;
+- compares the graph of today's tables with the previous run's graph store (:mod:`linker.graph.changes`) and
+  writes what changed into ``graph_changes/`` for the Neo4j loader (``linker load neo4j --changes``); its own
+  store is built from today's rows, each link that did not change keeping the run id it had;
 - writes ``changes.parquet`` (:mod:`linker.changes`; a link withdrawn because the value it rested on crossed the
   hub degree says so, :mod:`linker.update.reasons`) and its counts in the summary (``changes``).
 
@@ -45,7 +45,7 @@ from linker.graph.changes import GRAPH_CHANGES_DIR, update_graph_store
 from linker.pipeline import RunResult, StageHook, check_update_engine, run
 from linker.resolve import Resolution, resolve
 from linker.rules import Rules
-from linker.run_folder import STORE_NAME
+from linker.run_folder import STORE_NAME, WORK_DIR
 from linker.sql import quote_literal
 from linker.update.batch import detect_changes
 from linker.update.previous import PreviousRun, open_previous
@@ -110,11 +110,13 @@ class _UpdateHooks:
                     "DROP TABLE IF EXISTS touched_accounts")
         return resolution
 
-    def graph(self, con: duckdb.DuckDBPyConnection, staging: Path, run_id: str) -> dict[str, int]:
+    def graph(self, con: duckdb.DuckDBPyConnection, staging: Path, run_id: str, config: Config) -> dict[str, int]:
         previous_store = self.previous.folder / STORE_NAME
+        memory_limit, workdir = config.engine.memory_limit, staging / WORK_DIR / "graph"
         if not previous_store.is_file():
-            return load_graph_store(con, staging, run_id=run_id)
-        changes, counts = update_graph_store(con, staging, previous_store, run_id=run_id)
+            return load_graph_store(con, staging, run_id=run_id, workdir=workdir, memory_limit=memory_limit)
+        changes, counts = update_graph_store(con, staging, previous_store, run_id=run_id, workdir=workdir,
+                                             memory_limit=memory_limit)
         self.graph_files = [p.relative_to(staging) for p in changes.write(staging / GRAPH_CHANGES_DIR)]
         self.graph_changes = changes.counts()
         return counts

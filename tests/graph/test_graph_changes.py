@@ -1,4 +1,4 @@
-"""The graph change set: a store updated with it holds what a store built from the changed run tables holds."""
+"""The graph change set, and the update's store: it holds what a store built from the changed run tables holds."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from linker.graph.build import ENDS
 from linker.graph.changes import (
     GRAPH_CHANGES_DIR,
     GraphChanges,
-    apply_graph_changes,
     graph_changes,
     read_graph_changes,
     update_graph_store,
@@ -56,11 +55,11 @@ def _day_two(con) -> None:
     build_clusters(con)
 
 
-@pytest.fixture(params=["set in place", "replaced whole"])
+@pytest.fixture(params=["read whole", "read in parts"])
 def updated(request, run_con, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, GraphChanges]:
-    """Yesterday's store, today's store updated from it (relationships changed in place, or their pairs replaced
-    whole), and today's store built from the tables."""
-    monkeypatch.setattr(changes_module, "REPLACE_SHARE", 1e9 if request.param == "set in place" else 0.0)
+    """Yesterday's store, today's store updated from it (yesterday's store read at once, or a row at a time),
+    and today's store built from the tables."""
+    monkeypatch.setattr(changes_module, "SCAN_PART_ROWS", 10**9 if request.param == "read whole" else 1)
     yesterday, today, scratch = tmp_path / "yesterday", tmp_path / "today", tmp_path / "scratch"
     for folder in (yesterday, today, scratch):
         folder.mkdir()
@@ -112,23 +111,42 @@ def test_the_same_tables_change_nothing(run_con, tmp_path: Path) -> None:
         assert graph_changes(run_con, store, run_id="again").deltas == []
 
 
-def test_a_change_set_reads_back_as_written_and_applies_the_same(run_con, tmp_path: Path) -> None:
-    (tmp_path / "a").mkdir()
-    load_graph_store(run_con, tmp_path / "a", run_id=RUN_ID)
+def test_a_change_set_reads_back_as_written(run_con, tmp_path: Path) -> None:
+    load_graph_store(run_con, tmp_path, run_id=RUN_ID)
     _day_two(run_con)
-    with GraphStore(tmp_path / "a" / STORE_NAME) as store:
+    with GraphStore(tmp_path / STORE_NAME) as store:
         changes = graph_changes(run_con, store, run_id="day-two")
     changes.write(tmp_path / GRAPH_CHANGES_DIR)
     back = read_graph_changes(tmp_path / GRAPH_CHANGES_DIR)
     assert back.run_id == "day-two" and back.counts() == changes.counts()
     assert [d.key for d in back.deltas] == [d.key for d in changes.deltas]
-    with GraphStore(tmp_path / "a" / STORE_NAME, read_only=False) as store:
-        apply_graph_changes(store, back)
-        applied = store_contents(store)
-    (tmp_path / "b").mkdir()
-    load_graph_store(run_con, tmp_path / "b", run_id="day-two")
-    with GraphStore(tmp_path / "b" / STORE_NAME) as store:
-        assert applied == store_contents(store)
+    assert all(b.rows.equals(d.rows) for b, d in zip(back.deltas, changes.deltas, strict=True))
+
+
+def test_the_update_reads_the_previous_store_and_builds_its_own_within_duckdb_s_share(
+        run_con, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ladybug
+
+    opened, real = [], ladybug.Database
+
+    def recording(*args, **kwargs):   # the real database; DuckDB's limit and the store's pool as it opens
+        opened.append((run_con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0],
+                       kwargs.get("buffer_pool_size")))
+        return real(*args, **kwargs)
+
+    (tmp_path / "yesterday").mkdir()
+    (tmp_path / "today").mkdir()
+    load_graph_store(run_con, tmp_path / "yesterday", run_id=RUN_ID)
+    _day_two(run_con)
+    monkeypatch.setattr(ladybug, "Database", recording)
+    run_con.execute("SET memory_limit = '3GB'")
+    update_graph_store(run_con, tmp_path / "today", tmp_path / "yesterday" / STORE_NAME, run_id="day-two",
+                       memory_limit="3GB")
+    # the previous store, read within a third of 3GB beside DuckDB's two thirds; then the new store, built
+    # beside DuckDB's third
+    assert opened == [("1.8 GiB", 1_000_000_000), ("953.6 MiB", None)]
+    assert run_con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "2.7 GiB"
+    assert sorted(p.name for p in (tmp_path / "today").iterdir()) == [STORE_NAME]   # no work files left
 
 
 def test_a_folder_without_a_change_set_is_refused(tmp_path: Path) -> None:
@@ -136,3 +154,30 @@ def test_a_folder_without_a_change_set_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(GraphStoreError, match="linker update"):
         read_graph_changes(tmp_path)
+
+
+def test_a_part_the_store_s_buffer_pool_cannot_hold_is_read_again_in_halves(tmp_path: Path) -> None:
+    import datetime
+
+    import duckdb
+    import pyarrow as pa
+
+    from linker.graph.store import GraphTable, build_store
+    from linker.schema import load_schema
+
+    schema, n = load_schema(), 1000
+    customers = pa.table({p: pa.nulls(n, pa.list_(pa.string()) if t == "STRING[]" else
+                                      {"DATE": pa.date32(), "DOUBLE": pa.float64(), "INT64": pa.int64()}.get(t, pa.string()))
+                          for p, t in schema.nodes["Customer"].properties.items()})
+    customers = customers.set_column(0, "customer_id", pa.array([f"C{i:04d}" for i in range(n)]))
+    needs = pa.table({"src": customers["customer_id"], "dst": ["home"] * n, "score": [0.5] * n, "action": ["a"] * n,
+                      "evidence": [f"{i:04d}" + "x" * 20_000 for i in range(n)],   # 20 MB of text in all
+                      "as_of": [datetime.date(2024, 1, 1)] * n})
+    key = ("HAS_NEED", "Customer", "Need")
+    build_store([GraphTable("Customer", customers, n), GraphTable("Need", pa.table({"name": ["home"], "action": ["a"]}), 1),
+                 GraphTable(key, needs, n)], tmp_path / STORE_NAME, schema=schema)
+    with GraphStore(tmp_path / STORE_NAME, buffer_pool_size=16 * 2**20) as store:   # too small for the whole pair
+        parts = changes_module._store_rows(store, key, schema, tmp_path / "work")
+    assert len(list(parts.iterdir())) > 1
+    read = duckdb.sql(f"SELECT src, evidence FROM read_parquet('{parts}/*.parquet') ORDER BY src").fetchall()
+    assert read == list(zip(needs["src"].to_pylist(), needs["evidence"].to_pylist(), strict=True))
