@@ -70,6 +70,9 @@ def format_update_report(result: dict[str, Any]) -> str:
               (f"accounts compared again: {update['counts'].get('accounts compared again', 0):,}, decided again: "
                f"{update['counts'].get('accounts decided again', 0):,} "
                f"(candidate pairs: {update['counts'].get('candidate pairs', 0):,})")]
+    lines.append(f"peak memory: update {update['peak_mb']:,.0f} MiB, full {full['peak_mb']:,.0f} MiB"
+                 + (f" (before the graph stage: update {update['peak_before_graph_mb']:,.0f}, full "
+                    f"{full['peak_before_graph_mb']:,.0f})" if update.get("graph") is not None else ""))
     if update.get("graph") is not None and full.get("graph") is not None:
         graph_rows = {k: v for k, v in update["counts"].items()
                       if k.startswith("graph ") and k.rsplit(" ", 1)[-1] in ("added", "changed", "removed")}
@@ -149,7 +152,10 @@ def _timed(kind: str, config_path: Path, overrides: dict[str, Any], since: Path 
     stages = [s for s in summary["stages"] if s["name"] != "graph"]
     graph = next((s["seconds"] for s in summary["stages"] if s["name"] == "graph"), None)
     return {"stages": stages, "graph": graph, "seconds": round(sum(s["seconds"] for s in stages), 3), "counts": summary["counts"],
-            "changes": summary.get("changes", {}), "resolve_steps": summary["model"].get("seconds", {})}
+            "changes": summary.get("changes", {}), "resolve_steps": summary["model"].get("seconds", {}),
+            # each run is a process of its own, whose peak each stage's figure carries (ru_maxrss) so far
+            "peak_mb": max(s["peak_rss_mb"] for s in summary["stages"]),
+            "peak_before_graph_mb": max(s["peak_rss_mb"] for s in stages)}
 
 
 def _same_links(a: Path, b: Path) -> bool:

@@ -20,6 +20,8 @@ def test_the_update_benchmark_compares_an_update_with_a_full_run(tmp_path: Path)
     assert result["changes"]["link_added"] > 0
     report = format_update_report(result)
     assert "update / full" in report and "resolve" in report
+    assert 0 < result["update"]["peak_before_graph_mb"] <= result["update"]["peak_mb"]
+    assert f"peak memory: update {result['update']['peak_mb']:,.0f} MiB" in report
 
 
 def test_yesterday_lacks_exactly_the_events_of_the_latest_day_as_ingest_reads_it(tmp_path: Path) -> None:
