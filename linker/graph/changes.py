@@ -65,6 +65,7 @@ from linker.graph.store import (
     GraphTable,
     build_store,
     engine_memory_beside_store,
+    engine_threads,
     memory_share,
     quote_path,
     run_statement,
@@ -177,14 +178,17 @@ def _properties(key: GraphKey, schema: GraphSchema) -> dict[str, str]:
     return schema.nodes[key].properties if isinstance(key, str) else schema.relationships[key[0]].properties
 
 
-def _store_query(key: GraphKey, schema: GraphSchema) -> str:
-    """Cypher reading every row of a label or relationship pair from the store, as the graph query gives it."""
+def _store_query(key: GraphKey, schema: GraphSchema, starts: tuple[int, int] | None = None) -> str:
+    """Cypher reading every row of a label or relationship pair from the store, as the graph query gives it;
+    with ``starts`` (low, high), only the rows whose node (or start node) has an offset in ``[low, high)``."""
     props = _properties(key, schema)
+    node = "n" if isinstance(key, str) else "a"
+    where = "" if starts is None else f" WHERE offset(id({node})) >= {starts[0]} AND offset(id({node})) < {starts[1]}"
     if isinstance(key, str):
-        return f"MATCH (n:{key}) RETURN " + ", ".join(f"n.{p} AS `{p}`" for p in props)
-    rel, f, to = key
+        return f"MATCH (n:{key}){where} RETURN " + ", ".join(f"n.{p} AS `{p}`" for p in props)
+    _, f, to = key
     columns = [f"a.{schema.nodes[f].key} AS `{ENDS[0]}`", f"b.{schema.nodes[to].key} AS `{ENDS[1]}`"]
-    return f"MATCH (a:{f})-[r:{rel}]->(b:{to}) RETURN " + ", ".join(columns + [f"r.{p} AS `{p}`" for p in props])
+    return f"{_pair_match(key)}{where} RETURN " + ", ".join(columns + [f"r.{p} AS `{p}`" for p in props])
 
 
 def graph_changes(con: duckdb.DuckDBPyConnection, previous: GraphStore, *, run_id: str,
@@ -251,20 +255,18 @@ def _store_rows(store: GraphStore, key: GraphKey, schema: GraphSchema, folder: P
     parts = folder / f"{stem}.previous"
     shutil.rmtree(parts, ignore_errors=True)
     parts.mkdir(parents=True)
-    start, label = ("n", key) if isinstance(key, str) else ("a", key[1])
-    query = _store_query(key, schema)
+    label = key if isinstance(key, str) else key[1]
     ends = store.rows(f"MATCH (n:{label}) RETURN count(*), max(offset(id(n)))")[0]
     rows = ends[0] if isinstance(key, str) else store.rows(f"{_pair_match(key)} RETURN count(*)")[0][0]
     offsets = 0 if ends[1] is None else int(ends[1]) + 1
     step = max(1, SCAN_PART_ROWS * int(ends[0]) // max(int(rows), 1))
-    ranged = query.replace(" RETURN ", f" WHERE offset(id({start})) >= $low AND offset(id({start})) < $high RETURN ", 1)
     low, part = 0, 0
     while low < offsets or part == 0:   # an empty label still gives a file, with its columns
         high = min(low + step, offsets) if offsets else 1
         path = parts / f"{part:06d}.parquet"
         try:
-            run_statement(store.connection, f"COPY ({ranged.replace('$low', str(low)).replace('$high', str(high))})"
-                          f" TO {quote_path(path)}", f"reading {key} from the store {store.path}")
+            run_statement(store.connection, f"COPY ({_store_query(key, schema, (low, high))}) TO {quote_path(path)}",
+                          f"reading {key} from the store {store.path}")
         except GraphStoreError as e:
             if "buffer pool is full" not in str(e) or high - low == 1:
                 raise
@@ -362,7 +364,7 @@ def update_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_s
     folder = workdir or out_dir / f".graph-changes-{os.getpid()}"
     queries = graph_queries(con, run_id=run_id, schema=schema)
     check_queries(con, queries)
-    threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    threads = engine_threads(engine)
     pool = memory_share(memory_limit) if memory_limit is not None else None
     _remove(tmp)
     folder.mkdir(parents=True, exist_ok=True)

@@ -129,7 +129,7 @@ def load_graph_store(con: Engine | duckdb.DuckDBPyConnection, out_dir: Path, *, 
     _remove_store(tmp)
     queries = graph_queries(engine, run_id=run_id, schema=schema)
     check_queries(engine, queries)
-    threads = _engine_threads(engine)   # before the background thread takes the connection
+    threads = engine_threads(engine)   # before the background thread takes the connection
     folder.mkdir(parents=True, exist_ok=True)
     try:
         started = time.perf_counter()
@@ -311,7 +311,7 @@ def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema
     return counts
 
 
-def _engine_threads(engine: Engine) -> int | None:
+def engine_threads(engine: Engine) -> int | None:
     """DuckDB's thread count (``engine.threads``), or None (all cores) beside Spark."""
     if isinstance(engine, DuckDBEngine):
         return int(engine.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
