@@ -367,6 +367,10 @@ class EngineConfig(_Model):
                               "third of it.")
     threads: int | None = Field(None, ge=1, le=1024, description="Worker threads (DuckDB, and the graph store "
                                 "load); all cores when omitted.")
+    huge_pages: bool = Field(False, description="Let DuckDB's memory use transparent huge pages (Linux). Off by "
+                             "default: a run turns them off for its process when its DuckDB engine opens. DuckDB "
+                             "asks the kernel for huge pages on its buffers, and the kernel zeroes every 2 MB page "
+                             "a buffer touches; short-lived buffers pay that again and again.")
     spark: SparkConfig = Field(default_factory=SparkConfig, description="The Spark engine's settings.")
 
     @field_validator("memory_limit")

@@ -8,7 +8,9 @@ back.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,9 +46,12 @@ def open_database(path: Path | str, engine: EngineConfig | None = None, *, read_
     database is checkpointed when closed and when its log passes :data:`CHECKPOINT_THRESHOLD`, not at 16MB. The
     :data:`SCRATCH` database is attached: the file ``scratch`` (created, or emptied if it exists), else an
     in-memory one. Prefer a file for big runs: DuckDB can drop a file's blocks from memory when it needs room and
-    read them back, where an in-memory database's blocks must first be written to the spill folder.
+    read them back, where an in-memory database's blocks must first be written to the spill folder. Unless
+    ``engine.huge_pages``, transparent huge pages are turned off for the process (:func:`disable_huge_pages`).
     """
     engine = engine or EngineConfig()
+    if not engine.huge_pages:
+        disable_huge_pages()
     path = Path(path)
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute(f"SET memory_limit = {quote_literal(engine.memory_limit)}")
@@ -69,6 +74,24 @@ def open_database(path: Path | str, engine: EngineConfig | None = None, *, read_
         con.execute(f"ATTACH {quote_literal(scratch.as_posix())} AS {SCRATCH}")
     con.execute(f"SET search_path = 'main,{SCRATCH}'")
     return con
+
+
+PR_SET_THP_DISABLE = 41
+PR_GET_THP_DISABLE = 42
+
+
+def disable_huge_pages() -> bool:
+    """Turn transparent huge pages off for this process and the processes it starts (Linux ``prctl``); return
+    whether they are off. Elsewhere, or when the call fails, nothing changes.
+
+    DuckDB advises the kernel to back its buffers with huge pages. The kernel then zeroes a whole 2 MB page at
+    the first touch of any byte of it, and a query that allocates and frees buffers pays that zeroing on every
+    new buffer; with 4 KB pages only the bytes touched are zeroed.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) == 0
 
 
 def _has_scratch(con: duckdb.DuckDBPyConnection) -> bool:

@@ -1,10 +1,15 @@
 """The DuckDB engine: every operation a stage asks for, on a connection of its own."""
 
+import ctypes
+import sys
+
 import duckdb
 import pyarrow as pa
 import pytest
 
+from linker.config import EngineConfig
 from linker.engine import ArrowFunction, DuckDBEngine, as_engine
+from linker.engine.duckdb import PR_GET_THP_DISABLE, PR_SET_THP_DISABLE, open_database
 
 
 @pytest.fixture
@@ -62,3 +67,24 @@ def test_a_connection_is_taken_as_its_engine():
     con = duckdb.connect()
     engine = as_engine(con)
     assert isinstance(engine, DuckDBEngine) and engine.con is con and as_engine(engine) is engine
+
+
+def _huge_pages_disabled(set_to: int | None = None) -> int:
+    """The process's "transparent huge pages disabled" flag, after setting it to ``set_to`` if given."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if set_to is not None:
+        assert libc.prctl(PR_SET_THP_DISABLE, set_to, 0, 0, 0) == 0
+    return libc.prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="transparent huge pages are a Linux setting")
+def test_a_run_database_turns_transparent_huge_pages_off_unless_the_config_keeps_them(tmp_path):
+    before = _huge_pages_disabled()
+    try:
+        assert _huge_pages_disabled(set_to=0) == 0
+        open_database(tmp_path / "kept.duckdb", EngineConfig(huge_pages=True)).close()
+        assert _huge_pages_disabled() == 0
+        open_database(tmp_path / "run.duckdb").close()
+        assert _huge_pages_disabled() == 1
+    finally:
+        _huge_pages_disabled(set_to=before)
