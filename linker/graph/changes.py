@@ -68,6 +68,8 @@ from linker.graph.store import (
     engine_threads,
     memory_share,
     quote_path,
+    remove_store,
+    replace_store,
     run_statement,
 )
 from linker.run_folder import STORE_NAME
@@ -366,7 +368,7 @@ def update_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_s
     check_queries(con, queries)
     threads = engine_threads(engine)
     pool = memory_share(memory_limit) if memory_limit is not None else None
-    _remove(tmp)
+    remove_store(tmp)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         started = time.perf_counter()
@@ -378,10 +380,9 @@ def update_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_s
             counts = build_store(today, tmp, schema=schema, threads=threads)
         log.info("graph store: compared in %.1f s (%s), built in %.1f s", compared - started, changes.counts(),
                  time.perf_counter() - compared)
-        _remove(target)
-        os.replace(tmp, target)
+        replace_store(tmp, target)
     finally:
-        _remove(tmp)
+        remove_store(tmp)
         shutil.rmtree(folder, ignore_errors=True)
     return changes, counts
 
@@ -389,11 +390,3 @@ def update_graph_store(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_s
 def _beside_pool(memory_limit: str | None, pool: int | None) -> int | None:
     """What DuckDB keeps of ``memory_limit`` beside the previous store's buffer pool: the rest."""
     return None if memory_limit is None or pool is None else max(memory_bytes(memory_limit) - pool, MIN_MEMORY)
-
-
-def _remove(path: Path) -> None:
-    for p in (path, *(path.with_name(path.name + s) for s in (".wal", ".shadow", ".lock"))):
-        if p.is_dir():
-            shutil.rmtree(p)
-        elif p.exists():
-            p.unlink()

@@ -126,7 +126,7 @@ def load_graph_store(con: Engine | duckdb.DuckDBPyConnection, out_dir: Path, *, 
     target = out_dir / STORE_NAME
     tmp = out_dir / f".{STORE_NAME}.tmp-{os.getpid()}"
     folder = workdir or out_dir / f".graph-files.tmp-{os.getpid()}"
-    _remove_store(tmp)
+    remove_store(tmp)
     queries = graph_queries(engine, run_id=run_id, schema=schema)
     check_queries(engine, queries)
     threads = engine_threads(engine)   # before the background thread takes the connection
@@ -138,10 +138,9 @@ def load_graph_store(con: Engine | duckdb.DuckDBPyConnection, out_dir: Path, *, 
             counts = build_store(tables, tmp, schema=schema, threads=threads)
         log.info("graph store: %.1f s; the engine wrote the tables in %.1f s, in the background",
                  time.perf_counter() - started, tables.seconds)
-        _remove_sidecars(target)
-        os.replace(tmp, target)
+        replace_store(tmp, target)
     finally:
-        _remove_store(tmp)
+        remove_store(tmp)
         shutil.rmtree(folder, ignore_errors=True)
     return counts
 
@@ -252,7 +251,7 @@ def _lower_memory_limit(con: duckdb.DuckDBPyConnection, memory_limit: str, share
     try:
         con.execute(f"SET memory_limit = '{share}B'")
     except duckdb.OutOfMemoryException:
-        log.warning("graph store: DuckDB could not lower its memory limit to %d bytes while the store loads; "
+        log.warning("graph store: DuckDB could not lower its memory limit to %d bytes beside the store; "
                     "it keeps %s", share, memory_limit)
         return False
     return True
@@ -339,12 +338,20 @@ def _remove_sidecars(path: Path) -> None:
             side.unlink()
 
 
-def _remove_store(path: Path) -> None:
+def remove_store(path: Path) -> None:
+    """Remove the store at ``path`` (a file or a folder) and its side files, if there are any."""
     if path.is_dir():
         shutil.rmtree(path)
     elif path.exists():
         path.unlink()
     _remove_sidecars(path)
+
+
+def replace_store(built: Path, target: Path) -> None:
+    """Put the closed store ``built`` in place of ``target`` in one rename: readers see the old store or the new
+    one, never none; the old store's side files go first, as they belong to it."""
+    _remove_sidecars(target)
+    os.replace(built, target)
 
 
 # ------------------------------------------------------------------------------------------------ opening

@@ -10,7 +10,15 @@ from linker.config import load_config
 from linker.engine import table_exists
 from linker.errors import GraphStoreError, RulesError, RunNotFoundError
 from linker.graph.build import file_queries, write_parquet
-from linker.graph.store import STORE_NAME, ddl, extract_parquet, load_graph_store, open_store
+from linker.graph.store import (
+    STORE_NAME,
+    ddl,
+    extract_parquet,
+    load_graph_store,
+    open_store,
+    remove_store,
+    replace_store,
+)
 from linker.schema import load_schema
 from tests.graph.graph_run import RUN_ID, make_run_tables
 
@@ -212,3 +220,16 @@ def test_the_store_reads_back_exactly_the_graph_built_from_the_run(run_con, tmp_
         a = built_q.nodes.get(key) or built_q.relationships[key]
         b = extracted_q.nodes.get(key) or extracted_q.relationships[key]
         assert sorted(con.execute(a).fetchall(), key=repr) == sorted(con.execute(b).fetchall(), key=repr), key
+
+
+def test_a_built_store_replaces_the_old_one_in_one_rename_and_the_old_side_files_go(tmp_path):
+    target, built = tmp_path / "graph.lbug", tmp_path / ".graph.lbug.tmp"
+    target.write_text("old")
+    (tmp_path / "graph.lbug.wal").write_text("old log")
+    built.write_text("new")
+    (tmp_path / ".graph.lbug.tmp.wal").write_text("new log")
+    replace_store(built, target)
+    assert target.read_text() == "new" and not built.exists()
+    assert not (tmp_path / "graph.lbug.wal").exists()
+    remove_store(built)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.lbug"]
