@@ -199,12 +199,14 @@ def graph_floor(run_dir: Path) -> dict[str, Any]:
     """
     import duckdb
 
+    from linker.engine.duckdb import disable_huge_pages
     from linker.graph.build import ENDS, relationship_file_stem
     from linker.graph.store import _ladybug, ddl, extract_parquet, open_store
     from linker.schema import load_schema
     from linker.sql import quote_ident, quote_literal
 
     schema = load_schema()
+    disable_huge_pages()   # as in the run whose load it is compared with (engine.huge_pages is off by default)
     folder, store = run_dir / ".graph-floor", run_dir / ".graph-floor.lbug"
     _remove([folder, store])
     try:
