@@ -259,17 +259,21 @@ def _set_problems(engine: Engine, checked: str, contract: TableContract) -> None
     """Create ``set_problems(_row, problems)``: duplicate keys and unknown references, by join.
 
     Only rows otherwise valid take part, so a broken first copy of a key does not cost the good second one.
+    Every copy of a key but the first (by row) is a duplicate. The keys are grouped by their hash, a number,
+    which is cheaper to group than the text; only the rows whose hash repeats (the duplicates, and the rare
+    keys that share a hash with another) are then ranked by their key itself.
     """
     parts = []
     if contract.key:
         key = quote_ident(contract.key)
         dup = _problem("TRUE", Reason.DUPLICATE_ID, contract.key, f"{contract.key} already seen in an earlier row")
+        valid = f"NOT _bad AND {key} IS NOT NULL"
         parts.append(f"""
-            SELECT c._row, 1 AS n, {dup} AS problem FROM {checked} c
-            JOIN (SELECT {key} AS k, min(_row) AS first FROM {checked}
-                  WHERE NOT _bad AND {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1) d
-              ON c.{key} = d.k AND c._row > d.first
-            WHERE NOT c._bad""")
+            SELECT _row, 1 AS n, {dup} AS problem
+            FROM (SELECT _row, row_number() OVER (PARTITION BY {key} ORDER BY _row) AS copy FROM {checked}
+                  WHERE {valid} AND hash({key}) IN (SELECT hash({key}) FROM {checked} WHERE {valid}
+                                                   GROUP BY hash({key}) HAVING count(*) > 1))
+            WHERE copy > 1""")
     for i, (role, referenced) in enumerate(contract.references, 2):
         ref_key = quote_ident(TABLES[referenced].key)
         problem = _problem("TRUE", REFERENCE_REASON[referenced], role, f"{role} is not in {referenced}")

@@ -53,11 +53,11 @@ SELECT _row, _source, "customer_id", "name", "names", "phones", "emails", "devic
 
 -- create temp table set_problems
 SELECT _row, list(problem ORDER BY n) AS problems FROM (
-    SELECT c._row, 1 AS n, CASE WHEN TRUE THEN {'reason': 'duplicate_id', 'column_name': 'customer_id', 'detail': 'customer_id already seen in an earlier row'} END AS problem FROM customers c
-    JOIN (SELECT "customer_id" AS k, min(_row) AS first FROM customers
-          WHERE NOT _bad AND "customer_id" IS NOT NULL GROUP BY "customer_id" HAVING count(*) > 1) d
-      ON c."customer_id" = d.k AND c._row > d.first
-    WHERE NOT c._bad) GROUP BY _row;
+    SELECT _row, 1 AS n, CASE WHEN TRUE THEN {'reason': 'duplicate_id', 'column_name': 'customer_id', 'detail': 'customer_id already seen in an earlier row'} END AS problem
+    FROM (SELECT _row, row_number() OVER (PARTITION BY "customer_id" ORDER BY _row) AS copy FROM customers
+          WHERE NOT _bad AND "customer_id" IS NOT NULL AND hash("customer_id") IN (SELECT hash("customer_id") FROM customers WHERE NOT _bad AND "customer_id" IS NOT NULL
+                                           GROUP BY hash("customer_id") HAVING count(*) > 1))
+    WHERE copy > 1) GROUP BY _row;
 
 -- insert quarantine
 SELECT 'customers', q._source, q._row, r._line, q.problems[1].reason,
@@ -156,11 +156,11 @@ SELECT _row, _source, "account_id", "platform", "name", "names", "phones", "emai
 
 -- create temp table set_problems
 SELECT _row, list(problem ORDER BY n) AS problems FROM (
-    SELECT c._row, 1 AS n, CASE WHEN TRUE THEN {'reason': 'duplicate_id', 'column_name': 'account_id', 'detail': 'account_id already seen in an earlier row'} END AS problem FROM accounts c
-    JOIN (SELECT "account_id" AS k, min(_row) AS first FROM accounts
-          WHERE NOT _bad AND "account_id" IS NOT NULL GROUP BY "account_id" HAVING count(*) > 1) d
-      ON c."account_id" = d.k AND c._row > d.first
-    WHERE NOT c._bad) GROUP BY _row;
+    SELECT _row, 1 AS n, CASE WHEN TRUE THEN {'reason': 'duplicate_id', 'column_name': 'account_id', 'detail': 'account_id already seen in an earlier row'} END AS problem
+    FROM (SELECT _row, row_number() OVER (PARTITION BY "account_id" ORDER BY _row) AS copy FROM accounts
+          WHERE NOT _bad AND "account_id" IS NOT NULL AND hash("account_id") IN (SELECT hash("account_id") FROM accounts WHERE NOT _bad AND "account_id" IS NOT NULL
+                                           GROUP BY hash("account_id") HAVING count(*) > 1))
+    WHERE copy > 1) GROUP BY _row;
 
 -- insert quarantine
 SELECT 'accounts', q._source, q._row, r._line, q.problems[1].reason,
@@ -248,11 +248,11 @@ SELECT _row, _source, "order_id", "account_id", "order_time", "category", "amoun
 
 -- create temp table set_problems
 SELECT _row, list(problem ORDER BY n) AS problems FROM (
-    SELECT c._row, 1 AS n, CASE WHEN TRUE THEN {'reason': 'duplicate_id', 'column_name': 'order_id', 'detail': 'order_id already seen in an earlier row'} END AS problem FROM purchases c
-    JOIN (SELECT "order_id" AS k, min(_row) AS first FROM purchases
-          WHERE NOT _bad AND "order_id" IS NOT NULL GROUP BY "order_id" HAVING count(*) > 1) d
-      ON c."order_id" = d.k AND c._row > d.first
-    WHERE NOT c._bad UNION ALL 
+    SELECT _row, 1 AS n, CASE WHEN TRUE THEN {'reason': 'duplicate_id', 'column_name': 'order_id', 'detail': 'order_id already seen in an earlier row'} END AS problem
+    FROM (SELECT _row, row_number() OVER (PARTITION BY "order_id" ORDER BY _row) AS copy FROM purchases
+          WHERE NOT _bad AND "order_id" IS NOT NULL AND hash("order_id") IN (SELECT hash("order_id") FROM purchases WHERE NOT _bad AND "order_id" IS NOT NULL
+                                           GROUP BY hash("order_id") HAVING count(*) > 1))
+    WHERE copy > 1 UNION ALL 
     SELECT c._row, 2 AS n, CASE WHEN TRUE THEN {'reason': 'unknown_account', 'column_name': 'account_id', 'detail': 'account_id is not in accounts'} END AS problem FROM purchases c
     ANTI JOIN accounts r ON c."account_id" = r."account_id"
     WHERE NOT c._bad AND c."account_id" IS NOT NULL) GROUP BY _row;
