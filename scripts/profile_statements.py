@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import linker.engine.duckdb as duckdb_engine
 import linker.pipeline as pipeline
 from linker.config import load_config
 
@@ -62,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.output:
         overrides["output.dir"] = str(args.output)
     config = load_config(args.config, overrides)
-    open_database = pipeline.open_database
-    pipeline.open_database = lambda *a, **k: _TimedConnection(open_database(*a, **k), args.min_seconds)
+    open_database = duckdb_engine.open_database   # the run's engine opens its database through it
+    duckdb_engine.open_database = lambda *a, **k: _TimedConnection(open_database(*a, **k), args.min_seconds)
 
     @contextmanager
     def stage(name: str) -> Iterator[None]:
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     except _Stop:
         pass
     finally:
-        pipeline.open_database = open_database
+        duckdb_engine.open_database = open_database
     print(f"total {time.perf_counter() - started:.2f} s")
     return 0
 
