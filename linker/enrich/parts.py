@@ -98,6 +98,12 @@ def part_number(parts: list[CustomerPart], column: str = "customer_id") -> str:
     return f"CASE {branches} ELSE {len(parts) - 1} END" if branches else "0"
 
 
+PARTITION_FLUSH_ROWS = 2 * 122_880
+"""Rows :func:`write_parts` lets DuckDB hold per part before writing them out: two row groups. DuckDB's default
+(524,288) holds a dozen parts' rows, and the threads', in memory at once, near the memory limit: the write then
+runs slower than it does holding less, and the files' row groups are as large either way."""
+
+
 def write_parts(engine: Engine | duckdb.DuckDBPyConnection, query: str, parts: list[CustomerPart],
                 folder: Path) -> int:
     """Write the rows of ``query`` (which has a ``customer_id`` column) as Parquet into ``folder``, one
@@ -111,11 +117,16 @@ def write_parts(engine: Engine | duckdb.DuckDBPyConnection, query: str, parts: l
     engine = as_engine(engine)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    return int(engine.scalar(f"""
-        COPY (SELECT *, {part_number(parts)} AS _part FROM ({query}))
-        TO {quote_literal(folder.as_posix())}
-        (FORMAT parquet, PARTITION_BY (_part), COMPRESSION zstd, COMPRESSION_LEVEL 1)
-    """))
+    default = engine.scalar("SELECT current_setting('partitioned_write_flush_threshold')")
+    engine.rows(f"SET partitioned_write_flush_threshold = {PARTITION_FLUSH_ROWS}")
+    try:
+        return int(engine.scalar(f"""
+            COPY (SELECT *, {part_number(parts)} AS _part FROM ({query}))
+            TO {quote_literal(folder.as_posix())}
+            (FORMAT parquet, PARTITION_BY (_part), COMPRESSION zstd, COMPRESSION_LEVEL 1)
+        """))
+    finally:
+        engine.rows(f"SET partitioned_write_flush_threshold = {int(default)}")
 
 
 def read_parts(folder: Path) -> str:

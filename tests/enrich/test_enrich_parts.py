@@ -11,7 +11,15 @@ from tests.enrich.enrich_run import AS_OF, RunBuilder, busy_run
 
 from linker.config import EnrichmentConfig
 from linker.enrich import enrich
-from linker.enrich.parts import WHOLE, CustomerPart, customer_parts, part_number, read_parts, write_parts
+from linker.enrich.parts import (
+    PARTITION_FLUSH_ROWS,
+    WHOLE,
+    CustomerPart,
+    customer_parts,
+    part_number,
+    read_parts,
+    write_parts,
+)
 
 def _table(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
     """The rows, JSON text parsed (the keys of a JSON object come in any order)."""
@@ -84,6 +92,21 @@ def test_each_part_is_written_to_its_own_folder(tmp_path: Path) -> None:
     # written again: the folder is emptied first, not added to
     write_parts(con, query, parts, tmp_path / "events")
     assert con.execute(f"SELECT count(*) FROM {read_parts(tmp_path / 'events')}").fetchall()[0][0] == 300
+
+
+def test_the_parts_are_written_holding_fewer_rows_in_memory_and_the_setting_is_restored(tmp_path: Path) -> None:
+    con, parts = _four_parts_of_100_customers()
+    setting = "current_setting('partitioned_write_flush_threshold')"
+    before = con.execute(f"SELECT {setting}").fetchall()[0][0]
+    assert before != PARTITION_FLUSH_ROWS
+    write_parts(con, f"SELECT customer_id, {setting} AS during FROM customers", parts, tmp_path / "events")
+    assert con.execute(f"SELECT DISTINCT during FROM {read_parts(tmp_path / 'events')}").fetchall() == [
+        (PARTITION_FLUSH_ROWS,)]
+    assert con.execute(f"SELECT {setting}").fetchall()[0][0] == before
+    with pytest.raises(duckdb.Error):   # restored after a failed write too
+        write_parts(con, "SELECT customer_id, 1 / 0 AS x FROM customers WHERE error('bad row') IS NULL", parts,
+                    tmp_path / "failed")
+    assert con.execute(f"SELECT {setting}").fetchall()[0][0] == before
 
 
 def test_part_number_agrees_with_the_ranges() -> None:
