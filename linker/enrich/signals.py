@@ -151,16 +151,23 @@ def _score_customers(engine: Engine, day: str, part: CustomerPart, *, first: boo
           AND date_diff('day', CAST(e.event_time AS DATE), {day}) < x.window_days
           AND (len(x.actions) = 0 OR list_contains(x.actions, e.action)) AND {part.where('e.customer_id')}
     """)
+    # the latest MAX_EVENTS events of each item, ranked first: only they are built into structs and sorted
+    # (an ordered list aggregate would build and sort every event's struct, to keep a few)
     engine.create_table("signal_item_stats", f"""
         SELECT customer_id, rule, item, count(*) AS n, coalesce(sum(amount), 0) AS amount,
                coalesce(sum(dwell_seconds), 0) AS dwell_seconds, count(DISTINCT CAST(event_time AS DATE)) AS days,
                min(event_time) AS first_at, max(event_time) AS last_at, max(probability) AS confidence,
-               (list({{'kind': kind, 'event_id': event_id, 'time': CAST(event_time AS VARCHAR), 'category': category,
-                       'class': class, 'merchant': merchant, 'amount': amount, 'action': action,
-                       'dwell_seconds': dwell_seconds, 'account_id': account_id, 'attribution': attribution,
-                       'device': device, 'probability': probability}}
-                     ORDER BY event_time DESC, event_id))[1:{MAX_EVENTS}] AS events
-        FROM signal_matches GROUP BY customer_id, rule, item
+               list_transform(list_sort(list({{
+                   'latest': latest,
+                   'event': {{'kind': kind, 'event_id': event_id, 'time': CAST(event_time AS VARCHAR),
+                              'category': category, 'class': class, 'merchant': merchant, 'amount': amount,
+                              'action': action, 'dwell_seconds': dwell_seconds, 'account_id': account_id,
+                              'attribution': attribution, 'device': device, 'probability': probability}}}})
+                   FILTER (WHERE latest <= {MAX_EVENTS})), lambda x: x.event) AS events
+        FROM (SELECT *, row_number() OVER (PARTITION BY customer_id, rule, item ORDER BY event_time DESC, event_id)
+                        AS latest
+              FROM signal_matches)
+        GROUP BY customer_id, rule, item
     """)
     engine.create_table("signal_candidates", """
         SELECT DISTINCT s.customer_id, s.rule FROM signal_item_stats s

@@ -10,7 +10,7 @@ from tests.enrich.enrich_run import AS_OF, RunBuilder, rows
 
 from linker.config import EnrichmentConfig
 from linker.enrich import enrich
-from linker.enrich.signals import SIGNAL_COLUMNS
+from linker.enrich.signals import MAX_EVENTS, SIGNAL_COLUMNS
 
 
 def _signals(run: RunBuilder) -> dict[tuple[str, str], dict]:
@@ -62,6 +62,17 @@ def test_home_furnishing_fires_with_the_whole_story(run: RunBuilder):
     assert s["evidence"]["accounts"] == [
         {"account_id": "A1", "platform": "taobao", "probability": 1.0, "match_weight": 30.0, "events": 3}]
     assert s["evidence"]["card_transactions"] == 1 and s["evidence"]["rule"] == "home_furnishing"
+
+
+def test_an_evidence_part_lists_its_latest_events_first_and_at_most_max_events(run: RunBuilder):
+    _home(run)   # one furniture purchase 10 days ago
+    for days in [*range(1, MAX_EVENTS + 4), 2, 2]:   # two more on day 2: ties in time go by id
+        run.purchase("A1", "家具/沙发", 500, days=days)
+    bought = run.con.execute("SELECT order_time, order_id FROM purchases").fetchall()
+    latest = sorted(bought, key=lambda b: (-b[0].timestamp(), b[1]))[:MAX_EVENTS]
+    part = _parts(_signals(run)[("C1", "home_furnishing")])["furniture_bought"]
+    assert part["count"] == len(bought) > MAX_EVENTS
+    assert [e["event_id"] for e in part["events"]] == [order for _, order in latest]
 
 
 def test_home_furnishing_scores_are_weighted_by_the_link_probability(run: RunBuilder):
