@@ -12,6 +12,7 @@ import ctypes
 import itertools
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,28 @@ def open_database(path: Path | str, engine: EngineConfig | None = None, *, read_
         con.execute(f"ATTACH {quote_literal(scratch.as_posix())} AS {SCRATCH}")
     con.execute(f"SET search_path = 'main,{SCRATCH}'")
     return con
+
+
+@contextmanager
+def setting(con: duckdb.DuckDBPyConnection, name: str, value: bool | int) -> Iterator[None]:
+    """DuckDB's setting ``name`` set to ``value`` inside the block, and as it was after it (after an error too).
+
+    >>> con = duckdb.connect()
+    >>> with setting(con, "preserve_insertion_order", False):
+    ...     con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
+    [(False,)]
+    >>> con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
+    [(True,)]
+    """
+    def spelled(v: bool | int) -> str:
+        return str(v).lower() if isinstance(v, bool) else str(int(v))
+
+    before = con.execute(f"SELECT current_setting({quote_literal(name)})").fetchall()[0][0]
+    con.execute(f"SET {name} = {spelled(value)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET {name} = {spelled(before)}")
 
 
 PR_SET_THP_DISABLE = 41

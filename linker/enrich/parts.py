@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 from linker.engine import Engine, TableKind, as_engine
+from linker.engine.duckdb import setting
 from linker.sql import quote_literal
 
 
@@ -117,16 +118,13 @@ def write_parts(engine: Engine | duckdb.DuckDBPyConnection, query: str, parts: l
     engine = as_engine(engine)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    default = engine.scalar("SELECT current_setting('partitioned_write_flush_threshold')")
-    engine.rows(f"SET partitioned_write_flush_threshold = {PARTITION_FLUSH_ROWS}")
-    try:
+    con: duckdb.DuckDBPyConnection = engine.con  # type: ignore[attr-defined]
+    with setting(con, "partitioned_write_flush_threshold", PARTITION_FLUSH_ROWS):
         return int(engine.scalar(f"""
             COPY (SELECT *, {part_number(parts)} AS _part FROM ({query}))
             TO {quote_literal(folder.as_posix())}
             (FORMAT parquet, PARTITION_BY (_part), COMPRESSION zstd, COMPRESSION_LEVEL 1)
         """))
-    finally:
-        engine.rows(f"SET partitioned_write_flush_threshold = {int(default)}")
 
 
 def read_parts(folder: Path) -> str:

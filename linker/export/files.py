@@ -22,6 +22,7 @@ from typing import Any, Self
 import duckdb
 
 from linker.engine import Engine, as_engine
+from linker.engine.duckdb import setting
 from linker.sql import quote_ident, quote_literal
 
 _FORMULA_START = "^[=+@\t\r-]"
@@ -83,7 +84,7 @@ def export_table(engine: Engine | duckdb.DuckDBPyConnection, query: str, target_
     if engine.name != "duckdb":
         return [_export_dataset(engine, query, target_stem.with_suffix(f".{fmt}"), fmt) for fmt in formats]
     con: duckdb.DuckDBPyConnection = engine.con  # type: ignore[attr-defined]
-    with _insertion_order(con, ordered):
+    with setting(con, "preserve_insertion_order", ordered):
         return [_export_one(con, query, target_stem.with_suffix(f".{fmt}"), fmt) for fmt in formats]
 
 
@@ -97,17 +98,6 @@ def _export_dataset(engine: Engine, query: str, target: Path, fmt: str) -> Path:
         query = csv_safe_select(query, columns)
     engine.write_output(query, target, fmt, single_file=fmt != "parquet")
     return target
-
-
-@contextmanager
-def _insertion_order(con: duckdb.DuckDBPyConnection, preserve: bool) -> Iterator[None]:
-    """DuckDB's ``preserve_insertion_order`` set to ``preserve`` inside the block, as it was after it."""
-    before = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
-    con.execute(f"SET preserve_insertion_order = {str(preserve).lower()}")
-    try:
-        yield
-    finally:
-        con.execute(f"SET preserve_insertion_order = {str(bool(before)).lower()}")
 
 
 def _export_one(con: duckdb.DuckDBPyConnection, query: str, target: Path, fmt: str) -> Path:
