@@ -298,9 +298,9 @@ class EnrichmentConfig(_Model):
         None, description="Need baselines saved by an earlier run (its baselines.json) to measure engagement "
         "against instead of this run's population; `linker update` takes the previous run's.")
     events_per_part: int = Field(
-        3_000_000, ge=1, description="Aggregates, signals and profiles are built for one range of customers at a "
-        "time, each with about this many events (purchases, browsing, card transactions), so that their tables "
-        "fit in memory (lower it with a smaller engine.memory_limit).")
+        3_000_000, ge=1, description="Aggregates and signals are built for one range of customers at a time, each "
+        "with about this many events (purchases, browsing, card transactions), so that their tables fit in memory "
+        "(lower it with a smaller engine.memory_limit); profiles for ranges of about 500,000 customers.")
 
     @field_validator("windows_days")
     @classmethod

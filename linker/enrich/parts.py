@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +99,21 @@ def part_number(parts: list[CustomerPart], column: str = "customer_id") -> str:
                         for i, p in enumerate(parts) if p.high is not None)
     return f"CASE {branches} ELSE {len(parts) - 1} END" if branches else "0"
 
+
+
+def merge_parts(parts: Sequence[CustomerPart], count: int) -> list[CustomerPart]:
+    """``parts`` (contiguous ranges, in order) joined into ``count`` ranges (at least one, at most as many as
+    ``parts``) of about as many parts each.
+
+    >>> merge_parts([CustomerPart(None, "C1"), CustomerPart("C1", "C2"), CustomerPart("C2", None)], 2)
+    [CustomerPart(low=None, high='C1'), CustomerPart(low='C1', high=None)]
+    >>> merge_parts([CustomerPart(None, "C1"), CustomerPart("C1", None)], 5) == [CustomerPart(None, "C1"),
+    ...                                                                        CustomerPart("C1", None)]
+    True
+    """
+    count = max(1, min(count, len(parts)))
+    ends = [len(parts) * i // count for i in range(count + 1)]
+    return [CustomerPart(parts[a].low, parts[b - 1].high) for a, b in zip(ends, ends[1:])]
 
 PARTITION_FLUSH_ROWS = 2 * 122_880
 """Rows :func:`write_parts` lets DuckDB hold per part before writing them out: two row groups. DuckDB's default

@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date
 
@@ -21,10 +22,16 @@ import duckdb
 
 from linker.engine import Engine, as_engine
 from linker.enrich.aggregate import TOTAL_MEASURES, window_label
-from linker.enrich.parts import WHOLE, CustomerPart, write_part
+from linker.enrich.parts import WHOLE, CustomerPart, merge_parts, write_part
 from linker.sql import quote_literal
 
 PROFILE_SCHEMA_VERSION = 3
+
+CUSTOMERS_PER_PART = 500_000
+"""Customers of one profile part, at least: the enrichment's parts (sized by their events) are joined into parts
+of about this many. A profile part's memory grows with its customers, not their events; and DuckDB writes an
+insert into the run database straight to its file, on every thread, only when each thread has a whole row group
+(122,880 rows): a smaller insert goes through the write-ahead log, on one thread."""
 
 PROFILE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("profile_schema_version", "INTEGER", f"Version of this layout ({PROFILE_SCHEMA_VERSION})."),
@@ -212,8 +219,8 @@ def build_profiles(engine: Engine | duckdb.DuckDBPyConnection, windows: list[int
                    parts: Sequence[CustomerPart] = (WHOLE,), needs: Sequence[str] = ()) -> int:
     """Create ``profiles`` (columns of :data:`PROFILE_COLUMNS`) from customers, links, clusters,
     ``customer_metrics``, ``customer_totals`` (made with the aggregates, then dropped here) and ``signals``, one
-    customer range of ``parts`` after the other, each sorted by customer (so the table is). Returns the number of
-    rows (one per customer).
+    customer range after the other (``parts`` joined into ranges of about :data:`CUSTOMERS_PER_PART` customers), each
+    sorted by customer (so the table is). Returns the number of rows (one per customer).
 
     What does not depend on the part (attributes, metrics, cluster, accounts, platforms) is joined once, in
     customer order (:func:`_base`); each part joins its range of that to the tables it builds from its own
@@ -231,6 +238,7 @@ def build_profiles(engine: Engine | duckdb.DuckDBPyConnection, windows: list[int
     # memory on a large part. Figures per domain and window are in aggregates (and per need in the
     # profile's own columns), and each signal's evidence is in signals, not repeated here.
     _base(engine)
+    parts = merge_parts(parts, math.ceil(engine.count("profile_base") / CUSTOMERS_PER_PART))
     for i, part in enumerate(parts):
         where = part.where()
         engine.create_table("profile_needs", f"""

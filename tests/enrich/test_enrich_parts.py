@@ -10,12 +10,13 @@ import pytest
 from tests.enrich.enrich_run import AS_OF, RunBuilder, busy_run
 
 from linker.config import EnrichmentConfig
-from linker.enrich import enrich
+from linker.enrich import enrich, profiles
 from linker.enrich.parts import (
     PARTITION_FLUSH_ROWS,
     WHOLE,
     CustomerPart,
     customer_parts,
+    merge_parts,
     part_number,
     read_parts,
     write_parts,
@@ -75,6 +76,37 @@ def test_parts_give_the_same_tables_in_customer_order(events_per_part: int, in_f
     assert ids == sorted(ids) and ids
     keys = parted.execute("SELECT customer_id, need FROM signals").fetchall()
     assert keys == sorted(keys) and keys
+
+
+def test_merged_parts_cover_every_id_once_in_the_ranges_given() -> None:
+    con, parts = _four_parts_of_100_customers()
+    for count in (1, 2, 3, 4, 9):
+        merged = merge_parts(parts, count)
+        assert len(merged) == min(count, len(parts))
+        assert merged[0].low is None and merged[-1].high is None
+        assert all(a.high == b.low for a, b in zip(merged, merged[1:]))
+        assert {p.low for p in merged} <= {p.low for p in parts}   # boundaries of the parts given
+        for customer_id in ("A", "C000", "C050", "C099", "Z"):
+            assert sum(con.execute(f"SELECT {p.where(repr(customer_id))}").fetchall()[0][0] for p in merged) == 1
+
+
+def test_profiles_in_parts_of_fewer_customers_give_the_same_table(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    """Profiles join the enrichment's parts into parts of CUSTOMERS_PER_PART customers: with a small one, the
+    profiles are built in several parts, and they are the profiles built in one go."""
+    whole = busy_run(RunBuilder(duckdb.connect()))
+    enrich(whole, EnrichmentConfig(as_of=AS_OF), workdir=tmp_path / "whole")
+    merged: list[list[CustomerPart]] = []
+    merge = profiles.merge_parts
+    monkeypatch.setattr(profiles, "merge_parts", lambda parts, count: merged.append(merge(parts, count)) or merged[-1])
+    monkeypatch.setattr(profiles, "CUSTOMERS_PER_PART", 2)
+    parted = busy_run(RunBuilder(duckdb.connect()))
+    counts = enrich(parted, EnrichmentConfig(as_of=AS_OF, events_per_part=1), workdir=tmp_path / "parted")
+
+    assert 1 < len(merged[0]) < counts["customer parts"]
+    assert sorted(_table(parted, "profiles"), key=repr) == sorted(_table(whole, "profiles"), key=repr)
+    ids = [r[0] for r in parted.execute("SELECT customer_id FROM profiles").fetchall()]
+    assert ids == sorted(ids) and ids
 
 
 def test_each_part_is_written_to_its_own_folder(tmp_path: Path) -> None:
