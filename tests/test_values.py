@@ -9,7 +9,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linker.ingest.values import BLANKS, in_range, number_expr, time_expr, trimmed
+from linker.contract import Field, FieldType, TableContract
+from linker.ingest.values import (
+    BLANKS,
+    fast_cast,
+    in_range,
+    number_expr,
+    parse_expr,
+    text_expr,
+    time_expr,
+    trimmed,
+    typed_expr,
+)
 
 con = duckdb.connect()
 
@@ -59,3 +70,34 @@ def test_grouped_amounts_read_back_under_their_separator_only(amount) -> None:
 ])
 def test_date_times_with_an_offset_are_converted_to_the_runs_zone(text: str, zone: str, value) -> None:
     assert con.execute(f"SELECT {time_expr('$1', [], zone)}", [text]).fetchall()[0][0] == value
+
+
+_VALUE_TEXTS = st.one_of(
+    st.text(alphabet=st.sampled_from([*BLANKS, "0", "1", "2", "9", "-", "+", ":", ".", ",", "/", "T", "Z", "年", "e",
+                                      "¥", "a"]), max_size=26),
+    st.builds(lambda d, blank, zone: f"{blank}{d.isoformat(sep=blank.strip() or ' ')}{zone}{blank}",
+              st.datetimes(min_value=datetime(1800, 1, 1), max_value=datetime(2300, 1, 1)),
+              st.sampled_from(["", " ", "\u3000"]), st.sampled_from(["", "Z", "+08:00", "-0530"])),
+    st.builds(lambda x, blank: f"{blank}{x}{blank}",
+              st.one_of(st.decimals(allow_nan=False, places=2).map(lambda d: f"{d:,}"), st.floats().map(str)),
+              st.sampled_from(["", " ", "\u3000"])),
+)
+
+
+@pytest.mark.parametrize("field_type", [FieldType.TIMESTAMP, FieldType.DATE, FieldType.NUMBER, FieldType.INTEGER])
+@pytest.mark.parametrize("separator", [".", ","])
+@given(raw=_VALUE_TEXTS)
+def test_a_value_parsed_in_stages_is_the_value_parsed_in_one_expression(field_type: FieldType, separator: str,
+                                                                         raw: str) -> None:
+    """The validation casts the raw value once (fast_cast), then trims, parses and checks the range in nested
+    projections; the value is the one the single expression gives."""
+    f, contract = Field("v", field_type), TableContract("t", "", ())
+    options = {"formats": [], "decimal_separator": separator, "timezone": "Asia/Shanghai"}
+    direct = typed_expr(f, text_expr(f, ["raw"]), contract, list_separator=";", **options)
+    staged = f"""
+        SELECT {typed_expr(f, 't', contract, list_separator=';', **options, parsed='p')}
+        FROM (SELECT *, {parse_expr(f, 't', 'c', **options)} AS p
+              FROM (SELECT {text_expr(f, ['raw'], 'c')} AS t, c
+                    FROM (SELECT raw, {fast_cast(f, ['raw'])} AS c FROM (SELECT $1 AS raw))))"""
+    assert con.execute(staged, [raw]).fetchall()[0][0] == con.execute(f"SELECT {direct} FROM (SELECT $1 AS raw)",
+                                                                      [raw]).fetchall()[0][0]

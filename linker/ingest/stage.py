@@ -22,7 +22,15 @@ from linker.contract import (
 from linker.engine import Engine, as_engine
 from linker.errors import ReconciliationError
 from linker.ingest.readers import RawTable, load_raw
-from linker.ingest.values import MAX_ABS_NUMBER, has_offset, number_expr, text_expr, typed_expr
+from linker.ingest.values import (
+    MAX_ABS_NUMBER,
+    fast_cast,
+    has_offset,
+    number_expr,
+    parse_expr,
+    text_expr,
+    typed_expr,
+)
 from linker.sql import quote_ident, quote_literal
 
 MAX_BYTES = {FieldType.ID: 512, FieldType.TEXT: 2_000, FieldType.LIST: 4_000, FieldType.DATE_LIST: 4_000}
@@ -114,14 +122,21 @@ def _validate(engine: Engine, contract: TableContract, source: SourceConfig, raw
     mapping = {f.role: [c for c in source.columns_for(f.role) if c in raw.columns] for f in contract.fields}
     separator = "[" + re.escape(source.list_separator) + "]"
 
-    texts = ["_row", "_source"] + [f"{text_expr(f, mapping[f.role])} AS {_t(f.role)}" for f in contract.fields]
+    casts = {f.role: cast for f in contract.fields if (cast := fast_cast(f, mapping[f.role]))}
+    texts = ["_row", "_source"] + [
+        f"{text_expr(f, mapping[f.role], _c(f.role) if f.role in casts else None)} AS {_t(f.role)}"
+        for f in contract.fields] + [_c(role) for role in casts]
     if contract.keeps_attributes:
         used = {c for cols in mapping.values() for c in cols}
         extra = [c for c in raw.columns if c not in used] if source.keep_other_columns else []
         texts.append(f"{_attributes_expr(extra)} AS attributes")
+    options = {"formats": source.date_formats, "decimal_separator": source.decimal_separator, "timezone": timezone}
+    parses = {f.role: parse for f in contract.fields
+              if (parse := parse_expr(f, _t(f.role), _c(f.role) if f.role in casts else None, **options))}
+
     def typed_value(f: Field) -> str:
-        return typed_expr(f, _t(f.role), contract, formats=source.date_formats, list_separator=separator,
-                          decimal_separator=source.decimal_separator, timezone=timezone)
+        return typed_expr(f, _t(f.role), contract, list_separator=separator, **options,
+                          parsed=_p(f.role) if f.role in parses else None)
 
     parsed = [f"{typed_value(f)} AS {quote_ident(f.role)}" for f in contract.fields]
     checks = [c for f in contract.fields for c in _row_checks(f, mapping[f.role], contract, source)]
@@ -132,9 +147,13 @@ def _validate(engine: Engine, contract: TableContract, source: SourceConfig, raw
     bad = " OR ".join(dict.fromkeys(f"coalesce({c.flag or c.condition}, false)" for c in checks)) or "false"
 
     # The accepted table is built in one pass with a _bad flag; the few bad rows are then quarantined (their
-    # problems recomputed from the raw rows) and deleted. No second copy of a table of millions of rows.
+    # problems recomputed from the raw rows) and deleted. No second copy of a table of millions of rows. The
+    # fast casts, texts, parses and range checks are nested projections, each value computed once.
     def typed(rows: str) -> str:
-        return f"SELECT *, {', '.join(parsed)} FROM (SELECT {', '.join(texts)} FROM {rows})"
+        fast = f"SELECT *{''.join(f', {cast} AS {_c(role)}' for role, cast in casts.items())} FROM {rows}"
+        parsing = f"SELECT *{''.join(f', {parse} AS {_p(role)}' for role, parse in parses.items())} " \
+                  f"FROM (SELECT {', '.join(texts)} FROM ({fast}))"
+        return f"SELECT *, {', '.join(parsed)} FROM ({parsing})"
 
     kept = ", ".join(["_row", "_source", *map(quote_ident, contract.roles)]
                      + (["attributes"] if contract.keeps_attributes else []))
@@ -167,6 +186,16 @@ def _validate(engine: Engine, contract: TableContract, source: SourceConfig, raw
 def _t(role: str) -> str:
     """Name of the trimmed-text column of a role."""
     return quote_ident(f"t_{role}")
+
+
+def _c(role: str) -> str:
+    """Name of the column of a role's raw value cast as it is (:func:`~linker.ingest.values.fast_cast`)."""
+    return quote_ident(f"c_{role}")
+
+
+def _p(role: str) -> str:
+    """Name of the column of a role's parsed value, before its range checks."""
+    return quote_ident(f"p_{role}")
 
 
 @dataclass(frozen=True)

@@ -38,21 +38,36 @@ OFFSET = r"(Z|z|[+-]\d\d(:?\d\d)?)$"
 """A time zone offset at the end of a date-time."""
 
 
-def text_expr(f: Field, columns: list[str]) -> str:
+FAST_CASTS = {FieldType.DATE: "TIMESTAMP", FieldType.TIMESTAMP: "TIMESTAMP", FieldType.NUMBER: "DOUBLE",
+              FieldType.INTEGER: "DOUBLE"}
+"""The cast a date, time or number role's raw value tries first: most values cast as they are."""
+
+
+def fast_cast(f: Field, columns: list[str]) -> str | None:
+    """SQL: the raw value of role ``f`` cast as it is (:data:`FAST_CASTS`; NULL when it does not cast), or None
+    for a role of another type or without a column. The validation computes it once per row, in a column that
+    :func:`text_expr` and :func:`parse_expr` are given: DuckDB does not share a sub-expression between the
+    branches of a CASE, and the cast repeated in each branch was a fifth of a wide table's load."""
+    if not columns or f.type not in FAST_CASTS:
+        return None
+    return f"try_cast({quote_ident(columns[0])} AS {FAST_CASTS[f.type]})"
+
+
+def text_expr(f: Field, columns: list[str], cast: str | None = None) -> str:
     """The trimmed text of a role, NULL when empty or absent.
 
     A date, time or number that already casts as it is (the common case) is its own text: the cast ignores
-    surrounding spaces, so only values that fail it need trimming (and the slow parsers).
+    surrounding spaces, so only values that fail it need trimming (and the slow parsers). ``cast`` names the
+    column holding :func:`fast_cast` (by default the cast is written here).
     """
     if not columns:
         return "CAST(NULL AS VARCHAR)"
     if f.type in (FieldType.LIST, FieldType.DATE_LIST) and len(columns) > 1:
         return trimmed("concat_ws(';', " + ", ".join(quote_ident(c) for c in columns) + ")")
     column = quote_ident(columns[0])
-    cast = {FieldType.DATE: "TIMESTAMP", FieldType.TIMESTAMP: "TIMESTAMP", FieldType.NUMBER: "DOUBLE",
-            FieldType.INTEGER: "DOUBLE"}.get(f.type)
+    cast = cast or fast_cast(f, columns)
     if cast:
-        return f"CASE WHEN try_cast({column} AS {cast}) IS NOT NULL THEN {column} ELSE {trimmed(column)} END"
+        return f"CASE WHEN {cast} IS NOT NULL THEN {column} ELSE {trimmed(column)} END"
     return trimmed(column)
 
 
@@ -93,12 +108,22 @@ def has_offset(text: str) -> str:
 def time_expr(text: str, formats: list[str], timezone: str) -> str:
     """SQL: the TIMESTAMP of a text (built-in and ``formats``), converted to ``timezone`` when it has an offset;
     NULL when it does not parse or lies outside 1900-2200."""
+    return _in_years(_parsed_time(text, formats, timezone))
+
+
+def _parsed_time(text: str, formats: list[str], timezone: str, cast: str | None = None) -> str:
+    """SQL: the TIMESTAMP of a text, whatever its year; ``cast``: a column holding the text's cast as it is
+    (:func:`fast_cast` of the raw value, whose text it is when that casts)."""
     fmts = "[" + ", ".join(quote_literal(f) for f in [*DATE_FORMATS, *formats]) + "]"
     fast = f"try_cast({text} AS TIMESTAMP)"
     shifted = f"CAST(timezone({quote_literal(timezone)}, try_cast({text} AS TIMESTAMPTZ)) AS TIMESTAMP)"
-    parsed = (f"CASE WHEN {has_offset(text)} THEN {shifted} WHEN {fast} IS NOT NULL THEN {fast} "
-              f"ELSE try_strptime({text}, {fmts}) END")
-    return f"CASE WHEN year({parsed}) BETWEEN 1900 AND 2200 THEN {parsed} END"
+    known = f"WHEN {cast} IS NOT NULL THEN {cast} " if cast else ""
+    return (f"CASE WHEN {has_offset(text)} THEN {shifted} {known}WHEN {fast} IS NOT NULL THEN {fast} "
+            f"ELSE try_strptime({text}, {fmts}) END")
+
+
+def _in_years(time: str) -> str:
+    return f"CASE WHEN year({time}) BETWEEN 1900 AND 2200 THEN {time} END"
 
 
 def date_expr(text: str, formats: list[str], timezone: str) -> str:
@@ -125,24 +150,41 @@ def in_range(number: str) -> str:
     return f"CASE WHEN abs({number}) < {MAX_ABS_NUMBER:.0f} THEN {number} END"
 
 
+def parse_expr(f: Field, text: str, cast: str | None, *, formats: list[str], decimal_separator: str,
+               timezone: str) -> str | None:
+    """SQL: the value of a date, time or number role parsed from its trimmed text ``text``, before the range
+    checks of :func:`typed_expr` (None for a role of another type). ``cast`` names the column holding
+    :func:`fast_cast`, None when the role has none."""
+    if f.type in (FieldType.DATE, FieldType.TIMESTAMP):
+        return _parsed_time(text, formats, timezone, cast)
+    if f.type in (FieldType.NUMBER, FieldType.INTEGER):
+        number = number_expr(text, decimal_separator)
+        # under ',' a value that casts as it is ('1.5') may still not be a number of that convention
+        return f"CASE WHEN {cast} IS NOT NULL THEN {cast} ELSE {number} END" if cast and decimal_separator == "." \
+            else number
+    return None
+
+
 def typed_expr(f: Field, text: str, contract: TableContract, *, formats: list[str], list_separator: str,
-               decimal_separator: str, timezone: str) -> str:
-    """SQL: the typed value of role ``f`` from its trimmed text ``text``."""
+               decimal_separator: str, timezone: str, parsed: str | None = None) -> str:
+    """SQL: the typed value of role ``f`` from its trimmed text ``text``; ``parsed`` names the column holding
+    its :func:`parse_expr` (by default the parse is written here)."""
     if f.type is FieldType.LIST:
         return _split_list(text, list_separator, text)
     if f.type is FieldType.DATE_LIST:
         date = date_expr(text, formats, timezone)
         return _split_list(text, list_separator, date, f"lambda d: {date_expr('d', formats, timezone)}")
+    value = parsed or parse_expr(f, text, None, formats=formats, decimal_separator=decimal_separator,
+                                 timezone=timezone)
     if f.type is FieldType.DATE:
-        return date_expr(text, formats, timezone)
+        return f"CAST({_in_years(value)} AS DATE)"
     if f.type is FieldType.TIMESTAMP:
-        return time_expr(text, formats, timezone)
+        return _in_years(value)
     if f.type is FieldType.NUMBER:
-        return in_range(number_expr(text, decimal_separator))
+        return in_range(value)
     if f.type is FieldType.INTEGER:
-        number = number_expr(text, decimal_separator)
-        return (f"CASE WHEN abs({number}) < {MAX_ABS_NUMBER:.0f} AND {number} = floor({number}) "
-                f"THEN CAST({number} AS BIGINT) END")
+        return (f"CASE WHEN abs({value}) < {MAX_ABS_NUMBER:.0f} AND {value} = floor({value}) "
+                f"THEN CAST({value} AS BIGINT) END")
     if f.role == contract.key and not f.required:
         # optional event keys: generated from the row number when absent
         return f"coalesce({text}, {quote_literal(contract.name + ':')} || CAST(_row AS VARCHAR))"
