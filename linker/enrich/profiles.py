@@ -238,7 +238,8 @@ def build_profiles(engine: Engine | duckdb.DuckDBPyConnection, windows: list[int
     # memory on a large part. Figures per domain and window are in aggregates (and per need in the
     # profile's own columns), and each signal's evidence is in signals, not repeated here.
     _base(engine)
-    parts = merge_parts(parts, math.ceil(engine.count("profile_base") / CUSTOMERS_PER_PART))
+    if len(parts) > 1:
+        parts = merge_parts(parts, math.ceil(engine.count("profile_base") / CUSTOMERS_PER_PART))
     for i, part in enumerate(parts):
         where = part.where()
         engine.create_table("profile_needs", f"""
