@@ -182,6 +182,15 @@ def test_date_times_with_an_offset_are_converted_and_counted(dataset, tmp_path: 
     assert report.tables["purchases"].notes == {"date-times with an offset, converted to Asia/Shanghai": 1}
 
 
+def test_a_date_time_with_an_offset_and_blanks_around_it_is_counted_as_converted(dataset, tmp_path: Path) -> None:
+    frame = PURCHASES.assign(order_time=["2024-05-01T02:00:00Z\u3000", "2024-05-02 10:00:00"])
+    con, report = run_ingest(dataset("csv", purchases=frame), tmp_path)
+    assert con.execute("SELECT CAST(order_time AS VARCHAR) FROM purchases ORDER BY _row").fetchall() == [
+        ("2024-05-01 10:00:00",), ("2024-05-02 10:00:00",)]
+    assert report.tables["purchases"].notes == {"date-times with an offset, converted to Asia/Shanghai": 1}
+    assert "_offsets" not in [c for c, *_ in con.execute("DESCRIBE purchases").fetchall()]
+
+
 def test_a_value_too_long_to_compare_is_quarantined(dataset, tmp_path: Path) -> None:
     frame = pd.concat([CUSTOMERS, CUSTOMERS.head(1).assign(customer_id="C9", name="张" * 100_000)])
     con, report = run_ingest(dataset("csv", customers=frame), tmp_path)

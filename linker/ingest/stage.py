@@ -157,14 +157,20 @@ def _validate(engine: Engine, contract: TableContract, source: SourceConfig, raw
 
     kept = ", ".join(["_row", "_source", *map(quote_ident, contract.roles)]
                      + (["attributes"] if contract.keeps_attributes else []))
-    engine.create_table(name, f"SELECT {kept}, {bad} AS _bad FROM ({typed(raw.table)})",
-                        kind="table" if contract.entity else "scratch")
+    # date-times written with an offset are counted in the same pass (the report's note), not by reading the
+    # file again
+    times = [f.role for f in contract.fields if f.type in (FieldType.DATE, FieldType.TIMESTAMP) and mapping[f.role]]
+    offsets = " + ".join(f"CAST(coalesce({has_offset(_t(role))}, false) AS INTEGER)" for role in times)
+    flags = ["_bad", "_offsets"] if times else ["_bad"]
+    engine.create_table(name, f"SELECT {kept}, {bad} AS _bad{f', {offsets} AS _offsets' if times else ''} "
+                              f"FROM ({typed(raw.table)})", kind="table" if contract.entity else "scratch")
+    converted = int(engine.scalar(f"SELECT coalesce(sum(_offsets), 0) FROM {name}")) if times else 0
     _set_problems(engine, name, contract)
     flagged = f"(SELECT r.* FROM {raw.table} r SEMI JOIN " \
               f"(SELECT _row FROM {name} WHERE _bad UNION SELECT _row FROM set_problems) b USING (_row))"
     _quarantine_rows(engine, typed(flagged), raw, checks)
     engine.delete_where(name, "_bad OR _row IN (SELECT _row FROM set_problems)")
-    engine.drop_columns(name, ["_bad"])
+    engine.drop_columns(name, flags)
     engine.drop("set_problems")
     if not contract.entity:
         engine.compact()
@@ -173,8 +179,8 @@ def _validate(engine: Engine, contract: TableContract, source: SourceConfig, raw
     reasons = {reason: int(n) for reason, n in engine.rows(
         f"SELECT reason, count(*) FROM quarantine WHERE table_name = {quote_literal(name)} "
         "GROUP BY reason ORDER BY reason")}
-    report = TableReport(name, raw.source, raw.records, accepted, sum(reasons.values()), reasons,
-                         _notes(engine, contract, mapping, raw, timezone))
+    notes = {f"date-times with an offset, converted to {timezone}": converted} if converted else {}
+    report = TableReport(name, raw.source, raw.records, accepted, sum(reasons.values()), reasons, notes)
     if not report.reconciles:
         raise ReconciliationError(
             f"{name}: the file holds {raw.records:,} records but {accepted:,} were accepted and "
@@ -261,18 +267,6 @@ def _row_checks(f: Field, columns: list[str], contract: TableContract, source: S
         if f.non_negative:
             checks.append(Check(f"{value} < 0", Reason.NEGATIVE_NUMBER, column, f"{label} is negative"))
     return checks
-
-
-def _notes(engine: Engine, contract: TableContract, mapping: dict[str, list[str]], raw: RawTable,
-           timezone: str) -> dict[str, int]:
-    """Counts of values that were changed: date-times written with an offset, converted to ``timezone``."""
-    columns = sorted({c for f in contract.fields if f.type in (FieldType.DATE, FieldType.TIMESTAMP)
-                      for c in mapping[f.role]})
-    if not columns:
-        return {}
-    offsets = " + ".join(f"count(*) FILTER (WHERE {has_offset(quote_ident(c))})" for c in columns)
-    count = engine.scalar(f"SELECT {offsets} FROM {raw.table}")
-    return {f"date-times with an offset, converted to {timezone}": int(count)} if count else {}
 
 
 def _attributes_expr(columns: list[str]) -> str:
