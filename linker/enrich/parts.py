@@ -27,6 +27,7 @@ import math
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import duckdb
@@ -100,7 +101,6 @@ def part_number(parts: list[CustomerPart], column: str = "customer_id") -> str:
     return f"CASE {branches} ELSE {len(parts) - 1} END" if branches else "0"
 
 
-
 def merge_parts(parts: Sequence[CustomerPart], count: int) -> list[CustomerPart]:
     """``parts`` (contiguous ranges, in order) joined into ``count`` ranges (at least one, at most as many as
     ``parts``) of about as many parts each.
@@ -113,7 +113,8 @@ def merge_parts(parts: Sequence[CustomerPart], count: int) -> list[CustomerPart]
     """
     count = max(1, min(count, len(parts)))
     ends = [len(parts) * i // count for i in range(count + 1)]
-    return [CustomerPart(parts[a].low, parts[b - 1].high) for a, b in zip(ends, ends[1:])]
+    return [CustomerPart(parts[a].low, parts[b - 1].high) for a, b in pairwise(ends)]
+
 
 PARTITION_FLUSH_ROWS = 2 * 122_880
 """Rows :func:`write_parts` lets DuckDB hold per part before writing them out: two row groups. DuckDB's default

@@ -28,8 +28,8 @@ from linker.sql import quote_literal
 PROFILE_SCHEMA_VERSION = 3
 
 CUSTOMERS_PER_PART = 500_000
-"""Customers of one profile part, at least: the enrichment's parts (sized by their events) are joined into parts
-of about this many. A profile part's memory grows with its customers, not their events; and DuckDB writes an
+"""Customers of one profile part, about: the enrichment's parts (sized by their events) are joined into parts of
+about this many. A profile part's memory grows with its customers, not their events; and DuckDB writes an
 insert into the run database straight to its file, on every thread, only when each thread has a whole row group
 (122,880 rows): a smaller insert goes through the write-ahead log, on one thread."""
 

@@ -47,7 +47,7 @@ def fast_cast(f: Field, columns: list[str]) -> str | None:
     """SQL: the raw value of role ``f`` cast as it is (:data:`FAST_CASTS`; NULL when it does not cast), or None
     for a role of another type or without a column. The validation computes it once per row, in a column that
     :func:`text_expr` and :func:`parse_expr` are given: DuckDB does not share a sub-expression between the
-    branches of a CASE, and the cast repeated in each branch was a fifth of a wide table's load."""
+    branches of a CASE, so a cast written in each branch runs again in each."""
     if not columns or f.type not in FAST_CASTS:
         return None
     return f"try_cast({quote_ident(columns[0])} AS {FAST_CASTS[f.type]})"
