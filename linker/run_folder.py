@@ -353,7 +353,7 @@ def _linker_name(name: str) -> bool:
         name.split(".", 1)[0] in _EXPORT_STEMS
 
 
-_EXPORT_STEMS = frozenset({"links", "hubs", "clusters", "identifier_issues", "profiles", "signals",
+_EXPORT_STEMS = frozenset({"links", "hubs", "clusters", "identifier_issues", "profiles", "signals", "signal_events",
                            "unmapped_categories", "aggregates"})
 """Stems of the tables a run exports (recognises a run of an earlier version that died before its manifest)."""
 

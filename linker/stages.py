@@ -83,7 +83,7 @@ MATCH_WEIGHTS = TableContract("match_weights", (
 
 _ENRICHED = ("taxonomy_domains", "categories", "merchant_classes", "linked_accounts", "device_attribution",
              "aggregates", "customer_metrics", "need_scores", "need_baselines", "signal_scores", "signals",
-             "profiles", "unmapped_categories", "enrichment_info")
+             "signal_events", "profiles", "unmapped_categories", "enrichment_info")
 
 STAGES: tuple[Stage, ...] = (
     Stage("ingest", "read the input files, quarantine bad rows, reconcile", (),

@@ -18,8 +18,7 @@ STAGES = ["ingest", "normalize", "resolve", "enrich", "export", "graph"]
 
 def test_the_engine_benchmark_runs_the_whole_pipeline_on_duckdb_and_on_spark(tmp_path: Path) -> None:
     pytest.importorskip("pyspark")
-    # this data set's signals list enough events to overflow Java's regex stack with DuckDB's pattern for them
-    # (linker.graph.build.SIGNAL_EVENTS_JAVA); the setting shows that --spark-conf reaches the session
+    # the setting shows that --spark-conf reaches the session
     result = run_engine_benchmark(Size("tiny", 300, 900, 6_000), root=tmp_path,
                                   spark_config={"spark.sql.shuffle.partitions": "3"})
     assert result["differences"] == [] and result["same_outputs"]

@@ -45,7 +45,7 @@ def pseudonymized_run(tmp_path: Path) -> Path:
 def test_pseudonymized_run_exports_no_real_id_or_name(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("LINKER_PSEUDONYM_KEY", KEY)
     out = pseudonymized_run(tmp_path)
-    for export in ("links.csv", "profiles.csv", "clusters.csv", "signals.csv"):
+    for export in ("links.csv", "profiles.csv", "clusters.csv", "signals.csv", "signal_events.csv"):
         text = (out / export).read_text(encoding="utf-8")
         assert "C1" not in text and "A1" not in text and "张伟" not in text, export
     con = duckdb.connect(str(out / "work.duckdb"), read_only=True)

@@ -13,12 +13,12 @@ Stage order (all SQL on the run's engine, DuckDB or Spark, :mod:`linker.engine`)
    and keeps the evidence.
 5. :func:`~linker.enrich.profiles.build_profiles` writes one row per customer.
 
-:func:`export_enrichment` writes profiles, signals, aggregates and unmapped categories (atomically, CSV made
+:func:`export_enrichment` writes profiles, signals, signal events, aggregates and unmapped categories (atomically, CSV made
 spreadsheet-safe) and ``report.html``.
 
 Tables left in the run database: ``taxonomy_domains``, ``categories``, ``merchant_classes``, ``linked_accounts``,
 ``device_attribution``, ``customer_metrics``, ``need_scores``, ``need_baselines``, ``signal_scores``, ``signals``,
-``profiles``, ``unmapped_categories``, ``enrichment_info``, and ``aggregates`` when they are not written to a file
+``signal_events``, ``profiles``, ``unmapped_categories``, ``enrichment_info``, and ``aggregates`` when they are not written to a file
 (a run that exports Parquet writes them to ``aggregates.parquet`` only); ``customer_events`` is temporary, like
 the event tables.
 
@@ -72,13 +72,14 @@ AGGREGATES_FILE = "aggregates.parquet"
 the run's output folder by :func:`export_enrichment`."""
 
 EXPORTS = {
-    # profiles and signals are built in customer order (signals: then need), part after part, and the run
-    # database preserves insertion order: no sort per format. aggregates (about twenty rows per customer) is
+    # profiles, signals and signal events are built in customer order (then need), part after part, and the
+    # run database preserves insertion order: no sort per format. aggregates (about twenty rows per customer) is
     # not sorted: a sort costs about as much as building the table, and its readers filter by customer.
     # Its rows are in no particular order, so it is written without keeping any (when enrich has not written
     # its file already).
     "profiles": ("SELECT * FROM profiles", ("parquet", "csv", "jsonl"), True),
     "signals": ("SELECT * FROM signals", ("parquet", "csv", "jsonl"), True),
+    "signal_events": ("SELECT * FROM signal_events", ("parquet", "csv", "jsonl"), True),
     "aggregates": ("SELECT * FROM aggregates", ("parquet",), False),
     "unmapped_categories": ("SELECT * FROM unmapped_categories ORDER BY events DESC, name", ("parquet", "csv"), True),
 }
@@ -235,7 +236,7 @@ def enrichment_manifest(engine: Engine | duckdb.DuckDBPyConnection) -> dict[str,
 
 def export_enrichment(engine: Engine | duckdb.DuckDBPyConnection, out_dir: Path, formats: list[str], *,
                       report: bool = True, report_context: Any = None) -> list[Path]:
-    """Write ``profiles``, ``signals`` (Parquet, CSV, JSON Lines), ``unmapped_categories`` (Parquet, CSV) and
+    """Write ``profiles``, ``signals``, ``signal_events`` (Parquet, CSV, JSON Lines), ``unmapped_categories`` (Parquet, CSV) and
     ``aggregates`` (Parquet only: about fifty rows per customer) in the requested formats, and ``report.html``;
     every file atomically, by the engine (:func:`linker.export.files.export_table`: on Spark, each Parquet output is
     a folder of part files).

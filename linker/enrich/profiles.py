@@ -114,10 +114,11 @@ def schema_markdown(windows: list[int] | None = None) -> str:
 
 
 def readme_markdown() -> str:
-    """The README's section on the enrichment outputs: profile (versioned), signals and aggregates columns."""
+    """The README's section on the enrichment outputs: profile (versioned), signals, their events and aggregates
+    columns."""
     from linker.enrich.aggregate import AGGREGATE_COLUMNS
     from linker.enrich.engagement import NEED_SCORE_COLUMNS
-    from linker.enrich.signals import SIGNAL_COLUMNS
+    from linker.enrich.signals import MAX_EVENTS, SIGNAL_COLUMNS, SIGNAL_EVENT_COLUMNS
 
     def table(columns: dict[str, str]) -> str:
         return "\n".join(["| column | meaning |", "|---|---|"] + [f"| `{k}` | {v} |" for k, v in columns.items()])
@@ -129,6 +130,10 @@ def readme_markdown() -> str:
             f"{schema_markdown()}\n\n"
             f"**signals** (`signals.parquet` / `.csv` / `.jsonl`) — one row per customer and need.\n\n"
             f"{table(SIGNAL_COLUMNS)}\n\n"
+            f"**signal_events** (`signal_events.parquet` / `.csv` / `.jsonl`) — the events behind each evidence "
+            f"part of each signal with a rule, the latest {MAX_EVENTS} per part; join them to signals on "
+            f"`customer_id`, `need` and `rule`, and to the parts of its evidence on `item`.\n\n"
+            f"{table(SIGNAL_EVENT_COLUMNS)}\n\n"
             f"**aggregates** (`aggregates.parquet`) — one row per customer, level (total, domain, class) and key, "
             f"with a column per window of each measure (`{{w}}`: each of `enrichment.windows_days` and `all`); "
             f"rows in no particular order.\n\n"

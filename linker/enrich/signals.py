@@ -2,10 +2,12 @@
 
 Each rule's evidence, sequences and conditions are rows of ``signal_evidence``, ``signal_sequences`` and
 ``signal_conditions``; the SQL joins attributed events to them, so adding a rule adds rows, not code. Every fired
-signal carries its evidence as JSON: each part with what was found (counts, amounts, up to
-:data:`MAX_EVENTS` events per part with the link behind each), the accounts with their link scores, and the
-devices through which browsing was attributed. Times in the evidence are text (``2024-06-20 12:00:00``) on
-every engine.
+signal carries its evidence as JSON: each part with what was found (counts, amounts, days, first and last time),
+the accounts with their link scores, and the devices through which browsing was attributed. The events behind
+each evidence part (up to :data:`MAX_EVENTS`, the latest, with the link behind each) are rows of
+``signal_events``: typed columns a reader filters and joins, where a list inside the JSON text was most of its
+size and had to be built, written, and stripped again for the graph. Times in the evidence are text
+(``2024-06-20 12:00:00``) on every engine.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from linker.enrich.parts import WHOLE, CustomerPart, write_part
 from linker.enrich.signal_rules import SignalRules
 
 MAX_EVENTS = 20
-"""Events listed per evidence part in a signal's evidence (the most recent); counts cover all of them."""
+"""Events kept in ``signal_events`` per evidence part of a signal (the most recent); counts cover all of them."""
 
 SIGNAL_COLUMNS: dict[str, str] = {
     "customer_id": "The customer.",
@@ -41,11 +43,36 @@ SIGNAL_COLUMNS: dict[str, str] = {
     "suppress": "Classes never to recommend to this customer now (e.g. another camera).",
     "act_on": "When to act: the date of the latest event of the evidence that made the need current.",
     "evidence": "JSON: need, engagement (measures, lifts, the population's baseline, thresholds), rule, its "
-                "parts (evidence, sequences, conditions with what was found and the events), accounts with link "
-                "probability and match weight, devices, card transactions, classes already bought.",
+                "parts (evidence, sequences, conditions with what was found; the events of an evidence part are "
+                "rows of signal_events), accounts with link probability and match weight, devices, card "
+                "transactions, classes already bought.",
     "as_of": "Reference date.",
 }
 """Columns of ``signals`` (read by the graph store for HAS_NEED edges; keep the shape)."""
+
+SIGNAL_EVENT_COLUMNS: dict[str, str] = {
+    "customer_id": "The customer.",
+    "need": "The need of the signal (a row of signals).",
+    "rule": "The signal's fired rule.",
+    "item": "The evidence part of the rule the event matched (its id in the signals file).",
+    "latest": "1 for the part's most recent event, 2 for the one before, and so on (at most 20 are kept; the "
+              "part's count in the signal's evidence covers all).",
+    "kind": "'purchase', 'browse' or 'card'.",
+    "event_id": "The order, browsing event or card transaction.",
+    "event_time": "When it happened.",
+    "category": "The event's category as the partner or the bank wrote it.",
+    "class": "The taxonomy class it was mapped to.",
+    "merchant": "The merchant (card transactions).",
+    "amount": "The amount spent (purchases and card transactions).",
+    "action": "The browsing action (view, cart, ...).",
+    "dwell_seconds": "Time on the page (browsing).",
+    "account_id": "The partner account it came through (NULL for a card transaction).",
+    "attribution": "How the event reached the customer: 'linked_account', 'device' (device-only browsing) or "
+                   "'card'.",
+    "device": "The device through which device-only browsing was attributed (masked).",
+    "probability": "The probability of the link behind the event (1.0 for a card transaction).",
+}
+"""Columns of ``signal_events``: the events behind each evidence part of each signal with a rule."""
 
 
 def register_rules(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalRules) -> None:
@@ -102,7 +129,8 @@ def fire_signals(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalRules,
 
     ``signal_scores`` holds every (customer, rule) scored — ``gate`` (every required part holds), ``score``,
     ``fired`` — for tuning. ``signals`` (columns in :data:`SIGNAL_COLUMNS`) holds one row per customer and need:
-    the fired rule of that need with the highest score.
+    the fired rule of that need with the highest score. ``signal_events`` (:data:`SIGNAL_EVENT_COLUMNS`) holds
+    the latest events of each evidence part of those rules.
 
     ``parts`` are the customer ranges scored one after the other (see :mod:`linker.enrich.parts`): the events
     kept as evidence are gathered in ordered lists, which DuckDB holds in memory; at 5M customers in one go
@@ -140,10 +168,13 @@ def fire_signals(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalRules,
 
 def _score_customers(engine: Engine, day: str, part: CustomerPart, *, first: bool) -> None:
     """Score the rules for the customers of ``part`` and write their rows of ``signal_scores`` and ``signals``."""
+    # latest: the events of each item ranked from the most recent (the first MAX_EVENTS are its signal_events)
     engine.create_table("signal_matches", f"""
         SELECT e.customer_id, x.rule, x.item, e.kind, e.event_id, e.account_id, e.platform, e.event_time,
                e.category, e.merchant, e.class, e.amount, e.quantity, e.action, e.dwell_seconds, e.attribution,
-               e.probability, e.match_weight, e.device
+               e.probability, e.match_weight, e.device,
+               CAST(row_number() OVER (PARTITION BY e.customer_id, x.rule, x.item
+                                       ORDER BY e.event_time DESC, e.event_id) AS INTEGER) AS latest
         FROM customer_events e
         JOIN signal_evidence_classes c ON c.class = e.class
         JOIN signal_evidence x ON x.rule = c.rule AND x.item = c.item
@@ -151,22 +182,11 @@ def _score_customers(engine: Engine, day: str, part: CustomerPart, *, first: boo
           AND date_diff('day', CAST(e.event_time AS DATE), {day}) < x.window_days
           AND (len(x.actions) = 0 OR list_contains(x.actions, e.action)) AND {part.where('e.customer_id')}
     """)
-    # the latest MAX_EVENTS events of each item, ranked first: only they are built into structs and sorted
-    # (an ordered list aggregate would build and sort every event's struct, to keep a few)
-    engine.create_table("signal_item_stats", f"""
+    engine.create_table("signal_item_stats", """
         SELECT customer_id, rule, item, count(*) AS n, coalesce(sum(amount), 0) AS amount,
                coalesce(sum(dwell_seconds), 0) AS dwell_seconds, count(DISTINCT CAST(event_time AS DATE)) AS days,
-               min(event_time) AS first_at, max(event_time) AS last_at, max(probability) AS confidence,
-               list_transform(list_sort(list({{
-                   'latest': latest,
-                   'event': {{'kind': kind, 'event_id': event_id, 'time': CAST(event_time AS VARCHAR),
-                              'category': category, 'class': class, 'merchant': merchant, 'amount': amount,
-                              'action': action, 'dwell_seconds': dwell_seconds, 'account_id': account_id,
-                              'attribution': attribution, 'device': device, 'probability': probability}}}})
-                   FILTER (WHERE latest <= {MAX_EVENTS})), lambda x: x.event) AS events
-        FROM (SELECT *, row_number() OVER (PARTITION BY customer_id, rule, item ORDER BY event_time DESC, event_id)
-                        AS latest
-              FROM signal_matches)
+               min(event_time) AS first_at, max(event_time) AS last_at, max(probability) AS confidence
+        FROM signal_matches
         GROUP BY customer_id, rule, item
     """)
     engine.create_table("signal_candidates", """
@@ -185,8 +205,18 @@ def _score_customers(engine: Engine, day: str, part: CustomerPart, *, first: boo
               GROUP BY p.customer_id, p.rule, r.need, r.min_score, r.ord)
     """)
     _signals(engine, day, part, first=first)
+    write_part(engine, "signal_events", f"""
+        SELECT s.customer_id, s.need, s.rule, m.item, m.latest, m.kind, m.event_id, m.event_time, m.category,
+               m.class, m.merchant, m.amount, m.action, m.dwell_seconds, m.account_id, m.attribution, m.device,
+               m.probability
+        FROM signal_rows s
+        JOIN signal_matches m ON m.customer_id = s.customer_id AND m.rule = s.rule AND m.latest <= {MAX_EVENTS}
+        JOIN signal_evidence x ON x.rule = m.rule AND x.item = m.item
+        ORDER BY s.customer_id, s.need, x.ord, m.latest
+    """, first)
     write_part(engine, "signal_scores", "SELECT * EXCLUDE (parts) FROM signal_part_scores", first)
-    engine.drop("signal_matches", "signal_item_stats", "signal_candidates", "signal_parts", "signal_part_scores")
+    engine.drop("signal_matches", "signal_item_stats", "signal_candidates", "signal_parts", "signal_part_scores",
+                "signal_rows")
 
 
 def _parts(engine: Engine, part: CustomerPart) -> None:
@@ -212,7 +242,7 @@ def _parts(engine: Engine, part: CustomerPart) -> None:
                    coalesce(s.n, 0) >= x.min_count AND coalesce(s.amount, 0) >= x.min_amount
                        AND coalesce(s.dwell_seconds, 0) >= x.min_dwell_seconds AND coalesce(s.days, 0) >= x.min_days
                        AND coalesce(s.n, 0) > 0 AS met,
-                   s.n, s.amount, s.dwell_seconds, s.days, s.first_at, s.last_at, s.confidence, s.events, x.kind,
+                   s.n, s.amount, s.dwell_seconds, s.days, s.first_at, s.last_at, s.confidence, x.kind,
                    x.window_days
             FROM signal_candidates c JOIN signal_evidence x USING (rule)
             LEFT JOIN signal_item_stats s ON s.customer_id = c.customer_id AND s.rule = x.rule AND s.item = x.item),
@@ -237,8 +267,7 @@ def _parts(engine: Engine, part: CustomerPart) -> None:
                          'holds': CASE WHEN absent THEN NOT met ELSE met END, 'count': coalesce(n, 0),
                          'amount': round(coalesce(amount, 0), 2), 'dwell_seconds': round(coalesce(dwell_seconds, 0), 1),
                          'days': coalesce(days, 0), 'first_at': CAST(first_at AS VARCHAR),
-                         'last_at': CAST(last_at AS VARCHAR),
-                         'confidence': confidence, 'events': coalesce(events, [])}}) AS detail
+                         'last_at': CAST(last_at AS VARCHAR), 'confidence': confidence}}) AS detail
         FROM evidence
         UNION ALL
         SELECT customer_id, rule, 1, ord, required, weight, pair IS NOT NULL, coalesce(confidence, 0),
@@ -259,7 +288,8 @@ def _parts(engine: Engine, part: CustomerPart) -> None:
 
 def _signals(engine: Engine, day: str, part: CustomerPart, *, first: bool) -> None:
     """``signals`` of the customers of ``part``: per customer and need, the engagement score and the best fired
-    rule (either may be missing), with the action, recommendations, when to act and the evidence."""
+    rule (either may be missing), with the action, recommendations, when to act and the evidence. Leaves
+    ``signal_rows`` (the part's signals before their evidence is written as text) for ``signal_events``."""
     engine.create_table("signal_rule_best", f"""
         WITH best AS (
             SELECT * FROM signal_part_scores WHERE fired
@@ -351,4 +381,4 @@ def _signals(engine: Engine, day: str, part: CustomerPart, *, first: bool) -> No
         FROM found
         ORDER BY customer_id, need
     """, first)
-    engine.drop("signal_rule_best", "signal_rows")
+    engine.drop("signal_rule_best")

@@ -21,8 +21,9 @@ load time and disk):
   behaviour of an account tied to no customer tells the bank nothing about its customers);
   ``CARD_SPEND`` per customer and ``mcc:<code>``;
 - ``Need``/``HAS_NEED`` and ``Category.domain`` from the enrichment tables ``signals`` and ``categories`` when a
-  run has them (a run without them has no Need nodes and NULL domains); a need's evidence without the events
-  it lists (:data:`SIGNAL_EVENTS`).
+  run has them (a run without them has no Need nodes and NULL domains); a need's evidence is the signal's: every
+  part with what was found, the accounts and devices it came through (the events themselves are rows of
+  ``signal_events``, in the run's exports, not in the graph).
 
 Examples
 --------
@@ -73,7 +74,6 @@ class Sources:
     def __init__(self, con: Engine | duckdb.DuckDBPyConnection | None) -> None:
         engine = as_engine(con) if con is not None else None
         self._present = {name: engine is not None and engine.exists(name) for name in OPTIONAL_TABLES}
-        self.java_regex = engine is not None and engine.name == "spark"   # Spark matches with java.util.regex
 
     def __getitem__(self, name: str) -> str:
         if name not in OPTIONAL_TABLES or self._present[name]:
@@ -219,22 +219,9 @@ def _card_spend(s: Sources) -> str:
         GROUP BY customer_id, mcc"""
 
 
-SIGNAL_EVENTS = r',\s*"events"\s*:\s*\[(?:[^\]"]|"(?:[^"\\]|\\.)*")*\]'
-"""The listed events of each part of a signal's evidence (``,"events":[...]``, strings inside skipped whole).
-``HAS_NEED.evidence`` is the evidence without them: every part with what was found (holds, count, amount, days,
-first and last time, confidence), the accounts and devices it came through, card transactions, classes already
-bought. The events themselves are most of the text, and are in the run's signals export."""
-SIGNAL_EVENTS_JAVA = r',\s*"events"\s*:\s*\[(?:[^\]"]++|"(?:[^"\\]++|\\.)*+")*+\]'
-""":data:`SIGNAL_EVENTS` for Java's regex engine (Spark): its matcher recurses once per repetition of a group and
-overflows the stack on a long list of events; possessive quantifiers (which RE2, DuckDB's engine, lacks) keep
-it iterating. The alternatives start with different characters, so both patterns match the same text."""
-
-
 def _has_need(s: Sources) -> str:
     return f"""
-        SELECT customer_id AS src, need AS dst, score, action,
-               regexp_replace(evidence, {quote_literal(SIGNAL_EVENTS_JAVA if s.java_regex else SIGNAL_EVENTS)}, '', 'g')
-                   AS evidence, as_of
+        SELECT customer_id AS src, need AS dst, score, action, evidence, as_of
         FROM (SELECT *, row_number() OVER (PARTITION BY customer_id, need ORDER BY as_of DESC, score DESC) AS k
               FROM {s['signals']}
               WHERE need IS NOT NULL AND customer_id IN (SELECT customer_id FROM customers))

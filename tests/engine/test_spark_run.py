@@ -191,27 +191,3 @@ def test_the_report_on_spark_shows_the_figures_of_duckdb(enriched, handed_over):
     assert report_module.match_weight_histogram(handed_over) == report_module.match_weight_histogram(duck)
 
 
-def test_a_signal_with_a_long_list_of_events_loses_it_alike_on_spark(spark_engine):
-    """Java's regex matcher recursed once per event of the list and overflowed the stack (which ends a local
-    Spark); the HAS_NEED query gives DuckDB's evidence on Spark."""
-    import pyarrow as pa
-
-    from linker.graph.build import relationship_queries
-
-    events = ",".join(f'{{"time":"2024-05-{i % 28 + 1:02d} 10:00:00","what":"床垫 \\"{i}\\" ]"}}' for i in range(20_000))
-    evidence = f'{{"parts":[{{"found":"home","count":20000,"events":[{events}]}}],"note":"x"}}'
-    tables = {"customers": pa.table({"customer_id": ["C1"]}),
-              "signals": pa.table({"customer_id": ["C1"], "need": ["home_furnishing"], "score": [0.9],
-                                   "action": ["offer"], "evidence": [evidence],
-                                   "as_of": pa.array([None], pa.date32())})}
-    duck = DuckDBEngine(duckdb.connect())
-    try:
-        for engine in (duck, spark_engine):
-            for name, table in tables.items():
-                engine.register_arrow(f"{name}_arrow", table)
-                engine.create_table(name, f"SELECT * FROM {name}_arrow")
-        got = [rows(engine, relationship_queries(engine)[("HAS_NEED", "Customer", "Need")]) for engine in (duck, spark_engine)]
-    finally:
-        duck.close()
-    assert got[1] == got[0]
-    assert got[0][0][4] == '{"parts":[{"found":"home","count":20000}],"note":"x"}'

@@ -142,7 +142,7 @@ def test_enrich_attributes_devices_and_refines_merchants_alike(spark_session, tm
         hand_over(duck, spark, *STAGE["enrich"].reads)
         config = EnrichmentConfig(as_of=AS_OF)
         assert enrich(spark, config) == enrich(duck, config)
-        for table in _NOT_IN_THE_DEMO | {"profiles", "signals", "aggregates"}:
+        for table in _NOT_IN_THE_DEMO | {"profiles", "signals", "signal_events", "aggregates"}:
             expected = table_rows(duck, table)
             assert expected, table
             assert table_rows(spark, table) == expected, table

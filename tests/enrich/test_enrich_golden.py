@@ -32,6 +32,9 @@ GOLDEN = HERE / "tiny_run.json"
 
 
 def _snapshot(out: Path, result: linker.RunResult) -> dict[str, Any]:
+    events: dict[tuple[str, str], set[str]] = {}
+    for e in pq.read_table(out / "signal_events.parquet").to_pylist():
+        events.setdefault((e["customer_id"], e["need"]), set()).add(e["event_id"])
     signals = []
     for s in sorted(pq.read_table(out / "signals.parquet").to_pylist(), key=lambda r: (r["customer_id"], r["need"])):
         evidence = json.loads(s["evidence"])
@@ -40,7 +43,7 @@ def _snapshot(out: Path, result: linker.RunResult) -> dict[str, Any]:
             "found_by": s["found_by"], "rule_score": s["rule_score"], "act_on": str(s["act_on"]),
             "recommend": s["recommend"], "suppress": s["suppress"], "as_of": str(s["as_of"]),
             "parts_holding": [p["id"] for p in evidence["parts"] or [] if p["holds"]],
-            "events": sorted({e["event_id"] for p in evidence["parts"] or [] for e in p.get("events", [])}),
+            "events": sorted(events.get((s["customer_id"], s["need"]), ())),
             "accounts": [(a["account_id"], a["probability"]) for a in evidence["accounts"]],
             "devices": [d["device"] for d in evidence["devices"]],
             "card_transactions": evidence["card_transactions"]})

@@ -69,12 +69,14 @@ def test_parts_give_the_same_tables_in_customer_order(events_per_part: int, in_f
 
     assert counts_whole["customer parts"] == 1 and counts_parted["customer parts"] > 1
     assert counts_parted["customer events"] == counts_whole["customer events"] > 0
-    for table in ("customer_events", "aggregates", "profiles", "signals"):
+    for table in ("customer_events", "aggregates", "profiles", "signals", "signal_events"):
         assert sorted(_table(parted, table), key=repr) == sorted(_table(whole, table), key=repr), table
     # written part after part, each sorted: sorted as a whole (the export relies on it)
     ids = [r[0] for r in parted.execute("SELECT customer_id FROM profiles").fetchall()]
     assert ids == sorted(ids) and ids
     keys = parted.execute("SELECT customer_id, need FROM signals").fetchall()
+    assert keys == sorted(keys) and keys
+    keys = parted.execute("SELECT customer_id, need FROM signal_events").fetchall()
     assert keys == sorted(keys) and keys
 
 

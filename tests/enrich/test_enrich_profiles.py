@@ -14,6 +14,7 @@ from tests.enrich.enrich_run import AS_OF, RunBuilder, rows
 from linker.config import EnrichmentConfig
 from linker.enrich import enrich, enrichment_manifest, export_enrichment, load_enrichment_rules
 from linker.enrich.profiles import PROFILE_COLUMNS, PROFILE_SCHEMA_VERSION, profile_columns, schema_markdown
+from linker.enrich.signals import SIGNAL_EVENT_COLUMNS
 
 WINDOWS = [7, 30, 90]
 
@@ -122,7 +123,8 @@ def test_export_writes_every_format_atomically_and_spreadsheet_safe(con, tmp_pat
     files = export_enrichment(con, tmp_path, ["parquet", "csv", "jsonl"])
     names = sorted(f.name for f in files)
     assert names == sorted(["profiles.parquet", "profiles.csv", "profiles.jsonl", "signals.parquet", "signals.csv",
-                            "signals.jsonl", "aggregates.parquet", "unmapped_categories.parquet",
+                            "signals.jsonl", "signal_events.parquet", "signal_events.csv", "signal_events.jsonl",
+                            "aggregates.parquet", "unmapped_categories.parquet",
                             "unmapped_categories.csv", "report.html"])
     assert sorted(p.name for p in tmp_path.iterdir()) == names            # no temporary files left behind
     assert pq.read_table(tmp_path / "profiles.parquet").num_rows == 3
@@ -138,11 +140,14 @@ def test_export_writes_every_format_atomically_and_spreadsheet_safe(con, tmp_pat
     assert first["customer_id"] == "C1" and first["name"].startswith("=HYPERLINK")  # JSON keeps the value
     signals = [json.loads(x) for x in (tmp_path / "signals.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {(s["customer_id"], s["need"]) for s in signals} == {("C1", "home_furnishing"), ("C2", "travel")}
+    events = [json.loads(x) for x in (tmp_path / "signal_events.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert events and all(list(e) == list(SIGNAL_EVENT_COLUMNS) for e in events)
+    assert {(e["customer_id"], e["need"]) for e in events} <= {(s["customer_id"], s["need"]) for s in signals}
 
 
 def test_export_honours_the_formats(con, tmp_path: Path):
     files = export_enrichment(con, tmp_path, ["jsonl"], report=False)
-    assert sorted(f.name for f in files) == ["profiles.jsonl", "signals.jsonl"]
+    assert sorted(f.name for f in files) == ["profiles.jsonl", "signal_events.jsonl", "signals.jsonl"]
 
 
 def test_report_shows_the_run(con, tmp_path: Path):
@@ -183,5 +188,6 @@ def test_a_run_without_any_event(run: RunBuilder, tmp_path: Path):
     info = enrichment_manifest(con)
     assert info["as_of_source"] == "latest event" and len(info["taxonomy_sha256"]) == 64
     files = export_enrichment(con, tmp_path, ["csv"])
-    assert {f.name for f in files} == {"profiles.csv", "signals.csv", "unmapped_categories.csv", "report.html"}
+    assert {f.name for f in files} == {"profiles.csv", "signals.csv", "signal_events.csv", "unmapped_categories.csv",
+                                       "report.html"}
     assert "<h2>Need signals</h2>" in (tmp_path / "report.html").read_text(encoding="utf-8")

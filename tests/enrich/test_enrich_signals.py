@@ -10,16 +10,22 @@ from tests.enrich.enrich_run import AS_OF, RunBuilder, rows
 
 from linker.config import EnrichmentConfig
 from linker.enrich import enrich
-from linker.enrich.signals import MAX_EVENTS, SIGNAL_COLUMNS
+from linker.enrich.signals import MAX_EVENTS, SIGNAL_COLUMNS, SIGNAL_EVENT_COLUMNS
 
 
 def _signals(run: RunBuilder) -> dict[tuple[str, str], dict]:
+    """Each signal by (customer, need), its evidence parsed, its ``events`` by evidence part in table order."""
     con = run.done()
     enrich(con, EnrichmentConfig(as_of=AS_OF))
     out = {}
     for r in rows(con, "SELECT * FROM signals"):
         r["evidence"] = json.loads(r["evidence"])
+        r["events"] = {}
         out[(r["customer_id"], r["need"])] = r
+    for e in rows(con, "SELECT * FROM signal_events"):
+        signal = out[(e["customer_id"], e["need"])]
+        assert e["rule"] == signal["rule"]
+        signal["events"].setdefault(e["item"], []).append(e)
     return out
 
 
@@ -37,6 +43,7 @@ def test_signals_table_shape(run: RunBuilder):
         ("rule", "VARCHAR"), ("rule_score", "DOUBLE"), ("action", "VARCHAR"), ("recommend", "VARCHAR[]"),
         ("suppress", "VARCHAR[]"), ("act_on", "DATE"), ("evidence", "VARCHAR"), ("as_of", "DATE")]
     assert [d[0] for d in described] == list(SIGNAL_COLUMNS)
+    assert [d[0] for d in con.execute("DESCRIBE signal_events").fetchall()] == list(SIGNAL_EVENT_COLUMNS)
 
 
 # ------------------------------------------------------------------------------------------ home furnishing
@@ -58,21 +65,28 @@ def test_home_furnishing_fires_with_the_whole_story(run: RunBuilder):
     assert "Raise the credit limit" in s["action"]
     parts = _parts(s)
     assert parts["materials_then_furniture"]["holds"] and parts["materials_then_furniture"]["example"]["gap_days"] == 30
-    assert parts["furniture_bought"]["count"] == 1 and parts["furniture_bought"]["events"][0]["account_id"] == "A1"
+    assert parts["furniture_bought"]["count"] == 1 and "events" not in parts["furniture_bought"]
+    furniture = s["events"]["furniture_bought"]
+    assert [(e["kind"], e["account_id"], e["attribution"], e["probability"]) for e in furniture] == [
+        ("purchase", "A1", "linked_account", 1.0)]
+    assert [e["kind"] for e in s["events"]["materials_bought"]] == ["card"]
+    assert list(s["events"]) == ["furniture_bought", "materials_bought", "sleep_browsed"]   # in the rule's order
     assert s["evidence"]["accounts"] == [
         {"account_id": "A1", "platform": "taobao", "probability": 1.0, "match_weight": 30.0, "events": 3}]
     assert s["evidence"]["card_transactions"] == 1 and s["evidence"]["rule"] == "home_furnishing"
 
 
-def test_an_evidence_part_lists_its_latest_events_first_and_at_most_max_events(run: RunBuilder):
+def test_an_evidence_part_keeps_its_latest_events_first_and_at_most_max_events(run: RunBuilder):
     _home(run)   # one furniture purchase 10 days ago
     for days in [*range(1, MAX_EVENTS + 4), 2, 2]:   # two more on day 2: ties in time go by id
         run.purchase("A1", "家具/沙发", 500, days=days)
     bought = run.con.execute("SELECT order_time, order_id FROM purchases").fetchall()
     latest = sorted(bought, key=lambda b: (-b[0].timestamp(), b[1]))[:MAX_EVENTS]
-    part = _parts(_signals(run)[("C1", "home_furnishing")])["furniture_bought"]
-    assert part["count"] == len(bought) > MAX_EVENTS
-    assert [e["event_id"] for e in part["events"]] == [order for _, order in latest]
+    signal = _signals(run)[("C1", "home_furnishing")]
+    assert _parts(signal)["furniture_bought"]["count"] == len(bought) > MAX_EVENTS
+    events = signal["events"]["furniture_bought"]
+    assert [e["event_id"] for e in events] == [order for _, order in latest]
+    assert [e["latest"] for e in events] == list(range(1, MAX_EVENTS + 1))
 
 
 def test_home_furnishing_scores_are_weighted_by_the_link_probability(run: RunBuilder):

@@ -27,6 +27,7 @@ COMPARED = {
     "clusters": "SELECT * FROM {db}.clusters",
     "aggregates": "SELECT * FROM read_parquet('{folder}/aggregates.parquet')",   # written beside, not kept
     "signals": "SELECT * FROM {db}.signals",
+    "signal_events": "SELECT * FROM {db}.signal_events",
     "profiles": "SELECT * FROM {db}.profiles",
 }
 """The tables that must be equal, row for row, between the updated run and the full one."""

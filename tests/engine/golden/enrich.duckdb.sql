@@ -505,7 +505,9 @@ SELECT count(*) FROM need_scores;
 -- create temp table signal_matches
 SELECT e.customer_id, x.rule, x.item, e.kind, e.event_id, e.account_id, e.platform, e.event_time,
        e.category, e.merchant, e.class, e.amount, e.quantity, e.action, e.dwell_seconds, e.attribution,
-       e.probability, e.match_weight, e.device
+       e.probability, e.match_weight, e.device,
+       CAST(row_number() OVER (PARTITION BY e.customer_id, x.rule, x.item
+                               ORDER BY e.event_time DESC, e.event_id) AS INTEGER) AS latest
 FROM customer_events e
 JOIN signal_evidence_classes c ON c.class = e.class
 JOIN signal_evidence x ON x.rule = c.rule AND x.item = c.item
@@ -516,17 +518,8 @@ WHERE (x.kind = 'any' OR x.kind = e.kind OR (x.kind = 'spend' AND e.kind IN ('pu
 -- create temp table signal_item_stats
 SELECT customer_id, rule, item, count(*) AS n, coalesce(sum(amount), 0) AS amount,
        coalesce(sum(dwell_seconds), 0) AS dwell_seconds, count(DISTINCT CAST(event_time AS DATE)) AS days,
-       min(event_time) AS first_at, max(event_time) AS last_at, max(probability) AS confidence,
-       list_transform(list_sort(list({
-           'latest': latest,
-           'event': {'kind': kind, 'event_id': event_id, 'time': CAST(event_time AS VARCHAR),
-                      'category': category, 'class': class, 'merchant': merchant, 'amount': amount,
-                      'action': action, 'dwell_seconds': dwell_seconds, 'account_id': account_id,
-                      'attribution': attribution, 'device': device, 'probability': probability}})
-           FILTER (WHERE latest <= 20)), lambda x: x.event) AS events
-FROM (SELECT *, row_number() OVER (PARTITION BY customer_id, rule, item ORDER BY event_time DESC, event_id)
-                AS latest
-      FROM signal_matches)
+       min(event_time) AS first_at, max(event_time) AS last_at, max(probability) AS confidence
+FROM signal_matches
 GROUP BY customer_id, rule, item;
 
 -- create temp table signal_candidates
@@ -553,7 +546,7 @@ WITH evidence AS (
            coalesce(s.n, 0) >= x.min_count AND coalesce(s.amount, 0) >= x.min_amount
                AND coalesce(s.dwell_seconds, 0) >= x.min_dwell_seconds AND coalesce(s.days, 0) >= x.min_days
                AND coalesce(s.n, 0) > 0 AS met,
-           s.n, s.amount, s.dwell_seconds, s.days, s.first_at, s.last_at, s.confidence, s.events, x.kind,
+           s.n, s.amount, s.dwell_seconds, s.days, s.first_at, s.last_at, s.confidence, x.kind,
            x.window_days
     FROM signal_candidates c JOIN signal_evidence x USING (rule)
     LEFT JOIN signal_item_stats s ON s.customer_id = c.customer_id AND s.rule = x.rule AND s.item = x.item),
@@ -578,8 +571,7 @@ SELECT customer_id, rule, 0 AS part_ord, ord, required, weight,
                  'holds': CASE WHEN absent THEN NOT met ELSE met END, 'count': coalesce(n, 0),
                  'amount': round(coalesce(amount, 0), 2), 'dwell_seconds': round(coalesce(dwell_seconds, 0), 1),
                  'days': coalesce(days, 0), 'first_at': CAST(first_at AS VARCHAR),
-                 'last_at': CAST(last_at AS VARCHAR),
-                 'confidence': confidence, 'events': coalesce(events, [])}) AS detail
+                 'last_at': CAST(last_at AS VARCHAR), 'confidence': confidence}) AS detail
 FROM evidence
 UNION ALL
 SELECT customer_id, rule, 1, ord, required, weight, pair IS NOT NULL, coalesce(confidence, 0),
@@ -693,6 +685,15 @@ SELECT customer_id, need, score, found_by, rule, rule_score, action, recommend, 
        DATE '2024-05-02' AS as_of
 FROM found
 ORDER BY customer_id, need;
+
+-- create table signal_events
+SELECT s.customer_id, s.need, s.rule, m.item, m.latest, m.kind, m.event_id, m.event_time, m.category,
+       m.class, m.merchant, m.amount, m.action, m.dwell_seconds, m.account_id, m.attribution, m.device,
+       m.probability
+FROM signal_rows s
+JOIN signal_matches m ON m.customer_id = s.customer_id AND m.rule = s.rule AND m.latest <= 20
+JOIN signal_evidence x ON x.rule = m.rule AND x.item = m.item
+ORDER BY s.customer_id, s.need, x.ord, m.latest;
 
 -- create table signal_scores
 SELECT * EXCLUDE (parts) FROM signal_part_scores;
