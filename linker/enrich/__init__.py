@@ -13,14 +13,14 @@ Stage order (all SQL on the run's engine, DuckDB or Spark, :mod:`linker.engine`)
    and keeps the evidence.
 5. :func:`~linker.enrich.profiles.build_profiles` writes one row per customer.
 
-:func:`export_enrichment` writes profiles, signals, signal events, aggregates and unmapped categories (atomically, CSV made
-spreadsheet-safe) and ``report.html``.
+:func:`export_enrichment` writes profiles, signals, signal events, aggregates and unmapped categories
+(atomically, CSV made spreadsheet-safe) and ``report.html``.
 
 Tables left in the run database: ``taxonomy_domains``, ``categories``, ``merchant_classes``, ``linked_accounts``,
 ``device_attribution``, ``customer_metrics``, ``need_scores``, ``need_baselines``, ``signal_scores``, ``signals``,
-``signal_events``, ``profiles``, ``unmapped_categories``, ``enrichment_info``, and ``aggregates`` when they are not written to a file
-(a run that exports Parquet writes them to ``aggregates.parquet`` only); ``customer_events`` is temporary, like
-the event tables.
+``signal_events``, ``profiles``, ``unmapped_categories``, ``enrichment_info``, and ``aggregates`` when they are not
+written to a file (a run that exports Parquet writes them to ``aggregates.parquet`` only); ``customer_events`` is
+temporary, like the event tables.
 
 The statements are written once, in DuckDB's spelling (the Spark dialect rewrites them). Where DuckDB has a
 faster construct that Spark lacks, the stage asks the engine's name and uses the portable one elsewhere: active
@@ -236,10 +236,10 @@ def enrichment_manifest(engine: Engine | duckdb.DuckDBPyConnection) -> dict[str,
 
 def export_enrichment(engine: Engine | duckdb.DuckDBPyConnection, out_dir: Path, formats: list[str], *,
                       report: bool = True, report_context: Any = None) -> list[Path]:
-    """Write ``profiles``, ``signals``, ``signal_events`` (Parquet, CSV, JSON Lines), ``unmapped_categories`` (Parquet, CSV) and
-    ``aggregates`` (Parquet only: about fifty rows per customer) in the requested formats, and ``report.html``;
-    every file atomically, by the engine (:func:`linker.export.files.export_table`: on Spark, each Parquet output is
-    a folder of part files).
+    """Write ``profiles``, ``signals``, ``signal_events`` (Parquet, CSV, JSON Lines), ``unmapped_categories``
+    (Parquet, CSV) and ``aggregates`` (Parquet only: about fifty rows per customer) in the requested formats, and
+    ``report.html``; every file atomically, by the engine (:func:`linker.export.files.export_table`: on Spark, each
+    Parquet output is a folder of part files).
 
     Aggregates that :func:`enrich` wrote into a file are moved here (renamed) into ``out_dir``, and their view is
     dropped from the run database once the report has read it: the file is the aggregates' one copy, and a view

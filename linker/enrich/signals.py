@@ -55,8 +55,8 @@ SIGNAL_EVENT_COLUMNS: dict[str, str] = {
     "need": "The need of the signal (a row of signals).",
     "rule": "The signal's fired rule.",
     "item": "The evidence part of the rule the event matched (its id in the signals file).",
-    "latest": "1 for the part's most recent event, 2 for the one before, and so on (at most 20 are kept; the "
-              "part's count in the signal's evidence covers all).",
+    "latest": f"1 for the part's most recent event, 2 for the one before, and so on (at most {MAX_EVENTS} are "
+              f"kept; the part's count in the signal's evidence covers all).",
     "kind": "'purchase', 'browse' or 'card'.",
     "event_id": "The order, browsing event or card transaction.",
     "event_time": "When it happened.",
@@ -133,8 +133,7 @@ def fire_signals(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalRules,
     the latest events of each evidence part of those rules.
 
     ``parts`` are the customer ranges scored one after the other (see :mod:`linker.enrich.parts`): the events
-    kept as evidence are gathered in ordered lists, which DuckDB holds in memory; at 5M customers in one go
-    they did not fit in 5GB.
+    matched to rules are ranked, aggregated and paired in memory, one part's at a time.
 
     ``baselines`` are need baselines saved by an earlier run (:mod:`linker.enrich.baselines`), measured against
     instead of the ones learned from this run's data.
@@ -167,7 +166,8 @@ def fire_signals(engine: Engine | duckdb.DuckDBPyConnection, rules: SignalRules,
 
 
 def _score_customers(engine: Engine, day: str, part: CustomerPart, *, first: bool) -> None:
-    """Score the rules for the customers of ``part`` and write their rows of ``signal_scores`` and ``signals``."""
+    """Score the rules for the customers of ``part`` and write their rows of ``signal_scores``, ``signals`` and
+    ``signal_events``."""
     # latest: the events of each item ranked from the most recent (the first MAX_EVENTS are its signal_events)
     engine.create_table("signal_matches", f"""
         SELECT e.customer_id, x.rule, x.item, e.kind, e.event_id, e.account_id, e.platform, e.event_time,
