@@ -167,12 +167,14 @@ class _Tables:
         self._queue: queue.Queue[GraphTable | BaseException | None] = queue.Queue(maxsize=1)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._compute, name="linker-graph-tables", daemon=True)
+        self._writing: GraphKey | None = None
         self.seconds = 0.0
 
     def _compute(self) -> None:
         started = time.perf_counter()
         try:
             for key, sql in self._order:
+                self._writing = key
                 table_started = time.perf_counter()
                 written = write_graph_file(self._engine, key, sql, self._folder)
                 log.debug("graph tables: %s, %d rows, %.1f s", key, written.rows, time.perf_counter() - table_started)
@@ -202,7 +204,8 @@ class _Tables:
             if isinstance(item, BaseException):
                 if isinstance(item, duckdb.Error | EngineError):
                     name = {"duckdb": "DuckDB", "spark": "Spark"}.get(self._engine.name, self._engine.name)
-                    raise GraphStoreError(f"{name} failed writing the graph's tables: {item}") from item
+                    raise GraphStoreError(f"{name} failed writing the graph's {key_name(self._writing)} table: "
+                                          f"{item}") from item
                 raise item
             yield item
             Path(item.table).unlink(missing_ok=True)
@@ -286,12 +289,12 @@ def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema
             run_statement(conn, statement, "creating the schema")
         for table in tables:
             copy_started = time.perf_counter()
+            what = key_name(table.key)
             if isinstance(table.key, str):
-                what, statement = f"node {table.key}", f"COPY {table.key} FROM $rows"
+                statement = f"COPY {table.key} FROM $rows"
                 counts[table.key] = table.rows
             else:
                 rel, f, to = table.key
-                what = f"relationship {rel} ({f})->({to})"
                 statement = f"COPY {rel} FROM $rows (from='{f}', to='{to}')"
                 counts[rel] += table.rows
             if table.rows and isinstance(table.table, Path):
@@ -308,6 +311,18 @@ def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema
     counts["graph nodes"] = sum(counts[label] for label in schema.nodes)
     counts["graph relationships"] = sum(counts[rel] for rel in schema.relationships)
     return counts
+
+
+def key_name(key: GraphKey | None) -> str:
+    """How a message names a node label or relationship pair.
+
+    >>> key_name("Customer"), key_name(("HAS_NEED", "Customer", "Need"))
+    ('node Customer', 'relationship HAS_NEED (Customer)->(Need)')
+    """
+    if key is None or isinstance(key, str):
+        return f"node {key}"
+    rel, f, to = key
+    return f"relationship {rel} ({f})->({to})"
 
 
 def engine_threads(engine: Engine) -> int | None:

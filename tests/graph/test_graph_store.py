@@ -145,7 +145,7 @@ def test_a_failure_computing_the_tables_keeps_the_previous_store_and_frees_the_c
     real = store_module.load_order
     monkeypatch.setattr(store_module, "load_order", lambda queries, schema: [  # fails in the background thread
         *real(queries, schema)[:1], ("Phone", "SELECT CAST('x' AS INTEGER) AS value")])
-    with pytest.raises(GraphStoreError, match="DuckDB failed writing the graph's tables.*Conversion"):
+    with pytest.raises(GraphStoreError, match="DuckDB failed writing the graph's node Phone table: .*Conversion"):
         load_graph_store(run_con, tmp_path, run_id="broken")
     assert [f for f in os.listdir(tmp_path) if not f.startswith("work.duckdb")] == [STORE_NAME]
     assert run_con.execute("SELECT count(*) FROM customers").fetchall() == [(5,)]
