@@ -219,13 +219,19 @@ def _card_spend(s: Sources) -> str:
         GROUP BY customer_id, mcc"""
 
 
+PRESORTED: frozenset[tuple[str, str, str]] = frozenset({("HAS_NEED", "Customer", "Need")})
+"""Relationship pairs whose query gives its rows in ``src, dst`` order already on DuckDB, which :func:`load_order`
+does not sort again: ``signals`` is written in customer and need order. Sorting it would carry every signal's
+evidence text through DuckDB's sort, which does not fit the engine's share of memory beside the store at a
+million customers and does not spill. (On Spark the rows come in any order: the store loads them all the same.)"""
+
+
 def _has_need(s: Sources) -> str:
+    # signals has one row per customer and need (no ranking: a window would hold every evidence text too)
     return f"""
         SELECT customer_id AS src, need AS dst, score, action, evidence, as_of
-        FROM (SELECT *, row_number() OVER (PARTITION BY customer_id, need ORDER BY as_of DESC, score DESC) AS k
-              FROM {s['signals']}
-              WHERE need IS NOT NULL AND customer_id IN (SELECT customer_id FROM customers))
-        WHERE k = 1"""
+        FROM {s['signals']}
+        WHERE need IS NOT NULL AND customer_id IN (SELECT customer_id FROM customers)"""
 
 
 def relationship_queries(con: Engine | duckdb.DuckDBPyConnection | None, run_id: str = "") -> dict[tuple[str, str, str], str]:
@@ -332,15 +338,16 @@ GraphKey = str | tuple[str, str, str]
 def load_order(queries: GraphQueries, schema: GraphSchema | None = None) -> list[tuple[GraphKey, str]]:
     """Every query in the order a store loads them (all nodes first), each sorted as LadybugDB likes it.
 
-    Nodes are sorted by key and relationships by ``src, dst``: LadybugDB numbers nodes in the order it reads
-    them and builds each relationship table as a CSR by start node, so relationships sorted the same way are
-    looked up and laid out in order instead of at random (a quarter less COPY time).
+    Nodes are sorted by key and relationships by ``src, dst`` (but those in :data:`PRESORTED`): LadybugDB numbers
+    nodes in the order it reads them and builds each relationship table as a CSR by start node, so relationships
+    sorted the same way are looked up and laid out in order instead of at random (a quarter less COPY time).
     """
     schema = schema or load_schema()
     order: list[tuple[GraphKey, str]] = [
         (label, f"SELECT * FROM ({sql}) ORDER BY {quote_ident(schema.nodes[label].key)}")
         for label, sql in queries.nodes.items()]
-    order += [(key, f"SELECT * FROM ({sql}) ORDER BY {', '.join(ENDS)}") for key, sql in queries.relationships.items()]
+    order += [(key, sql if key in PRESORTED else f"SELECT * FROM ({sql}) ORDER BY {', '.join(ENDS)}")
+              for key, sql in queries.relationships.items()]
     return order
 
 

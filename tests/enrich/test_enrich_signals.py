@@ -21,6 +21,7 @@ def _signals(run: RunBuilder) -> dict[tuple[str, str], dict]:
     for r in rows(con, "SELECT * FROM signals"):
         r["evidence"] = json.loads(r["evidence"])
         r["events"] = {}
+        assert (r["customer_id"], r["need"]) not in out   # one signal per customer and need (the graph relies on it)
         out[(r["customer_id"], r["need"])] = r
     for e in rows(con, "SELECT * FROM signal_events"):
         signal = out[(e["customer_id"], e["need"])]

@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from linker.errors import GraphStoreError
-from linker.graph.build import DUCKDB_TYPES, ENDS, graph_queries, write_parquet
+from linker.graph.build import DUCKDB_TYPES, ENDS, PRESORTED, graph_queries, load_order, write_parquet
 from linker.schema import load_schema
 from tests.graph.graph_run import RUN_ID, make_run_tables
 
@@ -128,6 +128,14 @@ def test_summed_amounts_and_dwell_are_rounded_so_that_the_order_of_a_sum_does_no
     for rel, column in (("BROWSED", "dwell_seconds"), ("CARD_SPEND", "amount")):
         sql = q[(rel, "OnlineAccount" if rel == "BROWSED" else "Customer", "Category")]
         assert "round(sum(" in sql and f") AS {column}" in sql
+
+
+def test_relationships_are_sorted_by_their_ends_but_those_already_in_that_order(run_con) -> None:
+    # (enrichment writes signals in customer and need order: tests/enrich/test_enrich_parts.py)
+    order = dict(load_order(graph_queries(run_con, run_id=RUN_ID)))
+    assert PRESORTED and PRESORTED <= set(order)
+    for key, sql in order.items():
+        assert sql.endswith(f"ORDER BY {', '.join(ENDS)}") == (not isinstance(key, str) and key not in PRESORTED), key
 
 
 def test_need_evidence_is_the_signal_evidence(run_con) -> None:
