@@ -167,7 +167,7 @@ class _Tables:
         self._queue: queue.Queue[GraphTable | BaseException | None] = queue.Queue(maxsize=1)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._compute, name="linker-graph-tables", daemon=True)
-        self._writing: GraphKey | None = None
+        self._writing: GraphKey = ""   # the key being written, which a failure names
         self.seconds = 0.0
 
     def _compute(self) -> None:
@@ -313,13 +313,13 @@ def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema
     return counts
 
 
-def key_name(key: GraphKey | None) -> str:
+def key_name(key: GraphKey) -> str:
     """How a message names a node label or relationship pair.
 
     >>> key_name("Customer"), key_name(("HAS_NEED", "Customer", "Need"))
     ('node Customer', 'relationship HAS_NEED (Customer)->(Need)')
     """
-    if key is None or isinstance(key, str):
+    if isinstance(key, str):
         return f"node {key}"
     rel, f, to = key
     return f"relationship {rel} ({f})->({to})"
