@@ -21,7 +21,7 @@ from linker.resolve.comparisons import CANDIDATE_PAIRS, build_pair_levels
 from linker.resolve.decide import decide_links
 from linker.resolve.hubs import find_hubs
 from linker.resolve.model import BUILTIN_IDENTIFIERS, MatchModel, comparisons_for, identifier_comparison
-from linker.resolve.name_levels import account_name_flags
+from linker.resolve.name_levels import account_name_flags, name_pairs_sql
 from linker.resolve.scoring import score_pairs
 from linker.resolve.training import train_model
 from linker.rules import Rules
@@ -90,11 +90,17 @@ def resolve(engine: Engine | duckdb.DuckDBPyConnection, config: ResolutionConfig
     counts["candidate pairs"] = find_candidates(
         engine, near_miss=config.near_miss, unblocked_near=[t for t, spec in declared.items() if spec.near_miss],
         blocking=blocking)
-    # the name statistics of every candidate pair, kept for the next update (which compares only some pairs)
-    account_name_flags(engine, f"({CANDIDATE_PAIRS})", target="account_name_flags", kind="table")
+    # the name statistics of every candidate pair, kept for the next update (which compares only some pairs);
+    # a full run compares every candidate pair, so its names are paired once, for the flags and the levels
+    engine.create_table("candidate_name_pairs", name_pairs_sql(f"({CANDIDATE_PAIRS})"))
+    account_name_flags(engine, "candidate_name_pairs", target="account_name_flags", kind="table")
     compared = scope.compared_pairs(engine.con, bool(blocking)) if scope is not None else None
+    if compared is not None:
+        engine.drop("candidate_name_pairs")
     clock.lap("candidates")
-    build_pair_levels(engine, comparisons, identifiers, attributes, pairs=compared, name_flags="account_name_flags")
+    build_pair_levels(engine, comparisons, identifiers, attributes, pairs=compared, name_flags="account_name_flags",
+                      name_pairs="candidate_name_pairs" if compared is None else None)
+    engine.drop("candidate_name_pairs")
     clock.lap("comparisons")
     if model is None and config.model_file is not None:
         model = MatchModel.load(config.model_file)

@@ -198,10 +198,11 @@ def _owner_name_keys(engine: Engine) -> None:
               SELECT o.owner_kind, o.owner_id, a.name, a.names FROM owners o
               JOIN accounts a ON o.owner_kind = 'account' AND a.account_id = o.owner_id)
     """)
+    # UNION ALL: the two kinds never meet (a key of letters has no space), so their union needs no third pass
     engine.create_table("owner_name_keys", f"""
         SELECT DISTINCT n.owner_kind, n.owner_id, k.name_key
         FROM owner_names n JOIN ({name_keys_sql("owner_names")}) k USING (name)
-        UNION
+        UNION ALL
         SELECT DISTINCT n.owner_kind, n.owner_id, 'surname ' || p.ch
         FROM owner_names n JOIN pinyin_chars p ON p.ch = left(n.name, 1)
     """)

@@ -58,7 +58,8 @@ CANDIDATE_PAIRS = ("SELECT customer_id, account_id FROM pair_evidence UNION ALL 
 
 def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison],
                       identifiers: Sequence[str], attributes: Sequence[Attribute], *, pairs: str | None = None,
-                      target: str = "pair_levels", name_flags: str | None = None) -> int:
+                      target: str = "pair_levels", name_flags: str | None = None,
+                      name_pairs: str | None = None) -> int:
     """Create ``target`` (default ``pair_levels``) from ``pair_evidence``, ``owner_values``, ``customers`` and
     ``accounts``.
 
@@ -76,6 +77,9 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
     name_flags
         A table of :func:`~linker.resolve.name_levels.account_name_flags` to compare names with (by default
         counted over ``pairs``).
+    name_pairs
+        A table of :func:`~linker.resolve.name_levels.name_pairs_sql` over ``pairs``, built by the caller already
+        (by default built here).
 
     Returns
     -------
@@ -88,7 +92,7 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
     engine.create_table("pairs", f"SELECT DISTINCT customer_id, account_id FROM ({source})")
     _identifier_levels(engine, identifiers)
     _timing_levels(engine)
-    name_levels(engine, "pairs", flags=name_flags)
+    name_levels(engine, "pairs", flags=name_flags, name_pairs=name_pairs)
     id_columns = []
     for t in identifiers:
         differ = IDENTIFIER_RANKS.index("differ")

@@ -162,8 +162,10 @@ def _level_sql() -> str:
         ELSE {level['unrelated_nickname']} END"""
 
 
-def _name_pairs_sql(pairs: str) -> str:
-    """SQL: one row per candidate pair of relation ``pairs`` and pair of their names (customer's, account's)."""
+def name_pairs_sql(pairs: str) -> str:
+    """SQL: one row per candidate pair of relation ``pairs`` (``customer_id``, ``account_id``; a pair may repeat)
+    and pair of their names (``cname``, ``aname``): the rows :func:`account_name_flags` and :func:`name_levels`
+    read."""
     return f"""
         WITH p AS (SELECT DISTINCT customer_id, account_id FROM {pairs}),
         cn AS (SELECT customer_id, unnest({names_of_owner_sql()}) AS cname
@@ -174,12 +176,12 @@ def _name_pairs_sql(pairs: str) -> str:
         FROM p JOIN cn USING (customer_id) JOIN an USING (account_id)"""
 
 
-def account_name_flags(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *,
+def account_name_flags(engine: Engine | duckdb.DuckDBPyConnection, name_pairs: str, *,
                        target: str = "account_name_flags", kind: TableKind = "temp") -> None:
-    """Create ``target(name, generic, namelike)`` for every account name of the candidate pairs in relation
-    ``pairs``, with the statistics they rest on counted over those pairs' names: handle stems (a platform's
-    default handles make a name ``generic``) and the surnames and given-name characters of the customers (which
-    make a name ``namelike``).
+    """Create ``target(name, generic, namelike)`` for every account name of the candidate pairs' names in relation
+    ``name_pairs`` (:func:`name_pairs_sql`), with the statistics they rest on counted over those names: handle
+    stems (a platform's default handles make a name ``generic``) and the surnames and given-name characters of
+    the customers (which make a name ``namelike``).
 
     An update (:mod:`linker.update`) compares only some pairs again; it counts the flags over all candidate
     pairs and hands them to :func:`name_levels`, so that each pair gets the level a full run gives it.
@@ -188,7 +190,7 @@ def account_name_flags(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *
     compound = ", ".join(f"'{s}'" for s in COMPOUND_SURNAMES)
     generic = ", ".join(f"'{g}'" for g in GENERIC_NAMES)
     engine.create_table(target, f"""
-        WITH name_pairs AS ({_name_pairs_sql(pairs)}),
+        WITH name_pairs AS (SELECT * FROM {name_pairs}),
         account_name_forms AS (
             SELECT name, lower(regexp_replace(name, '{_STRIP}', '', 'g')) AS chars,
                    regexp_replace(name, '[^\\p{{Han}}]', '', 'g') AS cjk,
@@ -223,13 +225,15 @@ def account_name_flags(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *
     """, kind=kind)
 
 
-def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *, flags: str | None = None) -> None:
+def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *, flags: str | None = None,
+                name_pairs: str | None = None) -> None:
     """Create ``pair_name_levels(customer_id, account_id, level, value)`` for the candidate pairs in relation
     ``pairs`` (``customer_id``, ``account_id``): the best NAME level over the pair's names and the account name
     that gave it. Pairs without an informative name on both sides have no row.
 
     ``flags``: a table of :func:`account_name_flags` counted over a larger set of pairs (an update's); by default
-    they are counted over ``pairs``.
+    they are counted over ``pairs``. ``name_pairs``: a table of :func:`name_pairs_sql` over the same pairs,
+    when the caller has built it already (a full run builds it once, for its flags and its levels).
 
     Examples
     --------
@@ -247,13 +251,15 @@ def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *, flags
     """
     engine = as_engine(engine)
     register_pinyin(engine)
-    engine.create_table("name_pairs", _name_pairs_sql(pairs))
+    if name_pairs is None:
+        engine.create_table("name_pairs", name_pairs_sql(pairs))
+    names = name_pairs or "name_pairs"
     engine.create_table("customer_name_forms", f""
-                f"{_customer_forms_sql('(SELECT DISTINCT cname AS name FROM name_pairs)')}")
+                f"{_customer_forms_sql(f'(SELECT DISTINCT cname AS name FROM {names})')}")
     engine.create_table("account_name_forms", f""
-                f"{_account_forms_sql('(SELECT DISTINCT aname AS name FROM name_pairs)')}")
+                f"{_account_forms_sql(f'(SELECT DISTINCT aname AS name FROM {names})')}")
     if flags is None:
-        account_name_flags(engine, pairs, target="account_name_kinds_flags")
+        account_name_flags(engine, names, target="account_name_kinds_flags")
     engine.create_table("account_name_kinds", f"""
         SELECT f.*, k.generic, k.namelike
         FROM account_name_forms f JOIN {flags or 'account_name_kinds_flags'} k USING (name)
@@ -261,7 +267,7 @@ def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *, flags
     engine.create_table("pair_name_levels", f"""
         WITH leveled AS (
             SELECT name_pairs.customer_id, name_pairs.account_id, name_pairs.aname, a.generic, {_level_sql()} AS level
-            FROM name_pairs
+            FROM {names} name_pairs
             JOIN customer_name_forms c ON c.name = name_pairs.cname
             JOIN account_name_kinds a ON a.name = name_pairs.aname
             WHERE c.chars <> '')
@@ -270,5 +276,5 @@ def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *, flags
         WHERE NOT (generic AND level >= {NAME.level_names().index('surname_only')})
         GROUP BY customer_id, account_id
     """)
-    engine.drop("name_pairs", "customer_name_forms", "account_name_forms", "account_name_kinds",
-                "account_name_kinds_flags")
+    engine.drop(*(["name_pairs"] if name_pairs is None else []), "customer_name_forms", "account_name_forms",
+                "account_name_kinds", "account_name_kinds_flags")
