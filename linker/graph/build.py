@@ -392,14 +392,22 @@ def graph_file(folder: Path, key: GraphKey) -> Path:
     return folder / f"{key if isinstance(key, str) else relationship_file_stem(*key)}.parquet"
 
 
+ROW_GROUP_BYTES = "32MB"
+"""The most a row group of a graph file holds on DuckDB. DuckDB's writer keeps a row group per thread in memory
+before writing it out, and its default (122,880 rows) is over 200 MB for ``HAS_NEED``, whose every row carries a
+signal's evidence: more than the engine's share of memory beside the store at five million customers. Files of
+short rows keep the default row count."""
+
+
 def write_graph_file(engine: Engine, key: GraphKey, sql: str, folder: Path) -> GraphFile:
     """Write the rows of one query of :func:`load_order` as its Parquet file in ``folder``, by the engine (DuckDB:
-    snappy-compressed, quick to write and to read; Spark: one file, written by one task after the sort)."""
+    snappy-compressed, quick to write and to read, row groups of at most :data:`ROW_GROUP_BYTES`; Spark: one file,
+    written by one task after the sort)."""
     path = graph_file(folder, key)
     if engine.name == "duckdb":
         con: duckdb.DuckDBPyConnection = engine.con  # type: ignore[attr-defined]
-        rows = con.execute(f"COPY ({sql}) TO {quote_literal(str(path))} (FORMAT parquet, COMPRESSION snappy)"
-                           ).fetchall()
+        rows = con.execute(f"COPY ({sql}) TO {quote_literal(str(path))} (FORMAT parquet, COMPRESSION snappy, "
+                           f"ROW_GROUP_SIZE_BYTES {quote_literal(ROW_GROUP_BYTES)})").fetchall()
         return GraphFile(key, path, int(rows[0][0]) if rows else 0)
     return GraphFile(key, path, engine.write_parquet(sql, path))
 

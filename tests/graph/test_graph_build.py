@@ -7,7 +7,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from linker.errors import GraphStoreError
-from linker.graph.build import DUCKDB_TYPES, ENDS, PRESORTED, graph_queries, load_order, write_parquet
+from linker.engine import as_engine
+from linker.graph.build import (
+    DUCKDB_TYPES,
+    ENDS,
+    PRESORTED,
+    ROW_GROUP_BYTES,
+    graph_queries,
+    load_order,
+    write_graph_file,
+    write_parquet,
+)
 from linker.schema import load_schema
 from tests.graph.graph_run import RUN_ID, make_run_tables
 
@@ -136,6 +146,20 @@ def test_relationships_are_sorted_by_their_ends_but_those_already_in_that_order(
     assert PRESORTED and PRESORTED <= set(order)
     for key, sql in order.items():
         assert sql.endswith(f"ORDER BY {', '.join(ENDS)}") == (not isinstance(key, str) and key not in PRESORTED), key
+
+
+def test_a_file_of_long_rows_is_written_in_row_groups_of_bounded_size(tmp_path: Path) -> None:
+    # DuckDB's writer holds a row group per thread: 40,000 rows of 2 KB of evidence are one row group of 80 MB by
+    # default, which is what ran the engine out of memory for HAS_NEED at five million customers
+    con = duckdb.connect()
+    key = ("HAS_NEED", "Customer", "Need")
+    file = write_graph_file(as_engine(con), key, "SELECT 'C' || i AS src, 'n' AS dst, repeat(md5(i::VARCHAR), 64) "
+                                                 "AS evidence FROM range(40000) t(i)", tmp_path)
+    groups = pq.ParquetFile(file.path).metadata
+    assert file.rows == 40_000
+    limit = int(ROW_GROUP_BYTES.removesuffix("MB")) * 1_000_000
+    assert groups.num_row_groups >= 80_000_000 // limit
+    assert all(groups.row_group(i).total_byte_size <= 1.25 * limit for i in range(groups.num_row_groups))
 
 
 def test_need_evidence_is_the_signal_evidence(run_con) -> None:
