@@ -67,7 +67,7 @@ def prepare(size: Size, root: Path = DEFAULT_ROOT, *, seed: int = 42) -> Path:
 
 def run_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, graph: bool = True, splink: bool = True,
                   floor: bool = True, threads: int | None = None, memory_limit: str | None = None,
-                  formats: list[str] | None = None, seed: int = 42) -> dict[str, Any]:
+                  formats: list[str] | None = None, seed: int = 42, aggregates: bool = False) -> dict[str, Any]:
     """Run the pipeline on the data set of ``size`` and return its figures (see the module docstring).
 
     Parameters
@@ -91,6 +91,8 @@ def run_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, graph: bool = 
         ``"jsonl"`` times the text copies too, which at the largest sizes need more disk than the data.
     seed
         Seed of the generated data.
+    aggregates
+        Also write the aggregates (``output.aggregates``: off by default).
 
     Returns
     -------
@@ -105,7 +107,7 @@ def run_benchmark(size: str | Size, *, root: Path = DEFAULT_ROOT, graph: bool = 
     size = SIZES[size] if isinstance(size, str) else size
     config = prepare(size, root, seed=seed)
     out = config.parent / "out"
-    overrides: dict[str, Any] = {"output.dir": str(out), "output.graph_store": graph}
+    overrides: dict[str, Any] = {"output.dir": str(out), "output.graph_store": graph, "output.aggregates": aggregates}
     if threads:
         overrides["engine.threads"] = threads
     if memory_limit:

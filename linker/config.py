@@ -318,6 +318,10 @@ class OutputConfig(_Model):
         default_factory=lambda: ["parquet"], description="Formats of the exported tables: Parquet; add 'csv' and "
         "'jsonl' for text copies (profiles and signals in JSON Lines, the others in CSV).")
     graph_store: bool = Field(True, description="Load the embedded Cypher store (graph.lbug) after the run.")
+    aggregates: bool = Field(False, description="Also write aggregates.parquet: every measure per window for "
+                             "each customer and class, need domain and total, with the accounts behind each row. "
+                             "About half the enrichment's time; the profiles carry each customer's totals, top "
+                             "classes and domains, and the report the spend per domain, without it.")
     pseudonymize: bool = Field(
         False, description="Every file of the run holds keyed pseudonyms (HMAC-SHA256) or nothing for ids, "
         "names, phones, emails, devices and birth dates: ids and identifier values become pseudonyms once "

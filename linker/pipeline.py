@@ -240,6 +240,7 @@ def _run_stages(config: Config, frames: dict[str, pd.DataFrame] | None, staging:
         with _stage(hook, "enrich", result.stages) as timing:
             result.counts.update(enrich(engine, config.enrichment, rules=enrichment_rules,
                                         workdir=staging / WORK_DIR,
+                                        aggregates=config.output.aggregates,
                                         aggregates_file="parquet" in config.output.formats))
             timing.rows = result.counts["customer events"]
             result.files += moved([save_baselines(engine, staging / BASELINES_FILE)])

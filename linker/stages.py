@@ -82,7 +82,7 @@ MATCH_WEIGHTS = TableContract("match_weights", (
     ("u", "DOUBLE"), ("weight", "DOUBLE")))
 
 _ENRICHED = ("taxonomy_domains", "categories", "merchant_classes", "linked_accounts", "device_attribution",
-             "aggregates", "customer_metrics", "need_scores", "need_baselines", "signal_scores", "signals",
+             "aggregates", "domain_spend", "customer_metrics", "need_scores", "need_baselines", "signal_scores", "signals",
              "signal_events", "profiles", "unmapped_categories", "enrichment_info")
 
 STAGES: tuple[Stage, ...] = (

@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--memory-limit", help="DuckDB memory limit (default: the config's, 3GB)")
     p.add_argument("--formats", nargs="+", choices=["parquet", "csv", "jsonl"],
                    help="export formats (default: the config's, Parquet only; csv and jsonl add the text copies)")
+    p.add_argument("--aggregates", action="store_true",
+                   help="also write the aggregates (output.aggregates), as linker run --aggregates does")
     p.add_argument("--splink-model", action="store_true",
                    help="also time Splink's probabilistic training and prediction on the run's tables")
     p.add_argument("--splink-u-pairs", type=float, default=1e7,
@@ -100,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(max(args.repeat, 1)):
             runs.append(run_benchmark(size, root=args.root, graph=args.graph, splink=args.splink and i == 0,
                                       floor=args.floor and i == 0, threads=args.threads,
-                                      memory_limit=args.memory_limit, formats=args.formats))
+                                      memory_limit=args.memory_limit, formats=args.formats,
+                                      aggregates=args.aggregates))
             if reference is not None:
                 references.append(_run_reference(reference, args, size))
         best = min(runs, key=lambda r: r["pipeline"]["seconds"])

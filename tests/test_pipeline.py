@@ -32,9 +32,17 @@ def test_a_long_quarantined_record_is_cut_in_the_csv_and_whole_beside_it(dataset
     assert side == {"_row": 4, "line": 5, "record": f"C9,{long}"}
 
 
-def test_aggregates_go_to_their_parquet_file_only_and_stay_in_the_database_without_parquet(dataset) -> None:
+def test_aggregates_are_written_when_asked_for_to_their_parquet_file_only(dataset) -> None:
     config = dataset()
     out = run(load_config(config)).output_dir
+    assert not (out / "aggregates.parquet").exists() and (out / "profiles.parquet").is_file()
+    with duckdb.connect(str(out / "work.duckdb"), read_only=True) as con:
+        assert not con.execute("SELECT * FROM duckdb_tables() WHERE table_name = 'aggregates'").fetchall()
+        assert con.execute("SELECT count(*) FROM domain_spend").fetchall()[0][0] > 0
+    assert "Spend by domain" in (out / "report.html").read_text(encoding="utf-8")
+
+    asked = {**config, "output": {**config["output"], "aggregates": True}}
+    out = run(load_config(asked)).output_dir
     written = duckdb.connect().execute(f"SELECT count(*), count(DISTINCT customer_id) "
                                        f"FROM read_parquet('{out / 'aggregates.parquet'}')").fetchall()[0]
     assert written[0] > written[1] > 0
@@ -42,7 +50,7 @@ def test_aggregates_go_to_their_parquet_file_only_and_stay_in_the_database_witho
         assert not con.execute("SELECT * FROM duckdb_views() WHERE view_name = 'aggregates'").fetchall()
         assert con.execute("SELECT count(*) FROM profiles").fetchall()[0][0] > 0
 
-    out = run(load_config({**config, "output": {**config["output"], "formats": ["csv"]}})).output_dir
+    out = run(load_config({**asked, "output": {**asked["output"], "formats": ["csv"]}})).output_dir
     assert not list(out.glob("*.parquet")) and (out / "profiles.csv").is_file()
     with duckdb.connect(str(out / "work.duckdb"), read_only=True) as con:   # a table of the run database then
         assert con.execute("SELECT count(*) FROM aggregates").fetchall()[0][0] == written[0]

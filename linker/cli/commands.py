@@ -31,6 +31,9 @@ def run(config: ConfigOption = Path("linker.toml"), output: OutputOption = None,
         json_summary: JsonOption = False,
         as_of: Annotated[Optional[str], typer.Option(help="Reference date YYYY-MM-DD (overrides config).")] = None,
         no_graph: Annotated[bool, typer.Option("--no-graph", help="Skip the embedded graph store.")] = False,
+        aggregates: Annotated[bool, typer.Option(
+            "--aggregates", help="Also write aggregates.parquet, every measure per customer, class and need domain "
+                                 "(sets output.aggregates; about half the enrichment's time).")] = False,
         model: Annotated[Optional[Path], typer.Option(
             "--model", help="Score with the match model of an earlier run (its model.json) instead of estimating "
                             "one from this run's data.")] = None,
@@ -52,6 +55,7 @@ def run(config: ConfigOption = Path("linker.toml"), output: OutputOption = None,
 
     overrides = {"output.dir": str(output) if output else None, "enrichment.as_of": as_of,
                  "output.graph_store": False if no_graph else None,
+                 "output.aggregates": True if aggregates else None,
                  "resolution.model_file": str(model.resolve()) if model else None,
                  "enrichment.baselines_file": str(baselines.resolve()) if baselines else None,
                  "output.formats": formats or None}

@@ -7,7 +7,9 @@ Stage order (all SQL on the run's engine, DuckDB or Spark, :mod:`linker.engine`)
    names are counted, never dropped.
 2. :mod:`~linker.enrich.attribution` attributes events to customers: card transactions, purchases and browsing of
    *linked* accounts, and device-only browsing through a device held by exactly one customer.
-3. :func:`~linker.enrich.aggregate.build_aggregates` aggregates per class, domain and in total over the windows.
+3. :func:`~linker.enrich.aggregate.build_aggregates` aggregates per class, domain and in total over the windows
+   (the per-customer totals the profiles read, the spend per domain the report draws, and ``aggregates`` when
+   asked for).
 4. :func:`~linker.enrich.signals.fire_signals` scores every customer's engagement with each need's domains
    against the population (:mod:`~linker.enrich.engagement`), refines needs with the rules (data, not code)
    and keeps the evidence.
@@ -18,9 +20,9 @@ Stage order (all SQL on the run's engine, DuckDB or Spark, :mod:`linker.engine`)
 
 Tables left in the run database: ``taxonomy_domains``, ``categories``, ``merchant_classes``, ``linked_accounts``,
 ``device_attribution``, ``customer_metrics``, ``need_scores``, ``need_baselines``, ``signal_scores``, ``signals``,
-``signal_events``, ``profiles``, ``unmapped_categories``, ``enrichment_info``, and ``aggregates`` when they are not
-written to a file (a run that exports Parquet writes them to ``aggregates.parquet`` only); ``customer_events`` is
-temporary, like the event tables.
+``signal_events``, ``profiles``, ``unmapped_categories``, ``domain_spend``, ``enrichment_info``, and ``aggregates``
+when they are built and not written to a file (a run that exports Parquet writes them to ``aggregates.parquet``
+only); ``customer_events`` is temporary, like the event tables.
 
 The statements are written once, in DuckDB's spelling (the Spark dialect rewrites them). Where DuckDB has a
 faster construct that Spark lacks, the stage asks the engine's name and uses the portable one elsewhere: active
@@ -120,7 +122,7 @@ def load_enrichment_rules(config: EnrichmentConfig) -> EnrichmentRules:
 
 def enrich(engine: Engine | duckdb.DuckDBPyConnection, config: EnrichmentConfig, *,
            rules: EnrichmentRules | None = None,
-           workdir: Path | None = None, aggregates_file: bool = True) -> dict[str, int]:
+           workdir: Path | None = None, aggregates: bool = True, aggregates_file: bool = True) -> dict[str, int]:
     """Run the enrichment stage on a resolved run database.
 
     Parameters
@@ -137,6 +139,10 @@ def enrich(engine: Engine | duckdb.DuckDBPyConnection, config: EnrichmentConfig,
         A folder for the attributed events, written there one customer part per folder when there are several
         parts (the pipeline gives the run's ``.work``; its caller deletes it after closing ``con``). Without
         it they stay in one table, which each part scans whole: the same results, slower at scale.
+    aggregates
+        Build ``aggregates`` (per customer and class, domain and total, every measure per window; about half
+        the stage's time). Without it the profiles and the report are the same: they read the per-customer
+        totals and the spend per domain, which are built either way.
     aggregates_file
         With a ``workdir``: write the aggregates as they are computed into ``<workdir>/aggregates.parquet``
         (``aggregates`` is then a view of it, which :func:`export_enrichment` moves into the output folder);
@@ -175,7 +181,7 @@ def enrich(engine: Engine | duckdb.DuckDBPyConnection, config: EnrichmentConfig,
             "SELECT attribution, count(*) FROM customer_events GROUP BY 1 ORDER BY 1"):
         counts[f"customer events {attribution}"] = int(n)
     counts["unmapped events"] = build_unmapped_categories(engine)
-    counts["aggregates"] = build_aggregates(engine, config.windows_days, as_of, parts=parts,
+    counts["aggregates"] = build_aggregates(engine, config.windows_days, as_of, parts=parts, rows=aggregates,
                                             target=workdir / AGGREGATES_FILE if workdir and aggregates_file else None)
     counts.update(fire_signals(engine, rules.signals, as_of, config.windows_days, parts=parts,
                                baselines=rules.baselines))
@@ -270,6 +276,8 @@ def export_enrichment(engine: Engine | duckdb.DuckDBPyConnection, out_dir: Path,
     for stem, (query, allowed, ordered) in EXPORTS.items():
         if stem == "aggregates" and con is not None and written is not None and "parquet" in formats:
             files.append(_move_aggregates(con, written, out_dir / AGGREGATES_FILE))
+            continue
+        if stem == "aggregates" and not engine.exists("aggregates"):   # not asked for (output.aggregates)
             continue
         files += export_table(engine, query, out_dir / stem, [f for f in formats if f in allowed], ordered=ordered)
     if report:

@@ -85,12 +85,16 @@ CUSTOMER_TOTALS = "customer_totals"
 """Table of :func:`build_aggregates` for the profiles: per customer with events, the total row's figures over
 the configured windows and the top classes and domains of the longest window."""
 
+DOMAIN_SPEND = "domain_spend"
+"""Table of :func:`build_aggregates` for the run report: per need domain, the spend of all customers in each
+window (``spend_30d`` ... ``spend_all``)."""
+
 
 def build_aggregates(engine: Engine | duckdb.DuckDBPyConnection, windows: list[int], as_of: date, *,
                      parts: Sequence[CustomerPart] = (WHOLE,), conversion_days: int = CONVERSION_DAYS,
-                     target: Path | None = None) -> int:
+                     target: Path | None = None, rows: bool = True) -> int:
     """Write the aggregates (columns of :func:`aggregate_columns`) of ``customer_events``, and create
-    :data:`CUSTOMER_TOTALS` for the profiles.
+    :data:`CUSTOMER_TOTALS` for the profiles and :data:`DOMAIN_SPEND` for the report.
 
     Parameters
     ----------
@@ -110,11 +114,14 @@ def build_aggregates(engine: Engine | duckdb.DuckDBPyConnection, windows: list[i
         A Parquet file to write the rows into, part after part, as they are computed (renamed into place at
         the end); ``aggregates`` is then a view reading it. Without it, or on an engine other than DuckDB,
         ``aggregates`` is a table of the run.
+    rows
+        False: build only :data:`CUSTOMER_TOTALS` and :data:`DOMAIN_SPEND`, not ``aggregates`` (nor the
+        domains' conversions and the accounts behind each row, which only ``aggregates`` holds).
 
     Returns
     -------
     int
-        Rows written: one per customer and key with at least one event.
+        Rows written: one per customer and key with at least one event (0 without ``rows``).
 
     Notes
     -----
@@ -138,28 +145,34 @@ def build_aggregates(engine: Engine | duckdb.DuckDBPyConnection, windows: list[i
         JOIN agg_classes c ON c.class IS NOT DISTINCT FROM e.class
     """)
     oldest = max(int(engine.scalar("SELECT coalesce(max(age_days), 0) FROM agg_all_events")), 1)
-    rows = 0
+    written = 0
+    if not rows:   # none of an earlier run's (an update's run database) either
+        engine.drop("aggregates")
     con = engine.con if isinstance(engine, DuckDBEngine) and engine.name == "duckdb" else None
-    with ParquetAppender(target) if target is not None and con is not None else nullcontext() as appender:
+    to_file = target if rows and con is not None else None
+    with ParquetAppender(to_file) if to_file is not None else nullcontext() as appender:
         for n, part in enumerate(parts):
             engine.create_table("agg_events", f"SELECT * FROM agg_all_events WHERE {part.where()}")
-            _conversions(engine, spans, conversion_days)
-            _accounts(engine, spans)
+            _conversions(engine, spans, conversion_days, domains=rows)
             _class_rows(engine, spans, oldest, days)
-            _rolled_rows(engine, spans, days)
-            query = _rows_query(spans, oldest, day, days)
-            if appender is not None and con is not None:
-                rows += appender.append(con, query)
-            else:
-                write_part(engine, "aggregates", query, n == 0)
+            _rolled_rows(engine, spans, days, every_domain=rows)
+            write_part(engine, "agg_class_spend", _class_spend(spans), n == 0, kind="temp")
+            if rows:
+                _accounts(engine, spans)
+                query = _rows_query(spans, oldest, day, days)
+                if appender is not None and con is not None:
+                    written += appender.append(con, query)
+                else:
+                    write_part(engine, "aggregates", query, n == 0)
             write_part(engine, CUSTOMER_TOTALS, _customer_totals(spans, oldest, day, days), n == 0)
-    if appender is not None and con is not None:
-        con.execute(f"CREATE OR REPLACE VIEW aggregates AS SELECT * FROM read_parquet({quote_literal(str(target))})")
-    else:
-        rows = engine.count("aggregates")
+    if to_file is not None and con is not None:
+        con.execute(f"CREATE OR REPLACE VIEW aggregates AS SELECT * FROM read_parquet({quote_literal(str(to_file))})")
+    elif rows:
+        written = engine.count("aggregates")
+    _domain_spend(engine, spans)
     engine.drop("agg_all_events", "agg_events", "agg_conversions", "agg_accounts", "agg_members", "agg_keys",
-                "agg_classes", "agg_class", "agg_rolled")
-    return rows
+                "agg_classes", "agg_class", "agg_rolled", "agg_class_spend")
+    return written
 
 
 @dataclass(frozen=True)
@@ -222,18 +235,40 @@ def _class_rows(engine: Engine, spans: list[int | None], oldest: int, days: DayS
     """)
 
 
-def _rolled_rows(engine: Engine, spans: list[int | None], days: DaySets) -> None:
+def _rolled_rows(engine: Engine, spans: list[int | None], days: DaySets, *, every_domain: bool = True) -> None:
     """``agg_rolled``: the domain and total rows of the part, summing the class rows of ``agg_class`` (the
-    columns of ``agg_class`` with ``key_id`` for ``class_id``)."""
+    columns of ``agg_class`` with ``key_id`` for ``class_id``); without ``every_domain``, only the total rows
+    (what :data:`CUSTOMER_TOTALS` reads)."""
     labels = [window_label(w) for w in spans]
     summed = ", ".join(f"sum({m}_{lab}) AS {m}_{lab}" for m in _SUMMED for lab in labels)
     lowest = ", ".join(f"min({m}_{lab}) AS {m}_{lab}" for m in _LOWEST for lab in labels)
+    keys = "m.level <> 'class'" if every_domain else "m.level = 'total'"
     engine.create_table("agg_rolled", f"""
         SELECT c.customer_id, m.key_id, {summed}, {lowest}, max(last_at) AS last_at,
                max(last_spend_at) AS last_spend_at, {days.unite} AS days
-        FROM agg_class c JOIN agg_members m USING (class_id) WHERE m.level <> 'class'
+        FROM agg_class c JOIN agg_members m USING (class_id) WHERE {keys}
         GROUP BY c.customer_id, m.key_id
     """)
+
+
+def _class_spend(spans: list[int | None]) -> str:
+    """The part's spend per class and window (all its customers), for :data:`DOMAIN_SPEND`."""
+    spend = ", ".join(f"sum(coalesce(purchase_amount_{lab}, 0) + coalesce(card_amount_{lab}, 0)) AS spend_{lab}"
+                      for lab in map(window_label, spans))
+    return f"SELECT class_id, {spend} FROM agg_class GROUP BY class_id"
+
+
+def _domain_spend(engine: Engine, spans: list[int | None]) -> None:
+    """:data:`DOMAIN_SPEND` from the parts' ``agg_class_spend``: a domain's spend is its classes' (a parent
+    domain's holds its sub-domains'), to the cent."""
+    spend = ", ".join(f"round(sum(s.spend_{lab}), 2) AS spend_{lab}" for lab in map(window_label, spans))
+    engine.create_table(DOMAIN_SPEND, f"""
+        SELECT k.key AS domain, {spend}
+        FROM agg_class_spend s JOIN agg_members m USING (class_id) JOIN agg_keys k USING (key_id)
+        WHERE m.level = 'domain'
+        GROUP BY k.key
+        ORDER BY k.key
+    """, kind="table")
 
 
 def _measures(spans: list[int | None], oldest: int, days: DaySets) -> dict[str, Callable[[str], str]]:
@@ -322,8 +357,13 @@ def _customer_totals(spans: list[int | None], oldest: int, day: str, days: DaySe
                   WHERE m.level = 'class' AND k.key <> 'unmapped'
                   UNION ALL
                   SELECT r.customer_id, k.level, k.key, {measures['spend'](longest)}, NULL
-                  FROM agg_rolled r JOIN agg_keys k USING (key_id)
-                  WHERE k.level = 'domain' AND k.key IN (SELECT top_domain FROM taxonomy_classes))
+                  FROM (SELECT c.customer_id, m.key_id, sum(purchase_amount_{longest}) AS purchase_amount_{longest},
+                               sum(card_amount_{longest}) AS card_amount_{longest}
+                        FROM agg_class c JOIN agg_members m USING (class_id)
+                        WHERE m.key_id IN (SELECT key_id FROM agg_keys
+                                           WHERE level = 'domain' AND key IN (SELECT top_domain FROM taxonomy_classes))
+                        GROUP BY c.customer_id, m.key_id) r
+                  JOIN agg_keys k USING (key_id))
             GROUP BY customer_id)
         SELECT r.customer_id, first_at_all AS first_seen, last_at AS last_seen,
                date_diff('day', CAST(last_at AS DATE), {day}) AS recency_days,
@@ -392,10 +432,10 @@ def _keys(engine: Engine) -> None:
     engine.drop("agg_members_named")
 
 
-def _conversions(engine: Engine, spans: list[int | None], conversion_days: int) -> None:
+def _conversions(engine: Engine, spans: list[int | None], conversion_days: int, *, domains: bool = True) -> None:
     """``agg_conversions`` (customer_id, key_id, ``converted_<w>`` per window): browsing events followed by a
-    purchase or card payment with the same class (class and total keys) or domain (domain keys) within
-    ``conversion_days``, counted in the windows holding the browsing event.
+    purchase or card payment with the same class (class and total keys) or domain (domain keys, unless
+    ``domains`` is false) within ``conversion_days``, counted in the windows holding the browsing event.
 
     Each browsing event meets the first spend of its customer and key at or after it (:data:`NEXT_SPEND`).
     """
@@ -404,7 +444,7 @@ def _conversions(engine: Engine, spans: list[int | None], conversion_days: int) 
         WITH keyed AS (
             SELECT e.customer_id, m.key_id, m.level, e.kind, e.event_time, e.age_days
             FROM agg_events e JOIN agg_members m USING (class_id)
-            WHERE m.level <> 'total'),
+            WHERE m.level {"<> 'total'" if domains else "= 'class'"}),
         browsed AS (SELECT * FROM keyed WHERE kind = 'browse'),
         spend AS (   -- only where something was browsed, and the browsing only where something was bought
             SELECT customer_id, key_id, event_time FROM keyed

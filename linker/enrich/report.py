@@ -84,7 +84,7 @@ def render_report(con: Engine | duckdb.DuckDBPyConnection, context: ReportContex
         ("Events attributed to customers", ("customer_events",), _attribution),
         ("Need signals", ("signals",), _signals),
         ("Engagement baselines", ("need_baselines",), _baselines),
-        ("Spend by domain", ("aggregates", "taxonomy_domains"), _domains),
+        ("Spend by domain", ("domain_spend", "taxonomy_domains"), _domains),
         ("Category mapping", ("categories",), _matching),
         ("Unmapped categories", ("unmapped_categories",), _unmapped),
     ]
@@ -357,24 +357,22 @@ def _matching(con: Engine) -> list[str]:
 
 
 def _domains(con: Engine) -> list[str]:
-    # the longest window: a column spend_<days>d of aggregates
-    windows = [int(name[6:-1]) for name, _ in con.columns("aggregates") if re.fullmatch(r"spend_[0-9]+d", name)]
+    # the longest window: a column spend_<days>d of domain_spend
+    windows = [int(name[6:-1]) for name, _ in con.columns("domain_spend") if re.fullmatch(r"spend_[0-9]+d", name)]
     if not windows:
         return []
     spend = f"spend_{max(windows)}d"
-    # a parent domain's rows hold its children's events: only top-level domains add up to the whole
-    rows = _rows(con, f"""SELECT a.key, round(sum(a.{spend})) FROM aggregates a
-                          JOIN taxonomy_domains d ON d.domain = a.key AND d.parent IS NULL
-                          WHERE a.level = 'domain' AND a.{spend} > 0
-                          GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20""")
-    children = _rows(con, f"""SELECT d.parent, a.key, round(sum(a.{spend})) AS spend,
-                                     round(sum(a.{spend}) / nullif(max(p.spend), 0), 3)
-                              FROM aggregates a JOIN taxonomy_domains d ON d.domain = a.key AND d.parent IS NOT NULL
-                              LEFT JOIN (SELECT key, sum({spend}) AS spend FROM aggregates
-                                         WHERE level = 'domain' GROUP BY key) p
-                                  ON p.key = d.parent
-                              WHERE a.level = 'domain' AND a.{spend} > 0
-                              GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2""")
+    # a parent domain's spend holds its children's: only top-level domains add up to the whole
+    rows = _rows(con, f"""SELECT s.domain, round(s.{spend}) FROM domain_spend s
+                          JOIN taxonomy_domains d ON d.domain = s.domain AND d.parent IS NULL
+                          WHERE s.{spend} > 0
+                          ORDER BY 2 DESC, 1 LIMIT 20""")
+    children = _rows(con, f"""SELECT d.parent, s.domain, round(s.{spend}),
+                                     round(s.{spend} / nullif(p.{spend}, 0), 3)
+                              FROM domain_spend s JOIN taxonomy_domains d ON d.domain = s.domain AND d.parent IS NOT NULL
+                              LEFT JOIN domain_spend p ON p.domain = d.parent
+                              WHERE s.{spend} > 0
+                              ORDER BY 1, 3 DESC, 2""")
     def draw(ax: Any) -> None:
         _bars(ax, [r[0] for r in rows], [float(r[1]) for r in rows], horizontal=True, color="#55a868",
               fmt=_context.money)

@@ -174,3 +174,27 @@ def test_the_portable_day_sets_and_next_spend_give_duckdbs_tables() -> None:
         assert _rounded_rows(portable, query) == _rounded_rows(duck, query), table
     assert duck.scalar("SELECT count(*) FROM aggregates WHERE converted_browse_events_all > 0") > 0
     assert duck.scalar("SELECT count(DISTINCT active_days_all) FROM aggregates") > 2
+
+
+def test_without_aggregates_every_other_table_is_the_same() -> None:
+    config = EnrichmentConfig(as_of=AS_OF, events_per_part=40)
+    full = DuckDBEngine(busy_run(RunBuilder(duckdb.connect()), customers=30))
+    lean = DuckDBEngine(busy_run(RunBuilder(duckdb.connect()), customers=30))
+    counts, lean_counts = enrich(full, config), enrich(lean, config, aggregates=False)
+    assert counts["customer parts"] > 1
+    assert (counts.pop("aggregates") > 0, lean_counts.pop("aggregates")) == (True, 0)
+    assert lean_counts == counts
+    assert not lean.exists("aggregates")
+    for table in (t.name for t in STAGE["enrich"].writes if t.name != "aggregates"):
+        query = f"SELECT * FROM {table}"
+        assert _rounded_rows(lean, query) == _rounded_rows(full, query), table
+
+
+def test_the_spend_per_domain_is_what_the_domain_rows_add_up_to() -> None:
+    engine = DuckDBEngine(busy_run(RunBuilder(duckdb.connect()), customers=30))
+    enrich(engine, EnrichmentConfig(as_of=AS_OF, windows_days=[30, 365], events_per_part=40))
+    added = engine.rows("SELECT key, round(sum(spend_30d), 2), round(sum(spend_365d), 2), round(sum(spend_all), 2) "
+                        "FROM aggregates WHERE level = 'domain' GROUP BY key ORDER BY key")
+    spend = engine.rows("SELECT domain, spend_30d, spend_365d, spend_all FROM domain_spend ORDER BY domain")
+    assert len(spend) > 3 and [(d, *(round(v, 1) for v in r)) for d, *r in spend] == \
+        [(d, *(round(v, 1) for v in r)) for d, *r in added]

@@ -35,7 +35,8 @@ COMPARED = {
 
 def _config(folder: Path, out: str, **overrides: object) -> Config:
     return load_config(folder / "linker.toml", {"output.dir": str(folder / out), "output.graph_store": False,
-                                                 "output.formats": ["parquet"], **overrides})
+                                                 "output.formats": ["parquet"], "output.aggregates": True,
+                                                 **overrides})
 
 
 def _demo(folder: Path, profile: str, seed: int) -> DemoFiles:

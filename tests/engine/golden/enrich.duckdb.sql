@@ -332,6 +332,21 @@ UNION ALL
 SELECT customer_id, (SELECT key_id FROM agg_keys WHERE level = 'total'), count(*) FILTER (WHERE age_days < 30) AS converted_30d, count(*) FILTER (WHERE age_days < 90) AS converted_90d, count(*) FILTER (WHERE age_days < 365) AS converted_365d, count(*) FILTER (WHERE TRUE) AS converted_all
 FROM converted WHERE level = 'class' GROUP BY customer_id;
 
+-- create temp table agg_class
+SELECT customer_id, class_id, sum(amount) FILTER (WHERE kind = 'purchase' AND age_days < 30) AS purchase_amount_30d, sum(amount) FILTER (WHERE kind = 'purchase' AND age_days < 90) AS purchase_amount_90d, sum(amount) FILTER (WHERE kind = 'purchase' AND age_days < 365) AS purchase_amount_365d, sum(amount) FILTER (WHERE kind = 'purchase') AS purchase_amount_all, count(*) FILTER (WHERE kind = 'purchase' AND age_days < 30) AS orders_30d, count(*) FILTER (WHERE kind = 'purchase' AND age_days < 90) AS orders_90d, count(*) FILTER (WHERE kind = 'purchase' AND age_days < 365) AS orders_365d, count(*) FILTER (WHERE kind = 'purchase') AS orders_all, sum(quantity) FILTER (WHERE kind = 'purchase' AND age_days < 30) AS quantity_30d, sum(quantity) FILTER (WHERE kind = 'purchase' AND age_days < 90) AS quantity_90d, sum(quantity) FILTER (WHERE kind = 'purchase' AND age_days < 365) AS quantity_365d, sum(quantity) FILTER (WHERE kind = 'purchase') AS quantity_all, sum(amount) FILTER (WHERE kind = 'card' AND age_days < 30) AS card_amount_30d, sum(amount) FILTER (WHERE kind = 'card' AND age_days < 90) AS card_amount_90d, sum(amount) FILTER (WHERE kind = 'card' AND age_days < 365) AS card_amount_365d, sum(amount) FILTER (WHERE kind = 'card') AS card_amount_all, count(*) FILTER (WHERE kind = 'card' AND age_days < 30) AS card_txns_30d, count(*) FILTER (WHERE kind = 'card' AND age_days < 90) AS card_txns_90d, count(*) FILTER (WHERE kind = 'card' AND age_days < 365) AS card_txns_365d, count(*) FILTER (WHERE kind = 'card') AS card_txns_all, count(*) FILTER (WHERE kind = 'browse' AND age_days < 30) AS browse_events_30d, count(*) FILTER (WHERE kind = 'browse' AND age_days < 90) AS browse_events_90d, count(*) FILTER (WHERE kind = 'browse' AND age_days < 365) AS browse_events_365d, count(*) FILTER (WHERE kind = 'browse') AS browse_events_all, sum(dwell_seconds) FILTER (WHERE kind = 'browse' AND age_days < 30) AS dwell_seconds_30d, sum(dwell_seconds) FILTER (WHERE kind = 'browse' AND age_days < 90) AS dwell_seconds_90d, sum(dwell_seconds) FILTER (WHERE kind = 'browse' AND age_days < 365) AS dwell_seconds_365d, sum(dwell_seconds) FILTER (WHERE kind = 'browse') AS dwell_seconds_all, count(*) FILTER (WHERE attribution = 'device' AND age_days < 30) AS device_events_30d, count(*) FILTER (WHERE attribution = 'device' AND age_days < 90) AS device_events_90d, count(*) FILTER (WHERE attribution = 'device' AND age_days < 365) AS device_events_365d, count(*) FILTER (WHERE attribution = 'device') AS device_events_all, min(probability) FILTER (WHERE age_days < 30) AS min_link_probability_30d, min(probability) FILTER (WHERE age_days < 90) AS min_link_probability_90d, min(probability) FILTER (WHERE age_days < 365) AS min_link_probability_365d, min(probability) AS min_link_probability_all, min(event_time) FILTER (WHERE age_days < 30) AS first_at_30d, min(event_time) FILTER (WHERE age_days < 90) AS first_at_90d, min(event_time) FILTER (WHERE age_days < 365) AS first_at_365d, min(event_time) AS first_at_all, max(event_time) AS last_at,
+       max(event_time) FILTER (WHERE kind IN ('purchase', 'card')) AS last_spend_at,
+       bitstring_agg(age_days, 0, 1) AS days
+FROM agg_events GROUP BY customer_id, class_id;
+
+-- create temp table agg_rolled
+SELECT c.customer_id, m.key_id, sum(purchase_amount_30d) AS purchase_amount_30d, sum(purchase_amount_90d) AS purchase_amount_90d, sum(purchase_amount_365d) AS purchase_amount_365d, sum(purchase_amount_all) AS purchase_amount_all, sum(orders_30d) AS orders_30d, sum(orders_90d) AS orders_90d, sum(orders_365d) AS orders_365d, sum(orders_all) AS orders_all, sum(quantity_30d) AS quantity_30d, sum(quantity_90d) AS quantity_90d, sum(quantity_365d) AS quantity_365d, sum(quantity_all) AS quantity_all, sum(card_amount_30d) AS card_amount_30d, sum(card_amount_90d) AS card_amount_90d, sum(card_amount_365d) AS card_amount_365d, sum(card_amount_all) AS card_amount_all, sum(card_txns_30d) AS card_txns_30d, sum(card_txns_90d) AS card_txns_90d, sum(card_txns_365d) AS card_txns_365d, sum(card_txns_all) AS card_txns_all, sum(browse_events_30d) AS browse_events_30d, sum(browse_events_90d) AS browse_events_90d, sum(browse_events_365d) AS browse_events_365d, sum(browse_events_all) AS browse_events_all, sum(dwell_seconds_30d) AS dwell_seconds_30d, sum(dwell_seconds_90d) AS dwell_seconds_90d, sum(dwell_seconds_365d) AS dwell_seconds_365d, sum(dwell_seconds_all) AS dwell_seconds_all, sum(device_events_30d) AS device_events_30d, sum(device_events_90d) AS device_events_90d, sum(device_events_365d) AS device_events_365d, sum(device_events_all) AS device_events_all, min(min_link_probability_30d) AS min_link_probability_30d, min(min_link_probability_90d) AS min_link_probability_90d, min(min_link_probability_365d) AS min_link_probability_365d, min(min_link_probability_all) AS min_link_probability_all, min(first_at_30d) AS first_at_30d, min(first_at_90d) AS first_at_90d, min(first_at_365d) AS first_at_365d, min(first_at_all) AS first_at_all, max(last_at) AS last_at,
+       max(last_spend_at) AS last_spend_at, bit_or(days) AS days
+FROM agg_class c JOIN agg_members m USING (class_id) WHERE m.level <> 'class'
+GROUP BY c.customer_id, m.key_id;
+
+-- create temp table agg_class_spend
+SELECT class_id, sum(coalesce(purchase_amount_30d, 0) + coalesce(card_amount_30d, 0)) AS spend_30d, sum(coalesce(purchase_amount_90d, 0) + coalesce(card_amount_90d, 0)) AS spend_90d, sum(coalesce(purchase_amount_365d, 0) + coalesce(card_amount_365d, 0)) AS spend_365d, sum(coalesce(purchase_amount_all, 0) + coalesce(card_amount_all, 0)) AS spend_all FROM agg_class GROUP BY class_id;
+
 -- create temp table agg_key_accounts
 SELECT a.customer_id, m.key_id, a.account_id, any_value(a.platform) AS platform, min(a.age_days) AS age_days
 FROM (SELECT customer_id, class_id, account_id, any_value(platform) AS platform, min(age_days) AS age_days
@@ -349,18 +364,6 @@ LEFT JOIN (SELECT customer_id, key_id, count(*) FILTER (WHERE age_days < 30) AS 
       FROM (SELECT customer_id, key_id, platform, min(age_days) AS age_days FROM agg_key_accounts
             WHERE platform IS NOT NULL GROUP BY customer_id, key_id, platform)
       GROUP BY customer_id, key_id) p USING (customer_id, key_id);
-
--- create temp table agg_class
-SELECT customer_id, class_id, sum(amount) FILTER (WHERE kind = 'purchase' AND age_days < 30) AS purchase_amount_30d, sum(amount) FILTER (WHERE kind = 'purchase' AND age_days < 90) AS purchase_amount_90d, sum(amount) FILTER (WHERE kind = 'purchase' AND age_days < 365) AS purchase_amount_365d, sum(amount) FILTER (WHERE kind = 'purchase') AS purchase_amount_all, count(*) FILTER (WHERE kind = 'purchase' AND age_days < 30) AS orders_30d, count(*) FILTER (WHERE kind = 'purchase' AND age_days < 90) AS orders_90d, count(*) FILTER (WHERE kind = 'purchase' AND age_days < 365) AS orders_365d, count(*) FILTER (WHERE kind = 'purchase') AS orders_all, sum(quantity) FILTER (WHERE kind = 'purchase' AND age_days < 30) AS quantity_30d, sum(quantity) FILTER (WHERE kind = 'purchase' AND age_days < 90) AS quantity_90d, sum(quantity) FILTER (WHERE kind = 'purchase' AND age_days < 365) AS quantity_365d, sum(quantity) FILTER (WHERE kind = 'purchase') AS quantity_all, sum(amount) FILTER (WHERE kind = 'card' AND age_days < 30) AS card_amount_30d, sum(amount) FILTER (WHERE kind = 'card' AND age_days < 90) AS card_amount_90d, sum(amount) FILTER (WHERE kind = 'card' AND age_days < 365) AS card_amount_365d, sum(amount) FILTER (WHERE kind = 'card') AS card_amount_all, count(*) FILTER (WHERE kind = 'card' AND age_days < 30) AS card_txns_30d, count(*) FILTER (WHERE kind = 'card' AND age_days < 90) AS card_txns_90d, count(*) FILTER (WHERE kind = 'card' AND age_days < 365) AS card_txns_365d, count(*) FILTER (WHERE kind = 'card') AS card_txns_all, count(*) FILTER (WHERE kind = 'browse' AND age_days < 30) AS browse_events_30d, count(*) FILTER (WHERE kind = 'browse' AND age_days < 90) AS browse_events_90d, count(*) FILTER (WHERE kind = 'browse' AND age_days < 365) AS browse_events_365d, count(*) FILTER (WHERE kind = 'browse') AS browse_events_all, sum(dwell_seconds) FILTER (WHERE kind = 'browse' AND age_days < 30) AS dwell_seconds_30d, sum(dwell_seconds) FILTER (WHERE kind = 'browse' AND age_days < 90) AS dwell_seconds_90d, sum(dwell_seconds) FILTER (WHERE kind = 'browse' AND age_days < 365) AS dwell_seconds_365d, sum(dwell_seconds) FILTER (WHERE kind = 'browse') AS dwell_seconds_all, count(*) FILTER (WHERE attribution = 'device' AND age_days < 30) AS device_events_30d, count(*) FILTER (WHERE attribution = 'device' AND age_days < 90) AS device_events_90d, count(*) FILTER (WHERE attribution = 'device' AND age_days < 365) AS device_events_365d, count(*) FILTER (WHERE attribution = 'device') AS device_events_all, min(probability) FILTER (WHERE age_days < 30) AS min_link_probability_30d, min(probability) FILTER (WHERE age_days < 90) AS min_link_probability_90d, min(probability) FILTER (WHERE age_days < 365) AS min_link_probability_365d, min(probability) AS min_link_probability_all, min(event_time) FILTER (WHERE age_days < 30) AS first_at_30d, min(event_time) FILTER (WHERE age_days < 90) AS first_at_90d, min(event_time) FILTER (WHERE age_days < 365) AS first_at_365d, min(event_time) AS first_at_all, max(event_time) AS last_at,
-       max(event_time) FILTER (WHERE kind IN ('purchase', 'card')) AS last_spend_at,
-       bitstring_agg(age_days, 0, 1) AS days
-FROM agg_events GROUP BY customer_id, class_id;
-
--- create temp table agg_rolled
-SELECT c.customer_id, m.key_id, sum(purchase_amount_30d) AS purchase_amount_30d, sum(purchase_amount_90d) AS purchase_amount_90d, sum(purchase_amount_365d) AS purchase_amount_365d, sum(purchase_amount_all) AS purchase_amount_all, sum(orders_30d) AS orders_30d, sum(orders_90d) AS orders_90d, sum(orders_365d) AS orders_365d, sum(orders_all) AS orders_all, sum(quantity_30d) AS quantity_30d, sum(quantity_90d) AS quantity_90d, sum(quantity_365d) AS quantity_365d, sum(quantity_all) AS quantity_all, sum(card_amount_30d) AS card_amount_30d, sum(card_amount_90d) AS card_amount_90d, sum(card_amount_365d) AS card_amount_365d, sum(card_amount_all) AS card_amount_all, sum(card_txns_30d) AS card_txns_30d, sum(card_txns_90d) AS card_txns_90d, sum(card_txns_365d) AS card_txns_365d, sum(card_txns_all) AS card_txns_all, sum(browse_events_30d) AS browse_events_30d, sum(browse_events_90d) AS browse_events_90d, sum(browse_events_365d) AS browse_events_365d, sum(browse_events_all) AS browse_events_all, sum(dwell_seconds_30d) AS dwell_seconds_30d, sum(dwell_seconds_90d) AS dwell_seconds_90d, sum(dwell_seconds_365d) AS dwell_seconds_365d, sum(dwell_seconds_all) AS dwell_seconds_all, sum(device_events_30d) AS device_events_30d, sum(device_events_90d) AS device_events_90d, sum(device_events_365d) AS device_events_365d, sum(device_events_all) AS device_events_all, min(min_link_probability_30d) AS min_link_probability_30d, min(min_link_probability_90d) AS min_link_probability_90d, min(min_link_probability_365d) AS min_link_probability_365d, min(min_link_probability_all) AS min_link_probability_all, min(first_at_30d) AS first_at_30d, min(first_at_90d) AS first_at_90d, min(first_at_365d) AS first_at_365d, min(first_at_all) AS first_at_all, max(last_at) AS last_at,
-       max(last_spend_at) AS last_spend_at, bit_or(days) AS days
-FROM agg_class c JOIN agg_members m USING (class_id) WHERE m.level <> 'class'
-GROUP BY c.customer_id, m.key_id;
 
 -- create table aggregates
 WITH rolled AS (
@@ -390,8 +393,13 @@ WITH tops AS (
           WHERE m.level = 'class' AND k.key <> 'unmapped'
           UNION ALL
           SELECT r.customer_id, k.level, k.key, round(coalesce(purchase_amount_365d, 0) + coalesce(card_amount_365d, 0), 2), NULL
-          FROM agg_rolled r JOIN agg_keys k USING (key_id)
-          WHERE k.level = 'domain' AND k.key IN (SELECT top_domain FROM taxonomy_classes))
+          FROM (SELECT c.customer_id, m.key_id, sum(purchase_amount_365d) AS purchase_amount_365d,
+                       sum(card_amount_365d) AS card_amount_365d
+                FROM agg_class c JOIN agg_members m USING (class_id)
+                WHERE m.key_id IN (SELECT key_id FROM agg_keys
+                                   WHERE level = 'domain' AND key IN (SELECT top_domain FROM taxonomy_classes))
+                GROUP BY c.customer_id, m.key_id) r
+          JOIN agg_keys k USING (key_id))
     GROUP BY customer_id)
 SELECT r.customer_id, first_at_all AS first_seen, last_at AS last_seen,
        date_diff('day', CAST(last_at AS DATE), DATE '2024-05-02') AS recency_days,
@@ -407,6 +415,13 @@ ORDER BY r.customer_id;
 
 -- rows
 SELECT count(*) FROM aggregates;
+
+-- create table domain_spend
+SELECT k.key AS domain, round(sum(s.spend_30d), 2) AS spend_30d, round(sum(s.spend_90d), 2) AS spend_90d, round(sum(s.spend_365d), 2) AS spend_365d, round(sum(s.spend_all), 2) AS spend_all
+FROM agg_class_spend s JOIN agg_members m USING (class_id) JOIN agg_keys k USING (key_id)
+WHERE m.level = 'domain'
+GROUP BY k.key
+ORDER BY k.key;
 
 -- create temp table signal_rules
 SELECT * FROM signal_rules_arrow;
