@@ -298,7 +298,7 @@ def _duckdb(engine: Engine, stage: str) -> duckdb.DuckDBPyConnection:
 STATE_TABLES = ("customers", "accounts", "quarantine", "identifiers", "identifier_degrees", "hubs", "links",
                 "clusters", "match_weights", "taxonomy_domains", "categories", "merchant_classes", "linked_accounts",
                 "device_attribution", "customer_metrics", "need_scores", "need_baselines", "signal_scores",
-                "signals", "signal_events", "profiles", "unmapped_categories", "enrichment_info")
+                "signals", "signal_events", "profiles", "unmapped_categories", "domain_spend", "enrichment_info")
 """The tables a run keeps for the commands that read it: DuckDB's run database holds them (the event tables and
 the aggregates are not kept: the aggregates are an output file)."""
 

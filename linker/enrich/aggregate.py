@@ -154,7 +154,7 @@ def build_aggregates(engine: Engine | duckdb.DuckDBPyConnection, windows: list[i
         for n, part in enumerate(parts):
             engine.create_table("agg_events", f"SELECT * FROM agg_all_events WHERE {part.where()}")
             _conversions(engine, spans, conversion_days, domains=rows)
-            _class_rows(engine, spans, oldest, days)
+            _class_rows(engine, spans, oldest, days, every_measure=rows)
             _rolled_rows(engine, spans, days, every_domain=rows)
             write_part(engine, "agg_class_spend", _class_spend(spans), n == 0, kind="temp")
             if rows:
@@ -211,25 +211,41 @@ def _in_window(days: int | None) -> str:
     return "TRUE" if days is None else f"age_days < {int(days)}"
 
 
-def _class_rows(engine: Engine, spans: list[int | None], oldest: int, days: DaySets) -> None:
-    """``agg_class``: ``agg_events`` per (customer, class), each measure per window, and the days with events
-    (:class:`DaySets`)."""
-    measures = {"purchase_amount": ("sum(amount)", "kind = 'purchase'"), "orders": ("count(*)", "kind = 'purchase'"),
-                "quantity": ("sum(quantity)", "kind = 'purchase'"), "card_amount": ("sum(amount)", "kind = 'card'"),
-                "card_txns": ("count(*)", "kind = 'card'"), "browse_events": ("count(*)", "kind = 'browse'"),
-                "dwell_seconds": ("sum(dwell_seconds)", "kind = 'browse'"),
-                "device_events": ("count(*)", "attribution = 'device'"),
-                "min_link_probability": ("min(probability)", None), "first_at": ("min(event_time)", None)}
+_CLASS_MEASURES = {
+    "purchase_amount": ("sum(amount)", "kind = 'purchase'"), "orders": ("count(*)", "kind = 'purchase'"),
+    "quantity": ("sum(quantity)", "kind = 'purchase'"), "card_amount": ("sum(amount)", "kind = 'card'"),
+    "card_txns": ("count(*)", "kind = 'card'"), "browse_events": ("count(*)", "kind = 'browse'"),
+    "dwell_seconds": ("sum(dwell_seconds)", "kind = 'browse'"), "device_events": ("count(*)", "attribution = 'device'"),
+    "min_link_probability": ("min(probability)", None), "first_at": ("min(event_time)", None)}
+"""Measures of ``agg_class`` per window: the aggregate over the events and which events it counts."""
 
+
+def _class_columns(spans: list[int | None], every_measure: bool) -> dict[str, list[str]]:
+    """The windows (labels) of each measure of ``agg_class``: every one, or without ``every_measure`` those
+    :data:`CUSTOMER_TOTALS` and :data:`DOMAIN_SPEND` read (spend and counts per window, dwell per configured
+    window, device events and the first event over the whole history)."""
+    labels = [window_label(w) for w in spans]
+    if every_measure:
+        return {name: labels for name in _CLASS_MEASURES}
+    return {"purchase_amount": labels, "orders": labels, "card_amount": labels, "card_txns": labels,
+            "browse_events": labels, "dwell_seconds": labels[:-1], "device_events": ["all"], "first_at": ["all"]}
+
+
+def _class_rows(engine: Engine, spans: list[int | None], oldest: int, days: DaySets, *,
+                every_measure: bool = True) -> None:
+    """``agg_class``: ``agg_events`` per (customer, class), each measure per window (:func:`_class_columns`), and
+    the days with events (:class:`DaySets`)."""
     def measure(aggregate: str, which: str | None, days: int | None) -> str:
         conditions = [c for c in (which, None if days is None else _in_window(days)) if c]
         return f"{aggregate} FILTER (WHERE {' AND '.join(conditions)})" if conditions else aggregate
 
+    wanted = _class_columns(spans, every_measure)
     columns = ", ".join(f"{measure(aggregate, which, w)} AS {name}_{window_label(w)}"
-                        for name, (aggregate, which) in measures.items() for w in spans)
+                        for name, (aggregate, which) in _CLASS_MEASURES.items() for w in spans
+                        if window_label(w) in wanted.get(name, ()))
+    last_spend = ", max(event_time) FILTER (WHERE kind IN ('purchase', 'card')) AS last_spend_at" if every_measure else ""
     engine.create_table("agg_class", f"""
-        SELECT customer_id, class_id, {columns}, max(event_time) AS last_at,
-               max(event_time) FILTER (WHERE kind IN ('purchase', 'card')) AS last_spend_at,
+        SELECT customer_id, class_id, {columns}, max(event_time) AS last_at{last_spend},
                {days.gather.format(oldest=oldest)} AS days
         FROM agg_events GROUP BY customer_id, class_id
     """)
@@ -238,14 +254,14 @@ def _class_rows(engine: Engine, spans: list[int | None], oldest: int, days: DayS
 def _rolled_rows(engine: Engine, spans: list[int | None], days: DaySets, *, every_domain: bool = True) -> None:
     """``agg_rolled``: the domain and total rows of the part, summing the class rows of ``agg_class`` (the
     columns of ``agg_class`` with ``key_id`` for ``class_id``); without ``every_domain``, only the total rows
-    (what :data:`CUSTOMER_TOTALS` reads)."""
-    labels = [window_label(w) for w in spans]
-    summed = ", ".join(f"sum({m}_{lab}) AS {m}_{lab}" for m in _SUMMED for lab in labels)
-    lowest = ", ".join(f"min({m}_{lab}) AS {m}_{lab}" for m in _LOWEST for lab in labels)
+    of the measures :data:`CUSTOMER_TOTALS` reads (:func:`_class_columns`)."""
+    wanted = _class_columns(spans, every_domain)
+    rolled = ", ".join(f"{'min' if m in _LOWEST else 'sum'}({m}_{lab}) AS {m}_{lab}"
+                       for m in (*_SUMMED, *_LOWEST) for lab in wanted.get(m, ()))
+    last_spend = ", max(last_spend_at) AS last_spend_at" if every_domain else ""
     keys = "m.level <> 'class'" if every_domain else "m.level = 'total'"
     engine.create_table("agg_rolled", f"""
-        SELECT c.customer_id, m.key_id, {summed}, {lowest}, max(last_at) AS last_at,
-               max(last_spend_at) AS last_spend_at, {days.unite} AS days
+        SELECT c.customer_id, m.key_id, {rolled}, max(last_at) AS last_at{last_spend}, {days.unite} AS days
         FROM agg_class c JOIN agg_members m USING (class_id) WHERE {keys}
         GROUP BY c.customer_id, m.key_id
     """)
