@@ -63,16 +63,17 @@ class BlockingRule:
 
 def _blocked_pairs(engine: Engine, rules: Sequence[BlockingRule]) -> None:
     """``blocked_pairs(customer_id, account_id)``: the pairs of every blocking rule (a pair may repeat)."""
+    def key(rule: BlockingRule, side: str) -> str:
+        exprs = [a.customer_sql if side == "c" else a.account_sql for a in rule.attributes]
+        return "CASE WHEN " + " AND ".join(f"({e}) IS NOT NULL" for e in exprs) + \
+               " THEN " + " || chr(31) || ".join(f"CAST(({e}) AS VARCHAR)" for e in exprs) + " END"
+
     parts = []
     for rule in rules:
-        def key(side: str) -> str:
-            exprs = [a.customer_sql if side == "c" else a.account_sql for a in rule.attributes]
-            return "CASE WHEN " + " AND ".join(f"({e}) IS NOT NULL" for e in exprs) + \
-                   " THEN " + " || chr(31) || ".join(f"CAST(({e}) AS VARCHAR)" for e in exprs) + " END"
         parts.append(f"""
             SELECT * FROM (
-                WITH ck AS (SELECT customer_id, {key('c')} AS k FROM customers c),
-                ak AS (SELECT account_id, {key('a')} AS k FROM accounts a),
+                WITH ck AS (SELECT customer_id, {key(rule, 'c')} AS k FROM customers c),
+                ak AS (SELECT account_id, {key(rule, 'a')} AS k FROM accounts a),
                 small AS (SELECT k FROM (SELECT k, count(*) AS n FROM ck WHERE k IS NOT NULL GROUP BY k) cn
                           JOIN (SELECT k, count(*) AS n FROM ak WHERE k IS NOT NULL GROUP BY k) an USING (k)
                           WHERE cn.n * an.n <= {rule.max_pairs_per_value})
