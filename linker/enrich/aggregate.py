@@ -155,7 +155,7 @@ def build_aggregates(engine: Engine | duckdb.DuckDBPyConnection, windows: list[i
             engine.create_table("agg_events", f"SELECT * FROM agg_all_events WHERE {part.where()}")
             _conversions(engine, spans, conversion_days, domains=rows)
             _class_rows(engine, spans, oldest, days, every_measure=rows)
-            _rolled_rows(engine, spans, days, every_domain=rows)
+            _rolled_rows(engine, spans, days, every_measure=rows)
             write_part(engine, "agg_class_spend", _class_spend(spans), n == 0, kind="temp")
             if rows:
                 _accounts(engine, spans)
@@ -251,15 +251,15 @@ def _class_rows(engine: Engine, spans: list[int | None], oldest: int, days: DayS
     """)
 
 
-def _rolled_rows(engine: Engine, spans: list[int | None], days: DaySets, *, every_domain: bool = True) -> None:
+def _rolled_rows(engine: Engine, spans: list[int | None], days: DaySets, *, every_measure: bool = True) -> None:
     """``agg_rolled``: the domain and total rows of the part, summing the class rows of ``agg_class`` (the
-    columns of ``agg_class`` with ``key_id`` for ``class_id``); without ``every_domain``, only the total rows
+    columns of ``agg_class`` with ``key_id`` for ``class_id``); without ``every_measure``, the total rows only,
     of the measures :data:`CUSTOMER_TOTALS` reads (:func:`_class_columns`)."""
-    wanted = _class_columns(spans, every_domain)
+    wanted = _class_columns(spans, every_measure)
     rolled = ", ".join(f"{'min' if m in _LOWEST else 'sum'}({m}_{lab}) AS {m}_{lab}"
                        for m in (*_SUMMED, *_LOWEST) for lab in wanted.get(m, ()))
-    last_spend = ", max(last_spend_at) AS last_spend_at" if every_domain else ""
-    keys = "m.level <> 'class'" if every_domain else "m.level = 'total'"
+    last_spend = ", max(last_spend_at) AS last_spend_at" if every_measure else ""
+    keys = "m.level <> 'class'" if every_measure else "m.level = 'total'"
     engine.create_table("agg_rolled", f"""
         SELECT c.customer_id, m.key_id, {rolled}, max(last_at) AS last_at{last_spend}, {days.unite} AS days
         FROM agg_class c JOIN agg_members m USING (class_id) WHERE {keys}
