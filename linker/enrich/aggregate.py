@@ -450,8 +450,9 @@ def _keys(engine: Engine) -> None:
 
 def _conversions(engine: Engine, spans: list[int | None], conversion_days: int, *, domains: bool = True) -> None:
     """``agg_conversions`` (customer_id, key_id, ``converted_<w>`` per window): browsing events followed by a
-    purchase or card payment with the same class (class and total keys) or domain (domain keys, unless
-    ``domains`` is false) within ``conversion_days``, counted in the windows holding the browsing event.
+    purchase or card payment with the same class (class and total keys) or domain (domain keys) within
+    ``conversion_days``, counted in the windows holding the browsing event. Without ``domains``, the total
+    keys' rows only (what :data:`CUSTOMER_TOTALS` reads).
 
     Each browsing event meets the first spend of its customer and key at or after it (:data:`NEXT_SPEND`).
     """
@@ -470,9 +471,9 @@ def _conversions(engine: Engine, spans: list[int | None], conversion_days: int, 
         converted AS (
             SELECT customer_id, key_id, level, age_days FROM next_spend
             WHERE spent_at <= event_time + INTERVAL {int(conversion_days)} DAY)
-        SELECT customer_id, key_id, {per_window} FROM converted GROUP BY customer_id, key_id
-        UNION ALL
-        SELECT customer_id, (SELECT key_id FROM agg_keys WHERE level = 'total'), {per_window}
+        {f"SELECT customer_id, key_id, {per_window} FROM converted GROUP BY customer_id, key_id UNION ALL"
+         if domains else ""}
+        SELECT customer_id, (SELECT key_id FROM agg_keys WHERE level = 'total') AS key_id, {per_window}
         FROM converted WHERE level = 'class' GROUP BY customer_id
     """)
 

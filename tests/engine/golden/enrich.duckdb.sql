@@ -327,9 +327,8 @@ next_spend AS (
 converted AS (
     SELECT customer_id, key_id, level, age_days FROM next_spend
     WHERE spent_at <= event_time + INTERVAL 30 DAY)
-SELECT customer_id, key_id, count(*) FILTER (WHERE age_days < 30) AS converted_30d, count(*) FILTER (WHERE age_days < 90) AS converted_90d, count(*) FILTER (WHERE age_days < 365) AS converted_365d, count(*) FILTER (WHERE TRUE) AS converted_all FROM converted GROUP BY customer_id, key_id
-UNION ALL
-SELECT customer_id, (SELECT key_id FROM agg_keys WHERE level = 'total'), count(*) FILTER (WHERE age_days < 30) AS converted_30d, count(*) FILTER (WHERE age_days < 90) AS converted_90d, count(*) FILTER (WHERE age_days < 365) AS converted_365d, count(*) FILTER (WHERE TRUE) AS converted_all
+SELECT customer_id, key_id, count(*) FILTER (WHERE age_days < 30) AS converted_30d, count(*) FILTER (WHERE age_days < 90) AS converted_90d, count(*) FILTER (WHERE age_days < 365) AS converted_365d, count(*) FILTER (WHERE TRUE) AS converted_all FROM converted GROUP BY customer_id, key_id UNION ALL
+SELECT customer_id, (SELECT key_id FROM agg_keys WHERE level = 'total') AS key_id, count(*) FILTER (WHERE age_days < 30) AS converted_30d, count(*) FILTER (WHERE age_days < 90) AS converted_90d, count(*) FILTER (WHERE age_days < 365) AS converted_365d, count(*) FILTER (WHERE TRUE) AS converted_all
 FROM converted WHERE level = 'class' GROUP BY customer_id;
 
 -- create temp table agg_class
