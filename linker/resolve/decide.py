@@ -21,8 +21,10 @@ from linker.rules import Rules
 def decide_links(engine: Engine | duckdb.DuckDBPyConnection, config: ResolutionConfig, rules: Rules) -> dict[str, int]:
     """Create ``links`` from ``scored_pairs``; return the number of pairs per decision.
 
-    The ranking windows run over narrow rows; the evidence lists are joined back at the end. The rows are in no
-    order: readers that show them sort them (the export by account and rank).
+    The ranking windows run only over the accounts with several candidates (or a rule and a candidate): most
+    accounts have one candidate, whose rank, owner probability and margin need no window and whose row, evidence
+    list included, is decided where it is read. The rows are in no order: readers that show them sort them (the
+    export by account and rank).
     """
     engine = as_engine(engine)
     rows = [(r.customer_id, r.account_id, "force_link", r.reason) for r in rules.force_link] + \
@@ -42,15 +44,16 @@ def decide_links(engine: Engine | duckdb.DuckDBPyConnection, config: ResolutionC
                    coalesce(s.account_id, r.account_id) AS account_id,
                    s.match_weight, r.action AS rule, r.reason AS rule_reason,
                    CASE WHEN r.action IS DISTINCT FROM 'force_apart' THEN pow(2, least(s.match_weight, 1000)) END
-                       AS odds
+                       AS odds, s.evidence
             FROM scored_pairs s FULL JOIN pair_rules r USING (customer_id, account_id)),
+        contested AS (SELECT account_id FROM base GROUP BY account_id HAVING count(*) > 1),
         ranked AS (
             SELECT *,
                    row_number() OVER (PARTITION BY account_id ORDER BY rule = 'force_apart' NULLS FIRST,
                                       match_weight DESC NULLS LAST, customer_id) AS rank,
                    odds / (1 + sum(odds) OVER (PARTITION BY account_id)) AS owner_probability,
                    bool_or(rule = 'force_link') OVER (PARTITION BY account_id) AS account_forced
-            FROM base),
+            FROM base SEMI JOIN contested USING (account_id)),
         compared AS (
             SELECT *,
                    CASE WHEN rank = 1 THEN match_weight - coalesce(
@@ -60,7 +63,14 @@ def decide_links(engine: Engine | duckdb.DuckDBPyConnection, config: ResolutionC
                                  OVER (PARTITION BY account_id) - match_weight END AS margin_bits,
                    count(*) FILTER (WHERE owner_probability >= {review}) OVER (PARTITION BY account_id) AS plausible,
                    arg_min(customer_id, rank) OVER (PARTITION BY account_id) AS best_customer
-            FROM ranked),
+            FROM ranked
+            UNION ALL
+            -- an account with one candidate: what the windows give over a partition of one row, same columns
+            SELECT *, CAST(1 AS BIGINT) AS rank, odds / (1 + odds) AS owner_probability,
+                   rule = 'force_link' AS account_forced, match_weight - -1e9 AS margin_bits,
+                   CAST(coalesce(odds / (1 + odds) >= {review}, false) AS BIGINT) AS plausible,
+                   customer_id AS best_customer
+            FROM base ANTI JOIN contested USING (account_id)),
         decided AS (
             SELECT *, CASE WHEN rule = 'force_link' THEN 'linked'
                            WHEN rule = 'force_apart' OR account_forced THEN 'rejected'
@@ -86,11 +96,10 @@ def decide_links(engine: Engine | duckdb.DuckDBPyConnection, config: ResolutionC
                round(match_weight, 3) AS match_weight, rank,
                CASE WHEN margin_bits > 1e8 THEN NULL ELSE round(margin_bits, 3) END AS margin_bits,
                plausible AS competitors,
-               CASE WHEN rule IS NULL THEN coalesce(s.evidence, []) ELSE coalesce(s.evidence, []) ||
+               CASE WHEN rule IS NULL THEN coalesce(evidence, []) ELSE coalesce(evidence, []) ||
                    [{{'comparison': rule, 'level': NULL, 'id_type': NULL, 'value': NULL, 'account_value': NULL,
                       'weight': NULL, 'note': rule_reason}}] END AS evidence
-        FROM decided LEFT JOIN (SELECT customer_id, account_id, evidence FROM scored_pairs) s
-            USING (customer_id, account_id)
+        FROM decided
     """, kind="table")
     engine.drop("pair_rules")
     return dict(engine.rows("SELECT decision, count(*) FROM links GROUP BY decision"))
