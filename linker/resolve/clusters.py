@@ -81,8 +81,8 @@ def build_clusters(engine: Engine | duckdb.DuckDBPyConnection) -> int:
     Links join customers to accounts, and most clusters are one customer with its accounts. Only accounts that
     link (or nearly link) to several customers join customers together, so the components are computed on that
     small customer graph (:func:`connected_components`); every account then takes its customers' cluster. A
-    cluster is labelled by its smallest member key ('A:<account_id>' before 'C:<customer_id>'), as if the
-    components had been computed on the whole graph. O(customers + accounts + links).
+    cluster is labelled by its smallest customer key ('C:<customer_id>'), a cluster without a customer (an account
+    linked to none) by its account ('A:<account_id>'). O(customers + accounts + links).
     """
     engine = as_engine(engine)
     engine.create_table("cluster_edges", """
@@ -96,29 +96,34 @@ def build_clusters(engine: Engine | duckdb.DuckDBPyConnection) -> int:
         WHERE e.customer_id <> b.first
     """)
     connected_components(engine, "customer_edges", "(SELECT src AS node FROM customer_edges)", "customer_groups")
+    # A cluster's customers are one customer group, its accounts those linked to them; an account linked to no
+    # customer is a cluster of its own, and needs no grouping.
     engine.create_table("cluster_members", """
         WITH customer_group AS (
             SELECT c.customer_id, coalesce(g.component, c.customer_id) AS grp
             FROM customers c LEFT JOIN customer_groups g ON g.node = c.customer_id),
         account_group AS (
             SELECT e.account_id, any_value(g.grp) AS grp
-            FROM cluster_edges e JOIN customer_group g USING (customer_id) GROUP BY e.account_id)
-        SELECT 'C:' || customer_id AS node, 'C:' || grp AS grp FROM customer_group
+            FROM cluster_edges e JOIN customer_group g USING (customer_id) GROUP BY e.account_id),
+        grouped AS (
+            SELECT 'customer' AS member_kind, customer_id AS member_id, grp FROM customer_group
+            UNION ALL
+            SELECT 'account', account_id, grp FROM account_group),
+        sized AS (
+            SELECT grp, 'CL' || left(md5('C:' || min(member_id) FILTER (WHERE member_kind = 'customer')), 12)
+                       AS cluster_id,
+                   count(*) AS cluster_size, count(*) FILTER (WHERE member_kind = 'customer') AS customers,
+                   count(*) FILTER (WHERE member_kind = 'account') AS accounts
+            FROM grouped GROUP BY grp)
+        SELECT g.member_kind, g.member_id, s.cluster_id, s.cluster_size, s.customers, s.accounts
+        FROM grouped g JOIN sized s USING (grp)
         UNION ALL
-        SELECT 'A:' || a.account_id, coalesce('C:' || g.grp, 'A:' || a.account_id)
-        FROM accounts a LEFT JOIN account_group g USING (account_id)
+        SELECT 'account', a.account_id, 'CL' || left(md5('A:' || a.account_id), 12), 1, 0, 1
+        FROM accounts a ANTI JOIN cluster_edges e USING (account_id)
     """)
     engine.create_table("clusters", """
-        SELECT CASE WHEN left(m.node, 1) = 'C' THEN 'customer' ELSE 'account' END AS member_kind,
-               substr(m.node, 3) AS member_id,
-               c.cluster_id, c.cluster_size, c.customers, c.accounts
-        FROM cluster_members m
-        JOIN (SELECT grp, 'CL' || left(md5(coalesce(min(node) FILTER (WHERE left(node, 1) = 'C'), min(node))), 12)
-                         AS cluster_id, count(*) AS cluster_size,
-                     count(*) FILTER (WHERE left(node, 1) = 'C') AS customers,
-                     count(*) FILTER (WHERE left(node, 1) = 'A') AS accounts
-              FROM cluster_members GROUP BY grp) c USING (grp)
-        ORDER BY c.cluster_id, member_kind DESC, member_id
+        SELECT member_kind, member_id, cluster_id, cluster_size, customers, accounts FROM cluster_members
+        ORDER BY cluster_id, member_kind DESC, member_id
     """, kind="table")
     engine.drop("cluster_members", "customer_groups", "customer_edges", "cluster_edges")
     return engine.scalar("SELECT count(DISTINCT cluster_id) FROM clusters")
