@@ -96,14 +96,15 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
     id_columns = []
     for t in identifiers:
         differ = IDENTIFIER_RANKS.index("differ")
-        rank = f"coalesce(i.rank_{t}, CASE WHEN hc.has_{t} AND ha.has_{t} THEN {differ} END)"
+        rank = f"coalesce(i.rank_{t}, CASE WHEN cv.has_{t} AND av.has_{t} THEN {differ} END)"
         id_columns.append(f"{_rank_to_level(rank, by_name[t], IDENTIFIER_RANKS)} AS lvl_{t}, "
                           f"i.value_{t}, i.account_value_{t}, i.holders_{t}")
     presence = ", ".join(f"bool_or(id_type = '{t}') AS has_{t}" for t in identifiers)
     attribute_columns = [f"{level_sql(a, f'cv.v{i}', f'av.v{i}')} AS {a.comparison.column}"
                          for i, a in enumerate(attributes)]
-    customer_values = ", ".join(f"{a.customer_sql} AS v{i}" for i, a in enumerate(attributes))
-    account_values = ", ".join(f"{a.account_sql} AS v{i}" for i, a in enumerate(attributes))
+    held = "".join(f", h.has_{t}" for t in identifiers)
+    customer_values = "".join(f", {a.customer_sql} AS v{i}" for i, a in enumerate(attributes)) + held
+    account_values = "".join(f", {a.account_sql} AS v{i}" for i, a in enumerate(attributes)) + held
     # The pair's facts are joined in three statements, not one: a statement joining all eight tables holds every
     # hash table in memory at once, which outgrows the memory limit at millions of pairs where one join spills
     ranked = ", ".join(f"i.rank_{t}, i.value_{t}, i.account_value_{t}, i.holders_{t}" for t in identifiers)
@@ -122,23 +123,25 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
             USING (customer_id, account_id)
     """)
     engine.drop("timing_ranks", "pair_name_levels")
+    # Each side's values and the identifier types it holds are one narrow row per customer (account), joined
+    # once onto the wide pair rows: joined on their own, the small per-owner tables made DuckDB build its hash
+    # tables over the wide rows instead.
     engine.create_table(target, f"""
         WITH held_c AS (SELECT owner_id AS customer_id, {presence} FROM owner_values
                         WHERE owner_kind = 'customer' AND owner_id IN (SELECT customer_id FROM pairs)
                         GROUP BY owner_id),
         held_a AS (SELECT owner_id AS account_id, {presence} FROM owner_values
                    WHERE owner_kind = 'account' AND owner_id IN (SELECT account_id FROM pairs) GROUP BY owner_id),
-        cv AS (SELECT customer_id, {customer_values} FROM customers c
+        cv AS (SELECT customer_id{customer_values} FROM customers c LEFT JOIN held_c h USING (customer_id)
                WHERE customer_id IN (SELECT customer_id FROM pairs)),
-        av AS (SELECT account_id, {account_values} FROM accounts a WHERE account_id IN (SELECT account_id FROM pairs))
+        av AS (SELECT account_id{account_values} FROM accounts a LEFT JOIN held_a h USING (account_id)
+               WHERE account_id IN (SELECT account_id FROM pairs))
         SELECT i.customer_id, i.account_id, {", ".join(id_columns)},
                {_rank_to_level("i.timing_rank", TIMING, TIMING_RANKS)} AS lvl_timing, i.note_timing,
                CASE WHEN coalesce(i.any_exact, TRUE) OR i.blocked OR NOT i.near_by_letters THEN i.name_level END
                    AS lvl_name, i.value_name,
                {", ".join(attribute_columns)}
         FROM pair_facts i
-        LEFT JOIN held_c hc USING (customer_id)
-        LEFT JOIN held_a ha USING (account_id)
         JOIN cv USING (customer_id)
         JOIN av USING (account_id)
     """)
