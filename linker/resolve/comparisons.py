@@ -90,8 +90,10 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
     by_name = {c.name: c for c in comparisons}
     source = pairs or CANDIDATE_PAIRS
     engine.create_table("pairs", f"SELECT DISTINCT customer_id, account_id FROM ({source})")
-    _identifier_levels(engine, identifiers)
-    _timing_levels(engine)
+    # every pair of pair_evidence is a candidate pair: only other pairs (an update's, random ones) restrict it
+    restrict = "SEMI JOIN pairs USING (customer_id, account_id)" if pairs is not None else ""
+    _identifier_levels(engine, identifiers, restrict)
+    _timing_levels(engine, restrict)
     name_levels(engine, "pairs", flags=name_flags, name_pairs=name_pairs)
     id_columns = []
     for t in identifiers:
@@ -155,7 +157,7 @@ BEST = "{{'rank': {rank}, 'value': customer_value, 'account_value': account_valu
 best rank, then by value, so that equal ranks give the same value (and explanation) on every run and engine."""
 
 
-def _identifier_levels(engine: Engine, identifiers: Sequence[str]) -> None:
+def _identifier_levels(engine: Engine, identifiers: Sequence[str], restrict: str) -> None:
     """``identifier_ranks``: per pair and identifier type, the best rank of :data:`IDENTIFIER_RANKS` among its
     agreeing values, with that value, the account's value of the best near miss and the best value's holders.
 
@@ -182,12 +184,12 @@ def _identifier_levels(engine: Engine, identifiers: Sequence[str]) -> None:
                      bool_or(match = 'near') AS near_by_letters, {best}
               FROM (SELECT e.customer_id, e.account_id, e.id_type, e.match, {BEST.format(rank=rank)} AS best
                     FROM pair_evidence e JOIN accounts a USING (account_id)
-                    SEMI JOIN pairs USING (customer_id, account_id))
+                    {restrict})
               GROUP BY customer_id, account_id)
     """)
 
 
-def _timing_levels(engine: Engine) -> None:
+def _timing_levels(engine: Engine, restrict: str) -> None:
     """``timing_ranks``: per pair, the least worrying rank of :data:`TIMING_RANKS` over the exactly shared values
     whose dates can be checked, and a note with the dates of that value. No row when no date applies."""
     engine.create_table("timing_ranks", f"""
@@ -196,7 +198,7 @@ def _timing_levels(engine: Engine) -> None:
                    CAST(coalesce(a.registered_at, a.last_seen_at) AS DATE) AS first_active,
                    CAST(coalesce(a.last_seen_at, a.registered_at) AS DATE) AS last_active
             FROM pair_evidence e JOIN accounts a USING (account_id) JOIN customers c USING (customer_id)
-            SEMI JOIN pairs USING (customer_id, account_id)
+            {restrict}
             WHERE e.match = 'exact' AND (e.confirmed IS NOT NULL OR c.closed_at IS NOT NULL)
               AND NOT coalesce(e.since > CAST(coalesce(a.last_seen_at, a.registered_at) AS DATE), FALSE)),
         ranked AS (
