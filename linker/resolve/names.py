@@ -40,38 +40,24 @@ def register_pinyin(engine: Engine | duckdb.DuckDBPyConnection) -> None:
     engine.drop("pinyin_arrow")
 
 
-def name_forms_sql(names: str) -> str:
-    """SQL producing ``name, chars, spelled`` for each distinct name of the relation ``names``.
-
-    ``chars`` is the name without spaces, digits and punctuation, lower-cased; ``spelled`` is its Latin
-    spelling as space-separated syllables (pinyin for CJK characters, the letters of Latin names).
-    """
-    return f"""
-        SELECT name, any_value(chars) AS chars,
-               trim(regexp_replace(string_agg(coalesce(' ' || p.py || ' ', t.ch), '' ORDER BY t.i), '\\s+', ' ', 'g'))
-                   AS spelled
-        FROM (SELECT name, chars, unnest(string_split(latin, '')) AS ch, unnest(range(length(latin))) AS i
-              FROM (SELECT name,
-                           lower(regexp_replace(name, '[\\s\\p{{P}}\\p{{S}}0-9_]', '', 'g')) AS chars,
-                           lower(regexp_replace(regexp_replace(name, '[^\\p{{L}}]+', ' ', 'g'), '\\s+', ' ', 'g'))
-                               AS latin
-                    FROM (SELECT DISTINCT name FROM {names} WHERE name IS NOT NULL))) t
-        LEFT JOIN pinyin_chars p ON p.ch = t.ch
-        GROUP BY name
-    """
-
-
 def name_keys_sql(names: str) -> str:
     """SQL producing ``name, name_key`` for each distinct name of the relation ``names`` that has a Latin spelling.
 
-    The key is the letters of the name's spelling (pinyin for CJK characters), sorted: the same for 张伟, 张玮
-    (a homophone), "Zhang Wei", "zhangwei88" and "Wei Zhang", and for a swap of two letters. It blocks the
-    near-miss search (:mod:`linker.resolve.candidates`): one edit apart is common by chance, one edit apart
-    *and* the same name letters is not.
+    The key is the letters of the name's spelling (pinyin for CJK characters, the letters of Latin names),
+    sorted: the same for 张伟, 张玮 (a homophone), "Zhang Wei", "zhangwei88" and "Wei Zhang", and for a swap of two
+    letters. It blocks the near-miss search (:mod:`linker.resolve.candidates`): one edit apart is common by
+    chance, one edit apart *and* the same name letters is not. The letters are sorted, so the syllables are
+    gathered in no order.
     """
     return f"""
-        SELECT name, array_to_string(list_sort(string_split(replace(spelled, ' ', ''), '')), '') AS name_key
-        FROM ({name_forms_sql(names)}) WHERE spelled <> ''
+        SELECT name, array_to_string(list_sort(flatten(list(string_split(coalesce(p.py, t.ch), '')))), '')
+                   AS name_key
+        FROM (SELECT name, unnest(string_split(latin, '')) AS ch
+              FROM (SELECT name, lower(regexp_replace(name, '[^\\p{{L}}]+', ' ', 'g')) AS latin
+                    FROM (SELECT DISTINCT name FROM {names} WHERE name IS NOT NULL))) t
+        LEFT JOIN pinyin_chars p ON p.ch = t.ch
+        WHERE t.ch NOT IN (' ', '')
+        GROUP BY name
     """
 
 

@@ -45,3 +45,20 @@ def test_a_name_key_is_letters_only_so_it_never_meets_a_surname_key(names: list[
     keys = [k for (k,) in con.execute(f"SELECT name_key FROM ({name_keys_sql('names')})").fetchall()]
     assert all(k and not any(c.isspace() for c in k) for k in keys)
     assert not any(k.startswith("surname ") for k in keys)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(NAMES, min_size=1, max_size=8))
+def test_a_name_key_is_the_sorted_letters_of_the_name_s_spelling(names: list[str]) -> None:
+    from linker.resolve.names import _pinyin_table
+
+    pinyin = dict(zip(*_pinyin_table().to_pydict().values()))
+    con = _pinyin_connection()
+    con.execute("CREATE OR REPLACE TABLE names AS SELECT unnest(?::VARCHAR[]) AS name", [names])
+    keys = dict(con.execute(f"SELECT name, name_key FROM ({name_keys_sql('names')})").fetchall())
+    expected = {}
+    for name in set(names):
+        letters = "".join(pinyin.get(c, c) for c in name.lower() if c.isalpha())
+        if letters:
+            expected[name] = "".join(sorted(letters))
+    assert keys == expected
