@@ -1,5 +1,6 @@
-"""A run on Spark gives the outputs of a run on DuckDB: the export and graph stages on the same tables, and the whole
-``linker run`` once every stage runs on Spark (demo data with every trap on, floats compared after rounding)."""
+"""A run on Spark gives the outputs of a run on DuckDB: the whole ``linker run`` on each engine (every output file,
+the graph store, the run database and ``explain``), and the report's sections on the same tables (demo data with
+every trap on, floats compared after rounding)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from linker.cli import app
-from linker.engine import DuckDBEngine, Engine
-from linker.enrich import enrich, export_enrichment
-from linker.enrich.report import ReportContext
-from linker.export import export_tables
-from linker.graph.store import extract_parquet, load_graph_store, opened
+from linker.engine import DuckDBEngine
+from linker.enrich import enrich
+from linker.graph.store import extract_parquet, opened
 from linker.ingest import ingest
 from linker.normalize.identifiers import build_identifiers
-from linker.pipeline import STATE_TABLES
 from linker.resolve import resolve
 from linker.rules import load_rules
 from linker.stages import stages_not_on
@@ -80,7 +78,7 @@ def graph_rows(run_dir: Path, folder: Path) -> dict[str, list[tuple[Any, ...]]]:
     return {f.path.stem: parquet_rows(f.path, leave_out=("run_id",)) for f in files}
 
 
-# ---------------------------------------------------------------------------------------------- export and graph
+# ---------------------------------------------------------------------------------------------- the report
 @pytest.fixture(scope="module")
 def enriched(tmp_path_factory):
     """The demo run up to enrichment on DuckDB (its tables kept in one connection)."""
@@ -92,51 +90,37 @@ def enriched(tmp_path_factory):
     build_identifiers(duck, region=config.region, rules=rules.identifiers, declared=config.resolution.identifiers)
     resolve(duck, config.resolution, rules)
     enrich(duck, config.enrichment, workdir=folder / "work", aggregates_file=False)
-    yield config.model_copy(update={"output": config.output.model_copy(update={"formats": FORMATS})}), duck
+    yield duck
     duck.close()
+
+
+REPORT_TABLES = ("accounts", "quarantine", "links", "match_weights", "identifier_degrees", "hubs", "clusters",
+                 "customer_events", "device_attribution", "signals", "need_baselines", "domain_spend",
+                 "taxonomy_domains", "categories", "unmapped_categories", "enrichment_info")
+"""The tables the report's sections read (a section missing one gives other figures, and the test fails)."""
 
 
 @pytest.fixture(scope="module")
 def handed_over(enriched, spark_session, tmp_path_factory):
-    """A Spark engine holding every table the export and graph stages read, as DuckDB left them."""
+    """A Spark engine holding the tables the report reads, as DuckDB left them."""
     from linker.engine.spark import SparkEngine
 
-    _, duck = enriched
     spark = SparkEngine(spark_session, tmp_path_factory.mktemp("spark"))
-    tables = [t for t in (*STATE_TABLES, "aggregates", "customer_events", "transactions", "purchases", "browsing")
-              if duck.exists(t)]
-    hand_over(duck, spark, *tables)
+    hand_over(enriched, spark, *(t for t in REPORT_TABLES if enriched.exists(t)))
     yield spark
     spark.close()
 
 
-def _export_all(engine: Engine, config: Any, out: Path) -> None:
-    export_tables(engine, out, config.output.formats)
-    export_enrichment(engine, out, config.output.formats, report_context=ReportContext.of(config))
+def test_the_report_on_spark_shows_the_figures_of_duckdb(enriched, handed_over):
+    """Every section, figure for figure."""
+    from linker.enrich import report as report_module
 
-
-def test_export_on_spark_writes_the_outputs_of_duckdb(enriched, handed_over, tmp_path: Path):
-    config, duck = enriched
-    _export_all(duck, config, tmp_path / "duckdb")
-    _export_all(handed_over, config, tmp_path / "spark")
-    assert (tmp_path / "spark" / "profiles.parquet").is_dir()              # Spark's layout: a folder of parts
-    assert list((tmp_path / "spark" / "profiles.parquet").glob("part-*.parquet"))
-    assert (tmp_path / "spark" / "profiles.csv").is_file()                 # text outputs: one file each
-    assert not list((tmp_path / "spark").rglob(".*"))                     # no temporary or checksum file left
-    assert_same_outputs(tmp_path / "spark", tmp_path / "duckdb")
-    page = (tmp_path / "spark" / "report.html").read_text(encoding="utf-8")
-    assert "Match weights of candidate pairs" in page and "Spend by top-level domain" in page
-
-
-def test_graph_store_built_on_spark_holds_the_graph_of_duckdb(enriched, handed_over, tmp_path: Path):
-    _, duck = enriched
-    counts = {}
-    for name, engine in (("duckdb", duck), ("spark", handed_over)):
-        (tmp_path / name).mkdir()
-        counts[name] = load_graph_store(engine, tmp_path / name, run_id=name, workdir=tmp_path / f"{name}-files")
-        assert not (tmp_path / f"{name}-files").exists()                   # the files go once copied
-    assert counts["spark"] == counts["duckdb"] and counts["duckdb"]["graph relationships"] > 0
-    assert graph_rows(tmp_path / "spark", tmp_path / "x1") == graph_rows(tmp_path / "duckdb", tmp_path / "x2")
+    duck = enriched
+    for section in (report_module._summary, report_module._links, report_module._hubs, report_module._clusters,
+                    report_module._attribution, report_module._signals, report_module._baselines,
+                    report_module._domains, report_module._matching, report_module._unmapped):
+        assert section(handed_over) == section(duck), section.__name__
+    assert report_module.match_weight_histogram(handed_over) == report_module.match_weight_histogram(duck)
 
 
 # ---------------------------------------------------------------------------------------------- linker run
@@ -154,7 +138,12 @@ def test_linker_run_on_spark_gives_the_outputs_of_duckdb(spark_session, tmp_path
         result = runner.invoke(app, ["run", "-c", str(path), "-q", "--output", str(tmp_path / name)])
         assert result.exit_code == 0, result.output
     spark_out, duck_out = tmp_path / "spark", tmp_path / "duckdb"
+    assert list((spark_out / "profiles.parquet").glob("part-*.parquet"))   # Spark's layout: a folder of parts
+    assert (spark_out / "profiles.csv").is_file()                         # text outputs: one file each
+    assert not list(spark_out.rglob(".*"))                                # no temporary or checksum file left
     assert_same_outputs(spark_out, duck_out)
+    page = (spark_out / "report.html").read_text(encoding="utf-8")
+    assert "Match weights of candidate pairs" in page and "Spend by top-level domain" in page
     assert graph_rows(spark_out, tmp_path / "x1") == graph_rows(duck_out, tmp_path / "x2")
     # the run database of a Spark run: views over state/, read by the commands as DuckDB's tables are
     with duckdb.connect(str(spark_out / "work.duckdb"), read_only=True) as spark_db, \
@@ -177,17 +166,3 @@ def _rounded_json(text: str) -> Any:
 def _a_linked_customer(run_dir: Path) -> str:
     with duckdb.connect(str(run_dir / "work.duckdb"), read_only=True) as con:
         return con.execute("SELECT min(customer_id) FROM links WHERE decision = 'linked'").fetchall()[0][0]
-
-
-def test_the_report_on_spark_shows_the_figures_of_duckdb(enriched, handed_over):
-    """Every section, figure for figure."""
-    from linker.enrich import report as report_module
-
-    _, duck = enriched
-    for section in (report_module._summary, report_module._links, report_module._hubs, report_module._clusters,
-                    report_module._attribution, report_module._signals, report_module._baselines,
-                    report_module._domains, report_module._matching, report_module._unmapped):
-        assert section(handed_over) == section(duck), section.__name__
-    assert report_module.match_weight_histogram(handed_over) == report_module.match_weight_histogram(duck)
-
-
