@@ -1,11 +1,12 @@
 """A run on Spark gives the outputs of a run on DuckDB: the whole ``linker run`` on each engine (every output file,
-the graph store, the run database and ``explain``), and the report's sections on the same tables (demo data with
-every trap on, floats compared after rounding)."""
+the graph store, the report, the run database and ``explain``; demo data with every trap on, floats compared after
+rounding)."""
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,9 @@ from typer.testing import CliRunner
 
 from linker.cli import app
 from linker.engine import DuckDBEngine
-from linker.enrich import enrich
 from linker.graph.store import extract_parquet, opened
-from linker.ingest import ingest
-from linker.normalize.identifiers import build_identifiers
-from linker.resolve import resolve
-from linker.rules import load_rules
 from linker.stages import stages_not_on
-from tests.engine.stages import demo_config, hand_over, rows
+from tests.engine.stages import demo_config, rows
 
 pytestmark = pytest.mark.spark
 
@@ -78,51 +74,6 @@ def graph_rows(run_dir: Path, folder: Path) -> dict[str, list[tuple[Any, ...]]]:
     return {f.path.stem: parquet_rows(f.path, leave_out=("run_id",)) for f in files}
 
 
-# ---------------------------------------------------------------------------------------------- the report
-@pytest.fixture(scope="module")
-def enriched(tmp_path_factory):
-    """The demo run up to enrichment on DuckDB (its tables kept in one connection)."""
-    folder = tmp_path_factory.mktemp("demo")
-    config = demo_config(folder)
-    rules = load_rules(config.resolution.rules_file)
-    duck = DuckDBEngine(duckdb.connect())
-    ingest(duck, config, workdir=folder / "work")
-    build_identifiers(duck, region=config.region, rules=rules.identifiers, declared=config.resolution.identifiers)
-    resolve(duck, config.resolution, rules)
-    enrich(duck, config.enrichment, workdir=folder / "work", aggregates_file=False)
-    yield duck
-    duck.close()
-
-
-REPORT_TABLES = ("accounts", "quarantine", "links", "match_weights", "identifier_degrees", "hubs", "clusters",
-                 "customer_events", "device_attribution", "signals", "need_baselines", "domain_spend",
-                 "taxonomy_domains", "categories", "unmapped_categories", "enrichment_info")
-"""The tables the report's sections read (a section missing one gives other figures, and the test fails)."""
-
-
-@pytest.fixture(scope="module")
-def handed_over(enriched, spark_session, tmp_path_factory):
-    """A Spark engine holding the tables the report reads, as DuckDB left them."""
-    from linker.engine.spark import SparkEngine
-
-    spark = SparkEngine(spark_session, tmp_path_factory.mktemp("spark"))
-    hand_over(enriched, spark, *(t for t in REPORT_TABLES if enriched.exists(t)))
-    yield spark
-    spark.close()
-
-
-def test_the_report_on_spark_shows_the_figures_of_duckdb(enriched, handed_over):
-    """Every section, figure for figure."""
-    from linker.enrich import report as report_module
-
-    duck = enriched
-    for section in (report_module._summary, report_module._links, report_module._hubs, report_module._clusters,
-                    report_module._attribution, report_module._signals, report_module._baselines,
-                    report_module._domains, report_module._matching, report_module._unmapped):
-        assert section(handed_over) == section(duck), section.__name__
-    assert report_module.match_weight_histogram(handed_over) == report_module.match_weight_histogram(duck)
-
-
 # ---------------------------------------------------------------------------------------------- linker run
 
 @pytest.mark.skipif(bool(NOT_ON_SPARK), reason=f"the stages {', '.join(NOT_ON_SPARK)} do not run on Spark yet")
@@ -142,8 +93,14 @@ def test_linker_run_on_spark_gives_the_outputs_of_duckdb(spark_session, tmp_path
     assert (spark_out / "profiles.csv").is_file()                         # text outputs: one file each
     assert not list(spark_out.rglob(".*"))                                # no temporary or checksum file left
     assert_same_outputs(spark_out, duck_out)
-    page = (spark_out / "report.html").read_text(encoding="utf-8")
-    assert "Match weights of candidate pairs" in page and "Spend by top-level domain" in page
+    # the report's sections, charts included, as DuckDB's; the match model's weights differ in their last bits
+    # (its EM sums run in another order), which can reorder its table
+    spark_report, duck_report = report_sections(spark_out), report_sections(duck_out)
+    assert list(spark_report) == list(duck_report)
+    for title in set(duck_report) - {"Match model"}:
+        assert spark_report[title] == duck_report[title], title
+    assert "Match weights of candidate pairs" in spark_report["Links"]
+    assert "Spend by top-level domain" in spark_report["Spend by domain"]
     assert graph_rows(spark_out, tmp_path / "x1") == graph_rows(duck_out, tmp_path / "x2")
     # the run database of a Spark run: views over state/, read by the commands as DuckDB's tables are
     with duckdb.connect(str(spark_out / "work.duckdb"), read_only=True) as spark_db, \
@@ -156,6 +113,12 @@ def test_linker_run_on_spark_gives_the_outputs_of_duckdb(spark_session, tmp_path
                  for out in (spark_out, duck_out)]
     assert explained[0].exit_code == 0, explained[0].output
     assert _rounded_json(explained[0].output) == _rounded_json(explained[1].output)
+
+
+def report_sections(run_dir: Path) -> dict[str, str]:
+    """The HTML of each section of a run's ``report.html``, by its title, in page order."""
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    return {m.group(1): m.group(2) for m in re.finditer(r"<h2>(.*?)</h2>(.*?)(?=<h2>|</body>)", page, re.DOTALL)}
 
 
 def _rounded_json(text: str) -> Any:
