@@ -4,11 +4,14 @@ asserted: benchmarks are not timed tests)."""
 from __future__ import annotations
 
 import importlib.util
+import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from linker.bench import SIZES, format_report, run_benchmark
+from linker.bench_reference import find_reference
 
 STAGES = ["ingest", "normalize", "resolve", "enrich", "export", "graph"]
 
@@ -46,6 +49,22 @@ def test_benchmark_smallest_size_reports_every_figure(tmp_path: Path, capfd: pyt
     assert not (tmp_path / smallest.name / "floor.duckdb").exists()
     assert not list((tmp_path / smallest.name / "out").glob(".graph-floor*"))
 
-    again = run_benchmark(smallest, root=tmp_path, graph=False, splink=False, floor=False)   # reuses the data set
+    # the script, on the same data set (reused), without the costly figures, and beside the reference pipeline
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    try:
+        import bench
+    finally:
+        sys.path.pop(0)
+    reference = [] if find_reference() else ["--no-reference"]
+    capfd.readouterr()
+    assert bench.main([smallest.name, "--root", str(tmp_path), "--no-graph", "--no-splink", "--no-floor", "--json",
+                       *reference]) == 0
+    [again] = json.loads(capfd.readouterr().out)
     assert [s["name"] for s in again["stages"]] == STAGES[:-1] and "linking" not in again and "floor" not in again
     assert "graph_floor" not in again
+    if reference:
+        return
+    rows = {r["stage"]: r for r in again["reference"]["rows"]}
+    assert set(rows) == {"ingest", "normalize", "resolve", "resolve without training", "enrich", "export", "whole"}
+    assert all(r["ratio"] > 0 for r in rows.values())
+    assert again["reference"]["runs"][0]["counts"]["profiles"] == again["counts"]["profiles"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -85,19 +83,3 @@ def test_the_reference_is_given_the_data_threads_and_memory_limit(tmp_path: Path
     assert figures["argv"] == ["--data", str(tmp_path / "data"), "--out", str(tmp_path / "out"),
                                "--threads", "2", "--memory-limit", "3GB"]
     assert figures["wall_seconds"] > 0 and "statements" not in figures
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(find_reference() is None, reason="the reference pipeline is not on this machine")
-def test_bench_runs_the_reference_beside_linker(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    try:
-        import bench
-    finally:
-        sys.path.pop(0)
-    assert bench.main(["10k", "--root", str(tmp_path), "--no-graph", "--no-splink", "--no-floor", "--json"]) == 0
-    [result] = json.loads(capsys.readouterr().out)
-    rows = {r["stage"]: r for r in result["reference"]["rows"]}
-    assert set(rows) == {"ingest", "normalize", "resolve", "resolve without training", "enrich", "export", "whole"}
-    assert all(r["ratio"] > 0 for r in rows.values())
-    assert result["reference"]["runs"][0]["counts"]["profiles"] == result["counts"]["profiles"]
