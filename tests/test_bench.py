@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sys
 from pathlib import Path
 
+import bench  # scripts/bench.py (scripts/ is on the tests' path, pyproject.toml)
 import pytest
 
 from linker.bench import SIZES, format_report, run_benchmark
@@ -50,11 +50,6 @@ def test_benchmark_smallest_size_reports_every_figure(tmp_path: Path, capfd: pyt
     assert not list((tmp_path / smallest.name / "out").glob(".graph-floor*"))
 
     # the script, on the same data set (reused), without the costly figures, and beside the reference pipeline
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    try:
-        import bench
-    finally:
-        sys.path.pop(0)
     reference = [] if find_reference() else ["--no-reference"]
     capfd.readouterr()
     assert bench.main([smallest.name, "--root", str(tmp_path), "--no-graph", "--no-splink", "--no-floor", "--json",
