@@ -166,12 +166,15 @@ def _validate(engine: Engine, contract: TableContract, source: SourceConfig, raw
                               f"FROM ({typed(raw.table)})", kind="table" if contract.entity else "scratch")
     converted = int(engine.scalar(f"SELECT coalesce(sum(_offsets), 0) FROM {name}")) if times else 0
     _set_problems(engine, name, contract)
-    flagged = f"(SELECT r.* FROM {raw.table} r SEMI JOIN " \
-              f"(SELECT _row FROM {name} WHERE _bad UNION SELECT _row FROM set_problems) b USING (_row))"
-    _quarantine_rows(engine, typed(flagged), raw, checks)
+    # the raw rows of the bad rows, read once: their problems are recomputed from them and they are the record
+    engine.create_table("flagged_raw", f"""
+        SELECT r.* FROM {raw.table} r
+        SEMI JOIN (SELECT _row FROM {name} WHERE _bad UNION SELECT _row FROM set_problems) b USING (_row)
+    """)
+    _quarantine_rows(engine, typed("flagged_raw"), raw, checks)
     engine.delete_where(name, "_bad OR _row IN (SELECT _row FROM set_problems)")
     engine.drop_columns(name, flags)
-    engine.drop("set_problems")
+    engine.drop("set_problems", "flagged_raw")
     if not contract.entity:
         engine.compact()
 
@@ -312,7 +315,8 @@ def _set_problems(engine: Engine, checked: str, contract: TableContract) -> None
 
 
 def _quarantine_rows(engine: Engine, flagged: str, raw: RawTable, checks: list[Check]) -> None:
-    """Insert the ``flagged`` rows (typed again from their raw rows) into quarantine with all their problems."""
+    """Insert the ``flagged`` rows (typed again from their raw rows in ``flagged_raw``) into quarantine with all
+    their problems."""
     record = "to_json({" + ", ".join(f"{quote_literal(c)}: r.{quote_ident(c)}" for c in raw.columns) + "})" \
         if raw.columns else "'{}'"
     row_problems = ("list_filter([" + ", ".join(c.problem() for c in checks) + "], lambda p: p IS NOT NULL)"
@@ -323,7 +327,7 @@ def _quarantine_rows(engine: Engine, flagged: str, raw: RawTable, checks: list[C
                {record}
         FROM (SELECT c._row, c._source, {row_problems} || coalesce(s.problems, []) AS problems
               FROM ({flagged}) c LEFT JOIN set_problems s USING (_row)) q
-        JOIN {raw.table} r ON r._row = q._row
+        JOIN flagged_raw r ON r._row = q._row
     """)
     engine.insert("quarantine", f"""
         SELECT {quote_literal(raw.name)}, {quote_literal(raw.source)}, _row, _line,

@@ -62,6 +62,10 @@ SELECT _row, list(problem ORDER BY n) AS problems FROM (
                                            GROUP BY hash("customer_id") HAVING count(*) > 1))
     WHERE copy > 1) GROUP BY _row;
 
+-- create temp table flagged_raw
+SELECT r.* FROM raw_customers r
+SEMI JOIN (SELECT _row FROM customers WHERE _bad UNION SELECT _row FROM set_problems) b USING (_row);
+
 -- insert quarantine
 SELECT 'customers', q._source, q._row, r._line, q.problems[1].reason,
                q.problems[1].column_name, array_to_string(list_transform(q.problems, lambda p: p.detail), '; '),
@@ -93,8 +97,8 @@ SELECT 'customers', q._source, q._row, r._line, q.problems[1].reason,
 ') OR ends_with("city", '　')) THEN "city" ELSE trim("city", ' 	
 　') END, '') AS "t_city", CASE WHEN "c_income" IS NOT NULL THEN "income" ELSE NULLIF(CASE WHEN NOT ("income" < '!' OR starts_with("income", '　') OR ends_with("income", ' ') OR ends_with("income", '	') OR ends_with("income", '') OR ends_with("income", '
 ') OR ends_with("income", '　')) THEN "income" ELSE trim("income", ' 	
-　') END, '') END AS "t_income", CAST(NULL AS VARCHAR) AS "t_debt", CAST(NULL AS VARCHAR) AS "t_credit_limit", CAST(NULL AS VARCHAR) AS "t_status", CAST(NULL AS VARCHAR) AS "t_closed_at", "c_birth_date", "c_income", CAST(map() AS MAP(VARCHAR, VARCHAR)) AS attributes FROM (SELECT *, try_cast("birth_date" AS TIMESTAMP) AS "c_birth_date", try_cast("income" AS DOUBLE) AS "c_income" FROM (SELECT r.* FROM raw_customers r SEMI JOIN (SELECT _row FROM customers WHERE _bad UNION SELECT _row FROM set_problems) b USING (_row)))))) c LEFT JOIN set_problems s USING (_row)) q
-        JOIN raw_customers r ON r._row = q._row;
+　') END, '') END AS "t_income", CAST(NULL AS VARCHAR) AS "t_debt", CAST(NULL AS VARCHAR) AS "t_credit_limit", CAST(NULL AS VARCHAR) AS "t_status", CAST(NULL AS VARCHAR) AS "t_closed_at", "c_birth_date", "c_income", CAST(map() AS MAP(VARCHAR, VARCHAR)) AS attributes FROM (SELECT *, try_cast("birth_date" AS TIMESTAMP) AS "c_birth_date", try_cast("income" AS DOUBLE) AS "c_income" FROM flagged_raw)))) c LEFT JOIN set_problems s USING (_row)) q
+        JOIN flagged_raw r ON r._row = q._row;
 
 -- insert quarantine
 SELECT 'customers', 'customers.csv', _row, _line,
@@ -165,6 +169,10 @@ SELECT _row, list(problem ORDER BY n) AS problems FROM (
                                            GROUP BY hash("account_id") HAVING count(*) > 1))
     WHERE copy > 1) GROUP BY _row;
 
+-- create temp table flagged_raw
+SELECT r.* FROM raw_accounts r
+SEMI JOIN (SELECT _row FROM accounts WHERE _bad UNION SELECT _row FROM set_problems) b USING (_row);
+
 -- insert quarantine
 SELECT 'accounts', q._source, q._row, r._line, q.problems[1].reason,
                q.problems[1].column_name, array_to_string(list_transform(q.problems, lambda p: p.detail), '; '),
@@ -190,8 +198,8 @@ SELECT 'accounts', q._source, q._row, r._line, q.problems[1].reason,
 ') OR ends_with("registered_at", '　')) THEN "registered_at" ELSE trim("registered_at", ' 	
 　') END, '') END AS "t_registered_at", CASE WHEN "c_last_seen_at" IS NOT NULL THEN "last_seen_at" ELSE NULLIF(CASE WHEN NOT ("last_seen_at" < '!' OR starts_with("last_seen_at", '　') OR ends_with("last_seen_at", ' ') OR ends_with("last_seen_at", '	') OR ends_with("last_seen_at", '') OR ends_with("last_seen_at", '
 ') OR ends_with("last_seen_at", '　')) THEN "last_seen_at" ELSE trim("last_seen_at", ' 	
-　') END, '') END AS "t_last_seen_at", CAST(NULL AS VARCHAR) AS "t_city", CAST(NULL AS VARCHAR) AS "t_birth_date", CAST(NULL AS VARCHAR) AS "t_gender", "c_registered_at", "c_last_seen_at", CAST(map() AS MAP(VARCHAR, VARCHAR)) AS attributes FROM (SELECT *, try_cast("registered_at" AS TIMESTAMP) AS "c_registered_at", try_cast("last_seen_at" AS TIMESTAMP) AS "c_last_seen_at" FROM (SELECT r.* FROM raw_accounts r SEMI JOIN (SELECT _row FROM accounts WHERE _bad UNION SELECT _row FROM set_problems) b USING (_row)))))) c LEFT JOIN set_problems s USING (_row)) q
-        JOIN raw_accounts r ON r._row = q._row;
+　') END, '') END AS "t_last_seen_at", CAST(NULL AS VARCHAR) AS "t_city", CAST(NULL AS VARCHAR) AS "t_birth_date", CAST(NULL AS VARCHAR) AS "t_gender", "c_registered_at", "c_last_seen_at", CAST(map() AS MAP(VARCHAR, VARCHAR)) AS attributes FROM (SELECT *, try_cast("registered_at" AS TIMESTAMP) AS "c_registered_at", try_cast("last_seen_at" AS TIMESTAMP) AS "c_last_seen_at" FROM flagged_raw)))) c LEFT JOIN set_problems s USING (_row)) q
+        JOIN flagged_raw r ON r._row = q._row;
 
 -- insert quarantine
 SELECT 'accounts', 'accounts.csv', _row, _line,
@@ -260,6 +268,10 @@ SELECT _row, list(problem ORDER BY n) AS problems FROM (
     ANTI JOIN accounts r ON c."account_id" = r."account_id"
     WHERE NOT c._bad AND c."account_id" IS NOT NULL) GROUP BY _row;
 
+-- create temp table flagged_raw
+SELECT r.* FROM raw_purchases r
+SEMI JOIN (SELECT _row FROM purchases WHERE _bad UNION SELECT _row FROM set_problems) b USING (_row);
+
 -- insert quarantine
 SELECT 'purchases', q._source, q._row, r._line, q.problems[1].reason,
                q.problems[1].column_name, array_to_string(list_transform(q.problems, lambda p: p.detail), '; '),
@@ -277,8 +289,8 @@ SELECT 'purchases', q._source, q._row, r._line, q.problems[1].reason,
 ') OR ends_with("amount", '　')) THEN "amount" ELSE trim("amount", ' 	
 　') END, '') END AS "t_amount", CASE WHEN "c_quantity" IS NOT NULL THEN "quantity" ELSE NULLIF(CASE WHEN NOT ("quantity" < '!' OR starts_with("quantity", '　') OR ends_with("quantity", ' ') OR ends_with("quantity", '	') OR ends_with("quantity", '') OR ends_with("quantity", '
 ') OR ends_with("quantity", '　')) THEN "quantity" ELSE trim("quantity", ' 	
-　') END, '') END AS "t_quantity", "c_order_time", "c_amount", "c_quantity" FROM (SELECT *, try_cast("order_time" AS TIMESTAMP) AS "c_order_time", try_cast("amount" AS DOUBLE) AS "c_amount", try_cast("quantity" AS DOUBLE) AS "c_quantity" FROM (SELECT r.* FROM raw_purchases r SEMI JOIN (SELECT _row FROM purchases WHERE _bad UNION SELECT _row FROM set_problems) b USING (_row)))))) c LEFT JOIN set_problems s USING (_row)) q
-        JOIN raw_purchases r ON r._row = q._row;
+　') END, '') END AS "t_quantity", "c_order_time", "c_amount", "c_quantity" FROM (SELECT *, try_cast("order_time" AS TIMESTAMP) AS "c_order_time", try_cast("amount" AS DOUBLE) AS "c_amount", try_cast("quantity" AS DOUBLE) AS "c_quantity" FROM flagged_raw)))) c LEFT JOIN set_problems s USING (_row)) q
+        JOIN flagged_raw r ON r._row = q._row;
 
 -- insert quarantine
 SELECT 'purchases', 'purchases.csv', _row, _line,
