@@ -52,12 +52,20 @@ HANDLE_STEM_NAMES = 5
 """A name's letters, without its digits, shared by this many distinct account names make a platform default."""
 
 _STRIP = "[\\s\\p{P}\\p{S}0-9_]"
+MAX_CJK_NAME = 6
+"""The longest name in Chinese characters read as a name (surname and given name); a longer one is a phrase."""
 
 
 def _customer_forms_sql(names: str) -> str:
     """``name, chars, is_cjk, surname, given, py_full, py_rev, py_given, initials, sur_gi, gi_sur`` per distinct
     name of relation ``names`` (column ``name``)."""
     compound = ", ".join(f"'{s}'" for s in COMPOUND_SURNAMES)
+    # the pinyin of each character, position by position (a name is short): a join per position costs far less
+    # than unnesting the characters and gathering their syllables back in order
+    positions = range(1, MAX_CJK_NAME + 1)
+    joins = "\n            ".join(f"LEFT JOIN pinyin_chars p{k} ON p{k}.ch = substr(c.chars, {k}, 1)" for k in positions)
+    syllables = "[" + ", ".join(f"p{k}.py" for k in positions) + "]"
+    spelled = " AND ".join(f"(length(c.chars) < {k} OR p{k}.py IS NOT NULL)" for k in positions)
     return f"""
         WITH base AS (
             SELECT name, lower(regexp_replace(name, '{_STRIP}', '', 'g')) AS chars
@@ -65,21 +73,20 @@ def _customer_forms_sql(names: str) -> str:
         cjk AS (
             SELECT name, chars, CASE WHEN left(chars, 2) IN ({compound}) AND length(chars) >= 3 THEN 2 ELSE 1 END
                                     AS sur_len
-            FROM base WHERE regexp_full_match(chars, '\\p{{Han}}{{2,6}}')),
-        syllables AS (
-            SELECT c.name, c.chars, c.sur_len, c.i, p.py
-            FROM (SELECT name, chars, sur_len, unnest(range(length(chars))) AS i FROM cjk) c
-            LEFT JOIN pinyin_chars p ON p.ch = substr(c.chars, c.i + 1, 1)),
+            FROM base WHERE regexp_full_match(chars, '\\p{{Han}}{{2,{MAX_CJK_NAME}}}')),
+        spelled AS (
+            SELECT c.name, c.chars, c.sur_len, CASE WHEN {spelled} THEN {syllables}[1:length(c.chars)] END AS pys
+            FROM cjk c
+            {joins}),
         cjk_forms AS (
-            SELECT name, any_value(chars) AS chars, TRUE AS is_cjk,
-                   left(any_value(chars), any_value(sur_len)) AS surname,
-                   substr(any_value(chars), any_value(sur_len) + 1) AS given,
-                   string_agg(py, '' ORDER BY i) FILTER (WHERE i < sur_len) AS py_sur,
-                   string_agg(py, '' ORDER BY i) FILTER (WHERE i >= sur_len) AS py_given,
-                   string_agg(left(py, 1), '' ORDER BY i) AS initials,
-                   string_agg(left(py, 1), '' ORDER BY i) FILTER (WHERE i >= sur_len) AS given_initials,
-                   count(py) = count(*) AS spelled
-            FROM syllables GROUP BY name),
+            SELECT name, chars, TRUE AS is_cjk, left(chars, sur_len) AS surname, substr(chars, sur_len + 1) AS given,
+                   array_to_string(pys[1:sur_len], '') AS py_sur,
+                   array_to_string(pys[sur_len + 1:length(chars)], '') AS py_given,
+                   array_to_string(list_transform(pys, lambda p: left(p, 1)), '') AS initials,
+                   array_to_string(list_transform(pys[sur_len + 1:length(chars)], lambda p: left(p, 1)), '')
+                       AS given_initials,
+                   pys IS NOT NULL AS spelled
+            FROM spelled),
         latin AS (
             SELECT name, chars,
                    list_filter(string_split(trim(lower(regexp_replace(name, '[^A-Za-z]+', ' ', 'g'))), ' '),
@@ -102,7 +109,7 @@ def _customer_forms_sql(names: str) -> str:
         FROM latin WHERE len(tokens) >= 2
         UNION ALL
         SELECT name, chars, FALSE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-        FROM base WHERE chars <> '' AND NOT regexp_full_match(chars, '\\p{{Han}}{{2,6}}')
+        FROM base WHERE chars <> '' AND NOT regexp_full_match(chars, '\\p{{Han}}{{2,{MAX_CJK_NAME}}}')
                     AND name NOT IN (SELECT name FROM latin WHERE len(tokens) >= 2)
     """
 
@@ -202,7 +209,7 @@ def account_name_flags(engine: Engine | duckdb.DuckDBPyConnection, name_pairs: s
             SELECT chars, CASE WHEN left(chars, 2) IN ({compound}) AND length(chars) >= 3 THEN 2 ELSE 1 END AS sur_len
             FROM (SELECT DISTINCT lower(regexp_replace(name, '{_STRIP}', '', 'g')) AS chars
                   FROM (SELECT DISTINCT cname AS name FROM name_pairs WHERE cname IS NOT NULL))
-            WHERE regexp_full_match(chars, '\\p{{Han}}{{2,6}}')),
+            WHERE regexp_full_match(chars, '\\p{{Han}}{{2,{MAX_CJK_NAME}}}')),
         stems AS (SELECT chars FROM account_name_forms WHERE has_digits
                   GROUP BY chars HAVING count(*) >= {HANDLE_STEM_NAMES}),
         surnames AS (SELECT DISTINCT left(chars, sur_len) AS surname FROM customer_chars

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from linker.resolve.model import NAME
-from linker.resolve.name_levels import name_levels
+from linker.resolve.name_levels import COMPOUND_SURNAMES, MAX_CJK_NAME, _customer_forms_sql, name_levels
+from linker.resolve.names import _pinyin_table, register_pinyin
 
 CASES = [
     # customer name, account names, expected level (None: no informative name)
@@ -72,3 +75,34 @@ def test_a_default_handle_is_counted_in_the_data() -> None:
 @pytest.mark.parametrize("customer", ["", "  ", "123"])
 def test_a_customer_without_a_name_compares_nothing(customer: str) -> None:
     assert list(_levels([(customer, ["吴志琪"], None)]).values()) == [None]
+
+
+def _expected_forms(name: str) -> tuple:
+    """A CJK name's forms computed apart, in Python, from the same pinyin table (None when a character has none)."""
+    reading = dict(zip(*_pinyin_table().to_pydict().values(), strict=True))
+    sur_len = 2 if name[:2] in COMPOUND_SURNAMES and len(name) >= 3 else 1
+    if any(ch not in reading for ch in name):
+        return (None,) * 7
+    sur = "".join(reading[ch] for ch in name[:sur_len])
+    given = [reading[ch] for ch in name[sur_len:]]
+    gi = "".join(p[0] for p in given)
+    return (sur + "".join(given), "".join(given) + sur, "".join(given), "".join(reading[ch][0] for ch in name),
+            sur + gi, gi + sur, sur)
+
+
+# known characters, a compound surname, and two Han characters the pinyin table does not have
+CJK_NAMES = st.lists(st.sampled_from(["吴", "志", "琪", "欧阳", "娜", "王", "兙", "𠀂"]), min_size=1, max_size=5).map(
+    "".join).filter(lambda n: 2 <= len(n) <= MAX_CJK_NAME)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(CJK_NAMES, min_size=1, max_size=6))
+def test_a_chinese_name_is_spelled_as_its_characters_read(names: list[str]) -> None:
+    con = duckdb.connect()
+    register_pinyin(con)
+    con.execute("CREATE TABLE names (name VARCHAR)")
+    con.executemany("INSERT INTO names VALUES (?)", [[n] for n in names])
+    got = {row[0]: row[1:] for row in con.execute(f"""
+        SELECT name, py_full, py_rev, py_given, initials, sur_gi, gi_sur, py_sur FROM ({_customer_forms_sql("names")})
+    """).fetchall()}
+    assert got == {n: _expected_forms(n) for n in names}
