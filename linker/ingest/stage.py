@@ -171,7 +171,7 @@ def _validate(engine: Engine, contract: TableContract, source: SourceConfig, raw
         SELECT r.* FROM {raw.table} r
         SEMI JOIN (SELECT _row FROM {name} WHERE _bad UNION SELECT _row FROM set_problems) b USING (_row)
     """)
-    _quarantine_rows(engine, typed("flagged_raw"), raw, checks)
+    _quarantine_rows(engine, typed("flagged_raw"), "flagged_raw", raw, checks)
     engine.delete_where(name, "_bad OR _row IN (SELECT _row FROM set_problems)")
     engine.drop_columns(name, flags)
     engine.drop("set_problems", "flagged_raw")
@@ -314,9 +314,9 @@ def _set_problems(engine: Engine, checked: str, contract: TableContract) -> None
     """)
 
 
-def _quarantine_rows(engine: Engine, flagged: str, raw: RawTable, checks: list[Check]) -> None:
-    """Insert the ``flagged`` rows (typed again from their raw rows in ``flagged_raw``) into quarantine with all
-    their problems."""
+def _quarantine_rows(engine: Engine, flagged: str, raw_rows: str, raw: RawTable, checks: list[Check]) -> None:
+    """Insert the ``flagged`` rows (typed again from their raw rows, the table ``raw_rows``) into quarantine with
+    all their problems and their raw record."""
     record = "to_json({" + ", ".join(f"{quote_literal(c)}: r.{quote_ident(c)}" for c in raw.columns) + "})" \
         if raw.columns else "'{}'"
     row_problems = ("list_filter([" + ", ".join(c.problem() for c in checks) + "], lambda p: p IS NOT NULL)"
@@ -327,7 +327,7 @@ def _quarantine_rows(engine: Engine, flagged: str, raw: RawTable, checks: list[C
                {record}
         FROM (SELECT c._row, c._source, {row_problems} || coalesce(s.problems, []) AS problems
               FROM ({flagged}) c LEFT JOIN set_problems s USING (_row)) q
-        JOIN flagged_raw r ON r._row = q._row
+        JOIN {raw_rows} r ON r._row = q._row
     """)
     engine.insert("quarantine", f"""
         SELECT {quote_literal(raw.name)}, {quote_literal(raw.source)}, _row, _line,
