@@ -11,6 +11,7 @@ import pytest
 
 import linker
 from linker.config import load_config
+from linker.resolve.names import register_pinyin
 
 CUSTOMER_COLUMNS = ["customer_id", "name", "phones", "emails", "device_ids", "phone_since", "phone_confirmed",
                     "closed_at", "city", "birth_date"]
@@ -62,3 +63,11 @@ def resolve_run(tmp_path: Path):
     yield make
     for run in runs:
         run.con.close()
+
+
+@pytest.fixture(scope="session")
+def pinyin_con() -> duckdb.DuckDBPyConnection:
+    """A connection holding the pinyin table, for the name tests' many small queries."""
+    con = duckdb.connect()
+    register_pinyin(con)
+    return con

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from linker.resolve.model import NAME
 from linker.resolve.name_levels import COMPOUND_SURNAMES, _customer_forms_sql, name_levels
-from linker.resolve.names import _pinyin_table, register_pinyin
+from linker.resolve.names import _pinyin_table
 
 CASES = [
     # customer name, account names, expected level (None: no informative name)
@@ -79,9 +79,14 @@ def test_a_customer_without_a_name_compares_nothing(customer: str) -> None:
     assert list(_levels([(customer, ["吴志琪"], None)]).values()) == [None]
 
 
+@cache
+def _readings() -> dict[str, str]:
+    return dict(zip(*_pinyin_table().to_pydict().values(), strict=True))
+
+
 def _expected_forms(name: str) -> tuple:
     """A CJK name's forms computed apart, in Python, from the same pinyin table (None when a character has none)."""
-    reading = dict(zip(*_pinyin_table().to_pydict().values(), strict=True))
+    reading = _readings()
     sur_len = 2 if name[:2] in COMPOUND_SURNAMES and len(name) >= 3 else 1
     if any(ch not in reading for ch in name):
         return (None,) * 7
@@ -92,13 +97,6 @@ def _expected_forms(name: str) -> tuple:
             sur + gi, gi + sur, sur)
 
 
-@cache
-def _pinyin_connection() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    register_pinyin(con)
-    return con
-
-
 # known characters, a compound surname, and two Han characters the pinyin table does not have; 2 to 6 characters
 CJK_NAMES = st.builds(lambda first, rest: first + "".join(rest), st.sampled_from(["吴", "欧", "欧阳", "兙"]),
                       st.lists(st.sampled_from(["志", "琪", "阳", "娜", "王", "兙", "𠀂"]), min_size=1, max_size=4))
@@ -106,8 +104,8 @@ CJK_NAMES = st.builds(lambda first, rest: first + "".join(rest), st.sampled_from
 
 @settings(max_examples=80, deadline=None)
 @given(st.lists(CJK_NAMES, min_size=1, max_size=6))
-def test_a_chinese_name_is_spelled_as_its_characters_read(names: list[str]) -> None:
-    con = _pinyin_connection()
+def test_a_chinese_name_is_spelled_as_its_characters_read(pinyin_con, names: list[str]) -> None:
+    con = pinyin_con
     con.execute("CREATE OR REPLACE TABLE names (name VARCHAR)")
     con.executemany("INSERT INTO names VALUES (?)", [[n] for n in names])
     got = {row[0]: row[1:] for row in con.execute(f"""

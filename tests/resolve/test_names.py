@@ -1,12 +1,10 @@
 """The names of an owner that resolution compares."""
 
-from functools import cache
-
 import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linker.resolve.names import MAX_NAMES, name_keys_sql, names_of_owner_sql, register_pinyin
+from linker.resolve.names import MAX_NAMES, name_keys_sql, names_of_owner_sql
 
 
 def _names_of(name: str | None, names: list[str | None] | None) -> list[str]:
@@ -26,21 +24,14 @@ def test_name_and_names_are_merged_without_repeats_or_blanks() -> None:
     assert _names_of(None, None) == []
 
 
-@cache
-def _pinyin_connection() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    register_pinyin(con)
-    return con
-
-
 NAMES = st.text(st.sampled_from(list("张伟王芳欧阳娜 \t\u3000_-.·ZhangWei88ü̈é")), max_size=12)
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(NAMES, min_size=1, max_size=8))
-def test_a_name_key_is_letters_only_so_it_never_meets_a_surname_key(names: list[str]) -> None:
+def test_a_name_key_is_letters_only_so_it_never_meets_a_surname_key(pinyin_con, names: list[str]) -> None:
     # the near-miss search unites letter keys with 'surname <char>' keys without removing repeats between them
-    con = _pinyin_connection()
+    con = pinyin_con
     con.execute("CREATE OR REPLACE TABLE names AS SELECT unnest(?::VARCHAR[]) AS name", [names])
     keys = [k for (k,) in con.execute(f"SELECT name_key FROM ({name_keys_sql('names')})").fetchall()]
     assert all(k and not any(c.isspace() for c in k) for k in keys)
@@ -49,11 +40,11 @@ def test_a_name_key_is_letters_only_so_it_never_meets_a_surname_key(names: list[
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(NAMES, min_size=1, max_size=8))
-def test_a_name_key_is_the_sorted_letters_of_the_name_s_spelling(names: list[str]) -> None:
+def test_a_name_key_is_the_sorted_letters_of_the_name_s_spelling(pinyin_con, names: list[str]) -> None:
     from linker.resolve.names import _pinyin_table
 
     pinyin = dict(zip(*_pinyin_table().to_pydict().values()))
-    con = _pinyin_connection()
+    con = pinyin_con
     con.execute("CREATE OR REPLACE TABLE names AS SELECT unnest(?::VARCHAR[]) AS name", [names])
     keys = dict(con.execute(f"SELECT name, name_key FROM ({name_keys_sql('names')})").fetchall())
     expected = {}
