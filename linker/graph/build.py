@@ -322,11 +322,12 @@ def check_queries(con: Engine | duckdb.DuckDBPyConnection, queries: GraphQueries
         try:
             engine.columns(sql)
         except (duckdb.Error, EngineError) as e:
-            raise GraphStoreError(f"{_engine_name(engine)} cannot build the graph's {what} from the run tables: "
+            raise GraphStoreError(f"{engine_name(engine)} cannot build the graph's {what} from the run tables: "
                                   f"{e}") from e
 
 
-def _engine_name(engine: Engine) -> str:
+def engine_name(engine: Engine) -> str:
+    """How a message names the engine: ``DuckDB``, ``Spark``."""
     return {"duckdb": "DuckDB", "spark": "Spark"}.get(engine.name, engine.name)
 
 

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import shutil
 import sys
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -38,8 +36,8 @@ from linker.config import MIN_MEMORY, memory_bytes
 from linker.errors import EngineError, GraphStoreError
 from linker.engine import DuckDBEngine, Engine, as_engine
 from linker.graph.build import (
-    ENDS, GraphFile, GraphFiles, GraphKey, check_queries, graph_queries, load_order, relationship_file_stem,
-    write_graph_file,
+    ENDS, GraphFile, GraphFiles, GraphKey, check_queries, engine_name, graph_queries, load_order,
+    relationship_file_stem, write_graph_file,
 )
 from linker.graph.dialect import LADYBUG_STORAGE, LADYBUG_TYPES
 from linker.run_folder import STORE_NAME, readable_run
@@ -116,9 +114,9 @@ def load_graph_store(con: Engine | duckdb.DuckDBPyConnection, out_dir: Path, *, 
     Notes
     -----
     O(nodes + relationships): one engine query writing a Parquet file and one LadybugDB COPY of that file per
-    label and per relationship pair, in :func:`~linker.graph.build.load_order`. The engine writes the next file
-    in a background thread while LadybugDB copies the last one; both release the GIL. The engine is used by that
-    thread only until this function returns. A file is removed once copied: at most three are on disk.
+    label and per relationship pair, in :func:`~linker.graph.build.load_order`, one after the other; a file is
+    removed once copied. The engine does not write the next file while LadybugDB copies: both are CPU-bound and
+    use every core, and side by side they take longer than in turn.
     """
     engine = as_engine(con)
     schema = schema or load_schema()
@@ -129,15 +127,14 @@ def load_graph_store(con: Engine | duckdb.DuckDBPyConnection, out_dir: Path, *, 
     remove_store(tmp)
     queries = graph_queries(engine, run_id=run_id, schema=schema)
     check_queries(engine, queries)
-    threads = engine_threads(engine)   # before the background thread takes the connection
+    threads = engine_threads(engine)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         started = time.perf_counter()
-        with engine_memory_beside_store(engine, memory_limit), \
-                _Tables(engine, load_order(queries, schema), folder) as tables:
-            counts = build_store(tables, tmp, schema=schema, threads=threads)
-        log.info("graph store: %.1f s; the engine wrote the tables in %.1f s, in the background",
-                 time.perf_counter() - started, tables.seconds)
+        with engine_memory_beside_store(engine, memory_limit):
+            counts = build_store(_written(engine, load_order(queries, schema), folder), tmp, schema=schema,
+                                 threads=threads)
+        log.info("graph store: %.1f s", time.perf_counter() - started)
         replace_store(tmp, target)
     finally:
         remove_store(tmp)
@@ -154,73 +151,32 @@ class GraphTable:
     rows: int
 
 
-class _Tables:
-    """Writes the graph's tables as Parquet files in a background thread; iterating gives each one once written
-    (and removes it once the consumer has copied it).
+def _written(engine: Engine, order: list[tuple[GraphKey, str]], folder: Path) -> Iterator[GraphTable]:
+    """Each query of ``order`` written by the engine as a Parquet file in ``folder`` when the consumer asks for
+    it, and the file removed once the consumer has copied it.
 
-    Leaving the ``with`` block stops the thread (interrupting the engine if it is in a query) and waits for it,
-    so the caller's engine is free again.
+    Raises
+    ------
+    GraphStoreError
+        Naming the label or relationship whose query the engine failed.
     """
-
-    def __init__(self, engine: Engine, order: list[tuple[GraphKey, str]], folder: Path) -> None:
-        self._engine, self._order, self._folder = engine, order, folder
-        self._queue: queue.Queue[GraphTable | BaseException | None] = queue.Queue(maxsize=1)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._compute, name="linker-graph-tables", daemon=True)
-        self._writing: GraphKey = ""   # the key being written, which a failure names
-        self.seconds = 0.0
-
-    def _compute(self) -> None:
+    for key, sql in order:
         started = time.perf_counter()
         try:
-            for key, sql in self._order:
-                self._writing = key
-                table_started = time.perf_counter()
-                written = write_graph_file(self._engine, key, sql, self._folder)
-                log.debug("graph tables: %s, %d rows, %.1f s", key, written.rows, time.perf_counter() - table_started)
-                if not self._put(GraphTable(key, written.path, written.rows)):
-                    return
-            self._put(None)
-        except BaseException as e:  # handed to the consumer, which raises it
-            self._put(e)
-        finally:
-            self.seconds = time.perf_counter() - started
-
-    def _put(self, item: GraphTable | BaseException | None) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __iter__(self) -> Iterator[GraphTable]:
-        while (item := self._queue.get()) is not None:
-            if isinstance(item, BaseException):
-                if isinstance(item, duckdb.Error | EngineError):
-                    name = {"duckdb": "DuckDB", "spark": "Spark"}.get(self._engine.name, self._engine.name)
-                    raise GraphStoreError(f"{name} failed writing the graph's {key_name(self._writing)} table: "
-                                          f"{item}") from item
-                raise item
-            yield item
-            Path(item.table).unlink(missing_ok=True)
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread.is_alive() and exc[0] is not None:
-            _interrupt(self._engine)
-        self._thread.join()
+            written = write_graph_file(engine, key, sql, folder)
+        except (duckdb.Error, EngineError) as e:
+            raise GraphStoreError(f"{engine_name(engine)} failed writing the graph's {key_name(key)} table: {e}"
+                                  ) from e
+        log.debug("graph tables: %s, %d rows, %.1f s", key, written.rows, time.perf_counter() - started)
+        yield GraphTable(key, written.path, written.rows)
+        written.path.unlink(missing_ok=True)
 
 
 ENGINE_SHARE_BESIDE_STORE = 3
 """While the store loads, DuckDB's memory limit is divided by this (never below the least limit a run accepts).
 LadybugDB's COPY builds each relationship table in memory of its own, outside DuckDB's limit (it fails rather
-than spill when its buffer pool is too small), while DuckDB only writes the next file beside it."""
+than spill when its buffer pool is too small) and holds what it has copied until the final checkpoint, while
+DuckDB only writes the files between the copies."""
 
 
 @contextmanager
@@ -260,14 +216,6 @@ def _lower_memory_limit(con: duckdb.DuckDBPyConnection, memory_limit: str, share
     return True
 
 
-def _interrupt(engine: Engine) -> None:
-    """Stop the query the engine is running (DuckDB: interrupt the connection; Spark: cancel its jobs)."""
-    if isinstance(engine, DuckDBEngine):
-        engine.con.interrupt()
-    elif hasattr(engine, "spark"):
-        engine.spark.sparkContext.cancelAllJobs()
-
-
 def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema | None = None,
                 threads: int | None = None) -> dict[str, int]:
     """Create a new store at ``path`` from Parquet files (or Arrow tables), nodes first (see
@@ -275,9 +223,7 @@ def build_store(tables: Iterable[GraphTable], path: Path, *, schema: GraphSchema
 
     The store is written without automatic checkpoints, and checkpointed once at the end: one pass over the
     data files instead of one per COPY; with ``threads`` threads (all cores when None).
-    :func:`load_graph_store` passes the run's DuckDB thread count (``engine.threads``, all cores by default),
-    though DuckDB writes the next file beside it: LadybugDB's COPY gains more from every core than DuckDB's
-    next query loses.
+    :func:`load_graph_store` passes the run's DuckDB thread count (``engine.threads``, all cores by default).
     """
     schema = schema or load_schema()
     lb = _ladybug()

@@ -85,8 +85,8 @@ def test_duckdb_works_within_a_third_of_its_memory_limit_while_the_store_loads(
 
     limits, real = [], ladybug.Database
 
-    def limit() -> str:   # a cursor: the background thread is using the connection; the setting is global
-        return run_con.cursor().execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    def limit() -> str:
+        return run_con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
 
     def recording(*args, **kwargs):   # the real database; DuckDB's limit as the store opens is noted
         limits.append(limit())
@@ -143,7 +143,7 @@ def test_a_failure_computing_the_tables_keeps_the_previous_store_and_frees_the_c
 
     load_graph_store(run_con, tmp_path, run_id=RUN_ID)
     real = store_module.load_order
-    monkeypatch.setattr(store_module, "load_order", lambda queries, schema: [  # fails in the background thread
+    monkeypatch.setattr(store_module, "load_order", lambda queries, schema: [  # the second query fails
         *real(queries, schema)[:1], ("Phone", "SELECT CAST('x' AS INTEGER) AS value")])
     with pytest.raises(GraphStoreError, match="DuckDB failed writing the graph's node Phone table: .*Conversion"):
         load_graph_store(run_con, tmp_path, run_id="broken")
@@ -151,6 +151,23 @@ def test_a_failure_computing_the_tables_keeps_the_previous_store_and_frees_the_c
     assert run_con.execute("SELECT count(*) FROM customers").fetchall() == [(5,)]
     with open_store(tmp_path) as store:
         assert store.rows("MATCH ()-[l:LINKED_TO]->() RETURN DISTINCT l.run_id") == [[RUN_ID]]
+
+
+def test_each_file_is_written_when_the_store_copies_it_and_removed_once_copied(
+        run_con, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import linker.graph.store as store_module
+
+    folder, on_disk, real = tmp_path / "files", [], store_module.write_graph_file
+
+    def recording(engine, key, sql, where):   # the files in the folder as each one is written
+        on_disk.append(sorted(p.name for p in where.iterdir()))
+        return real(engine, key, sql, where)
+
+    monkeypatch.setattr(store_module, "write_graph_file", recording)
+    load_graph_store(run_con, tmp_path, run_id=RUN_ID, workdir=folder)
+    assert len(on_disk) == len(load_schema().nodes) + sum(len(r.pairs) for r in load_schema().relationships.values())
+    assert on_disk == [[]] * len(on_disk)
+    assert not folder.exists()
 
 
 def test_the_store_opens_read_only_and_refuses_writes(run_dir: Path) -> None:
