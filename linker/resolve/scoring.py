@@ -15,6 +15,9 @@ from linker.engine import Engine, as_engine
 from linker.resolve.model import Comparison, MatchModel
 from linker.sql import quote_literal, sql_double
 
+EVIDENCE_MEMBERS = ("comparison", "level", "id_type", "value", "account_value", "weight", "note")
+"""The members of each item of a pair's evidence (``scored_pairs.evidence``, ``links.evidence``), in order."""
+
 
 def score_pairs(engine: Engine | duckdb.DuckDBPyConnection, model: MatchModel, identifiers: Sequence[str]) -> int:
     """Create ``scored_pairs(customer_id, account_id, match_weight, evidence)`` from ``pair_levels``.
@@ -46,7 +49,8 @@ def _evidence_item(c: Comparison, level: str, weight: str, is_identifier: bool) 
         value = "value_name"
     elif c.name == "timing":
         note = "note_timing"
-    id_type = quote_literal(c.name) if is_identifier else "NULL"
-    return (f"{{'comparison': {quote_literal(c.name)}, 'level': {level}, 'id_type': {id_type}, "
-            f"'value': CAST({value} AS VARCHAR), 'account_value': CAST({account_value} AS VARCHAR), "
-            f"'weight': round({weight}, 2), 'note': CAST({note} AS VARCHAR)}}")
+    members = {"comparison": quote_literal(c.name), "level": level,
+               "id_type": quote_literal(c.name) if is_identifier else "NULL",
+               "value": f"CAST({value} AS VARCHAR)", "account_value": f"CAST({account_value} AS VARCHAR)",
+               "weight": f"round({weight}, 2)", "note": f"CAST({note} AS VARCHAR)"}
+    return "{" + ", ".join(f"{quote_literal(m)}: {members[m]}" for m in EVIDENCE_MEMBERS) + "}"
