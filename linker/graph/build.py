@@ -227,11 +227,12 @@ def _browsed(s: Sources) -> str:
 
 
 def _card_spend(s: Sources) -> str:
+    # every transaction's customer is in customers: ingest quarantines the others (the contract's references)
     return f"""
         SELECT customer_id AS src, 'mcc:' || mcc AS dst, count(*) AS transactions, round(sum(amount), 2) AS amount,
                min(txn_time) AS first_at, max(txn_time) AS last_at
         FROM {s['transactions']}
-        WHERE mcc IS NOT NULL AND customer_id IN (SELECT customer_id FROM customers)
+        WHERE mcc IS NOT NULL
         GROUP BY customer_id, mcc"""
 
 
@@ -243,11 +244,12 @@ million customers and does not spill. (On Spark the rows come in any order: the 
 
 
 def _has_need(s: Sources) -> str:
-    # signals has one row per customer and need (no ranking: a window would hold every evidence text too)
+    # signals has one row per customer and need (no ranking: a window would hold every evidence text too), of
+    # the customers in customers: the enrichment finds needs for them
     return f"""
         SELECT customer_id AS src, need AS dst, score, action, evidence, as_of
         FROM {s['signals']}
-        WHERE need IS NOT NULL AND customer_id IN (SELECT customer_id FROM customers)"""
+        WHERE need IS NOT NULL"""
 
 
 def relationship_queries(con: Engine | duckdb.DuckDBPyConnection | None, run_id: str = "") -> dict[tuple[str, str, str], str]:
