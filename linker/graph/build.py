@@ -174,17 +174,18 @@ SPARE_NOTE = "held by "
 once for each direction. ``links`` keeps all of it."""
 
 
-def link_evidence_json(column: str = "evidence") -> str:
-    """SQL of the compact JSON text of a ``links.evidence`` list (see :data:`SPARE_NOTE`).
+def link_evidence_json() -> str:
+    """SQL of the compact JSON text of ``links.evidence`` (see :data:`SPARE_NOTE`).
 
     The spare notes become NULL before the JSON is written, and the null members are then cut from the text with
     plain replacements: in JSON text a quote inside a string is escaped, so ``,"level":null`` only meets a member.
     (A regular expression over the text costs twice the rest.)
     """
     members = {m: f"e.{quote_ident(m)}" for m in EVIDENCE_MEMBERS}
-    members["note"] = f"CASE WHEN starts_with(e.note, {quote_literal(SPARE_NOTE)}) THEN NULL ELSE e.note END"
+    note = members["note"]
+    members["note"] = f"CASE WHEN starts_with({note}, {quote_literal(SPARE_NOTE)}) THEN NULL ELSE {note} END"
     struct = "{" + ", ".join(f"{quote_literal(m)}: {sql}" for m, sql in members.items()) + "}"
-    text = f"CAST(to_json(list_transform({column}, lambda e: {struct})) AS VARCHAR)"
+    text = f"CAST(to_json(list_transform(evidence, lambda e: {struct})) AS VARCHAR)"
     for member in EVIDENCE_MEMBERS[1:]:   # the first member follows '{', never ','
         null_member = ',"' + member + '":null'
         text = f"replace({text}, {quote_literal(null_member)}, '')"
