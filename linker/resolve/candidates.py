@@ -1,8 +1,8 @@
 """Candidate pairs: a customer and an account sharing a usable, non-hub identifier, exactly or one edit apart.
 
 Never all pairs: exact candidates come from an equi-join on (type, value); near misses from a deletion
-neighbourhood block (every value and each of its one-character deletions, hashed, with the owner's name
-letters), verified with Damerau-Levenshtein distance 1, so a transposed digit or one character off is found in
+neighbourhood block (every distinct value and each of its one-character deletions, hashed within its email
+domain), verified with Damerau-Levenshtein distance 1, so a transposed digit or one character off is found in
 O(n * length). A near miss needs the names to spell the same letters or share a Chinese surname, or another value
 shared exactly.
 """
@@ -85,39 +85,36 @@ def _blocked_pairs(engine: Engine, rules: Sequence[BlockingRule]) -> None:
 def _unblocked_near_misses(engine: Engine, id_type: str) -> None:
     """Add values of ``id_type`` one edit apart between any customer and any account."""
     engine.create_table("near_sides", f"""
-        SELECT hash(is_customer, value, name_key) AS sid, *
-        FROM (SELECT DISTINCT owner_kind = 'customer' AS is_customer, value, '' AS name_key, '' AS domain,
-                     value AS body
+        SELECT hash(is_customer, value) AS sid, *
+        FROM (SELECT DISTINCT owner_kind = 'customer' AS is_customer, value, '' AS domain, value AS body
               FROM owner_values WHERE id_type = {quote_literal(id_type)})
     """)
-    engine.create_table("near_keys", f"{_deletion_keys('is_customer')}")
+    _values_one_edit_apart(engine, "near_values")
     engine.insert("pair_evidence", f"""
         SELECT c.owner_id, a.owner_id, {quote_literal(id_type)}, 'near', c.value, a.value, c.since, c.confirmed
-        FROM (SELECT DISTINCT cv.value AS cval, av.value AS aval
-              FROM near_keys k JOIN ({_deletion_keys('NOT is_customer')}) ak USING (k)
-              JOIN near_sides cv ON cv.sid = k.sid JOIN near_sides av ON av.sid = ak.sid
-              WHERE cv.value <> av.value AND damerau_levenshtein(cv.body, av.body) = 1) p
-        JOIN owner_values c ON c.id_type = {quote_literal(id_type)} AND c.owner_kind = 'customer' AND c.value = p.cval
-        JOIN owner_values a ON a.id_type = {quote_literal(id_type)} AND a.owner_kind = 'account' AND a.value = p.aval
+        FROM near_values p
+        JOIN owner_values c ON c.id_type = {quote_literal(id_type)} AND c.owner_kind = 'customer'
+                           AND c.value = p.customer_value
+        JOIN owner_values a ON a.id_type = {quote_literal(id_type)} AND a.owner_kind = 'account'
+                           AND a.value = p.account_value
     """)
-    engine.drop("near_keys", "near_sides")
+    engine.drop("near_values", "near_sides")
 
 
 def _near_misses(engine: Engine) -> None:
     """Add phones one edit apart, and emails whose local parts are one edit apart on the same domain, between a
     customer and an account whose names spell the same letters (:func:`~linker.resolve.names.name_keys_sql`) or
     begin with the same Chinese character (a surname, :func:`_owner_name_keys`), or that already share a value
-    exactly.
+    exactly. Account values some customer holds exactly are not searched.
 
-    The search is blocked on the name because values one edit apart by chance grow with customers x accounts
-    (more values in the same number space), and without a name in common such a pair cannot reach the link
-    threshold: unblocked, the pairs it finds grow faster than the data and are nearly all rejected or ambiguous.
-    Account values some customer holds exactly are not searched.
+    The names are a condition because values one edit apart by chance grow with customers x accounts (more
+    values in the same number space), and without a name in common such a pair cannot reach the link threshold:
+    without it, the pairs found grow faster than the data and are nearly all rejected or ambiguous.
 
-    Every distinct (value, name key) gets a number, the hash of its side, value and name key (no window numbering
-    over all of them, which runs on one thread); the deletion keys carry the number only, so the join of customer
-    keys with account keys hashes integers, and the strings are read again, and compared, only for the pairs it
-    finds: two values whose numbers collide match nothing they would not match by their strings.
+    The search itself is on the values alone (:func:`_values_one_edit_apart`): each distinct value once, not once
+    per name of each owner, and the names are read only for the owners of the values it finds. The pairs of
+    values one edit apart by chance are few beside the values (integers joined, then verified), and are dropped
+    with the owners whose names share nothing.
     """
     # two branches and an anti join: "customer OR NOT EXISTS (...)" makes DuckDB materialize every value and
     # mark-join it through a duplicate-eliminating subplan, which spills at scale
@@ -133,71 +130,65 @@ def _near_misses(engine: Engine) -> None:
                    USING (id_type, value)
               WHERE o.id_type IN ('phone', 'email') AND o.owner_kind <> 'customer')
     """)
+    pairs = []
+    for id_type in ("phone", "email"):
+        engine.create_table("near_sides", f"""
+            SELECT hash(is_customer, value) AS sid, *
+            FROM (SELECT DISTINCT owner_kind = 'customer' AS is_customer, value, domain, body
+                  FROM near_owners WHERE id_type = '{id_type}')
+        """)
+        _values_one_edit_apart(engine, f"near_{id_type}_values")
+        pairs.append(f"""
+            SELECT c.owner_id AS customer_id, a.owner_id AS account_id, c.id_type, c.value AS customer_value,
+                   a.value AS account_value, c.since, c.confirmed
+            FROM near_{id_type}_values p
+            JOIN near_owners c ON c.id_type = '{id_type}' AND c.owner_kind = 'customer'
+                              AND c.value = p.customer_value
+            JOIN near_owners a ON a.id_type = '{id_type}' AND a.owner_kind = 'account'
+                              AND a.value = p.account_value""")
+        engine.drop("near_sides")
+    engine.create_table("near_owner_pairs", " UNION ALL ".join(pairs))
+    engine.drop("near_phone_values", "near_email_values")
     _owner_name_keys(engine)
     engine.create_table("exact_pairs", ""
                 "SELECT DISTINCT customer_id, account_id FROM pair_evidence")
-    for id_type in ("phone", "email"):
-        engine.create_table("near_sides", f"""
-            SELECT hash(is_customer, value, name_key) AS sid, *
-            FROM (SELECT DISTINCT o.owner_kind = 'customer' AS is_customer, o.value, n.name_key, o.domain, o.body
-                  FROM near_owners o JOIN owner_name_keys n USING (owner_kind, owner_id)
-                  WHERE o.id_type = '{id_type}')
-        """)
-        engine.create_table("near_keys", f"{_deletion_keys('is_customer')}")
-        engine.create_table("near_pairs", f"""
-            SELECT DISTINCT c.sid AS customer_sid, a.sid AS account_sid
-            FROM near_keys c JOIN ({_deletion_keys('NOT is_customer')}) a USING (k)
-        """)
-        engine.insert("pair_evidence", f"""
-            SELECT DISTINCT customer_id, account_id, '{id_type}', match, customer_value, account_value, since,
-                   confirmed
-            FROM (
-                -- same name letters, or same surname ('near_surname': the names are compared, see comparisons)
-                SELECT c.owner_id AS customer_id, a.owner_id AS account_id, c.value AS customer_value,
-                       a.value AS account_value, c.since, c.confirmed,
-                       CASE WHEN starts_with(p.name_key, 'surname ') THEN 'near_surname' ELSE 'near' END AS match
-                FROM (SELECT cv.value AS cval, av.value AS aval, cv.name_key
-                      FROM near_pairs p JOIN near_sides cv ON cv.sid = p.customer_sid
-                      JOIN near_sides av ON av.sid = p.account_sid
-                      WHERE cv.value <> av.value AND cv.name_key = av.name_key AND cv.domain = av.domain
-                        AND damerau_levenshtein(cv.body, av.body) = 1) p
-                JOIN near_owners c ON c.id_type = '{id_type}' AND c.owner_kind = 'customer' AND c.value = p.cval
-                JOIN owner_name_keys cn ON cn.owner_kind = 'customer' AND cn.owner_id = c.owner_id
-                                       AND cn.name_key = p.name_key
-                JOIN near_owners a ON a.id_type = '{id_type}' AND a.owner_kind = 'account' AND a.value = p.aval
-                JOIN owner_name_keys an ON an.owner_kind = 'account' AND an.owner_id = a.owner_id
-                                       AND an.name_key = p.name_key
-                UNION
-                -- already sharing a value exactly, whatever the names
-                SELECT c.owner_id, a.owner_id, c.value, a.value, c.since, c.confirmed, 'near'
-                FROM exact_pairs p
-                JOIN near_owners c ON c.id_type = '{id_type}' AND c.owner_kind = 'customer'
-                                  AND c.owner_id = p.customer_id
-                JOIN near_owners a ON a.id_type = '{id_type}' AND a.owner_kind = 'account'
-                                  AND a.owner_id = p.account_id
-                WHERE c.value <> a.value AND c.domain = a.domain AND damerau_levenshtein(c.body, a.body) = 1)
-        """)
-        engine.drop("near_pairs", "near_keys", "near_sides")
-    engine.drop("exact_pairs", "owner_name_keys", "near_owners")
+    engine.insert("pair_evidence", """
+        SELECT DISTINCT customer_id, account_id, id_type, match, customer_value, account_value, since, confirmed
+        FROM (
+            -- same name letters, or same surname ('near_surname': the names are compared, see comparisons)
+            SELECT p.customer_id, p.account_id, p.id_type, p.customer_value, p.account_value, p.since,
+                   p.confirmed,
+                   CASE WHEN starts_with(cn.name_key, 'surname ') THEN 'near_surname' ELSE 'near' END AS match
+            FROM near_owner_pairs p
+            JOIN owner_name_keys cn ON cn.owner_kind = 'customer' AND cn.owner_id = p.customer_id
+            JOIN owner_name_keys an ON an.owner_kind = 'account' AND an.owner_id = p.account_id
+                                   AND an.name_key = cn.name_key
+            UNION
+            -- already sharing a value exactly, whatever the names
+            SELECT c.owner_id, a.owner_id, c.id_type, c.value, a.value, c.since, c.confirmed, 'near'
+            FROM exact_pairs p
+            JOIN near_owners c ON c.owner_kind = 'customer' AND c.owner_id = p.customer_id
+            JOIN near_owners a ON a.owner_kind = 'account' AND a.owner_id = p.account_id AND a.id_type = c.id_type
+            WHERE c.value <> a.value AND c.domain = a.domain AND damerau_levenshtein(c.body, a.body) = 1)
+    """)
+    engine.drop("exact_pairs", "owner_name_keys", "near_owner_pairs", "near_owners")
 
 
 def _owner_name_keys(engine: Engine) -> None:
-    """``owner_name_keys`` (owner_kind, owner_id, name_key) of the owners in ``near_owners`` that have a name,
-    one per distinct key of any of their names: the customers and the accounts whose values are searched, not
-    every account.
+    """``owner_name_keys`` (owner_kind, owner_id, name_key) of the owners in ``near_owner_pairs`` that have a
+    name, one per distinct key of any of their names.
 
     Two kinds of key: the letters the name spells (:func:`~linker.resolve.names.name_keys_sql`), and, for a name
     written in Chinese characters, its first character as ``surname <char>``: a platform's masked recipient
     (卢*海), a title (郑先生) or a full name keeps the surname when the letters differ."""
     register_pinyin(engine)
     engine.create_table("owner_names", f"""
-        WITH owners AS (SELECT DISTINCT owner_kind, owner_id FROM near_owners)
         SELECT owner_kind, owner_id, unnest({names_of_owner_sql()}) AS name
-        FROM (SELECT o.owner_kind, o.owner_id, c.name, c.names FROM owners o
-              JOIN customers c ON o.owner_kind = 'customer' AND c.customer_id = o.owner_id
+        FROM (SELECT 'customer' AS owner_kind, c.customer_id AS owner_id, c.name, c.names FROM customers c
+              SEMI JOIN near_owner_pairs p ON p.customer_id = c.customer_id
               UNION ALL
-              SELECT o.owner_kind, o.owner_id, a.name, a.names FROM owners o
-              JOIN accounts a ON o.owner_kind = 'account' AND a.account_id = o.owner_id)
+              SELECT 'account', a.account_id, a.name, a.names FROM accounts a
+              SEMI JOIN near_owner_pairs p ON p.account_id = a.account_id)
     """)
     # UNION ALL: the two kinds never meet (a key of letters has no space), so their union needs no third pass
     engine.create_table("owner_name_keys", f"""
@@ -210,12 +201,31 @@ def _owner_name_keys(engine: Engine) -> None:
     engine.drop("owner_names")
 
 
+def _values_one_edit_apart(engine: Engine, target: str) -> None:
+    """Create ``target`` (customer_value, account_value): the pairs of a customer's value and an account's value
+    of ``near_sides`` one edit apart (Damerau-Levenshtein distance 1 between their bodies, in the same email
+    domain).
+
+    Every distinct value of ``near_sides`` has a number, the hash of its side and value (no window numbering over
+    all of them, which runs on one thread); the deletion keys (:func:`_deletion_keys`) carry the number only, so
+    the join of customer keys with account keys hashes integers, and the strings are read again, and compared,
+    only for the pairs it finds: two values whose numbers collide match nothing they would not match by their
+    strings."""
+    engine.create_table("near_keys", _deletion_keys("is_customer"))
+    engine.create_table(target, f"""
+        SELECT cv.value AS customer_value, av.value AS account_value
+        FROM (SELECT DISTINCT c.sid AS customer_sid, a.sid AS account_sid
+              FROM near_keys c JOIN ({_deletion_keys('NOT is_customer')}) a USING (k)) p
+        JOIN near_sides cv ON cv.sid = p.customer_sid JOIN near_sides av ON av.sid = p.account_sid
+        WHERE cv.value <> av.value AND cv.domain = av.domain AND damerau_levenshtein(cv.body, av.body) = 1
+    """)
+    engine.drop("near_keys")
+
+
 def _deletion_keys(side: str) -> str:
     """The value's numbers (``sid``) of one side of ``near_sides``, each with the hashes of its body and of every
-    one-character deletion of it, within its block (name key and email domain)."""
+    one-character deletion of it, within its email domain."""
     return f"""
-        SELECT sid, hash(name_key, domain, CASE WHEN i = 0 THEN body
-                                                ELSE substr(body, 1, i - 1) || substr(body, i + 1) END) AS k
-        FROM (SELECT sid, name_key, domain, body, unnest(range(0, length(body) + 1)) AS i
-              FROM near_sides WHERE {side})
+        SELECT sid, hash(domain, CASE WHEN i = 0 THEN body ELSE substr(body, 1, i - 1) || substr(body, i + 1) END) AS k
+        FROM (SELECT sid, domain, body, unnest(range(0, length(body) + 1)) AS i FROM near_sides WHERE {side})
     """
