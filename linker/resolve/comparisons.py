@@ -191,14 +191,17 @@ def _identifier_levels(engine: Engine, identifiers: Sequence[str], restrict: str
 
 def _timing_levels(engine: Engine, restrict: str) -> None:
     """``timing_ranks``: per pair, the least worrying rank of :data:`TIMING_RANKS` over the exactly shared values
-    whose dates can be checked, and a note with the dates of that value. No row when no date applies."""
+    whose dates can be checked, and a note with the dates of that value. No row when no date applies.
+
+    The evidence is restricted to the compared pairs before it is joined to the accounts and customers: DuckDB
+    joins the semi join last otherwise, after joining every candidate pair's evidence."""
     engine.create_table("timing_ranks", f"""
         WITH dated AS (
             SELECT e.customer_id, e.account_id, e.id_type, e.since, e.confirmed, c.closed_at,
                    CAST(coalesce(a.registered_at, a.last_seen_at) AS DATE) AS first_active,
                    CAST(coalesce(a.last_seen_at, a.registered_at) AS DATE) AS last_active
-            FROM pair_evidence e JOIN accounts a USING (account_id) JOIN customers c USING (customer_id)
-            {restrict}
+            FROM (SELECT * FROM pair_evidence {restrict}) e
+            JOIN accounts a USING (account_id) JOIN customers c USING (customer_id)
             WHERE e.match = 'exact' AND (e.confirmed IS NOT NULL OR c.closed_at IS NOT NULL)
               AND NOT coalesce(e.since > CAST(coalesce(a.last_seen_at, a.registered_at) AS DATE), FALSE)),
         ranked AS (
