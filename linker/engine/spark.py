@@ -265,7 +265,8 @@ class SparkEngine(Engine):
         path = f"{self.staging}/{name}-{next(self._versions)}"
         frame.write.mode("overwrite").parquet(path)
         old = self._paths.get(name)
-        self.spark.read.parquet(path).createOrReplaceTempView(name)
+        # read back with the schema just written: Spark need not open a footer to infer it
+        self.spark.read.schema(frame.schema).parquet(path).createOrReplaceTempView(name)
         self._paths[name] = path
         if old:
             self._delete(old)
@@ -286,7 +287,7 @@ class SparkEngine(Engine):
         path = self._paths.get(name)
         if path and not re.search(rf"\b{re.escape(name)}\b", query, re.IGNORECASE):
             rows.write.mode("append").parquet(path)
-            self.spark.read.parquet(path).createOrReplaceTempView(name)
+            self.spark.read.schema(table.schema).parquet(path).createOrReplaceTempView(name)
         else:
             self._store(name, table.unionByName(rows))
 
