@@ -29,6 +29,23 @@ def dataset(tmp_path: Path):
     return make
 
 
+TEST_SESSION = {
+    "spark.sql.shuffle.partitions": "2",
+    # The tests run thousands of short statements on a few hundred rows in a JVM that lives minutes: compiling
+    # hot code to C2, collecting in parallel and compiling on two threads cost more than they give back on
+    # two cores shared with another test worker. What the tests check, linker's SQL on Spark, is the same.
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:CICompilerCount=1",
+}
+"""The settings of the tests' Spark session (the engine's own local settings come underneath)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The Spark tests first, in their order. pytest-xdist hands each worker a first run of consecutive tests (an
+    eighth of the suite with two workers), so they stay on one worker: one JVM starts and warms up, and the module
+    fixtures that run a stage on both engines are built once. The longest tests also start first."""
+    items.sort(key=lambda item: item.get_closest_marker("spark") is None)
+
+
 @pytest.fixture(scope="session")
 def spark_session(tmp_path_factory: pytest.TempPathFactory):
     """One local Spark session (local[2]) for every Spark test of the run, stopped at the end."""
@@ -36,7 +53,7 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory):
     from linker.config import SparkConfig
     from linker.engine.spark import start_session
 
-    session, started = start_session(SparkConfig(master="local[2]", config={"spark.sql.shuffle.partitions": "2"}))
+    session, started = start_session(SparkConfig(master="local[2]", config=TEST_SESSION))
     yield session
     if started:
         session.stop()
