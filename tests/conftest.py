@@ -40,9 +40,10 @@ TEST_SESSION = {
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The Spark tests first, in their order. pytest-xdist hands each worker a first run of consecutive tests (an
-    eighth of the suite with two workers), so they stay on one worker: one JVM starts and warms up, and the module
-    fixtures that run a stage on both engines are built once. The longest tests also start first."""
+    """The Spark tests first, in their order. pytest-xdist (``--dist worksteal``) hands each worker a run of
+    consecutive tests and moves tests from the end of a busy worker's run to an idle worker, so the Spark tests
+    stay on the first worker: one JVM starts and warms up, and the module fixtures that run a stage on both
+    engines are built once. The longest tests also start first."""
     items.sort(key=lambda item: item.get_closest_marker("spark") is None)
 
 
