@@ -17,7 +17,7 @@ STAGES = ["ingest", "normalize", "resolve", "enrich", "export", "graph"]
 
 
 @pytest.fixture
-def smallest(monkeypatch: pytest.MonkeyPatch) -> Size:
+def tiny_size(monkeypatch: pytest.MonkeyPatch) -> Size:
     """A size a fifth of the smallest of :data:`~linker.bench.SIZES`, registered among them so that the script
     takes it by name (the code is the same at every size)."""
     least = min(SIZES.values(), key=lambda s: s.customers)
@@ -27,8 +27,9 @@ def smallest(monkeypatch: pytest.MonkeyPatch) -> Size:
 
 
 @pytest.mark.slow
-def test_benchmark_reports_every_figure(smallest: Size, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
-    result = run_benchmark(smallest, root=tmp_path)
+def test_benchmark_reports_every_figure(tiny_size: Size, tmp_path: Path,
+                                        capfd: pytest.CaptureFixture[str]) -> None:
+    result = run_benchmark(tiny_size, root=tmp_path)
     said = capfd.readouterr().err   # each stage's end, as it happens (from the child process running the pipeline)
     assert all(f"bench: {name} done in " in said for name in STAGES)
 
@@ -36,7 +37,7 @@ def test_benchmark_reports_every_figure(smallest: Size, tmp_path: Path, capfd: p
     for stage in result["stages"]:
         assert stage["rows"] > 0 and stage["seconds"] > 0 and stage["peak_rss_mb"] > 0
         assert stage["us_per_row"] == pytest.approx(stage["seconds"] / stage["rows"] * 1e6, rel=1e-3)
-    assert result["input_rows"] > smallest.events   # card transactions come on top
+    assert result["input_rows"] > tiny_size.events   # card transactions come on top
     assert result["pipeline"]["seconds"] == pytest.approx(sum(s["seconds"] for s in result["stages"][:-1]), abs=0.01)
     assert result["graph"]["seconds"] > 0
     floor = result["floor"]   # the inputs read and stored, nothing else: every input row, customers included
@@ -55,13 +56,13 @@ def test_benchmark_reports_every_figure(smallest: Size, tmp_path: Path, capfd: p
     report = format_report(result)
     assert all(name in report for name in STAGES) and "us per input row" in report and "floor:" in report
     assert "bare COPY" in report
-    assert not (tmp_path / smallest.name / "floor.duckdb").exists()
-    assert not list((tmp_path / smallest.name / "out").glob(".graph-floor*"))
+    assert not (tmp_path / tiny_size.name / "floor.duckdb").exists()
+    assert not list((tmp_path / tiny_size.name / "out").glob(".graph-floor*"))
 
     # the script, on the same data set (reused), without the costly figures, and beside the reference pipeline
     reference = [] if find_reference() else ["--no-reference"]
     capfd.readouterr()
-    assert bench.main([smallest.name, "--root", str(tmp_path), "--no-graph", "--no-splink", "--no-floor", "--json",
+    assert bench.main([tiny_size.name, "--root", str(tmp_path), "--no-graph", "--no-splink", "--no-floor", "--json",
                        *reference]) == 0
     [again] = json.loads(capfd.readouterr().out)
     assert [s["name"] for s in again["stages"]] == STAGES[:-1] and "linking" not in again and "floor" not in again
