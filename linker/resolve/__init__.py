@@ -17,7 +17,7 @@ from linker.engine import Engine, as_engine
 from linker.resolve.attributes import attributes_for
 from linker.resolve.candidates import BlockingRule, find_candidates
 from linker.resolve.clusters import build_clusters, connected_components
-from linker.resolve.comparisons import CANDIDATE_PAIRS, build_pair_levels
+from linker.resolve.comparisons import build_pair_levels
 from linker.resolve.decide import decide_links
 from linker.resolve.hubs import find_hubs
 from linker.resolve.model import BUILTIN_IDENTIFIERS, MatchModel, comparisons_for, identifier_comparison
@@ -92,7 +92,7 @@ def resolve(engine: Engine | duckdb.DuckDBPyConnection, config: ResolutionConfig
         blocking=blocking)
     # the name statistics of every candidate pair, kept for the next update (which compares only some pairs);
     # a full run compares every candidate pair, so its names are paired once, for the flags and the levels
-    engine.create_table("candidate_name_pairs", name_pairs_sql(f"({CANDIDATE_PAIRS})"))
+    engine.create_table("candidate_name_pairs", name_pairs_sql("candidate_pairs"))
     account_name_flags(engine, "candidate_name_pairs", target="account_name_flags", kind="table")
     compared = scope.compared_pairs(engine.con, bool(blocking)) if scope is not None else None
     if compared is not None:
@@ -110,7 +110,7 @@ def resolve(engine: Engine | duckdb.DuckDBPyConnection, config: ResolutionConfig
         model = train_model(engine, comparisons, identifiers, attributes, config.training)
     clock.lap("training")
     # Temporary tables stay in memory until dropped (or spilled): each is dropped once no later step reads it.
-    engine.drop("owner_values", "pair_evidence", "blocked_pairs")
+    engine.drop("owner_values", "pair_evidence", "blocked_pairs", "candidate_pairs")
     _store_weights(engine, model)
     score_pairs(engine, model, identifiers)
     engine.drop("pair_levels")

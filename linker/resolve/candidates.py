@@ -22,8 +22,9 @@ from linker.sql import quote_literal
 
 def find_candidates(engine: Engine | duckdb.DuckDBPyConnection, *, near_miss: bool = True,
                     unblocked_near: Sequence[str] = (), blocking: Sequence[BlockingRule] = ()) -> int:
-    """Create ``pair_evidence`` (one row per customer, account and identifier match) and ``blocked_pairs`` (pairs
-    that agree on the attributes of a blocking rule). Returns the number of distinct candidate pairs.
+    """Create ``pair_evidence`` (one row per customer, account and identifier match), ``blocked_pairs``
+    (pairs that agree on the attributes of a blocking rule) and ``candidate_pairs`` (each pair of either
+    once). Returns the number of candidate pairs.
 
     Reads ``owner_values``, ``identifier_degrees`` and ``hubs`` of :func:`~linker.resolve.hubs.find_hubs` (and,
     for near misses, the names in ``customers`` and ``accounts``), and leaves only the values that are not hubs
@@ -48,8 +49,9 @@ def find_candidates(engine: Engine | duckdb.DuckDBPyConnection, *, near_miss: bo
         FROM pair_evidence e JOIN identifier_degrees d ON d.id_type = e.id_type AND d.value = e.customer_value
     """)
     _blocked_pairs(engine, blocking)
-    return engine.scalar("SELECT count(*) FROM (SELECT customer_id, account_id FROM pair_evidence UNION "
-                       "SELECT customer_id, account_id FROM blocked_pairs)")
+    engine.create_table("candidate_pairs", "SELECT customer_id, account_id FROM pair_evidence "
+                                           "UNION SELECT customer_id, account_id FROM blocked_pairs")
+    return engine.count("candidate_pairs")
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,8 @@ def build_clusters(engine: Engine | duckdb.DuckDBPyConnection) -> int:
     engine.create_table("cluster_edges", """
         SELECT DISTINCT customer_id, account_id FROM links WHERE decision IN ('linked', 'ambiguous')
     """)
-    engine.create_view("customer_edges", """
+    # a table, not a view: the components read it five times, and it is small (accounts with several customers)
+    engine.create_table("customer_edges", """
         SELECT b.first AS src, e.customer_id AS dst
         FROM cluster_edges e
         JOIN (SELECT account_id, min(customer_id) AS first FROM cluster_edges
@@ -98,7 +99,7 @@ def build_clusters(engine: Engine | duckdb.DuckDBPyConnection) -> int:
     connected_components(engine, "customer_edges", "(SELECT src AS node FROM customer_edges)", "customer_groups")
     # A cluster's customers are one customer group, its accounts those linked to them; an account linked to no
     # customer is a cluster of its own, and needs no grouping.
-    engine.create_table("cluster_members", """
+    engine.create_table("clusters", """
         WITH customer_group AS (
             SELECT c.customer_id, coalesce(g.component, c.customer_id) AS grp
             FROM customers c LEFT JOIN customer_groups g ON g.node = c.customer_id),
@@ -120,10 +121,7 @@ def build_clusters(engine: Engine | duckdb.DuckDBPyConnection) -> int:
         UNION ALL
         SELECT 'account', a.account_id, 'CL' || left(md5('A:' || a.account_id), 12), 1, 0, 1
         FROM accounts a ANTI JOIN cluster_edges e USING (account_id)
-    """)
-    engine.create_table("clusters", """
-        SELECT member_kind, member_id, cluster_id, cluster_size, customers, accounts FROM cluster_members
         ORDER BY cluster_id, member_kind DESC, member_id
     """, kind="table")
-    engine.drop("cluster_members", "customer_groups", "customer_edges", "cluster_edges")
+    engine.drop("customer_groups", "customer_edges", "cluster_edges")
     return engine.scalar("SELECT count(DISTINCT cluster_id) FROM clusters")

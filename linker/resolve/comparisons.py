@@ -51,11 +51,6 @@ def _rank_to_level(rank: str, comparison: Comparison, ranks: Sequence[str]) -> s
     return f"CASE {rank} {cases} END"
 
 
-CANDIDATE_PAIRS = ("SELECT customer_id, account_id FROM pair_evidence UNION ALL "
-                   "SELECT customer_id, account_id FROM blocked_pairs")
-"""SQL: the candidate pairs of :func:`~linker.resolve.candidates.find_candidates` (a pair may repeat)."""
-
-
 def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison],
                       identifiers: Sequence[str], attributes: Sequence[Attribute], *, pairs: str | None = None,
                       target: str = "pair_levels", name_flags: str | None = None,
@@ -72,8 +67,9 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
     attributes
         The attribute comparisons (:func:`~linker.resolve.attributes.attributes_for`).
     pairs
-        A query of (customer_id, account_id) pairs to compare; by default the candidate pairs of
-        ``pair_evidence`` and ``blocked_pairs``. Pairs without evidence (random pairs) agree on no identifier.
+        A query of (customer_id, account_id) pairs to compare; by default the table ``candidate_pairs`` of
+        :func:`~linker.resolve.candidates.find_candidates`. Pairs without evidence (random pairs) agree on no
+        identifier.
     name_flags
         A table of :func:`~linker.resolve.name_levels.account_name_flags` to compare names with (by default
         counted over ``pairs``).
@@ -88,13 +84,14 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
     """
     engine = as_engine(engine)
     by_name = {c.name: c for c in comparisons}
-    source = pairs or CANDIDATE_PAIRS
-    engine.create_table("pairs", f"SELECT DISTINCT customer_id, account_id FROM ({source})")
     # every pair of pair_evidence is a candidate pair: only other pairs (an update's, random ones) restrict it
+    compared = "candidate_pairs" if pairs is None else "pairs"
+    if pairs is not None:
+        engine.create_table("pairs", f"SELECT DISTINCT customer_id, account_id FROM ({pairs})")
     restrict = "SEMI JOIN pairs USING (customer_id, account_id)" if pairs is not None else ""
     _identifier_levels(engine, identifiers, restrict)
     _timing_levels(engine, restrict)
-    name_levels(engine, "pairs", flags=name_flags, name_pairs=name_pairs)
+    name_levels(engine, compared, flags=name_flags, name_pairs=name_pairs)
     id_columns = []
     for t in identifiers:
         differ = IDENTIFIER_RANKS.index("differ")
@@ -112,7 +109,7 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
     ranked = ", ".join(f"i.rank_{t}, i.value_{t}, i.account_value_{t}, i.holders_{t}" for t in identifiers)
     engine.create_table("pair_facts", f"""
         SELECT p.customer_id, p.account_id, i.any_exact, i.near_by_letters, {ranked}
-        FROM pairs p LEFT JOIN identifier_ranks i USING (customer_id, account_id)
+        FROM {compared} p LEFT JOIN identifier_ranks i USING (customer_id, account_id)
     """)
     engine.drop("identifier_ranks")
     engine.create_table("pair_facts", """
@@ -130,14 +127,15 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
     # tables over the wide rows instead.
     engine.create_table(target, f"""
         WITH held_c AS (SELECT owner_id AS customer_id, {presence} FROM owner_values
-                        WHERE owner_kind = 'customer' AND owner_id IN (SELECT customer_id FROM pairs)
+                        WHERE owner_kind = 'customer' AND owner_id IN (SELECT customer_id FROM {compared})
                         GROUP BY owner_id),
         held_a AS (SELECT owner_id AS account_id, {presence} FROM owner_values
-                   WHERE owner_kind = 'account' AND owner_id IN (SELECT account_id FROM pairs) GROUP BY owner_id),
+                   WHERE owner_kind = 'account' AND owner_id IN (SELECT account_id FROM {compared})
+                   GROUP BY owner_id),
         cv AS (SELECT customer_id{customer_values} FROM customers c LEFT JOIN held_c h USING (customer_id)
-               WHERE customer_id IN (SELECT customer_id FROM pairs)),
+               WHERE customer_id IN (SELECT customer_id FROM {compared})),
         av AS (SELECT account_id{account_values} FROM accounts a LEFT JOIN held_a h USING (account_id)
-               WHERE account_id IN (SELECT account_id FROM pairs))
+               WHERE account_id IN (SELECT account_id FROM {compared}))
         SELECT i.customer_id, i.account_id, {", ".join(id_columns)},
                {_rank_to_level("i.timing_rank", TIMING, TIMING_RANKS)} AS lvl_timing, i.note_timing,
                CASE WHEN coalesce(i.any_exact, TRUE) OR i.blocked OR NOT i.near_by_letters THEN i.name_level END
@@ -147,7 +145,7 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
         JOIN cv USING (customer_id)
         JOIN av USING (account_id)
     """)
-    engine.drop("pair_facts", "pairs")
+    engine.drop("pair_facts", *(["pairs"] if pairs is not None else []))
     return engine.count(target)
 
 

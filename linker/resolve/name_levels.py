@@ -170,11 +170,11 @@ def _level_sql() -> str:
 
 
 def name_pairs_sql(pairs: str) -> str:
-    """SQL: one row per candidate pair of relation ``pairs`` (``customer_id``, ``account_id``; a pair may repeat)
+    """SQL: one row per candidate pair of relation ``pairs`` (``customer_id``, ``account_id``; each pair once)
     and pair of their names (``cname``, ``aname``): the rows :func:`account_name_flags` and :func:`name_levels`
     read."""
     return f"""
-        WITH p AS (SELECT DISTINCT customer_id, account_id FROM {pairs}),
+        WITH p AS (SELECT customer_id, account_id FROM {pairs}),
         cn AS (SELECT customer_id, unnest({names_of_owner_sql()}) AS cname
                FROM customers WHERE customer_id IN (SELECT customer_id FROM p)),
         an AS (SELECT account_id, unnest({names_of_owner_sql()}) AS aname

@@ -26,7 +26,6 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from linker.resolve.comparisons import CANDIDATE_PAIRS
 from linker.resolve.names import names_of_owner_sql
 from linker.rules import Rules
 
@@ -39,7 +38,7 @@ different lists of one pair hashing alike is a chance of about one in 10**19).""
 
 _TOUCHED = f"""
     CREATE OR REPLACE TEMP TABLE touched_accounts AS
-    WITH today AS (SELECT DISTINCT customer_id, account_id FROM ({CANDIDATE_PAIRS})),
+    WITH today AS (SELECT customer_id, account_id FROM candidate_pairs),
     before AS (SELECT customer_id, account_id FROM prev.links),
     changed_customers AS (SELECT owner_id AS customer_id FROM changed_owners WHERE owner_kind = 'customer'),
     moved_names AS (SELECT name FROM ((FROM account_name_flags EXCEPT FROM prev.account_name_flags)
@@ -95,7 +94,7 @@ class IncrementalScope:
         if not self._scoped:
             return None
         self.counts["accounts compared again"] = _count(con, "touched_accounts")
-        return f"SELECT * FROM ({CANDIDATE_PAIRS}) SEMI JOIN touched_accounts USING (account_id)"
+        return "SELECT * FROM candidate_pairs SEMI JOIN touched_accounts USING (account_id)"
 
     def restrict_scores(self, con: duckdb.DuckDBPyConnection) -> None:
         """Create ``decided_accounts``; delete the other accounts' ``scored_pairs``."""
