@@ -21,7 +21,8 @@ from linker.resolve.comparisons import build_pair_levels
 from linker.resolve.decide import decide_links
 from linker.resolve.hubs import find_hubs
 from linker.resolve.model import BUILTIN_IDENTIFIERS, MatchModel, comparisons_for, identifier_comparison
-from linker.resolve.name_levels import account_name_flags, name_pairs_sql
+from linker.resolve.name_levels import account_forms_sql, account_name_flags, name_pairs_sql
+from linker.resolve.names import register_pinyin
 from linker.resolve.scoring import score_pairs
 from linker.resolve.training import train_model
 from linker.rules import Rules
@@ -91,16 +92,22 @@ def resolve(engine: Engine | duckdb.DuckDBPyConnection, config: ResolutionConfig
         engine, near_miss=config.near_miss, unblocked_near=[t for t, spec in declared.items() if spec.near_miss],
         blocking=blocking)
     # the name statistics of every candidate pair, kept for the next update (which compares only some pairs);
-    # a full run compares every candidate pair, so its names are paired once, for the flags and the levels
+    # a full run compares every candidate pair, so its names are paired once, for the flags and the levels, and
+    # the forms of the account names are made once, for both
     engine.create_table("candidate_name_pairs", name_pairs_sql("candidate_pairs"))
-    account_name_flags(engine, "candidate_name_pairs", target="account_name_flags", kind="table")
+    register_pinyin(engine)
+    engine.create_table("candidate_account_forms",
+                        account_forms_sql("(SELECT aname AS name FROM candidate_name_pairs)"))
+    account_name_flags(engine, "candidate_name_pairs", target="account_name_flags", kind="table",
+                       account_forms="candidate_account_forms")
     compared = scope.compared_pairs(engine.con, bool(blocking)) if scope is not None else None
     if compared is not None:
         engine.drop("candidate_name_pairs")
     clock.lap("candidates")
     build_pair_levels(engine, comparisons, identifiers, attributes, pairs=compared, name_flags="account_name_flags",
-                      name_pairs="candidate_name_pairs" if compared is None else None)
-    engine.drop("candidate_name_pairs")
+                      name_pairs="candidate_name_pairs" if compared is None else None,
+                      account_forms="candidate_account_forms")
+    engine.drop("candidate_name_pairs", "candidate_account_forms")
     clock.lap("comparisons")
     if model is None and config.model_file is not None:
         model = MatchModel.load(config.model_file)

@@ -28,26 +28,24 @@ def find_candidates(engine: Engine | duckdb.DuckDBPyConnection, *, near_miss: bo
 
     Reads ``owner_values``, ``identifier_degrees`` and ``hubs`` of :func:`~linker.resolve.hubs.find_hubs` (and,
     for near misses, the names in ``customers`` and ``accounts``), and leaves only the values that are not hubs
-    in ``owner_values``; the degrees are joined onto the pairs, not onto every value. ``unblocked_near`` lists
+    in ``owner_values``; the values' degrees are joined onto the pairs, not onto every value. ``unblocked_near`` lists
     declared identifier types whose values one edit apart are searched among all values (an ID number's typo).
     """
     engine = as_engine(engine)
     engine.delete_where("owner_values", "EXISTS (SELECT 1 FROM hubs h WHERE h.id_type = o.id_type "
                         "AND h.value = o.value)", alias="o")
-    engine.create_table("pair_evidence", """
+    # the degrees of the values that customers and accounts share, joined as the pairs are made
+    engine.create_table("pair_evidence", f"""
         SELECT c.owner_id AS customer_id, a.owner_id AS account_id, c.id_type, 'exact' AS match,
-               c.value AS customer_value, a.value AS account_value, c.since, c.confirmed
+               c.value AS customer_value, a.value AS account_value, c.since, c.confirmed, d.customers, d.accounts
         FROM owner_values c JOIN owner_values a USING (id_type, value)
+        JOIN ({_DEGREES} WHERE customers > 0 AND accounts > 0) d ON d.id_type = c.id_type AND d.value = c.value
         WHERE c.owner_kind = 'customer' AND a.owner_kind = 'account'
     """)
     if near_miss:
         _near_misses(engine)
     for id_type in unblocked_near:
         _unblocked_near_misses(engine, id_type)
-    engine.create_table("pair_evidence", """
-        SELECT e.*, d.customers, d.accounts
-        FROM pair_evidence e JOIN identifier_degrees d ON d.id_type = e.id_type AND d.value = e.customer_value
-    """)
     _blocked_pairs(engine, blocking)
     engine.create_table("candidate_pairs", "SELECT customer_id, account_id FROM pair_evidence "
                                            "UNION SELECT customer_id, account_id FROM blocked_pairs")
@@ -84,6 +82,10 @@ def _blocked_pairs(engine: Engine, rules: Sequence[BlockingRule]) -> None:
     engine.create_table("blocked_pairs", f"{' UNION ALL '.join(parts) or empty}")
 
 
+_DEGREES = "SELECT id_type, value, customers, accounts FROM identifier_degrees"
+"""SQL: the holders of each value, which every row of ``pair_evidence`` carries for its customer's value."""
+
+
 def _unblocked_near_misses(engine: Engine, id_type: str) -> None:
     """Add values of ``id_type`` one edit apart between any customer and any account."""
     engine.create_table("near_sides", f"""
@@ -93,12 +95,14 @@ def _unblocked_near_misses(engine: Engine, id_type: str) -> None:
     """)
     _values_one_edit_apart(engine, "near_values")
     engine.insert("pair_evidence", f"""
-        SELECT c.owner_id, a.owner_id, {quote_literal(id_type)}, 'near', c.value, a.value, c.since, c.confirmed
+        SELECT c.owner_id, a.owner_id, {quote_literal(id_type)}, 'near', c.value, a.value, c.since, c.confirmed,
+               d.customers, d.accounts
         FROM near_values p
         JOIN owner_values c ON c.id_type = {quote_literal(id_type)} AND c.owner_kind = 'customer'
                            AND c.value = p.customer_value
         JOIN owner_values a ON a.id_type = {quote_literal(id_type)} AND a.owner_kind = 'account'
                            AND a.value = p.account_value
+        JOIN ({_DEGREES}) d ON d.id_type = {quote_literal(id_type)} AND d.value = c.value
     """)
     engine.drop("near_values", "near_sides")
 
@@ -154,8 +158,10 @@ def _near_misses(engine: Engine) -> None:
     _owner_name_keys(engine)
     engine.create_table("exact_pairs", ""
                 "SELECT DISTINCT customer_id, account_id FROM pair_evidence")
-    engine.insert("pair_evidence", """
-        SELECT DISTINCT customer_id, account_id, id_type, match, customer_value, account_value, since, confirmed
+    engine.insert("pair_evidence", f"""
+        SELECT n.*, d.customers, d.accounts
+        FROM (SELECT DISTINCT customer_id, account_id, id_type, match, customer_value, account_value, since,
+                              confirmed
         FROM (
             -- same name letters, or same surname ('near_surname': the names are compared, see comparisons)
             SELECT p.customer_id, p.account_id, p.id_type, p.customer_value, p.account_value, p.since,
@@ -171,7 +177,8 @@ def _near_misses(engine: Engine) -> None:
             FROM exact_pairs p
             JOIN near_owners c ON c.owner_kind = 'customer' AND c.owner_id = p.customer_id
             JOIN near_owners a ON a.owner_kind = 'account' AND a.owner_id = p.account_id AND a.id_type = c.id_type
-            WHERE c.value <> a.value AND c.domain = a.domain AND damerau_levenshtein(c.body, a.body) = 1)
+            WHERE c.value <> a.value AND c.domain = a.domain AND damerau_levenshtein(c.body, a.body) = 1)) n
+        JOIN ({_DEGREES}) d ON d.id_type = n.id_type AND d.value = n.customer_value
     """)
     engine.drop("exact_pairs", "owner_name_keys", "near_owner_pairs", "near_owners")
 

@@ -54,7 +54,7 @@ def _rank_to_level(rank: str, comparison: Comparison, ranks: Sequence[str]) -> s
 def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: Sequence[Comparison],
                       identifiers: Sequence[str], attributes: Sequence[Attribute], *, pairs: str | None = None,
                       target: str = "pair_levels", name_flags: str | None = None,
-                      name_pairs: str | None = None) -> int:
+                      name_pairs: str | None = None, account_forms: str | None = None) -> int:
     """Create ``target`` (default ``pair_levels``) from ``pair_evidence``, ``owner_values``, ``customers`` and
     ``accounts``.
 
@@ -76,6 +76,9 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
     name_pairs
         A table of :func:`~linker.resolve.name_levels.name_pairs_sql` over ``pairs``, built by the caller already
         (by default built here).
+    account_forms
+        A table of :func:`~linker.resolve.name_levels.account_forms_sql` over (at least) the account names of
+        ``pairs``, built by the caller already (by default built here).
 
     Returns
     -------
@@ -91,7 +94,7 @@ def build_pair_levels(engine: Engine | duckdb.DuckDBPyConnection, comparisons: S
     restrict = "SEMI JOIN pairs USING (customer_id, account_id)" if pairs is not None else ""
     _identifier_levels(engine, identifiers, restrict)
     _timing_levels(engine, restrict)
-    name_levels(engine, compared, flags=name_flags, name_pairs=name_pairs)
+    name_levels(engine, compared, flags=name_flags, name_pairs=name_pairs, account_forms=account_forms)
     id_columns = []
     for t in identifiers:
         differ = IDENTIFIER_RANKS.index("differ")

@@ -114,8 +114,9 @@ def _customer_forms_sql(names: str) -> str:
     """
 
 
-def _account_forms_sql(names: str) -> str:
-    """``name, chars, cjk, cjk_py, letters, mask_re, stem`` per distinct name of relation ``names``."""
+def account_forms_sql(names: str) -> str:
+    """SQL: ``name, chars, cjk, cjk_py, letters, mask_re, has_digits`` per distinct name of relation ``names``
+    (column ``name``); reads ``pinyin_chars`` (:func:`~linker.resolve.names.register_pinyin`)."""
     return f"""
         WITH base AS (
             SELECT name, lower(regexp_replace(name, '{_STRIP}', '', 'g')) AS chars,
@@ -184,7 +185,8 @@ def name_pairs_sql(pairs: str) -> str:
 
 
 def account_name_flags(engine: Engine | duckdb.DuckDBPyConnection, name_pairs: str, *,
-                       target: str = "account_name_flags", kind: TableKind = "temp") -> None:
+                       target: str = "account_name_flags", kind: TableKind = "temp",
+                       account_forms: str | None = None) -> None:
     """Create ``target(name, generic, namelike)`` for every account name of the candidate pairs' names in relation
     ``name_pairs`` (:func:`name_pairs_sql`), with the statistics they rest on counted over those names: handle
     stems (a platform's default handles make a name ``generic``) and the surnames and given-name characters of
@@ -192,19 +194,25 @@ def account_name_flags(engine: Engine | duckdb.DuckDBPyConnection, name_pairs: s
 
     An update (:mod:`linker.update`) compares only some pairs again; it counts the flags over all candidate
     pairs and hands them to :func:`name_levels`, so that each pair gets the level a full run gives it.
+
+    ``account_forms``: a table of :func:`account_forms_sql` over exactly the account names of ``name_pairs``,
+    when the caller has built it (a run builds the forms once, for the flags and the levels).
     """
     engine = as_engine(engine)
     compound = ", ".join(f"'{s}'" for s in COMPOUND_SURNAMES)
     generic = ", ".join(f"'{g}'" for g in GENERIC_NAMES)
+    forms = f"""
+        SELECT name, lower(regexp_replace(name, '{_STRIP}', '', 'g')) AS chars,
+               regexp_replace(name, '[^\\p{{Han}}]', '', 'g') AS cjk,
+               lower(regexp_replace(name, '[^A-Za-z]', '', 'g')) AS letters,
+               regexp_matches(name, '[*＊]') AS masked,
+               regexp_matches(name, '[0-9]') AS has_digits
+        FROM (SELECT DISTINCT aname AS name FROM name_pairs WHERE aname IS NOT NULL)"""
+    if account_forms is not None:   # the same columns: a mask pattern is made for a name with a mask only
+        forms = f"SELECT name, chars, cjk, letters, mask_re IS NOT NULL AS masked, has_digits FROM {account_forms}"
     engine.create_table(target, f"""
         WITH name_pairs AS (SELECT * FROM {name_pairs}),
-        account_name_forms AS (
-            SELECT name, lower(regexp_replace(name, '{_STRIP}', '', 'g')) AS chars,
-                   regexp_replace(name, '[^\\p{{Han}}]', '', 'g') AS cjk,
-                   lower(regexp_replace(name, '[^A-Za-z]', '', 'g')) AS letters,
-                   regexp_matches(name, '[*＊]') AS masked,
-                   regexp_matches(name, '[0-9]') AS has_digits
-            FROM (SELECT DISTINCT aname AS name FROM name_pairs WHERE aname IS NOT NULL)),
+        account_name_forms AS ({forms}),
         customer_chars AS (
             SELECT chars, CASE WHEN left(chars, 2) IN ({compound}) AND length(chars) >= 3 THEN 2 ELSE 1 END AS sur_len
             FROM (SELECT DISTINCT lower(regexp_replace(name, '{_STRIP}', '', 'g')) AS chars
@@ -233,7 +241,7 @@ def account_name_flags(engine: Engine | duckdb.DuckDBPyConnection, name_pairs: s
 
 
 def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *, flags: str | None = None,
-                name_pairs: str | None = None) -> None:
+                name_pairs: str | None = None, account_forms: str | None = None) -> None:
     """Create ``pair_name_levels(customer_id, account_id, level, value)`` for the candidate pairs in relation
     ``pairs`` (``customer_id``, ``account_id``): the best NAME level over the pair's names and the account name
     that gave it. Pairs without an informative name on both sides have no row.
@@ -241,6 +249,8 @@ def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *, flags
     ``flags``: a table of :func:`account_name_flags` counted over a larger set of pairs (an update's); by default
     they are counted over ``pairs``. ``name_pairs``: a table of :func:`name_pairs_sql` over the same pairs,
     when the caller has built it already (a full run builds it once, for its flags and its levels).
+    ``account_forms``: a table of :func:`account_forms_sql` over (at least) the account names of ``pairs``,
+    likewise.
 
     Examples
     --------
@@ -263,13 +273,13 @@ def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *, flags
     names = name_pairs or "name_pairs"
     engine.create_table("customer_name_forms", f""
                 f"{_customer_forms_sql(f'(SELECT DISTINCT cname AS name FROM {names})')}")
-    engine.create_table("account_name_forms", f""
-                f"{_account_forms_sql(f'(SELECT DISTINCT aname AS name FROM {names})')}")
+    if account_forms is None:
+        engine.create_table("account_name_forms", account_forms_sql(f"(SELECT DISTINCT aname AS name FROM {names})"))
     if flags is None:
         account_name_flags(engine, names, target="account_name_kinds_flags")
     engine.create_table("account_name_kinds", f"""
         SELECT f.*, k.generic, k.namelike
-        FROM account_name_forms f JOIN {flags or 'account_name_kinds_flags'} k USING (name)
+        FROM {account_forms or 'account_name_forms'} f JOIN {flags or 'account_name_kinds_flags'} k USING (name)
     """)
     engine.create_table("pair_name_levels", f"""
         WITH leveled AS (
@@ -283,5 +293,6 @@ def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *, flags
         WHERE NOT (generic AND level >= {NAME.level_names().index('surname_only')})
         GROUP BY customer_id, account_id
     """)
-    engine.drop(*(["name_pairs"] if name_pairs is None else []), "customer_name_forms", "account_name_forms",
+    engine.drop(*(["name_pairs"] if name_pairs is None else []),
+                *(["account_name_forms"] if account_forms is None else []), "customer_name_forms",
                 "account_name_kinds", "account_name_kinds_flags")
