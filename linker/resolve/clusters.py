@@ -99,7 +99,7 @@ def build_clusters(engine: Engine | duckdb.DuckDBPyConnection) -> int:
     connected_components(engine, "customer_edges", "(SELECT src AS node FROM customer_edges)", "customer_groups")
     # A cluster's customers are one customer group, its accounts those linked to them; an account linked to no
     # customer is a cluster of its own, and needs no grouping.
-    engine.create_table("clusters", """
+    engine.create_table("cluster_members", """
         WITH customer_group AS (
             SELECT c.customer_id, coalesce(g.component, c.customer_id) AS grp
             FROM customers c LEFT JOIN customer_groups g ON g.node = c.customer_id),
@@ -121,7 +121,10 @@ def build_clusters(engine: Engine | duckdb.DuckDBPyConnection) -> int:
         UNION ALL
         SELECT 'account', a.account_id, 'CL' || left(md5('A:' || a.account_id), 12), 1, 0, 1
         FROM accounts a ANTI JOIN cluster_edges e USING (account_id)
+    """)
+    engine.create_table("clusters", """
+        SELECT member_kind, member_id, cluster_id, cluster_size, customers, accounts FROM cluster_members
         ORDER BY cluster_id, member_kind DESC, member_id
     """, kind="table")
-    engine.drop("customer_groups", "customer_edges", "cluster_edges")
+    engine.drop("cluster_members", "customer_groups", "customer_edges", "cluster_edges")
     return engine.scalar("SELECT count(DISTINCT cluster_id) FROM clusters")
