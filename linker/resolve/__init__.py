@@ -98,8 +98,8 @@ def resolve(engine: Engine | duckdb.DuckDBPyConnection, config: ResolutionConfig
     register_pinyin(engine)
     engine.create_table("candidate_account_forms",
                         account_forms_sql("(SELECT aname AS name FROM candidate_name_pairs)"))
-    account_name_flags(engine, "candidate_name_pairs", target="account_name_flags", kind="table",
-                       account_forms="candidate_account_forms")
+    account_name_flags(engine, "candidate_name_pairs", "candidate_account_forms", target="account_name_flags",
+                       kind="table")
     compared = scope.compared_pairs(engine.con, bool(blocking)) if scope is not None else None
     if compared is not None:
         engine.drop("candidate_name_pairs")

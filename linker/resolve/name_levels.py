@@ -184,9 +184,8 @@ def name_pairs_sql(pairs: str) -> str:
         FROM p JOIN cn USING (customer_id) JOIN an USING (account_id)"""
 
 
-def account_name_flags(engine: Engine | duckdb.DuckDBPyConnection, name_pairs: str, *,
-                       target: str = "account_name_flags", kind: TableKind = "temp",
-                       account_forms: str | None = None) -> None:
+def account_name_flags(engine: Engine | duckdb.DuckDBPyConnection, name_pairs: str, account_forms: str, *,
+                       target: str = "account_name_flags", kind: TableKind = "temp") -> None:
     """Create ``target(name, generic, namelike)`` for every account name of the candidate pairs' names in relation
     ``name_pairs`` (:func:`name_pairs_sql`), with the statistics they rest on counted over those names: handle
     stems (a platform's default handles make a name ``generic``) and the surnames and given-name characters of
@@ -195,21 +194,14 @@ def account_name_flags(engine: Engine | duckdb.DuckDBPyConnection, name_pairs: s
     An update (:mod:`linker.update`) compares only some pairs again; it counts the flags over all candidate
     pairs and hands them to :func:`name_levels`, so that each pair gets the level a full run gives it.
 
-    ``account_forms``: a table of :func:`account_forms_sql` over exactly the account names of ``name_pairs``,
-    when the caller has built it (a run builds the forms once, for the flags and the levels).
+    ``account_forms``: a table of :func:`account_forms_sql` over exactly the account names of ``name_pairs`` (the
+    statistics are counted over its names); a run builds it once, for the flags and the levels.
     """
     engine = as_engine(engine)
     compound = ", ".join(f"'{s}'" for s in COMPOUND_SURNAMES)
     generic = ", ".join(f"'{g}'" for g in GENERIC_NAMES)
-    forms = f"""
-        SELECT name, lower(regexp_replace(name, '{_STRIP}', '', 'g')) AS chars,
-               regexp_replace(name, '[^\\p{{Han}}]', '', 'g') AS cjk,
-               lower(regexp_replace(name, '[^A-Za-z]', '', 'g')) AS letters,
-               regexp_matches(name, '[*＊]') AS masked,
-               regexp_matches(name, '[0-9]') AS has_digits
-        FROM (SELECT DISTINCT aname AS name FROM name_pairs WHERE aname IS NOT NULL)"""
-    if account_forms is not None:   # the same columns: a mask pattern is made for a name with a mask only
-        forms = f"SELECT name, chars, cjk, letters, mask_re IS NOT NULL AS masked, has_digits FROM {account_forms}"
+    # a name has a mask pattern when it holds a mask character
+    forms = f"SELECT name, chars, cjk, letters, mask_re IS NOT NULL AS masked, has_digits FROM {account_forms}"
     engine.create_table(target, f"""
         WITH name_pairs AS (SELECT * FROM {name_pairs}),
         account_name_forms AS ({forms}),
@@ -250,7 +242,8 @@ def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *, flags
     they are counted over ``pairs``. ``name_pairs``: a table of :func:`name_pairs_sql` over the same pairs,
     when the caller has built it already (a full run builds it once, for its flags and its levels).
     ``account_forms``: a table of :func:`account_forms_sql` over (at least) the account names of ``pairs``,
-    likewise.
+    likewise, used with ``flags`` (without them, the forms of exactly these pairs' names are made here, as the
+    flags are counted over them).
 
     Examples
     --------
@@ -273,13 +266,15 @@ def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *, flags
     names = name_pairs or "name_pairs"
     engine.create_table("customer_name_forms", f""
                 f"{_customer_forms_sql(f'(SELECT DISTINCT cname AS name FROM {names})')}")
-    if account_forms is None:
-        engine.create_table("account_name_forms", account_forms_sql(f"(SELECT DISTINCT aname AS name FROM {names})"))
+    own_forms = account_forms is None or flags is None
+    if own_forms:
+        engine.create_table("account_name_forms", account_forms_sql(f"(SELECT aname AS name FROM {names})"))
+    forms = "account_name_forms" if own_forms else account_forms
     if flags is None:
-        account_name_flags(engine, names, target="account_name_kinds_flags")
+        account_name_flags(engine, names, forms, target="account_name_kinds_flags")
     engine.create_table("account_name_kinds", f"""
         SELECT f.*, k.generic, k.namelike
-        FROM {account_forms or 'account_name_forms'} f JOIN {flags or 'account_name_kinds_flags'} k USING (name)
+        FROM {forms} f JOIN {flags or 'account_name_kinds_flags'} k USING (name)
     """)
     engine.create_table("pair_name_levels", f"""
         WITH leveled AS (
@@ -294,5 +289,5 @@ def name_levels(engine: Engine | duckdb.DuckDBPyConnection, pairs: str, *, flags
         GROUP BY customer_id, account_id
     """)
     engine.drop(*(["name_pairs"] if name_pairs is None else []),
-                *(["account_name_forms"] if account_forms is None else []), "customer_name_forms",
+                *(["account_name_forms"] if own_forms else []), "customer_name_forms",
                 "account_name_kinds", "account_name_kinds_flags")
